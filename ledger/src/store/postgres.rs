@@ -1,0 +1,358 @@
+//! The production backend: PostgreSQL.
+//!
+//! **No reader may skip an event.** With a sequence, a transaction can take position 11,
+//! commit, and be read before the transaction holding position 10 commits; a catch-up
+//! reader that has moved past 11 never sees 10. Here every batch first takes a
+//! transaction-scoped advisory lock, then reads the head and assigns the next positions.
+//! The lock is held until commit and released only after the commit is visible, so
+//! positions become visible strictly in order, across processes too.
+//!
+//! Each commit sends `NOTIFY timebank_events` with the new head; every process listens and
+//! wakes its readers (with a periodic poll as a fallback for a dropped listener).
+
+use super::types::*;
+use super::writer::{plan_batch, wanted, BatchSink, Facts, Plan, Writer};
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgListener, PgPoolOptions, PgRow};
+use sqlx::{PgPool, Row};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// Advisory lock key that serialises appends to the log ("tbLOG").
+const APPEND_LOCK: i64 = 0x7462_4c4f_47;
+const CHANNEL: &str = "timebank_events";
+
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+    writer: Writer,
+}
+
+const COLUMNS: &str =
+    "position, stream_id, stream_version, event_id, event_type, schema_version, payload, metadata, community_id, recorded_at";
+
+impl PostgresStore {
+    pub async fn open(url: &str) -> Result<PostgresStore, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        // Two processes starting at once must not both migrate.
+        MIGRATOR.run(&pool).await?;
+        let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) FROM events")
+            .fetch_one(&pool)
+            .await?;
+        let head_tx = Arc::new(watch::channel(head as u64).0);
+        tokio::spawn(listen(pool.clone(), head_tx.clone()));
+        let writer = Writer::start(PgSink { pool: pool.clone() }, head_tx);
+        Ok(PostgresStore { pool, writer })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub(crate) fn writer(&self) -> &Writer {
+        &self.writer
+    }
+
+    pub async fn read_stream(&self, stream: &str, after_version: u64) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM events WHERE stream_id = $1 AND stream_version > $2 ORDER BY stream_version"
+        ))
+        .bind(stream)
+        .bind(after_version as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(decode).collect()
+    }
+
+    pub async fn read_all(&self, after: u64, limit: u32) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2"
+        ))
+        .bind(after as i64)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(decode).collect()
+    }
+
+    pub async fn stream_version(&self, stream: &str) -> Result<u64, StoreError> {
+        let v: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(stream_version), 0) FROM events WHERE stream_id = $1")
+            .bind(stream)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(v as u64)
+    }
+
+    pub async fn head(&self) -> Result<u64, StoreError> {
+        let v: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) FROM events")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(v as u64)
+    }
+
+    pub async fn command_record(&self, key: &str) -> Result<Option<CommandRecord>, StoreError> {
+        let row = sqlx::query("SELECT idempotency_key, command, result, position FROM command_log WHERE idempotency_key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(decode_command).transpose()
+    }
+
+    pub async fn put_person(&self, p: &Person) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO persons (volunteer_id, name, phone, id_number, updated_at) VALUES ($1, $2, $3, $4, now())
+             ON CONFLICT (volunteer_id) DO UPDATE SET name = excluded.name, phone = excluded.phone,
+             id_number = excluded.id_number, updated_at = excluded.updated_at",
+        )
+        .bind(p.volunteer_id)
+        .bind(&p.name)
+        .bind(&p.phone)
+        .bind(&p.id_number)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn get_person(&self, id: Uuid) -> Result<Option<Person>, StoreError> {
+        let row = sqlx::query("SELECT name, phone, id_number FROM persons WHERE volunteer_id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => Some(Person {
+                volunteer_id: id,
+                name: r.try_get("name")?,
+                phone: r.try_get("phone")?,
+                id_number: r.try_get("id_number")?,
+            }),
+            None => None,
+        })
+    }
+
+    pub async fn erase_person(&self, id: Uuid) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM persons WHERE volunteer_id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+}
+
+fn corrupt(position: i64, reason: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt {
+        position: position as u64,
+        reason: reason.to_string(),
+    }
+}
+
+fn decode(r: &PgRow) -> Result<RecordedEvent, StoreError> {
+    let position: i64 = r.try_get("position")?;
+    let metadata: serde_json::Value = r.try_get("metadata")?;
+    Ok(RecordedEvent {
+        position: position as u64,
+        stream_id: r.try_get("stream_id")?,
+        stream_version: r.try_get::<i64, _>("stream_version")? as u64,
+        event_id: r.try_get("event_id")?,
+        event_type: r.try_get("event_type")?,
+        schema_version: r.try_get::<i32, _>("schema_version")? as u32,
+        payload: r.try_get("payload")?,
+        metadata: serde_json::from_value(metadata).map_err(|e| corrupt(position, e))?,
+        community_id: r.try_get("community_id")?,
+        recorded_at: r.try_get("recorded_at")?,
+    })
+}
+
+fn decode_command(r: &PgRow) -> Result<CommandRecord, StoreError> {
+    Ok(CommandRecord {
+        idempotency_key: r.try_get("idempotency_key")?,
+        command: r.try_get("command")?,
+        result: r.try_get("result")?,
+        position: r.try_get::<i64, _>("position")? as u64,
+    })
+}
+
+/// Follows commits of every process on this database and raises the head.
+async fn listen(pool: PgPool, head_tx: Arc<watch::Sender<u64>>) {
+    let raise = |head: u64| {
+        head_tx.send_if_modified(|h| {
+            if head > *h {
+                *h = head;
+                true
+            } else {
+                false
+            }
+        })
+    };
+    loop {
+        let mut listener = match PgListener::connect_with(&pool).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for commits; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        if let Err(e) = listener.listen(CHANNEL).await {
+            tracing::warn!(error = %e, "LISTEN failed; retrying");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        }
+        loop {
+            // A notification may be lost while the listener reconnects, so poll the head
+            // once a second as well.
+            match tokio::time::timeout(Duration::from_secs(1), listener.try_recv()).await {
+                Ok(Ok(Some(n))) => {
+                    if let Ok(head) = n.payload().parse::<u64>() {
+                        raise(head);
+                    }
+                }
+                Ok(Ok(None)) | Err(_) => {
+                    if head_tx.receiver_count() == 0 && Arc::strong_count(&head_tx) == 1 {
+                        return; // the store is gone
+                    }
+                    match sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(position), 0) FROM events")
+                        .fetch_one(&pool)
+                        .await
+                    {
+                        Ok(head) => {
+                            raise(head as u64);
+                        }
+                        Err(e) => tracing::debug!(error = %e, "head poll failed"),
+                    }
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "listener failed; reconnecting");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+struct PgSink {
+    pool: PgPool,
+}
+
+impl BatchSink for PgSink {
+    async fn write_batch(&self, batch: &[AppendRequest], recorded_at: DateTime<Utc>) -> Result<Plan, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(APPEND_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        let (streams, ids, keys) = wanted(batch);
+        let mut facts = Facts {
+            head: sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(position), 0) FROM events")
+                .fetch_one(&mut *tx)
+                .await? as u64,
+            ..Facts::default()
+        };
+        for r in sqlx::query(
+            "SELECT stream_id, MAX(stream_version) AS v FROM events WHERE stream_id = ANY($1) GROUP BY stream_id",
+        )
+        .bind(&streams)
+        .fetch_all(&mut *tx)
+        .await?
+        {
+            facts.versions.insert(r.try_get("stream_id")?, r.try_get::<i64, _>("v")? as u64);
+        }
+        for r in sqlx::query("SELECT event_id, position FROM events WHERE event_id = ANY($1)")
+            .bind(&ids)
+            .fetch_all(&mut *tx)
+            .await?
+        {
+            facts
+                .event_positions
+                .insert(r.try_get("event_id")?, r.try_get::<i64, _>("position")? as u64);
+        }
+        if !keys.is_empty() {
+            for r in sqlx::query(
+                "SELECT idempotency_key, command, result, position FROM command_log WHERE idempotency_key = ANY($1)",
+            )
+            .bind(&keys)
+            .fetch_all(&mut *tx)
+            .await?
+            {
+                let c = decode_command(&r)?;
+                facts.commands.insert(c.idempotency_key.clone(), c);
+            }
+        }
+        let plan = plan_batch(batch, facts);
+        if !plan.events.is_empty() {
+            let n = plan.events.len();
+            let mut pos = Vec::with_capacity(n);
+            let mut sid = Vec::with_capacity(n);
+            let mut ver = Vec::with_capacity(n);
+            let mut eid = Vec::with_capacity(n);
+            let mut ety = Vec::with_capacity(n);
+            let mut sv = Vec::with_capacity(n);
+            let mut payload = Vec::with_capacity(n);
+            let mut meta = Vec::with_capacity(n);
+            let mut cid = Vec::with_capacity(n);
+            for row in &plan.events {
+                let e = &row.event;
+                pos.push(row.position as i64);
+                sid.push(row.stream_id.clone());
+                ver.push(row.stream_version as i64);
+                eid.push(e.event_id);
+                ety.push(e.event_type.clone());
+                sv.push(e.schema_version as i32);
+                payload.push(e.payload.to_string());
+                meta.push(serde_json::to_string(&e.metadata).map_err(|err| StoreError::InvalidAppend(err.to_string()))?);
+                cid.push(e.community_id);
+            }
+            sqlx::query(
+                "INSERT INTO events (position, stream_id, stream_version, event_id, event_type, schema_version, payload, metadata, community_id, recorded_at)
+                 SELECT u.p, u.s, u.v, u.e, u.t, u.sv, u.pl::jsonb, u.m::jsonb, u.c, $10
+                 FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::int[], $7::text[], $8::text[], $9::uuid[])
+                   AS u(p, s, v, e, t, sv, pl, m, c)",
+            )
+            .bind(&pos)
+            .bind(&sid)
+            .bind(&ver)
+            .bind(&eid)
+            .bind(&ety)
+            .bind(&sv)
+            .bind(&payload)
+            .bind(&meta)
+            .bind(&cid)
+            .bind(recorded_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if !plan.commands.is_empty() {
+            let keys: Vec<&str> = plan.commands.iter().map(|c| c.idempotency_key.as_str()).collect();
+            let cmds: Vec<String> = plan.commands.iter().map(|c| c.command.to_string()).collect();
+            let results: Vec<String> = plan.commands.iter().map(|c| c.result.to_string()).collect();
+            let positions: Vec<i64> = plan.commands.iter().map(|c| c.position as i64).collect();
+            sqlx::query(
+                "INSERT INTO command_log (idempotency_key, command, result, position, recorded_at)
+                 SELECT u.k, u.c::jsonb, u.r::jsonb, u.p, $5 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[]) AS u(k, c, r, p)",
+            )
+            .bind(&keys)
+            .bind(&cmds)
+            .bind(&results)
+            .bind(&positions)
+            .bind(recorded_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if !plan.events.is_empty() {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHANNEL)
+                .bind(plan.head.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(plan)
+    }
+}

@@ -1,0 +1,269 @@
+//! The embedded default: SQLite in WAL mode with `synchronous=FULL`, so an acknowledged
+//! event survives power loss. One writer connection owned by the group-commit task; a
+//! pool of readers beside it.
+
+use super::types::*;
+use super::writer::{plan_batch, wanted, BatchSink, Facts, Plan, Writer};
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{watch, Mutex};
+use uuid::Uuid;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    writer: Writer,
+}
+
+fn options(url: &str) -> Result<SqliteConnectOptions, StoreError> {
+    Ok(SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true))
+}
+
+impl SqliteStore {
+    pub async fn open(url: &str) -> Result<SqliteStore, StoreError> {
+        if url.contains(":memory:") || url.contains("mode=memory") {
+            return Err(StoreError::Config(
+                "an in-memory SQLite database cannot be shared by the writer and the readers; use a file".into(),
+            ));
+        }
+        let opts = options(url)?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .min_connections(1)
+            .connect_with(opts.clone())
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        let conn = SqliteConnection::connect_with(&opts).await?;
+        let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) FROM events")
+            .fetch_one(&pool)
+            .await?;
+        let (head_tx, _) = watch::channel(head as u64);
+        let writer = Writer::start(SqliteSink { conn: Mutex::new(conn) }, Arc::new(head_tx));
+        Ok(SqliteStore { pool, writer })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    pub(crate) fn writer(&self) -> &Writer {
+        &self.writer
+    }
+
+    pub async fn read_stream(&self, stream: &str, after_version: u64) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT position, stream_id, stream_version, event_id, event_type, schema_version, payload, metadata, community_id, recorded_at
+             FROM events WHERE stream_id = ?1 AND stream_version > ?2 ORDER BY stream_version",
+        )
+        .bind(stream)
+        .bind(after_version as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(decode).collect()
+    }
+
+    pub async fn read_all(&self, after: u64, limit: u32) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT position, stream_id, stream_version, event_id, event_type, schema_version, payload, metadata, community_id, recorded_at
+             FROM events WHERE position > ?1 ORDER BY position LIMIT ?2",
+        )
+        .bind(after as i64)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(decode).collect()
+    }
+
+    pub async fn stream_version(&self, stream: &str) -> Result<u64, StoreError> {
+        let v: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(stream_version), 0) FROM events WHERE stream_id = ?1")
+            .bind(stream)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(v as u64)
+    }
+
+    pub async fn head(&self) -> Result<u64, StoreError> {
+        let v: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) FROM events")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(v as u64)
+    }
+
+    pub async fn command_record(&self, key: &str) -> Result<Option<CommandRecord>, StoreError> {
+        let row = sqlx::query("SELECT idempotency_key, command, result, position FROM command_log WHERE idempotency_key = ?1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(decode_command).transpose()
+    }
+
+    pub async fn put_person(&self, p: &Person) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO persons (volunteer_id, name, phone, id_number, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (volunteer_id) DO UPDATE SET name = excluded.name, phone = excluded.phone,
+             id_number = excluded.id_number, updated_at = excluded.updated_at",
+        )
+        .bind(p.volunteer_id.to_string())
+        .bind(&p.name)
+        .bind(&p.phone)
+        .bind(&p.id_number)
+        .bind(Utc::now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn get_person(&self, id: Uuid) -> Result<Option<Person>, StoreError> {
+        let row = sqlx::query("SELECT name, phone, id_number FROM persons WHERE volunteer_id = ?1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => Some(Person {
+                volunteer_id: id,
+                name: r.try_get("name")?,
+                phone: r.try_get("phone")?,
+                id_number: r.try_get("id_number")?,
+            }),
+            None => None,
+        })
+    }
+
+    pub async fn erase_person(&self, id: Uuid) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM persons WHERE volunteer_id = ?1")
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+}
+
+fn corrupt(position: i64, reason: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt {
+        position: position as u64,
+        reason: reason.to_string(),
+    }
+}
+
+fn decode(r: &SqliteRow) -> Result<RecordedEvent, StoreError> {
+    let position: i64 = r.try_get("position")?;
+    let event_id: String = r.try_get("event_id")?;
+    let community_id: Option<String> = r.try_get("community_id")?;
+    let payload: String = r.try_get("payload")?;
+    let metadata: String = r.try_get("metadata")?;
+    Ok(RecordedEvent {
+        position: position as u64,
+        stream_id: r.try_get("stream_id")?,
+        stream_version: r.try_get::<i64, _>("stream_version")? as u64,
+        event_id: Uuid::parse_str(&event_id).map_err(|e| corrupt(position, e))?,
+        event_type: r.try_get("event_type")?,
+        schema_version: r.try_get::<i64, _>("schema_version")? as u32,
+        payload: serde_json::from_str(&payload).map_err(|e| corrupt(position, e))?,
+        metadata: serde_json::from_str(&metadata).map_err(|e| corrupt(position, e))?,
+        community_id: community_id
+            .map(|c| Uuid::parse_str(&c))
+            .transpose()
+            .map_err(|e| corrupt(position, e))?,
+        recorded_at: r.try_get::<DateTime<Utc>, _>("recorded_at")?,
+    })
+}
+
+fn decode_command(r: &SqliteRow) -> Result<CommandRecord, StoreError> {
+    let position: i64 = r.try_get("position")?;
+    let command: String = r.try_get("command")?;
+    let result: String = r.try_get("result")?;
+    Ok(CommandRecord {
+        idempotency_key: r.try_get("idempotency_key")?,
+        command: serde_json::from_str(&command).map_err(|e| corrupt(position, e))?,
+        result: serde_json::from_str(&result).map_err(|e| corrupt(position, e))?,
+        position: position as u64,
+    })
+}
+
+struct SqliteSink {
+    conn: Mutex<SqliteConnection>,
+}
+
+impl BatchSink for SqliteSink {
+    async fn write_batch(&self, batch: &[AppendRequest], recorded_at: DateTime<Utc>) -> Result<Plan, StoreError> {
+        let mut conn = self.conn.lock().await;
+        // IMMEDIATE takes the write lock now, so the facts read below cannot change
+        // under us, even if another process opens the same file.
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+        let (streams, ids, keys) = wanted(batch);
+        let mut facts = Facts {
+            head: sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(position), 0) FROM events")
+                .fetch_one(&mut *tx)
+                .await? as u64,
+            ..Facts::default()
+        };
+        for s in streams {
+            let v: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(stream_version), 0) FROM events WHERE stream_id = ?1")
+                .bind(&s)
+                .fetch_one(&mut *tx)
+                .await?;
+            facts.versions.insert(s, v as u64);
+        }
+        for id in ids {
+            let p: Option<i64> = sqlx::query_scalar("SELECT position FROM events WHERE event_id = ?1")
+                .bind(id.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(p) = p {
+                facts.event_positions.insert(id, p as u64);
+            }
+        }
+        for key in keys {
+            let row = sqlx::query("SELECT idempotency_key, command, result, position FROM command_log WHERE idempotency_key = ?1")
+                .bind(&key)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(r) = row {
+                facts.commands.insert(key, decode_command(&r)?);
+            }
+        }
+        let plan = plan_batch(batch, facts);
+        for row in &plan.events {
+            let e = &row.event;
+            sqlx::query(
+                "INSERT INTO events (position, stream_id, stream_version, event_id, event_type, schema_version, payload, metadata, community_id, recorded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )
+            .bind(row.position as i64)
+            .bind(&row.stream_id)
+            .bind(row.stream_version as i64)
+            .bind(e.event_id.to_string())
+            .bind(&e.event_type)
+            .bind(e.schema_version as i64)
+            .bind(e.payload.to_string())
+            .bind(serde_json::to_string(&e.metadata).map_err(|err| StoreError::InvalidAppend(err.to_string()))?)
+            .bind(e.community_id.map(|c| c.to_string()))
+            .bind(recorded_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for c in &plan.commands {
+            sqlx::query("INSERT INTO command_log (idempotency_key, command, result, position, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5)")
+                .bind(&c.idempotency_key)
+                .bind(c.command.to_string())
+                .bind(c.result.to_string())
+                .bind(c.position as i64)
+                .bind(recorded_at)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(plan)
+    }
+}

@@ -1,0 +1,298 @@
+//! The event store's conformance suite: every test runs unchanged on SQLite and on
+//! PostgreSQL (skipped with a message when no server is reachable, a failure under CI).
+
+use futures::StreamExt;
+use ledger::store::*;
+use std::collections::HashSet;
+use std::time::Duration;
+use uuid::Uuid;
+
+fn ev(kind: &str) -> NewEvent {
+    NewEvent {
+        event_id: Uuid::new_v4(),
+        event_type: kind.to_string(),
+        schema_version: 1,
+        payload: serde_json::json!({ "kind": kind, "points": "12.50" }),
+        metadata: Metadata {
+            actor: Some(Uuid::new_v4()),
+            role: Some("staff".into()),
+            idempotency_key: Some("k-1".into()),
+            ..Metadata::default()
+        },
+        community_id: Some(Uuid::from_u128(42)),
+    }
+}
+
+/// Declares one test per backend from one body.
+macro_rules! conformance {
+    ($($name:ident => |$store:ident| $body:block)*) => {
+        mod sqlite {
+            use super::*;
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                let ($store, _dir) = ledger::testing::sqlite_store().await;
+                $body
+            })*
+        }
+        mod postgres {
+            use super::*;
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                let Some($store) = ledger::testing::postgres_store().await else { return };
+                $body
+            })*
+        }
+    };
+}
+
+conformance! {
+    appended_events_read_back_with_every_field => |store| {
+        let a = ev("A");
+        let b = ev("B");
+        let positions = store.append("s-1", ExpectedVersion::NoStream, vec![a.clone(), b.clone()]).await.unwrap();
+        assert_eq!(positions, vec![1, 2]);
+        let read = store.read_stream("s-1", 0).await.unwrap();
+        assert_eq!(read.len(), 2);
+        for (r, e) in read.iter().zip([&a, &b]) {
+            assert_eq!(r.event_id, e.event_id);
+            assert_eq!(r.event_type, e.event_type);
+            assert_eq!(r.schema_version, 1);
+            assert_eq!(r.payload, e.payload);
+            assert_eq!(r.metadata, e.metadata);
+            assert_eq!(r.community_id, e.community_id);
+            assert_eq!(r.stream_id, "s-1");
+            assert!((chrono::Utc::now() - r.recorded_at).num_seconds().abs() < 60);
+        }
+        assert_eq!((read[0].position, read[0].stream_version), (1, 1));
+        assert_eq!((read[1].position, read[1].stream_version), (2, 2));
+        assert_eq!(store.stream_version("s-1").await.unwrap(), 2);
+        assert_eq!(store.stream_version("nothing").await.unwrap(), 0);
+        assert_eq!(store.head().await.unwrap(), 2);
+        assert_eq!(store.read_stream("s-1", 1).await.unwrap()[0].event_id, b.event_id);
+    }
+
+    a_version_conflict_names_both_versions_and_writes_nothing => |store| {
+        store.append("s", ExpectedVersion::NoStream, vec![ev("A")]).await.unwrap();
+        let err = store.append("s", ExpectedVersion::Exact(3), vec![ev("B")]).await.unwrap_err();
+        match err {
+            StoreError::VersionConflict { stream, expected, actual } => {
+                assert_eq!(stream, "s");
+                assert_eq!(expected, ExpectedVersion::Exact(3));
+                assert_eq!(actual, 1);
+            }
+            other => panic!("expected a version conflict, got {other:?}"),
+        }
+        assert!(err_text(store.append("s", ExpectedVersion::NoStream, vec![ev("C")]).await).contains("expected no stream, actual 1"));
+        assert_eq!(store.head().await.unwrap(), 1);
+        store.append("s", ExpectedVersion::Exact(1), vec![ev("D")]).await.unwrap();
+        store.append("s", ExpectedVersion::Any, vec![ev("E")]).await.unwrap();
+        assert_eq!(store.stream_version("s").await.unwrap(), 3);
+    }
+
+    a_retry_with_stored_event_ids_returns_the_original_positions => |store| {
+        let batch = vec![ev("A"), ev("B")];
+        store.append("other", ExpectedVersion::Any, vec![ev("X")]).await.unwrap();
+        let first = store.append("s", ExpectedVersion::NoStream, batch.clone()).await.unwrap();
+        store.append("other", ExpectedVersion::Any, vec![ev("Y")]).await.unwrap();
+        let again = store.append("s", ExpectedVersion::NoStream, batch.clone()).await.unwrap();
+        assert_eq!(first, vec![2, 3]);
+        assert_eq!(again, first);
+        assert_eq!(store.head().await.unwrap(), 4);
+        // Reusing one stored id beside a new event is refused, and writes nothing.
+        let err = store.append("s", ExpectedVersion::Any, vec![batch[0].clone(), ev("C")]).await.unwrap_err();
+        assert!(matches!(err, StoreError::EventIdReused { position: 2, .. }), "{err:?}");
+        assert_eq!(store.head().await.unwrap(), 4);
+    }
+
+    a_multi_stream_append_is_all_or_nothing => |store| {
+        store.append("b", ExpectedVersion::NoStream, vec![ev("B1")]).await.unwrap();
+        let req = AppendRequest {
+            writes: vec![
+                StreamWrite { stream_id: "a".into(), expected: ExpectedVersion::NoStream, events: vec![ev("A1")] },
+                StreamWrite { stream_id: "b".into(), expected: ExpectedVersion::NoStream, events: vec![ev("B2")] },
+            ],
+            command: None,
+        };
+        assert!(matches!(store.append_request(req).await, Err(StoreError::VersionConflict { ref stream, .. }) if stream == "b"));
+        assert_eq!(store.stream_version("a").await.unwrap(), 0);
+        let req = AppendRequest {
+            writes: vec![
+                StreamWrite { stream_id: "a".into(), expected: ExpectedVersion::NoStream, events: vec![ev("A1")] },
+                StreamWrite { stream_id: "b".into(), expected: ExpectedVersion::Exact(1), events: vec![ev("B2"), ev("B3")] },
+            ],
+            command: None,
+        };
+        let out = store.append_request(req).await.unwrap();
+        assert_eq!(out.positions, vec![vec![2], vec![3, 4]]);
+        assert_eq!(out.last_position, 4);
+    }
+
+    invalid_appends_are_refused_with_a_reason => |store| {
+        let e = ev("A");
+        assert!(matches!(store.append("s", ExpectedVersion::Any, vec![e.clone(), e]).await, Err(StoreError::InvalidAppend(_))));
+        assert!(matches!(store.append("", ExpectedVersion::Any, vec![ev("A")]).await, Err(StoreError::InvalidAppend(_))));
+        assert!(matches!(store.append_request(AppendRequest::default()).await, Err(StoreError::InvalidAppend(_))));
+        assert_eq!(store.head().await.unwrap(), 0);
+    }
+
+    a_command_record_is_stored_with_its_events_and_answers_retries => |store| {
+        let cmd = serde_json::json!({"AwardPoints": {"points": "5.00"}});
+        let req = |events| AppendRequest {
+            writes: vec![StreamWrite { stream_id: "v".into(), expected: ExpectedVersion::Any, events }],
+            command: Some(("key-1".into(), cmd.clone(), serde_json::json!({"entry": 1}))),
+        };
+        let out = store.append_request(req(vec![ev("A")])).await.unwrap();
+        assert_eq!(out.duplicate_of, None);
+        let again = store.append_request(req(vec![ev("A")])).await.unwrap();
+        let dup = again.duplicate_of.expect("a duplicate");
+        assert_eq!(dup.position, out.last_position);
+        assert_eq!(dup.result, serde_json::json!({"entry": 1}));
+        assert_eq!(store.head().await.unwrap(), 1);
+        let rec = store.command_record("key-1").await.unwrap().unwrap();
+        assert_eq!(rec.command, cmd);
+        assert!(store.command_record("key-2").await.unwrap().is_none());
+    }
+
+    concurrent_appends_are_group_committed_and_each_keeps_its_own_check => |store| {
+        let mut tasks = Vec::new();
+        for i in 0..200 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                // Every fourth append races three others for the same new stream.
+                store.append(&format!("s-{}", i / 4), ExpectedVersion::NoStream, vec![ev("A")]).await
+            }));
+        }
+        let mut ok = 0;
+        let mut conflicts = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(_) => ok += 1,
+                Err(StoreError::VersionConflict { actual: 1, .. }) => conflicts += 1,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!((ok, conflicts), (50, 150));
+        let stats = store.writer_stats();
+        assert_eq!(stats.events, 50);
+        assert!(stats.batches < stats.appends, "no batching: {stats:?}");
+        let all = store.read_all(0, 1000).await.unwrap();
+        assert_eq!(all.iter().map(|e| e.position).collect::<Vec<_>>(), (1..=50).collect::<Vec<_>>());
+    }
+
+    read_all_pages_through_the_log_in_order => |store| {
+        for i in 0..25 {
+            store.append(&format!("s-{}", i % 3), ExpectedVersion::Any, vec![ev("A"), ev("B")]).await.unwrap();
+        }
+        let mut after = 0;
+        let mut seen = Vec::new();
+        loop {
+            let page = store.read_all(after, 7).await.unwrap();
+            if page.is_empty() { break; }
+            assert!(page.len() <= 7);
+            after = page.last().unwrap().position;
+            seen.extend(page.into_iter().map(|e| e.position));
+        }
+        assert_eq!(seen, (1..=50).collect::<Vec<_>>());
+    }
+
+    a_subscriber_is_woken_by_commits => |store| {
+        let sub = store.subscribe_all(0, 10);
+        let writer = store.clone();
+        tokio::spawn(async move {
+            for _ in 0..3 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                writer.append("s", ExpectedVersion::Any, vec![ev("A")]).await.unwrap();
+            }
+        });
+        let got: Vec<u64> = tokio::time::timeout(Duration::from_secs(10), sub.take(3).map(|e| e.unwrap().position).collect())
+            .await
+            .expect("subscriber woken");
+        assert_eq!(got, vec![1, 2, 3]);
+    }
+
+    no_reader_ever_skips_an_event_under_concurrent_writers => |store| {
+        // Several independent stores on one database stand for several processes: each
+        // has its own writer, so their transactions really overlap.
+        let url = url_of(&store).await;
+        let writers = 4u64;
+        let per_writer = 150u64;
+        let total = writers * per_writer;
+        let reader = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                let mut after = 0;
+                while (seen.len() as u64) < total {
+                    let page = store.read_all(after, 13).await.unwrap();
+                    for e in &page { after = e.position; seen.push(e.position); }
+                    if page.is_empty() { tokio::task::yield_now().await; }
+                }
+                seen
+            })
+        };
+        let live = {
+            let sub = store.subscribe_all(0, 50);
+            tokio::spawn(async move { sub.take(total as usize).map(|e| e.unwrap().event_id).collect::<Vec<_>>().await })
+        };
+        let mut tasks = Vec::new();
+        let mut written = HashSet::new();
+        for w in 0..writers {
+            let s = match &url { Some(u) => Store::open(u).await.unwrap(), None => store.clone() };
+            for t in 0..3 {
+                let s = s.clone();
+                let events: Vec<NewEvent> = (0..per_writer / 3).map(|_| ev("A")).collect();
+                written.extend(events.iter().map(|e| e.event_id));
+                tasks.push(tokio::spawn(async move {
+                    for e in events { s.append(&format!("w{w}-{t}"), ExpectedVersion::Any, vec![e]).await.unwrap(); }
+                }));
+            }
+        }
+        for t in tasks { t.await.unwrap(); }
+        let seen = tokio::time::timeout(Duration::from_secs(60), reader).await.expect("reader finished").unwrap();
+        assert_eq!(seen, (1..=total).collect::<Vec<_>>(), "a reader skipped or repeated an event");
+        let live = tokio::time::timeout(Duration::from_secs(60), live).await.expect("subscriber finished").unwrap();
+        assert_eq!(live.iter().copied().collect::<HashSet<_>>(), written);
+        assert_eq!(live.len() as u64, total);
+    }
+
+    personal_data_lives_beside_the_log_and_can_be_erased => |store| {
+        let id = Uuid::new_v4();
+        let p = Person { volunteer_id: id, name: "王芳".into(), phone: Some("13812345678".into()), id_number: None };
+        store.put_person(&p).await.unwrap();
+        store.append(&format!("volunteer-{id}"), ExpectedVersion::NoStream, vec![ev("VolunteerRegistered")]).await.unwrap();
+        assert_eq!(store.get_person(id).await.unwrap(), Some(p));
+        assert!(store.erase_person(id).await.unwrap());
+        assert!(!store.erase_person(id).await.unwrap());
+        assert_eq!(store.get_person(id).await.unwrap(), None);
+        assert_eq!(store.read_stream(&format!("volunteer-{id}"), 0).await.unwrap().len(), 1);
+    }
+
+    stored_events_cannot_be_updated_or_deleted => |store| {
+        store.append("s", ExpectedVersion::Any, vec![ev("A")]).await.unwrap();
+        let refused = match &store {
+            Store::Sqlite(s) => sqlx::query("DELETE FROM events").execute(s.pool()).await.is_err()
+                && sqlx::query("UPDATE events SET event_type = 'B'").execute(s.pool()).await.is_err(),
+            Store::Postgres(s) => sqlx::query("DELETE FROM events").execute(s.pool()).await.is_err()
+                && sqlx::query("UPDATE events SET event_type = 'B'").execute(s.pool()).await.is_err(),
+        };
+        assert!(refused);
+        assert_eq!(store.read_all(0, 10).await.unwrap()[0].event_type, "A");
+    }
+}
+
+fn err_text<T: std::fmt::Debug>(r: Result<T, StoreError>) -> String {
+    r.unwrap_err().to_string()
+}
+
+/// The PostgreSQL URL of a store's database, to open more stores on it (SQLite shares
+/// the one store, whose writer is the single writer anyway).
+async fn url_of(store: &Store) -> Option<String> {
+    match store {
+        Store::Sqlite(_) => None,
+        Store::Postgres(s) => {
+            let db: String = sqlx::query_scalar("SELECT current_database()").fetch_one(s.pool()).await.unwrap();
+            let admin = std::env::var("TIMEBANK_TEST_PG_URL").unwrap_or_else(|_| ledger::testing::DEFAULT_PG_URL.to_string());
+            Some(format!("{}/{db}", admin.rsplit_once('/').unwrap().0))
+        }
+    }
+}
