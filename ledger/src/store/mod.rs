@@ -139,27 +139,30 @@ impl Store {
         let store = self.clone();
         let head = self.watch_head();
         let state = (store, head, after, std::collections::VecDeque::new());
-        futures::stream::unfold(state, move |(store, mut head, mut after, mut buf)| async move {
-            loop {
-                if let Some(ev) = buf.pop_front() {
-                    let ev: RecordedEvent = ev;
-                    after = ev.position;
-                    return Some((Ok(ev), (store, head, after, buf)));
-                }
-                // Mark the current head as seen *before* reading, so a commit that lands
-                // between the read and the wait still wakes us.
-                head.borrow_and_update();
-                match store.read_all(after, batch).await {
-                    Ok(events) if !events.is_empty() => buf.extend(events),
-                    Ok(_) => {
-                        if head.changed().await.is_err() {
-                            return None;
-                        }
+        futures::stream::unfold(
+            state,
+            move |(store, mut head, mut after, mut buf)| async move {
+                loop {
+                    if let Some(ev) = buf.pop_front() {
+                        let ev: RecordedEvent = ev;
+                        after = ev.position;
+                        return Some((Ok(ev), (store, head, after, buf)));
                     }
-                    Err(e) => return Some((Err(e), (store, head, after, buf))),
+                    // Mark the current head as seen *before* reading, so a commit that lands
+                    // between the read and the wait still wakes us.
+                    head.borrow_and_update();
+                    match store.read_all(after, batch).await {
+                        Ok(events) if !events.is_empty() => buf.extend(events),
+                        Ok(_) => {
+                            if head.changed().await.is_err() {
+                                return None;
+                            }
+                        }
+                        Err(e) => return Some((Err(e), (store, head, after, buf))),
+                    }
                 }
-            }
-        })
+            },
+        )
     }
 
     /// The SQLite pool, for read models that keep their tables beside the log.

@@ -61,7 +61,11 @@ impl PostgresStore {
         &self.writer
     }
 
-    pub async fn read_stream(&self, stream: &str, after_version: u64) -> Result<Vec<RecordedEvent>, StoreError> {
+    pub async fn read_stream(
+        &self,
+        stream: &str,
+        after_version: u64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM events WHERE stream_id = $1 AND stream_version > $2 ORDER BY stream_version"
         ))
@@ -84,10 +88,12 @@ impl PostgresStore {
     }
 
     pub async fn stream_version(&self, stream: &str) -> Result<u64, StoreError> {
-        let v: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(stream_version), 0) FROM events WHERE stream_id = $1")
-            .bind(stream)
-            .fetch_one(&self.pool)
-            .await?;
+        let v: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(stream_version), 0) FROM events WHERE stream_id = $1",
+        )
+        .bind(stream)
+        .fetch_one(&self.pool)
+        .await?;
         Ok(v as u64)
     }
 
@@ -218,9 +224,11 @@ async fn listen(pool: PgPool, head_tx: Arc<watch::Sender<u64>>) {
                     if head_tx.receiver_count() == 0 && Arc::strong_count(&head_tx) == 1 {
                         return; // the store is gone
                     }
-                    match sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(position), 0) FROM events")
-                        .fetch_one(&pool)
-                        .await
+                    match sqlx::query_scalar::<_, i64>(
+                        "SELECT COALESCE(MAX(position), 0) FROM events",
+                    )
+                    .fetch_one(&pool)
+                    .await
                     {
                         Ok(head) => {
                             raise(head as u64);
@@ -241,80 +249,124 @@ struct PgSink {
     pool: PgPool,
 }
 
+/// BEGIN and the append lock in one round trip (the simple-query protocol runs both).
+const BEGIN_LOCKED: &str = "BEGIN; SELECT pg_advisory_xact_lock(499865374535)";
+const _: () = assert!(APPEND_LOCK == 499_865_374_535);
+
+/// Every fact a batch is checked against, in one statement: it must run after the lock
+/// is held, because in READ COMMITTED its snapshot is taken when it starts.
+const FACTS: &str = "
+    SELECT 'h' AS k, NULL::text AS id, COALESCE(MAX(position), 0) AS v, NULL::jsonb AS c, NULL::jsonb AS r FROM events
+    UNION ALL
+    SELECT 's', s.id, (SELECT stream_version FROM events WHERE stream_id = s.id
+                       ORDER BY stream_version DESC LIMIT 1), NULL, NULL
+    FROM UNNEST($1::text[]) AS s(id)
+    UNION ALL
+    SELECT 'e', event_id::text, position, NULL, NULL FROM events WHERE event_id = ANY($2)
+    UNION ALL
+    SELECT 'c', idempotency_key, position, command, result FROM command_log WHERE idempotency_key = ANY($3)";
+
+/// Events, command records and the commit notification in one statement.
+const INSERT: &str = "
+    WITH ev AS (
+        INSERT INTO events (position, stream_id, stream_version, event_id, event_type, schema_version, payload, metadata, community_id, recorded_at)
+        SELECT u.p, u.s, u.v, u.e, u.t, u.sv, u.pl::jsonb, u.m::jsonb, u.c, $10
+        FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::int[], $7::text[], $8::text[], $9::uuid[])
+          AS u(p, s, v, e, t, sv, pl, m, c)
+        RETURNING 1
+    ), cmd AS (
+        INSERT INTO command_log (idempotency_key, command, result, position, recorded_at)
+        SELECT u.k, u.c::jsonb, u.r::jsonb, u.p, $10
+        FROM UNNEST($11::text[], $12::text[], $13::text[], $14::bigint[]) AS u(k, c, r, p)
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM ev) AS events, (SELECT count(*) FROM cmd) AS commands,
+           pg_notify($15, $16)";
+
 impl BatchSink for PgSink {
-    async fn write_batch(&self, batch: &[AppendRequest], recorded_at: DateTime<Utc>) -> Result<Plan, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(APPEND_LOCK)
-            .execute(&mut *tx)
-            .await?;
+    async fn write_batch(
+        &self,
+        batch: &[AppendRequest],
+        recorded_at: DateTime<Utc>,
+    ) -> Result<Plan, StoreError> {
+        let mut tx = self.pool.begin_with(BEGIN_LOCKED).await?;
         let (streams, ids, keys) = wanted(batch);
-        let mut facts = Facts {
-            head: sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(position), 0) FROM events")
-                .fetch_one(&mut *tx)
-                .await? as u64,
-            ..Facts::default()
-        };
-        for r in sqlx::query(
-            "SELECT stream_id, MAX(stream_version) AS v FROM events WHERE stream_id = ANY($1) GROUP BY stream_id",
-        )
-        .bind(&streams)
-        .fetch_all(&mut *tx)
-        .await?
-        {
-            facts.versions.insert(r.try_get("stream_id")?, r.try_get::<i64, _>("v")? as u64);
-        }
-        for r in sqlx::query("SELECT event_id, position FROM events WHERE event_id = ANY($1)")
+        let mut facts = Facts::default();
+        for r in sqlx::query(FACTS)
+            .bind(&streams)
             .bind(&ids)
-            .fetch_all(&mut *tx)
-            .await?
-        {
-            facts
-                .event_positions
-                .insert(r.try_get("event_id")?, r.try_get::<i64, _>("position")? as u64);
-        }
-        if !keys.is_empty() {
-            for r in sqlx::query(
-                "SELECT idempotency_key, command, result, position FROM command_log WHERE idempotency_key = ANY($1)",
-            )
             .bind(&keys)
             .fetch_all(&mut *tx)
             .await?
-            {
-                let c = decode_command(&r)?;
-                facts.commands.insert(c.idempotency_key.clone(), c);
+        {
+            let kind: &str = r.try_get("k")?;
+            let v: Option<i64> = r.try_get("v")?;
+            let v = v.unwrap_or(0);
+            let id: Option<String> = r.try_get("id")?;
+            let id = id.unwrap_or_default();
+            match kind {
+                "h" => facts.head = v as u64,
+                "s" => {
+                    facts.versions.insert(id, v as u64);
+                }
+                "e" => {
+                    let event_id = Uuid::parse_str(&id).map_err(|e| corrupt(v, e))?;
+                    facts.event_positions.insert(event_id, v as u64);
+                }
+                _ => {
+                    let record = CommandRecord {
+                        idempotency_key: id.clone(),
+                        command: r.try_get("c")?,
+                        result: r.try_get("r")?,
+                        position: v as u64,
+                    };
+                    facts.commands.insert(id, record);
+                }
             }
         }
         let plan = plan_batch(batch, facts);
-        if !plan.events.is_empty() {
-            let n = plan.events.len();
-            let mut pos = Vec::with_capacity(n);
-            let mut sid = Vec::with_capacity(n);
-            let mut ver = Vec::with_capacity(n);
-            let mut eid = Vec::with_capacity(n);
-            let mut ety = Vec::with_capacity(n);
-            let mut sv = Vec::with_capacity(n);
-            let mut payload = Vec::with_capacity(n);
-            let mut meta = Vec::with_capacity(n);
-            let mut cid = Vec::with_capacity(n);
-            for row in &plan.events {
-                let e = &row.event;
-                pos.push(row.position as i64);
-                sid.push(row.stream_id.clone());
-                ver.push(row.stream_version as i64);
-                eid.push(e.event_id);
-                ety.push(e.event_type.clone());
-                sv.push(e.schema_version as i32);
-                payload.push(e.payload.to_string());
-                meta.push(serde_json::to_string(&e.metadata).map_err(|err| StoreError::InvalidAppend(err.to_string()))?);
-                cid.push(e.community_id);
-            }
-            sqlx::query(
-                "INSERT INTO events (position, stream_id, stream_version, event_id, event_type, schema_version, payload, metadata, community_id, recorded_at)
-                 SELECT u.p, u.s, u.v, u.e, u.t, u.sv, u.pl::jsonb, u.m::jsonb, u.c, $10
-                 FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::int[], $7::text[], $8::text[], $9::uuid[])
-                   AS u(p, s, v, e, t, sv, pl, m, c)",
-            )
+        if plan.events.is_empty() && plan.commands.is_empty() {
+            tx.rollback().await?;
+            return Ok(plan);
+        }
+        let n = plan.events.len();
+        let mut pos = Vec::with_capacity(n);
+        let mut sid = Vec::with_capacity(n);
+        let mut ver = Vec::with_capacity(n);
+        let mut eid = Vec::with_capacity(n);
+        let mut ety = Vec::with_capacity(n);
+        let mut sv = Vec::with_capacity(n);
+        let mut payload = Vec::with_capacity(n);
+        let mut meta = Vec::with_capacity(n);
+        let mut cid = Vec::with_capacity(n);
+        for row in &plan.events {
+            let e = &row.event;
+            pos.push(row.position as i64);
+            sid.push(row.stream_id.as_str());
+            ver.push(row.stream_version as i64);
+            eid.push(e.event_id);
+            ety.push(e.event_type.as_str());
+            sv.push(e.schema_version as i32);
+            payload.push(e.payload.to_string());
+            meta.push(
+                serde_json::to_string(&e.metadata)
+                    .map_err(|err| StoreError::InvalidAppend(err.to_string()))?,
+            );
+            cid.push(e.community_id);
+        }
+        let keys: Vec<&str> = plan
+            .commands
+            .iter()
+            .map(|c| c.idempotency_key.as_str())
+            .collect();
+        let cmds: Vec<String> = plan
+            .commands
+            .iter()
+            .map(|c| c.command.to_string())
+            .collect();
+        let results: Vec<String> = plan.commands.iter().map(|c| c.result.to_string()).collect();
+        let positions: Vec<i64> = plan.commands.iter().map(|c| c.position as i64).collect();
+        sqlx::query(INSERT)
             .bind(&pos)
             .bind(&sid)
             .bind(&ver)
@@ -325,33 +377,14 @@ impl BatchSink for PgSink {
             .bind(&meta)
             .bind(&cid)
             .bind(recorded_at)
-            .execute(&mut *tx)
-            .await?;
-        }
-        if !plan.commands.is_empty() {
-            let keys: Vec<&str> = plan.commands.iter().map(|c| c.idempotency_key.as_str()).collect();
-            let cmds: Vec<String> = plan.commands.iter().map(|c| c.command.to_string()).collect();
-            let results: Vec<String> = plan.commands.iter().map(|c| c.result.to_string()).collect();
-            let positions: Vec<i64> = plan.commands.iter().map(|c| c.position as i64).collect();
-            sqlx::query(
-                "INSERT INTO command_log (idempotency_key, command, result, position, recorded_at)
-                 SELECT u.k, u.c::jsonb, u.r::jsonb, u.p, $5 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[]) AS u(k, c, r, p)",
-            )
             .bind(&keys)
             .bind(&cmds)
             .bind(&results)
             .bind(&positions)
-            .bind(recorded_at)
+            .bind(CHANNEL)
+            .bind(plan.head.to_string())
             .execute(&mut *tx)
             .await?;
-        }
-        if !plan.events.is_empty() {
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(CHANNEL)
-                .bind(plan.head.to_string())
-                .execute(&mut *tx)
-                .await?;
-        }
         tx.commit().await?;
         Ok(plan)
     }

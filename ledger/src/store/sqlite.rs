@@ -5,7 +5,9 @@
 use super::types::*;
 use super::writer::{plan_batch, wanted, BatchSink, Facts, Plan, Writer};
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -49,7 +51,12 @@ impl SqliteStore {
             .fetch_one(&pool)
             .await?;
         let (head_tx, _) = watch::channel(head as u64);
-        let writer = Writer::start(SqliteSink { conn: Mutex::new(conn) }, Arc::new(head_tx));
+        let writer = Writer::start(
+            SqliteSink {
+                conn: Mutex::new(conn),
+            },
+            Arc::new(head_tx),
+        );
         Ok(SqliteStore { pool, writer })
     }
 
@@ -61,7 +68,11 @@ impl SqliteStore {
         &self.writer
     }
 
-    pub async fn read_stream(&self, stream: &str, after_version: u64) -> Result<Vec<RecordedEvent>, StoreError> {
+    pub async fn read_stream(
+        &self,
+        stream: &str,
+        after_version: u64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
         let rows = sqlx::query(
             "SELECT position, stream_id, stream_version, event_id, event_type, schema_version, payload, metadata, community_id, recorded_at
              FROM events WHERE stream_id = ?1 AND stream_version > ?2 ORDER BY stream_version",
@@ -86,10 +97,12 @@ impl SqliteStore {
     }
 
     pub async fn stream_version(&self, stream: &str) -> Result<u64, StoreError> {
-        let v: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(stream_version), 0) FROM events WHERE stream_id = ?1")
-            .bind(stream)
-            .fetch_one(&self.pool)
-            .await?;
+        let v: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(stream_version), 0) FROM events WHERE stream_id = ?1",
+        )
+        .bind(stream)
+        .fetch_one(&self.pool)
+        .await?;
         Ok(v as u64)
     }
 
@@ -191,77 +204,120 @@ fn decode_command(r: &SqliteRow) -> Result<CommandRecord, StoreError> {
     })
 }
 
+fn to_json(list: &[String]) -> String {
+    serde_json::Value::from(list.to_vec()).to_string()
+}
+
 struct SqliteSink {
     conn: Mutex<SqliteConnection>,
 }
 
 impl BatchSink for SqliteSink {
-    async fn write_batch(&self, batch: &[AppendRequest], recorded_at: DateTime<Utc>) -> Result<Plan, StoreError> {
+    async fn write_batch(
+        &self,
+        batch: &[AppendRequest],
+        recorded_at: DateTime<Utc>,
+    ) -> Result<Plan, StoreError> {
         let mut conn = self.conn.lock().await;
         // IMMEDIATE takes the write lock now, so the facts read below cannot change
         // under us, even if another process opens the same file.
         let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+        // A handful of statements per batch, whatever its size: the lists travel as JSON.
         let (streams, ids, keys) = wanted(batch);
+        let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
         let mut facts = Facts {
             head: sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(position), 0) FROM events")
                 .fetch_one(&mut *tx)
                 .await? as u64,
             ..Facts::default()
         };
-        for s in streams {
-            let v: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(stream_version), 0) FROM events WHERE stream_id = ?1")
-                .bind(&s)
-                .fetch_one(&mut *tx)
-                .await?;
-            facts.versions.insert(s, v as u64);
+        for r in sqlx::query(
+            "SELECT j.value AS stream_id,
+                    (SELECT MAX(stream_version) FROM events WHERE stream_id = j.value) AS v
+             FROM json_each(?1) AS j",
+        )
+        .bind(to_json(&streams))
+        .fetch_all(&mut *tx)
+        .await?
+        {
+            let v: Option<i64> = r.try_get("v")?;
+            facts
+                .versions
+                .insert(r.try_get("stream_id")?, v.unwrap_or(0) as u64);
         }
-        for id in ids {
-            let p: Option<i64> = sqlx::query_scalar("SELECT position FROM events WHERE event_id = ?1")
-                .bind(id.to_string())
-                .fetch_optional(&mut *tx)
-                .await?;
-            if let Some(p) = p {
-                facts.event_positions.insert(id, p as u64);
-            }
+        for r in sqlx::query("SELECT event_id, position FROM events WHERE event_id IN (SELECT value FROM json_each(?1))")
+            .bind(to_json(&ids))
+            .fetch_all(&mut *tx)
+            .await?
+        {
+            let id: String = r.try_get("event_id")?;
+            let position: i64 = r.try_get("position")?;
+            facts
+                .event_positions
+                .insert(Uuid::parse_str(&id).map_err(|e| corrupt(position, e))?, position as u64);
         }
-        for key in keys {
-            let row = sqlx::query("SELECT idempotency_key, command, result, position FROM command_log WHERE idempotency_key = ?1")
-                .bind(&key)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if let Some(r) = row {
-                facts.commands.insert(key, decode_command(&r)?);
+        if !keys.is_empty() {
+            for r in sqlx::query(
+                "SELECT idempotency_key, command, result, position FROM command_log
+                 WHERE idempotency_key IN (SELECT value FROM json_each(?1))",
+            )
+            .bind(to_json(&keys))
+            .fetch_all(&mut *tx)
+            .await?
+            {
+                let c = decode_command(&r)?;
+                facts.commands.insert(c.idempotency_key.clone(), c);
             }
         }
         let plan = plan_batch(batch, facts);
-        for row in &plan.events {
-            let e = &row.event;
+        if !plan.events.is_empty() {
+            let mut rows = Vec::with_capacity(plan.events.len());
+            for row in &plan.events {
+                let e = &row.event;
+                rows.push(serde_json::json!({
+                    "p": row.position,
+                    "s": row.stream_id,
+                    "v": row.stream_version,
+                    "e": e.event_id.to_string(),
+                    "t": e.event_type,
+                    "sv": e.schema_version,
+                    "pl": e.payload.to_string(),
+                    "m": serde_json::to_string(&e.metadata).map_err(|err| StoreError::InvalidAppend(err.to_string()))?,
+                    "c": e.community_id.map(|c| c.to_string()),
+                }));
+            }
             sqlx::query(
                 "INSERT INTO events (position, stream_id, stream_version, event_id, event_type, schema_version, payload, metadata, community_id, recorded_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                 SELECT value ->> 'p', value ->> 's', value ->> 'v', value ->> 'e', value ->> 't', value ->> 'sv',
+                        value ->> 'pl', value ->> 'm', value ->> 'c', ?2
+                 FROM json_each(?1)",
             )
-            .bind(row.position as i64)
-            .bind(&row.stream_id)
-            .bind(row.stream_version as i64)
-            .bind(e.event_id.to_string())
-            .bind(&e.event_type)
-            .bind(e.schema_version as i64)
-            .bind(e.payload.to_string())
-            .bind(serde_json::to_string(&e.metadata).map_err(|err| StoreError::InvalidAppend(err.to_string()))?)
-            .bind(e.community_id.map(|c| c.to_string()))
+            .bind(serde_json::Value::Array(rows).to_string())
             .bind(recorded_at)
             .execute(&mut *tx)
             .await?;
         }
-        for c in &plan.commands {
-            sqlx::query("INSERT INTO command_log (idempotency_key, command, result, position, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5)")
-                .bind(&c.idempotency_key)
-                .bind(c.command.to_string())
-                .bind(c.result.to_string())
-                .bind(c.position as i64)
-                .bind(recorded_at)
-                .execute(&mut *tx)
-                .await?;
+        if !plan.commands.is_empty() {
+            let rows: Vec<serde_json::Value> = plan
+                .commands
+                .iter()
+                .map(|c| {
+                    serde_json::json!({
+                        "k": c.idempotency_key,
+                        "c": c.command.to_string(),
+                        "r": c.result.to_string(),
+                        "p": c.position,
+                    })
+                })
+                .collect();
+            sqlx::query(
+                "INSERT INTO command_log (idempotency_key, command, result, position, recorded_at)
+                 SELECT value ->> 'k', value ->> 'c', value ->> 'r', value ->> 'p', ?2 FROM json_each(?1)",
+            )
+            .bind(serde_json::Value::Array(rows).to_string())
+            .bind(recorded_at)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(plan)

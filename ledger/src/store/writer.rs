@@ -65,7 +65,9 @@ pub(crate) fn wanted(batch: &[AppendRequest]) -> (Vec<String>, Vec<Uuid>, Vec<St
 
 fn validate(req: &AppendRequest) -> Result<(), StoreError> {
     if req.writes.is_empty() {
-        return Err(StoreError::InvalidAppend("an append must name at least one stream".into()));
+        return Err(StoreError::InvalidAppend(
+            "an append must name at least one stream".into(),
+        ));
     }
     let mut streams = HashSet::new();
     let mut ids = HashSet::new();
@@ -90,7 +92,9 @@ fn validate(req: &AppendRequest) -> Result<(), StoreError> {
                 )));
             }
             if e.event_type.is_empty() {
-                return Err(StoreError::InvalidAppend("event type must not be empty".into()));
+                return Err(StoreError::InvalidAppend(
+                    "event type must not be empty".into(),
+                ));
             }
         }
     }
@@ -108,7 +112,11 @@ pub(crate) fn plan_batch(batch: &[AppendRequest], mut facts: Facts) -> Plan {
     plan
 }
 
-fn plan_one(req: &AppendRequest, facts: &mut Facts, plan: &mut Plan) -> Result<AppendOutcome, StoreError> {
+fn plan_one(
+    req: &AppendRequest,
+    facts: &mut Facts,
+    plan: &mut Plan,
+) -> Result<AppendOutcome, StoreError> {
     validate(req)?;
     if let Some((key, _, _)) = &req.command {
         if let Some(stored) = facts.commands.get(key) {
@@ -120,8 +128,15 @@ fn plan_one(req: &AppendRequest, facts: &mut Facts, plan: &mut Plan) -> Result<A
         }
     }
     // A retry of an append whose events are all stored returns their positions.
-    let all: Vec<Uuid> = req.writes.iter().flat_map(|w| w.events.iter().map(|e| e.event_id)).collect();
-    let stored: Vec<Option<u64>> = all.iter().map(|id| facts.event_positions.get(id).copied()).collect();
+    let all: Vec<Uuid> = req
+        .writes
+        .iter()
+        .flat_map(|w| w.events.iter().map(|e| e.event_id))
+        .collect();
+    let stored: Vec<Option<u64>> = all
+        .iter()
+        .map(|id| facts.event_positions.get(id).copied())
+        .collect();
     if !all.is_empty() && stored.iter().all(Option::is_some) {
         let mut positions = Vec::new();
         let mut it = stored.into_iter().flatten();
@@ -135,8 +150,15 @@ fn plan_one(req: &AppendRequest, facts: &mut Facts, plan: &mut Plan) -> Result<A
             duplicate_of: None,
         });
     }
-    if let Some((id, pos)) = all.iter().zip(&stored).find_map(|(id, p)| p.map(|p| (*id, p))) {
-        return Err(StoreError::EventIdReused { event_id: id, position: pos });
+    if let Some((id, pos)) = all
+        .iter()
+        .zip(&stored)
+        .find_map(|(id, p)| p.map(|p| (*id, p)))
+    {
+        return Err(StoreError::EventIdReused {
+            event_id: id,
+            position: pos,
+        });
     }
     for w in &req.writes {
         let actual = facts.versions.get(&w.stream_id).copied().unwrap_or(0);
@@ -166,7 +188,12 @@ fn plan_one(req: &AppendRequest, facts: &mut Facts, plan: &mut Plan) -> Result<A
         }
         positions.push(ps);
     }
-    let last_position = positions.iter().flatten().copied().max().unwrap_or(facts.head);
+    let last_position = positions
+        .iter()
+        .flatten()
+        .copied()
+        .max()
+        .unwrap_or(facts.head);
     if let Some((key, command, result)) = &req.command {
         let record = CommandRecord {
             idempotency_key: key.clone(),
@@ -256,7 +283,12 @@ async fn run<S: BatchSink>(
 ) {
     let mut batch: Vec<Pending> = Vec::new();
     while let Some(first) = rx.recv().await {
-        let mut events = first.req.writes.iter().map(|w| w.events.len()).sum::<usize>();
+        let mut events = first
+            .req
+            .writes
+            .iter()
+            .map(|w| w.events.len())
+            .sum::<usize>();
         batch.push(first);
         while batch.len() < MAX_BATCH_APPENDS && events < MAX_BATCH_EVENTS {
             match rx.try_recv() {
@@ -299,8 +331,12 @@ async fn run<S: BatchSink>(
 
 fn publish(head_tx: &watch::Sender<u64>, counters: &Counters, plan: &Plan, appends: usize) {
     counters.batches.fetch_add(1, Ordering::Relaxed);
-    counters.appends.fetch_add(appends as u64, Ordering::Relaxed);
-    counters.events.fetch_add(plan.events.len() as u64, Ordering::Relaxed);
+    counters
+        .appends
+        .fetch_add(appends as u64, Ordering::Relaxed);
+    counters
+        .events
+        .fetch_add(plan.events.len() as u64, Ordering::Relaxed);
     let head = plan.head;
     head_tx.send_if_modified(|h| {
         if head > *h {
@@ -352,7 +388,10 @@ mod tests {
             AppendRequest::single("a", ExpectedVersion::Exact(0), vec![ev(1), ev(2)]),
         ];
         let plan = plan_batch(&batch, Facts::default());
-        assert_eq!(plan.results[1].as_ref().unwrap().positions, vec![vec![1, 2]]);
+        assert_eq!(
+            plan.results[1].as_ref().unwrap().positions,
+            vec![vec![1, 2]]
+        );
         assert_eq!(plan.events.len(), 2);
     }
 
@@ -361,8 +400,18 @@ mod tests {
         let mut facts = Facts::default();
         facts.event_positions.insert(Uuid::from_u128(1), 7);
         facts.head = 7;
-        let plan = plan_batch(&[AppendRequest::single("a", ExpectedVersion::Any, vec![ev(1), ev(2)])], facts);
-        assert!(matches!(plan.results[0], Err(StoreError::EventIdReused { position: 7, .. })));
+        let plan = plan_batch(
+            &[AppendRequest::single(
+                "a",
+                ExpectedVersion::Any,
+                vec![ev(1), ev(2)],
+            )],
+            facts,
+        );
+        assert!(matches!(
+            plan.results[0],
+            Err(StoreError::EventIdReused { position: 7, .. })
+        ));
         assert!(plan.events.is_empty());
     }
 }
