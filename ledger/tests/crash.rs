@@ -14,7 +14,9 @@ const CHILD_ENV: &str = "TIMEBANK_CRASH_CHILD";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn crash_child() {
-    let Ok(url) = std::env::var(CHILD_ENV) else { return };
+    let Ok(url) = std::env::var(CHILD_ENV) else {
+        return;
+    };
     let store = Store::open(&url).await.unwrap();
     let mut tasks = Vec::new();
     for t in 0..32 {
@@ -31,7 +33,10 @@ async fn crash_child() {
                 };
                 let id = e.event_id;
                 let expected = ExpectedVersion::Exact(i);
-                let pos = store.append(&format!("task-{t}"), expected, vec![e]).await.unwrap();
+                let pos = store
+                    .append(&format!("task-{t}"), expected, vec![e])
+                    .await
+                    .unwrap();
                 println!("ack {id} {}", pos[0]);
             }
         }));
@@ -69,7 +74,11 @@ async fn check_intact(url: &str, acked: HashMap<Uuid, u64>) {
     assert!(all.len() >= acked.len());
     let by_id: HashMap<Uuid, u64> = all.iter().map(|e| (e.event_id, e.position)).collect();
     for (id, pos) in &acked {
-        assert_eq!(by_id.get(id), Some(pos), "acknowledged event {id} lost or moved");
+        assert_eq!(
+            by_id.get(id),
+            Some(pos),
+            "acknowledged event {id} lost or moved"
+        );
     }
     assert_eq!(
         all.iter().map(|e| e.position).collect::<Vec<_>>(),
@@ -80,17 +89,28 @@ async fn check_intact(url: &str, acked: HashMap<Uuid, u64>) {
     for e in &all {
         let v = versions.entry(&e.stream_id).or_default();
         *v += 1;
-        assert_eq!(e.stream_version, *v, "stream {} is not contiguous", e.stream_id);
+        assert_eq!(
+            e.stream_version, *v,
+            "stream {} is not contiguous",
+            e.stream_id
+        );
     }
     // And the log takes appends again after the crash.
-    let next = store.append("after-crash", ExpectedVersion::NoStream, vec![NewEvent {
-        event_id: Uuid::new_v4(),
-        event_type: "Tested".into(),
-        schema_version: 1,
-        payload: serde_json::json!({}),
-        metadata: Metadata::default(),
-        community_id: None,
-    }]).await.unwrap();
+    let next = store
+        .append(
+            "after-crash",
+            ExpectedVersion::NoStream,
+            vec![NewEvent {
+                event_id: Uuid::new_v4(),
+                event_type: "Tested".into(),
+                schema_version: 1,
+                payload: serde_json::json!({}),
+                metadata: Metadata::default(),
+                community_id: None,
+            }],
+        )
+        .await
+        .unwrap();
     assert_eq!(next, vec![all.len() as u64 + 1]);
 }
 
@@ -116,7 +136,9 @@ async fn postgres_keeps_every_acknowledged_event_after_sigkill() {
     if std::env::var(CHILD_ENV).is_ok() {
         return;
     }
-    let Some(url) = ledger::testing::postgres_url().await else { return };
+    let Some(url) = ledger::testing::postgres_url().await else {
+        return;
+    };
     Store::open(&url).await.unwrap();
     let acked = tokio::task::spawn_blocking({
         let url = url.clone();

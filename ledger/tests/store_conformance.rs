@@ -290,8 +290,12 @@ async fn url_of(store: &Store) -> Option<String> {
     match store {
         Store::Sqlite(_) => None,
         Store::Postgres(s) => {
-            let db: String = sqlx::query_scalar("SELECT current_database()").fetch_one(s.pool()).await.unwrap();
-            let admin = std::env::var("TIMEBANK_TEST_PG_URL").unwrap_or_else(|_| ledger::testing::DEFAULT_PG_URL.to_string());
+            let db: String = sqlx::query_scalar("SELECT current_database()")
+                .fetch_one(s.pool())
+                .await
+                .unwrap();
+            let admin = std::env::var("TIMEBANK_TEST_PG_URL")
+                .unwrap_or_else(|_| ledger::testing::DEFAULT_PG_URL.to_string());
             Some(format!("{}/{db}", admin.rsplit_once('/').unwrap().0))
         }
     }
