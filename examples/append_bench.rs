@@ -17,7 +17,9 @@ use uuid::Uuid;
 
 fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
 }
 
 fn event(i: u64) -> NewEvent {
@@ -26,7 +28,11 @@ fn event(i: u64) -> NewEvent {
         event_type: "PointsAwarded".into(),
         schema_version: 1,
         payload: serde_json::json!({ "entry_id": Uuid::new_v4(), "points": "10.00", "reason": format!("bench {i}") }),
-        metadata: Metadata { actor: Some(Uuid::nil()), role: Some("staff".into()), ..Metadata::default() },
+        metadata: Metadata {
+            actor: Some(Uuid::nil()),
+            role: Some("staff".into()),
+            ..Metadata::default()
+        },
         community_id: Some(Uuid::nil()),
     }
 }
@@ -41,7 +47,10 @@ async fn store_run(store: &Store, writers: usize, secs: f64, round: usize) -> f6
             let stream = format!("bench-{round}-{writers}-{w}");
             let mut n = 0u64;
             while Instant::now() < deadline {
-                store.append(&stream, ExpectedVersion::Exact(n), vec![event(n)]).await.expect("append");
+                store
+                    .append(&stream, ExpectedVersion::Exact(n), vec![event(n)])
+                    .await
+                    .expect("append");
                 n += 1;
             }
             n
@@ -125,9 +134,13 @@ async fn bench(name: &str, store: Store, raw: Raw, secs: f64, rounds: usize) {
             r.push(raw_run(&raw, writers, secs).await);
         }
         let after = store.writer_stats();
-        let per_batch = (after.events - before.events) as f64 / (after.batches - before.batches).max(1) as f64;
+        let per_batch =
+            (after.events - before.events) as f64 / (after.batches - before.batches).max(1) as f64;
         let (s, r) = (median(s), median(r));
-        println!("| {writers} | {s:.0} | {r:.0} | {:.1}x | {per_batch:.1} |", s / r);
+        println!(
+            "| {writers} | {s:.0} | {r:.0} | {:.1}x | {per_batch:.1} |",
+            s / r
+        );
     }
 }
 
@@ -141,18 +154,44 @@ async fn main() {
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
     let store = Store::open(&url).await.expect("sqlite");
     let pool = store.sqlite_pool().expect("sqlite pool").clone();
-    sqlx::query("CREATE TABLE raw_bench (id TEXT PRIMARY KEY, payload TEXT NOT NULL)").execute(&pool).await.expect("raw table");
-    bench("SQLite (WAL, synchronous=FULL)", store, Raw::Sqlite(pool), secs, rounds).await;
+    sqlx::query("CREATE TABLE raw_bench (id TEXT PRIMARY KEY, payload TEXT NOT NULL)")
+        .execute(&pool)
+        .await
+        .expect("raw table");
+    bench(
+        "SQLite (WAL, synchronous=FULL)",
+        store,
+        Raw::Sqlite(pool),
+        secs,
+        rounds,
+    )
+    .await;
 
-    if let Some(admin) = arg("--postgres").or_else(|| Some(ledger::testing::DEFAULT_PG_URL.to_string())) {
+    if let Some(admin) =
+        arg("--postgres").or_else(|| Some(ledger::testing::DEFAULT_PG_URL.to_string()))
+    {
         std::env::set_var("TIMEBANK_TEST_PG_URL", &admin);
         match ledger::testing::postgres_url().await {
             Some(url) => {
                 let store = Store::open(&url).await.expect("postgres");
                 let pool = store.postgres_pool().expect("pg pool").clone();
-                sqlx::query("CREATE TABLE raw_bench (id UUID PRIMARY KEY, payload JSONB NOT NULL)").execute(&pool).await.expect("raw table");
-                let raw = sqlx::postgres::PgPoolOptions::new().max_connections(64).connect(&url).await.expect("raw pool");
-                bench("PostgreSQL (synchronous_commit=on)", store, Raw::Postgres(raw), secs, rounds).await;
+                sqlx::query("CREATE TABLE raw_bench (id UUID PRIMARY KEY, payload JSONB NOT NULL)")
+                    .execute(&pool)
+                    .await
+                    .expect("raw table");
+                let raw = sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(64)
+                    .connect(&url)
+                    .await
+                    .expect("raw pool");
+                bench(
+                    "PostgreSQL (synchronous_commit=on)",
+                    store,
+                    Raw::Postgres(raw),
+                    secs,
+                    rounds,
+                )
+                .await;
             }
             None => println!("\nPostgreSQL: skipped (no server)"),
         }

@@ -5,7 +5,11 @@ use clap::{Parser, Subcommand};
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://timebank.db";
 
 #[derive(Debug, Parser)]
-#[command(name = "timebank", version, about = "Event-sourced volunteer time bank and points ledger")]
+#[command(
+    name = "timebank",
+    version,
+    about = "Event-sourced volunteer time bank and points ledger"
+)]
 pub struct Cli {
     /// Database: sqlite://FILE (created if missing) or postgres://USER@HOST/DB.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]

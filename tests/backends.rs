@@ -3,11 +3,18 @@
 //! Under CI=true a missing PostgreSQL fails here as well as in every PostgreSQL test.
 
 fn main() {
-    let url = std::env::var("TIMEBANK_TEST_PG_URL").unwrap_or_else(|_| ledger::testing::DEFAULT_PG_URL.to_string());
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let url = std::env::var("TIMEBANK_TEST_PG_URL")
+        .unwrap_or_else(|_| ledger::testing::DEFAULT_PG_URL.to_string());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let reachable = rt.block_on(async {
         use sqlx::Connection;
-        sqlx::PgConnection::connect(&url).await.map(|_| ()).map_err(|e| e.to_string())
+        sqlx::PgConnection::connect(&url)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     });
     match reachable {
         Ok(()) => println!("PostgreSQL suite: running against {url}"),
@@ -16,7 +23,9 @@ fn main() {
                 eprintln!("CI=true but PostgreSQL at {url} is unreachable: {e}");
                 std::process::exit(1);
             }
-            println!("PostgreSQL suite SKIPPED: no server at {url} ({e}); only the SQLite suite ran");
+            println!(
+                "PostgreSQL suite SKIPPED: no server at {url} ({e}); only the SQLite suite ran"
+            );
         }
     }
 }

@@ -7,7 +7,19 @@
 //!   live head), on SQLite and PostgreSQL, plus personal data and command records kept
 //!   beside the log.
 //! - [`testing`]: fresh stores for tests on each backend.
+//! - [`amount`]: exact amounts, points in hundredths and hours in minutes.
+//! - [`ids`]: typed UUID ids and stream names.
+//! - [`event`]: the domain events, their schema versions and upcasting.
+//! - [`domain`]: pure decide/evolve per aggregate (community, volunteer, wish, stairwell).
+//! - [`command`]: commands, actors and authorization, and the idempotent command handler.
+//! - [`demo`]: a deterministic, realistic community history generated through commands.
 
+pub mod amount;
+pub mod command;
+pub mod demo;
+pub mod domain;
+pub mod event;
+pub mod ids;
 pub mod store;
 #[doc(hidden)]
 pub mod testing;

@@ -23,7 +23,7 @@ use uuid::Uuid;
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
 /// Advisory lock key that serialises appends to the log ("tbLOG").
-const APPEND_LOCK: i64 = 0x7462_4c4f_47;
+const APPEND_LOCK: i64 = 0x74_624c_4f47;
 const CHANNEL: &str = "timebank_events";
 
 #[derive(Clone)]

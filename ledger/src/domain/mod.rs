@@ -1,0 +1,311 @@
+//! The volunteer domain as pure functions, one module per aggregate (one stream each):
+//!
+//! - [`community`]: 社区 — grids, stairwells, teams, versioned rules;
+//! - [`volunteer`]: 志愿者账户 — registration, services, points (积分) and hours (时间银行);
+//! - [`wish`]: 小心愿 — posted, claimed, fulfilled, confirmed;
+//! - [`stairwell`]: 楼道 — monthly inspections (文明楼道) and issues.
+//!
+//! Each aggregate has a state with a pure `evolve(&mut self, &Event)` and pure decide
+//! functions: `(states, command, ctx) -> Result<events, DomainError>`, where [`Ctx`]
+//! holds the time, the actor and a deterministic source of new ids. Nothing here does
+//! I/O; the [`crate::command::CommandHandler`] loads states, decides and appends.
+//!
+//! Times: the service *date* (which selects the point rules in force) is the calendar
+//! date in China Standard Time (UTC+8), see [`local_date`].
+
+pub mod community;
+pub mod stairwell;
+pub mod volunteer;
+pub mod wish;
+
+use crate::amount::{AmountError, Hours, Points};
+use crate::command::Actor;
+use crate::event::Event;
+use crate::ids::*;
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+pub use community::CommunityState;
+pub use stairwell::StairwellState;
+pub use volunteer::VolunteerState;
+pub use wish::WishState;
+
+/// Longest free text (notes, descriptions, reasons), in characters.
+pub const MAX_TEXT: usize = 500;
+/// Longest name or short label, in characters.
+pub const MAX_NAME: usize = 100;
+
+/// A state rebuilt by folding the events of one stream.
+pub trait Aggregate: Default + Clone + std::fmt::Debug + PartialEq + Send + Sync + 'static {
+    fn evolve(&mut self, event: &Event);
+
+    fn from_events<'a>(events: impl IntoIterator<Item = &'a Event>) -> Self {
+        let mut s = Self::default();
+        for e in events {
+            s.evolve(e);
+        }
+        s
+    }
+}
+
+/// Why a command is refused. Carries the facts; [`DomainError::code`] is stable.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DomainError {
+    #[error("{field}: {reason}")]
+    InvalidInput { field: &'static str, reason: String },
+    #[error("{field}: {source}")]
+    InvalidAmount {
+        field: &'static str,
+        source: AmountError,
+    },
+    #[error("{field} is required")]
+    Required { field: &'static str },
+    #[error("{field} is {len} characters long; at most {max} are allowed")]
+    TextTooLong {
+        field: &'static str,
+        len: usize,
+        max: usize,
+    },
+    #[error("{field} must be greater than zero")]
+    NotPositive { field: &'static str },
+    #[error("{hours} h is beyond the cap of {cap} h per record (point rules v{rule_version})")]
+    HoursOverCap {
+        hours: Hours,
+        cap: Hours,
+        rule_version: u32,
+    },
+    #[error("{field} {at} is in the future (now {now})")]
+    InFuture {
+        field: &'static str,
+        at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    },
+    #[error("{kind} {id} not found")]
+    NotFound { kind: &'static str, id: String },
+    #[error("{kind} {id} already exists")]
+    AlreadyExists { kind: &'static str, id: String },
+    #[error("forbidden: {reason}")]
+    Forbidden { reason: String },
+    #[error("stream {stream} kept changing; gave up after {attempts} attempts")]
+    VersionConflict { stream: String, attempts: u32 },
+    #[error("idempotency key {key:?} was already used for a different command")]
+    IdempotencyMismatch { key: String },
+    #[error("insufficient points: balance {balance}, requested {requested}")]
+    InsufficientPoints { balance: Points, requested: Points },
+    #[error("insufficient hours: balance {balance} h, requested {requested} h")]
+    InsufficientHours { balance: Hours, requested: Hours },
+    #[error("wish {wish_id} is already claimed by volunteer {claimed_by}")]
+    WishAlreadyClaimed {
+        wish_id: WishId,
+        claimed_by: VolunteerId,
+    },
+    #[error("{volunteer_id:?} did not claim wish {wish_id} (claimer: {claimer:?})")]
+    NotClaimer {
+        wish_id: WishId,
+        volunteer_id: Option<VolunteerId>,
+        claimer: Option<VolunteerId>,
+    },
+    #[error("entry {entry_id} was already reversed by entry {reversed_by}")]
+    AlreadyReversed {
+        entry_id: EntryId,
+        reversed_by: EntryId,
+    },
+    #[error("entry {entry_id} ({kind}) cannot be reversed")]
+    NotReversible {
+        entry_id: EntryId,
+        kind: &'static str,
+    },
+    #[error(
+        "account is flagged (points balance {balance} is below zero); redemptions are refused"
+    )]
+    AccountFlagged { balance: Points },
+    #[error("service {service_id} is already {status}")]
+    AlreadyVerified {
+        service_id: ServiceId,
+        status: &'static str,
+    },
+    #[error("staff cannot verify or reject their own service {service_id}")]
+    SelfVerification { service_id: ServiceId },
+    #[error("stairwell {stairwell_id} was already inspected for {month}")]
+    AlreadyInspected {
+        stairwell_id: StairwellId,
+        month: String,
+    },
+    #[error("issue {issue_id} is already resolved")]
+    AlreadyResolved { issue_id: IssueId },
+    #[error("{reason}")]
+    InvalidState { reason: String },
+}
+
+impl DomainError {
+    /// A stable, machine-readable code.
+    pub fn code(&self) -> &'static str {
+        use DomainError::*;
+        match self {
+            InvalidInput { .. }
+            | InvalidAmount { .. }
+            | Required { .. }
+            | TextTooLong { .. }
+            | NotPositive { .. }
+            | HoursOverCap { .. }
+            | InFuture { .. } => "INVALID_INPUT",
+            NotFound { .. } => "NOT_FOUND",
+            AlreadyExists { .. } => "ALREADY_EXISTS",
+            Forbidden { .. } => "FORBIDDEN",
+            VersionConflict { .. } => "VERSION_CONFLICT",
+            IdempotencyMismatch { .. } => "IDEMPOTENCY_MISMATCH",
+            InsufficientPoints { .. } => "INSUFFICIENT_POINTS",
+            InsufficientHours { .. } => "INSUFFICIENT_HOURS",
+            WishAlreadyClaimed { .. } => "WISH_ALREADY_CLAIMED",
+            NotClaimer { .. } => "NOT_CLAIMER",
+            AlreadyReversed { .. } => "ALREADY_REVERSED",
+            NotReversible { .. } => "NOT_REVERSIBLE",
+            AccountFlagged { .. } => "ACCOUNT_FLAGGED",
+            AlreadyVerified { .. } => "ALREADY_VERIFIED",
+            SelfVerification { .. } => "SELF_VERIFICATION",
+            AlreadyInspected { .. } => "ALREADY_INSPECTED",
+            AlreadyResolved { .. } => "ALREADY_RESOLVED",
+            InvalidState { .. } => "INVALID_STATE",
+        }
+    }
+
+    pub fn not_found(kind: &'static str, id: impl std::fmt::Display) -> DomainError {
+        DomainError::NotFound {
+            kind,
+            id: id.to_string(),
+        }
+    }
+
+    pub fn invalid_state(reason: impl Into<String>) -> DomainError {
+        DomainError::InvalidState {
+            reason: reason.into(),
+        }
+    }
+
+    pub fn forbidden(reason: impl Into<String>) -> DomainError {
+        DomainError::Forbidden {
+            reason: reason.into(),
+        }
+    }
+}
+
+pub type DomainResult<T> = Result<T, DomainError>;
+
+/// Deterministic new ids: UUID v5 of a seed (derived from the idempotency key) and a
+/// label, so that a retried command creates the same ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdSource {
+    seed: Uuid,
+}
+
+/// Namespace of every derived UUID in timebank.
+pub const TIMEBANK_NAMESPACE: Uuid = Uuid::from_u128(0x6a1e_7b3c_0d4f_4e21_9c8a_5b6d_7e8f_9a0b);
+
+impl IdSource {
+    pub fn new(seed: Uuid) -> IdSource {
+        IdSource { seed }
+    }
+
+    /// Ids of the command with this idempotency key.
+    pub fn from_key(idempotency_key: &str) -> IdSource {
+        IdSource {
+            seed: Uuid::new_v5(&TIMEBANK_NAMESPACE, idempotency_key.as_bytes()),
+        }
+    }
+
+    pub fn seed(&self) -> Uuid {
+        self.seed
+    }
+
+    pub fn id(&self, label: &str) -> Uuid {
+        Uuid::new_v5(&self.seed, label.as_bytes())
+    }
+}
+
+/// What a decision may use besides the states: the time, who acts, and new ids.
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx<'a> {
+    pub now: DateTime<Utc>,
+    pub actor: &'a Actor,
+    pub ids: IdSource,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(now: DateTime<Utc>, actor: &'a Actor, ids: IdSource) -> Ctx<'a> {
+        Ctx { now, actor, ids }
+    }
+
+    pub fn principal(&self) -> Uuid {
+        self.actor.principal
+    }
+}
+
+/// The calendar date of an instant in China Standard Time (UTC+8).
+pub fn local_date(t: DateTime<Utc>) -> NaiveDate {
+    let cst = FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
+    t.with_timezone(&cst).date_naive()
+}
+
+/// Free text that may be empty, at most `max` characters.
+pub fn text(field: &'static str, value: &str, max: usize) -> DomainResult<String> {
+    let len = value.chars().count();
+    if len > max {
+        return Err(DomainError::TextTooLong { field, len, max });
+    }
+    Ok(value.to_string())
+}
+
+/// Text that must not be blank, at most `max` characters.
+pub fn required_text(field: &'static str, value: &str, max: usize) -> DomainResult<String> {
+    if value.trim().is_empty() {
+        return Err(DomainError::Required { field });
+    }
+    text(field, value.trim(), max)
+}
+
+/// Hours from a decimal: whole minutes and greater than zero.
+pub fn positive_hours(field: &'static str, value: Decimal) -> DomainResult<Hours> {
+    let h = Hours::from_decimal(value)
+        .map_err(|source| DomainError::InvalidAmount { field, source })?;
+    if !h.is_positive() {
+        return Err(DomainError::NotPositive { field });
+    }
+    Ok(h)
+}
+
+/// Points from a decimal: at most two decimals and greater than zero.
+pub fn positive_points(field: &'static str, value: Decimal) -> DomainResult<Points> {
+    let p = Points::from_decimal(value)
+        .map_err(|source| DomainError::InvalidAmount { field, source })?;
+    if !p.is_positive() {
+        return Err(DomainError::NotPositive { field });
+    }
+    Ok(p)
+}
+
+/// A decimal with at most two decimals within `0..=max`.
+pub fn score(field: &'static str, value: Decimal, max: Decimal) -> DomainResult<Decimal> {
+    if value.scale() > 2 && value.normalize().scale() > 2 {
+        return Err(DomainError::InvalidInput {
+            field,
+            reason: format!("{value} has more than 2 decimal places"),
+        });
+    }
+    if value < Decimal::ZERO || value > max {
+        return Err(DomainError::InvalidInput {
+            field,
+            reason: format!("{value} is outside 0..={max}"),
+        });
+    }
+    Ok(value)
+}
+
+/// Staff or admin (not a volunteer or a display).
+pub fn require_staff(actor: &Actor) -> DomainResult<()> {
+    if actor.is_staff_or_admin() {
+        Ok(())
+    } else {
+        Err(DomainError::forbidden("only staff may do this"))
+    }
+}

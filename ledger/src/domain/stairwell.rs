@@ -1,0 +1,188 @@
+//! The stairwell aggregate (楼道): monthly civilised-stairwell inspections (文明楼道评比)
+//! and issues with deductions (扣分).
+//!
+//! - One inspection per stairwell per month: a second inspection of the same month is
+//!   refused (`ALREADY_INSPECTED`); it is not a silent overwrite.
+//! - Scores: one per item of the rubric in force on the first day of the month, plus
+//!   `participation`; every key must be present, each within `0..=max`, at most two
+//!   decimals. The month must not be in the future (China Standard Time).
+//! - An issue is reported with a deduction (0 < d ≤ 100) and resolved once.
+
+use super::community::CommunityState;
+use super::*;
+use crate::command::{RecordInspection, ReportStairwellIssue, ResolveStairwellIssue};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inspection {
+    pub scores: BTreeMap<String, Decimal>,
+    pub rubric_version: u32,
+    pub inspector: Uuid,
+}
+
+impl Inspection {
+    pub fn total(&self) -> Decimal {
+        self.scores.values().copied().sum()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Issue {
+    pub deduction: Decimal,
+    pub resolved: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StairwellState {
+    pub inspections: BTreeMap<String, Inspection>,
+    pub issues: BTreeMap<IssueId, Issue>,
+}
+
+impl Aggregate for StairwellState {
+    fn evolve(&mut self, event: &Event) {
+        match event {
+            Event::StairwellInspected {
+                month,
+                scores,
+                inspector,
+                rubric_version,
+                ..
+            } => {
+                self.inspections.insert(
+                    month.clone(),
+                    Inspection {
+                        scores: scores.clone(),
+                        rubric_version: *rubric_version,
+                        inspector: *inspector,
+                    },
+                );
+            }
+            Event::StairwellIssueReported {
+                issue_id,
+                deduction,
+                ..
+            } => {
+                self.issues.insert(
+                    *issue_id,
+                    Issue {
+                        deduction: *deduction,
+                        resolved: false,
+                    },
+                );
+            }
+            Event::StairwellIssueResolved { issue_id, .. } => {
+                if let Some(i) = self.issues.get_mut(issue_id) {
+                    i.resolved = true;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The first day of a "YYYY-MM" month.
+pub fn parse_month(month: &str) -> DomainResult<NaiveDate> {
+    let bad = || DomainError::InvalidInput {
+        field: "month",
+        reason: format!("{month:?} is not a month in the form YYYY-MM"),
+    };
+    if month.len() != 7 || month.as_bytes()[4] != b'-' {
+        return Err(bad());
+    }
+    let year: i32 = month[..4].parse().map_err(|_| bad())?;
+    let m: u32 = month[5..].parse().map_err(|_| bad())?;
+    NaiveDate::from_ymd_opt(year, m, 1).ok_or_else(bad)
+}
+
+pub fn inspect(
+    community: &CommunityState,
+    stairwell: &StairwellState,
+    cmd: &RecordInspection,
+    ctx: &Ctx,
+) -> DomainResult<Vec<Event>> {
+    community.require(cmd.community_id)?;
+    community.stairwell(cmd.stairwell_id)?;
+    let first = parse_month(&cmd.month)?;
+    let today = local_date(ctx.now);
+    if first > today {
+        return Err(DomainError::InvalidInput {
+            field: "month",
+            reason: format!("{} is in the future", cmd.month),
+        });
+    }
+    if stairwell.inspections.contains_key(&cmd.month) {
+        return Err(DomainError::AlreadyInspected {
+            stairwell_id: cmd.stairwell_id,
+            month: cmd.month.clone(),
+        });
+    }
+    let rubric = community.rubric_on(first);
+    let maxima = rubric.maxima();
+    for key in cmd.scores.keys() {
+        if !maxima.contains_key(key) {
+            return Err(DomainError::InvalidInput {
+                field: "scores",
+                reason: format!("{key:?} is not an item of rubric v{}", rubric.version),
+            });
+        }
+    }
+    let mut scores = BTreeMap::new();
+    for (key, max) in &maxima {
+        let value = cmd
+            .scores
+            .get(key)
+            .ok_or_else(|| DomainError::InvalidInput {
+                field: "scores",
+                reason: format!("missing score for {key:?}"),
+            })?;
+        scores.insert(key.clone(), score("scores", *value, *max)?);
+    }
+    Ok(vec![Event::StairwellInspected {
+        month: cmd.month.clone(),
+        scores,
+        inspector: ctx.principal(),
+        note: text("note", &cmd.note, MAX_TEXT)?,
+        rubric_version: rubric.version,
+    }])
+}
+
+pub fn report_issue(
+    community: &CommunityState,
+    cmd: &ReportStairwellIssue,
+    issue_id: IssueId,
+    ctx: &Ctx,
+) -> DomainResult<Vec<Event>> {
+    community.require(cmd.community_id)?;
+    community.stairwell(cmd.stairwell_id)?;
+    if cmd.deduction <= Decimal::ZERO {
+        return Err(DomainError::NotPositive { field: "deduction" });
+    }
+    let deduction = score("deduction", cmd.deduction, Decimal::ONE_HUNDRED)?;
+    Ok(vec![Event::StairwellIssueReported {
+        issue_id,
+        description: required_text("description", &cmd.description, MAX_TEXT)?,
+        deduction,
+        reported_by: ctx.principal(),
+    }])
+}
+
+pub fn resolve_issue(
+    stairwell: &StairwellState,
+    cmd: &ResolveStairwellIssue,
+    ctx: &Ctx,
+) -> DomainResult<Vec<Event>> {
+    let issue = stairwell
+        .issues
+        .get(&cmd.issue_id)
+        .ok_or_else(|| DomainError::not_found("issue", cmd.issue_id))?;
+    if issue.resolved {
+        return Err(DomainError::AlreadyResolved {
+            issue_id: cmd.issue_id,
+        });
+    }
+    Ok(vec![Event::StairwellIssueResolved {
+        issue_id: cmd.issue_id,
+        note: text("note", &cmd.note, MAX_TEXT)?,
+        resolved_by: ctx.principal(),
+    }])
+}

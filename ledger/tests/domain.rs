@@ -1,0 +1,1136 @@
+//! Domain rules as given events / when command / then events or error. Pure: no database.
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use ledger::amount::{Hours, Points};
+use ledger::command::*;
+use ledger::domain::community::{self, CommunityState};
+use ledger::domain::stairwell::{self, StairwellState};
+use ledger::domain::volunteer::{self, VolunteerState};
+use ledger::domain::wish::{self, WishState};
+use ledger::domain::{Aggregate, Ctx, DomainError, IdSource};
+use ledger::event::{Event, ServiceKind};
+use ledger::ids::*;
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use uuid::Uuid;
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 6, 1, 4, 0, 0).unwrap()
+}
+fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, 2, 0, 0).unwrap()
+}
+fn dec(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+const C: CommunityId = CommunityId(Uuid::from_u128(1));
+const G: GridId = GridId(Uuid::from_u128(2));
+const S: StairwellId = StairwellId(Uuid::from_u128(3));
+const T: TeamId = TeamId(Uuid::from_u128(4));
+const V: VolunteerId = VolunteerId(Uuid::from_u128(10));
+const V2: VolunteerId = VolunteerId(Uuid::from_u128(11));
+const W: WishId = WishId(Uuid::from_u128(20));
+const STAFF: Uuid = Uuid::from_u128(99);
+
+fn staff() -> Actor {
+    Actor::staff(STAFF, C)
+}
+fn vol(v: VolunteerId) -> Actor {
+    Actor::volunteer(v, C)
+}
+fn ctx(actor: &Actor) -> Ctx<'_> {
+    Ctx::new(now(), actor, IdSource::from_key("test"))
+}
+fn entry(n: u128) -> EntryId {
+    EntryId(Uuid::from_u128(1000 + n))
+}
+
+fn community_events() -> Vec<Event> {
+    vec![
+        Event::CommunityEstablished {
+            community_id: C,
+            name: "幸福社区".into(),
+        },
+        Event::GridAdded {
+            grid_id: G,
+            name: "第1网格".into(),
+            parent: None,
+        },
+        Event::StairwellRegistered {
+            stairwell_id: S,
+            grid_id: G,
+            building: "1号楼".into(),
+            unit: "1单元".into(),
+            households: 24,
+        },
+        Event::TeamFormed {
+            team_id: T,
+            name: "邻里互助".into(),
+        },
+    ]
+}
+
+fn given<S: Aggregate>(events: &[Event]) -> S {
+    S::from_events(events)
+}
+
+fn community() -> CommunityState {
+    given(&community_events())
+}
+
+fn registered(v: VolunteerId) -> Event {
+    Event::VolunteerRegistered {
+        volunteer_id: v,
+        community_id: C,
+        volunteer_number: "TB-000001".into(),
+        stairwell_id: S,
+        grid_id: G,
+        tags: vec!["党员".into()],
+        teams: vec![],
+    }
+}
+
+fn logged(service: u128, started: DateTime<Utc>, minutes: i64, kind: ServiceKind) -> Event {
+    Event::ServiceLogged {
+        service_id: ServiceId(Uuid::from_u128(service)),
+        kind,
+        started_at: started,
+        hours: Hours::from_minutes(minutes),
+        place: String::new(),
+        note: String::new(),
+        logged_by: V.0,
+    }
+}
+
+fn awarded(n: u128, points: i64) -> Event {
+    Event::PointsAwarded {
+        entry_id: entry(n),
+        points: Points::whole(points),
+        reason: "r".into(),
+        awarded_by: STAFF,
+    }
+}
+
+fn verified(service: u128, n: u128, minutes: i64, points: i64) -> Event {
+    Event::ServiceVerified {
+        service_id: ServiceId(Uuid::from_u128(service)),
+        entry_id: entry(n),
+        hours: Hours::from_minutes(minutes),
+        points: Points::whole(points),
+        rule_version: 0,
+        verified_by: STAFF,
+    }
+}
+
+fn log_cmd(hours: &str, started_at: DateTime<Utc>) -> LogService {
+    LogService {
+        volunteer_id: V,
+        kind: ServiceKind::Patrol,
+        started_at,
+        hours: dec(hours),
+        place: "小区东门".into(),
+        note: String::new(),
+    }
+}
+
+fn log(state: &VolunteerState, cmd: &LogService) -> Result<Vec<Event>, DomainError> {
+    volunteer::log_service(
+        &community(),
+        state,
+        cmd,
+        ServiceId(Uuid::from_u128(500)),
+        &ctx(&vol(V)),
+    )
+}
+
+fn code<T: std::fmt::Debug>(r: Result<T, DomainError>) -> &'static str {
+    r.expect_err("expected an error").code()
+}
+
+// ---- services ----
+
+#[test]
+fn log_service_records_hours_and_place() {
+    let v: VolunteerState = given(&[registered(V)]);
+    let events = log(&v, &log_cmd("1.5", at(2025, 5, 1))).unwrap();
+    assert!(
+        matches!(&events[..], [Event::ServiceLogged { hours, place, logged_by, .. }]
+        if *hours == Hours::from_minutes(90) && place == "小区东门" && *logged_by == V.0)
+    );
+}
+
+#[test]
+fn hours_must_be_positive() {
+    let v: VolunteerState = given(&[registered(V)]);
+    assert_eq!(
+        code(log(&v, &log_cmd("0", at(2025, 5, 1)))),
+        "INVALID_INPUT"
+    );
+    assert!(matches!(
+        log(&v, &log_cmd("-1", at(2025, 5, 1))),
+        Err(DomainError::NotPositive { field: "hours" })
+    ));
+}
+
+#[test]
+fn hours_finer_than_a_minute_are_refused() {
+    let v: VolunteerState = given(&[registered(V)]);
+    assert!(matches!(
+        log(&v, &log_cmd("1.01", at(2025, 5, 1))),
+        Err(DomainError::InvalidAmount { field: "hours", .. })
+    ));
+}
+
+#[test]
+fn hours_beyond_the_cap_in_force_on_the_service_date_are_refused() {
+    let mut events = community_events();
+    events.push(Event::PointRulesSet {
+        version: 1,
+        points_per_hour: Points::whole(10),
+        coefficients: BTreeMap::new(),
+        max_hours_per_record: Hours::whole(2),
+        effective_from: NaiveDate::from_ymd_opt(2025, 3, 1).unwrap(),
+    });
+    let c: CommunityState = given(&events);
+    let v: VolunteerState = given(&[registered(V)]);
+    let actor = vol(V);
+    let after = volunteer::log_service(
+        &c,
+        &v,
+        &log_cmd("3", at(2025, 4, 1)),
+        ServiceId(Uuid::nil()),
+        &ctx(&actor),
+    );
+    assert!(matches!(
+        after,
+        Err(DomainError::HoursOverCap {
+            rule_version: 1,
+            ..
+        })
+    ));
+    // before the rules took effect the default cap (8 h) applies
+    let before = volunteer::log_service(
+        &c,
+        &v,
+        &log_cmd("3", at(2025, 1, 1)),
+        ServiceId(Uuid::nil()),
+        &ctx(&actor),
+    );
+    assert!(before.is_ok());
+    assert_eq!(
+        code(log(&v, &log_cmd("8.5", at(2025, 1, 1)))),
+        "INVALID_INPUT"
+    );
+}
+
+#[test]
+fn start_in_the_future_is_refused() {
+    let v: VolunteerState = given(&[registered(V)]);
+    assert!(matches!(
+        log(&v, &log_cmd("1", now() + chrono::Duration::minutes(1))),
+        Err(DomainError::InFuture { .. })
+    ));
+}
+
+#[test]
+fn unknown_volunteer_is_not_found() {
+    let v = VolunteerState::default();
+    assert_eq!(code(log(&v, &log_cmd("1", at(2025, 5, 1)))), "NOT_FOUND");
+}
+
+#[test]
+fn over_long_text_is_refused() {
+    let v: VolunteerState = given(&[registered(V)]);
+    let mut cmd = log_cmd("1", at(2025, 5, 1));
+    cmd.note = "长".repeat(501);
+    assert!(matches!(
+        log(&v, &cmd),
+        Err(DomainError::TextTooLong {
+            field: "note",
+            len: 501,
+            max: 500
+        })
+    ));
+    let name = community::form_team(
+        &community(),
+        &FormTeam {
+            community_id: C,
+            name: "队".repeat(101),
+        },
+        TeamId(Uuid::nil()),
+    );
+    assert_eq!(code(name), "INVALID_INPUT");
+}
+
+#[test]
+fn verify_uses_rules_in_force_on_the_service_date_and_rounds_half_away_from_zero() {
+    let mut events = community_events();
+    let mut coefficients = BTreeMap::new();
+    coefficients.insert(ServiceKind::Repair, dec("1.25"));
+    events.push(Event::PointRulesSet {
+        version: 1,
+        points_per_hour: Points::from_hundredths(1001),
+        coefficients,
+        max_hours_per_record: Hours::whole(8),
+        effective_from: NaiveDate::from_ymd_opt(2025, 3, 1).unwrap(),
+    });
+    let c: CommunityState = given(&events);
+    let v: VolunteerState = given(&[
+        registered(V),
+        logged(1, at(2025, 4, 1), 70, ServiceKind::Repair),
+        logged(2, at(2025, 1, 1), 90, ServiceKind::Repair),
+    ]);
+    let actor = staff();
+    let cmd = |s| VerifyService {
+        volunteer_id: V,
+        service_id: ServiceId(Uuid::from_u128(s)),
+    };
+    // 70 min × 10.01 × 1.25 = 14.597916… → 14.60
+    let e = volunteer::verify_service(&c, &v, &cmd(1), entry(1), &ctx(&actor)).unwrap();
+    assert!(
+        matches!(&e[..], [Event::ServiceVerified { points, hours, rule_version: 1, verified_by, .. }]
+        if *points == Points::from_hundredths(1460) && *hours == Hours::from_minutes(70) && *verified_by == STAFF)
+    );
+    // before v1: defaults (10 points/h, coefficient 1): 1.5 h → 15
+    let e = volunteer::verify_service(&c, &v, &cmd(2), entry(2), &ctx(&actor)).unwrap();
+    assert!(
+        matches!(&e[..], [Event::ServiceVerified { points, rule_version: 0, .. }] if *points == Points::whole(15))
+    );
+}
+
+#[test]
+fn staff_cannot_verify_or_reject_their_own_service() {
+    let v: VolunteerState = given(&[
+        registered(V),
+        logged(1, at(2025, 4, 1), 60, ServiceKind::Patrol),
+    ]);
+    let mut me = staff();
+    me.volunteer_id = Some(V);
+    let sid = ServiceId(Uuid::from_u128(1));
+    let r = volunteer::verify_service(
+        &community(),
+        &v,
+        &VerifyService {
+            volunteer_id: V,
+            service_id: sid,
+        },
+        entry(1),
+        &ctx(&me),
+    );
+    assert!(matches!(r, Err(DomainError::SelfVerification { .. })));
+    let r = volunteer::reject_service(
+        &v,
+        &RejectService {
+            volunteer_id: V,
+            service_id: sid,
+            reason: "x".into(),
+        },
+        &ctx(&me),
+    );
+    assert_eq!(code(r), "SELF_VERIFICATION");
+}
+
+#[test]
+fn a_service_is_verified_or_rejected_at_most_once() {
+    let v: VolunteerState = given(&[
+        registered(V),
+        logged(1, at(2025, 4, 1), 60, ServiceKind::Patrol),
+        verified(1, 1, 60, 10),
+    ]);
+    let sid = ServiceId(Uuid::from_u128(1));
+    let actor = staff();
+    let r = volunteer::verify_service(
+        &community(),
+        &v,
+        &VerifyService {
+            volunteer_id: V,
+            service_id: sid,
+        },
+        entry(2),
+        &ctx(&actor),
+    );
+    assert_eq!(code(r), "ALREADY_VERIFIED");
+    let r = volunteer::reject_service(
+        &v,
+        &RejectService {
+            volunteer_id: V,
+            service_id: sid,
+            reason: "x".into(),
+        },
+        &ctx(&actor),
+    );
+    assert_eq!(code(r), "ALREADY_VERIFIED");
+}
+
+#[test]
+fn rejection_needs_a_reason() {
+    let v: VolunteerState = given(&[
+        registered(V),
+        logged(1, at(2025, 4, 1), 60, ServiceKind::Patrol),
+    ]);
+    let actor = staff();
+    let r = volunteer::reject_service(
+        &v,
+        &RejectService {
+            volunteer_id: V,
+            service_id: ServiceId(Uuid::from_u128(1)),
+            reason: " ".into(),
+        },
+        &ctx(&actor),
+    );
+    assert!(matches!(r, Err(DomainError::Required { field: "reason" })));
+}
+
+// ---- points ----
+
+#[test]
+fn award_needs_a_reason() {
+    let v: VolunteerState = given(&[registered(V)]);
+    let actor = staff();
+    let r = volunteer::award(
+        &v,
+        &AwardPoints {
+            volunteer_id: V,
+            points: dec("5"),
+            reason: "".into(),
+        },
+        entry(1),
+        &ctx(&actor),
+    );
+    assert!(matches!(r, Err(DomainError::Required { field: "reason" })));
+    let ok = volunteer::award(
+        &v,
+        &AwardPoints {
+            volunteer_id: V,
+            points: dec("5.5"),
+            reason: "楼道清理".into(),
+        },
+        entry(1),
+        &ctx(&actor),
+    )
+    .unwrap();
+    assert!(
+        matches!(&ok[..], [Event::PointsAwarded { points, .. }] if *points == Points::from_hundredths(550))
+    );
+}
+
+#[test]
+fn redemption_never_overdraws() {
+    let v: VolunteerState = given(&[registered(V), awarded(1, 10)]);
+    let actor = staff();
+    let r = volunteer::redeem(
+        &v,
+        &RedeemPoints {
+            volunteer_id: V,
+            points: dec("10.01"),
+            item: "大米".into(),
+        },
+        entry(2),
+        &ctx(&actor),
+    );
+    assert_eq!(
+        r,
+        Err(DomainError::InsufficientPoints {
+            balance: Points::whole(10),
+            requested: Points::from_hundredths(1001)
+        })
+    );
+    assert!(volunteer::redeem(
+        &v,
+        &RedeemPoints {
+            volunteer_id: V,
+            points: dec("10"),
+            item: "大米".into()
+        },
+        entry(2),
+        &ctx(&actor)
+    )
+    .is_ok());
+}
+
+#[test]
+fn a_reversal_always_succeeds_and_flags_a_negative_account() {
+    let v: VolunteerState = given(&[
+        registered(V),
+        awarded(1, 10),
+        Event::PointsRedeemed {
+            entry_id: entry(2),
+            points: Points::whole(8),
+            item: "油".into(),
+            redeemed_by: STAFF,
+        },
+    ]);
+    let actor = staff();
+    let e = volunteer::reverse(
+        &v,
+        &ReverseEntry {
+            volunteer_id: V,
+            entry_id: entry(1),
+            reason: "录入错误".into(),
+        },
+        entry(3),
+        &ctx(&actor),
+    )
+    .unwrap();
+    assert!(
+        matches!(&e[..], [Event::EntryReversed { reverses, points, .. }] if *reverses == entry(1) && *points == Points::whole(10))
+    );
+    let mut after = v.clone();
+    after.evolve(&e[0]);
+    assert_eq!(after.points, Points::whole(-8));
+    assert!(after.flagged());
+    // flagged: redemptions are refused
+    let r = volunteer::redeem(
+        &after,
+        &RedeemPoints {
+            volunteer_id: V,
+            points: dec("1"),
+            item: "x".into(),
+        },
+        entry(4),
+        &ctx(&actor),
+    );
+    assert_eq!(code(r), "ACCOUNT_FLAGGED");
+    // back above zero: allowed again
+    after.evolve(&awarded(5, 9));
+    assert!(!after.flagged());
+    assert!(volunteer::redeem(
+        &after,
+        &RedeemPoints {
+            volunteer_id: V,
+            points: dec("1"),
+            item: "x".into()
+        },
+        entry(6),
+        &ctx(&actor)
+    )
+    .is_ok());
+}
+
+#[test]
+fn an_entry_is_reversed_at_most_once() {
+    let v: VolunteerState = given(&[
+        registered(V),
+        awarded(1, 10),
+        Event::EntryReversed {
+            entry_id: entry(2),
+            reverses: entry(1),
+            points: Points::whole(10),
+            hours: Hours::ZERO,
+            reason: "x".into(),
+            reversed_by: STAFF,
+        },
+    ]);
+    let actor = staff();
+    let r = volunteer::reverse(
+        &v,
+        &ReverseEntry {
+            volunteer_id: V,
+            entry_id: entry(1),
+            reason: "again".into(),
+        },
+        entry(3),
+        &ctx(&actor),
+    );
+    assert_eq!(
+        r,
+        Err(DomainError::AlreadyReversed {
+            entry_id: entry(1),
+            reversed_by: entry(2)
+        })
+    );
+}
+
+#[test]
+fn reversing_a_verified_service_removes_its_hours_and_points() {
+    let v: VolunteerState = given(&[
+        registered(V),
+        logged(1, at(2025, 4, 1), 120, ServiceKind::Patrol),
+        verified(1, 1, 120, 20),
+    ]);
+    let actor = staff();
+    let e = volunteer::reverse(
+        &v,
+        &ReverseEntry {
+            volunteer_id: V,
+            entry_id: entry(1),
+            reason: "重复录入".into(),
+        },
+        entry(2),
+        &ctx(&actor),
+    )
+    .unwrap();
+    let after = given::<VolunteerState>(&[
+        registered(V),
+        logged(1, at(2025, 4, 1), 120, ServiceKind::Patrol),
+        verified(1, 1, 120, 20),
+        e[0].clone(),
+    ]);
+    assert_eq!(
+        (after.points, after.hours, after.verified_hours),
+        (Points::ZERO, Hours::ZERO, Hours::ZERO)
+    );
+}
+
+#[test]
+fn redemptions_and_gifts_are_not_reversible() {
+    let v: VolunteerState = given(&[
+        registered(V),
+        awarded(1, 10),
+        Event::PointsRedeemed {
+            entry_id: entry(2),
+            points: Points::whole(5),
+            item: "油".into(),
+            redeemed_by: STAFF,
+        },
+        Event::HoursReceived {
+            entry_id: entry(3),
+            from: V2,
+            hours: Hours::whole(1),
+        },
+    ]);
+    let actor = staff();
+    for e in [entry(2), entry(3)] {
+        let r = volunteer::reverse(
+            &v,
+            &ReverseEntry {
+                volunteer_id: V,
+                entry_id: e,
+                reason: "x".into(),
+            },
+            entry(9),
+            &ctx(&actor),
+        );
+        assert_eq!(code(r), "NOT_REVERSIBLE");
+    }
+    let r = volunteer::reverse(
+        &v,
+        &ReverseEntry {
+            volunteer_id: V,
+            entry_id: entry(7),
+            reason: "x".into(),
+        },
+        entry(9),
+        &ctx(&actor),
+    );
+    assert_eq!(code(r), "NOT_FOUND");
+}
+
+// ---- time bank ----
+
+#[test]
+fn gifts_move_hours_and_never_overdraw() {
+    let from: VolunteerState = given(&[
+        registered(V),
+        logged(1, at(2025, 4, 1), 120, ServiceKind::Patrol),
+        verified(1, 1, 120, 20),
+    ]);
+    let to: VolunteerState = given(&[registered(V2)]);
+    let cmd = |h: &str| GiftHours {
+        from: V,
+        to: V2,
+        hours: dec(h),
+    };
+    let r = volunteer::gift(&from, &to, &cmd("2.5"), entry(2));
+    assert_eq!(
+        r,
+        Err(DomainError::InsufficientHours {
+            balance: Hours::whole(2),
+            requested: Hours::from_minutes(150)
+        })
+    );
+    let (fe, te) = volunteer::gift(&from, &to, &cmd("1.5"), entry(2)).unwrap();
+    assert!(
+        matches!(&fe[..], [Event::HoursGifted { to: t, hours, .. }] if *t == V2 && *hours == Hours::from_minutes(90))
+    );
+    assert!(matches!(&te[..], [Event::HoursReceived { from: f, .. }] if *f == V));
+    let r = volunteer::gift(&from, &VolunteerState::default(), &cmd("1"), entry(2));
+    assert_eq!(code(r), "NOT_FOUND");
+}
+
+#[test]
+fn spending_hours_never_overdraws() {
+    let v: VolunteerState = given(&[
+        registered(V),
+        Event::HoursReceived {
+            entry_id: entry(1),
+            from: V2,
+            hours: Hours::whole(1),
+        },
+    ]);
+    let r = volunteer::spend(
+        &v,
+        &SpendHours {
+            volunteer_id: V,
+            hours: dec("1.05"),
+            description: "理发".into(),
+        },
+        entry(2),
+    );
+    assert_eq!(code(r), "INSUFFICIENT_HOURS");
+    assert!(volunteer::spend(
+        &v,
+        &SpendHours {
+            volunteer_id: V,
+            hours: dec("1"),
+            description: "理发".into()
+        },
+        entry(2)
+    )
+    .is_ok());
+}
+
+// ---- registration and organisation ----
+
+#[test]
+fn registration_numbers_volunteers_and_checks_references() {
+    let mut c = community();
+    let cmd = RegisterVolunteer {
+        community_id: C,
+        name: "张三".into(),
+        phone: Some("13800000000".into()),
+        id_number: None,
+        stairwell_id: S,
+        tags: vec!["五老".into()],
+        teams: vec![T],
+    };
+    let (ce, ve) = volunteer::register(&c, &VolunteerState::default(), &cmd, V).unwrap();
+    assert!(
+        matches!(&ce[..], [Event::VolunteerEnrolled { volunteer_number, .. }] if volunteer_number == "TB-000001")
+    );
+    assert!(matches!(&ve[..], [Event::VolunteerRegistered { grid_id, .. }] if *grid_id == G));
+    // no personal data in events
+    let json = serde_json::to_string(&ve).unwrap();
+    assert!(!json.contains("张三") && !json.contains("13800000000"));
+    c.evolve(&ce[0]);
+    let (ce2, _) = volunteer::register(&c, &VolunteerState::default(), &cmd, V2).unwrap();
+    assert!(
+        matches!(&ce2[..], [Event::VolunteerEnrolled { volunteer_number, .. }] if volunteer_number == "TB-000002")
+    );
+    let bad_stairwell = RegisterVolunteer {
+        stairwell_id: StairwellId(Uuid::nil()),
+        ..cmd.clone()
+    };
+    assert_eq!(
+        code(volunteer::register(
+            &c,
+            &VolunteerState::default(),
+            &bad_stairwell,
+            V2
+        )),
+        "NOT_FOUND"
+    );
+    let bad_team = RegisterVolunteer {
+        teams: vec![TeamId(Uuid::nil())],
+        ..cmd.clone()
+    };
+    assert_eq!(
+        code(volunteer::register(
+            &c,
+            &VolunteerState::default(),
+            &bad_team,
+            V2
+        )),
+        "NOT_FOUND"
+    );
+    let unknown_community = RegisterVolunteer {
+        community_id: CommunityId(Uuid::nil()),
+        ..cmd
+    };
+    assert_eq!(
+        code(volunteer::register(
+            &c,
+            &VolunteerState::default(),
+            &unknown_community,
+            V2
+        )),
+        "NOT_FOUND"
+    );
+}
+
+#[test]
+fn grids_stairwells_and_teams_need_known_parents() {
+    let c = community();
+    let r = community::register_stairwell(
+        &c,
+        &RegisterStairwell {
+            community_id: C,
+            grid_id: GridId(Uuid::nil()),
+            building: "1".into(),
+            unit: "1".into(),
+            households: 10,
+        },
+        StairwellId(Uuid::nil()),
+    );
+    assert_eq!(code(r), "NOT_FOUND");
+    let micro = community::add_grid(
+        &c,
+        &AddGrid {
+            community_id: C,
+            name: "微网格".into(),
+            parent: Some(G),
+        },
+        GridId(Uuid::from_u128(77)),
+    )
+    .unwrap();
+    assert!(matches!(&micro[..], [Event::GridAdded { parent: Some(p), .. }] if *p == G));
+    let r = volunteer::join_team(
+        &c,
+        &given(&[registered(V)]),
+        &JoinTeam {
+            volunteer_id: V,
+            team_id: TeamId(Uuid::nil()),
+        },
+    );
+    assert_eq!(code(r), "NOT_FOUND");
+}
+
+#[test]
+fn star_thresholds_must_be_five_ascending() {
+    let c = community();
+    let cmd = |t: &[i64]| SetStarThresholds {
+        community_id: C,
+        thresholds: t.iter().map(|x| Decimal::from(*x)).collect(),
+        effective_from: NaiveDate::MIN,
+    };
+    assert_eq!(
+        code(community::set_star_thresholds(
+            &c,
+            &cmd(&[100, 300, 200, 1000, 1500])
+        )),
+        "INVALID_INPUT"
+    );
+    assert_eq!(
+        code(community::set_star_thresholds(&c, &cmd(&[100, 300]))),
+        "INVALID_INPUT"
+    );
+    let e = community::set_star_thresholds(&c, &cmd(&[100, 200, 500, 800, 1000])).unwrap();
+    assert!(matches!(
+        &e[..],
+        [Event::StarThresholdsSet { version: 1, .. }]
+    ));
+}
+
+// ---- wishes ----
+
+fn posted() -> Event {
+    Event::WishPosted {
+        wish_id: W,
+        community_id: C,
+        stairwell_id: S,
+        category: "维修".into(),
+        description: "水龙头漏水".into(),
+        resident_label: "3单元独居老人".into(),
+        posted_by: STAFF,
+    }
+}
+
+#[test]
+fn a_wish_is_claimed_by_exactly_one_volunteer() {
+    let w: WishState = given(&[posted(), Event::WishClaimed { volunteer_id: V }]);
+    let r = wish::claim(
+        &w,
+        &given(&[registered(V2)]),
+        &ClaimWish {
+            wish_id: W,
+            volunteer_id: V2,
+        },
+    );
+    assert_eq!(
+        r,
+        Err(DomainError::WishAlreadyClaimed {
+            wish_id: W,
+            claimed_by: V
+        })
+    );
+    let open: WishState = given(&[posted()]);
+    assert!(wish::claim(
+        &open,
+        &given(&[registered(V2)]),
+        &ClaimWish {
+            wish_id: W,
+            volunteer_id: V2
+        }
+    )
+    .is_ok());
+    let r = wish::claim(
+        &WishState::default(),
+        &given(&[registered(V2)]),
+        &ClaimWish {
+            wish_id: W,
+            volunteer_id: V2,
+        },
+    );
+    assert_eq!(code(r), "NOT_FOUND");
+}
+
+#[test]
+fn only_the_claimer_fulfils_a_wish() {
+    let w: WishState = given(&[posted(), Event::WishClaimed { volunteer_id: V }]);
+    let actor = vol(V2);
+    let cmd = |v| FulfilWish {
+        wish_id: W,
+        volunteer_id: v,
+        hours: dec("1"),
+        note: String::new(),
+        fulfilled_at: None,
+    };
+    assert_eq!(
+        code(wish::fulfil(&community(), &w, &cmd(V2), &ctx(&actor))),
+        "NOT_CLAIMER"
+    );
+    let me = vol(V);
+    let e = wish::fulfil(&community(), &w, &cmd(V), &ctx(&me)).unwrap();
+    assert!(
+        matches!(&e[..], [Event::WishFulfilled { volunteer_id, fulfilled_at, .. }] if *volunteer_id == V && *fulfilled_at == now())
+    );
+}
+
+#[test]
+fn release_by_claimer_or_staff_only() {
+    let w: WishState = given(&[posted(), Event::WishClaimed { volunteer_id: V }]);
+    let other = vol(V2);
+    assert_eq!(
+        code(wish::release(&w, &ReleaseWish { wish_id: W }, &ctx(&other))),
+        "NOT_CLAIMER"
+    );
+    let me = vol(V);
+    assert!(wish::release(&w, &ReleaseWish { wish_id: W }, &ctx(&me)).is_ok());
+    let s = staff();
+    assert!(wish::release(&w, &ReleaseWish { wish_id: W }, &ctx(&s)).is_ok());
+}
+
+#[test]
+fn confirmation_records_the_service_on_the_claimer_account() {
+    let w: WishState = given(&[
+        posted(),
+        Event::WishClaimed { volunteer_id: V },
+        Event::WishFulfilled {
+            volunteer_id: V,
+            hours: Hours::whole(2),
+            note: String::new(),
+            fulfilled_at: at(2025, 5, 1),
+        },
+    ]);
+    let s = staff();
+    let sid = ServiceId(Uuid::from_u128(600));
+    let (we, ve) = wish::confirm(
+        &community(),
+        &w,
+        &given(&[registered(V)]),
+        &ConfirmWish { wish_id: W },
+        sid,
+        entry(1),
+        &ctx(&s),
+    )
+    .unwrap();
+    assert!(matches!(&we[..], [Event::WishConfirmed { service_id, .. }] if *service_id == sid));
+    assert!(matches!(&ve[..], [
+        Event::ServiceLogged { kind: ServiceKind::Wish, hours, .. },
+        Event::ServiceVerified { points, .. },
+    ] if *hours == Hours::whole(2) && *points == Points::whole(20)));
+    // not before it is fulfilled
+    let claimed: WishState = given(&[posted(), Event::WishClaimed { volunteer_id: V }]);
+    let r = wish::confirm(
+        &community(),
+        &claimed,
+        &given(&[registered(V)]),
+        &ConfirmWish { wish_id: W },
+        sid,
+        entry(1),
+        &ctx(&s),
+    );
+    assert_eq!(code(r), "INVALID_STATE");
+}
+
+#[test]
+fn a_confirmed_wish_cannot_be_cancelled() {
+    let w: WishState = given(&[
+        posted(),
+        Event::WishClaimed { volunteer_id: V },
+        Event::WishFulfilled {
+            volunteer_id: V,
+            hours: Hours::whole(1),
+            note: String::new(),
+            fulfilled_at: at(2025, 5, 1),
+        },
+        Event::WishConfirmed {
+            confirmed_by: STAFF,
+            service_id: ServiceId(Uuid::nil()),
+        },
+    ]);
+    let s = staff();
+    assert_eq!(
+        code(wish::cancel(
+            &w,
+            &CancelWish {
+                wish_id: W,
+                reason: "x".into()
+            },
+            &ctx(&s)
+        )),
+        "INVALID_STATE"
+    );
+    let open: WishState = given(&[posted()]);
+    assert!(wish::cancel(
+        &open,
+        &CancelWish {
+            wish_id: W,
+            reason: "x".into()
+        },
+        &ctx(&s)
+    )
+    .is_ok());
+}
+
+// ---- stairwells ----
+
+fn scores(clean: i64) -> BTreeMap<String, Decimal> {
+    [
+        ("cleanliness", clean),
+        ("clutter", 20),
+        ("fire_safety", 25),
+        ("participation", 15),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), Decimal::from(v)))
+    .collect()
+}
+
+fn inspection(month: &str, s: BTreeMap<String, Decimal>) -> RecordInspection {
+    RecordInspection {
+        community_id: C,
+        stairwell_id: S,
+        month: month.into(),
+        scores: s,
+        note: String::new(),
+    }
+}
+
+#[test]
+fn one_inspection_per_stairwell_per_month() {
+    let st = StairwellState::default();
+    let a = staff();
+    let e = stairwell::inspect(
+        &community(),
+        &st,
+        &inspection("2025-04", scores(28)),
+        &ctx(&a),
+    )
+    .unwrap();
+    let after: StairwellState = given(&e);
+    let r = stairwell::inspect(
+        &community(),
+        &after,
+        &inspection("2025-04", scores(30)),
+        &ctx(&a),
+    );
+    assert_eq!(code(r), "ALREADY_INSPECTED");
+    assert!(stairwell::inspect(
+        &community(),
+        &after,
+        &inspection("2025-05", scores(30)),
+        &ctx(&a)
+    )
+    .is_ok());
+    assert_eq!(
+        code(stairwell::inspect(
+            &community(),
+            &after,
+            &inspection("2025-07", scores(30)),
+            &ctx(&a)
+        )),
+        "INVALID_INPUT"
+    );
+}
+
+#[test]
+fn scores_stay_within_the_rubric() {
+    let a = staff();
+    let st = StairwellState::default();
+    assert_eq!(
+        code(stairwell::inspect(
+            &community(),
+            &st,
+            &inspection("2025-04", scores(31)),
+            &ctx(&a)
+        )),
+        "INVALID_INPUT"
+    );
+    let mut missing = scores(20);
+    missing.remove("fire_safety");
+    assert_eq!(
+        code(stairwell::inspect(
+            &community(),
+            &st,
+            &inspection("2025-04", missing),
+            &ctx(&a)
+        )),
+        "INVALID_INPUT"
+    );
+    let mut unknown = scores(20);
+    unknown.insert("garden".into(), Decimal::ONE);
+    assert_eq!(
+        code(stairwell::inspect(
+            &community(),
+            &st,
+            &inspection("2025-04", unknown),
+            &ctx(&a)
+        )),
+        "INVALID_INPUT"
+    );
+    assert_eq!(
+        code(stairwell::inspect(
+            &community(),
+            &st,
+            &RecordInspection {
+                stairwell_id: StairwellId(Uuid::nil()),
+                ..inspection("2025-04", scores(20))
+            },
+            &ctx(&a)
+        )),
+        "NOT_FOUND"
+    );
+}
+
+#[test]
+fn an_issue_is_resolved_once() {
+    let a = staff();
+    let issue = IssueId(Uuid::from_u128(70));
+    let e = stairwell::report_issue(
+        &community(),
+        &ReportStairwellIssue {
+            community_id: C,
+            stairwell_id: S,
+            description: "堆放杂物".into(),
+            deduction: dec("5"),
+        },
+        issue,
+        &ctx(&a),
+    )
+    .unwrap();
+    let mut st: StairwellState = given(&e);
+    let resolve = ResolveStairwellIssue {
+        community_id: C,
+        stairwell_id: S,
+        issue_id: issue,
+        note: "已清理".into(),
+    };
+    let r = stairwell::resolve_issue(&st, &resolve, &ctx(&a)).unwrap();
+    st.evolve(&r[0]);
+    assert_eq!(
+        code(stairwell::resolve_issue(&st, &resolve, &ctx(&a))),
+        "ALREADY_RESOLVED"
+    );
+    let bad = ReportStairwellIssue {
+        community_id: C,
+        stairwell_id: S,
+        description: "x".into(),
+        deduction: dec("0"),
+    };
+    assert_eq!(
+        code(stairwell::report_issue(&community(), &bad, issue, &ctx(&a))),
+        "INVALID_INPUT"
+    );
+}
