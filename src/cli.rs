@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://timebank.db";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -21,6 +22,23 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Serve the GraphQL API (the default when no sub-command is given).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "TIMEBANK_LISTEN", default_value = DEFAULT_LISTEN)]
+        listen: std::net::SocketAddr,
+    },
+    /// API tokens: issue (printed once, only its hash is stored) and revoke.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+    /// Rebuild projections from position 0 and swap them in.
+    Rebuild {
+        /// Only this projection (default: all).
+        #[arg(long)]
+        projection: Option<String>,
+    },
     /// Apply the embedded migrations (they are also applied at every start).
     Migrate,
     /// Print the log as JSON lines, each with its `position`.
@@ -64,4 +82,25 @@ pub enum PersonAction {
         /// The volunteer id.
         id: uuid::Uuid,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenAction {
+    /// Issue a token and print it (once).
+    Issue {
+        /// admin, staff, volunteer or display.
+        #[arg(long)]
+        role: String,
+        /// The community a staff or volunteer token is bound to.
+        #[arg(long)]
+        community: Option<uuid::Uuid>,
+        /// The volunteer a volunteer token speaks for.
+        #[arg(long)]
+        volunteer: Option<uuid::Uuid>,
+        /// A note to recognise the token by.
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// Revoke a token, by its id or the token itself.
+    Revoke { token: String },
 }

@@ -1,6 +1,6 @@
 //! One function per sub-command; all I/O of the command line lives here.
 
-use crate::cli::{Cli, Command, PersonAction};
+use crate::cli::{Cli, Command, PersonAction, TokenAction};
 use anyhow::Context;
 use futures::StreamExt;
 use ledger::Store;
@@ -43,7 +43,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             seed,
             communities,
         }) => demo(store, volunteers, events, seed, communities).await,
-        None => anyhow::bail!("this command is not available yet"),
+        Some(Command::Serve { listen }) => serve(store, listen).await,
+        None => serve(store, crate::cli::DEFAULT_LISTEN.parse()?).await,
+        Some(Command::Token { action }) => token(&store, action).await,
+        Some(Command::Rebuild { projection }) => rebuild(&store, projection.as_deref()).await,
     }
 }
 
@@ -125,5 +128,72 @@ async fn demo(
     for id in summary.community_ids {
         println!("{id}");
     }
+    Ok(())
+}
+
+async fn serve(store: Store, listen: std::net::SocketAddr) -> anyhow::Result<()> {
+    api::serve(store, api::ServeConfig::new(listen), shutdown_signal()).await
+}
+
+/// Ctrl-C or SIGTERM: stop accepting, let in-flight commands finish.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+async fn token(store: &Store, action: TokenAction) -> anyhow::Result<()> {
+    match action {
+        TokenAction::Issue { role, community, volunteer, label } => {
+            let role = api::parse_role(&role)?;
+            let (id, token) = api::issue_token_with_id(store, role, community, volunteer, &label).await?;
+            eprintln!("token id {id} (keep the token below: it is shown only once)");
+            println!("{token}");
+        }
+        TokenAction::Revoke { token } => {
+            if api::revoke_token(store, &token).await? {
+                println!("revoked");
+            } else {
+                anyhow::bail!("no active token matches {token:?}");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn rebuild(store: &Store, projection: Option<&str>) -> anyhow::Result<()> {
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} events ({per_sec}, eta {eta})")?
+            .progress_chars("=> "),
+    );
+    let started = std::time::Instant::now();
+    let progress = |p: projections::Progress| {
+        bar.set_length(p.head);
+        bar.set_position(p.position);
+        bar.set_message(p.projection);
+    };
+    projections::rebuild(store, projection, Some(&progress)).await?;
+    bar.finish_and_clear();
+    println!(
+        "rebuilt {} up to position {} in {:.1}s",
+        projection.unwrap_or("all projections"),
+        store.head().await?,
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

@@ -1,1 +1,176 @@
-//! placeholder
+//! # api: timebank's GraphQL API
+//!
+//! An async-graphql schema served by axum: volunteer apps, community staff, public
+//! displays and reports reach the ledger through it.
+//!
+//! Module map:
+//! - [`http`]: the router; GraphQL over HTTP (spec-compliant content negotiation and
+//!   status codes), WebSocket subscriptions, GraphiQL, `/healthz`, `/metrics`;
+//! - [`auth`]: bearer tokens (hashed at rest), principals and roles, masking of
+//!   personal data;
+//! - [`schema`]: the schema roots — [`schema::query`], [`schema::mutation`],
+//!   [`schema::subscription`] — output [`schema::types`], limits and error codes;
+//! - [`scalars`]: `Points`, `Hours` and `Decimal`, exact decimal strings;
+//! - [`errors`]: [`ApiError`] and the stable `extensions.code` of every error;
+//! - [`metrics`]: Prometheus counters and histograms;
+//! - [`reads`]: the read side queries use, with read-your-writes waits.
+//!
+//! Entry points for the `timebank` binary: [`serve`], [`issue_token`],
+//! [`revoke_token`], [`sdl`]; for tests: [`router`] and [`AppState::new`].
+
+pub mod auth;
+pub mod errors;
+pub mod http;
+pub mod metrics;
+pub mod reads;
+pub mod scalars;
+pub mod schema;
+
+pub use errors::{ApiError, ApiResult};
+pub use http::{router, AppState};
+pub use ledger::command::Role;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+/// How `timebank serve` runs.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub listen: SocketAddr,
+    /// Longest a `/graphql` request may take before 408.
+    pub request_timeout: Duration,
+    /// Largest request body, in bytes (413 beyond).
+    pub max_body_bytes: usize,
+}
+
+impl ServeConfig {
+    pub fn new(listen: SocketAddr) -> ServeConfig {
+        ServeConfig {
+            listen,
+            request_timeout: Duration::from_secs(30),
+            max_body_bytes: 256 * 1024,
+        }
+    }
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig::new(SocketAddr::from(([127, 0, 0, 1], 8080)))
+    }
+}
+
+impl AppState {
+    /// The state of a server on `store` without read models (stairwell scores, the red
+    /// flag and the dashboard then answer READ_MODEL_ERROR). `shutdown` becoming `true`
+    /// closes WebSockets.
+    pub fn new(
+        store: ledger::Store,
+        config: &ServeConfig,
+        shutdown: watch::Receiver<bool>,
+    ) -> AppState {
+        AppState::with_projections(store, config, shutdown, None)
+    }
+
+    /// The state of a server on `store` reading the running `projections`.
+    pub fn with_projections(
+        store: ledger::Store,
+        config: &ServeConfig,
+        shutdown: watch::Receiver<bool>,
+        projections: Option<projections::Projections>,
+    ) -> AppState {
+        let app = Arc::new(schema::AppCtx {
+            handler: ledger::command::CommandHandler::new(store.clone()),
+            reads: reads::ReadSide::new(store.clone(), projections),
+            metrics: Arc::new(metrics::Metrics::default()),
+            auth: Arc::new(auth::Authenticator::new(store.clone())),
+            store,
+        });
+        AppState {
+            schema: schema::build(Some(app.clone())),
+            app,
+            max_body_bytes: config.max_body_bytes,
+            request_timeout: config.request_timeout,
+            shutdown,
+        }
+    }
+}
+
+/// Serves the API on `config.listen` until `shutdown` resolves; in-flight requests
+/// finish, WebSockets are closed. With no tokens yet, prints how to create the first
+/// admin token.
+pub async fn serve(
+    store: ledger::Store,
+    config: ServeConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    if auth::active_tokens(&store).await? == 0 {
+        println!(
+            "No API tokens exist yet. Create the first admin token with:\n\n    timebank token issue --role admin --label first-admin\n\n\
+             (it is printed once; send it as `Authorization: Bearer <token>`)."
+        );
+    }
+    let (tx, rx) = watch::channel(false);
+    let projections = projections::start(store.clone()).await;
+    let state = AppState::with_projections(store, &config, rx, Some(projections.clone()));
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "timebank API listening: POST/GET /graphql, /graphiql, /ws, /healthz, /metrics");
+    println!("timebank API on http://{addr}/graphql (GraphiQL at http://{addr}/graphiql)");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: finishing in-flight requests");
+            let _ = tx.send(true);
+        })
+        .await?;
+    if let Err(e) = projections.shutdown().await {
+        tracing::warn!(error = %e, "stopping the projections");
+    }
+    Ok(())
+}
+
+/// Issues a token and returns its plaintext (shown once; only its SHA-256 is stored).
+/// Staff tokens need a community; volunteer tokens a registered volunteer.
+pub async fn issue_token(
+    store: &ledger::Store,
+    role: Role,
+    community: Option<Uuid>,
+    volunteer: Option<Uuid>,
+    label: &str,
+) -> ApiResult<String> {
+    Ok(auth::issue(store, role, community, volunteer, label)
+        .await?
+        .token)
+}
+
+/// Like [`issue_token`], also returning the token id (for revocation).
+pub async fn issue_token_with_id(
+    store: &ledger::Store,
+    role: Role,
+    community: Option<Uuid>,
+    volunteer: Option<Uuid>,
+    label: &str,
+) -> ApiResult<(Uuid, String)> {
+    let t = auth::issue(store, role, community, volunteer, label).await?;
+    Ok((t.token_id, t.token))
+}
+
+/// Revokes a token by its id or its plaintext; `true` if an active token was revoked.
+/// Servers in other processes stop accepting it within [`auth::CACHE_TTL`].
+pub async fn revoke_token(store: &ledger::Store, token_id_or_token: &str) -> ApiResult<bool> {
+    auth::revoke(store, token_id_or_token).await
+}
+
+/// Parses a role name (admin, staff, volunteer, display).
+pub fn parse_role(s: &str) -> ApiResult<Role> {
+    auth::parse_role(s)
+}
+
+/// The schema as SDL, exactly as served (and as committed in `schema.graphql`).
+pub fn sdl() -> String {
+    schema::sdl()
+}

@@ -1,1 +1,68 @@
-//! placeholder
+//! # projections: timebank's read models, built from the event log
+//!
+//! Module map:
+//! - [`projection`]: the [`Projection`] trait, decoded [`Envelope`]s, table definitions
+//!   (live and shadow names) and checkpoints (`projection_checkpoints`).
+//! - [`runner`]: the runner (catch-up in batches, then follow the head; leadership per
+//!   projection on PostgreSQL; fault injection) and the [`Projections`] handle with
+//!   read-your-writes ([`Projections::wait_for`]).
+//! - [`rebuild`]: replay from 0 into shadow tables and swap them in atomically.
+//! - [`db`]: portable SQL on SQLite and PostgreSQL (values, rows, bulk upserts).
+//! - [`common`]: periods (UTC+8), amounts at the query edge, per-batch key/value state,
+//!   a volunteer's attribution at the time of an event.
+//! - Read models, one module each, each with pure folds, its SQL I/O and its queries:
+//!   [`balances`], [`statement`], [`rankings`], [`stairwells`] (文明楼道), [`wishes`]
+//!   (小心愿), [`dashboard`].
+
+pub mod balances;
+pub mod common;
+pub mod dashboard;
+pub mod db;
+pub mod error;
+pub mod projection;
+pub mod rankings;
+pub mod rebuild;
+pub mod runner;
+pub mod stairwells;
+pub mod statement;
+pub mod wishes;
+
+pub use db::Db;
+pub use error::{ProjectionError, Result, Stale};
+pub use projection::{Checkpoint, Envelope, Names, Projection, TableDef};
+pub use rebuild::{Progress, ProgressFn};
+pub use runner::{FaultHook, Options, Projections};
+
+use ledger::Store;
+use std::sync::Arc;
+
+/// Every read model, in the order the runner applies them.
+pub fn all() -> Vec<Arc<dyn Projection>> {
+    vec![
+        Arc::new(balances::Balances),
+        Arc::new(statement::Statement),
+        Arc::new(rankings::Rankings),
+        Arc::new(stairwells::Stairwells),
+        Arc::new(wishes::Wishes),
+        Arc::new(dashboard::Dashboard),
+    ]
+}
+
+/// Starts every projection on `store` (inside `timebank serve`): catches up, then follows.
+pub async fn start(store: Store) -> Projections {
+    start_with(store, Options::default()).await
+}
+
+/// [`start`] with options.
+pub async fn start_with(store: Store, options: Options) -> Projections {
+    Projections::start_with(store, all(), options).await
+}
+
+/// Rebuilds one projection by name, or all of them, from position 0 (`timebank rebuild`).
+pub async fn rebuild(
+    store: &Store,
+    name: Option<&str>,
+    progress: Option<ProgressFn<'_>>,
+) -> Result<()> {
+    runner::rebuild_with(store, &all(), name, rebuild::REBUILD_BATCH, progress).await
+}

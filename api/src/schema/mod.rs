@@ -1,0 +1,184 @@
+//! The GraphQL schema: roots, shared context, limits and error normalisation.
+//!
+//! - [`query`]: reads (me, volunteers, statements, rankings, boards, audit log);
+//! - [`mutation`]: every command, each with an idempotency key, returning what it
+//!   changed and its log `position`;
+//! - [`subscription`]: live ledger events, balance and ranking changes;
+//! - [`types`]: output objects and enums shared by the roots.
+
+pub mod mutation;
+pub mod query;
+pub mod subscription;
+pub mod types;
+
+use crate::auth::{Authenticator, Principal};
+use crate::errors::ApiError;
+use crate::metrics::Metrics;
+use crate::reads::ReadSide;
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextSubscribe,
+};
+use async_graphql::futures_util::stream::BoxStream;
+use async_graphql::{Context, Response, Schema, ServerError, Value};
+use ledger::command::{CommandError, CommandHandler};
+use ledger::Store;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Deepest selection accepted.
+pub const MAX_DEPTH: usize = 12;
+/// Highest complexity accepted (a list field counts `first × child`).
+pub const MAX_COMPLEXITY: usize = 5_000;
+/// Deepest nesting of the document itself (lists, objects, selections).
+pub const MAX_RECURSIVE_DEPTH: usize = 32;
+/// Largest page (`first`).
+pub const MAX_PAGE: i32 = 100;
+/// Default page size.
+pub const DEFAULT_PAGE: i32 = 20;
+
+pub type AppSchema = Schema<query::Query, mutation::Mutation, subscription::Subscription>;
+
+/// What every resolver can reach.
+pub struct AppCtx {
+    pub store: Store,
+    pub handler: CommandHandler,
+    pub reads: ReadSide,
+    pub metrics: Arc<Metrics>,
+    pub auth: Arc<Authenticator>,
+}
+
+pub fn app<'a>(ctx: &Context<'a>) -> &'a Arc<AppCtx> {
+    ctx.data_unchecked::<Arc<AppCtx>>()
+}
+
+/// The caller; every operation requires one.
+pub fn principal<'a>(ctx: &Context<'a>) -> Result<&'a Principal, async_graphql::Error> {
+    ctx.data_opt::<Principal>().ok_or_else(|| {
+        crate::errors::gql_error("UNAUTHENTICATED", ApiError::Unauthenticated.to_string())
+    })
+}
+
+/// Set by [`ExecutionMarker`] when a request got past parsing and validation.
+#[derive(Default)]
+pub struct Executed(pub AtomicBool);
+
+/// Marks requests that reached execution (so the HTTP layer can tell a request error,
+/// answered with 400 under `application/graphql-response+json`, from a field error).
+pub struct ExecutionMarker;
+
+impl ExtensionFactory for ExecutionMarker {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ExecutionMarker)
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for ExecutionMarker {
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        if let Some(flag) = ctx.data_opt::<Arc<Executed>>() {
+            flag.0.store(true, Ordering::Relaxed);
+        }
+        next.run(ctx, operation_name).await
+    }
+
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: BoxStream<'s, Response>,
+        next: NextSubscribe<'_>,
+    ) -> BoxStream<'s, Response> {
+        use async_graphql::futures_util::StreamExt;
+        next.run(ctx, stream)
+            .map(|mut r| {
+                normalize_errors(&mut r.errors, true);
+                r
+            })
+            .boxed()
+    }
+}
+
+/// Builds the schema with its limits.
+pub fn build(app: Option<Arc<AppCtx>>) -> AppSchema {
+    let mut b = Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .limit_recursive_depth(MAX_RECURSIVE_DEPTH)
+        .limit_directives(20)
+        .extension(ExecutionMarker);
+    if let Some(app) = app {
+        b = b.data(app);
+    }
+    b.finish()
+}
+
+/// Gives every error a stable `extensions.code` and hides internal details.
+///
+/// `executed` tells errors raised while resolving fields from errors of parsing and
+/// validation.
+pub fn normalize_errors(errors: &mut [ServerError], executed: bool) {
+    for e in errors.iter_mut() {
+        let has_code = e
+            .extensions
+            .as_ref()
+            .is_some_and(|x| x.get("code").is_some());
+        if has_code {
+            continue;
+        }
+        let (code, message) = if let Some(api) = e.source::<ApiError>() {
+            (api.code(), Some(api.public_message()))
+        } else if let Some(cmd) = e.source::<CommandError>() {
+            let m = match cmd {
+                CommandError::Store(_) => "storage error".to_string(),
+                other => other.to_string(),
+            };
+            (cmd.code(), Some(m))
+        } else {
+            (classify(&e.message, executed), None)
+        };
+        if let Some(m) = message {
+            e.message = m;
+        }
+        e.extensions
+            .get_or_insert_with(Default::default)
+            .set("code", Value::String(code.to_string()));
+    }
+}
+
+fn classify(message: &str, executed: bool) -> &'static str {
+    let m = message;
+    if m.contains("nested too deep") || m.contains("recursion") {
+        "QUERY_TOO_DEEP"
+    } else if m.contains("too complex") || m.contains("directives") {
+        "QUERY_TOO_COMPLEX"
+    } else if m.contains("Failed to parse")
+        || m.contains("Invalid value")
+        || m.contains("invalid value")
+        || m.contains("Expected input type")
+        || m.contains("expected type")
+        || m.contains("must be a decimal")
+        || m.contains("Variable")
+    {
+        "INVALID_INPUT"
+    } else if m.starts_with(" --> ") || m.contains("expected ") && !executed {
+        "GRAPHQL_PARSE_FAILED"
+    } else if !executed {
+        "GRAPHQL_VALIDATION_FAILED"
+    } else {
+        "INTERNAL"
+    }
+}
+
+/// The schema in SDL, as served (types sorted, stable).
+pub fn sdl() -> String {
+    let schema = build(None);
+    let opts = async_graphql::SDLExportOptions::new()
+        .sorted_fields()
+        .sorted_arguments()
+        .sorted_enum_items();
+    schema.sdl_with_options(opts)
+}

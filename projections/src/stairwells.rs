@@ -1,0 +1,700 @@
+//! 文明楼道 (civilised stairwell) scores per stairwell per month, the monthly ranking
+//! within a community, the 流动红旗 (rotating red flag) holder of each month, and
+//! quarterly and yearly averages.
+//!
+//! A stairwell is scored for a month when it was inspected that month:
+//! - the rubric items of the month's inspection (default 楼道卫生 30, 杂物清理 25,
+//!   消防安全 25), summed;
+//! - 邻里互助 participation = max × min(1, served ÷ (30% × households)), where max is the
+//!   participation maximum of the inspection's rubric version (default 20) and served is
+//!   the number of volunteers living in the stairwell (at the time of the service) with
+//!   a verified, unreversed service started that month (UTC+8), one per household;
+//! - minus the deductions of issues reported by the end of the month and not resolved
+//!   within it (UTC+8 months of the events);
+//! - clamped to 0–100, in hundredths (participation rounded half away from zero).
+//!
+//! The monthly ranking orders by total, ties sharing a dense rank and broken for display
+//! by building, unit and id; the red flag goes to the first in that order. An average
+//! is over the months a stairwell was scored in the quarter or year.
+
+use crate::common::{local_date, month_key, points_dec, Attribution, Kv, Period};
+use crate::db::{Db, OnConflict, Tx, Upsert, Val};
+use crate::error::{ProjectionError, Result};
+use crate::projection::{kv_table, Envelope, Names, Projection, TableDef};
+use futures::future::BoxFuture;
+use ledger::event::{Event, DEFAULT_PARTICIPATION_MAX};
+use ledger::ids::{CommunityId, StairwellId, StreamKind};
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use uuid::Uuid;
+
+pub const NAME: &str = "stairwells";
+
+const TABLES: &[TableDef] = &[
+    TableDef {
+        name: "pj_sw_stairwells",
+        columns: "stairwell_id TEXT NOT NULL PRIMARY KEY, community_id TEXT NOT NULL, grid_id TEXT NOT NULL,
+            building TEXT NOT NULL, unit TEXT NOT NULL, households BIGINT NOT NULL",
+        indexes: &["(community_id)"],
+    },
+    TableDef {
+        name: "pj_sw_rubrics",
+        columns: "community_id TEXT NOT NULL, version BIGINT NOT NULL, participation_max BIGINT NOT NULL,
+            PRIMARY KEY (community_id, version)",
+        indexes: &[],
+    },
+    TableDef {
+        name: "pj_sw_inspections",
+        columns: "stairwell_id TEXT NOT NULL, month TEXT NOT NULL, items BIGINT NOT NULL, rubric_version BIGINT NOT NULL,
+            position BIGINT NOT NULL, PRIMARY KEY (stairwell_id, month)",
+        indexes: &["(month)"],
+    },
+    TableDef {
+        name: "pj_sw_issues",
+        columns: "issue_id TEXT NOT NULL PRIMARY KEY, stairwell_id TEXT NOT NULL, reported_month TEXT NOT NULL,
+            resolved_month TEXT, deduction BIGINT NOT NULL",
+        indexes: &["(stairwell_id)"],
+    },
+    TableDef {
+        name: "pj_sw_served",
+        columns: "stairwell_id TEXT NOT NULL, month TEXT NOT NULL, volunteer_id TEXT NOT NULL, services BIGINT NOT NULL,
+            PRIMARY KEY (stairwell_id, month, volunteer_id)",
+        indexes: &["(month)"],
+    },
+    kv_table("pj_sw_kv_volunteers"),
+    kv_table("pj_sw_kv_services"),
+    kv_table("pj_sw_kv_entries"),
+];
+
+/// Where a service counts for participation: the volunteer's home stairwell when the
+/// service was logged, and the month it started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServedAt {
+    pub stairwell: Uuid,
+    pub month: String,
+    pub volunteer: Uuid,
+}
+
+/// A decimal score in hundredths, rounded half away from zero.
+pub fn hundredths(d: Decimal) -> i64 {
+    (d * Decimal::ONE_HUNDRED)
+        .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
+        .to_i64()
+        .unwrap_or(0)
+}
+
+fn div_round(n: i128, d: i128) -> i64 {
+    if d == 0 {
+        return 0;
+    }
+    let q = n / d;
+    let r = n % d;
+    let q = if r.abs() * 2 >= d.abs() {
+        if (n < 0) != (d < 0) {
+            q - 1
+        } else {
+            q + 1
+        }
+    } else {
+        q
+    };
+    q as i64
+}
+
+/// 邻里互助 participation in hundredths: `max × min(1, served ÷ (0.3 × households))`.
+pub fn participation(max_hundredths: i64, served: u64, households: u64) -> i64 {
+    if households == 0 {
+        return 0;
+    }
+    let cap = 3 * households as i128; // 30% of households, times 10
+    let got = (10 * served as i128).min(cap);
+    div_round(max_hundredths as i128 * got, cap)
+}
+
+/// The month's total in hundredths, clamped to 0–100.
+pub fn total(items: i64, participation: i64, deductions: i64) -> i64 {
+    (items + participation - deductions).clamp(0, 10_000)
+}
+
+/// Whether an issue's deduction applies to `month`: reported by its end, not resolved
+/// within it.
+pub fn deducted_in(month: &str, reported: &str, resolved: Option<&str>) -> bool {
+    reported <= month
+        && match resolved {
+            None => true,
+            Some(r) => r > month,
+        }
+}
+
+/// The 文明楼道 projection.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Stairwells;
+
+impl Projection for Stairwells {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+    fn version(&self) -> u32 {
+        1
+    }
+    fn tables(&self) -> &'static [TableDef] {
+        TABLES
+    }
+    fn apply<'a>(
+        &'a self,
+        tx: &'a mut Tx<'_>,
+        names: &'a Names,
+        events: &'a [Envelope],
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(apply(tx, names, events))
+    }
+}
+
+async fn apply(tx: &mut Tx<'_>, names: &Names, events: &[Envelope]) -> Result<()> {
+    let t_vol = names.t("pj_sw_kv_volunteers");
+    let t_svc = names.t("pj_sw_kv_services");
+    let t_ent = names.t("pj_sw_kv_entries");
+    let mut vids = HashSet::new();
+    let mut sids = HashSet::new();
+    let mut eids = HashSet::new();
+    let mut any = false;
+    for ev in events {
+        match (&ev.event, ev.stream_kind) {
+            (e, Some(StreamKind::Volunteer)) if Attribution::is_attribution_event(e) => {
+                vids.insert(ev.stream_id.to_string());
+            }
+            (Event::ServiceLogged { .. }, Some(StreamKind::Volunteer)) => {
+                vids.insert(ev.stream_id.to_string());
+            }
+            (Event::ServiceVerified { service_id, .. }, Some(StreamKind::Volunteer)) => {
+                sids.insert(service_id.0.to_string());
+            }
+            (Event::EntryReversed { reverses, .. }, Some(StreamKind::Volunteer)) => {
+                eids.insert(reverses.0.to_string());
+            }
+            (
+                Event::StairwellRegistered { .. }
+                | Event::RubricSet { .. }
+                | Event::StairwellInspected { .. }
+                | Event::StairwellIssueReported { .. }
+                | Event::StairwellIssueResolved { .. },
+                _,
+            ) => any = true,
+            _ => {}
+        }
+    }
+    if !any && vids.is_empty() && sids.is_empty() && eids.is_empty() {
+        return Ok(());
+    }
+    let mut vols: Kv<Attribution> = Kv::load(tx, &t_vol, &vids).await?;
+    let mut svcs: Kv<ServedAt> = Kv::load(tx, &t_svc, &sids).await?;
+    let mut ents: Kv<ServedAt> = Kv::load(tx, &t_ent, &eids).await?;
+    let mut stairwells = Vec::new();
+    let mut rubrics = Vec::new();
+    let mut inspections = Vec::new();
+    let mut reported: Vec<Vec<Val>> = Vec::new();
+    let mut resolved: Vec<(String, String)> = Vec::new();
+    let mut served: HashMap<(Uuid, String, Uuid), i64> = HashMap::new();
+    for ev in events {
+        let month = month_key(local_date(ev.recorded_at));
+        match &ev.event {
+            Event::StairwellRegistered {
+                stairwell_id,
+                grid_id,
+                building,
+                unit,
+                households,
+            } => stairwells.push(vec![
+                Val::from(stairwell_id.0.to_string()),
+                Val::from(ev.stream_id.to_string()),
+                Val::from(grid_id.0.to_string()),
+                Val::from(building.clone()),
+                Val::from(unit.clone()),
+                (*households as i64).into(),
+            ]),
+            Event::RubricSet {
+                version,
+                participation_max,
+                ..
+            } => rubrics.push(vec![
+                Val::from(ev.stream_id.to_string()),
+                (*version as i64).into(),
+                hundredths(*participation_max).into(),
+            ]),
+            Event::StairwellInspected {
+                month,
+                scores,
+                rubric_version,
+                ..
+            } => inspections.push(vec![
+                Val::from(ev.stream_id.to_string()),
+                Val::from(month.clone()),
+                scores.values().map(|d| hundredths(*d)).sum::<i64>().into(),
+                (*rubric_version as i64).into(),
+                (ev.position as i64).into(),
+            ]),
+            Event::StairwellIssueReported {
+                issue_id,
+                deduction,
+                ..
+            } => reported.push(vec![
+                Val::from(issue_id.0.to_string()),
+                Val::from(ev.stream_id.to_string()),
+                Val::from(month),
+                Val::Text(None),
+                hundredths(*deduction).into(),
+            ]),
+            Event::StairwellIssueResolved { issue_id, .. } => {
+                resolved.push((issue_id.0.to_string(), month))
+            }
+            e if ev.stream_kind == Some(StreamKind::Volunteer) => {
+                let vk = ev.stream_id.to_string();
+                match e {
+                    e if Attribution::is_attribution_event(e) => {
+                        let mut a = vols.get(&vk).cloned();
+                        Attribution::evolve(&mut a, e);
+                        if let Some(a) = a {
+                            vols.insert(vk, a);
+                        }
+                    }
+                    Event::ServiceLogged {
+                        service_id,
+                        started_at,
+                        ..
+                    } => {
+                        if let Some(a) = vols.get(&vk) {
+                            svcs.insert(
+                                service_id.0.to_string(),
+                                ServedAt {
+                                    stairwell: a.stairwell,
+                                    month: month_key(local_date(*started_at)),
+                                    volunteer: ev.stream_id,
+                                },
+                            );
+                        }
+                    }
+                    Event::ServiceVerified {
+                        service_id,
+                        entry_id,
+                        ..
+                    } => {
+                        if let Some(at) = svcs.get(&service_id.0.to_string()).cloned() {
+                            *served
+                                .entry((at.stairwell, at.month.clone(), at.volunteer))
+                                .or_default() += 1;
+                            ents.insert(entry_id.0.to_string(), at);
+                        }
+                    }
+                    Event::EntryReversed { reverses, .. } => {
+                        if let Some(at) = ents.get(&reverses.0.to_string()).cloned() {
+                            *served
+                                .entry((at.stairwell, at.month.clone(), at.volunteer))
+                                .or_default() -= 1;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    vols.flush(tx, &t_vol).await?;
+    svcs.flush(tx, &t_svc).await?;
+    ents.flush(tx, &t_ent).await?;
+    tx.upsert(
+        &Upsert {
+            table: &names.t("pj_sw_stairwells"),
+            cols: &[
+                "stairwell_id",
+                "community_id",
+                "grid_id",
+                "building",
+                "unit",
+                "households",
+            ],
+            key: &["stairwell_id"],
+            on_conflict: OnConflict::Replace,
+        },
+        stairwells,
+    )
+    .await?;
+    tx.upsert(
+        &Upsert {
+            table: &names.t("pj_sw_rubrics"),
+            cols: &["community_id", "version", "participation_max"],
+            key: &["community_id", "version"],
+            on_conflict: OnConflict::Replace,
+        },
+        rubrics,
+    )
+    .await?;
+    tx.upsert(
+        &Upsert {
+            table: &names.t("pj_sw_inspections"),
+            cols: &[
+                "stairwell_id",
+                "month",
+                "items",
+                "rubric_version",
+                "position",
+            ],
+            key: &["stairwell_id", "month"],
+            on_conflict: OnConflict::Replace,
+        },
+        inspections,
+    )
+    .await?;
+    let t_iss = names.t("pj_sw_issues");
+    tx.upsert(
+        &Upsert {
+            table: &t_iss,
+            cols: &[
+                "issue_id",
+                "stairwell_id",
+                "reported_month",
+                "resolved_month",
+                "deduction",
+            ],
+            key: &["issue_id"],
+            on_conflict: OnConflict::Replace,
+        },
+        reported,
+    )
+    .await?;
+    for (issue, month) in resolved {
+        tx.exec(
+            &format!("UPDATE {t_iss} SET resolved_month = ? WHERE issue_id = ?"),
+            &[Val::from(month), Val::from(issue)],
+        )
+        .await?;
+    }
+    let rows: Vec<Vec<Val>> = served
+        .into_iter()
+        .filter(|(_, n)| *n != 0)
+        .map(|((s, m, v), n)| {
+            vec![
+                Val::from(s.to_string()),
+                Val::from(m),
+                Val::from(v.to_string()),
+                n.into(),
+            ]
+        })
+        .collect();
+    tx.upsert(
+        &Upsert {
+            table: &names.t("pj_sw_served"),
+            cols: &["stairwell_id", "month", "volunteer_id", "services"],
+            key: &["stairwell_id", "month", "volunteer_id"],
+            on_conflict: OnConflict::Add(&["services"]),
+        },
+        rows,
+    )
+    .await
+}
+
+/// A stairwell's score for a month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StairwellScore {
+    pub stairwell_id: StairwellId,
+    pub building: String,
+    pub unit: String,
+    pub households: u32,
+    /// "YYYY-MM".
+    pub month: String,
+    pub items: Decimal,
+    /// Volunteers of the stairwell who served that month.
+    pub served: u32,
+    pub participation: Decimal,
+    pub deductions: Decimal,
+    pub total: Decimal,
+    /// Dense rank within the community for the month.
+    pub rank: u64,
+    /// The month's 流动红旗 holder.
+    pub red_flag: bool,
+}
+
+/// A stairwell's average over a quarter or a year.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StairwellAverage {
+    pub stairwell_id: StairwellId,
+    pub building: String,
+    pub unit: String,
+    pub months_scored: u32,
+    pub average: Decimal,
+    pub rank: u64,
+}
+
+struct Sw {
+    building: String,
+    unit: String,
+    households: u32,
+}
+
+/// Scores of every stairwell of `community` for each of `months`, ranked per month.
+pub async fn scores_for_months(
+    db: &Db,
+    community: CommunityId,
+    months: &[String],
+) -> Result<BTreeMap<String, Vec<StairwellScore>>> {
+    let mut out = BTreeMap::new();
+    let (Some(first), Some(last)) = (months.iter().min(), months.iter().max()) else {
+        return Ok(out);
+    };
+    let c = Val::from(community.0.to_string());
+    let parse = |s: String| Uuid::parse_str(&s).map_err(|e| ProjectionError::corrupt(NAME, e));
+    let mut sws: HashMap<Uuid, Sw> = HashMap::new();
+    for r in db
+        .fetch(
+            "SELECT stairwell_id, building, unit, households FROM pj_sw_stairwells WHERE community_id = ?",
+            std::slice::from_ref(&c),
+        )
+        .await?
+    {
+        sws.insert(
+            parse(r.text(0)?)?,
+            Sw {
+                building: r.text(1)?,
+                unit: r.text(2)?,
+                households: r.int(3)? as u32,
+            },
+        );
+    }
+    let mut pmax: HashMap<i64, i64> = HashMap::new();
+    for r in db
+        .fetch(
+            "SELECT version, participation_max FROM pj_sw_rubrics WHERE community_id = ?",
+            std::slice::from_ref(&c),
+        )
+        .await?
+    {
+        pmax.insert(r.int(0)?, r.int(1)?);
+    }
+    let range = [c.clone(), Val::from(first.clone()), Val::from(last.clone())];
+    let inspections = db
+        .fetch(
+            "SELECT i.stairwell_id, i.month, i.items, i.rubric_version FROM pj_sw_inspections i
+             JOIN pj_sw_stairwells s ON s.stairwell_id = i.stairwell_id
+             WHERE s.community_id = ? AND i.month >= ? AND i.month <= ?",
+            &range,
+        )
+        .await?;
+    let mut served: HashMap<(Uuid, String), u32> = HashMap::new();
+    for r in db
+        .fetch(
+            "SELECT v.stairwell_id, v.month, COUNT(*) FROM pj_sw_served v
+             JOIN pj_sw_stairwells s ON s.stairwell_id = v.stairwell_id
+             WHERE s.community_id = ? AND v.month >= ? AND v.month <= ? AND v.services > 0
+             GROUP BY v.stairwell_id, v.month",
+            &range,
+        )
+        .await?
+    {
+        served.insert((parse(r.text(0)?)?, r.text(1)?), r.int(2)? as u32);
+    }
+    let mut issues: HashMap<Uuid, Vec<(String, Option<String>, i64)>> = HashMap::new();
+    for r in db
+        .fetch(
+            "SELECT i.stairwell_id, i.reported_month, i.resolved_month, i.deduction FROM pj_sw_issues i
+             JOIN pj_sw_stairwells s ON s.stairwell_id = i.stairwell_id
+             WHERE s.community_id = ? AND i.reported_month <= ?",
+            &[c, Val::from(last.clone())],
+        )
+        .await?
+    {
+        issues
+            .entry(parse(r.text(0)?)?)
+            .or_default()
+            .push((r.text(1)?, r.opt_text(2)?, r.int(3)?));
+    }
+    let wanted: HashSet<&String> = months.iter().collect();
+    let default_pmax = DEFAULT_PARTICIPATION_MAX * 100;
+    for r in inspections {
+        let id = parse(r.text(0)?)?;
+        let month = r.text(1)?;
+        if !wanted.contains(&month) {
+            continue;
+        }
+        let Some(sw) = sws.get(&id) else { continue };
+        let items = r.int(2)?;
+        let max = pmax.get(&r.int(3)?).copied().unwrap_or(default_pmax);
+        let n = served.get(&(id, month.clone())).copied().unwrap_or(0);
+        let part = participation(max, n as u64, sw.households as u64);
+        let ded: i64 = issues
+            .get(&id)
+            .map(|l| {
+                l.iter()
+                    .filter(|(rep, res, _)| deducted_in(&month, rep, res.as_deref()))
+                    .map(|(_, _, d)| *d)
+                    .sum()
+            })
+            .unwrap_or(0);
+        out.entry(month.clone())
+            .or_insert_with(Vec::new)
+            .push(StairwellScore {
+                stairwell_id: StairwellId(id),
+                building: sw.building.clone(),
+                unit: sw.unit.clone(),
+                households: sw.households,
+                month,
+                items: points_dec(items),
+                served: n,
+                participation: points_dec(part),
+                deductions: points_dec(ded),
+                total: points_dec(total(items, part, ded)),
+                rank: 0,
+                red_flag: false,
+            });
+    }
+    for list in out.values_mut() {
+        list.sort_by(|a, b| {
+            b.total
+                .cmp(&a.total)
+                .then_with(|| a.building.cmp(&b.building))
+                .then_with(|| a.unit.cmp(&b.unit))
+                .then_with(|| a.stairwell_id.cmp(&b.stairwell_id))
+        });
+        let mut rank = 0;
+        let mut last: Option<Decimal> = None;
+        for s in list.iter_mut() {
+            if last != Some(s.total) {
+                rank += 1;
+                last = Some(s.total);
+            }
+            s.rank = rank;
+        }
+        if let Some(first) = list.first_mut() {
+            first.red_flag = true;
+        }
+    }
+    Ok(out)
+}
+
+/// The ranked scores of a community's inspected stairwells for a month ("YYYY-MM").
+pub async fn monthly_scores(
+    db: &Db,
+    community: CommunityId,
+    month: &str,
+) -> Result<Vec<StairwellScore>> {
+    Ok(scores_for_months(db, community, &[month.to_string()])
+        .await?
+        .remove(month)
+        .unwrap_or_default())
+}
+
+/// The 流动红旗 holder of each month of a period that has inspections.
+pub async fn red_flags(
+    db: &Db,
+    community: CommunityId,
+    period: Period,
+) -> Result<Vec<StairwellScore>> {
+    let months = period.validate()?.months();
+    Ok(scores_for_months(db, community, &months)
+        .await?
+        .into_values()
+        .filter_map(|l| l.into_iter().next())
+        .collect())
+}
+
+/// The most recent month up to `month` with an inspection in the community, and its
+/// red-flag holder.
+pub async fn current_red_flag(
+    db: &Db,
+    community: CommunityId,
+    month: &str,
+) -> Result<Option<StairwellScore>> {
+    let row = db
+        .fetch_optional(
+            "SELECT MAX(i.month) FROM pj_sw_inspections i JOIN pj_sw_stairwells s ON s.stairwell_id = i.stairwell_id
+             WHERE s.community_id = ? AND i.month <= ?",
+            &[Val::from(community.0.to_string()), Val::from(month.to_string())],
+        )
+        .await?;
+    let Some(m) = row.map(|r| r.opt_text(0)).transpose()?.flatten() else {
+        return Ok(None);
+    };
+    Ok(monthly_scores(db, community, &m).await?.into_iter().next())
+}
+
+/// Average monthly totals over a quarter or a year, ranked.
+pub async fn average_scores(
+    db: &Db,
+    community: CommunityId,
+    period: Period,
+) -> Result<Vec<StairwellAverage>> {
+    let months = period.validate()?.months();
+    let by_month = scores_for_months(db, community, &months).await?;
+    let mut acc: BTreeMap<StairwellId, (String, String, i64, u32)> = BTreeMap::new();
+    for list in by_month.values() {
+        for s in list {
+            let e = acc
+                .entry(s.stairwell_id)
+                .or_insert_with(|| (s.building.clone(), s.unit.clone(), 0, 0));
+            e.2 += hundredths(s.total);
+            e.3 += 1;
+        }
+    }
+    let mut out: Vec<StairwellAverage> = acc
+        .into_iter()
+        .map(|(id, (b, u, sum, n))| StairwellAverage {
+            stairwell_id: id,
+            building: b,
+            unit: u,
+            months_scored: n,
+            average: points_dec(div_round(sum as i128, n.max(1) as i128)),
+            rank: 0,
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.average
+            .cmp(&a.average)
+            .then_with(|| a.building.cmp(&b.building))
+            .then_with(|| a.unit.cmp(&b.unit))
+            .then_with(|| a.stairwell_id.cmp(&b.stairwell_id))
+    });
+    let mut rank = 0;
+    let mut last = None;
+    for s in out.iter_mut() {
+        if last != Some(s.average) {
+            rank += 1;
+            last = Some(s.average);
+        }
+        s.rank = rank;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn participation_rule() {
+        // 20 × min(1, 3 ÷ (0.3 × 20)) = 20 × 0.5 = 10
+        assert_eq!(participation(2000, 3, 20), 1000);
+        // 6 of 20 households: 30% reached, full 20
+        assert_eq!(participation(2000, 6, 20), 2000);
+        assert_eq!(participation(2000, 9, 20), 2000);
+        // 1 of 10: 20 × 1/3 = 6.666… → 6.67
+        assert_eq!(participation(2000, 1, 10), 667);
+        assert_eq!(participation(2000, 0, 10), 0);
+        assert_eq!(participation(2000, 5, 0), 0);
+    }
+
+    #[test]
+    fn total_is_clamped() {
+        assert_eq!(total(8000, 2000, 0), 10_000);
+        assert_eq!(total(1000, 0, 3000), 0);
+        assert_eq!(total(7000, 1000, 500), 7500);
+        assert_eq!(total(9000, 2000, 500), 10_000);
+    }
+
+    #[test]
+    fn open_issue_months() {
+        assert!(deducted_in("2024-03", "2024-03", None));
+        assert!(!deducted_in("2024-03", "2024-03", Some("2024-03")));
+        assert!(deducted_in("2024-03", "2024-02", Some("2024-04")));
+        assert!(!deducted_in("2024-03", "2024-04", None));
+    }
+}

@@ -1,0 +1,554 @@
+//! Worked examples of the scoring rules, on both backends: dense ranking with ties, a
+//! volunteer who moved stairwells mid-year, the 文明楼道 score with participation and
+//! deductions, the red flag, and star levels.
+
+mod support;
+
+use chrono::{Duration as Days, NaiveDate, TimeZone, Utc};
+use ledger::amount::{Hours, Points};
+use ledger::event::{Event, ServiceKind};
+use ledger::ids::*;
+use ledger::Store;
+use projections::common::Period;
+use projections::rankings::{ranking, Metric, Scope};
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::time::Duration;
+use support::append;
+use uuid::Uuid;
+
+fn u(n: u128) -> Uuid {
+    Uuid::from_u128(n)
+}
+
+struct World {
+    c: Uuid,
+    grids: [Uuid; 2],
+    sws: [Uuid; 2],
+    events: Vec<(String, Event)>,
+}
+
+impl World {
+    fn new() -> World {
+        let c = u(1);
+        let grids = [u(10), u(11)];
+        let sws = [u(20), u(21)];
+        let cs = community_stream(CommunityId(c));
+        let mut events = vec![(
+            cs.clone(),
+            Event::CommunityEstablished {
+                community_id: CommunityId(c),
+                name: "海棠社区".into(),
+            },
+        )];
+        for g in grids {
+            events.push((
+                cs.clone(),
+                Event::GridAdded {
+                    grid_id: GridId(g),
+                    name: "网格".into(),
+                    parent: None,
+                },
+            ));
+        }
+        for (i, s) in sws.iter().enumerate() {
+            events.push((
+                cs.clone(),
+                Event::StairwellRegistered {
+                    stairwell_id: StairwellId(*s),
+                    grid_id: GridId(grids[i]),
+                    building: "1栋".into(),
+                    unit: format!("{}单元", i + 1),
+                    households: 20,
+                },
+            ));
+        }
+        World {
+            c,
+            grids,
+            sws,
+            events,
+        }
+    }
+
+    fn register(&mut self, v: Uuid, number: &str, sw: usize, tags: &[&str]) {
+        self.events.push((
+            volunteer_stream(VolunteerId(v)),
+            Event::VolunteerRegistered {
+                volunteer_id: VolunteerId(v),
+                community_id: CommunityId(self.c),
+                volunteer_number: number.into(),
+                stairwell_id: StairwellId(self.sws[sw]),
+                grid_id: GridId(self.grids[sw]),
+                tags: tags.iter().map(|t| t.to_string()).collect(),
+                teams: vec![],
+            },
+        ));
+    }
+
+    /// A service started at `at` (UTC), logged and verified.
+    fn serve(&mut self, v: Uuid, n: u128, at: chrono::DateTime<Utc>, minutes: i64, points: i64) {
+        let vs = volunteer_stream(VolunteerId(v));
+        self.events.push((
+            vs.clone(),
+            Event::ServiceLogged {
+                service_id: ServiceId(u(n)),
+                kind: ServiceKind::Patrol,
+                started_at: at,
+                hours: Hours::from_minutes(minutes),
+                place: "小区".into(),
+                note: String::new(),
+                logged_by: u(99),
+            },
+        ));
+        self.events.push((
+            vs,
+            Event::ServiceVerified {
+                service_id: ServiceId(u(n)),
+                entry_id: EntryId(u(n + 1)),
+                hours: Hours::from_minutes(minutes),
+                points: Points::whole(points),
+                rule_version: 0,
+                verified_by: u(99),
+            },
+        ));
+    }
+
+    fn mv(&mut self, v: Uuid, sw: usize) {
+        self.events.push((
+            volunteer_stream(VolunteerId(v)),
+            Event::VolunteerMoved {
+                stairwell_id: StairwellId(self.sws[sw]),
+                grid_id: GridId(self.grids[sw]),
+            },
+        ));
+    }
+}
+
+async fn build(store: &Store, w: &World) -> projections::Projections {
+    append(store, &w.events, 5).await;
+    let p = projections::start(store.clone()).await;
+    let head = store.head().await.expect("head");
+    p.wait_for(head, Duration::from_secs(20))
+        .await
+        .expect("caught up");
+    p
+}
+
+fn d(s: &str) -> Decimal {
+    s.parse().expect("decimal")
+}
+
+async fn ranking_ties(store: Store) {
+    let mut w = World::new();
+    let (a, b, c, e) = (u(100), u(101), u(102), u(103));
+    w.register(a, "V001", 0, &["党员"]);
+    w.register(b, "V003", 0, &["党员"]);
+    w.register(c, "V002", 1, &[]);
+    w.register(e, "V004", 1, &["党员"]);
+    let march = Utc.with_ymd_and_hms(2024, 3, 10, 2, 0, 0).unwrap();
+    w.serve(a, 1000, march, 120, 50);
+    w.serve(b, 1010, march, 60, 30);
+    w.serve(c, 1020, march, 60, 30);
+    w.serve(e, 1030, march, 30, 10);
+    let p = build(&store, &w).await;
+    let db = p.db();
+    let scope = Scope::Community(CommunityId(w.c));
+    let r = ranking(
+        db,
+        &scope,
+        Period::Month(2024, 3),
+        Metric::Points,
+        20,
+        Some(VolunteerId(c)),
+    )
+    .await
+    .expect("ranking");
+    let got: Vec<(u64, &str, Decimal)> = r
+        .top
+        .iter()
+        .map(|e| (e.rank, e.volunteer_number.as_str(), e.points))
+        .collect();
+    // 50, 30, 30, 10: dense ranks 1, 2, 2, 3; the tie is shown by volunteer number.
+    assert_eq!(
+        got,
+        vec![
+            (1, "V001", d("50")),
+            (2, "V002", d("30")),
+            (2, "V003", d("30")),
+            (3, "V004", d("10"))
+        ]
+    );
+    assert_eq!(r.me.map(|m| m.rank), Some(2));
+    // Top 2 only, and the 4th volunteer's own rank outside the top.
+    let r = ranking(
+        db,
+        &scope,
+        Period::Year(2024),
+        Metric::Points,
+        2,
+        Some(VolunteerId(e)),
+    )
+    .await
+    .expect("ranking");
+    assert_eq!(r.top.len(), 2);
+    assert_eq!(r.me.map(|m| (m.rank, m.points)), Some((3, d("10"))));
+    // By hours: 2h, 1h, 1h, 0.5h.
+    let r = ranking(
+        db,
+        &scope,
+        Period::Quarter(2024, 1),
+        Metric::Hours,
+        20,
+        None,
+    )
+    .await
+    .expect("ranking");
+    let hours: Vec<(u64, Decimal)> = r.top.iter().map(|e| (e.rank, e.hours)).collect();
+    assert_eq!(
+        hours,
+        vec![(1, d("2")), (2, d("1")), (2, d("1")), (3, d("0.5"))]
+    );
+    // A tag scope: 党员 only (V001, V003, V004).
+    let r = ranking(
+        db,
+        &Scope::Tag(CommunityId(w.c), "党员".into()),
+        Period::AllTime,
+        Metric::Points,
+        20,
+        None,
+    )
+    .await
+    .expect("ranking");
+    let nums: Vec<(u64, &str)> = r
+        .top
+        .iter()
+        .map(|e| (e.rank, e.volunteer_number.as_str()))
+        .collect();
+    assert_eq!(nums, vec![(1, "V001"), (2, "V003"), (3, "V004")]);
+    // Nothing in another month.
+    let r = ranking(
+        db,
+        &scope,
+        Period::Month(2024, 4),
+        Metric::Points,
+        20,
+        Some(VolunteerId(a)),
+    )
+    .await
+    .expect("ranking");
+    assert!(r.top.is_empty() && r.me.is_none());
+    p.shutdown().await.expect("shutdown");
+}
+
+async fn moved_mid_year(store: Store) {
+    let mut w = World::new();
+    let v = u(200);
+    let other = u(201);
+    w.register(v, "V010", 0, &[]);
+    w.register(other, "V011", 1, &[]);
+    // March, living in stairwell 0 (grid 0): 3 h.
+    w.serve(
+        v,
+        2000,
+        Utc.with_ymd_and_hms(2024, 3, 5, 1, 0, 0).unwrap(),
+        180,
+        30,
+    );
+    w.mv(v, 1);
+    // August, living in stairwell 1 (grid 1): 2 h.
+    w.serve(
+        v,
+        2010,
+        Utc.with_ymd_and_hms(2024, 8, 5, 1, 0, 0).unwrap(),
+        120,
+        20,
+    );
+    w.serve(
+        other,
+        2020,
+        Utc.with_ymd_and_hms(2024, 8, 6, 1, 0, 0).unwrap(),
+        60,
+        10,
+    );
+    let p = build(&store, &w).await;
+    let db = p.db();
+    let year = Period::Year(2024);
+    let g0 = ranking(
+        db,
+        &Scope::Grid(GridId(w.grids[0])),
+        year,
+        Metric::Hours,
+        20,
+        Some(VolunteerId(v)),
+    )
+    .await
+    .expect("grid 0");
+    assert_eq!(
+        g0.me.map(|m| m.hours),
+        Some(d("3")),
+        "last year's grid keeps the March hours"
+    );
+    let g1 = ranking(
+        db,
+        &Scope::Grid(GridId(w.grids[1])),
+        year,
+        Metric::Hours,
+        20,
+        Some(VolunteerId(v)),
+    )
+    .await
+    .expect("grid 1");
+    assert_eq!(g1.me.map(|m| (m.rank, m.hours)), Some((1, d("2"))));
+    let all = ranking(
+        db,
+        &Scope::Community(CommunityId(w.c)),
+        year,
+        Metric::Hours,
+        20,
+        Some(VolunteerId(v)),
+    )
+    .await
+    .expect("community");
+    assert_eq!(all.me.map(|m| m.hours), Some(d("5")));
+    // Participation counts the stairwell the volunteer lived in at the time.
+    let march =
+        projections::stairwells::scores_for_months(db, CommunityId(w.c), &["2024-03".into()])
+            .await
+            .expect("scores");
+    assert!(march.is_empty(), "no inspection, no score");
+    let served: Vec<(String, String, i64)> = db
+        .fetch("SELECT stairwell_id, month, services FROM pj_sw_served WHERE volunteer_id = ? ORDER BY month", &[v.to_string().into()])
+        .await
+        .expect("served")
+        .iter()
+        .map(|r| (r.text(0).expect("s"), r.text(1).expect("m"), r.int(2).expect("n")))
+        .collect();
+    assert_eq!(
+        served,
+        vec![
+            (w.sws[0].to_string(), "2024-03".to_string(), 1),
+            (w.sws[1].to_string(), "2024-08".to_string(), 1)
+        ]
+    );
+    p.shutdown().await.expect("shutdown");
+}
+
+async fn stairwell_score(store: Store) {
+    let mut w = World::new();
+    // The current month (issues are dated when reported).
+    let now = Utc::now();
+    let today = (now + Days::hours(8)).date_naive();
+    let month = today.format("%Y-%m").to_string();
+    let vols: Vec<Uuid> = (0..4).map(|i| u(300 + i)).collect();
+    for (i, v) in vols.iter().enumerate() {
+        w.register(*v, &format!("V02{i}"), 0, &[]);
+    }
+    // 3 volunteers of stairwell 0 (20 households) serve this month: participation
+    // 20 × min(1, 3 ÷ 6) = 10. The 4th serves, but the service is reversed.
+    let start = now - Days::hours(1);
+    for (i, v) in vols.iter().enumerate() {
+        w.serve(*v, 3000 + 10 * i as u128, start, 60, 10);
+    }
+    w.events.push((
+        volunteer_stream(VolunteerId(vols[3])),
+        Event::EntryReversed {
+            entry_id: EntryId(u(3999)),
+            reverses: EntryId(u(3031)),
+            points: Points::whole(10),
+            hours: Hours::from_minutes(60),
+            reason: "重复登记".into(),
+            reversed_by: u(99),
+        },
+    ));
+    let inspect = |sw: Uuid, scores: [(&str, &str); 3]| {
+        (
+            stairwell_stream(StairwellId(sw)),
+            Event::StairwellInspected {
+                month: month.clone(),
+                scores: scores
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), d(v)))
+                    .collect::<BTreeMap<_, _>>(),
+                inspector: u(99),
+                note: String::new(),
+                rubric_version: 0,
+            },
+        )
+    };
+    w.events.push(inspect(
+        w.sws[0],
+        [
+            ("cleanliness", "28"),
+            ("clutter", "20"),
+            ("fire_safety", "25"),
+        ],
+    ));
+    w.events.push(inspect(
+        w.sws[1],
+        [
+            ("cleanliness", "30"),
+            ("clutter", "25"),
+            ("fire_safety", "25"),
+        ],
+    ));
+    let s0 = stairwell_stream(StairwellId(w.sws[0]));
+    let s1 = stairwell_stream(StairwellId(w.sws[1]));
+    // Stairwell 0: one issue open at month end (−5), one resolved within the month (no deduction).
+    for (stream, issue, ded) in [(&s0, 400u128, "5"), (&s0, 401, "8"), (&s1, 402, "12.5")] {
+        w.events.push((
+            stream.clone(),
+            Event::StairwellIssueReported {
+                issue_id: IssueId(u(issue)),
+                description: "楼道堆物".into(),
+                deduction: d(ded),
+                reported_by: u(99),
+            },
+        ));
+    }
+    w.events.push((
+        s0.clone(),
+        Event::StairwellIssueResolved {
+            issue_id: IssueId(u(401)),
+            note: "已清理".into(),
+            resolved_by: u(99),
+        },
+    ));
+    let p = build(&store, &w).await;
+    let db = p.db();
+    let scores = projections::stairwells::monthly_scores(db, CommunityId(w.c), &month)
+        .await
+        .expect("scores");
+    assert_eq!(scores.len(), 2);
+    // Stairwell 0: 73 + 10 − 5 = 78. Stairwell 1: 80 + 0 − 12.5 = 67.5.
+    let s = &scores[0];
+    assert_eq!(s.stairwell_id.0, w.sws[0]);
+    assert_eq!(
+        (s.items, s.served, s.participation, s.deductions, s.total),
+        (d("73"), 3, d("10"), d("5"), d("78"))
+    );
+    assert!(s.red_flag && s.rank == 1);
+    let s = &scores[1];
+    assert_eq!(
+        (s.items, s.served, s.participation, s.deductions, s.total),
+        (d("80"), 0, d("0"), d("12.5"), d("67.5"))
+    );
+    assert!(!s.red_flag && s.rank == 2);
+    let dash = projections::dashboard::dashboard(db, CommunityId(w.c), today)
+        .await
+        .expect("dashboard");
+    assert_eq!(dash.red_flag.map(|r| r.stairwell_id.0), Some(w.sws[0]));
+    assert_eq!(dash.active_volunteers, 4);
+    assert_eq!(dash.this_month.hours, d("3"));
+    assert_eq!(dash.this_month.points, d("30"));
+    assert_eq!(dash.this_month.volunteers_served, 3);
+    // Averages over the month's quarter equal the month (one scored month).
+    let q = (today.format("%m").to_string().parse::<u32>().unwrap_or(1) - 1) / 3 + 1;
+    let year: i32 = today.format("%Y").to_string().parse().unwrap_or(2024);
+    let avg =
+        projections::stairwells::average_scores(db, CommunityId(w.c), Period::Quarter(year, q))
+            .await
+            .expect("averages");
+    assert_eq!(
+        avg.iter().map(|a| a.average).collect::<Vec<_>>(),
+        vec![d("78"), d("67.5")]
+    );
+    p.shutdown().await.expect("shutdown");
+}
+
+async fn stars(store: Store) {
+    let mut w = World::new();
+    let v = u(500);
+    w.register(v, "V050", 0, &[]);
+    // 99 h then 2 h: the first star (100 h, national default) is reached today.
+    w.serve(
+        v,
+        5000,
+        Utc.with_ymd_and_hms(2024, 1, 5, 1, 0, 0).unwrap(),
+        99 * 60,
+        990,
+    );
+    w.serve(
+        v,
+        5010,
+        Utc.with_ymd_and_hms(2024, 2, 5, 1, 0, 0).unwrap(),
+        120,
+        20,
+    );
+    let p = build(&store, &w).await;
+    let b = projections::balances::balance(p.db(), VolunteerId(v))
+        .await
+        .expect("balance")
+        .expect("row");
+    let today: NaiveDate = (Utc::now() + Days::hours(8)).date_naive();
+    assert_eq!(b.verified_hours, d("101"));
+    assert_eq!(b.star_level, 1);
+    assert_eq!(
+        b.stars
+            .iter()
+            .map(|s| (s.level, s.threshold_hours, s.reached_on))
+            .collect::<Vec<_>>(),
+        vec![(1, d("100"), today)]
+    );
+    p.shutdown().await.expect("shutdown");
+    // Smaller thresholds (10/20/30/40/50 h) apply to the whole history.
+    let cs = community_stream(CommunityId(w.c));
+    append(
+        &store,
+        &[(
+            cs,
+            Event::StarThresholdsSet {
+                version: 2,
+                thresholds: [10, 20, 30, 40, 50].into_iter().map(Hours::whole).collect(),
+                effective_from: NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default(),
+            },
+        )],
+        1,
+    )
+    .await;
+    let p = projections::start(store.clone()).await;
+    p.wait_for(store.head().await.expect("head"), Duration::from_secs(20))
+        .await
+        .expect("caught up");
+    let b = projections::balances::balance(p.db(), VolunteerId(v))
+        .await
+        .expect("balance")
+        .expect("row");
+    assert_eq!(b.star_level, 5);
+    assert_eq!(b.stars.len(), 5);
+    p.shutdown().await.expect("shutdown");
+}
+
+macro_rules! both {
+    ($name:ident, $sqlite:ident, $pg:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $sqlite() {
+            let (store, _dir) = ledger::testing::sqlite_store().await;
+            $name(store).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $pg() {
+            if let Some(store) = ledger::testing::postgres_store().await {
+                $name(store).await;
+            }
+        }
+    };
+}
+
+both!(
+    ranking_ties,
+    ranking_ties_are_dense_sqlite,
+    ranking_ties_are_dense_postgres
+);
+both!(
+    moved_mid_year,
+    moved_mid_year_sqlite,
+    moved_mid_year_postgres
+);
+both!(
+    stairwell_score,
+    stairwell_score_sqlite,
+    stairwell_score_postgres
+);
+both!(stars, stars_sqlite, stars_postgres);
