@@ -33,6 +33,30 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Reports for staff (年度表彰), pinned to a log position.
+    Report {
+        #[command(subcommand)]
+        kind: ReportKind,
+    },
+    /// Service-record certificates (志愿服务记录证明).
+    Certificate {
+        #[command(subcommand)]
+        action: CertificateAction,
+    },
+    /// A volunteer's full statement (their copy of their records) as CSV or XLSX.
+    Statement {
+        #[arg(long)]
+        volunteer: uuid::Uuid,
+        /// csv or xlsx.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Output file (default: statement-<volunteer>.<format>).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// Pin to this log position (default: the head).
+        #[arg(long)]
+        at: Option<u64>,
+    },
     /// Rebuild projections from position 0 and swap them in.
     Rebuild {
         /// Only this projection (default: all).
@@ -103,4 +127,50 @@ pub enum TokenAction {
     },
     /// Revoke a token, by its id or the token itself.
     Revoke { token: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportKind {
+    /// The annual commendation report of a community.
+    Annual {
+        #[arg(long)]
+        community: uuid::Uuid,
+        #[arg(long)]
+        year: i32,
+        /// xlsx, csv or html.
+        #[arg(long)]
+        format: String,
+        /// Output file (default: annual-<year>.<format>).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// Reproduce the report as it was at this log position.
+        #[arg(long)]
+        at: Option<u64>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertificateAction {
+    /// Issue a numbered certificate pinned to the current log position; writes its HTML.
+    Issue {
+        #[arg(long)]
+        volunteer: uuid::Uuid,
+        /// Issuing organisation (出具单位).
+        #[arg(long, env = "TIMEBANK_ORGANISATION", default_value = "社区志愿服务站")]
+        organisation: String,
+        /// Person in charge (负责人).
+        #[arg(long, env = "TIMEBANK_PERSON_IN_CHARGE", default_value = "")]
+        person_in_charge: String,
+        /// Person who handled it (经办人).
+        #[arg(long, default_value = "")]
+        handler: String,
+        /// Contact details (联系方式).
+        #[arg(long, env = "TIMEBANK_CONTACT", default_value = "")]
+        contact: String,
+        /// Output file (default: certificate-<number>.html).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Check a certificate: the facts as issued, and whether later corrections changed them.
+    Check { number: String },
 }

@@ -1,6 +1,6 @@
 //! One function per sub-command; all I/O of the command line lives here.
 
-use crate::cli::{Cli, Command, PersonAction, TokenAction};
+use crate::cli::{CertificateAction, Cli, Command, PersonAction, ReportKind, TokenAction};
 use anyhow::Context;
 use futures::StreamExt;
 use ledger::Store;
@@ -46,6 +46,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Serve { listen }) => serve(store, listen).await,
         None => serve(store, crate::cli::DEFAULT_LISTEN.parse()?).await,
         Some(Command::Token { action }) => token(&store, action).await,
+        Some(Command::Report { kind: ReportKind::Annual { community, year, format, out, at } }) => {
+            annual_report(&store, community, year, &format, out, at).await
+        }
+        Some(Command::Certificate { action }) => certificate(&store, action).await,
+        Some(Command::Statement { volunteer, format, out, at }) => statement(&store, volunteer, &format, out, at).await,
         Some(Command::Rebuild { projection }) => rebuild(&store, projection.as_deref()).await,
     }
 }
@@ -195,5 +200,72 @@ async fn rebuild(store: &Store, projection: Option<&str>) -> anyhow::Result<()> 
         store.head().await?,
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+fn write_out(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
+}
+
+async fn annual_report(
+    store: &Store,
+    community: uuid::Uuid,
+    year: i32,
+    format: &str,
+    out: Option<std::path::PathBuf>,
+    at: Option<u64>,
+) -> anyhow::Result<()> {
+    let format: reports::Format = format.parse()?;
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template("report [{bar:40}] {pos}/{len} events ({per_sec}, eta {eta})")?
+            .progress_chars("=> "),
+    );
+    let report = reports::annual_report(store, ledger::ids::CommunityId(community), year, at, |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })
+    .await?;
+    bar.finish_and_clear();
+    let bytes = reports::render(&report, format)?;
+    let path = out.unwrap_or_else(|| format!("annual-{year}.{}", format.extension()).into());
+    write_out(&path, &bytes)?;
+    println!("{} (年度表彰 {year}, pinned at log position {})", path.display(), report.position);
+    Ok(())
+}
+
+async fn certificate(store: &Store, action: CertificateAction) -> anyhow::Result<()> {
+    match action {
+        CertificateAction::Issue { volunteer, organisation, person_in_charge, handler, contact, out } => {
+            let issuer = reports::IssuingOrganisation { organisation, person_in_charge, handler, contact };
+            // Issued from the command line by the operator of this installation.
+            let cert = reports::issue_certificate(store, ledger::ids::VolunteerId(volunteer), uuid::Uuid::nil(), &issuer).await?;
+            let path = out.unwrap_or_else(|| format!("certificate-{}.html", cert.number).into());
+            write_out(&path, reports::certificate_html(&cert).as_bytes())?;
+            println!("{} {} (pinned at log position {})", cert.number, path.display(), cert.position);
+        }
+        CertificateAction::Check { number } => match reports::check_certificate(store, &number).await? {
+            Some(check) => println!("{}", serde_json::to_string_pretty(&check)?),
+            None => anyhow::bail!("no certificate numbered {number}"),
+        },
+    }
+    Ok(())
+}
+
+async fn statement(
+    store: &Store,
+    volunteer: uuid::Uuid,
+    format: &str,
+    out: Option<std::path::PathBuf>,
+    at: Option<u64>,
+) -> anyhow::Result<()> {
+    let st = reports::statement(store, ledger::ids::VolunteerId(volunteer), at).await?;
+    let (bytes, ext) = match format {
+        "csv" => (reports::statement_csv(&st), "csv"),
+        "xlsx" => (reports::statement_xlsx(&st)?, "xlsx"),
+        other => anyhow::bail!("unknown statement format {other:?}: use csv or xlsx"),
+    };
+    let path = out.unwrap_or_else(|| format!("statement-{volunteer}.{ext}").into());
+    write_out(&path, &bytes)?;
+    println!("{}", path.display());
     Ok(())
 }

@@ -1,0 +1,148 @@
+//! Times the annual report in all three formats on a large demo dataset, at the head and
+//! reproduced at an old position (not a timed test; see BENCHMARKS.md).
+//!
+//! ```text
+//! cargo run --release -p reports --example annual_bench -- \
+//!     [--database-url URL] [--volunteers 5000] [--events 1000000] [--seed 1] [--year YEAR]
+//! ```
+//!
+//! Without `--database-url` a SQLite file in the system temporary directory is used (and
+//! kept, so a second run reuses the generated history). A database that already holds
+//! events is not generated again.
+
+use anyhow::{anyhow, Context, Result};
+use ledger::command::CommandHandler;
+use ledger::demo::{generate, DemoOptions};
+use ledger::ids::{parse_stream, CommunityId, StreamKind};
+use ledger::store::Store;
+use reports::{annual_report, render, Format};
+use std::time::Instant;
+
+struct Args {
+    url: String,
+    volunteers: u64,
+    events: u64,
+    seed: u64,
+    year: Option<i32>,
+}
+
+fn parse_args() -> Result<Args> {
+    let mut args = Args {
+        url: String::new(),
+        volunteers: 5_000,
+        events: 1_000_000,
+        seed: 1,
+        year: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or_else(|| anyhow!("{flag} needs a value"));
+        match flag.as_str() {
+            "--database-url" => args.url = value()?,
+            "--volunteers" => args.volunteers = value()?.parse()?,
+            "--events" => args.events = value()?.parse()?,
+            "--seed" => args.seed = value()?.parse()?,
+            "--year" => args.year = Some(value()?.parse()?),
+            other => return Err(anyhow!("unknown argument {other}")),
+        }
+    }
+    if args.url.is_empty() {
+        let path = std::env::temp_dir().join(format!(
+            "timebank-annual-bench-{}-{}-{}.db",
+            args.volunteers, args.events, args.seed
+        ));
+        args.url = format!("sqlite://{}", path.display());
+    }
+    Ok(args)
+}
+
+/// The community with the most events in the first batches of the log.
+async fn first_community(store: &Store) -> Result<CommunityId> {
+    let events = store.read_all(0, 1_000).await?;
+    events
+        .iter()
+        .find_map(|e| match parse_stream(&e.stream_id) {
+            Some((StreamKind::Community, id)) => Some(CommunityId(id)),
+            _ => None,
+        })
+        .ok_or_else(|| anyhow!("no community in the log"))
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = parse_args()?;
+    let store = Store::open(&args.url).await.context("open store")?;
+    if store.head().await? == 0 {
+        println!(
+            "generating {} volunteers, {} events (seed {}) into {}",
+            args.volunteers, args.events, args.seed, args.url
+        );
+        let started = Instant::now();
+        let handler = CommandHandler::new(store.clone());
+        let opts = DemoOptions {
+            volunteers: args.volunteers,
+            events: args.events,
+            seed: args.seed,
+            ..DemoOptions::default()
+        };
+        let step = (args.events / 10).max(1);
+        generate(&handler, opts, |n| {
+            if n % step < 50 {
+                eprintln!("  … {n} events");
+            }
+        })
+        .await
+        .map_err(|e| anyhow!("demo: {e}"))?;
+        println!("generated in {:.1} s", started.elapsed().as_secs_f64());
+    }
+    let head = store.head().await?;
+    let community = first_community(&store).await?;
+    // The demo's timeline ends late in 2025 (or a day before today).
+    let year = args.year.unwrap_or(2025);
+    println!("log head {head}, community {community}, year {year}");
+    // What reading the log alone costs (the floor of any pinned document).
+    let started = Instant::now();
+    let mut n = 0u64;
+    reports::fold::scan(&store, head, &|_, _| {}, |_| {
+        n += 1;
+        Ok(())
+    })
+    .await?;
+    println!(
+        "reading {n} events: {:.3} s",
+        started.elapsed().as_secs_f64()
+    );
+    let started = Instant::now();
+    let mut decoded = 0u64;
+    reports::fold::scan(&store, head, &|_, _| {}, |e| {
+        ledger::event::Event::decode(e)?;
+        decoded += 1;
+        Ok(())
+    })
+    .await?;
+    println!(
+        "reading and decoding {decoded} events: {:.3} s",
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "{:<28} {:>10} {:>10} {:>12}",
+        "run", "compute s", "render s", "bytes"
+    );
+    for (label, at) in [("at head", None), ("reproduced at head/2", Some(head / 2))] {
+        for format in [Format::Xlsx, Format::Csv, Format::Html] {
+            let started = Instant::now();
+            let report = annual_report(&store, community, year, at, |_, _| {}).await?;
+            let computed = started.elapsed();
+            let bytes = render(&report, format)?;
+            let rendered = started.elapsed() - computed;
+            println!(
+                "{:<28} {:>10.3} {:>10.3} {:>12}",
+                format!("{label} {}", format.extension()),
+                computed.as_secs_f64(),
+                rendered.as_secs_f64(),
+                bytes.len()
+            );
+        }
+    }
+    Ok(())
+}

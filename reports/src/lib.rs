@@ -1,0 +1,107 @@
+//! # reports: annual commendation reports, certificates and statement exports
+//!
+//! Every document here is **pinned to a log position** `P`: it is computed by a plain
+//! fold of the event log from position 0 to `P` (nothing is read from projections), so
+//! the same `P` always gives the same figures, even after later corrections were
+//! appended. Organisation (grids, stairwells, teams, each volunteer's stairwell, grid and
+//! teams) is taken as it was when each event happened, and the star thresholds used are
+//! the ones in force at `P`. Names come from the personal-data table when a document is
+//! produced (never from events); an erased person shows as [`people::ERASED_NAME`].
+//!
+//! Module map:
+//! - [`fold`]: pinning (`at` or the head); the read-ahead scan of the log, and the
+//!   faster scan of one community's events (index, lean columns, parallel windows).
+//! - [`annual`]: the annual commendation report (年度表彰报告), [`annual_report`].
+//! - [`stairwell`]: 文明楼道 monthly scores, yearly standings and the 流动红旗.
+//! - [`table`]: the neutral table model (sections of typed cells) shared by the renderers.
+//! - [`mod@render_xlsx`], [`mod@render_csv`], [`mod@render_html`]: the three formats of a
+//!   report (and the generic section renderers the statement uses).
+//! - [`mod@certificate`]: numbered 志愿服务记录证明, the registry, the public check.
+//! - [`mod@statement`]: a volunteer's statement (every ledger entry with running balances).
+//! - [`people`]: names at render time, masking of ID numbers, phones and names.
+//! - [`labels`]: Chinese labels (service kinds, stars) and China Standard Time helpers.
+//! - [`error`]: the error type ([`ReportError`]) and its stable codes.
+//!
+//! Attribution rules (the same in every document):
+//! - verified service hours and points count on the **service date** (`started_at` in
+//!   China Standard Time); awards and redemptions on the date they were recorded;
+//! - a reversal (冲正) takes away from the period, kind, volunteer and organisation unit
+//!   of the entry it reverses, so a year's figures are net of corrections;
+//! - an entry is attributed to the stairwell, grid and teams its volunteer had when the
+//!   entry was recorded in the log.
+
+pub mod annual;
+pub mod certificate;
+pub mod error;
+pub mod fold;
+pub mod labels;
+pub mod people;
+pub mod render_csv;
+pub mod render_html;
+pub mod render_xlsx;
+pub mod stairwell;
+pub mod statement;
+pub mod table;
+
+pub use annual::{annual_report, AnnualReport, TOP_N};
+pub use certificate::{
+    certificate_html, check_certificate, get_certificate, issue_certificate, list_certificates,
+    Certificate, CertificateCheck, CertificateFacts, IssuingOrganisation,
+};
+pub use error::ReportError;
+pub use render_csv::render_csv;
+pub use render_html::render_html;
+pub use render_xlsx::render_xlsx;
+pub use statement::{statement, statement_csv, statement_xlsx, Statement};
+
+/// The output formats of an annual report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Xlsx,
+    Csv,
+    Html,
+}
+
+impl Format {
+    /// The usual file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Xlsx => "xlsx",
+            Format::Csv => "csv",
+            Format::Html => "html",
+        }
+    }
+
+    /// The MIME type, for HTTP responses.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Html => "text/html; charset=utf-8",
+        }
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = ReportError;
+    fn from_str(s: &str) -> Result<Format, ReportError> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "xlsx" => Ok(Format::Xlsx),
+            "csv" => Ok(Format::Csv),
+            "html" | "htm" => Ok(Format::Html),
+            other => Err(ReportError::InvalidInput(format!(
+                "unknown format {other:?}: use xlsx, csv or html"
+            ))),
+        }
+    }
+}
+
+/// Renders a report in one of the formats, as the bytes of the file.
+pub fn render(report: &AnnualReport, format: Format) -> Result<Vec<u8>, ReportError> {
+    match format {
+        Format::Xlsx => render_xlsx(report),
+        Format::Csv => Ok(render_csv(report)),
+        Format::Html => Ok(render_html(report).into_bytes()),
+    }
+}

@@ -1,0 +1,282 @@
+//! 文明楼道 (civilised stairwell) scores: monthly scores, yearly standings and the
+//! 流动红旗 (rotating red flag).
+//!
+//! Monthly score of a stairwell, for a month with an inspection:
+//! - the rubric items of the month's inspection (every score key except
+//!   `participation`, whose inspection value is replaced by the measured one below);
+//! - plus 邻里互助 participation = `participation_max × min(1, participants ÷ (30% of
+//!   households))`, where participants are the volunteers living in the stairwell (as
+//!   attributed when their service was recorded) with net verified service hours dated
+//!   in that month, each counted as one household; `participation_max` is the rubric's
+//!   (20 by default), from the rubric in force on the first day of the month;
+//! - minus the deductions of issues reported by the end of the month and not resolved
+//!   by then (China Standard Time, by when they were recorded);
+//! - clamped to 0–100 and rounded to hundredths.
+//!
+//! A month without an inspection has no score. The yearly score is the average of the
+//! scored months; stairwells are ranked by it (dense ranks, ties share a rank). The red
+//! flag of a month goes to the month's top score; tied top scores share it.
+
+use crate::labels::{local_midnight, next_month_start};
+use chrono::{DateTime, NaiveDate, Utc};
+use ledger::domain::CommunityState;
+use ledger::ids::{GridId, StairwellId};
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+/// Share of households whose participation earns the full participation score.
+pub const PARTICIPATION_SHARE_PERCENT: u32 = 30;
+
+/// An issue with its deduction, open from `reported_at` until `resolved_at`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IssueSpan {
+    pub reported_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub deduction: Decimal,
+}
+
+impl IssueSpan {
+    /// Whether the issue is open at instant `t`.
+    pub fn open_at(&self, t: DateTime<Utc>) -> bool {
+        self.reported_at < t && !matches!(self.resolved_at, Some(r) if r < t)
+    }
+}
+
+/// One month of one stairwell.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StairwellMonth {
+    pub month: u32,
+    pub inspected: bool,
+    /// Sum of the rubric items of the inspection (0 when not inspected).
+    pub items: Decimal,
+    /// Volunteers of the stairwell who served in the month.
+    pub participants: u64,
+    pub participation: Decimal,
+    /// Deductions of issues open at the end of the month.
+    pub deductions: Decimal,
+    /// The month's score; `None` when the month was not inspected.
+    pub score: Option<Decimal>,
+}
+
+/// A stairwell's year.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StairwellStanding {
+    /// Dense rank by yearly average; `None` when no month was scored.
+    pub rank: Option<u32>,
+    pub stairwell_id: StairwellId,
+    pub grid_id: GridId,
+    pub grid_name: String,
+    pub building: String,
+    pub unit: String,
+    pub households: u32,
+    /// Months 1 to 12.
+    pub months: Vec<StairwellMonth>,
+    /// Average of the scored months, rounded to hundredths.
+    pub average: Option<Decimal>,
+    /// Months (1–12) in which the stairwell held the red flag.
+    pub red_flag_months: Vec<u32>,
+}
+
+impl StairwellStanding {
+    /// "3号楼 2单元".
+    pub fn label(&self) -> String {
+        format!("{} {}", self.building, self.unit)
+    }
+}
+
+/// The 流动红旗 of one month.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RedFlagMonth {
+    pub month: u32,
+    pub score: Decimal,
+    pub stairwell_ids: Vec<StairwellId>,
+    /// "3号楼 2单元" of each holder, in the order of `stairwell_ids`.
+    pub labels: Vec<String>,
+}
+
+/// What the scores are computed from (collected by the annual fold).
+#[derive(Debug, Default)]
+pub struct StairwellFacts {
+    /// Per stairwell: month (1–12 of the report year) → sum of the rubric items.
+    pub inspections: HashMap<StairwellId, BTreeMap<u32, Decimal>>,
+    pub issues: HashMap<StairwellId, Vec<IssueSpan>>,
+    /// (stairwell, month) → volunteers who served.
+    pub participants: HashMap<(StairwellId, u32), u64>,
+}
+
+fn round2(d: Decimal) -> Decimal {
+    d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// `participation_max × min(1, participants ÷ (30% × households))`, to hundredths.
+pub fn participation_score(
+    participants: u64,
+    households: u32,
+    participation_max: Decimal,
+) -> Decimal {
+    if households == 0 {
+        return Decimal::ZERO;
+    }
+    let ratio = (Decimal::from(participants) * Decimal::from(100))
+        / (Decimal::from(households) * Decimal::from(PARTICIPATION_SHARE_PERCENT));
+    round2(participation_max * ratio.min(Decimal::ONE))
+}
+
+/// `items + participation − deductions`, clamped to 0–100, to hundredths.
+pub fn month_total(items: Decimal, participation: Decimal, deductions: Decimal) -> Decimal {
+    round2((items + participation - deductions).clamp(Decimal::ZERO, Decimal::ONE_HUNDRED))
+}
+
+/// Standings of every stairwell of the community (sorted by rank, unranked last, then
+/// by grid, building and unit) and the red flag of each month that has scores.
+pub fn standings(
+    year: i32,
+    community: &CommunityState,
+    facts: &StairwellFacts,
+) -> (Vec<StairwellStanding>, Vec<RedFlagMonth>) {
+    let month_ends: Vec<DateTime<Utc>> = (1..=12)
+        .map(|m| local_midnight(next_month_start(year, m)))
+        .collect();
+    let participation_max: Vec<Decimal> = (1..=12)
+        .map(|m| {
+            let first = NaiveDate::from_ymd_opt(year, m, 1).unwrap_or(NaiveDate::MIN);
+            community.rubric_on(first).participation_max
+        })
+        .collect();
+    let empty_inspections = BTreeMap::new();
+    let mut rows: Vec<StairwellStanding> = community
+        .stairwells
+        .iter()
+        .map(|(id, s)| {
+            let inspections = facts.inspections.get(id).unwrap_or(&empty_inspections);
+            let issues = facts.issues.get(id).map(Vec::as_slice).unwrap_or(&[]);
+            let months: Vec<StairwellMonth> = (1..=12u32)
+                .map(|m| {
+                    let idx = (m - 1) as usize;
+                    let participants = facts.participants.get(&(*id, m)).copied().unwrap_or(0);
+                    let participation =
+                        participation_score(participants, s.households, participation_max[idx]);
+                    let deductions: Decimal = issues
+                        .iter()
+                        .filter(|i| i.open_at(month_ends[idx]))
+                        .map(|i| i.deduction)
+                        .sum();
+                    let items = inspections.get(&m).copied();
+                    StairwellMonth {
+                        month: m,
+                        inspected: items.is_some(),
+                        items: items.unwrap_or(Decimal::ZERO),
+                        participants,
+                        participation,
+                        deductions,
+                        score: items.map(|items| month_total(items, participation, deductions)),
+                    }
+                })
+                .collect();
+            let scored: Vec<Decimal> = months.iter().filter_map(|m| m.score).collect();
+            let average = if scored.is_empty() {
+                None
+            } else {
+                Some(round2(
+                    scored.iter().copied().sum::<Decimal>() / Decimal::from(scored.len()),
+                ))
+            };
+            StairwellStanding {
+                rank: None,
+                stairwell_id: *id,
+                grid_id: s.grid_id,
+                grid_name: community
+                    .grids
+                    .get(&s.grid_id)
+                    .map(|g| g.name.clone())
+                    .unwrap_or_default(),
+                building: s.building.clone(),
+                unit: s.unit.clone(),
+                households: s.households,
+                months,
+                average,
+                red_flag_months: Vec::new(),
+            }
+        })
+        .collect();
+
+    let mut flags = Vec::new();
+    for m in 1..=12u32 {
+        let idx = (m - 1) as usize;
+        let Some(top) = rows.iter().filter_map(|r| r.months[idx].score).max() else {
+            continue;
+        };
+        let mut holders = Vec::new();
+        for r in rows.iter_mut() {
+            if r.months[idx].score == Some(top) {
+                r.red_flag_months.push(m);
+                holders.push((r.stairwell_id, r.label(), r.grid_name.clone()));
+            }
+        }
+        holders.sort_by(|a, b| (&a.2, &a.1, a.0).cmp(&(&b.2, &b.1, b.0)));
+        flags.push(RedFlagMonth {
+            month: m,
+            score: top,
+            stairwell_ids: holders.iter().map(|h| h.0).collect(),
+            labels: holders.into_iter().map(|h| h.1).collect(),
+        });
+    }
+
+    rows.sort_by(|a, b| {
+        b.average
+            .cmp(&a.average)
+            .then_with(|| a.grid_name.cmp(&b.grid_name))
+            .then_with(|| a.building.cmp(&b.building))
+            .then_with(|| a.unit.cmp(&b.unit))
+            .then_with(|| a.stairwell_id.cmp(&b.stairwell_id))
+    });
+    let mut rank = 0u32;
+    let mut last: Option<Decimal> = None;
+    for r in rows.iter_mut() {
+        if let Some(avg) = r.average {
+            if last != Some(avg) {
+                rank += 1;
+                last = Some(avg);
+            }
+            r.rank = Some(rank);
+        }
+    }
+    (rows, flags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worked_example() {
+        // 40 households: 30% is 12; 6 participants → 20 × 0.5 = 10.
+        assert_eq!(
+            participation_score(6, 40, Decimal::from(20)),
+            Decimal::from(10)
+        );
+        assert_eq!(
+            participation_score(13, 40, Decimal::from(20)),
+            Decimal::from(20)
+        );
+        assert_eq!(participation_score(1, 0, Decimal::from(20)), Decimal::ZERO);
+        // 1 of 10 households: 1 / 3 × 20 = 6.666… → 6.67
+        assert_eq!(
+            participation_score(1, 10, Decimal::from(20)),
+            Decimal::new(667, 2)
+        );
+        assert_eq!(
+            month_total(Decimal::from(70), Decimal::from(10), Decimal::from(5)),
+            Decimal::from(75)
+        );
+        assert_eq!(
+            month_total(Decimal::from(5), Decimal::ZERO, Decimal::from(20)),
+            Decimal::ZERO
+        );
+        assert_eq!(
+            month_total(Decimal::from(95), Decimal::from(20), Decimal::ZERO),
+            Decimal::ONE_HUNDRED
+        );
+    }
+}
