@@ -206,6 +206,9 @@ pub fn evolve(acc: &mut Account, ev: &Envelope, thresholds: &[i64]) -> Option<i6
 }
 
 fn encode_dates(dates: &[Option<NaiveDate>]) -> String {
+    if dates.iter().all(|d| d.is_none()) {
+        return String::new();
+    }
     dates
         .iter()
         .map(|d| d.map(day_key).unwrap_or_default())
