@@ -3,8 +3,12 @@
 //!
 //! ```text
 //! cargo run --release -p reports --example annual_bench -- \
-//!     [--database-url URL] [--volunteers 5000] [--events 1000000] [--seed 1] [--year YEAR]
+//!     [--database-url URL] [--volunteers 5000] [--events 1000000] [--seed 1] [--year YEAR] \\
+//!     [--runs N] [--read-floor]
 //! ```
+//!
+//! `--runs N` times every report N times and prints the medians; `--read-floor` also
+//! times reading (and decoding) the whole log through `Store::read_all`.
 //!
 //! Without `--database-url` a SQLite file in the system temporary directory is used (and
 //! kept, so a second run reuses the generated history). A database that already holds
@@ -24,6 +28,8 @@ struct Args {
     events: u64,
     seed: u64,
     year: Option<i32>,
+    runs: usize,
+    read_floor: bool,
 }
 
 fn parse_args() -> Result<Args> {
@@ -33,6 +39,8 @@ fn parse_args() -> Result<Args> {
         events: 1_000_000,
         seed: 1,
         year: None,
+        runs: 1,
+        read_floor: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -43,6 +51,8 @@ fn parse_args() -> Result<Args> {
             "--events" => args.events = value()?.parse()?,
             "--seed" => args.seed = value()?.parse()?,
             "--year" => args.year = Some(value()?.parse()?),
+            "--runs" => args.runs = value()?.parse::<usize>()?.max(1),
+            "--read-floor" => args.read_floor = true,
             other => return Err(anyhow!("unknown argument {other}")),
         }
     }
@@ -100,49 +110,91 @@ async fn main() -> Result<()> {
     // The demo's timeline ends late in 2025 (or a day before today).
     let year = args.year.unwrap_or(2025);
     println!("log head {head}, community {community}, year {year}");
-    // What reading the log alone costs (the floor of any pinned document).
-    let started = Instant::now();
-    let mut n = 0u64;
-    reports::fold::scan(&store, head, &|_, _| {}, |_| {
-        n += 1;
-        Ok(())
-    })
-    .await?;
-    println!(
-        "reading {n} events: {:.3} s",
-        started.elapsed().as_secs_f64()
-    );
-    let started = Instant::now();
-    let mut decoded = 0u64;
-    reports::fold::scan(&store, head, &|_, _| {}, |e| {
-        ledger::event::Event::decode(e)?;
-        decoded += 1;
-        Ok(())
-    })
-    .await?;
-    println!(
-        "reading and decoding {decoded} events: {:.3} s",
-        started.elapsed().as_secs_f64()
-    );
+    if args.read_floor {
+        // What reading the log alone costs (the floor of any pinned document).
+        let started = Instant::now();
+        let mut n = 0u64;
+        reports::fold::scan(&store, head, &|_, _| {}, |_| {
+            n += 1;
+            Ok(())
+        })
+        .await?;
+        println!(
+            "reading {n} events: {:.3} s",
+            started.elapsed().as_secs_f64()
+        );
+        let started = Instant::now();
+        let mut decoded = 0u64;
+        reports::fold::scan(&store, head, &|_, _| {}, |e| {
+            ledger::event::Event::decode(e)?;
+            decoded += 1;
+            Ok(())
+        })
+        .await?;
+        println!(
+            "reading and decoding {decoded} events: {:.3} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    // What reading the community's events alone costs (the floor of the report).
+    for _ in 0..args.runs {
+        let started = Instant::now();
+        let mut n = 0u64;
+        reports::fold::scan_community(
+            &store,
+            community.0,
+            &reports::annual::WANTED,
+            head,
+            &|_, _| {},
+            |_| {
+                n += 1;
+                Ok(())
+            },
+        )
+        .await?;
+        println!(
+            "scanning {n} events of the community: {:.3} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
     println!(
         "{:<28} {:>10} {:>10} {:>12}",
         "run", "compute s", "render s", "bytes"
     );
+    let mut medians = Vec::new();
     for (label, at) in [("at head", None), ("reproduced at head/2", Some(head / 2))] {
         for format in [Format::Xlsx, Format::Csv, Format::Html] {
-            let started = Instant::now();
-            let report = annual_report(&store, community, year, at, |_, _| {}).await?;
-            let computed = started.elapsed();
-            let bytes = render(&report, format)?;
-            let rendered = started.elapsed() - computed;
-            println!(
-                "{:<28} {:>10.3} {:>10.3} {:>12}",
-                format!("{label} {}", format.extension()),
-                computed.as_secs_f64(),
-                rendered.as_secs_f64(),
-                bytes.len()
-            );
+            let label = format!("{label} {}", format.extension());
+            let (mut computes, mut renders) = (Vec::new(), Vec::new());
+            for _ in 0..args.runs {
+                let started = Instant::now();
+                let report = annual_report(&store, community, year, at, |_, _| {}).await?;
+                let computed = started.elapsed();
+                let bytes = render(&report, format)?;
+                let rendered = started.elapsed() - computed;
+                println!(
+                    "{:<28} {:>10.3} {:>10.3} {:>12}",
+                    label,
+                    computed.as_secs_f64(),
+                    rendered.as_secs_f64(),
+                    bytes.len()
+                );
+                computes.push(computed.as_secs_f64());
+                renders.push(rendered.as_secs_f64());
+            }
+            medians.push((label, median(&mut computes), median(&mut renders)));
+        }
+    }
+    if args.runs > 1 {
+        println!("medians of {} runs", args.runs);
+        for (label, compute, render) in medians {
+            println!("{label:<28} {compute:>10.3} {render:>10.3}");
         }
     }
     Ok(())
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
 }

@@ -33,7 +33,10 @@ use ledger::ids::*;
 use ledger::store::Store;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+/// The fold touches several maps per event: a fast hasher (seeded per process).
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use std::sync::Arc;
 
 /// Length of the top-volunteer lists.
@@ -302,7 +305,7 @@ struct Annual {
 }
 
 /// Event types the annual report reads; the others are not read.
-const WANTED: [&str; 22] = [
+pub const WANTED: [&str; 22] = [
     "CommunityEstablished",
     "GridAdded",
     "StairwellRegistered",
@@ -333,19 +336,19 @@ impl Annual {
             community_id,
             year,
             community: CommunityState::default(),
-            volunteers: HashMap::new(),
-            entries: HashMap::new(),
+            volunteers: HashMap::default(),
+            entries: HashMap::default(),
             months: (0..12).map(|_| MonthAcc::default()).collect(),
-            vol_month: HashMap::new(),
+            vol_month: HashMap::default(),
             kinds: BTreeMap::new(),
-            teams: HashMap::new(),
-            team_vol: HashMap::new(),
-            grids: HashMap::new(),
-            grid_vol: HashMap::new(),
-            stairwell_vol: HashMap::new(),
-            wishes: HashMap::new(),
+            teams: HashMap::default(),
+            team_vol: HashMap::default(),
+            grids: HashMap::default(),
+            grid_vol: HashMap::default(),
+            stairwell_vol: HashMap::default(),
+            wishes: HashMap::default(),
             stairwells: StairwellFacts::default(),
-            issue_index: HashMap::new(),
+            issue_index: HashMap::default(),
         }
     }
 
@@ -386,7 +389,7 @@ impl Annual {
                     }),
                     registered_at: at,
                     departed_at: None,
-                    pending: HashMap::new(),
+                    pending: HashMap::default(),
                     minutes_before: 0,
                     year: Sums::default(),
                 },
@@ -768,7 +771,7 @@ impl Annual {
             .collect();
 
         // Teams and grids.
-        let mut team_active: HashMap<TeamId, u64> = HashMap::new();
+        let mut team_active: HashMap<TeamId, u64> = HashMap::default();
         for ((t, _), minutes) in &self.team_vol {
             if *minutes > 0 {
                 *team_active.entry(*t).or_default() += 1;
@@ -796,7 +799,7 @@ impl Annual {
                 .then_with(|| a.name.cmp(&b.name))
                 .then(a.team_id.cmp(&b.team_id))
         });
-        let mut grid_active: HashMap<GridId, u64> = HashMap::new();
+        let mut grid_active: HashMap<GridId, u64> = HashMap::default();
         for ((g, _), minutes) in &self.grid_vol {
             if *minutes > 0 {
                 *grid_active.entry(*g).or_default() += 1;
