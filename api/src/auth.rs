@@ -19,7 +19,8 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
@@ -107,17 +108,49 @@ pub fn parse_role(s: &str) -> ApiResult<Role> {
     }
 }
 
-/// The community a registered volunteer belongs to, from their stream.
+/// The community a registered volunteer belongs to, from the first event of their
+/// stream (one indexed row; current as soon as the registration is acknowledged).
 pub async fn volunteer_community(store: &Store, volunteer: Uuid) -> ApiResult<Option<CommunityId>> {
-    let events = store
-        .read_stream(&volunteer_stream(VolunteerId(volunteer)), 0)
-        .await?;
-    for recorded in events.iter().take(1) {
-        if let Ok(Event::VolunteerRegistered { community_id, .. }) = Event::decode(recorded) {
-            return Ok(Some(community_id));
+    let stream = volunteer_stream(VolunteerId(volunteer));
+    let first: Option<(String, u32, serde_json::Value)> = if let Some(pool) = store.sqlite_pool() {
+        let row = sqlx::query(
+                "SELECT event_type, schema_version, payload FROM events WHERE stream_id = ? AND stream_version = 1",
+            )
+            .bind(&stream)
+            .fetch_optional(pool)
+            .await?;
+        match row {
+            Some(r) => {
+                let payload: String = r.try_get(2)?;
+                Some((
+                    r.try_get(0)?,
+                    r.try_get::<i64, _>(1)? as u32,
+                    serde_json::from_str(&payload)
+                        .map_err(|e| ApiError::Internal(e.to_string()))?,
+                ))
+            }
+            None => None,
         }
-    }
-    Ok(None)
+    } else if let Some(pool) = store.postgres_pool() {
+        let row = sqlx::query(
+                "SELECT event_type, schema_version, payload FROM events WHERE stream_id = $1 AND stream_version = 1",
+            )
+            .bind(&stream)
+            .fetch_optional(pool)
+            .await?;
+        match row {
+            Some(r) => Some((r.try_get(0)?, r.try_get::<i32, _>(1)? as u32, r.try_get(2)?)),
+            None => None,
+        }
+    } else {
+        None
+    };
+    Ok(first.and_then(
+        |(ty, v, payload)| match Event::decode_parts(&ty, v, payload) {
+            Ok(Event::VolunteerRegistered { community_id, .. }) => Some(community_id),
+            _ => None,
+        },
+    ))
 }
 
 /// Issues a token and stores its hash. Staff need a community; volunteers need a
@@ -334,10 +367,25 @@ fn principal_of(row: TokenRow) -> ApiResult<Principal> {
     })
 }
 
+/// A cached lookup.
+struct Cached {
+    principal: Option<Principal>,
+    at: Instant,
+    refreshing: bool,
+}
+
 /// Verifies bearer tokens, with a short-lived cache.
+///
+/// A lookup is served from the cache for at most [`CACHE_TTL`]; past half of it, the
+/// first request to use the token starts one lookup in the background (the others keep
+/// being served), so a token in steady use never expires from the cache and its
+/// requests never wait for the database, while a revocation by another process is
+/// still seen within the TTL.
 pub struct Authenticator {
     store: Store,
-    cache: Mutex<HashMap<String, (Option<Principal>, Instant)>>,
+    cache: Mutex<HashMap<String, Cached>>,
+    /// Bumped by [`Authenticator::clear`]: a lookup begun before it is not cached.
+    generation: AtomicU64,
 }
 
 impl Authenticator {
@@ -345,11 +393,15 @@ impl Authenticator {
         Authenticator {
             store,
             cache: Mutex::new(HashMap::new()),
+            generation: AtomicU64::new(0),
         }
     }
 
     /// The principal of an `Authorization` header value (`Bearer …`).
-    pub async fn authenticate_header(&self, header: Option<&str>) -> ApiResult<Principal> {
+    pub async fn authenticate_header(
+        self: &Arc<Self>,
+        header: Option<&str>,
+    ) -> ApiResult<Principal> {
         let token = header
             .and_then(|h| {
                 let h = h.trim();
@@ -363,36 +415,76 @@ impl Authenticator {
     }
 
     /// The principal of a plaintext token.
-    pub async fn authenticate(&self, token: &str) -> ApiResult<Principal> {
+    pub async fn authenticate(self: &Arc<Self>, token: &str) -> ApiResult<Principal> {
         if token.len() > 200 {
             return Err(ApiError::Unauthenticated);
         }
         let hash = hash_token(token);
-        {
-            let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some((p, at)) = cache.get(&hash) {
-                if at.elapsed() < CACHE_TTL {
-                    return p.clone().ok_or(ApiError::Unauthenticated);
+        let refresh = {
+            let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            match cache.get_mut(&hash) {
+                Some(c) if c.at.elapsed() < CACHE_TTL => {
+                    let refresh = !c.refreshing && c.at.elapsed() >= CACHE_TTL / 2;
+                    c.refreshing |= refresh;
+                    let found = c.principal.clone().ok_or(ApiError::Unauthenticated);
+                    Some((found, refresh))
                 }
+                _ => None,
             }
+        };
+        match refresh {
+            Some((found, refresh)) => {
+                if refresh {
+                    let me = self.clone();
+                    let hash = hash.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = me.refresh(hash.clone()).await {
+                            tracing::warn!(error = %e, "refreshing a token lookup");
+                            let mut cache = me.cache.lock().unwrap_or_else(|e| e.into_inner());
+                            if let Some(c) = cache.get_mut(&hash) {
+                                c.refreshing = false;
+                            }
+                        }
+                    });
+                }
+                found
+            }
+            None => self.refresh(hash).await?.ok_or(ApiError::Unauthenticated),
         }
+    }
+
+    /// Looks a token up and caches the result.
+    async fn refresh(&self, hash: String) -> ApiResult<Option<Principal>> {
+        let generation = self.generation.load(Ordering::Acquire);
         let principal = match lookup(&self.store, &hash).await? {
             Some(row) => Some(principal_of(row)?),
             None => None,
         };
-        {
-            let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-            if cache.len() >= CACHE_LIMIT {
-                cache.clear();
-            }
-            cache.insert(hash, (principal.clone(), Instant::now()));
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if self.generation.load(Ordering::Acquire) != generation {
+            // Cleared meanwhile (a revocation): this lookup may predate it.
+            cache.remove(&hash);
+            return Ok(principal);
         }
-        principal.ok_or(ApiError::Unauthenticated)
+        if cache.len() >= CACHE_LIMIT && !cache.contains_key(&hash) {
+            cache.clear();
+        }
+        cache.insert(
+            hash,
+            Cached {
+                principal: principal.clone(),
+                at: Instant::now(),
+                refreshing: false,
+            },
+        );
+        Ok(principal)
     }
 
     /// Forgets every cached lookup (after a revocation).
     pub fn clear(&self) {
-        self.cache.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        cache.clear();
     }
 }
 

@@ -16,12 +16,10 @@
 
 use crate::auth::Principal;
 use crate::errors::ApiError;
-use crate::schema::{
-    self, types::CommunityLoader, types::PersonLoader, AppCtx, AppSchema, Executed,
-};
+use crate::schema::{self, types::PersonLoader, types::ProfileLoader, AppCtx, AppSchema, Executed};
 use async_graphql::dataloader::DataLoader;
 use async_graphql::http::GraphiQLSource;
-use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use async_graphql::{Data, ServerError, Variables};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::body::Bytes;
@@ -31,6 +29,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Map, Value};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -49,6 +48,42 @@ pub struct AppState {
     pub request_timeout: Duration,
     /// Becomes `true` when the server shuts down (closes WebSockets).
     pub shutdown: watch::Receiver<bool>,
+    /// Parsed documents by query text.
+    pub documents: Arc<DocumentCache>,
+}
+
+/// Longest query text whose parsed document is kept.
+const CACHED_DOCUMENT_MAX: usize = 8 * 1024;
+/// Documents kept before the cache starts over.
+const CACHED_DOCUMENTS: usize = 1_000;
+
+/// Parsed documents by query text: clients send the same few operations over and over,
+/// and parsing (a PEG parser) costs more than a clone of the parsed document. Only
+/// documents that parse are kept; every request is still validated and checked against
+/// the depth, complexity and directive limits.
+#[derive(Default)]
+pub struct DocumentCache {
+    map: std::sync::Mutex<HashMap<String, ExecutableDocument>>,
+}
+
+impl DocumentCache {
+    fn parse(&self, query: &str) -> Result<ExecutableDocument, ServerError> {
+        if query.len() <= CACHED_DOCUMENT_MAX {
+            let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(doc) = map.get(query) {
+                return Ok(doc.clone());
+            }
+        }
+        let doc = async_graphql::parser::parse_query(query)?;
+        if query.len() <= CACHED_DOCUMENT_MAX {
+            let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+            if map.len() >= CACHED_DOCUMENTS {
+                map.clear();
+            }
+            map.insert(query.to_string(), doc.clone());
+        }
+        Ok(doc)
+    }
 }
 
 /// The router: `/graphql`, `/graphiql`, `/ws`, `/healthz`, `/metrics`.
@@ -88,6 +123,14 @@ impl Media {
 
 /// Picks the response media type from `Accept` (by q-value, then order).
 fn negotiate(headers: &HeaderMap) -> Option<Media> {
+    // The common cases: one Accept header naming one media type.
+    let mut values = headers.get_all(header::ACCEPT).iter();
+    match (values.next().map(|v| v.as_bytes()), values.next()) {
+        (None, _) => return Some(Media::Json),
+        (Some(b"application/graphql-response+json"), None) => return Some(Media::GraphQLResponse),
+        (Some(b"application/json"), None) => return Some(Media::Json),
+        _ => {}
+    }
     let accept = headers
         .get_all(header::ACCEPT)
         .iter()
@@ -337,6 +380,8 @@ async fn execute(
     media: Media,
     method: Method,
 ) -> Response {
+    // Parse first: a syntax error is a request error, and GET must not mutate.
+    let parsed = state.documents.parse(&params.query);
     let mut request = async_graphql::Request::new(params.query);
     if let Some(name) = params.operation_name.clone() {
         request = request.operation_name(name);
@@ -344,7 +389,9 @@ async fn execute(
     if let Some(vars) = params.variables {
         request = request.variables(Variables::from_json(Value::Object(vars)));
     }
-    // Parse first: a syntax error is a request error, and GET must not mutate.
+    if let Ok(doc) = parsed {
+        request.set_parsed_query(doc);
+    }
     let op_type = match request.parsed_query() {
         Err(e) => {
             let mut errors = vec![e];
@@ -401,7 +448,7 @@ async fn execute(
             tokio::spawn,
         ))
         .data(DataLoader::new(
-            CommunityLoader(state.app.reads.clone()),
+            ProfileLoader(state.app.reads.clone()),
             tokio::spawn,
         ));
     let mut response = state.schema.execute(request).await;
@@ -410,25 +457,49 @@ async fn execute(
     if !ran {
         return pre_execution_failure(state, media, &response.errors);
     }
-    let mut body = Map::new();
-    body.insert(
-        "data".into(),
-        serde_json::to_value(&response.data).unwrap_or(Value::Null),
-    );
     if !response.errors.is_empty() {
         state.app.metrics.http_error("graphql");
         for e in &response.errors {
             state.app.metrics.graphql_error(error_code(e));
         }
-        body.insert("errors".into(), server_errors_json(&response.errors));
     }
-    if !response.extensions.is_empty() {
-        body.insert(
-            "extensions".into(),
-            serde_json::to_value(&response.extensions).unwrap_or(Value::Null),
-        );
+    let body = ResponseBody {
+        data: &response.data,
+        errors: &response.errors,
+        extensions: &response.extensions,
+    };
+    match serde_json::to_vec(&body) {
+        Ok(bytes) => bytes_response(StatusCode::OK, media, bytes),
+        Err(e) => {
+            tracing::error!(error = %e, "serializing a response");
+            request_error(
+                state,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                media,
+                "INTERNAL",
+                "the response could not be serialized",
+            )
+        }
     }
-    json_response(StatusCode::OK, media, &Value::Object(body))
+}
+
+/// An executed request's response, serialized as is (no intermediate JSON tree).
+#[derive(serde::Serialize)]
+struct ResponseBody<'a> {
+    data: &'a async_graphql::Value,
+    #[serde(skip_serializing_if = "<[ServerError]>::is_empty")]
+    errors: &'a [ServerError],
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
+}
+
+fn bytes_response(status: StatusCode, media: Media, body: Vec<u8>) -> Response {
+    let mut resp = (status, body).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(media.as_str()),
+    );
+    resp
 }
 
 fn error_code(e: &ServerError) -> &str {
@@ -526,7 +597,7 @@ async fn ws(
                     let mut data = Data::default();
                     data.insert(principal);
                     data.insert(DataLoader::new(PersonLoader(store), tokio::spawn));
-                    data.insert(DataLoader::new(CommunityLoader(reads), tokio::spawn));
+                    data.insert(DataLoader::new(ProfileLoader(reads), tokio::spawn));
                     Ok(data)
                 },
             );

@@ -13,12 +13,14 @@
 //! - [`scalars`]: `Points`, `Hours` and `Decimal`, exact decimal strings;
 //! - [`errors`]: [`ApiError`] and the stable `extensions.code` of every error;
 //! - [`metrics`]: Prometheus counters and histograms;
-//! - [`reads`]: the read side queries use, with read-your-writes waits.
+//! - [`reads`]: the read side queries use, with read-your-writes waits;
+//! - [`cache`]: an exact cache of balances, invalidated per volunteer by following the log.
 //!
 //! Entry points for the `timebank` binary: [`serve`], [`issue_token`],
 //! [`revoke_token`], [`sdl`]; for tests: [`router`] and [`AppState::new`].
 
 pub mod auth;
+pub mod cache;
 pub mod errors;
 pub mod http;
 pub mod metrics;
@@ -64,9 +66,9 @@ impl Default for ServeConfig {
 }
 
 impl AppState {
-    /// The state of a server on `store` without read models (stairwell scores, the red
-    /// flag and the dashboard then answer READ_MODEL_ERROR). `shutdown` becoming `true`
-    /// closes WebSockets.
+    /// The state of a server on `store` without read models: queries of accounts,
+    /// statements, rankings, boards and scores then answer READ_MODEL_ERROR (mutations,
+    /// `me` and `events` work). `shutdown` becoming `true` closes WebSockets.
     pub fn new(
         store: ledger::Store,
         config: &ServeConfig,
@@ -75,7 +77,9 @@ impl AppState {
         AppState::with_projections(store, config, shutdown, None)
     }
 
-    /// The state of a server on `store` reading the running `projections`.
+    /// The state of a server on `store` reading the running `projections` (call it
+    /// inside a Tokio runtime: a cache of balances starts following the log, until
+    /// `shutdown` becomes `true`).
     pub fn with_projections(
         store: ledger::Store,
         config: &ServeConfig,
@@ -84,7 +88,7 @@ impl AppState {
     ) -> AppState {
         let app = Arc::new(schema::AppCtx {
             handler: ledger::command::CommandHandler::new(store.clone()),
-            reads: reads::ReadSide::new(store.clone(), projections),
+            reads: reads::ReadSide::new(store.clone(), projections, shutdown.clone()),
             metrics: Arc::new(metrics::Metrics::default()),
             auth: Arc::new(auth::Authenticator::new(store.clone())),
             store,
@@ -95,6 +99,7 @@ impl AppState {
             max_body_bytes: config.max_body_bytes,
             request_timeout: config.request_timeout,
             shutdown,
+            documents: Arc::default(),
         }
     }
 }

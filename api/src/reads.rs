@@ -1,89 +1,104 @@
 //! The read side the API queries.
 //!
-//! Accounts, statements, rankings and the wish board are answered by folding the
-//! relevant streams of the log (always exact, and current as soon as a command is
-//! acknowledged). Stairwell scores, the red flag and the dashboard come from the
-//! read models of the `projections` crate, when they run in this process.
-//! Read-your-writes: a query with `atLeast: position` waits, bounded by
-//! [`READ_WAIT`], until what it reads has reached that position, or fails with
-//! STALE_READ.
+//! Balances, statements, rankings and the wish board, like stairwell scores, the red
+//! flag and the dashboard, come from the read models of the `projections` crate (one
+//! indexed query each, never a fold of the log). Rankings follow the projections' rule:
+//! an entry counts in the grid, teams and tags the volunteer had when it happened.
+//!
+//! Only a few things are read from the log itself, each in O(1) queries: a volunteer's
+//! community (the first event of their stream), their profile (stairwell, grid, teams,
+//! tags, departed: the few attribution events, batched by [`ProfileLoader`]), a
+//! community's structure (grids, teams, star thresholds: cached per community and caught
+//! up incrementally) and the audit log (`events`).
+//!
+//! Read-your-writes: a query with `atLeast: position` waits, bounded by [`READ_WAIT`],
+//! until the read models have applied that position ([`projections::Projections::wait_for`]),
+//! or fails with STALE_READ.
+//!
+//! [`ProfileLoader`]: crate::schema::types::ProfileLoader
 
+use crate::cache::BalanceCache;
 use crate::errors::{ApiError, ApiResult};
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use ledger::amount::{Hours, Points};
-use ledger::domain::{local_date, Aggregate, CommunityState, VolunteerState, WishState};
-use ledger::event::{Event, ServiceKind};
+use ledger::domain::{Aggregate, CommunityState, VolunteerState};
+use ledger::event::Event;
 use ledger::ids::*;
 use ledger::store::RecordedEvent;
 use ledger::Store;
+use projections::balances::Balance;
+use projections::common::Period;
+use projections::rankings::{Metric, Ranking, Scope};
+use projections::statement::{Order, StatementPage};
+use projections::wishes::Wish;
+use projections::ProjectionError;
+use sqlx::Row;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::watch;
 use uuid::Uuid;
 
 /// Longest wait of a read for `atLeast`.
 pub const READ_WAIT: Duration = Duration::from_secs(5);
+
+/// Events that place a volunteer (their profile).
+const PROFILE_EVENTS: [&str; 5] = [
+    "VolunteerRegistered",
+    "VolunteerMoved",
+    "TeamJoined",
+    "TeamLeft",
+    "VolunteerDeparted",
+];
+
+/// Where a volunteer belongs today.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Profile {
+    pub stairwell_id: Option<StairwellId>,
+    pub grid_id: Option<GridId>,
+    pub tags: Vec<String>,
+    pub teams: Vec<TeamId>,
+    pub departed: bool,
+}
+
+/// Community states by id, with the stream version they are folded to.
+type Communities = HashMap<CommunityId, (u64, Arc<CommunityState>)>;
 
 /// The read side.
 #[derive(Clone)]
 pub struct ReadSide {
     store: Store,
     projections: Option<projections::Projections>,
+    /// Exact cache of balances (see [`crate::cache`]), when the read models run.
+    balances: Option<Arc<BalanceCache>>,
+    communities: Arc<Mutex<Communities>>,
 }
 
-/// One balance-changing entry of a statement.
-#[derive(Debug, Clone)]
-pub struct StatementLine {
-    pub position: u64,
-    pub entry_id: EntryId,
-    pub kind: &'static str,
-    pub points_delta: Points,
-    pub hours_delta: Hours,
-    pub points_balance: Points,
-    pub hours_balance: Hours,
-    pub description: String,
-    pub reverses: Option<EntryId>,
-    pub counterpart: Option<VolunteerId>,
-    pub recorded_at: DateTime<Utc>,
-}
-
-/// A volunteer's account as folded from their stream.
-#[derive(Debug, Clone)]
-pub struct Account {
-    pub id: VolunteerId,
-    pub state: VolunteerState,
-    pub position: u64,
-}
-
-/// A period of a ranking.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Window {
-    All,
-    Year(i32),
-    Quarter(i32, u32),
-    Month(i32, u32),
-}
-
-impl Window {
-    pub fn contains(self, d: NaiveDate) -> bool {
-        match self {
-            Window::All => true,
-            Window::Year(y) => d.year() == y,
-            Window::Quarter(y, q) => d.year() == y && (d.month() - 1) / 3 + 1 == q,
-            Window::Month(y, m) => d.year() == y && d.month() == m,
+impl From<ProjectionError> for ApiError {
+    fn from(e: ProjectionError) -> Self {
+        match e {
+            ProjectionError::InvalidQuery(m) => ApiError::InvalidInput(m),
+            ProjectionError::Stale { wanted, reached } => ApiError::StaleRead { wanted, reached },
+            other => ApiError::Projection(other.to_string()),
         }
     }
 }
 
-/// Totals of one volunteer within a window.
-#[derive(Debug, Clone)]
-pub struct Totals {
-    pub volunteer: VolunteerId,
-    pub points: Points,
-    pub hours: Hours,
-}
-
 impl ReadSide {
-    pub fn new(store: Store, projections: Option<projections::Projections>) -> ReadSide {
-        ReadSide { store, projections }
+    /// The read side of `store`; with `projections`, a balance cache follows the log
+    /// until `shutdown` (this must run inside a Tokio runtime then).
+    pub fn new(
+        store: Store,
+        projections: Option<projections::Projections>,
+        shutdown: watch::Receiver<bool>,
+    ) -> ReadSide {
+        let balances = projections
+            .as_ref()
+            .map(|_| BalanceCache::start(store.clone(), shutdown));
+        ReadSide {
+            store,
+            projections,
+            balances,
+            communities: Arc::default(),
+        }
     }
 
     /// The log position every read reflects (the slowest read model's, when they run).
@@ -101,295 +116,261 @@ impl ReadSide {
         })
     }
 
-    /// Waits until the read models reflect `position`, or STALE_READ.
-    pub async fn wait_projected(&self, position: u64) -> ApiResult<()> {
-        self.projections()?
-            .wait_for(position, READ_WAIT)
-            .await
-            .map_err(|s| ApiError::StaleRead {
-                wanted: s.wanted,
-                reached: s.reached,
-            })
+    fn db(&self) -> ApiResult<&projections::Db> {
+        Ok(self.projections()?.db())
     }
 
-    /// Waits until reads reflect `position`, or STALE_READ.
+    /// Read-your-writes: waits until the read models reflect `position`, or STALE_READ.
     pub async fn wait_for(&self, position: u64) -> ApiResult<()> {
+        match &self.projections {
+            Some(p) => p
+                .wait_for(position, READ_WAIT)
+                .await
+                .map_err(|s| ApiError::StaleRead {
+                    wanted: s.wanted,
+                    reached: s.reached,
+                }),
+            None => self.wait_for_log(position).await,
+        }
+    }
+
+    /// Waits until one read model reflects `position` (`false` when it did not in time).
+    pub async fn wait_for_projection(&self, name: &str, position: u64) -> bool {
+        match &self.projections {
+            Some(p) => p
+                .wait_for_projection(name, position, READ_WAIT)
+                .await
+                .is_ok(),
+            None => true,
+        }
+    }
+
+    /// Waits until the log itself has reached `position` (reads of the log), or STALE_READ.
+    pub async fn wait_for_log(&self, position: u64) -> ApiResult<()> {
         let mut head = self.store.watch_head();
         let deadline = tokio::time::Instant::now() + READ_WAIT;
         loop {
-            let reached = self.store.head().await?.max(*head.borrow_and_update());
+            let seen = *head.borrow_and_update();
+            let reached = seen.max(self.store.head().await?);
             if reached >= position {
                 return Ok(());
             }
-            match tokio::time::timeout_at(deadline, head.changed()).await {
-                Ok(Ok(())) => continue,
-                _ => {
-                    let reached = self.store.head().await?;
-                    if reached >= position {
-                        return Ok(());
-                    }
-                    return Err(ApiError::StaleRead {
-                        wanted: position,
-                        reached,
-                    });
+            if !matches!(
+                tokio::time::timeout_at(deadline, head.changed()).await,
+                Ok(Ok(()))
+            ) {
+                let reached = self.store.head().await?;
+                if reached >= position {
+                    return Ok(());
                 }
+                return Err(ApiError::StaleRead {
+                    wanted: position,
+                    reached,
+                });
             }
         }
     }
 
-    async fn stream(&self, stream: &str) -> ApiResult<Vec<(RecordedEvent, Event)>> {
-        let recorded = self.store.read_stream(stream, 0).await?;
-        let mut out = Vec::with_capacity(recorded.len());
-        for r in recorded {
-            let e = Event::decode(&r).map_err(|e| ApiError::Internal(e.to_string()))?;
-            out.push((r, e));
-        }
-        Ok(out)
-    }
-
-    async fn fold<S: Aggregate>(&self, stream: &str) -> ApiResult<(S, u64)> {
-        let events = self.stream(stream).await?;
-        let mut s = S::default();
-        let mut last = 0;
-        for (r, e) in &events {
-            s.evolve(e);
-            last = r.position;
-        }
-        Ok((s, last))
-    }
-
-    pub async fn community(&self, id: CommunityId) -> ApiResult<Option<CommunityState>> {
-        let (s, _): (CommunityState, _) = self.fold(&community_stream(id)).await?;
-        Ok(s.exists().then_some(s))
-    }
-
-    pub async fn account(&self, id: VolunteerId) -> ApiResult<Option<Account>> {
-        let (state, position): (VolunteerState, _) = self.fold(&volunteer_stream(id)).await?;
-        Ok(state.exists().then_some(Account {
-            id,
-            state,
-            position,
-        }))
-    }
-
-    pub async fn wish(
-        &self,
-        id: WishId,
-    ) -> ApiResult<Option<(WishState, Vec<(RecordedEvent, Event)>)>> {
-        let events = self.stream(&wish_stream(id)).await?;
-        let state = WishState::from_events(events.iter().map(|(_, e)| e));
-        Ok(state.wish_id.is_some().then_some((state, events)))
-    }
-
-    /// Volunteers enrolled in a community, in enrolment order.
-    pub async fn community_volunteers(&self, id: CommunityId) -> ApiResult<Vec<VolunteerId>> {
-        let events = self.stream(&community_stream(id)).await?;
-        Ok(events
-            .into_iter()
-            .filter_map(|(_, e)| match e {
-                Event::VolunteerEnrolled { volunteer_id, .. } => Some(volunteer_id),
-                _ => None,
-            })
-            .collect())
-    }
-
-    /// Wishes posted in a community, in posting order.
-    pub async fn community_wishes(&self, id: CommunityId) -> ApiResult<Vec<WishId>> {
-        let streams: Vec<String> = if let Some(pool) = self.store.sqlite_pool() {
-            sqlx::query_scalar(
-                "SELECT stream_id FROM events WHERE community_id = ? AND event_type = 'WishPosted' ORDER BY position",
-            )
-            .bind(id.0.to_string())
-            .fetch_all(pool)
-            .await?
-        } else if let Some(pool) = self.store.postgres_pool() {
-            sqlx::query_scalar(
-                "SELECT stream_id FROM events WHERE community_id = $1 AND event_type = 'WishPosted' ORDER BY position",
-            )
-            .bind(id.0)
-            .fetch_all(pool)
-            .await?
+    /// A community's state (grids, stairwells, teams, rules), cached and caught up with
+    /// the log on every call (one query for the events after the cached version).
+    pub async fn community(&self, id: CommunityId) -> ApiResult<Option<Arc<CommunityState>>> {
+        let cached = self
+            .communities
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+            .cloned();
+        let (mut version, state) = cached.unwrap_or_default();
+        let recorded = self
+            .store
+            .read_stream(&community_stream(id), version)
+            .await?;
+        let state = if recorded.is_empty() {
+            state
         } else {
-            vec![]
+            let mut s = (*state).clone();
+            for r in &recorded {
+                s.evolve(&Event::decode(r).map_err(|e| ApiError::Internal(e.to_string()))?);
+                version = r.stream_version;
+            }
+            let s = Arc::new(s);
+            let mut map = self.communities.lock().unwrap_or_else(|e| e.into_inner());
+            match map.get(&id) {
+                Some((v, _)) if *v >= version => {}
+                _ => {
+                    map.insert(id, (version, s.clone()));
+                }
+            }
+            s
         };
-        Ok(streams
-            .iter()
-            .filter_map(|s| parse_stream(s))
-            .map(|(_, id)| WishId(id))
-            .collect())
+        Ok(state.exists().then_some(state))
     }
 
-    /// Every balance-changing entry of a volunteer with running balances.
-    pub async fn statement(&self, id: VolunteerId) -> ApiResult<Vec<StatementLine>> {
-        let events = self.stream(&volunteer_stream(id)).await?;
-        let mut points = Points::ZERO;
-        let mut hours = Hours::ZERO;
-        let mut out = Vec::new();
-        for (r, e) in events {
-            let (entry_id, kind, dp, dh, description, reverses, counterpart) = match e {
-                Event::ServiceVerified {
-                    entry_id,
-                    points,
-                    hours,
-                    service_id,
-                    ..
-                } => (
-                    entry_id,
-                    "SERVICE_VERIFIED",
-                    points,
-                    hours,
-                    format!("service {service_id}"),
-                    None,
-                    None,
-                ),
-                Event::PointsAwarded {
-                    entry_id,
-                    points,
-                    reason,
-                    ..
-                } => (
-                    entry_id,
-                    "POINTS_AWARDED",
-                    points,
-                    Hours::ZERO,
-                    reason,
-                    None,
-                    None,
-                ),
-                Event::PointsRedeemed {
-                    entry_id,
-                    points,
-                    item,
-                    ..
-                } => (
-                    entry_id,
-                    "POINTS_REDEEMED",
-                    -points,
-                    Hours::ZERO,
-                    item,
-                    None,
-                    None,
-                ),
-                Event::EntryReversed {
-                    entry_id,
-                    reverses,
-                    points,
-                    hours,
-                    reason,
-                    ..
-                } => (
-                    entry_id,
-                    "REVERSAL",
-                    -points,
-                    -hours,
-                    reason,
-                    Some(reverses),
-                    None,
-                ),
-                Event::HoursGifted {
-                    entry_id,
-                    to,
-                    hours,
-                } => (
-                    entry_id,
-                    "HOURS_GIFTED",
-                    Points::ZERO,
-                    -hours,
-                    String::new(),
-                    None,
-                    Some(to),
-                ),
-                Event::HoursReceived {
-                    entry_id,
-                    from,
-                    hours,
-                } => (
-                    entry_id,
-                    "HOURS_RECEIVED",
-                    Points::ZERO,
-                    hours,
-                    String::new(),
-                    None,
-                    Some(from),
-                ),
-                Event::HoursSpent {
-                    entry_id,
-                    hours,
-                    description,
-                } => (
-                    entry_id,
-                    "HOURS_SPENT",
-                    Points::ZERO,
-                    -hours,
-                    description,
-                    None,
-                    None,
-                ),
-                _ => continue,
+    /// The community a registered volunteer belongs to (the first event of their
+    /// stream: one indexed row, current as soon as the registration is acknowledged).
+    pub async fn volunteer_community(&self, id: VolunteerId) -> ApiResult<Option<CommunityId>> {
+        crate::auth::volunteer_community(&self.store, id.0).await
+    }
+
+    /// Profiles of volunteers, from their attribution events (one query for all).
+    pub async fn profiles(&self, ids: &[Uuid]) -> ApiResult<HashMap<Uuid, Profile>> {
+        let mut out = HashMap::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let streams: Vec<String> = ids
+            .iter()
+            .map(|v| volunteer_stream(VolunteerId(*v)))
+            .collect();
+        let types = PROFILE_EVENTS.map(String::from).to_vec();
+        let mut rows: Vec<(String, String, u32, serde_json::Value)> = Vec::new();
+        if let Some(pool) = self.store.sqlite_pool() {
+            let marks = vec!["?"; streams.len()].join(",");
+            let type_marks = vec!["?"; types.len()].join(",");
+            let sql = format!(
+                "SELECT stream_id, event_type, schema_version, payload FROM events \
+                 WHERE stream_id IN ({marks}) AND event_type IN ({type_marks}) ORDER BY position"
+            );
+            let mut q = sqlx::query(&sql);
+            for s in streams.iter().chain(types.iter()) {
+                q = q.bind(s);
+            }
+            for r in q.fetch_all(pool).await? {
+                let payload: String = r.try_get(3)?;
+                rows.push((
+                    r.try_get(0)?,
+                    r.try_get(1)?,
+                    r.try_get::<i64, _>(2)? as u32,
+                    serde_json::from_str(&payload)
+                        .map_err(|e| ApiError::Internal(e.to_string()))?,
+                ));
+            }
+        } else if let Some(pool) = self.store.postgres_pool() {
+            for r in sqlx::query(
+                "SELECT stream_id, event_type, schema_version, payload FROM events \
+                 WHERE stream_id = ANY($1) AND event_type = ANY($2) ORDER BY position",
+            )
+            .bind(&streams)
+            .bind(&types)
+            .fetch_all(pool)
+            .await?
+            {
+                rows.push((
+                    r.try_get(0)?,
+                    r.try_get(1)?,
+                    r.try_get::<i32, _>(2)? as u32,
+                    r.try_get(3)?,
+                ));
+            }
+        }
+        let mut states: HashMap<Uuid, VolunteerState> = HashMap::new();
+        for (stream, ty, version, payload) in rows {
+            let Some((StreamKind::Volunteer, id)) = parse_stream(&stream) else {
+                continue;
             };
-            points = points.saturating_add(dp);
-            hours = hours.saturating_add(dh);
-            out.push(StatementLine {
-                position: r.position,
-                entry_id,
-                kind,
-                points_delta: dp,
-                hours_delta: dh,
-                points_balance: points,
-                hours_balance: hours,
-                description,
-                reverses,
-                counterpart,
-                recorded_at: r.recorded_at,
-            });
+            let e = Event::decode_parts(&ty, version, payload).map_err(ApiError::Internal)?;
+            states.entry(id).or_default().evolve(&e);
+        }
+        for (id, s) in states {
+            if s.exists() {
+                out.insert(
+                    id,
+                    Profile {
+                        stairwell_id: s.stairwell_id,
+                        grid_id: s.grid_id,
+                        tags: s.tags,
+                        teams: s.teams.into_iter().collect(),
+                        departed: s.departed,
+                    },
+                );
+            }
         }
         Ok(out)
     }
 
-    /// Points and hours earned within `window` (by the local date the entry was
-    /// recorded; reversals count against the window they are recorded in).
-    pub async fn totals(&self, id: VolunteerId, window: Window) -> ApiResult<Totals> {
-        let mut points = Points::ZERO;
-        let mut hours = Hours::ZERO;
-        for line in self.statement(id).await? {
-            if !window.contains(local_date(line.recorded_at)) {
-                continue;
-            }
-            match line.kind {
-                "SERVICE_VERIFIED" | "POINTS_AWARDED" | "REVERSAL" => {
-                    points = points.saturating_add(line.points_delta);
-                    hours = hours.saturating_add(line.hours_delta);
-                }
-                _ => {}
-            }
+    /// A volunteer's balances (read model `balances`, through the exact cache).
+    pub async fn balance(&self, id: VolunteerId) -> ApiResult<Option<Arc<Balance>>> {
+        let p = self.projections()?;
+        if let Some(b) = self.balances.as_ref().and_then(|c| c.get(id, p)) {
+            return Ok(Some(b));
         }
-        Ok(Totals {
-            volunteer: id,
-            points,
-            hours,
-        })
+        let tag = BalanceCache::tag(p);
+        let found = projections::balances::balance(p.db(), id)
+            .await?
+            .map(Arc::new);
+        if let (Some(c), Some(b)) = (&self.balances, &found) {
+            c.put(b.clone(), tag);
+        }
+        Ok(found)
     }
 
-    /// Verified services per kind of a volunteer (for the dashboard).
-    pub async fn verified_services(
+    /// Balances of a community's volunteers by volunteer number, `limit` after `after`.
+    pub async fn community_balances(
+        &self,
+        community: CommunityId,
+        after_number: Option<&str>,
+        limit: u32,
+    ) -> ApiResult<Vec<Arc<Balance>>> {
+        let p = self.projections()?;
+        let tag = BalanceCache::tag(p);
+        let found: Vec<Arc<Balance>> =
+            projections::balances::balances_of_community(p.db(), community, after_number, limit)
+                .await?
+                .into_iter()
+                .map(Arc::new)
+                .collect();
+        if let Some(c) = &self.balances {
+            for b in &found {
+                c.put(b.clone(), tag);
+            }
+        }
+        Ok(found)
+    }
+
+    /// A page of a volunteer's statement, oldest first, after the cursor (`seq`).
+    pub async fn statement(
         &self,
         id: VolunteerId,
-    ) -> ApiResult<Vec<(ServiceKind, DateTime<Utc>, Hours)>> {
-        let (state, _): (VolunteerState, _) = self.fold(&volunteer_stream(id)).await?;
-        Ok(state
-            .services
-            .values()
-            .filter(|s| {
-                matches!(
-                    s.status,
-                    ledger::domain::volunteer::ServiceStatus::Verified { .. }
-                )
-            })
-            .map(|s| (s.kind, s.started_at, s.hours))
-            .collect())
+        after: Option<u64>,
+        limit: u32,
+    ) -> ApiResult<StatementPage> {
+        Ok(
+            projections::statement::statement(self.db()?, id, after, limit, Order::OldestFirst)
+                .await?,
+        )
     }
 
-    /// Events after `after`, at most `limit`, optionally of one community.
+    /// The top `top` of a ranking and `me`'s own place.
+    pub async fn ranking(
+        &self,
+        scope: &Scope,
+        period: Period,
+        metric: Metric,
+        top: u32,
+        me: Option<VolunteerId>,
+    ) -> ApiResult<Ranking> {
+        Ok(projections::rankings::ranking(self.db()?, scope, period, metric, top, me).await?)
+    }
+
+    pub async fn wish(&self, id: WishId) -> ApiResult<Option<Wish>> {
+        Ok(projections::wishes::wish(self.db()?, id).await?)
+    }
+
+    /// A community's wishes, newest first, posted at or before `at_or_before`.
+    pub async fn wishes(
+        &self,
+        community: CommunityId,
+        status: Option<&str>,
+        at_or_before: Option<chrono::DateTime<chrono::Utc>>,
+        limit: u32,
+    ) -> ApiResult<Vec<Wish>> {
+        // The read model's cursor is exclusive; one millisecond later includes the
+        // cursor's own millisecond (the caller skips what it has already shown).
+        let before = at_or_before.map(|t| t + chrono::Duration::milliseconds(1));
+        Ok(projections::wishes::wishes(self.db()?, community, status, before, limit).await?)
+    }
+
+    /// Events after `after`, at most `limit`.
     pub async fn events(&self, after: u64, limit: u32) -> ApiResult<Vec<RecordedEvent>> {
         Ok(self.store.read_all(after, limit).await?)
     }

@@ -325,25 +325,44 @@ async fn flow(s: &Server, c: &Community) {
         .await;
     assert_eq!(code(&stale), "STALE_READ", "{stale}");
 
-    // rankings and wishes for the board
+    // rankings and wishes for the board (from the read models: read at least the
+    // position of the last write)
+    let a2 = s
+        .ok(&c.staff, award, json!({"k": key(), "v": c.v2, "p": "2.00"}))
+        .await;
+    let pos2 = a2["awardPoints"]["position"].as_u64().unwrap();
     let r = s
         .ok(
             &c.display,
-            "query($c: ID!) { ranking(communityId: $c, metric: POINTS, first: 5) { rows { rank name points } } }",
-            json!({"c": c.id}),
+            "query($c: ID!, $p: Int) { ranking(communityId: $c, metric: POINTS, first: 5, atLeast: $p) { rows { rank name points } position } }",
+            json!({"c": c.id, "p": pos2}),
         )
         .await;
     let rows = r["ranking"]["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{r}");
     assert_eq!(rows[0]["rank"], 1);
     assert_eq!(rows[0]["name"], "张**", "names are shortened on displays");
+    assert_eq!(rows[1]["points"], "2.00");
+    assert!(r["ranking"]["position"].as_u64().unwrap() >= pos2);
     let my = s
         .ok(
             &c.vol2,
-            "{ myRank(metric: POINTS) { rank points } }",
-            json!({}),
+            "query($p: Int) { myRank(metric: POINTS, atLeast: $p) { rank points name } }",
+            json!({"p": pos2}),
         )
         .await;
     assert_eq!(my["myRank"]["rank"], 2);
+    assert_eq!(my["myRank"]["points"], "2.00");
+    assert_eq!(my["myRank"]["name"], "李四");
+    // nothing to rank by yet in another period
+    let my = s
+        .ok(
+            &c.vol2,
+            "query($p: Int) { myRank(metric: HOURS, period: \"2024\", atLeast: $p) { rank } }",
+            json!({"p": pos2}),
+        )
+        .await;
+    assert!(my["myRank"].is_null(), "{my}");
     let (_, forbidden) = s
         .gql(
             Some(&c.vol2),
@@ -375,18 +394,19 @@ async fn flow(s: &Server, c: &Community) {
 }
 
 async fn masking(s: &Server, c: &Community) {
-    let q = "query($v: ID!) { volunteer(id: $v) { name phone erased } }";
-    let staff = s.ok(&c.staff, q, json!({"v": c.v1})).await;
+    let head = s.head().await;
+    let q = "query($v: ID!, $p: Int) { volunteer(id: $v, atLeast: $p) { name phone erased } }";
+    let staff = s.ok(&c.staff, q, json!({"v": c.v1, "p": head})).await;
     assert_eq!(staff["volunteer"]["phone"], "13812345678");
-    let admin = s.ok(&s.admin, q, json!({"v": c.v1})).await;
+    let admin = s.ok(&s.admin, q, json!({"v": c.v1, "p": head})).await;
     assert_eq!(admin["volunteer"]["phone"], "138****5678");
-    let own = s.ok(&c.vol1, q, json!({"v": c.v1})).await;
+    let own = s.ok(&c.vol1, q, json!({"v": c.v1, "p": head})).await;
     assert_eq!(own["volunteer"]["phone"], "138****5678");
     let list = s
         .ok(
             &c.staff,
-            "query($c: ID!) { volunteers(communityId: $c, search: \"李\") { volunteers { name phone } } }",
-            json!({"c": c.id}),
+            "query($c: ID!, $p: Int) { volunteers(communityId: $c, search: \"李\", atLeast: $p) { volunteers { name phone } } }",
+            json!({"c": c.id, "p": head}),
         )
         .await;
     assert_eq!(list["volunteers"]["volunteers"][0]["phone"], "13987654321");
@@ -399,7 +419,7 @@ async fn masking(s: &Server, c: &Community) {
         )
         .await;
     assert_eq!(e["eraseVolunteerPersonalData"]["erased"], true);
-    let after = s.ok(&c.staff, q, json!({"v": c.v2})).await;
+    let after = s.ok(&c.staff, q, json!({"v": c.v2, "p": head})).await;
     assert_eq!(
         after["volunteer"],
         json!({"name": null, "phone": null, "erased": true})

@@ -91,12 +91,17 @@ async fn fifty_concurrent_claims_one_winner() {
                 assert_eq!(code(&second[i].1), "WISH_ALREADY_CLAIMED");
             }
         }
+        let claimed_at = first[winners[0]].1["data"]["claimWish"]["position"].as_u64();
         let board = s
-            .ok(&c.vol1, "query($c: ID!) { wishes(communityId: $c, status: CLAIMED) { wishes { id claimedBy } } }", json!({"c": c.id}))
+            .ok(&c.vol1, "query($c: ID!, $p: Int) { wishes(communityId: $c, status: CLAIMED, atLeast: $p) { wishes { id claimedBy claimerName } } }", json!({"c": c.id, "p": claimed_at}))
             .await;
         assert_eq!(
             board["wishes"]["wishes"][0]["claimedBy"],
             volunteers[winners[0]].as_str()
+        );
+        assert_eq!(
+            board["wishes"]["wishes"][0]["claimerName"],
+            format!("志愿者{}", winners[0])
         );
         match std::sync::Arc::try_unwrap(s) {
             Ok(s) => s.stop().await,

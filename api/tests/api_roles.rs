@@ -232,3 +232,73 @@ async fn every_mutation_with_every_role() {
         s.stop().await;
     }
 }
+
+/// Who may run each query (others get FORBIDDEN, or UNAUTHENTICATED without a token).
+fn read_allowed(query: &str) -> &'static [Who] {
+    use Who::*;
+    match query {
+        "me" => &[Admin, Staff, OtherStaff, Volunteer, Display],
+        "volunteer" | "statement" | "myRank" => &[Admin, Staff, Volunteer],
+        "volunteers" | "dashboard" => &[Admin, Staff],
+        "ranking" | "wishes" | "stairwellScores" | "redFlag" => &[Admin, Staff, Volunteer, Display],
+        "events" => &[Admin],
+        other => panic!("no rule for {other}"),
+    }
+}
+
+/// The read matrix: every query with every role, on the community of `c` and its
+/// volunteer v1 (the volunteer token is v1's).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_query_with_every_role() {
+    for (backend, store, _dir) in backends().await {
+        eprintln!("backend: {backend}");
+        let s = Server::start(store).await;
+        let c = seed(&s).await;
+        let head = s.head().await;
+        let queries: [(&str, &str); 11] = [
+            ("me", "query($p: Int) { me(atLeast: $p) { role } }"),
+            ("volunteer", "query($v: ID!, $p: Int) { volunteer(id: $v, atLeast: $p) { id balance { points } } }"),
+            ("volunteers", "query($c: ID!, $p: Int) { volunteers(communityId: $c, atLeast: $p) { volunteers { id } } }"),
+            ("statement", "query($v: ID!, $p: Int) { statement(volunteerId: $v, atLeast: $p) { entries { kind } } }"),
+            ("ranking", "query($c: ID!, $p: Int) { ranking(communityId: $c, metric: POINTS, atLeast: $p) { rows { rank } } }"),
+            ("myRank", "query($v: ID!, $p: Int) { myRank(metric: HOURS, volunteerId: $v, atLeast: $p) { rank } }"),
+            ("wishes", "query($c: ID!, $p: Int) { wishes(communityId: $c, atLeast: $p) { wishes { id } } }"),
+            ("stairwellScores", "query($c: ID!, $p: Int) { stairwellScores(communityId: $c, month: \"2024-05\", atLeast: $p) { total } }"),
+            ("redFlag", "query($c: ID!, $p: Int) { redFlag(communityId: $c, month: \"2024-05\", atLeast: $p) { total } }"),
+            ("dashboard", "query($c: ID!, $p: Int) { dashboard(communityId: $c, atLeast: $p) { month } }"),
+            ("events", "query($p: Int) { events(first: 1, atLeast: $p) { position } }"),
+        ];
+        let mut failures = Vec::new();
+        for (name, q) in queries {
+            for who in EVERYONE {
+                let token = match who {
+                    Who::Nobody => None,
+                    Who::Admin => Some(s.admin.as_str()),
+                    Who::Staff => Some(c.staff.as_str()),
+                    Who::OtherStaff => Some(c.other_staff.as_str()),
+                    Who::Volunteer => Some(c.vol1.as_str()),
+                    Who::Display => Some(c.display.as_str()),
+                };
+                let vars = json!({"c": c.id, "v": c.v1, "p": head});
+                let (status, body) = s.gql(token, q, vars).await;
+                let ok = status == 200 && body.get("errors").is_none();
+                let expected_ok = read_allowed(name).contains(&who);
+                let expected_code = if who == Who::Nobody {
+                    "UNAUTHENTICATED"
+                } else {
+                    "FORBIDDEN"
+                };
+                if expected_ok != ok || (!expected_ok && code(&body) != expected_code) {
+                    failures.push(format!("{name} as {who:?}: status {status}, {body}"));
+                }
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{} unexpected outcomes:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+        s.stop().await;
+    }
+}

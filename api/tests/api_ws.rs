@@ -122,6 +122,83 @@ async fn subscriptions_over_websocket() {
             &m["payload"]["errors"][0]
         };
         assert_eq!(err["extensions"]["code"], "FORBIDDEN", "{m}");
+        // rankings of their own community: sent once the rankings read model has the
+        // change, so a re-query without atLeast already shows it
+        ws2.send(sub(
+            "10",
+            "subscription($c: ID!) { rankingChanged(communityId: $c) { communityId volunteerId volunteerIds position } }",
+            json!({"c": c.id}),
+        ))
+        .await
+        .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        // a redemption does not change rankings; an award does
+        let redeem = s
+            .ok(
+                &c.staff,
+                "mutation($k: String!, $v: ID!) { redeemPoints(idempotencyKey: $k, volunteerId: $v, points: \"1.00\", item: \"毛巾\") { position } }",
+                json!({"k": key(), "v": c.v1}),
+            )
+            .await["redeemPoints"]["position"]
+            .as_u64()
+            .unwrap();
+        let award = s
+            .ok(
+                &c.staff,
+                "mutation($k: String!, $v: ID!) { awardPoints(idempotencyKey: $k, volunteerId: $v, points: \"7.00\", reason: \"助老\") { position } }",
+                json!({"k": key(), "v": c.v2}),
+            )
+            .await["awardPoints"]["position"]
+            .as_u64()
+            .unwrap();
+        assert!(award > redeem);
+        // (the refused subscription "9" completes first)
+        let m = loop {
+            let m = next_json(&mut ws2).await;
+            if m["id"] != "9" {
+                break m;
+            }
+        };
+        assert_eq!(
+            (m["type"].as_str(), m["id"].as_str()),
+            (Some("next"), Some("10")),
+            "{m}"
+        );
+        let change = &m["payload"]["data"]["rankingChanged"];
+        assert_eq!(change["communityId"], c.id.as_str());
+        assert_eq!(change["volunteerId"], c.v2.as_str(), "{change}");
+        assert_eq!(change["volunteerIds"], json!([c.v2]), "{change}");
+        assert_eq!(change["position"].as_u64(), Some(award));
+        let r = s
+            .ok(
+                &c.vol2,
+                "query($c: ID!) { ranking(communityId: $c, metric: POINTS) { rows { volunteerId points } } }",
+                json!({"c": c.id}),
+            )
+            .await;
+        assert!(
+            r["ranking"]["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|row| row["volunteerId"] == c.v2.as_str() && row["points"] == "7.00"),
+            "{r}"
+        );
+        // other communities' rankings are not theirs to follow
+        ws2.send(sub(
+            "11",
+            "subscription($c: ID!) { rankingChanged(communityId: $c) { position } }",
+            json!({"c": c.other_id}),
+        ))
+        .await
+        .unwrap();
+        let m = next_json(&mut ws2).await;
+        let err = if m["type"] == "error" {
+            &m["payload"][0]
+        } else {
+            &m["payload"]["errors"][0]
+        };
+        assert_eq!(err["extensions"]["code"], "FORBIDDEN", "{m}");
         // without a token the connection is refused
         let mut req = format!("ws://{}/ws", s.addr).into_client_request().unwrap();
         req.headers_mut().insert(

@@ -1,22 +1,231 @@
-//! Measures a rebuild of every projection: events per second and peak resident memory.
+//! Measures a rebuild of every projection (events per second, where the time went, peak
+//! resident memory) and the ranking query (top 20 and one volunteer's rank).
 //!
 //! ```text
 //! cargo run --release -p projections --example rebuild_bench -- [DATABASE_URL] [EVENTS] [VOLUNTEERS]
 //! ```
 //!
 //! Without a URL a fresh SQLite file in the temp directory is used. When the log is
-//! empty, a `ledger::demo` history of EVENTS events (default 100000) is generated first.
+//! empty it is filled first: with the events of the store at `COPY_FROM` (a database
+//! URL, e.g. a SQLite demo copied into PostgreSQL), or else with a `ledger::demo`
+//! history of EVENTS events (default 100000) and VOLUNTEERS volunteers (default 2000).
+//!
+//! Environment: `RUNS` rebuilds of everything (default 1, the median is reported),
+//! `PER_PROJECTION=1` also rebuilds each projection alone, `RANK_CALLS` ranking queries
+//! (default 300). Peak RSS is the process's high-water mark (`VmHWM`): run on a filled
+//! log so that it covers the rebuild and the queries only.
 
 use ledger::command::CommandHandler;
 use ledger::demo::{generate, DemoOptions};
+use ledger::ids::{CommunityId, VolunteerId};
+use ledger::store::{AppendRequest, ExpectedVersion, NewEvent, StreamWrite};
 use ledger::Store;
-use std::time::Instant;
+use projections::common::Period;
+use projections::rankings::{ranking, Metric, Scope};
+use projections::rebuild::{rebuild_timed, Timings};
+use projections::{Db, Projection};
+use std::time::{Duration, Instant};
 
-fn peak_rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
+fn status_mb(field: &str) -> f64 {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return 0.0;
+    };
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+/// User + system CPU seconds of this process (all threads), from /proc/self/stat.
+fn cpu_secs() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+        return 0.0;
+    };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // After the command: state is field 3; utime and stime are fields 14 and 15.
+    let ticks = |i: usize| f.get(i - 3).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(14) + ticks(15)) / 100.0
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v.get(v.len() / 2).copied().unwrap_or_default()
+}
+
+fn percentile(mut v: Vec<Duration>, p: f64) -> Duration {
+    v.sort();
+    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
+    v.get(i).copied().unwrap_or_default()
+}
+
+fn env_num(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Appends every event of `from` to `to` in large atomic appends (new timestamps).
+async fn copy_log(from: &Store, to: &Store) -> anyhow::Result<u64> {
+    let mut after = 0;
+    let mut copied = 0u64;
+    let mut writes: Vec<StreamWrite> = Vec::new();
+    let mut in_request = 0usize;
+    loop {
+        let page = from.read_all(after, 20_000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.position;
+        for r in page {
+            let ev = NewEvent {
+                event_id: r.event_id,
+                event_type: r.event_type,
+                schema_version: r.schema_version,
+                payload: r.payload,
+                metadata: r.metadata,
+                community_id: r.community_id,
+            };
+            match writes.last_mut() {
+                Some(w) if w.stream_id == r.stream_id => w.events.push(ev),
+                _ => {
+                    if in_request >= 5_000 || writes.iter().any(|w| w.stream_id == r.stream_id)
+                    {
+                        to.append_request(AppendRequest {
+                            writes: std::mem::take(&mut writes),
+                            command: None,
+                        })
+                        .await?;
+                        in_request = 0;
+                    }
+                    writes.push(StreamWrite {
+                        stream_id: r.stream_id,
+                        expected: ExpectedVersion::Any,
+                        events: vec![ev],
+                    });
+                }
+            }
+            in_request += 1;
+            copied += 1;
+        }
+    }
+    if !writes.is_empty() {
+        to.append_request(AppendRequest {
+            writes,
+            command: None,
+        })
+        .await?;
+    }
+    Ok(copied)
+}
+
+fn print_timings(t: &Timings, cpu: f64) {
+    let secs = t.total.as_secs_f64();
+    println!(
+        "  {} events in {:.2}s: {:.0} events/s (CPU {:.1}s: {:.0} events per CPU-second)",
+        t.events,
+        secs,
+        t.events as f64 / secs,
+        cpu,
+        t.events as f64 / cpu.max(1e-9)
+    );
+    println!(
+        "  states held at most {:.0} MB (estimated); read+decode {:.2}s (in the reader task; folds waited {:.2}s), indexes {:.2}s, swap {:.2}s",
+        t.peak_state_bytes as f64 / (1024.0 * 1024.0),
+        t.read.as_secs_f64(),
+        t.read_wait.as_secs_f64(),
+        t.indexes.as_secs_f64(),
+        t.swap.as_secs_f64()
+    );
+    for p in &t.projections {
+        println!(
+            "  {:>11}: {:6.2}s  (fold {:.2}s, write {:.2}s in {} flushes, read back {:.2}s, {} evictions)",
+            p.name,
+            p.total().as_secs_f64(),
+            p.fold.as_secs_f64(),
+            p.flush.as_secs_f64(),
+            p.flushes,
+            p.load.as_secs_f64(),
+            p.evictions
+        );
+    }
+}
+
+async fn rebuild(store: &Store, list: &[&dyn Projection]) -> anyhow::Result<(Timings, f64)> {
+    let db = Db::of_store(store);
+    let mut t = Timings::default();
+    let cpu = cpu_secs();
+    rebuild_timed(store, &db, list, projections::rebuild::REBUILD_BATCH, None, &mut t).await?;
+    Ok((t, cpu_secs() - cpu))
+}
+
+/// Ranking queries over the community with the most ranked volunteers.
+async fn bench_rankings(db: &Db, calls: u64) -> anyhow::Result<()> {
+    let rows = db
+        .fetch(
+            "SELECT v.volunteer_id, v.attribution FROM pj_rank_volunteers v ORDER BY v.vol",
+            &[],
+        )
+        .await?;
+    let mut by_community: std::collections::BTreeMap<uuid::Uuid, Vec<uuid::Uuid>> =
+        Default::default();
+    for r in &rows {
+        let a: projections::common::Attribution = serde_json::from_str(&r.text(1)?)?;
+        by_community
+            .entry(a.community)
+            .or_default()
+            .push(uuid::Uuid::parse_str(&r.text(0)?)?);
+    }
+    let Some((community, members)) = by_community.iter().max_by_key(|(_, m)| m.len()) else {
+        println!("no volunteers: no ranking benchmark");
+        return Ok(());
+    };
+    let scope = Scope::Community(CommunityId(*community));
+    let year = db
+        .fetch_optional(
+            "SELECT MAX(k) FROM pj_rank_keys WHERE k NOT LIKE '%:%' AND length(k) = 4",
+            &[],
+        )
+        .await?
+        .and_then(|r| r.opt_text(0).ok().flatten())
+        .and_then(|y| y.parse::<i32>().ok());
+    let mut periods = vec![("all time", Period::AllTime)];
+    if let Some(y) = year {
+        periods.push(("latest year", Period::Year(y)));
+    }
+    println!(
+        "ranking (top 20 + one volunteer's rank), community with {} of {} volunteers, {calls} calls each:",
+        members.len(),
+        rows.len()
+    );
+    for (label, period) in periods {
+        for metric in [Metric::Points, Metric::Hours] {
+            let mut times = Vec::with_capacity(calls as usize);
+            let mut ranked = 0u64;
+            let mut seed = 0x2545_f491_4f6c_dd1du64;
+            for _ in 0..calls {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let me = members[(seed % members.len() as u64) as usize];
+                let t = Instant::now();
+                let r = ranking(db, &scope, period, metric, 20, Some(VolunteerId(me))).await?;
+                times.push(t.elapsed());
+                ranked += u64::from(r.me.is_some());
+            }
+            println!(
+                "  {label:>11} by {metric:?}: median {:.2} ms, p90 {:.2} ms, max {:.2} ms ({ranked} of {calls} asked were ranked)",
+                median(times.clone()).as_secs_f64() * 1e3,
+                percentile(times.clone(), 0.9).as_secs_f64() * 1e3,
+                percentile(times, 1.0).as_secs_f64() * 1e3,
+            );
+        }
+    }
+    Ok(())
 }
 
 #[tokio::main]
@@ -34,45 +243,71 @@ async fn main() -> anyhow::Result<()> {
     };
     let events: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(100_000);
     let volunteers: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(2_000);
+    let runs = env_num("RUNS", 1).max(1);
+    let calls = env_num("RANK_CALLS", 300).max(1);
     println!("database: {url}");
     let store = Store::open(&url).await?;
     if store.head().await? == 0 {
         let t = Instant::now();
-        let handler = CommandHandler::new(store.clone());
-        let summary = generate(
-            &handler,
-            DemoOptions {
-                volunteers,
-                events,
-                seed: 1,
-                ..DemoOptions::default()
-            },
-            |_| {},
-        )
-        .await?;
-        println!(
-            "generated {} events in {:.1}s",
-            summary.events_written,
-            t.elapsed().as_secs_f64()
-        );
-    }
-    let head = store.head().await?;
-    if std::env::var("PER_PROJECTION").is_ok() {
-        for p in projections::all() {
-            let t = Instant::now();
-            projections::rebuild(&store, Some(p.name()), None).await?;
-            println!("{:>12}: {:.2}s", p.name(), t.elapsed().as_secs_f64());
+        if let Ok(from) = std::env::var("COPY_FROM") {
+            let source = Store::open(&from).await?;
+            let n = copy_log(&source, &store).await?;
+            println!("copied {n} events in {:.1}s", t.elapsed().as_secs_f64());
+        } else {
+            let handler = CommandHandler::new(store.clone());
+            let summary = generate(
+                &handler,
+                DemoOptions {
+                    volunteers,
+                    events,
+                    seed: 1,
+                    ..DemoOptions::default()
+                },
+                |_| {},
+            )
+            .await?;
+            println!(
+                "generated {} events in {:.1}s",
+                summary.events_written,
+                t.elapsed().as_secs_f64()
+            );
         }
     }
-    let rss_before = peak_rss_mb().unwrap_or(0.0);
-    let t = Instant::now();
-    projections::rebuild(&store, None, None).await?;
-    let secs = t.elapsed().as_secs_f64();
+    let head = store.head().await?;
+    println!("log head: {head} events; RSS before rebuilding {:.0} MB", status_mb("VmRSS:"));
+    let all = projections::all();
+    if std::env::var("PER_PROJECTION").is_ok() {
+        println!("each projection rebuilt alone:");
+        for p in &all {
+            let (t, cpu) = rebuild(&store, &[p.as_ref()]).await?;
+            println!(
+                "  {:>11}: {:.2}s (CPU {cpu:.1}s), of which its own fold+write {:.2}s",
+                p.name(),
+                t.total.as_secs_f64(),
+                t.projections.first().map(|x| x.total()).unwrap_or_default().as_secs_f64()
+            );
+        }
+    }
+    let list: Vec<&dyn Projection> = all.iter().map(|p| p.as_ref()).collect();
+    let mut totals = Vec::new();
+    for run in 1..=runs {
+        let (t, cpu) = rebuild(&store, &list).await?;
+        println!(
+            "rebuild of all projections, run {run}/{runs}: peak RSS so far {:.0} MB",
+            status_mb("VmHWM:")
+        );
+        print_timings(&t, cpu);
+        totals.push(t.total);
+    }
+    let m = median(totals);
     println!(
-        "rebuilt all projections over {head} events in {secs:.2}s: {:.0} events/s; peak RSS {:.0} MB (before rebuild {:.0} MB)",
-        head as f64 / secs,
-        peak_rss_mb().unwrap_or(0.0),
-        rss_before
+        "rebuilt all projections over {head} events: median of {runs} runs {:.2}s = {:.0} events/s; peak RSS {:.0} MB",
+        m.as_secs_f64(),
+        head as f64 / m.as_secs_f64(),
+        status_mb("VmHWM:")
     );
+    bench_rankings(&Db::of_store(&store), calls).await?;
+    println!("peak RSS {:.0} MB", status_mb("VmHWM:"));
+    for (k, (d, n)) in projections::db::STATS.lock().unwrap().iter() { println!("  {k}: {n} rows {:.2}s", d.as_secs_f64()); }
     Ok(())
 }

@@ -14,16 +14,18 @@
 //!   verified hours from below the threshold to at or above it; a star lost through a
 //!   reversal has no date.
 
-use crate::common::{day_key, hours_dec, local_date, parse_day, points_dec};
-use crate::db::{Db, OnConflict, Tx, Upsert, Val};
+use crate::common::{
+    day_key, hours_dec, key_strings, local_date, parse_day, points_dec, Cached,
+};
+use crate::db::{Db, Kind, OnConflict, Rows, Tx, Upsert, Val, Writer};
 use crate::error::{ProjectionError, Result};
-use crate::projection::{Envelope, Names, Projection, TableDef};
-use chrono::NaiveDate;
+use crate::projection::{apply_with_state, Envelope, Names, Projection, State, TableDef};
+use chrono::{Datelike, NaiveDate};
 use futures::future::BoxFuture;
 use ledger::event::{default_star_thresholds, Event};
 use ledger::ids::{CommunityId, StreamKind, VolunteerId};
 use rust_decimal::Decimal;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashSet;
 use uuid::Uuid;
 
 pub const NAME: &str = "balances";
@@ -35,14 +37,8 @@ const TABLES: &[TableDef] = &[
             points_balance BIGINT NOT NULL, points_earned BIGINT NOT NULL, points_spent BIGINT NOT NULL, points_reversed BIGINT NOT NULL,
             hours_banked BIGINT NOT NULL, hours_gifted BIGINT NOT NULL, hours_received BIGINT NOT NULL, hours_spent BIGINT NOT NULL,
             hours_reversed BIGINT NOT NULL, verified_minutes BIGINT NOT NULL, star_level BIGINT NOT NULL, star_dates TEXT NOT NULL,
-            negative BIGINT NOT NULL, position BIGINT NOT NULL",
+            negative BIGINT NOT NULL, position BIGINT NOT NULL, timeline TEXT NOT NULL",
         indexes: &["(community_id, volunteer_number)"],
-    },
-    TableDef {
-        name: "pj_balances_timeline",
-        columns: "volunteer_id TEXT NOT NULL, position BIGINT NOT NULL, day TEXT NOT NULL, verified_minutes BIGINT NOT NULL,
-            PRIMARY KEY (volunteer_id, position)",
-        indexes: &[],
     },
     TableDef {
         name: "pj_balances_stars",
@@ -69,6 +65,7 @@ const COLS: &[&str] = &[
     "star_dates",
     "negative",
     "position",
+    "timeline",
 ];
 
 /// One volunteer's account, in minor units (points in hundredths, hours in minutes).
@@ -205,6 +202,9 @@ pub fn evolve(acc: &mut Account, ev: &Envelope, thresholds: &[i64]) -> Option<i6
     }
 }
 
+/// Star dates as `YYYY-MM-DD` or empty per threshold; no star at all is stored as ""
+/// (whether the list was ever sized to the thresholds depends on when the account was
+/// first seen, not on what it holds).
 fn encode_dates(dates: &[Option<NaiveDate>]) -> String {
     if dates.iter().all(|d| d.is_none()) {
         return String::new();
@@ -237,6 +237,11 @@ fn decode_thresholds(s: &str) -> Vec<i64> {
 const SELECT: &str = "volunteer_id, community_id, volunteer_number, points_balance, points_earned, points_spent, points_reversed,
     hours_banked, hours_gifted, hours_received, hours_spent, hours_reversed, verified_minutes, star_level, star_dates, negative, position";
 
+/// [`SELECT`] and the timeline, for the fold.
+const SELECT_ALL: &str = "volunteer_id, community_id, volunteer_number, points_balance, points_earned, points_spent, points_reversed,
+    hours_banked, hours_gifted, hours_received, hours_spent, hours_reversed, verified_minutes, star_level, star_dates, negative, position,
+    timeline";
+
 fn account_from_row(r: &crate::db::Row) -> Result<(Uuid, Account)> {
     let id = parse_uuid(&r.text(0)?)?;
     let community = r.text(1)?;
@@ -266,7 +271,35 @@ fn parse_uuid(s: &str) -> Result<Uuid> {
     Uuid::parse_str(s).map_err(|e| ProjectionError::corrupt(NAME, format!("{s:?}: {e}")))
 }
 
-fn account_row(id: Uuid, a: &Account) -> Vec<Val> {
+/// A timeline of (day, verified minutes after) as `days-from-CE:minutes,…`.
+fn encode_timeline(t: &[(NaiveDate, i64)]) -> String {
+    let mut s = String::with_capacity(t.len() * 14);
+    for (i, (d, m)) in t.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&d.num_days_from_ce().to_string());
+        s.push(':');
+        s.push_str(&m.to_string());
+    }
+    s
+}
+
+fn decode_timeline(s: &str) -> Result<Vec<(NaiveDate, i64)>> {
+    if s.is_empty() {
+        return Ok(Vec::new());
+    }
+    s.split(',')
+        .map(|p| {
+            let (d, m) = p.split_once(':')?;
+            let d = NaiveDate::from_num_days_from_ce_opt(d.parse().ok()?)?;
+            Some((d, m.parse().ok()?))
+        })
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| ProjectionError::corrupt(NAME, format!("timeline {s:?}")))
+}
+
+fn account_row(id: Uuid, a: &Account, timeline: &[(NaiveDate, i64)]) -> Vec<Val> {
     vec![
         Val::from(id.to_string()),
         Val::from(a.community_id.map(|c| c.to_string()).unwrap_or_default()),
@@ -285,6 +318,7 @@ fn account_row(id: Uuid, a: &Account) -> Vec<Val> {
         Val::from(encode_dates(&a.star_dates)),
         Val::from(i64::from(a.points_balance < 0)),
         (a.position as i64).into(),
+        Val::from(encode_timeline(timeline)),
     ]
 }
 
@@ -297,7 +331,7 @@ impl Projection for Balances {
         NAME
     }
     fn version(&self) -> u32 {
-        1
+        2
     }
     fn tables(&self) -> &'static [TableDef] {
         TABLES
@@ -308,210 +342,280 @@ impl Projection for Balances {
         names: &'a Names,
         events: &'a [Envelope],
     ) -> BoxFuture<'a, Result<()>> {
-        Box::pin(apply(tx, names, events))
+        Box::pin(apply_with_state(
+            Box::new(BalanceState::new(false)),
+            tx,
+            names,
+            events,
+        ))
+    }
+    fn state(&self, fresh: bool) -> Option<Box<dyn State>> {
+        Some(Box::new(BalanceState::new(fresh)))
+    }
+    fn retired_tables(&self) -> &'static [&'static str] {
+        &["pj_balances_timeline"]
     }
 }
 
-async fn apply(tx: &mut Tx<'_>, names: &Names, events: &[Envelope]) -> Result<()> {
-    let t_bal = names.t("pj_balances");
-    let t_tl = names.t("pj_balances_timeline");
-    let t_stars = names.t("pj_balances_stars");
-    // Keys this batch touches.
-    let mut vids: HashSet<String> = HashSet::new();
-    let mut communities: HashSet<String> = HashSet::new();
-    for ev in events {
-        if let Some(v) = ev.stream_of(StreamKind::Volunteer) {
-            if matches!(
-                ev.event,
-                Event::VolunteerRegistered { .. }
-                    | Event::ServiceVerified { .. }
-                    | Event::PointsAwarded { .. }
-                    | Event::PointsRedeemed { .. }
-                    | Event::EntryReversed { .. }
-                    | Event::HoursGifted { .. }
-                    | Event::HoursReceived { .. }
-                    | Event::HoursSpent { .. }
-            ) {
-                vids.insert(v.to_string());
-            }
-            if let Event::VolunteerRegistered { community_id, .. } = &ev.event {
-                communities.insert(community_id.0.to_string());
-            }
-        }
-        if let (Some(c), Event::StarThresholdsSet { .. }) =
-            (ev.stream_of(StreamKind::Community), &ev.event)
-        {
-            communities.insert(c.to_string());
-        }
-    }
-    if vids.is_empty() && communities.is_empty() {
-        return Ok(());
-    }
-    let keys: Vec<String> = vids.iter().cloned().collect();
-    let mut accounts: HashMap<Uuid, Account> = HashMap::with_capacity(keys.len());
-    for r in tx.select_in(&t_bal, SELECT, "volunteer_id", &keys).await? {
-        let (id, a) = account_from_row(&r)?;
-        if let Some(c) = a.community_id {
-            communities.insert(c.to_string());
-        }
-        accounts.insert(id, a);
-    }
-    let ckeys: Vec<String> = communities.iter().cloned().collect();
-    let mut thresholds: HashMap<Uuid, (i64, Vec<i64>)> = HashMap::new();
-    for r in tx
-        .select_in(
-            &t_stars,
-            "community_id, version, thresholds",
-            "community_id",
-            &ckeys,
-        )
-        .await?
-    {
-        thresholds.insert(
-            parse_uuid(&r.text(0)?)?,
-            (r.int(1)?, decode_thresholds(&r.text(2)?)),
-        );
-    }
-    let defaults = default_thresholds();
-    let mut changed_thresholds: HashSet<Uuid> = HashSet::new();
-    let mut dirty: HashSet<Uuid> = HashSet::new();
-    let mut timeline: Vec<Vec<Val>> = Vec::new();
-    for ev in events {
-        if let (
-            Some(c),
-            Event::StarThresholdsSet {
-                version,
-                thresholds: t,
-                ..
-            },
-        ) = (ev.stream_of(StreamKind::Community), &ev.event)
-        {
-            thresholds.insert(
-                c,
-                (*version as i64, t.iter().map(|h| h.minutes()).collect()),
-            );
-            changed_thresholds.insert(c);
-            continue;
-        }
-        let Some(v) = ev.stream_of(StreamKind::Volunteer) else {
-            continue;
-        };
-        if !vids.contains(&v.to_string()) {
-            continue;
-        }
-        let acc = accounts.entry(v).or_default();
-        let t = acc
-            .community_id
-            .and_then(|c| thresholds.get(&c))
-            .map(|(_, t)| t.as_slice())
-            .unwrap_or(&defaults);
-        let t = t.to_vec();
-        if let Some(after) = evolve(acc, ev, &t) {
-            timeline.push(vec![
-                Val::from(v.to_string()),
-                (ev.position as i64).into(),
-                Val::from(day_key(local_date(ev.recorded_at))),
-                after.into(),
-            ]);
-        }
-        dirty.insert(v);
-    }
-    tx.upsert(
-        &Upsert {
-            table: &t_tl,
-            cols: &["volunteer_id", "position", "day", "verified_minutes"],
-            key: &["volunteer_id", "position"],
-            on_conflict: OnConflict::Replace,
-        },
-        timeline,
+/// Whether a volunteer-stream event touches the account.
+fn is_account_event(e: &Event) -> bool {
+    matches!(
+        e,
+        Event::VolunteerRegistered { .. }
+            | Event::ServiceVerified { .. }
+            | Event::PointsAwarded { .. }
+            | Event::PointsRedeemed { .. }
+            | Event::EntryReversed { .. }
+            | Event::HoursGifted { .. }
+            | Event::HoursReceived { .. }
+            | Event::HoursSpent { .. }
     )
-    .await?;
-    // New thresholds apply to the whole history of the community.
-    for c in &changed_thresholds {
-        let t = thresholds
-            .get(c)
-            .map(|(_, t)| t.clone())
-            .unwrap_or_default();
+}
+
+/// An account and its timeline of verified minutes (for star dates under new thresholds).
+#[derive(Debug, Clone, Default)]
+struct Acc {
+    account: Account,
+    timeline: Vec<(NaiveDate, i64)>,
+}
+
+/// The balances' rows in memory.
+struct BalanceState {
+    fresh: bool,
+    accounts: Cached<Uuid, Acc>,
+    /// Thresholds of communities that set their own: (version, minutes).
+    thresholds: Cached<Uuid, (i64, Vec<i64>)>,
+    /// Communities whose thresholds were looked up (absent: the default).
+    known: HashSet<Uuid>,
+    defaults: Vec<i64>,
+}
+
+impl BalanceState {
+    fn new(fresh: bool) -> BalanceState {
+        BalanceState {
+            fresh,
+            accounts: Cached::default(),
+            thresholds: Cached::default(),
+            known: HashSet::new(),
+            defaults: default_thresholds(),
+        }
+    }
+
+    async fn load_rows(
+        &mut self,
+        tx: &mut Tx<'_>,
+        names: &Names,
+        events: &[Envelope],
+    ) -> Result<()> {
+        let t_bal = names.t("pj_balances");
+        let mut vids: HashSet<Uuid> = HashSet::new();
+        let mut communities: HashSet<Uuid> = HashSet::new();
+        let mut changed: HashSet<Uuid> = HashSet::new();
+        for ev in events {
+            if let Some(v) = ev.stream_of(StreamKind::Volunteer) {
+                if is_account_event(&ev.event) && !self.accounts.contains(&v) {
+                    vids.insert(v);
+                }
+                if let Event::VolunteerRegistered { community_id, .. } = &ev.event {
+                    communities.insert(community_id.0);
+                }
+            }
+            if let (Some(c), Event::StarThresholdsSet { .. }) =
+                (ev.stream_of(StreamKind::Community), &ev.event)
+            {
+                communities.insert(c);
+                changed.insert(c);
+            }
+        }
+        let mut rows = tx
+            .select_in(&t_bal, SELECT_ALL, "volunteer_id", &key_strings(&vids))
+            .await?;
+        if !changed.is_empty() {
+            // New thresholds apply to every account of the community.
+            rows.extend(
+                tx.select_in(&t_bal, SELECT_ALL, "community_id", &key_strings(&changed))
+                    .await?,
+            );
+        }
+        for r in rows {
+            let (id, account) = account_from_row(&r)?;
+            if let Some(c) = account.community_id {
+                communities.insert(c);
+            }
+            let timeline = decode_timeline(&r.text(17)?)?;
+            self.accounts.loaded(id, Acc { account, timeline });
+        }
+        for ev in events {
+            if let Some(a) = ev
+                .stream_of(StreamKind::Volunteer)
+                .and_then(|v| self.accounts.get(&v))
+            {
+                if let Some(c) = a.account.community_id {
+                    communities.insert(c);
+                }
+            }
+        }
+        communities.retain(|c| !self.known.contains(c));
         let rows = tx
-            .fetch(
-                &format!("SELECT {SELECT} FROM {t_bal} WHERE community_id = ?"),
-                &[Val::from(c.to_string())],
+            .select_in(
+                &names.t("pj_balances_stars"),
+                "community_id, version, thresholds",
+                "community_id",
+                &key_strings(&communities),
             )
             .await?;
         for r in rows {
-            let (id, a) = account_from_row(&r)?;
-            accounts.entry(id).or_insert(a);
+            self.thresholds.loaded(
+                parse_uuid(&r.text(0)?)?,
+                (r.int(1)?, decode_thresholds(&r.text(2)?)),
+            );
         }
-        let members: Vec<Uuid> = accounts
-            .iter()
-            .filter(|(_, a)| a.community_id == Some(*c))
-            .map(|(id, _)| *id)
-            .collect();
-        let mut lines: BTreeMap<Uuid, Vec<(NaiveDate, i64)>> = BTreeMap::new();
-        let member_keys: Vec<String> = members.iter().map(|m| m.to_string()).collect();
-        let mut rows = tx
-            .select_in(
-                &t_tl,
-                "volunteer_id, position, day, verified_minutes",
-                "volunteer_id",
-                &member_keys,
-            )
-            .await?;
-        let mut parsed = Vec::with_capacity(rows.len());
-        for r in rows.drain(..) {
-            let day = parse_day(&r.text(2)?)
-                .ok_or_else(|| ProjectionError::corrupt(NAME, "timeline day"))?;
-            parsed.push((parse_uuid(&r.text(0)?)?, r.int(1)?, day, r.int(3)?));
+        self.known.extend(communities);
+        Ok(())
+    }
+
+    fn fold_events(&mut self, events: &[Envelope]) {
+        let mut changed: Vec<Uuid> = Vec::new();
+        for ev in events {
+            if let (
+                Some(c),
+                Event::StarThresholdsSet {
+                    version,
+                    thresholds: t,
+                    ..
+                },
+            ) = (ev.stream_of(StreamKind::Community), &ev.event)
+            {
+                self.thresholds.insert(
+                    c,
+                    (*version as i64, t.iter().map(|h| h.minutes()).collect()),
+                );
+                self.known.insert(c);
+                if !changed.contains(&c) {
+                    changed.push(c);
+                }
+                continue;
+            }
+            let Some(v) = ev.stream_of(StreamKind::Volunteer) else {
+                continue;
+            };
+            if !is_account_event(&ev.event) {
+                continue;
+            }
+            if !self.accounts.contains(&v) {
+                self.accounts.insert(v, Acc::default());
+            }
+            let Some(acc) = self.accounts.get_mut(&v) else {
+                continue;
+            };
+            let t = acc
+                .account
+                .community_id
+                .and_then(|c| self.thresholds.get(&c))
+                .map(|(_, t)| t.as_slice())
+                .unwrap_or(&self.defaults);
+            if let Some(after) = evolve(&mut acc.account, ev, t) {
+                acc.timeline.push((local_date(ev.recorded_at), after));
+            }
         }
-        parsed.sort_by_key(|(v, p, _, _)| (*v, *p));
-        for (v, _, day, m) in parsed {
-            lines.entry(v).or_default().push((day, m));
-        }
-        for id in members {
-            if let Some(a) = accounts.get_mut(&id) {
-                let line = lines.get(&id).map(|l| l.as_slice()).unwrap_or(&[]);
-                a.star_dates = stars_from_timeline(line, &t);
-                a.star_level = star_level(&t, a.verified_minutes);
-                dirty.insert(id);
+        // New thresholds apply to the whole history of the community.
+        for c in changed {
+            let t = self
+                .thresholds
+                .get(&c)
+                .map(|(_, t)| t.clone())
+                .unwrap_or_default();
+            let members: Vec<Uuid> = self
+                .accounts
+                .values()
+                .filter(|(_, a)| a.account.community_id == Some(c))
+                .map(|(id, _)| *id)
+                .collect();
+            for id in members {
+                if let Some(a) = self.accounts.get_mut(&id) {
+                    a.account.star_dates = stars_from_timeline(&a.timeline, &t);
+                    a.account.star_level = star_level(&t, a.account.verified_minutes);
+                }
             }
         }
     }
-    let rows: Vec<Vec<Val>> = dirty
-        .iter()
-        .filter_map(|id| accounts.get(id).map(|a| account_row(*id, a)))
-        .collect();
-    tx.upsert(
-        &Upsert {
-            table: &t_bal,
-            cols: COLS,
-            key: &["volunteer_id"],
-            on_conflict: OnConflict::Replace,
-        },
-        rows,
-    )
-    .await?;
-    let star_rows: Vec<Vec<Val>> = changed_thresholds
-        .iter()
-        .filter_map(|c| {
-            thresholds.get(c).map(|(v, t)| {
-                vec![
-                    Val::from(c.to_string()),
-                    (*v).into(),
-                    Val::from(encode_thresholds(t)),
-                ]
-            })
+
+    async fn write(&mut self, tx: &mut Tx<'_>, names: &Names) -> Result<()> {
+        let mut kinds = vec![Kind::Int; COLS.len()];
+        for i in [0, 1, 2, 14, 17] {
+            kinds[i] = Kind::Text;
+        }
+        let t_bal = names.t("pj_balances");
+        let mut w = Writer::new(
+            Upsert {
+                table: &t_bal,
+                cols: COLS,
+                key: &["volunteer_id"],
+                on_conflict: OnConflict::Replace,
+            },
+            &kinds,
+        );
+        for (id, a) in self.accounts.take_changed() {
+            let row = account_row(*id, &a.account, &a.timeline);
+            w.push(tx, row).await?;
+        }
+        w.finish(tx).await?;
+        let mut rows = Rows::new(&[Kind::Text, Kind::Int, Kind::Text]);
+        for (c, (v, t)) in self.thresholds.take_changed() {
+            rows.push([
+                Val::from(c.to_string()),
+                Val::from(*v),
+                Val::from(encode_thresholds(t)),
+            ]);
+        }
+        tx.upsert_rows(
+            &Upsert {
+                table: &names.t("pj_balances_stars"),
+                cols: &["community_id", "version", "thresholds"],
+                key: &["community_id"],
+                on_conflict: OnConflict::Replace,
+            },
+            &rows,
+        )
+        .await
+    }
+}
+
+impl State for BalanceState {
+    fn load<'a>(
+        &'a mut self,
+        tx: &'a mut Tx<'_>,
+        names: &'a Names,
+        events: &'a [Envelope],
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            if self.fresh {
+                return Ok(());
+            }
+            self.load_rows(tx, names, events).await
         })
-        .collect();
-    tx.upsert(
-        &Upsert {
-            table: &t_stars,
-            cols: &["community_id", "version", "thresholds"],
-            key: &["community_id"],
-            on_conflict: OnConflict::Replace,
-        },
-        star_rows,
-    )
-    .await
+    }
+    fn fold(&mut self, events: &[Envelope]) -> Result<()> {
+        self.fold_events(events);
+        Ok(())
+    }
+    fn flush<'a>(&'a mut self, tx: &'a mut Tx<'_>, names: &'a Names) -> BoxFuture<'a, Result<()>> {
+        Box::pin(self.write(tx, names))
+    }
+    fn pending(&self) -> usize {
+        0
+    }
+    fn held(&self) -> usize {
+        // Star dates and the timeline are owned by the account.
+        self.accounts.bytes(120)
+    }
+    fn evict(&mut self) {
+        self.accounts.evict();
+        self.fresh = false;
+    }
+    fn needs_load(&self) -> bool {
+        !self.fresh
+    }
 }
 
 /// A star reached.

@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use uuid::Uuid;
 
 /// The calendar date of an instant in China Standard Time (UTC+8).
@@ -255,4 +256,264 @@ impl Attribution {
                 | Event::VolunteerDeparted { .. }
         )
     }
+}
+
+/// A fast hasher for in-memory fold state (the multiply-rotate hash of rustc's
+/// `FxHash`): keys are UUIDs and small integers, and no key comes from a client.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FxHasher {
+    hash: u64,
+}
+
+const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, w: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ w).wrapping_mul(FX_SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    #[inline]
+    fn write_i32(&mut self, i: i32) {
+        self.add(i as u32 as u64);
+    }
+    #[inline]
+    fn write_i64(&mut self, i: i64) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+pub type FxBuild = BuildHasherDefault<FxHasher>;
+/// A hash map with [`FxHasher`].
+pub type FxMap<K, V> = HashMap<K, V, FxBuild>;
+/// A hash set with [`FxHasher`].
+pub type FxSet<K> = HashSet<K, FxBuild>;
+
+#[derive(Debug)]
+struct Slot<V> {
+    v: V,
+    /// Changed since the last flush.
+    dirty: bool,
+    /// In the table (read back, or written by a flush).
+    stored: bool,
+}
+
+/// Rows of one table held in memory by a fold ([`crate::State`]): those read back and
+/// those written, which of them changed since the last flush, and which stored ones
+/// were removed.
+#[derive(Debug)]
+pub struct Cached<K, V> {
+    map: FxMap<K, Slot<V>>,
+    changed: usize,
+    gone: Vec<K>,
+}
+
+impl<K, V> Default for Cached<K, V> {
+    fn default() -> Self {
+        Cached {
+            map: FxMap::default(),
+            changed: 0,
+            gone: Vec::new(),
+        }
+    }
+}
+
+impl<K: Hash + Eq + Clone + Ord, V> Cached<K, V> {
+    pub fn get(&self, k: &K) -> Option<&V> {
+        self.map.get(k).map(|s| &s.v)
+    }
+
+    pub fn contains(&self, k: &K) -> bool {
+        self.map.contains_key(k)
+    }
+
+    /// A value to change (marked changed).
+    pub fn get_mut(&mut self, k: &K) -> Option<&mut V> {
+        let s = self.map.get_mut(k)?;
+        if !s.dirty {
+            s.dirty = true;
+            self.changed += 1;
+        }
+        Some(&mut s.v)
+    }
+
+    pub fn insert(&mut self, k: K, v: V) {
+        match self.map.get_mut(&k) {
+            Some(s) => {
+                s.v = v;
+                if !s.dirty {
+                    s.dirty = true;
+                    self.changed += 1;
+                }
+            }
+            None => {
+                self.map.insert(
+                    k,
+                    Slot {
+                        v,
+                        dirty: true,
+                        stored: false,
+                    },
+                );
+                self.changed += 1;
+            }
+        }
+    }
+
+    /// A row read back from the database (a value already in memory is newer).
+    pub fn loaded(&mut self, k: K, v: V) {
+        self.map.entry(k).or_insert(Slot {
+            v,
+            dirty: false,
+            stored: true,
+        });
+    }
+
+    /// Removes a row (deleted from the table by the next flush if it is stored).
+    pub fn remove(&mut self, k: &K) -> Option<V> {
+        let s = self.map.remove(k)?;
+        if s.dirty {
+            self.changed -= 1;
+        }
+        if s.stored {
+            self.gone.push(k.clone());
+        }
+        Some(s.v)
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Rows changed or removed since the last flush.
+    pub fn changed(&self) -> usize {
+        self.changed + self.gone.len()
+    }
+
+    /// The changed rows, in key order; they count as written from now on.
+    pub fn take_changed(&mut self) -> Vec<(&K, &V)> {
+        let mut out = Vec::with_capacity(self.changed);
+        for (k, s) in self.map.iter_mut() {
+            if s.dirty {
+                s.dirty = false;
+                s.stored = true;
+                out.push((&*k, &s.v));
+            }
+        }
+        self.changed = 0;
+        out.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        out
+    }
+
+    /// Stored rows removed since the last flush, to delete.
+    pub fn take_gone(&mut self) -> Vec<K> {
+        let mut gone = std::mem::take(&mut self.gone);
+        gone.sort_unstable();
+        gone
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.map.iter().map(|(k, s)| (k, &s.v))
+    }
+
+    /// Bytes held, with `heap` bytes per row owned elsewhere.
+    pub fn bytes(&self, heap: usize) -> usize {
+        map_bytes(&self.map, heap)
+    }
+
+    /// Forgets every row (they must have been written).
+    pub fn evict(&mut self) {
+        debug_assert!(self.changed() == 0, "evicting unwritten rows");
+        self.map = FxMap::default();
+    }
+
+    /// Forgets every row without writing anything (for caches of rows that are never
+    /// stored).
+    pub fn clear(&mut self) {
+        self.map = FxMap::default();
+        self.changed = 0;
+        self.gone.clear();
+    }
+}
+
+/// Bytes of a hash map's table (entries and control bytes), plus `heap` bytes per entry
+/// owned elsewhere (strings, vectors).
+pub fn map_bytes<K, V, S>(m: &HashMap<K, V, S>, heap: usize) -> usize {
+    m.capacity() * (std::mem::size_of::<(K, V)>() + 1) + m.len() * heap
+}
+
+/// A month as a number (`year × 12 + month − 1`), for compact keys.
+pub fn month_no(d: NaiveDate) -> i32 {
+    d.year() * 12 + d.month0() as i32
+}
+
+/// "YYYY-MM" of a [`month_no`].
+pub fn month_text(m: i32) -> String {
+    format!("{:04}-{:02}", m.div_euclid(12), m.rem_euclid(12) + 1)
+}
+
+/// A [`month_no`] from "YYYY-MM".
+pub fn parse_month(s: &str) -> Option<i32> {
+    let (y, m) = s.split_once('-')?;
+    let (y, m): (i32, i32) = (y.parse().ok()?, m.parse().ok()?);
+    (1..=12).contains(&m).then_some(y * 12 + m - 1)
+}
+
+/// A UUID read back from a projection table.
+pub fn uuid_of(table: &str, s: &str) -> Result<Uuid> {
+    Uuid::parse_str(s).map_err(|e| ProjectionError::corrupt(table, format!("{s:?}: {e}")))
+}
+
+/// A row's text column as a UUID.
+pub fn uuid_col(table: &str, r: &crate::db::Row, i: usize) -> Result<Uuid> {
+    uuid_of(table, &r.text(i)?)
+}
+
+/// The keys of `uuids` as text, for [`Tx::select_in`].
+pub fn key_strings<'a>(uuids: impl IntoIterator<Item = &'a Uuid>) -> Vec<String> {
+    let mut v: Vec<String> = uuids.into_iter().map(|u| u.to_string()).collect();
+    v.sort_unstable();
+    v.dedup();
+    v
 }

@@ -229,6 +229,62 @@ impl Db {
     }
 }
 
+/// A connection of its own for a rebuild's writes. On SQLite it commits without
+/// waiting for the disk (`synchronous = NORMAL` in WAL mode: a commit lost to a power
+/// failure only loses shadow tables, and an interrupted rebuild is redone) and has a
+/// larger page cache; on PostgreSQL `synchronous_commit` is off for the same reason.
+pub(crate) enum Conn {
+    Sqlite(Box<sqlx::SqliteConnection>),
+    Postgres(Box<sqlx::PgConnection>),
+}
+
+impl Conn {
+    pub(crate) async fn open(db: &Db) -> Result<Conn> {
+        use sqlx::Connection as _;
+        Ok(match db {
+            Db::Sqlite(p) => {
+                let opts = (*p.connect_options()).clone();
+                let mut c = sqlx::SqliteConnection::connect_with(&opts).await?;
+                let mb: i64 = std::env::var("SQLITE_CACHE_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(64);
+                for pragma in [
+                    "PRAGMA synchronous = NORMAL".to_string(),
+                    format!("PRAGMA cache_size = -{}", mb * 1024),
+                    "PRAGMA temp_store = MEMORY".to_string(),
+                ] {
+                    sqlx::query(&pragma).execute(&mut c).await?;
+                }
+                Conn::Sqlite(Box::new(c))
+            }
+            Db::Postgres(p) => {
+                let opts = (*p.connect_options()).clone();
+                let mut c = sqlx::PgConnection::connect_with(&opts).await?;
+                sqlx::query("SET synchronous_commit = off")
+                    .execute(&mut c)
+                    .await?;
+                Conn::Postgres(Box::new(c))
+            }
+        })
+    }
+
+    /// A write transaction (`BEGIN IMMEDIATE` on SQLite).
+    pub(crate) async fn begin(&mut self) -> Result<Tx<'_>> {
+        use sqlx::Connection as _;
+        Ok(match self {
+            Conn::Sqlite(c) => Tx::Sqlite(c.begin_with("BEGIN IMMEDIATE").await?),
+            Conn::Postgres(c) => Tx::Postgres(c.begin().await?),
+        })
+    }
+
+    pub(crate) async fn close(self) -> Result<()> {
+        use sqlx::Connection as _;
+        match self {
+            Conn::Sqlite(c) => c.close().await?,
+            Conn::Postgres(c) => c.close().await?,
+        }
+        Ok(())
+    }
+}
+
 /// Every row of a table, sorted, for table-for-table comparisons. With
 /// `skip_zero_cells`, rows whose integer columns are all zero are left out: in a table of
 /// additive cells a cell at zero is the same as no cell (whether one exists depends on
@@ -324,7 +380,7 @@ impl Tx<'_> {
     }
 
     /// Rows of `table` whose column `key` is one of `keys`, selecting `cols`
-    /// (`key` need not be among them). Chunked to stay under parameter limits.
+    /// (`key` need not be among them), in one statement per large chunk of keys.
     pub async fn select_in(
         &mut self,
         table: &str,
@@ -333,49 +389,193 @@ impl Tx<'_> {
         keys: &[String],
     ) -> Result<Vec<Row>> {
         let mut out = Vec::with_capacity(keys.len());
-        let mut rest = keys;
-        while !rest.is_empty() {
-            let n = chunk_len(rest.len(), IN_CHUNK);
-            let (chunk, tail) = rest.split_at(n);
-            rest = tail;
-            let sql = format!(
-                "SELECT {cols} FROM {table} WHERE {key} IN ({})",
-                placeholders(chunk.len())
-            );
-            let vals: Vec<Val> = chunk.iter().map(|k| Val::Text(Some(k.clone()))).collect();
-            out.extend(self.fetch(&sql, &vals).await?);
+        for chunk in keys.chunks(KEYS_CHUNK) {
+            match self {
+                Tx::Sqlite(t) => {
+                    let sql = format!(
+                        "SELECT {cols} FROM {table} WHERE {key} IN (SELECT value FROM json_each(?))"
+                    );
+                    let mut json = String::with_capacity(chunk.len() * 40 + 2);
+                    json.push('[');
+                    for (i, k) in chunk.iter().enumerate() {
+                        if i > 0 {
+                            json.push(',');
+                        }
+                        push_json_str(&mut json, k);
+                    }
+                    json.push(']');
+                    let rows = sqlx::query(&sql).bind(json).fetch_all(&mut **t).await?;
+                    out.extend(rows.into_iter().map(Row::Sqlite));
+                }
+                Tx::Postgres(t) => {
+                    let sql = format!("SELECT {cols} FROM {table} WHERE {key} = ANY($1)");
+                    let rows = sqlx::query(&sql)
+                        .bind(chunk.to_vec())
+                        .fetch_all(&mut **t)
+                        .await?;
+                    out.extend(rows.into_iter().map(Row::Postgres));
+                }
+            }
         }
         Ok(out)
     }
 
-    /// One multi-row `INSERT … ON CONFLICT` per chunk of rows.
+    /// Upserts rows given as values (see [`Tx::upsert_rows`]).
     pub async fn upsert(&mut self, spec: &Upsert<'_>, rows: Vec<Vec<Val>>) -> Result<()> {
         if rows.is_empty() {
             return Ok(());
         }
-        let ncols = spec.cols.len();
-        let max_rows = (MAX_PARAMS / ncols).clamp(1, MAX_ROWS);
-        let mut left = rows.len();
-        let mut it = rows.into_iter();
-        let mut chunk: Vec<Val> = Vec::new();
-        while left > 0 {
-            let n = chunk_len(left, max_rows);
-            chunk.clear();
-            for row in it.by_ref().take(n) {
-                debug_assert_eq!(row.len(), ncols);
-                chunk.extend(row);
+        let mut bulk = Rows::like(&rows[0]);
+        for row in rows {
+            bulk.push(row);
+        }
+        self.upsert_rows(spec, &bulk).await
+    }
+
+    /// A bulk `INSERT … ON CONFLICT` of many rows in few statements: on SQLite the rows
+    /// travel as one JSON array per chunk (`json_each`), on PostgreSQL as one array per
+    /// column (`UNNEST`). The SQL text is the same for every chunk, so each table has
+    /// one prepared statement. Keys must be unique within `rows`.
+    pub async fn upsert_rows(&mut self, spec: &Upsert<'_>, rows: &Rows) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let __t = std::time::Instant::now();
+        let __r = self.upsert_rows_x(spec, rows).await;
+        let name = spec.table.split("__r").next().unwrap_or("").to_string();
+        let mut m = STATS.lock().unwrap();
+        let e = m.entry(name).or_insert((std::time::Duration::ZERO, 0));
+        e.0 += __t.elapsed();
+        e.1 += rows.len();
+        __r
+    }
+
+    async fn upsert_rows_x(&mut self, spec: &Upsert<'_>, rows: &Rows) -> Result<()> {
+        debug_assert_eq!(rows.cols.len(), spec.cols.len());
+        let mut start = 0;
+        while start < rows.len() {
+            let end = match self {
+                Tx::Sqlite(_) => start + values_chunk(rows.len() - start, spec.cols.len()),
+                Tx::Postgres(_) => (start + BULK_CHUNK).min(rows.len()),
+            };
+            match self {
+                Tx::Sqlite(t) => {
+                    let sql = spec.sqlite_sql(end - start);
+                    let mut q = sqlx::query(&sql);
+                    for i in start..end {
+                        for c in &rows.cols {
+                            q = match c {
+                                Column::Int(v) => q.bind(v[i]),
+                                Column::Text(v) => q.bind(v[i].as_deref()),
+                            };
+                        }
+                    }
+                    q.execute(&mut **t).await?;
+                }
+                Tx::Postgres(t) => {
+                    let sql = spec.pg_sql(&rows.cols);
+                    let mut q = sqlx::query(&sql);
+                    for c in &rows.cols {
+                        q = match c {
+                            Column::Int(v) => q.bind(v[start..end].to_vec()),
+                            Column::Text(v) => q.bind(v[start..end].to_vec()),
+                        };
+                    }
+                    q.execute(&mut **t).await?;
+                }
             }
-            left -= n;
-            let sql = spec.sql(n);
-            self.exec(&sql, &chunk).await?;
+            start = end;
         }
         Ok(())
     }
 }
 
-/// The size of the next chunk of `left` items: the largest power of four up to `max`,
-/// so only a handful of distinct statements are ever prepared (and cached) per table.
-fn chunk_len(left: usize, max: usize) -> usize {
+impl Tx<'_> {
+    /// [`Tx::upsert_rows`] of rows produced one by one, written a chunk at a time (so a
+    /// large flush never holds all its rows as values).
+    pub async fn upsert_each<I, R>(&mut self, spec: &Upsert<'_>, kinds: &[Kind], rows: I) -> Result<()>
+    where
+        I: IntoIterator<Item = R>,
+        R: IntoIterator<Item = Val>,
+    {
+        let mut chunk = Rows::new(kinds);
+        for r in rows {
+            chunk.push(r);
+            if chunk.len() >= BULK_CHUNK {
+                self.upsert_rows(spec, &chunk).await?;
+                chunk = Rows::new(kinds);
+            }
+        }
+        self.upsert_rows(spec, &chunk).await
+    }
+
+    /// Deletes the rows of `table` whose column `key` is one of `keys`.
+    pub async fn delete_in(&mut self, table: &str, key: &str, keys: &[String]) -> Result<()> {
+        for chunk in keys.chunks(KEYS_CHUNK) {
+            match self {
+                Tx::Sqlite(t) => {
+                    let sql =
+                        format!("DELETE FROM {table} WHERE {key} IN (SELECT value FROM json_each(?))");
+                    let mut json = String::with_capacity(chunk.len() * 40 + 2);
+                    json.push('[');
+                    for (i, k) in chunk.iter().enumerate() {
+                        if i > 0 {
+                            json.push(',');
+                        }
+                        push_json_str(&mut json, k);
+                    }
+                    json.push(']');
+                    sqlx::query(&sql).bind(json).execute(&mut **t).await?;
+                }
+                Tx::Postgres(t) => {
+                    let sql = format!("DELETE FROM {table} WHERE {key} = ANY($1)");
+                    sqlx::query(&sql)
+                        .bind(chunk.to_vec())
+                        .execute(&mut **t)
+                        .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Rows of one bulk upsert, written a chunk at a time as they are pushed (so a large
+/// flush never holds all its rows as values).
+pub struct Writer<'s> {
+    spec: Upsert<'s>,
+    kinds: &'s [Kind],
+    rows: Rows,
+}
+
+impl<'s> Writer<'s> {
+    pub fn new(spec: Upsert<'s>, kinds: &'s [Kind]) -> Writer<'s> {
+        Writer {
+            spec,
+            kinds,
+            rows: Rows::new(kinds),
+        }
+    }
+
+    pub async fn push<R: IntoIterator<Item = Val>>(&mut self, tx: &mut Tx<'_>, row: R) -> Result<()> {
+        self.rows.push(row);
+        if self.rows.len() >= BULK_CHUNK {
+            tx.upsert_rows(&self.spec, &self.rows).await?;
+            self.rows = Rows::new(self.kinds);
+        }
+        Ok(())
+    }
+
+    pub async fn finish(self, tx: &mut Tx<'_>) -> Result<()> {
+        tx.upsert_rows(&self.spec, &self.rows).await
+    }
+}
+
+/// Rows in the next multi-row `VALUES` statement for `left` rows of `ncols` columns:
+/// the largest power of four that fits both `left` and [`MAX_PARAMS`], so that a table
+/// only ever has a handful of distinct (cached) statements.
+fn values_chunk(left: usize, ncols: usize) -> usize {
+    let max = (MAX_PARAMS / ncols.max(1)).max(1);
     let mut n = 1;
     while n * 4 <= left && n * 4 <= max {
         n *= 4;
@@ -383,19 +583,111 @@ fn chunk_len(left: usize, max: usize) -> usize {
     n
 }
 
-const IN_CHUNK: usize = 256;
-const MAX_PARAMS: usize = 30_000;
-const MAX_ROWS: usize = 256;
+/// Bound values per SQLite statement (a statement with more takes memory in every
+/// connection's statement cache for little gain).
+const MAX_PARAMS: usize = 8_192;
 
-pub(crate) fn placeholders(n: usize) -> String {
-    let mut s = String::with_capacity(n * 2);
-    for i in 0..n {
-        if i > 0 {
-            s.push(',');
+/// Keys per `select_in` statement.
+const KEYS_CHUNK: usize = 20_000;
+/// Rows per bulk statement.
+const BULK_CHUNK: usize = 10_000;
+
+/// Appends `s` as a JSON string.
+pub(crate) fn push_json_str(out: &mut String, s: &str) {
+    out.push('"');
+    let mut from = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let esc = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[from..i]);
+        if esc.is_empty() {
+            out.push_str(&format!("\\u{b:04x}"));
+        } else {
+            out.push_str(esc);
         }
-        s.push('?');
+        from = i + 1;
     }
-    s
+    out.push_str(&s[from..]);
+    out.push('"');
+}
+
+/// One column of [`Rows`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Column {
+    Int(Vec<Option<i64>>),
+    Text(Vec<Option<String>>),
+}
+
+/// The kind of a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Int,
+    Text,
+}
+
+/// Rows for a bulk statement, kept by column.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Rows {
+    cols: Vec<Column>,
+    len: usize,
+}
+
+impl Rows {
+    pub fn new(kinds: &[Kind]) -> Rows {
+        Rows {
+            cols: kinds
+                .iter()
+                .map(|k| match k {
+                    Kind::Int => Column::Int(Vec::new()),
+                    Kind::Text => Column::Text(Vec::new()),
+                })
+                .collect(),
+            len: 0,
+        }
+    }
+
+    /// Columns of the kinds of `row`'s values.
+    pub fn like(row: &[Val]) -> Rows {
+        let kinds: Vec<Kind> = row
+            .iter()
+            .map(|v| match v {
+                Val::Int(_) => Kind::Int,
+                Val::Text(_) => Kind::Text,
+            })
+            .collect();
+        Rows::new(&kinds)
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Appends a row (one value per column; a value of the other kind is converted).
+    pub fn push(&mut self, row: impl IntoIterator<Item = Val>) {
+        let mut n = 0;
+        for (c, v) in self.cols.iter_mut().zip(row) {
+            n += 1;
+            match (c, v) {
+                (Column::Int(c), Val::Int(v)) => c.push(v),
+                (Column::Text(c), Val::Text(v)) => c.push(v),
+                (Column::Int(c), Val::Text(v)) => c.push(v.and_then(|s| s.parse().ok())),
+                (Column::Text(c), Val::Int(v)) => c.push(v.map(|i| i.to_string())),
+            }
+        }
+        debug_assert_eq!(n, self.cols.len(), "one value per column");
+        self.len += 1;
+    }
 }
 
 /// What to do with a row whose key already exists.
@@ -419,18 +711,9 @@ pub struct Upsert<'a> {
 }
 
 impl Upsert<'_> {
-    fn sql(&self, rows: usize) -> String {
-        let ncols = self.cols.len();
-        let row = format!("({})", placeholders(ncols));
-        let mut values = String::with_capacity(rows * (row.len() + 1));
-        for i in 0..rows {
-            if i > 0 {
-                values.push(',');
-            }
-            values.push_str(&row);
-        }
+    fn conflict(&self) -> String {
         let t = self.table;
-        let conflict = match self.on_conflict {
+        match self.on_conflict {
             OnConflict::Nothing => "DO NOTHING".to_string(),
             OnConflict::Replace | OnConflict::Add(_) => {
                 let add: &[&str] = match self.on_conflict {
@@ -455,11 +738,54 @@ impl Upsert<'_> {
                     format!("DO UPDATE SET {}", sets.join(", "))
                 }
             }
-        };
+        }
+    }
+
+    /// The SQLite statement for `rows` rows of bound values (binding is much cheaper
+    /// than extracting the values from JSON in SQL).
+    fn sqlite_sql(&self, rows: usize) -> String {
+        let mut one = String::with_capacity(self.cols.len() * 2 + 2);
+        one.push('(');
+        for i in 0..self.cols.len() {
+            if i > 0 {
+                one.push(',');
+            }
+            one.push('?');
+        }
+        one.push(')');
+        let mut values = String::with_capacity(rows * (one.len() + 1));
+        for i in 0..rows {
+            if i > 0 {
+                values.push(',');
+            }
+            values.push_str(&one);
+        }
         format!(
-            "INSERT INTO {t} ({}) VALUES {values} ON CONFLICT ({}) {conflict}",
+            "INSERT INTO {} ({}) VALUES {values} ON CONFLICT ({}) {}",
+            self.table,
             self.cols.join(", "),
-            self.key.join(", ")
+            self.key.join(", "),
+            self.conflict()
+        )
+    }
+
+    /// The PostgreSQL statement: one array parameter per column.
+    fn pg_sql(&self, cols: &[Column]) -> String {
+        let arrays: Vec<String> = cols
+            .iter()
+            .enumerate()
+            .map(|(i, c)| match c {
+                Column::Int(_) => format!("${}::BIGINT[]", i + 1),
+                Column::Text(_) => format!("${}::TEXT[]", i + 1),
+            })
+            .collect();
+        format!(
+            "INSERT INTO {} ({}) SELECT * FROM UNNEST({}) ON CONFLICT ({}) {}",
+            self.table,
+            self.cols.join(", "),
+            arrays.join(", "),
+            self.key.join(", "),
+            self.conflict()
         )
     }
 }
@@ -482,8 +808,24 @@ mod tests {
             on_conflict: OnConflict::Add(&["a"]),
         };
         assert_eq!(
-            u.sql(2),
+            u.sqlite_sql(2),
             "INSERT INTO t (k, a, b) VALUES (?,?,?),(?,?,?) ON CONFLICT (k) DO UPDATE SET a = t.a + excluded.a, b = excluded.b"
         );
+        assert_eq!(values_chunk(5, 3), 4);
+        assert_eq!(values_chunk(1, 3), 1);
+        assert_eq!(values_chunk(100_000, 5), 1024);
+        assert_eq!(values_chunk(100_000, 13), 256);
+        let mut rows = Rows::new(&[Kind::Text, Kind::Int, Kind::Text]);
+        rows.push([Val::from("x\"y"), Val::from(3), Val::Text(None)]);
+        rows.push([Val::from("z"), Val::Int(None), Val::from("\u{1}é")]);
+        assert_eq!(
+            u.pg_sql(&rows.cols),
+            "INSERT INTO t (k, a, b) SELECT * FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::TEXT[]) ON CONFLICT (k) DO UPDATE SET a = t.a + excluded.a, b = excluded.b"
+        );
+        let mut json = String::new();
+        push_json_str(&mut json, "x\"y\u{1}é\\");
+        assert_eq!(json, "\"x\\\"y\\u0001é\\\\\"");
     }
 }
+
+pub static STATS: std::sync::Mutex<std::collections::BTreeMap<String, (std::time::Duration, usize)>> = std::sync::Mutex::new(std::collections::BTreeMap::new());

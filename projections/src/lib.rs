@@ -29,7 +29,7 @@ pub mod wishes;
 
 pub use db::Db;
 pub use error::{ProjectionError, Result, Stale};
-pub use projection::{Checkpoint, Envelope, Names, Projection, TableDef};
+pub use projection::{Checkpoint, Envelope, Names, Projection, State, TableDef};
 pub use rebuild::{Progress, ProgressFn};
 pub use runner::{FaultHook, Options, Projections};
 

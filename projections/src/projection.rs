@@ -5,9 +5,11 @@ use crate::db::{Db, Tx, Val};
 use crate::error::Result;
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
-use ledger::event::Event;
+use ledger::event::{current_schema_version, Event};
 use ledger::ids::{parse_stream, StreamKind};
 use ledger::store::RecordedEvent;
+use ledger::Store;
+use serde::de::{Deserialize, Deserializer, SeqAccess, Visitor};
 use uuid::Uuid;
 
 /// A stored event decoded once per batch and shared by every projection.
@@ -109,6 +111,65 @@ pub trait Projection: Send + Sync + 'static {
         names: &'a Names,
         events: &'a [Envelope],
     ) -> BoxFuture<'a, Result<()>>;
+
+    /// The projection's fold state in memory, for rebuilds: it folds many batches
+    /// before writing, and writes each table once per flush. `fresh` says the tables
+    /// are empty (nothing needs to be read back until the state has been evicted).
+    /// Without one, a rebuild calls [`Projection::apply`] per batch.
+    fn state(&self, fresh: bool) -> Option<Box<dyn State>> {
+        let _ = fresh;
+        None
+    }
+
+    /// Tables of earlier versions, dropped when a rebuild swaps the new ones in.
+    fn retired_tables(&self) -> &'static [&'static str] {
+        &[]
+    }
+}
+
+/// A projection's rows in memory while folding: read in bulk, changed in memory,
+/// written in bulk. A batch applied incrementally is `load`, `fold`, `flush` in one
+/// transaction; a rebuild loads nothing while its tables are fresh, folds batch after
+/// batch and flushes when the state grows, evicting it when it grows too large.
+pub trait State: Send {
+    /// Reads the stored rows `events` need that are not in memory.
+    fn load<'a>(
+        &'a mut self,
+        tx: &'a mut Tx<'_>,
+        names: &'a Names,
+        events: &'a [Envelope],
+    ) -> BoxFuture<'a, Result<()>>;
+    /// Folds `events` (after [`State::load`]).
+    fn fold(&mut self, events: &[Envelope]) -> Result<()>;
+    /// Writes every change since the last flush.
+    fn flush<'a>(&'a mut self, tx: &'a mut Tx<'_>, names: &'a Names) -> BoxFuture<'a, Result<()>>;
+    /// Approximate bytes of changes waiting to be written.
+    fn pending(&self) -> usize;
+    /// Approximate bytes of rows held in memory (written or not).
+    fn held(&self) -> usize;
+    /// Forgets the rows held (after a flush): later batches read back what they need.
+    fn evict(&mut self);
+    /// Forgets what is only a cache (never written), which is cheap to find again.
+    fn shed(&mut self) {}
+    /// Tells a fresh state which entries the log reverses (up to where the fold will
+    /// stop), so that it keeps only those in memory.
+    fn keep_entries(&mut self, reversed: std::sync::Arc<crate::common::FxSet<Uuid>>) {
+        let _ = reversed;
+    }
+    /// Whether [`State::load`] has anything to read.
+    fn needs_load(&self) -> bool;
+}
+
+/// Applies `events` through a projection's state: load, fold, flush.
+pub async fn apply_with_state(
+    mut state: Box<dyn State>,
+    tx: &mut Tx<'_>,
+    names: &Names,
+    events: &[Envelope],
+) -> Result<()> {
+    state.load(tx, names, events).await?;
+    state.fold(events)?;
+    state.flush(tx, names).await
 }
 
 /// The checkpoint table, shared by every projection.
@@ -187,4 +248,236 @@ pub async fn read_checkpoint(db: &Db, name: &str) -> Result<Option<Checkpoint>> 
 /// Decodes a batch once for every projection.
 pub fn decode_batch(events: &[RecordedEvent]) -> Result<Vec<Envelope>> {
     events.iter().map(Envelope::decode).collect()
+}
+
+/// Reads and decodes up to `limit` events after position `after`: in one query and
+/// one pass over its text where possible (see [`read_fast`]), else through the store.
+pub async fn read_envelopes(
+    store: &Store,
+    db: &Db,
+    after: u64,
+    limit: u32,
+) -> Result<Vec<Envelope>> {
+    if let Some(page) = read_fast(db, after, limit).await {
+        return Ok(page);
+    }
+    let events = store.read_all(after, limit).await?;
+    decode_batch(&events)
+}
+
+const SQLITE_PAGE: &str = "SELECT json_group_array(json_array(position, schema_version, event_type, stream_id, event_id, recorded_at, json(payload)))
+    FROM (SELECT position, schema_version, event_type, stream_id, event_id, recorded_at, payload
+          FROM events WHERE position > ?1 ORDER BY position LIMIT ?2)";
+
+const PG_PAGE: &str =
+    "SELECT position, schema_version, event_type, stream_id, event_id, recorded_at, payload::TEXT
+    FROM events WHERE position > $1 ORDER BY position LIMIT $2";
+
+/// The page decoded straight from the stored text, or `None` when anything is not
+/// as expected (an old schema version that has no fast path, a timestamp in another
+/// format, a payload whose type differs from its row, an error): the caller then
+/// reads the page through the store, which gives the same events or the same error.
+///
+/// On SQLite the page comes back as one JSON text (sqlx hands rows over one by one,
+/// which costs more than reading them), and each payload is decoded in the same
+/// pass; on PostgreSQL the payload is read as text and decoded once, without an
+/// intermediate `serde_json::Value`.
+async fn read_fast(db: &Db, after: u64, limit: u32) -> Option<Vec<Envelope>> {
+    let page: Vec<Envelope> = match db {
+        Db::Sqlite(pool) => {
+            let text: String = sqlx::query_scalar(SQLITE_PAGE)
+                .bind(after as i64)
+                .bind(limit as i64)
+                .fetch_one(pool)
+                .await
+                .ok()?;
+            let rows: Vec<FastRow> = serde_json::from_str(&text).ok()?;
+            rows.into_iter().map(|r| r.0).collect::<Option<_>>()?
+        }
+        Db::Postgres(pool) => {
+            use sqlx::Row as _;
+            let rows = sqlx::query(PG_PAGE)
+                .bind(after as i64)
+                .bind(limit as i64)
+                .fetch_all(pool)
+                .await
+                .ok()?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                let position: i64 = r.try_get(0).ok()?;
+                let schema_version: i32 = r.try_get(1).ok()?;
+                let event_type: &str = r.try_get(2).ok()?;
+                let stream: &str = r.try_get(3).ok()?;
+                let event_id: Uuid = r.try_get(4).ok()?;
+                let recorded_at: DateTime<Utc> = r.try_get(5).ok()?;
+                let payload: &str = r.try_get(6).ok()?;
+                if schema_version < 0 || schema_version as u32 != current_schema_version(event_type)
+                {
+                    return None;
+                }
+                let event: Event = serde_json::from_str(payload).ok()?;
+                if event.event_type() != event_type {
+                    return None;
+                }
+                out.push(envelope(
+                    position as u64,
+                    stream,
+                    event_id,
+                    recorded_at,
+                    event,
+                ));
+            }
+            out
+        }
+    };
+    let ordered = page.windows(2).all(|w| w[0].position < w[1].position);
+    let first_ok = page.first().map(|e| e.position > after).unwrap_or(true);
+    (ordered && first_ok && page.len() <= limit as usize).then_some(page)
+}
+
+fn envelope(
+    position: u64,
+    stream: &str,
+    event_id: Uuid,
+    recorded_at: DateTime<Utc>,
+    event: Event,
+) -> Envelope {
+    let (kind, id) = match parse_stream(stream) {
+        Some((k, id)) => (Some(k), id),
+        None => (None, Uuid::nil()),
+    };
+    Envelope {
+        position,
+        stream_kind: kind,
+        stream_id: id,
+        event_id,
+        recorded_at,
+        event,
+    }
+}
+
+/// One row of a SQLite page: `[position, schema_version, event_type, stream_id,
+/// event_id, recorded_at, payload]`, decoded in one pass; `None` if the row needs the
+/// slow path.
+struct FastRow(Option<Envelope>);
+
+impl<'de> Deserialize<'de> for FastRow {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<FastRow, D::Error> {
+        d.deserialize_seq(FastRowVisitor)
+    }
+}
+
+struct FastRowVisitor;
+
+impl<'de> Visitor<'de> for FastRowVisitor {
+    type Value = FastRow;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an event row")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<FastRow, A::Error> {
+        use serde::de::Error as _;
+        fn next<'de, T: Deserialize<'de>, A: SeqAccess<'de>>(
+            seq: &mut A,
+        ) -> std::result::Result<T, A::Error> {
+            seq.next_element()?
+                .ok_or_else(|| A::Error::custom("short event row"))
+        }
+        let position: u64 = next(&mut seq)?;
+        let schema_version: u32 = next(&mut seq)?;
+        let event_type: std::borrow::Cow<'de, str> = next(&mut seq)?;
+        let stream: std::borrow::Cow<'de, str> = next(&mut seq)?;
+        let event_id: std::borrow::Cow<'de, str> = next(&mut seq)?;
+        let recorded_at: std::borrow::Cow<'de, str> = next(&mut seq)?;
+        if schema_version != current_schema_version(&event_type) {
+            // Upcasting works on JSON values: leave it to the store's path.
+            let _: serde::de::IgnoredAny = next(&mut seq)?;
+            return Ok(FastRow(None));
+        }
+        let event: Event = next(&mut seq)?;
+        let row = (|| {
+            if event.event_type() != event_type {
+                return None;
+            }
+            let event_id = Uuid::parse_str(&event_id).ok()?;
+            let recorded_at = DateTime::parse_from_rfc3339(&recorded_at)
+                .ok()?
+                .with_timezone(&Utc);
+            Some(envelope(position, &stream, event_id, recorded_at, event))
+        })();
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(FastRow(row))
+    }
+}
+
+/// Every event of the given streams, in log order, decoded (for a fold that needs the
+/// history of a few streams: the snapshot of an entry it no longer holds).
+pub(crate) async fn read_streams(tx: &mut Tx<'_>, streams: &[String]) -> Result<Vec<Envelope>> {
+    use sqlx::Row as _;
+    let mut out = Vec::new();
+    if streams.is_empty() {
+        return Ok(out);
+    }
+    let is_pg = tx.is_postgres();
+    let cols = if is_pg {
+        "position, schema_version::BIGINT, event_type, stream_id, event_id::TEXT, recorded_at, payload::TEXT"
+    } else {
+        "position, schema_version, event_type, stream_id, event_id, recorded_at, payload"
+    };
+    let rows = tx
+        .select_in("events", cols, "stream_id", streams)
+        .await?;
+    for r in rows {
+        let (position, schema_version, event_type, stream, event_id, recorded_at, payload): (
+            i64,
+            i64,
+            String,
+            String,
+            String,
+            DateTime<Utc>,
+            String,
+        ) = match &r {
+            crate::db::Row::Sqlite(r) => (
+                r.try_get(0)?,
+                r.try_get(1)?,
+                r.try_get(2)?,
+                r.try_get(3)?,
+                r.try_get(4)?,
+                r.try_get(5)?,
+                r.try_get(6)?,
+            ),
+            crate::db::Row::Postgres(r) => (
+                r.try_get(0)?,
+                r.try_get(1)?,
+                r.try_get(2)?,
+                r.try_get(3)?,
+                r.try_get(4)?,
+                r.try_get(5)?,
+                r.try_get(6)?,
+            ),
+        };
+        let corrupt = |reason: String| ledger::event::DecodeError {
+            position: position as u64,
+            event_type: event_type.clone(),
+            schema_version: schema_version as u32,
+            reason,
+        };
+        let fast = (schema_version as u32 == current_schema_version(&event_type))
+            .then(|| serde_json::from_str::<Event>(&payload).ok())
+            .flatten()
+            .filter(|e| e.event_type() == event_type);
+        let event = match fast {
+            Some(e) => e,
+            None => {
+                let value: serde_json::Value =
+                    serde_json::from_str(&payload).map_err(|e| corrupt(e.to_string()))?;
+                Event::decode_parts(&event_type, schema_version as u32, value).map_err(corrupt)?
+            }
+        };
+        let event_id = Uuid::parse_str(&event_id).map_err(|e| corrupt(e.to_string()))?;
+        out.push(envelope(position as u64, &stream, event_id, recorded_at, event));
+    }
+    out.sort_by_key(|e| e.position);
+    Ok(out)
 }

@@ -12,51 +12,55 @@
 //! with a positive value in the cell are ranked.
 
 use crate::common::{
-    day_key, hours_dec, local_date, parse_day, points_dec, Attribution, Kv, Period,
+    day_key, hours_dec, local_date, map_bytes, parse_day, points_dec, uuid_col, Attribution,
+    Cached, FxMap, FxSet, Period,
 };
-use crate::db::{Db, OnConflict, Tx, Upsert, Val};
+use crate::db::{Db, Kind, OnConflict, Row, Tx, Upsert, Val};
 use crate::error::{ProjectionError, Result};
-use crate::projection::{kv_table, Envelope, Names, Projection, TableDef};
-use chrono::NaiveDate;
+use crate::projection::{
+    apply_with_state, read_streams, Envelope, Names, Projection, State, TableDef,
+};
+use chrono::{Datelike, NaiveDate};
 use futures::future::BoxFuture;
 use ledger::event::Event;
 use ledger::ids::{CommunityId, GridId, StreamKind, TeamId, VolunteerId};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use std::collections::BTreeSet;
+use std::sync::Arc;
 use uuid::Uuid;
 
 pub const NAME: &str = "rankings";
 
+/// Cells are keyed by small numbers: periods and scopes by their id in
+/// `pj_rank_keys`, volunteers by their number in `pj_rank_volunteers` (both given in
+/// order of first appearance in the log, so a rebuild gives the same numbers). A
+/// ranking reads one (period, scope) range of `pj_rank_cells`, which is clustered by
+/// that key, so no secondary index is needed.
 const TABLES: &[TableDef] = &[
     TableDef {
-        name: "pj_rank_activity",
-        columns: "period TEXT NOT NULL, scope TEXT NOT NULL, volunteer_id TEXT NOT NULL, volunteer_number TEXT NOT NULL,
-            points BIGINT NOT NULL, minutes BIGINT NOT NULL, PRIMARY KEY (period, scope, volunteer_id)",
-        indexes: &[
-            "(period, scope, points DESC, volunteer_number)",
-            "(period, scope, minutes DESC, volunteer_number)",
-        ],
+        name: "pj_rank_cells",
+        columns: "period BIGINT NOT NULL, scope BIGINT NOT NULL, vol BIGINT NOT NULL,
+            points BIGINT NOT NULL, minutes BIGINT NOT NULL, PRIMARY KEY (period, scope, vol)",
+        indexes: &[],
     },
-    kv_table("pj_rank_kv_volunteers"),
-    kv_table("pj_rank_kv_services"),
-    kv_table("pj_rank_kv_entries"),
+    TableDef {
+        name: "pj_rank_keys",
+        columns: "k TEXT NOT NULL PRIMARY KEY, id BIGINT NOT NULL",
+        indexes: &[],
+    },
+    TableDef {
+        name: "pj_rank_volunteers",
+        columns: "vol BIGINT NOT NULL PRIMARY KEY, volunteer_id TEXT NOT NULL, volunteer_number TEXT NOT NULL,
+            attribution TEXT NOT NULL, scopes TEXT NOT NULL",
+        indexes: &["(volunteer_id)"],
+    },
+    TableDef {
+        name: "pj_rank_services",
+        columns: "service_id TEXT NOT NULL PRIMARY KEY, vol BIGINT NOT NULL, day BIGINT NOT NULL, scopes TEXT NOT NULL",
+        indexes: &[],
+    },
 ];
-
-/// Where and when an entry counts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Snapshot {
-    pub day: NaiveDate,
-    pub scopes: Vec<String>,
-    pub number: String,
-}
-
-/// A counted entry, kept so that a reversal can remove it from the same cells.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Counted {
-    pub volunteer: Uuid,
-    pub snap: Snapshot,
-}
 
 /// The scope keys of an attribution.
 pub fn scopes_of(a: &Attribution) -> Vec<String> {
@@ -103,22 +107,6 @@ pub enum Metric {
     Hours,
 }
 
-/// Cell deltas of one batch: (period, scope, volunteer) → (number, points, minutes).
-pub type Deltas = HashMap<(String, String, Uuid), (String, i64, i64)>;
-
-pub fn add_cells(deltas: &mut Deltas, volunteer: Uuid, snap: &Snapshot, points: i64, minutes: i64) {
-    for p in Period::of_day(snap.day) {
-        let pk = p.key();
-        for s in &snap.scopes {
-            let e = deltas
-                .entry((pk.clone(), s.clone(), volunteer))
-                .or_insert_with(|| (snap.number.clone(), 0, 0));
-            e.1 += points;
-            e.2 += minutes;
-        }
-    }
-}
-
 /// The rankings projection.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Rankings;
@@ -128,7 +116,7 @@ impl Projection for Rankings {
         NAME
     }
     fn version(&self) -> u32 {
-        1
+        2
     }
     fn tables(&self) -> &'static [TableDef] {
         TABLES
@@ -139,57 +127,137 @@ impl Projection for Rankings {
         names: &'a Names,
         events: &'a [Envelope],
     ) -> BoxFuture<'a, Result<()>> {
-        Box::pin(apply(tx, names, events))
+        Box::pin(apply_with_state(
+            Box::new(RankState::new(false)),
+            tx,
+            names,
+            events,
+        ))
+    }
+    fn state(&self, fresh: bool) -> Option<Box<dyn State>> {
+        Some(Box::new(RankState::new(fresh)))
+    }
+    fn retired_tables(&self) -> &'static [&'static str] {
+        &["pj_rank_activity", "pj_rank_kv_volunteers", "pj_rank_kv_services", "pj_rank_kv_entries", "pj_rank_entries"]
     }
 }
 
-async fn apply(tx: &mut Tx<'_>, names: &Names, events: &[Envelope]) -> Result<()> {
-    let t_act = names.t("pj_rank_activity");
-    let t_vol = names.t("pj_rank_kv_volunteers");
-    let t_svc = names.t("pj_rank_kv_services");
-    let t_ent = names.t("pj_rank_kv_entries");
-    let mut vids = HashSet::new();
-    let mut sids = HashSet::new();
-    let mut eids = HashSet::new();
-    for ev in events {
-        let Some(v) = ev.stream_of(StreamKind::Volunteer) else {
-            continue;
-        };
-        match &ev.event {
-            e if Attribution::is_attribution_event(e) => {
-                vids.insert(v.to_string());
-            }
-            Event::ServiceLogged { .. } | Event::PointsAwarded { .. } => {
-                vids.insert(v.to_string());
-            }
-            Event::ServiceVerified { service_id, .. } => {
-                vids.insert(v.to_string());
-                sids.insert(service_id.0.to_string());
-            }
-            Event::EntryReversed { reverses, .. } => {
-                eids.insert(reverses.0.to_string());
-            }
-            _ => {}
+/// Ids of the scopes of one attribution, shared by the entries counted under it.
+type Scopes = Arc<[i64]>;
+
+/// A volunteer as the rankings know them.
+#[derive(Debug, Clone)]
+struct Vol {
+    vol: i64,
+    attribution: Attribution,
+    scopes: Scopes,
+}
+
+/// Where an entry counts: the volunteer, the day (its periods) and the scopes.
+#[derive(Debug, Clone)]
+struct Snap {
+    vol: i64,
+    day: NaiveDate,
+    scopes: Scopes,
+}
+
+/// Cell deltas of one period: (scope, volunteer) → (points, minutes).
+type PeriodCells = FxMap<(u32, u32), (i64, i64)>;
+
+/// The rankings' rows in memory.
+///
+/// A service's snapshot is kept (and stored) from its logging to its verification or
+/// rejection, which happens once. An entry's snapshot is kept in memory only, for a
+/// reversal: when it is not in memory (a later batch, or after an eviction), it is
+/// recomputed from the volunteer's stream, which holds both the entry and its reversal.
+struct RankState {
+    /// Nothing is stored that is not in memory (a rebuild before any eviction).
+    fresh: bool,
+    vols: Cached<Uuid, Vol>,
+    services: Cached<Uuid, Snap>,
+    entries: FxMap<Uuid, Snap>,
+    /// Every entry counted is in `entries` (none was forgotten), or at least every
+    /// one in `keep`.
+    entries_whole: bool,
+    /// The entries the log reverses, when known: the only ones worth keeping.
+    keep: Option<Arc<FxSet<Uuid>>>,
+    /// The key dictionary (periods and scopes), never evicted.
+    keys: Cached<String, i64>,
+    /// Next key id and volunteer number, once known.
+    next: Option<(i64, i64)>,
+    /// Cell deltas by period id.
+    cells: FxMap<u32, PeriodCells>,
+    cell_count: usize,
+    /// Period ids of a day.
+    days: FxMap<NaiveDate, [u32; 4]>,
+}
+
+fn snap_of(v: &Vol, day: NaiveDate) -> Snap {
+    Snap {
+        vol: v.vol,
+        day,
+        scopes: v.scopes.clone(),
+    }
+}
+
+fn encode_ids(ids: &[i64]) -> String {
+    let mut s = String::with_capacity(ids.len() * 6);
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
         }
+        s.push_str(&id.to_string());
     }
-    if vids.is_empty() && eids.is_empty() {
-        return Ok(());
+    s
+}
+
+fn decode_ids(s: &str) -> Result<Scopes> {
+    if s.is_empty() {
+        return Ok(Arc::from(Vec::new()));
     }
-    let mut vols: Kv<Attribution> = Kv::load(tx, &t_vol, &vids).await?;
-    let mut svcs: Kv<Snapshot> = Kv::load(tx, &t_svc, &sids).await?;
-    let mut ents: Kv<Counted> = Kv::load(tx, &t_ent, &eids).await?;
-    let mut deltas: Deltas = HashMap::new();
-    for ev in events {
+    s.split(',')
+        .map(|x| {
+            x.parse::<i64>()
+                .map_err(|e| ProjectionError::corrupt(NAME, format!("scope ids {s:?}: {e}")))
+        })
+        .collect::<Result<Vec<i64>>>()
+        .map(Arc::from)
+}
+
+fn day_of(n: i64) -> Result<NaiveDate> {
+    i32::try_from(n)
+        .ok()
+        .and_then(NaiveDate::from_num_days_from_ce_opt)
+        .ok_or_else(|| ProjectionError::corrupt(NAME, format!("day {n}")))
+}
+
+fn small(id: i64) -> Result<u32> {
+    u32::try_from(id).map_err(|_| ProjectionError::corrupt(NAME, format!("id {id} out of range")))
+}
+
+/// An entry's snapshot as found in its volunteer's history: the day and the scope keys.
+struct Found {
+    vol: Uuid,
+    day: NaiveDate,
+    scopes: Vec<String>,
+}
+
+/// Replays volunteer streams to find where `wanted` entries were counted (the same
+/// rules as [`RankState::fold_events`]).
+fn find_entries(history: &[Envelope], wanted: &FxSet<Uuid>) -> FxMap<Uuid, Found> {
+    let mut attributions: FxMap<Uuid, Attribution> = FxMap::default();
+    let mut services: FxMap<Uuid, (NaiveDate, Vec<String>)> = FxMap::default();
+    let mut found = FxMap::default();
+    for ev in history {
         let Some(v) = ev.stream_of(StreamKind::Volunteer) else {
             continue;
         };
-        let vk = v.to_string();
         match &ev.event {
             e if Attribution::is_attribution_event(e) => {
-                let mut a = vols.get(&vk).cloned();
+                let mut a = attributions.remove(&v);
                 Attribution::evolve(&mut a, e);
                 if let Some(a) = a {
-                    vols.insert(vk, a);
+                    attributions.insert(v, a);
                 }
             }
             Event::ServiceLogged {
@@ -197,101 +265,552 @@ async fn apply(tx: &mut Tx<'_>, names: &Names, events: &[Envelope]) -> Result<()
                 started_at,
                 ..
             } => {
-                if let Some(a) = vols.get(&vk) {
-                    let snap = Snapshot {
-                        day: local_date(*started_at),
-                        scopes: scopes_of(a),
-                        number: a.number.clone(),
-                    };
-                    svcs.insert(service_id.0.to_string(), snap);
+                if let Some(a) = attributions.get(&v) {
+                    services.insert(service_id.0, (local_date(*started_at), scopes_of(a)));
                 }
             }
             Event::ServiceVerified {
                 service_id,
                 entry_id,
-                hours,
-                points,
                 ..
             } => {
-                let snap = match svcs.get(&service_id.0.to_string()) {
-                    Some(s) => Some(s.clone()),
-                    None => vols.get(&vk).map(|a| Snapshot {
-                        day: local_date(ev.recorded_at),
-                        scopes: scopes_of(a),
-                        number: a.number.clone(),
-                    }),
-                };
-                if let Some(snap) = snap {
-                    add_cells(&mut deltas, v, &snap, points.hundredths(), hours.minutes());
-                    ents.insert(entry_id.0.to_string(), Counted { volunteer: v, snap });
+                let snap = services.remove(&service_id.0).or_else(|| {
+                    attributions
+                        .get(&v)
+                        .map(|a| (local_date(ev.recorded_at), scopes_of(a)))
+                });
+                if let (Some((day, scopes)), true) = (snap, wanted.contains(&entry_id.0)) {
+                    found.insert(entry_id.0, Found { vol: v, day, scopes });
                 }
             }
-            Event::PointsAwarded {
-                entry_id, points, ..
-            } => {
-                if let Some(a) = vols.get(&vk) {
-                    let snap = Snapshot {
-                        day: local_date(ev.recorded_at),
-                        scopes: scopes_of(a),
-                        number: a.number.clone(),
-                    };
-                    add_cells(&mut deltas, v, &snap, points.hundredths(), 0);
-                    ents.insert(entry_id.0.to_string(), Counted { volunteer: v, snap });
-                }
+            Event::ServiceRejected { service_id, .. } => {
+                services.remove(&service_id.0);
             }
-            Event::EntryReversed {
-                reverses,
-                points,
-                hours,
-                ..
-            } => {
-                if let Some(c) = ents.get(&reverses.0.to_string()) {
-                    let c = c.clone();
-                    add_cells(
-                        &mut deltas,
-                        c.volunteer,
-                        &c.snap,
-                        -points.hundredths(),
-                        -hours.minutes(),
+            Event::PointsAwarded { entry_id, .. } => {
+                if let (Some(a), true) = (attributions.get(&v), wanted.contains(&entry_id.0)) {
+                    found.insert(
+                        entry_id.0,
+                        Found {
+                            vol: v,
+                            day: local_date(ev.recorded_at),
+                            scopes: scopes_of(a),
+                        },
                     );
                 }
             }
             _ => {}
         }
     }
-    vols.flush(tx, &t_vol).await?;
-    svcs.flush(tx, &t_svc).await?;
-    ents.flush(tx, &t_ent).await?;
-    let rows: Vec<Vec<Val>> = deltas
-        .into_iter()
-        .map(|((period, scope, v), (number, p, m))| {
-            vec![
-                Val::from(period),
-                Val::from(scope),
-                Val::from(v.to_string()),
-                Val::from(number),
-                p.into(),
-                m.into(),
-            ]
-        })
-        .collect();
-    tx.upsert(
-        &Upsert {
-            table: &t_act,
-            cols: &[
-                "period",
-                "scope",
-                "volunteer_id",
-                "volunteer_number",
-                "points",
-                "minutes",
-            ],
-            key: &["period", "scope", "volunteer_id"],
+    found
+}
+
+impl RankState {
+    fn new(fresh: bool) -> RankState {
+        RankState {
+            fresh,
+            vols: Cached::default(),
+            services: Cached::default(),
+            entries: FxMap::default(),
+            entries_whole: fresh,
+            keep: None,
+            keys: Cached::default(),
+            next: if fresh { Some((1, 1)) } else { None },
+            cells: FxMap::default(),
+            cell_count: 0,
+            days: FxMap::default(),
+        }
+    }
+
+    /// The id of a period or scope key, given on first use.
+    fn key_id(&mut self, k: String) -> Result<i64> {
+        if let Some(id) = self.keys.get(&k) {
+            return Ok(*id);
+        }
+        let next = self
+            .next
+            .as_mut()
+            .ok_or_else(|| ProjectionError::corrupt(NAME, "key ids not loaded"))?;
+        let id = next.0;
+        next.0 += 1;
+        self.keys.insert(k, id);
+        Ok(id)
+    }
+
+    fn scope_ids(&mut self, scopes: Vec<String>) -> Result<Scopes> {
+        let ids = scopes
+            .into_iter()
+            .map(|k| self.key_id(k))
+            .collect::<Result<Vec<i64>>>()?;
+        Ok(Arc::from(ids))
+    }
+
+    fn periods(&mut self, day: NaiveDate) -> Result<[u32; 4]> {
+        if let Some(p) = self.days.get(&day) {
+            return Ok(*p);
+        }
+        let mut out = [0u32; 4];
+        for (o, p) in out.iter_mut().zip(Period::of_day(day)) {
+            *o = small(self.key_id(p.key())?)?;
+        }
+        self.days.insert(day, out);
+        Ok(out)
+    }
+
+    fn count(&mut self, snap: &Snap, points: i64, minutes: i64) -> Result<()> {
+        let vol = small(snap.vol)?;
+        for p in self.periods(snap.day)? {
+            let cells = self.cells.entry(p).or_default();
+            for s in snap.scopes.iter() {
+                let c = cells.entry((small(*s)?, vol)).or_insert_with(|| {
+                    self.cell_count += 1;
+                    (0, 0)
+                });
+                c.0 += points;
+                c.1 += minutes;
+            }
+        }
+        Ok(())
+    }
+
+    async fn load_rows(&mut self, tx: &mut Tx<'_>, names: &Names, events: &[Envelope]) -> Result<()> {
+        let mut vids = FxSet::default();
+        let mut sids = FxSet::default();
+        let mut eids = FxSet::default();
+        let mut created = FxSet::default();
+        let mut reversal_streams = FxSet::default();
+        let mut days = BTreeSet::new();
+        for ev in events {
+            let Some(v) = ev.stream_of(StreamKind::Volunteer) else {
+                continue;
+            };
+            match &ev.event {
+                e if Attribution::is_attribution_event(e) => {
+                    vids.insert(v);
+                }
+                Event::ServiceLogged { started_at, .. } => {
+                    vids.insert(v);
+                    days.insert(local_date(*started_at));
+                }
+                Event::PointsAwarded { entry_id, .. } => {
+                    vids.insert(v);
+                    created.insert(entry_id.0);
+                    days.insert(local_date(ev.recorded_at));
+                }
+                Event::ServiceVerified {
+                    service_id,
+                    entry_id,
+                    ..
+                } => {
+                    vids.insert(v);
+                    sids.insert(service_id.0);
+                    created.insert(entry_id.0);
+                    days.insert(local_date(ev.recorded_at));
+                }
+                Event::ServiceRejected { service_id, .. } => {
+                    sids.insert(service_id.0);
+                }
+                Event::EntryReversed { reverses, .. } => {
+                    if !created.contains(&reverses.0) && !self.entries.contains_key(&reverses.0)
+                    {
+                        eids.insert(reverses.0);
+                        reversal_streams.insert(v);
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Entries counted in an earlier batch: from their volunteers' history.
+        if self.entries_whole {
+            eids.clear();
+        }
+        let found = if eids.is_empty() {
+            FxMap::default()
+        } else {
+            let streams: Vec<String> = reversal_streams
+                .iter()
+                .map(|v| ledger::ids::volunteer_stream(VolunteerId(*v)))
+                .collect();
+            let history = read_streams(tx, &streams).await?;
+            find_entries(&history, &eids)
+        };
+        vids.extend(found.values().map(|f| f.vol));
+        vids.retain(|v| !self.vols.contains(v));
+        sids.retain(|s| !self.services.contains(s));
+        if self.fresh {
+            // Nothing is stored that is not in memory.
+            vids.clear();
+            sids.clear();
+        }
+        if !vids.is_empty() {
+            let keys = crate::common::key_strings(&vids);
+            let rows = tx
+                .select_in(
+                    &names.t("pj_rank_volunteers"),
+                    "volunteer_id, vol, attribution, scopes",
+                    "volunteer_id",
+                    &keys,
+                )
+                .await?;
+            for r in rows {
+                let attribution: Attribution = serde_json::from_str(&r.text(2)?)
+                    .map_err(|e| ProjectionError::corrupt(NAME, e))?;
+                let vol = Vol {
+                    vol: r.int(1)?,
+                    attribution,
+                    scopes: decode_ids(&r.text(3)?)?,
+                };
+                self.vols.loaded(uuid_col(NAME, &r, 0)?, vol);
+            }
+        }
+        if !sids.is_empty() {
+            let keys = crate::common::key_strings(&sids);
+            let rows = tx
+                .select_in(
+                    &names.t("pj_rank_services"),
+                    "service_id, vol, day, scopes",
+                    "service_id",
+                    &keys,
+                )
+                .await?;
+            for r in rows {
+                let snap = Snap {
+                    vol: r.int(1)?,
+                    day: day_of(r.int(2)?)?,
+                    scopes: decode_ids(&r.text(3)?)?,
+                };
+                self.services.loaded(uuid_col(NAME, &r, 0)?, snap);
+            }
+        }
+        // Period keys of every day this batch may count in, and every scope key its
+        // attributions may have.
+        for ev in events {
+            if let Event::ServiceVerified { service_id, .. } = &ev.event {
+                if let Some(s) = self.services.get(&service_id.0) {
+                    days.insert(s.day);
+                }
+            }
+        }
+        days.extend(found.values().map(|f| f.day));
+        let mut wanted: BTreeSet<String> = BTreeSet::new();
+        for d in days {
+            if !self.days.contains_key(&d) {
+                wanted.extend(Period::of_day(d).iter().map(|p| p.key()));
+            }
+        }
+        for f in found.values() {
+            wanted.extend(f.scopes.iter().cloned());
+        }
+        let mut attributions: FxMap<Uuid, Option<Attribution>> = FxMap::default();
+        for ev in events {
+            let Some(v) = ev.stream_of(StreamKind::Volunteer) else {
+                continue;
+            };
+            if Attribution::is_attribution_event(&ev.event) {
+                let a = attributions
+                    .entry(v)
+                    .or_insert_with(|| self.vols.get(&v).map(|x| x.attribution.clone()));
+                Attribution::evolve(a, &ev.event);
+                if let Some(a) = a {
+                    wanted.extend(scopes_of(a));
+                }
+            }
+        }
+        wanted.retain(|k| !self.keys.contains(k));
+        if !wanted.is_empty() && !self.fresh {
+            let keys: Vec<String> = wanted.into_iter().collect();
+            for r in tx
+                .select_in(&names.t("pj_rank_keys"), "k, id", "k", &keys)
+                .await?
+            {
+                self.keys.loaded(r.text(0)?, r.int(1)?);
+            }
+        }
+        if self.next.is_none() {
+            let rows = tx
+                .fetch(
+                    &format!(
+                        "SELECT (SELECT COALESCE(MAX(id), 0) FROM {}), (SELECT COALESCE(MAX(vol), 0) FROM {})",
+                        names.t("pj_rank_keys"),
+                        names.t("pj_rank_volunteers")
+                    ),
+                    &[],
+                )
+                .await?;
+            let r = rows
+                .first()
+                .ok_or_else(|| ProjectionError::corrupt(NAME, "no maxima"))?;
+            self.next = Some((r.int(0)? + 1, r.int(1)? + 1));
+        }
+        for (entry, f) in found {
+            let Some(vol) = self.vols.get(&f.vol).map(|x| x.vol) else {
+                continue;
+            };
+            let scopes = self.scope_ids(f.scopes)?;
+            self.entries.insert(
+                entry,
+                Snap {
+                    vol,
+                    day: f.day,
+                    scopes,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    fn fold_events(&mut self, events: &[Envelope]) -> Result<()> {
+        for ev in events {
+            let Some(v) = ev.stream_of(StreamKind::Volunteer) else {
+                continue;
+            };
+            match &ev.event {
+                e if Attribution::is_attribution_event(e) => {
+                    let mut a = self.vols.get(&v).map(|x| x.attribution.clone());
+                    Attribution::evolve(&mut a, e);
+                    let Some(a) = a else { continue };
+                    let scopes = self.scope_ids(scopes_of(&a))?;
+                    match self.vols.get_mut(&v) {
+                        Some(x) => {
+                            x.attribution = a;
+                            if *x.scopes != *scopes {
+                                x.scopes = scopes;
+                            }
+                        }
+                        None => {
+                            let next = self
+                                .next
+                                .as_mut()
+                                .ok_or_else(|| ProjectionError::corrupt(NAME, "ids not loaded"))?;
+                            let vol = next.1;
+                            next.1 += 1;
+                            self.vols.insert(
+                                v,
+                                Vol {
+                                    vol,
+                                    attribution: a,
+                                    scopes,
+                                },
+                            );
+                        }
+                    }
+                }
+                Event::ServiceLogged {
+                    service_id,
+                    started_at,
+                    ..
+                } => {
+                    if let Some(x) = self.vols.get(&v) {
+                        let snap = snap_of(x, local_date(*started_at));
+                        self.services.insert(service_id.0, snap);
+                    }
+                }
+                Event::ServiceVerified {
+                    service_id,
+                    entry_id,
+                    hours,
+                    points,
+                    ..
+                } => {
+                    // A service is verified (or rejected) once: its snapshot is done with.
+                    let snap = match self.services.remove(&service_id.0) {
+                        Some(s) => Some(s),
+                        None => self
+                            .vols
+                            .get(&v)
+                            .map(|x| snap_of(x, local_date(ev.recorded_at))),
+                    };
+                    if let Some(snap) = snap {
+                        self.count(&snap, points.hundredths(), hours.minutes())?;
+                        if self.keep.as_ref().map_or(true, |k| k.contains(&entry_id.0)) {
+                            self.entries.insert(entry_id.0, snap);
+                        }
+                    }
+                }
+                Event::ServiceRejected { service_id, .. } => {
+                    self.services.remove(&service_id.0);
+                }
+                Event::PointsAwarded {
+                    entry_id, points, ..
+                } => {
+                    if let Some(x) = self.vols.get(&v) {
+                        let snap = snap_of(x, local_date(ev.recorded_at));
+                        self.count(&snap, points.hundredths(), 0)?;
+                        if self.keep.as_ref().map_or(true, |k| k.contains(&entry_id.0)) {
+                            self.entries.insert(entry_id.0, snap);
+                        }
+                    }
+                }
+                Event::EntryReversed {
+                    reverses,
+                    points,
+                    hours,
+                    ..
+                } => {
+                    // An entry is reversed once.
+                    if let Some(c) = self.entries.remove(&reverses.0) {
+                        self.count(&c, -points.hundredths(), -hours.minutes())?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    async fn write(&mut self, tx: &mut Tx<'_>, names: &Names) -> Result<()> {
+        tx.upsert_each(
+            &Upsert {
+                table: &names.t("pj_rank_keys"),
+                cols: &["k", "id"],
+                key: &["k"],
+                on_conflict: OnConflict::Replace,
+            },
+            &[Kind::Text, Kind::Int],
+            self.keys
+                .take_changed()
+                .into_iter()
+                .map(|(k, id)| [Val::from(k.as_str()), Val::from(*id)])
+                .collect::<Vec<_>>(),
+        )
+        .await?;
+        let mut changed: Vec<(&Uuid, &Vol)> = self.vols.take_changed();
+        changed.sort_by_key(|(_, v)| v.vol);
+        let mut rows = Vec::with_capacity(changed.len());
+        for (id, v) in changed {
+            let json = serde_json::to_string(&v.attribution)
+                .map_err(|e| ProjectionError::corrupt(NAME, e))?;
+            rows.push([
+                Val::from(v.vol),
+                Val::from(id.to_string()),
+                Val::from(v.attribution.number.clone()),
+                Val::from(json),
+                Val::from(encode_ids(&v.scopes)),
+            ]);
+        }
+        tx.upsert_each(
+            &Upsert {
+                table: &names.t("pj_rank_volunteers"),
+                cols: &["vol", "volunteer_id", "volunteer_number", "attribution", "scopes"],
+                key: &["vol"],
+                on_conflict: OnConflict::Replace,
+            },
+            &[Kind::Int, Kind::Text, Kind::Text, Kind::Text, Kind::Text],
+            rows,
+        )
+        .await?;
+        let t_svc = names.t("pj_rank_services");
+        let gone: Vec<String> = self
+            .services
+            .take_gone()
+            .iter()
+            .map(|k| k.to_string())
+            .collect();
+        tx.delete_in(&t_svc, "service_id", &gone).await?;
+        tx.upsert_each(
+            &Upsert {
+                table: &t_svc,
+                cols: &["service_id", "vol", "day", "scopes"],
+                key: &["service_id"],
+                on_conflict: OnConflict::Replace,
+            },
+            &[Kind::Text, Kind::Int, Kind::Int, Kind::Text],
+            self.services
+                .take_changed()
+                .into_iter()
+                .map(|(k, s)| {
+                    [
+                        Val::from(k.to_string()),
+                        Val::from(s.vol),
+                        Val::from(s.day.num_days_from_ce() as i64),
+                        Val::from(encode_ids(&s.scopes)),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        )
+        .await?;
+        // Cells, one period at a time, in key order.
+        let mut periods: Vec<u32> = self.cells.keys().copied().collect();
+        periods.sort_unstable();
+        let t_cells = names.t("pj_rank_cells");
+        let spec = Upsert {
+            table: &t_cells,
+            cols: &["period", "scope", "vol", "points", "minutes"],
+            key: &["period", "scope", "vol"],
             on_conflict: OnConflict::Add(&["points", "minutes"]),
-        },
-        rows,
-    )
-    .await
+        };
+        for p in periods {
+            let Some(cells) = self.cells.remove(&p) else {
+                continue;
+            };
+            let mut cells: Vec<((u32, u32), (i64, i64))> = cells.into_iter().collect();
+            cells.sort_unstable_by_key(|(k, _)| *k);
+            tx.upsert_each(
+                &spec,
+                &[Kind::Int; 5],
+                cells.into_iter().map(|((s, v), (points, minutes))| {
+                    [
+                        Val::from(p as i64),
+                        Val::from(s as i64),
+                        Val::from(v as i64),
+                        Val::from(points),
+                        Val::from(minutes),
+                    ]
+                }),
+            )
+            .await?;
+        }
+        self.cells = FxMap::default();
+        self.cell_count = 0;
+        Ok(())
+    }
+}
+
+impl State for RankState {
+    fn load<'a>(
+        &'a mut self,
+        tx: &'a mut Tx<'_>,
+        names: &'a Names,
+        events: &'a [Envelope],
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            if !self.needs_load() {
+                return Ok(());
+            }
+            self.load_rows(tx, names, events).await
+        })
+    }
+    fn fold(&mut self, events: &[Envelope]) -> Result<()> {
+        self.fold_events(events)
+    }
+    fn flush<'a>(&'a mut self, tx: &'a mut Tx<'_>, names: &'a Names) -> BoxFuture<'a, Result<()>> {
+        Box::pin(self.write(tx, names))
+    }
+    fn pending(&self) -> usize {
+        self.cells.values().map(|m| map_bytes(m, 0)).sum()
+    }
+    fn held(&self) -> usize {
+        // A volunteer's attribution owns a number, tags, a set of teams and scope ids.
+        self.vols.bytes(300)
+            + self.services.bytes(48)
+            + map_bytes(&self.entries, 0)
+            + self.keys.bytes(48)
+    }
+    fn evict(&mut self) {
+        self.vols.evict();
+        self.services.evict();
+        self.shed();
+        self.fresh = false;
+    }
+    fn keep_entries(&mut self, reversed: Arc<FxSet<Uuid>>) {
+        self.keep = Some(reversed);
+    }
+    fn shed(&mut self) {
+        self.entries = FxMap::default();
+        self.entries_whole = false;
+    }
+    fn needs_load(&self) -> bool {
+        !self.fresh || !self.entries_whole
+    }
 }
 
 /// One ranked volunteer.
@@ -344,58 +863,86 @@ pub async fn ranking(
     let period = period.validate()?.key();
     let scope = scope.key();
     let col = metric_col(metric);
-    let rows = db
+    let mut ids = (None, None);
+    for r in db
         .fetch(
-            &format!(
-                "SELECT volunteer_id, volunteer_number, points, minutes FROM pj_rank_activity
-                 WHERE period = ? AND scope = ? AND {col} > 0
-                 ORDER BY {col} DESC, volunteer_number ASC, volunteer_id ASC LIMIT ?"
-            ),
-            &[
-                Val::from(period.clone()),
-                Val::from(scope.clone()),
-                Val::from(top.min(1000) as i64),
-            ],
+            "SELECT k, id FROM pj_rank_keys WHERE k IN (?, ?)",
+            &[Val::from(period.clone()), Val::from(scope.clone())],
         )
-        .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    let mut rank = 0u64;
-    let mut last: Option<i64> = None;
-    let idx = if metric == Metric::Points { 2 } else { 3 };
-    for r in &rows {
-        let v = r.int(idx)?;
-        if last != Some(v) {
-            rank += 1;
-            last = Some(v);
+        .await?
+    {
+        let k = r.text(0)?;
+        if k == period {
+            ids.0 = Some(r.int(1)?);
         }
-        out.push(entry_of_row(r, rank)?);
+        if k == scope {
+            ids.1 = Some(r.int(1)?);
+        }
+    }
+    let (Some(p), Some(s)) = ids else {
+        return Ok(Ranking {
+            top: Vec::new(),
+            me: None,
+        });
+    };
+    let top = top.min(1000) as i64;
+    let mut out = Vec::new();
+    if top > 0 {
+        // The value of the last place shown, then everyone at or above it, in order.
+        let rows = db
+            .fetch(
+                &format!(
+                    "SELECT v.volunteer_id, v.volunteer_number, c.points, c.minutes
+                     FROM pj_rank_cells c JOIN pj_rank_volunteers v ON v.vol = c.vol
+                     WHERE c.period = ? AND c.scope = ? AND c.{col} >= (
+                         SELECT MIN(x) FROM (SELECT {col} AS x FROM pj_rank_cells
+                             WHERE period = ? AND scope = ? AND {col} > 0 ORDER BY {col} DESC LIMIT ?) t)
+                     ORDER BY c.{col} DESC, v.volunteer_number ASC, v.volunteer_id ASC LIMIT ?"
+                ),
+                &[
+                    Val::from(p),
+                    Val::from(s),
+                    Val::from(p),
+                    Val::from(s),
+                    Val::from(top),
+                    Val::from(top),
+                ],
+            )
+            .await?;
+        let mut rank = 0u64;
+        let mut last: Option<i64> = None;
+        let idx = if metric == Metric::Points { 2 } else { 3 };
+        for r in &rows {
+            let v = r.int(idx)?;
+            if last != Some(v) {
+                rank += 1;
+                last = Some(v);
+            }
+            out.push(entry_of_row(r, rank)?);
+        }
     }
     let me = match me {
         None => None,
         Some(vid) => {
             let row = db
                 .fetch_optional(
-                    &format!(
-                        "SELECT volunteer_id, volunteer_number, points, minutes, {col} FROM pj_rank_activity
-                         WHERE period = ? AND scope = ? AND volunteer_id = ?"
-                    ),
-                    &[
-                        Val::from(period.clone()),
-                        Val::from(scope.clone()),
-                        Val::from(vid.0.to_string()),
-                    ],
+                    "SELECT v.volunteer_id, v.volunteer_number, c.points, c.minutes
+                     FROM pj_rank_volunteers v JOIN pj_rank_cells c ON c.vol = v.vol
+                     WHERE v.volunteer_id = ? AND c.period = ? AND c.scope = ?",
+                    &[Val::from(vid.0.to_string()), Val::from(p), Val::from(s)],
                 )
                 .await?;
+            let value = |r: &Row| r.int(if metric == Metric::Points { 2 } else { 3 });
             match row {
-                Some(r) if r.int(4)? > 0 => {
-                    let value = r.int(4)?;
+                Some(r) if value(&r)? > 0 => {
+                    let v = value(&r)?;
                     let above = db
                         .fetch_optional(
                             &format!(
-                                "SELECT COUNT(DISTINCT {col}) FROM pj_rank_activity
+                                "SELECT COUNT(DISTINCT {col}) FROM pj_rank_cells
                                  WHERE period = ? AND scope = ? AND {col} > ?"
                             ),
-                            &[Val::from(period), Val::from(scope), value.into()],
+                            &[Val::from(p), Val::from(s), v.into()],
                         )
                         .await?
                         .map(|r| r.int(0))

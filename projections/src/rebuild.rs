@@ -2,13 +2,16 @@
 //! atomically (drop + rename in one transaction that also writes the checkpoint), so
 //! readers never see a half-built projection.
 
-use crate::db::{Db, Tx};
+use crate::common::FxSet;
+use crate::db::{Conn, Db, Tx, Val};
 use crate::error::Result;
 use crate::projection::{
-    decode_batch, ensure_checkpoint_table, lock_checkpoint, write_checkpoint, Checkpoint, Names,
-    Projection, TableDef, SHADOW_MARK,
+    ensure_checkpoint_table, lock_checkpoint, read_envelopes, write_checkpoint, Checkpoint,
+    Envelope, Names, Projection, State, TableDef, SHADOW_MARK,
 };
 use ledger::Store;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
 
 /// Progress of a rebuild, for a progress bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,8 +28,14 @@ pub struct Progress {
 /// A progress callback.
 pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Send + Sync);
 
-/// Events per transaction when rebuilding.
+/// Events read (and decoded) per page when rebuilding.
 pub const REBUILD_BATCH: u32 = 10_000;
+
+/// A rebuild writes a projection's changes when they take about this many bytes.
+const FLUSH_BYTES: usize = 32 << 20;
+/// Rows held in memory by all projections of a rebuild, in bytes (about): above it,
+/// the largest states are written and forgotten.
+fn hold_bytes() -> usize { std::env::var("HOLD_MB").ok().and_then(|v| v.parse::<usize>().ok()).unwrap_or(160) << 20 }
 
 pub(crate) async fn create_tables(
     tx: &mut Tx<'_>,
@@ -34,8 +43,16 @@ pub(crate) async fn create_tables(
     tables: &[TableDef],
 ) -> Result<()> {
     for t in tables {
-        tx.exec_ddl(&format!("CREATE TABLE {} ({})", names.t(t.name), t.columns))
-            .await?;
+        // On SQLite a table keyed by its primary key alone (no rowid, no second
+        // B-tree for the key) is smaller and faster to fill.
+        let clustered = !tx.is_postgres() && t.columns.to_ascii_uppercase().contains("PRIMARY KEY");
+        let options = if clustered { " WITHOUT ROWID" } else { "" };
+        tx.exec_ddl(&format!(
+            "CREATE TABLE {} ({}){options}",
+            names.t(t.name),
+            t.columns
+        ))
+        .await?;
     }
     Ok(())
 }
@@ -81,9 +98,54 @@ pub async fn rebuild_projection(
     rebuild_projections(store, db, &[projection], batch, progress).await
 }
 
+/// Where the time of a rebuild went (for benchmarks).
+#[derive(Debug, Clone, Default)]
+pub struct Timings {
+    /// Events replayed.
+    pub events: u64,
+    /// Reading and decoding the log, in the reader task (overlaps the folds).
+    pub read: Duration,
+    /// Time the folds waited for the reader.
+    pub read_wait: Duration,
+    /// Per projection, in order.
+    pub projections: Vec<ProjectionTimings>,
+    /// The most memory the projections' states held at once (estimated bytes).
+    pub peak_state_bytes: usize,
+    /// Creating the secondary indexes after the load.
+    pub indexes: Duration,
+    /// The swap transaction.
+    pub swap: Duration,
+    pub total: Duration,
+}
+
+/// Where one projection's time went during a rebuild.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectionTimings {
+    pub name: &'static str,
+    /// Reading stored rows back (only after an eviction).
+    pub load: Duration,
+    /// Folding in memory (or applying batch by batch, for a projection without a state).
+    pub fold: Duration,
+    /// Writing rows.
+    pub flush: Duration,
+    pub flushes: u32,
+    pub evictions: u32,
+}
+
+impl ProjectionTimings {
+    pub fn total(&self) -> Duration {
+        self.load + self.fold + self.flush
+    }
+}
+
 /// Replays the log once into fresh tables for every projection in `projections`
-/// (each event is read and decoded once and offered to all of them, one transaction
-/// per batch), then swaps all of them in, in one transaction.
+/// (each event is read and decoded once and offered to all of them), then swaps all
+/// of them in, in one transaction.
+///
+/// The log is read in pages by a task of its own while the projections fold the
+/// previous page. A projection with a [`State`] folds in memory and writes each table
+/// in bulk when its changes grow large (and at the end); the others apply page by
+/// page. The shadow tables have no secondary indexes until they are loaded.
 pub async fn rebuild_projections(
     store: &Store,
     db: &Db,
@@ -91,6 +153,27 @@ pub async fn rebuild_projections(
     batch: u32,
     progress: Option<ProgressFn<'_>>,
 ) -> Result<u64> {
+    let mut timings = Timings::default();
+    rebuild_timed(store, db, projections, batch, progress, &mut timings).await
+}
+
+/// [`rebuild_projections`], recording where the time went.
+pub async fn rebuild_timed(
+    store: &Store,
+    db: &Db,
+    projections: &[&dyn Projection],
+    batch: u32,
+    progress: Option<ProgressFn<'_>>,
+    timings: &mut Timings,
+) -> Result<u64> {
+    let started = Instant::now();
+    timings.projections = projections
+        .iter()
+        .map(|p| ProjectionTimings {
+            name: p.name(),
+            ..ProjectionTimings::default()
+        })
+        .collect();
     ensure_checkpoint_table(db).await?;
     for p in projections {
         drop_stale_shadows(db, p.tables()).await?;
@@ -101,8 +184,9 @@ pub async fn rebuild_projections(
         [one] => one.name(),
         _ => "all",
     };
+    let mut conn = Conn::open(db).await?;
     {
-        let mut tx = db.begin().await?;
+        let mut tx = conn.begin().await?;
         for p in projections {
             create_tables(&mut tx, &names, p.tables()).await?;
         }
@@ -120,28 +204,36 @@ pub async fn rebuild_projections(
         }
     };
     report(0, false);
-    let mut position = 0u64;
-    while position < head {
-        let events = store.read_all(position, batch.max(1)).await?;
-        let Some(last) = events.last() else { break };
-        let last = last.position;
-        let envelopes = decode_batch(&events)?;
-        drop(events);
-        let mut tx = db.begin().await?;
-        for p in projections {
-            p.apply(&mut tx, &names, &envelopes).await?;
+    let position = replay(
+        store,
+        db,
+        &mut conn,
+        projections,
+        &names,
+        head,
+        batch,
+        &report,
+        timings,
+    )
+    .await;
+    let position = match position {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = conn.close().await;
+            return Err(e);
         }
-        tx.commit().await?;
-        position = last;
-        report(position, false);
-    }
+    };
+    let t = Instant::now();
     {
-        let mut tx = db.begin().await?;
+        let mut tx = conn.begin().await?;
         for p in projections {
             create_indexes(&mut tx, &names, p.tables()).await?;
         }
         tx.commit().await?;
     }
+    conn.close().await?;
+    timings.indexes = t.elapsed();
+    let t = Instant::now();
     // The swap: lock the checkpoints (serialising with the live runner), catch each
     // shadow up to wherever its live tables are, so positions never go backwards, then
     // drop and rename, all in one transaction.
@@ -155,12 +247,14 @@ pub async fn rebuild_projections(
             let n = batch
                 .max(1)
                 .min((live_position - at).min(u32::MAX as u64) as u32);
-            let events = store.read_all(at, n).await?;
-            let Some(last) = events.last() else { break };
+            let envelopes = read_envelopes(store, db, at, n).await?;
+            let Some(last) = envelopes.last() else { break };
             let last = last.position;
-            let envelopes = decode_batch(&events)?;
             p.apply(&mut tx, &names, &envelopes).await?;
             at = last;
+        }
+        for t in p.retired_tables() {
+            tx.exec_ddl(&format!("DROP TABLE IF EXISTS {t}")).await?;
         }
         for t in p.tables() {
             tx.exec_ddl(&format!("DROP TABLE IF EXISTS {}", t.name))
@@ -184,7 +278,205 @@ pub async fn rebuild_projections(
         last_position = last_position.max(at);
     }
     tx.commit().await?;
+    timings.swap = t.elapsed();
+    timings.total = started.elapsed();
     report(last_position, true);
     tracing::info!(projection = label, position, "projections rebuilt");
     Ok(position)
+}
+
+/// Folds the log up to `head` into the shadow tables; returns the last position.
+#[allow(clippy::too_many_arguments)]
+async fn replay(
+    store: &Store,
+    db: &Db,
+    conn: &mut Conn,
+    projections: &[&dyn Projection],
+    names: &Names,
+    head: u64,
+    batch: u32,
+    report: &(dyn Fn(u64, bool) + Send + Sync),
+    timings: &mut Timings,
+) -> Result<u64> {
+    let mut states: Vec<Option<Box<dyn State>>> =
+        projections.iter().map(|p| p.state(true)).collect();
+    if let Some(reversed) = reversed_entries(db, head).await? {
+        let reversed = std::sync::Arc::new(reversed);
+        for s in states.iter_mut().flatten() {
+            s.keep_entries(reversed.clone());
+        }
+    }
+    // The reader runs ahead by a page or two.
+    let (pages, mut rx) = mpsc::channel::<(Result<Vec<Envelope>>, Duration)>(2);
+    let reader = {
+        let (store, db) = (store.clone(), db.clone());
+        tokio::spawn(async move {
+            let mut position = 0u64;
+            while position < head {
+                let t = Instant::now();
+                // Up to the head the rebuild started at: the swap catches up on the rest.
+                let page = read_envelopes(&store, &db, position, batch.max(1))
+                    .await
+                    .map(|mut p| {
+                        p.retain(|e| e.position <= head);
+                        p
+                    });
+                let took = t.elapsed();
+                let last = match &page {
+                    Ok(p) => p.last().map(|e| e.position),
+                    Err(_) => None,
+                };
+                let failed = page.is_err();
+                if pages.send((page, took)).await.is_err() || failed {
+                    return;
+                }
+                match last {
+                    Some(l) => position = l,
+                    None => return,
+                }
+            }
+        })
+    };
+    let result = async {
+        let mut position = 0u64;
+        loop {
+            let waited = Instant::now();
+            let Some((page, took)) = rx.recv().await else {
+                break;
+            };
+            timings.read_wait += waited.elapsed();
+            timings.read += took;
+            let page = page?;
+            let Some(last) = page.last().map(|e| e.position) else {
+                break;
+            };
+            timings.events += page.len() as u64;
+            for ((p, state), pt) in projections
+                .iter()
+                .zip(states.iter_mut())
+                .zip(timings.projections.iter_mut())
+            {
+                match state {
+                    Some(s) => {
+                        if s.needs_load() {
+                            let t = Instant::now();
+                            let mut tx = conn.begin().await?;
+                            s.load(&mut tx, names, &page).await?;
+                            tx.commit().await?;
+                            pt.load += t.elapsed();
+                        }
+                        let t = Instant::now();
+                        s.fold(&page)?;
+                        pt.fold += t.elapsed();
+                        if s.pending() > FLUSH_BYTES {
+                            let t = Instant::now();
+                            flush(conn, s.as_mut(), names).await?;
+                            pt.flush += t.elapsed();
+                            pt.flushes += 1;
+                        }
+                    }
+                    None => {
+                        let t = Instant::now();
+                        let mut tx = conn.begin().await?;
+                        p.apply(&mut tx, names, &page).await?;
+                        tx.commit().await?;
+                        pt.fold += t.elapsed();
+                    }
+                }
+            }
+            // Bounded memory: forget caches, then write and forget the largest states.
+            let held = |states: &[Option<Box<dyn State>>]| -> usize {
+                states.iter().flatten().map(|s| s.held() + s.pending()).sum()
+            };
+            timings.peak_state_bytes = timings.peak_state_bytes.max(held(&states));
+            // First write the largest changes (they have to be written anyway)…
+            while held(&states) > hold_bytes() {
+                let Some((largest, pt)) = states
+                    .iter_mut()
+                    .zip(timings.projections.iter_mut())
+                    .filter_map(|(s, pt)| s.as_mut().map(|s| (s, pt)))
+                    .max_by_key(|(s, _)| s.pending())
+                else {
+                    break;
+                };
+                if largest.pending() < FLUSH_BYTES / 4 {
+                    break;
+                }
+                let t = Instant::now();
+                flush(conn, largest.as_mut(), names).await?;
+                pt.flush += t.elapsed();
+                pt.flushes += 1;
+            }
+            // … then forget caches, then whole states.
+            if held(&states) > hold_bytes() {
+                for s in states.iter_mut().flatten() {
+                    s.shed();
+                }
+            }
+            while held(&states) > hold_bytes() {
+                let Some((largest, pt)) = states
+                    .iter_mut()
+                    .zip(timings.projections.iter_mut())
+                    .filter_map(|(s, pt)| s.as_mut().map(|s| (s, pt)))
+                    .max_by_key(|(s, _)| s.held() + s.pending())
+                else {
+                    break;
+                };
+                if largest.held() + largest.pending() == 0 {
+                    break;
+                }
+                let t = Instant::now();
+                flush(conn, largest.as_mut(), names).await?;
+                largest.evict();
+                pt.flush += t.elapsed();
+                pt.flushes += 1;
+                pt.evictions += 1;
+            }
+            position = last;
+            report(position, false);
+        }
+        for (s, pt) in states.iter_mut().zip(timings.projections.iter_mut()) {
+            if let Some(s) = s {
+                let t = Instant::now();
+                flush(conn, s.as_mut(), names).await?;
+                pt.flush += t.elapsed();
+                pt.flushes += 1;
+            }
+        }
+        Ok(position)
+    }
+    .await;
+    drop(rx);
+    reader.abort();
+    let _ = reader.await;
+    result
+}
+
+/// The entries reversed up to `head`, from the reversals' payloads (`None` if any of
+/// them is unreadable: the states then keep every entry).
+async fn reversed_entries(db: &Db, head: u64) -> Result<Option<FxSet<uuid::Uuid>>> {
+    let sql = match db {
+        Db::Sqlite(_) => {
+            "SELECT json_extract(payload, '$.reverses') FROM events WHERE event_type = 'EntryReversed' AND position <= ?"
+        }
+        Db::Postgres(_) => {
+            "SELECT payload->>'reverses' FROM events WHERE event_type = 'EntryReversed' AND position <= ?"
+        }
+    };
+    let mut out = FxSet::default();
+    for r in db.fetch(sql, &[Val::from(head as i64)]).await? {
+        match r.opt_text(0).ok().flatten().map(|s| uuid::Uuid::parse_str(&s)) {
+            Some(Ok(id)) => {
+                out.insert(id);
+            }
+            _ => return Ok(None),
+        }
+    }
+    Ok(Some(out))
+}
+
+async fn flush(conn: &mut Conn, state: &mut dyn State, names: &Names) -> Result<()> {
+    let mut tx = conn.begin().await?;
+    state.flush(&mut tx, names).await?;
+    tx.commit().await
 }

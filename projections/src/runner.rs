@@ -17,7 +17,7 @@
 use crate::db::{Db, Tx};
 use crate::error::{ProjectionError, Result, Stale};
 use crate::projection::{
-    decode_batch, ensure_checkpoint_table, lock_checkpoint, read_checkpoint, write_checkpoint,
+    ensure_checkpoint_table, lock_checkpoint, read_checkpoint, read_envelopes, write_checkpoint,
     Checkpoint, Envelope, Names, Projection,
 };
 use crate::rebuild::{rebuild_projections, ProgressFn, REBUILD_BATCH};
@@ -256,15 +256,11 @@ impl Runner {
             .map(|s| s.position)
             .min();
         let Some(from) = from else { return Ok(false) };
-        let events = self
-            .store
-            .read_all(from, self.options.batch_size.max(1))
-            .await?;
-        if events.is_empty() {
+        let envelopes =
+            read_envelopes(&self.store, &self.db, from, self.options.batch_size.max(1)).await?;
+        if envelopes.is_empty() {
             return Ok(false);
         }
-        let envelopes = decode_batch(&events)?;
-        drop(events);
         let mut progressed = false;
         for slot in self.slots.iter_mut().filter(|s| s.leading && s.ready) {
             progressed |= apply_slot(&mut self.writer, slot, &envelopes, &self.options).await?;

@@ -17,17 +17,23 @@
 //! by building, unit and id; the red flag goes to the first in that order. An average
 //! is over the months a stairwell was scored in the quarter or year.
 
-use crate::common::{local_date, month_key, points_dec, Attribution, Kv, Period};
-use crate::db::{Db, OnConflict, Tx, Upsert, Val};
+use crate::common::{
+    key_strings, local_date, map_bytes, month_key, month_no, month_text, parse_month, points_dec,
+    uuid_col, Cached, FxMap, FxSet, Period,
+};
+use crate::db::{Db, Kind, OnConflict, Rows, Tx, Upsert, Val, Writer};
 use crate::error::{ProjectionError, Result};
-use crate::projection::{kv_table, Envelope, Names, Projection, TableDef};
+use crate::projection::{
+    apply_with_state, read_streams, Envelope, Names, Projection, State, TableDef,
+};
 use futures::future::BoxFuture;
 use ledger::event::{Event, DEFAULT_PARTICIPATION_MAX};
-use ledger::ids::{CommunityId, StairwellId, StreamKind};
+use ledger::ids::{CommunityId, StairwellId, StreamKind, VolunteerId};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 use uuid::Uuid;
 
 pub const NAME: &str = "stairwells";
@@ -63,9 +69,17 @@ const TABLES: &[TableDef] = &[
             PRIMARY KEY (stairwell_id, month, volunteer_id)",
         indexes: &["(month)"],
     },
-    kv_table("pj_sw_kv_volunteers"),
-    kv_table("pj_sw_kv_services"),
-    kv_table("pj_sw_kv_entries"),
+    TableDef {
+        name: "pj_sw_volunteers",
+        columns: "volunteer_id TEXT NOT NULL PRIMARY KEY, stairwell_id TEXT NOT NULL",
+        indexes: &[],
+    },
+    TableDef {
+        name: "pj_sw_services",
+        columns: "service_id TEXT NOT NULL PRIMARY KEY, stairwell_id TEXT NOT NULL, month TEXT NOT NULL,
+            volunteer_id TEXT NOT NULL",
+        indexes: &[],
+    },
 ];
 
 /// Where a service counts for participation: the volunteer's home stairwell when the
@@ -137,7 +151,7 @@ impl Projection for Stairwells {
         NAME
     }
     fn version(&self) -> u32 {
-        1
+        2
     }
     fn tables(&self) -> &'static [TableDef] {
         TABLES
@@ -148,250 +162,605 @@ impl Projection for Stairwells {
         names: &'a Names,
         events: &'a [Envelope],
     ) -> BoxFuture<'a, Result<()>> {
-        Box::pin(apply(tx, names, events))
+        Box::pin(apply_with_state(
+            Box::new(SwState::new(false)),
+            tx,
+            names,
+            events,
+        ))
+    }
+    fn state(&self, fresh: bool) -> Option<Box<dyn State>> {
+        Some(Box::new(SwState::new(fresh)))
+    }
+    fn retired_tables(&self) -> &'static [&'static str] {
+        &["pj_sw_kv_volunteers", "pj_sw_kv_services", "pj_sw_kv_entries", "pj_sw_entries"]
     }
 }
 
-async fn apply(tx: &mut Tx<'_>, names: &Names, events: &[Envelope]) -> Result<()> {
-    let t_vol = names.t("pj_sw_kv_volunteers");
-    let t_svc = names.t("pj_sw_kv_services");
-    let t_ent = names.t("pj_sw_kv_entries");
-    let mut vids = HashSet::new();
-    let mut sids = HashSet::new();
-    let mut eids = HashSet::new();
-    let mut any = false;
-    for ev in events {
-        match (&ev.event, ev.stream_kind) {
-            (e, Some(StreamKind::Volunteer)) if Attribution::is_attribution_event(e) => {
-                vids.insert(ev.stream_id.to_string());
+/// Where a counted service is: stairwell, month number, volunteer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Served {
+    stairwell: Uuid,
+    month: i32,
+    volunteer: Uuid,
+}
+
+/// An issue: stairwell, reported month, resolved month, deduction (hundredths).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Issue {
+    stairwell: Uuid,
+    reported: String,
+    resolved: Option<String>,
+    deduction: i64,
+}
+
+/// The 文明楼道 rows in memory. A service's place is kept (and stored) from its logging
+/// to its verification or rejection, which happens once; a verified service's place is
+/// kept in memory only, for a reversal: when it is not in memory it is recomputed from
+/// the volunteer's stream, which holds both the entry and its reversal.
+struct SwState {
+    fresh: bool,
+    /// A registered volunteer's home stairwell.
+    vols: Cached<Uuid, Uuid>,
+    services: Cached<Uuid, Served>,
+    entries: FxMap<Uuid, Served>,
+    /// Every entry counted is in `entries` (none was forgotten), or at least every
+    /// one in `keep`.
+    entries_whole: bool,
+    /// The entries the log reverses, when known: the only ones worth keeping.
+    keep: Option<Arc<FxSet<Uuid>>>,
+    issues: Cached<Uuid, Issue>,
+    /// Rows replaced as they come (the last one wins).
+    stairwells: HashMap<Uuid, (Uuid, Uuid, String, String, i64)>,
+    rubrics: HashMap<(Uuid, i64), i64>,
+    inspections: FxMap<(Uuid, String), (i64, i64, i64)>,
+    /// Served deltas: (stairwell, month, volunteer) → services.
+    served: FxMap<(Uuid, i32, Uuid), i64>,
+}
+
+/// Replays volunteer streams to find where `wanted` entries were counted (the same
+/// rules as [`SwState::fold_events`]).
+fn find_entries(history: &[Envelope], wanted: &FxSet<Uuid>) -> FxMap<Uuid, Served> {
+    let mut homes: FxMap<Uuid, Uuid> = FxMap::default();
+    let mut services: FxMap<Uuid, Served> = FxMap::default();
+    let mut found = FxMap::default();
+    for ev in history {
+        let Some(v) = ev.stream_of(StreamKind::Volunteer) else {
+            continue;
+        };
+        match &ev.event {
+            Event::VolunteerRegistered { stairwell_id, .. } => {
+                homes.insert(v, stairwell_id.0);
             }
-            (Event::ServiceLogged { .. }, Some(StreamKind::Volunteer)) => {
-                vids.insert(ev.stream_id.to_string());
+            Event::VolunteerMoved { stairwell_id, .. } => {
+                if let Some(s) = homes.get_mut(&v) {
+                    *s = stairwell_id.0;
+                }
             }
-            (Event::ServiceVerified { service_id, .. }, Some(StreamKind::Volunteer)) => {
-                sids.insert(service_id.0.to_string());
+            Event::ServiceLogged {
+                service_id,
+                started_at,
+                ..
+            } => {
+                if let Some(s) = homes.get(&v) {
+                    let at = Served {
+                        stairwell: *s,
+                        month: month_no(local_date(*started_at)),
+                        volunteer: v,
+                    };
+                    services.insert(service_id.0, at);
+                }
             }
-            (Event::EntryReversed { reverses, .. }, Some(StreamKind::Volunteer)) => {
-                eids.insert(reverses.0.to_string());
+            Event::ServiceVerified {
+                service_id,
+                entry_id,
+                ..
+            } => {
+                if let Some(at) = services.remove(&service_id.0) {
+                    if wanted.contains(&entry_id.0) {
+                        found.insert(entry_id.0, at);
+                    }
+                }
             }
-            (
-                Event::StairwellRegistered { .. }
-                | Event::RubricSet { .. }
-                | Event::StairwellInspected { .. }
-                | Event::StairwellIssueReported { .. }
-                | Event::StairwellIssueResolved { .. },
-                _,
-            ) => any = true,
+            Event::ServiceRejected { service_id, .. } => {
+                services.remove(&service_id.0);
+            }
             _ => {}
         }
     }
-    if !any && vids.is_empty() && sids.is_empty() && eids.is_empty() {
-        return Ok(());
+    found
+}
+
+impl SwState {
+    fn new(fresh: bool) -> SwState {
+        SwState {
+            fresh,
+            vols: Cached::default(),
+            services: Cached::default(),
+            entries: FxMap::default(),
+            entries_whole: fresh,
+            keep: None,
+            issues: Cached::default(),
+            stairwells: HashMap::new(),
+            rubrics: HashMap::new(),
+            inspections: FxMap::default(),
+            served: FxMap::default(),
+        }
     }
-    let mut vols: Kv<Attribution> = Kv::load(tx, &t_vol, &vids).await?;
-    let mut svcs: Kv<ServedAt> = Kv::load(tx, &t_svc, &sids).await?;
-    let mut ents: Kv<ServedAt> = Kv::load(tx, &t_ent, &eids).await?;
-    let mut stairwells = Vec::new();
-    let mut rubrics = Vec::new();
-    let mut inspections = Vec::new();
-    let mut reported: Vec<Vec<Val>> = Vec::new();
-    let mut resolved: Vec<(String, String)> = Vec::new();
-    let mut served: HashMap<(Uuid, String, Uuid), i64> = HashMap::new();
-    for ev in events {
-        let month = month_key(local_date(ev.recorded_at));
-        match &ev.event {
-            Event::StairwellRegistered {
-                stairwell_id,
-                grid_id,
-                building,
-                unit,
-                households,
-            } => stairwells.push(vec![
-                Val::from(stairwell_id.0.to_string()),
-                Val::from(ev.stream_id.to_string()),
-                Val::from(grid_id.0.to_string()),
-                Val::from(building.clone()),
-                Val::from(unit.clone()),
-                (*households as i64).into(),
-            ]),
-            Event::RubricSet {
-                version,
-                participation_max,
-                ..
-            } => rubrics.push(vec![
-                Val::from(ev.stream_id.to_string()),
-                (*version as i64).into(),
-                hundredths(*participation_max).into(),
-            ]),
-            Event::StairwellInspected {
-                month,
-                scores,
-                rubric_version,
-                ..
-            } => inspections.push(vec![
-                Val::from(ev.stream_id.to_string()),
-                Val::from(month.clone()),
-                scores.values().map(|d| hundredths(*d)).sum::<i64>().into(),
-                (*rubric_version as i64).into(),
-                (ev.position as i64).into(),
-            ]),
-            Event::StairwellIssueReported {
-                issue_id,
-                deduction,
-                ..
-            } => reported.push(vec![
-                Val::from(issue_id.0.to_string()),
-                Val::from(ev.stream_id.to_string()),
-                Val::from(month),
-                Val::Text(None),
-                hundredths(*deduction).into(),
-            ]),
-            Event::StairwellIssueResolved { issue_id, .. } => {
-                resolved.push((issue_id.0.to_string(), month))
-            }
-            e if ev.stream_kind == Some(StreamKind::Volunteer) => {
-                let vk = ev.stream_id.to_string();
-                match e {
-                    e if Attribution::is_attribution_event(e) => {
-                        let mut a = vols.get(&vk).cloned();
-                        Attribution::evolve(&mut a, e);
-                        if let Some(a) = a {
-                            vols.insert(vk, a);
-                        }
-                    }
-                    Event::ServiceLogged {
-                        service_id,
-                        started_at,
-                        ..
-                    } => {
-                        if let Some(a) = vols.get(&vk) {
-                            svcs.insert(
-                                service_id.0.to_string(),
-                                ServedAt {
-                                    stairwell: a.stairwell,
-                                    month: month_key(local_date(*started_at)),
-                                    volunteer: ev.stream_id,
-                                },
-                            );
-                        }
-                    }
+
+    async fn load_rows(
+        &mut self,
+        tx: &mut Tx<'_>,
+        names: &Names,
+        events: &[Envelope],
+    ) -> Result<()> {
+        let mut vids = FxSet::default();
+        let mut sids = FxSet::default();
+        let mut eids = FxSet::default();
+        let mut iids = FxSet::default();
+        let mut created = FxSet::default();
+        let mut reversal_streams = FxSet::default();
+        for ev in events {
+            match (&ev.event, ev.stream_kind) {
+                (
+                    Event::VolunteerRegistered { .. }
+                    | Event::VolunteerMoved { .. }
+                    | Event::ServiceLogged { .. },
+                    Some(StreamKind::Volunteer),
+                ) => {
+                    vids.insert(ev.stream_id);
+                }
+                (
                     Event::ServiceVerified {
                         service_id,
                         entry_id,
                         ..
-                    } => {
-                        if let Some(at) = svcs.get(&service_id.0.to_string()).cloned() {
-                            *served
-                                .entry((at.stairwell, at.month.clone(), at.volunteer))
-                                .or_default() += 1;
-                            ents.insert(entry_id.0.to_string(), at);
-                        }
-                    }
-                    Event::EntryReversed { reverses, .. } => {
-                        if let Some(at) = ents.get(&reverses.0.to_string()).cloned() {
-                            *served
-                                .entry((at.stairwell, at.month.clone(), at.volunteer))
-                                .or_default() -= 1;
-                        }
-                    }
-                    _ => {}
+                    },
+                    Some(StreamKind::Volunteer),
+                ) => {
+                    sids.insert(service_id.0);
+                    created.insert(entry_id.0);
                 }
+                (Event::ServiceRejected { service_id, .. }, Some(StreamKind::Volunteer)) => {
+                    sids.insert(service_id.0);
+                }
+                (Event::EntryReversed { reverses, .. }, Some(StreamKind::Volunteer)) => {
+                    if !created.contains(&reverses.0) && !self.entries.contains_key(&reverses.0)
+                    {
+                        eids.insert(reverses.0);
+                        reversal_streams.insert(ev.stream_id);
+                    }
+                }
+                (Event::StairwellIssueResolved { issue_id, .. }, _) => {
+                    iids.insert(issue_id.0);
+                }
+                _ => {}
             }
-            _ => {}
+        }
+        if !eids.is_empty() && !self.entries_whole {
+            let streams: Vec<String> = reversal_streams
+                .iter()
+                .map(|v| ledger::ids::volunteer_stream(VolunteerId(*v)))
+                .collect();
+            let history = read_streams(tx, &streams).await?;
+            self.entries.extend(find_entries(&history, &eids));
+        }
+        if self.fresh {
+            // Nothing is stored that is not in memory.
+            return Ok(());
+        }
+        vids.retain(|v| !self.vols.contains(v));
+        sids.retain(|v| !self.services.contains(v));
+        iids.retain(|v| !self.issues.contains(v));
+        for r in tx
+            .select_in(
+                &names.t("pj_sw_volunteers"),
+                "volunteer_id, stairwell_id",
+                "volunteer_id",
+                &key_strings(&vids),
+            )
+            .await?
+        {
+            self.vols
+                .loaded(uuid_col(NAME, &r, 0)?, uuid_col(NAME, &r, 1)?);
+        }
+        for r in tx
+            .select_in(
+                &names.t("pj_sw_services"),
+                "service_id, stairwell_id, month, volunteer_id",
+                "service_id",
+                &key_strings(&sids),
+            )
+            .await?
+        {
+            let month = r.text(2)?;
+            let at = Served {
+                stairwell: uuid_col(NAME, &r, 1)?,
+                month: parse_month(&month)
+                    .ok_or_else(|| ProjectionError::corrupt(NAME, format!("month {month:?}")))?,
+                volunteer: uuid_col(NAME, &r, 3)?,
+            };
+            self.services.loaded(uuid_col(NAME, &r, 0)?, at);
+        }
+        for r in tx
+            .select_in(
+                &names.t("pj_sw_issues"),
+                "issue_id, stairwell_id, reported_month, resolved_month, deduction",
+                "issue_id",
+                &key_strings(&iids),
+            )
+            .await?
+        {
+            self.issues.loaded(
+                uuid_col(NAME, &r, 0)?,
+                Issue {
+                    stairwell: uuid_col(NAME, &r, 1)?,
+                    reported: r.text(2)?,
+                    resolved: r.opt_text(3)?,
+                    deduction: r.int(4)?,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    fn fold_events(&mut self, events: &[Envelope]) {
+        for ev in events {
+            match &ev.event {
+                Event::StairwellRegistered {
+                    stairwell_id,
+                    grid_id,
+                    building,
+                    unit,
+                    households,
+                } => {
+                    self.stairwells.insert(
+                        stairwell_id.0,
+                        (
+                            ev.stream_id,
+                            grid_id.0,
+                            building.clone(),
+                            unit.clone(),
+                            *households as i64,
+                        ),
+                    );
+                }
+                Event::RubricSet {
+                    version,
+                    participation_max,
+                    ..
+                } => {
+                    self.rubrics.insert(
+                        (ev.stream_id, *version as i64),
+                        hundredths(*participation_max),
+                    );
+                }
+                Event::StairwellInspected {
+                    month,
+                    scores,
+                    rubric_version,
+                    ..
+                } => {
+                    self.inspections.insert(
+                        (ev.stream_id, month.clone()),
+                        (
+                            scores.values().map(|d| hundredths(*d)).sum::<i64>(),
+                            *rubric_version as i64,
+                            ev.position as i64,
+                        ),
+                    );
+                }
+                Event::StairwellIssueReported {
+                    issue_id,
+                    deduction,
+                    ..
+                } => {
+                    self.issues.insert(
+                        issue_id.0,
+                        Issue {
+                            stairwell: ev.stream_id,
+                            reported: month_key(local_date(ev.recorded_at)),
+                            resolved: None,
+                            deduction: hundredths(*deduction),
+                        },
+                    );
+                }
+                Event::StairwellIssueResolved { issue_id, .. } => {
+                    if let Some(i) = self.issues.get_mut(&issue_id.0) {
+                        i.resolved = Some(month_key(local_date(ev.recorded_at)));
+                    }
+                }
+                e if ev.stream_kind == Some(StreamKind::Volunteer) => {
+                    let v = ev.stream_id;
+                    match e {
+                        Event::VolunteerRegistered { stairwell_id, .. } => {
+                            self.vols.insert(v, stairwell_id.0);
+                        }
+                        Event::VolunteerMoved { stairwell_id, .. } => {
+                            if let Some(s) = self.vols.get_mut(&v) {
+                                *s = stairwell_id.0;
+                            }
+                        }
+                        Event::ServiceLogged {
+                            service_id,
+                            started_at,
+                            ..
+                        } => {
+                            if let Some(s) = self.vols.get(&v) {
+                                let at = Served {
+                                    stairwell: *s,
+                                    month: month_no(local_date(*started_at)),
+                                    volunteer: v,
+                                };
+                                self.services.insert(service_id.0, at);
+                            }
+                        }
+                        Event::ServiceVerified {
+                            service_id,
+                            entry_id,
+                            ..
+                        } => {
+                            // A service is verified (or rejected) once.
+                            if let Some(at) = self.services.remove(&service_id.0) {
+                                *self
+                                    .served
+                                    .entry((at.stairwell, at.month, at.volunteer))
+                                    .or_default() += 1;
+                                if self.keep.as_ref().map_or(true, |k| k.contains(&entry_id.0)) {
+                                    self.entries.insert(entry_id.0, at);
+                                }
+                            }
+                        }
+                        Event::ServiceRejected { service_id, .. } => {
+                            self.services.remove(&service_id.0);
+                        }
+                        Event::EntryReversed { reverses, .. } => {
+                            // An entry is reversed once.
+                            if let Some(at) = self.entries.remove(&reverses.0) {
+                                *self
+                                    .served
+                                    .entry((at.stairwell, at.month, at.volunteer))
+                                    .or_default() -= 1;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                _ => {}
+            }
         }
     }
-    vols.flush(tx, &t_vol).await?;
-    svcs.flush(tx, &t_svc).await?;
-    ents.flush(tx, &t_ent).await?;
-    tx.upsert(
-        &Upsert {
-            table: &names.t("pj_sw_stairwells"),
-            cols: &[
-                "stairwell_id",
-                "community_id",
-                "grid_id",
-                "building",
-                "unit",
-                "households",
-            ],
-            key: &["stairwell_id"],
-            on_conflict: OnConflict::Replace,
-        },
-        stairwells,
-    )
-    .await?;
-    tx.upsert(
-        &Upsert {
-            table: &names.t("pj_sw_rubrics"),
-            cols: &["community_id", "version", "participation_max"],
-            key: &["community_id", "version"],
-            on_conflict: OnConflict::Replace,
-        },
-        rubrics,
-    )
-    .await?;
-    tx.upsert(
-        &Upsert {
-            table: &names.t("pj_sw_inspections"),
-            cols: &[
-                "stairwell_id",
-                "month",
-                "items",
-                "rubric_version",
-                "position",
-            ],
-            key: &["stairwell_id", "month"],
-            on_conflict: OnConflict::Replace,
-        },
-        inspections,
-    )
-    .await?;
-    let t_iss = names.t("pj_sw_issues");
-    tx.upsert(
-        &Upsert {
-            table: &t_iss,
-            cols: &[
-                "issue_id",
-                "stairwell_id",
-                "reported_month",
-                "resolved_month",
-                "deduction",
-            ],
-            key: &["issue_id"],
-            on_conflict: OnConflict::Replace,
-        },
-        reported,
-    )
-    .await?;
-    for (issue, month) in resolved {
-        tx.exec(
-            &format!("UPDATE {t_iss} SET resolved_month = ? WHERE issue_id = ?"),
-            &[Val::from(month), Val::from(issue)],
+
+    async fn write(&mut self, tx: &mut Tx<'_>, names: &Names) -> Result<()> {
+        let t = names.t("pj_sw_volunteers");
+        let mut w = Writer::new(
+            Upsert {
+                table: &t,
+                cols: &["volunteer_id", "stairwell_id"],
+                key: &["volunteer_id"],
+                on_conflict: OnConflict::Replace,
+            },
+            &[Kind::Text, Kind::Text],
+        );
+        for (v, s) in self.vols.take_changed() {
+            let row = [Val::from(v.to_string()), Val::from(s.to_string())];
+            w.push(tx, row).await?;
+        }
+        w.finish(tx).await?;
+        let t_svc = names.t("pj_sw_services");
+        let gone: Vec<String> = self
+            .services
+            .take_gone()
+            .iter()
+            .map(|k| k.to_string())
+            .collect();
+        tx.delete_in(&t_svc, "service_id", &gone).await?;
+        let mut w = Writer::new(
+            Upsert {
+                table: &t_svc,
+                cols: &["service_id", "stairwell_id", "month", "volunteer_id"],
+                key: &["service_id"],
+                on_conflict: OnConflict::Replace,
+            },
+            &[Kind::Text, Kind::Text, Kind::Text, Kind::Text],
+        );
+        for (id, at) in self.services.take_changed() {
+            let row = [
+                Val::from(id.to_string()),
+                Val::from(at.stairwell.to_string()),
+                Val::from(month_text(at.month)),
+                Val::from(at.volunteer.to_string()),
+            ];
+            w.push(tx, row).await?;
+        }
+        w.finish(tx).await?;
+        let mut rows = Rows::new(&[
+            Kind::Text,
+            Kind::Text,
+            Kind::Text,
+            Kind::Text,
+            Kind::Text,
+            Kind::Int,
+        ]);
+        let mut list: Vec<_> = self.stairwells.drain().collect();
+        list.sort_by_key(|(id, _)| *id);
+        for (id, (community, grid, building, unit, households)) in list {
+            rows.push([
+                Val::from(id.to_string()),
+                Val::from(community.to_string()),
+                Val::from(grid.to_string()),
+                Val::from(building),
+                Val::from(unit),
+                Val::from(households),
+            ]);
+        }
+        tx.upsert_rows(
+            &Upsert {
+                table: &names.t("pj_sw_stairwells"),
+                cols: &[
+                    "stairwell_id",
+                    "community_id",
+                    "grid_id",
+                    "building",
+                    "unit",
+                    "households",
+                ],
+                key: &["stairwell_id"],
+                on_conflict: OnConflict::Replace,
+            },
+            &rows,
         )
         .await?;
-    }
-    let rows: Vec<Vec<Val>> = served
-        .into_iter()
-        .filter(|(_, n)| *n != 0)
-        .map(|((s, m, v), n)| {
-            vec![
+        let mut rows = Rows::new(&[Kind::Text, Kind::Int, Kind::Int]);
+        let mut list: Vec<_> = self.rubrics.drain().collect();
+        list.sort_by_key(|(k, _)| *k);
+        for ((c, version), max) in list {
+            rows.push([Val::from(c.to_string()), Val::from(version), Val::from(max)]);
+        }
+        tx.upsert_rows(
+            &Upsert {
+                table: &names.t("pj_sw_rubrics"),
+                cols: &["community_id", "version", "participation_max"],
+                key: &["community_id", "version"],
+                on_conflict: OnConflict::Replace,
+            },
+            &rows,
+        )
+        .await?;
+        let mut list: Vec<_> = std::mem::take(&mut self.inspections).into_iter().collect();
+        list.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let t = names.t("pj_sw_inspections");
+        let mut w = Writer::new(
+            Upsert {
+                table: &t,
+                cols: &[
+                    "stairwell_id",
+                    "month",
+                    "items",
+                    "rubric_version",
+                    "position",
+                ],
+                key: &["stairwell_id", "month"],
+                on_conflict: OnConflict::Replace,
+            },
+            &[Kind::Text, Kind::Text, Kind::Int, Kind::Int, Kind::Int],
+        );
+        for ((sw, month), (items, version, position)) in list {
+            let row = [
+                Val::from(sw.to_string()),
+                Val::from(month),
+                Val::from(items),
+                Val::from(version),
+                Val::from(position),
+            ];
+            w.push(tx, row).await?;
+        }
+        w.finish(tx).await?;
+        let t = names.t("pj_sw_issues");
+        let mut w = Writer::new(
+            Upsert {
+                table: &t,
+                cols: &[
+                    "issue_id",
+                    "stairwell_id",
+                    "reported_month",
+                    "resolved_month",
+                    "deduction",
+                ],
+                key: &["issue_id"],
+                on_conflict: OnConflict::Replace,
+            },
+            &[Kind::Text, Kind::Text, Kind::Text, Kind::Text, Kind::Int],
+        );
+        for (id, i) in self.issues.take_changed() {
+            let row = [
+                Val::from(id.to_string()),
+                Val::from(i.stairwell.to_string()),
+                Val::from(i.reported.clone()),
+                Val::from(i.resolved.clone()),
+                Val::from(i.deduction),
+            ];
+            w.push(tx, row).await?;
+        }
+        w.finish(tx).await?;
+        let mut list: Vec<_> = std::mem::take(&mut self.served)
+            .into_iter()
+            .filter(|(_, n)| *n != 0)
+            .collect();
+        list.sort_unstable_by_key(|(k, _)| *k);
+        let t = names.t("pj_sw_served");
+        let mut w = Writer::new(
+            Upsert {
+                table: &t,
+                cols: &["stairwell_id", "month", "volunteer_id", "services"],
+                key: &["stairwell_id", "month", "volunteer_id"],
+                on_conflict: OnConflict::Add(&["services"]),
+            },
+            &[Kind::Text, Kind::Text, Kind::Text, Kind::Int],
+        );
+        for ((s, m, v), n) in list {
+            let row = [
                 Val::from(s.to_string()),
-                Val::from(m),
+                Val::from(month_text(m)),
                 Val::from(v.to_string()),
-                n.into(),
-            ]
+                Val::from(n),
+            ];
+            w.push(tx, row).await?;
+        }
+        w.finish(tx).await
+    }
+}
+
+impl State for SwState {
+    fn load<'a>(
+        &'a mut self,
+        tx: &'a mut Tx<'_>,
+        names: &'a Names,
+        events: &'a [Envelope],
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            if !self.needs_load() {
+                return Ok(());
+            }
+            self.load_rows(tx, names, events).await
         })
-        .collect();
-    tx.upsert(
-        &Upsert {
-            table: &names.t("pj_sw_served"),
-            cols: &["stairwell_id", "month", "volunteer_id", "services"],
-            key: &["stairwell_id", "month", "volunteer_id"],
-            on_conflict: OnConflict::Add(&["services"]),
-        },
-        rows,
-    )
-    .await
+    }
+    fn fold(&mut self, events: &[Envelope]) -> Result<()> {
+        self.fold_events(events);
+        Ok(())
+    }
+    fn flush<'a>(&'a mut self, tx: &'a mut Tx<'_>, names: &'a Names) -> BoxFuture<'a, Result<()>> {
+        Box::pin(self.write(tx, names))
+    }
+    fn pending(&self) -> usize {
+        map_bytes(&self.served, 0)
+            + map_bytes(&self.inspections, 8)
+            + map_bytes(&self.stairwells, 32)
+            + map_bytes(&self.rubrics, 0)
+    }
+    fn held(&self) -> usize {
+        self.vols.bytes(0)
+            + self.services.bytes(0)
+            + map_bytes(&self.entries, 0)
+            + self.issues.bytes(16)
+    }
+    fn evict(&mut self) {
+        self.vols.evict();
+        self.services.evict();
+        self.issues.evict();
+        self.shed();
+        self.fresh = false;
+    }
+    fn keep_entries(&mut self, reversed: Arc<FxSet<Uuid>>) {
+        self.keep = Some(reversed);
+    }
+    fn shed(&mut self) {
+        self.entries = FxMap::default();
+        self.entries_whole = false;
+    }
+    fn needs_load(&self) -> bool {
+        !self.fresh || !self.entries_whole
+    }
 }
 
 /// A stairwell's score for a month.

@@ -3,16 +3,16 @@
 //! reversals name the entry they reverse, and an entry shows the reversal that undid
 //! it. Paginated by cursor (the entry's sequence number in the account).
 
-use crate::common::{from_millis, hours_dec, millis, points_dec};
-use crate::db::{Db, OnConflict, Tx, Upsert, Val};
+use crate::common::{from_millis, hours_dec, key_strings, millis, points_dec, Cached};
+use crate::db::{Db, Kind, OnConflict, Tx, Upsert, Val, Writer};
 use crate::error::{ProjectionError, Result};
-use crate::projection::{Envelope, Names, Projection, TableDef};
+use crate::projection::{apply_with_state, Envelope, Names, Projection, State, TableDef};
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use ledger::event::Event;
 use ledger::ids::{EntryId, StreamKind, VolunteerId};
 use rust_decimal::Decimal;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use uuid::Uuid;
 
 pub const NAME: &str = "statement";
@@ -24,7 +24,8 @@ const TABLES: &[TableDef] = &[
             entry_id TEXT NOT NULL, kind TEXT NOT NULL, points_delta BIGINT NOT NULL, minutes_delta BIGINT NOT NULL,
             points_balance BIGINT NOT NULL, minutes_balance BIGINT NOT NULL, reverses TEXT, recorded_at BIGINT NOT NULL,
             detail TEXT NOT NULL, PRIMARY KEY (volunteer_id, seq)",
-        indexes: &["(reverses)", "(entry_id)"],
+        // Only reversals have `reverses`: the index skips every other line.
+        indexes: &["(reverses) WHERE reverses IS NOT NULL"],
     },
     TableDef {
         name: "pj_statement_accounts",
@@ -191,7 +192,7 @@ impl Projection for Statement {
         NAME
     }
     fn version(&self) -> u32 {
-        1
+        2
     }
     fn tables(&self) -> &'static [TableDef] {
         TABLES
@@ -202,117 +203,214 @@ impl Projection for Statement {
         names: &'a Names,
         events: &'a [Envelope],
     ) -> BoxFuture<'a, Result<()>> {
-        Box::pin(apply(tx, names, events))
+        Box::pin(apply_with_state(
+            Box::new(StatementState::new(false)),
+            tx,
+            names,
+            events,
+        ))
+    }
+    fn state(&self, fresh: bool) -> Option<Box<dyn State>> {
+        Some(Box::new(StatementState::new(fresh)))
     }
 }
 
-async fn apply(tx: &mut Tx<'_>, names: &Names, events: &[Envelope]) -> Result<()> {
-    let t_st = names.t("pj_statement");
-    let t_acc = names.t("pj_statement_accounts");
-    let mut vids: HashSet<String> = HashSet::new();
-    for ev in events {
-        if let Some(v) = ev.stream_of(StreamKind::Volunteer) {
-            if ev.event.entry_id().is_some() {
-                vids.insert(v.to_string());
+const COLS: &[&str] = &[
+    "volunteer_id",
+    "seq",
+    "position",
+    "event_id",
+    "entry_id",
+    "kind",
+    "points_delta",
+    "minutes_delta",
+    "points_balance",
+    "minutes_balance",
+    "reverses",
+    "recorded_at",
+    "detail",
+];
+
+const KINDS: &[Kind] = &[
+    Kind::Text,
+    Kind::Int,
+    Kind::Int,
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Int,
+    Kind::Int,
+    Kind::Int,
+    Kind::Int,
+    Kind::Text,
+    Kind::Int,
+    Kind::Text,
+];
+
+/// The statement's rows in memory: running balances, and lines not yet written.
+struct StatementState {
+    fresh: bool,
+    running: Cached<Uuid, Running>,
+    lines: Vec<(Uuid, Line)>,
+}
+
+impl StatementState {
+    fn new(fresh: bool) -> StatementState {
+        StatementState {
+            fresh,
+            running: Cached::default(),
+            lines: Vec::new(),
+        }
+    }
+
+    async fn load_rows(
+        &mut self,
+        tx: &mut Tx<'_>,
+        names: &Names,
+        events: &[Envelope],
+    ) -> Result<()> {
+        let mut vids: HashSet<Uuid> = HashSet::new();
+        for ev in events {
+            if let Some(v) = ev.stream_of(StreamKind::Volunteer) {
+                if ev.event.entry_id().is_some() && !self.running.contains(&v) {
+                    vids.insert(v);
+                }
+            }
+        }
+        for r in tx
+            .select_in(
+                &names.t("pj_statement_accounts"),
+                "volunteer_id, seq, points_balance, minutes_balance",
+                "volunteer_id",
+                &key_strings(&vids),
+            )
+            .await?
+        {
+            let id = Uuid::parse_str(&r.text(0)?).map_err(|e| ProjectionError::corrupt(NAME, e))?;
+            self.running.loaded(
+                id,
+                Running {
+                    seq: r.int(1)? as u64,
+                    points: r.int(2)?,
+                    minutes: r.int(3)?,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    fn fold_events(&mut self, events: &[Envelope]) {
+        for ev in events {
+            let Some(v) = ev.stream_of(StreamKind::Volunteer) else {
+                continue;
+            };
+            if ev.event.entry_id().is_none() {
+                continue;
+            }
+            if !self.running.contains(&v) {
+                self.running.insert(v, Running::default());
+            }
+            if let Some(run) = self.running.get_mut(&v) {
+                if let Some(l) = evolve(run, ev) {
+                    self.lines.push((v, l));
+                }
             }
         }
     }
-    if vids.is_empty() {
-        return Ok(());
-    }
-    let keys: Vec<String> = vids.into_iter().collect();
-    let mut running: HashMap<Uuid, Running> = HashMap::with_capacity(keys.len());
-    for r in tx
-        .select_in(
-            &t_acc,
-            "volunteer_id, seq, points_balance, minutes_balance",
-            "volunteer_id",
-            &keys,
-        )
-        .await?
-    {
-        let id = Uuid::parse_str(&r.text(0)?).map_err(|e| ProjectionError::corrupt(NAME, e))?;
-        running.insert(
-            id,
-            Running {
-                seq: r.int(1)? as u64,
-                points: r.int(2)?,
-                minutes: r.int(3)?,
+
+    async fn write(&mut self, tx: &mut Tx<'_>, names: &Names) -> Result<()> {
+        let mut lines = std::mem::take(&mut self.lines);
+        lines.sort_unstable_by_key(|(v, l)| (*v, l.seq));
+        let t_st = names.t("pj_statement");
+        let mut w = Writer::new(
+            Upsert {
+                table: &t_st,
+                cols: COLS,
+                key: &["volunteer_id", "seq"],
+                on_conflict: OnConflict::Replace,
             },
+            KINDS,
         );
-    }
-    let mut lines = Vec::new();
-    for ev in events {
-        let Some(v) = ev.stream_of(StreamKind::Volunteer) else {
-            continue;
-        };
-        if ev.event.entry_id().is_none() {
-            continue;
+        for (v, l) in lines {
+            w.push(
+                tx,
+                [
+                    Val::from(v.to_string()),
+                    (l.seq as i64).into(),
+                    (l.position as i64).into(),
+                    Val::from(l.event_id.to_string()),
+                    Val::from(l.entry_id.to_string()),
+                    Val::from(l.kind),
+                    l.points_delta.into(),
+                    l.minutes_delta.into(),
+                    l.points_balance.into(),
+                    l.minutes_balance.into(),
+                    Val::from(l.reverses.map(|r| r.to_string())),
+                    millis(l.recorded_at).into(),
+                    Val::from(l.detail),
+                ],
+            )
+            .await?;
         }
-        let run = running.entry(v).or_default();
-        if let Some(l) = evolve(run, ev) {
-            lines.push(vec![
-                Val::from(v.to_string()),
-                (l.seq as i64).into(),
-                (l.position as i64).into(),
-                Val::from(l.event_id.to_string()),
-                Val::from(l.entry_id.to_string()),
-                Val::from(l.kind),
-                l.points_delta.into(),
-                l.minutes_delta.into(),
-                l.points_balance.into(),
-                l.minutes_balance.into(),
-                Val::from(l.reverses.map(|r| r.to_string())),
-                millis(l.recorded_at).into(),
-                Val::from(l.detail),
-            ]);
-        }
-    }
-    tx.upsert(
-        &Upsert {
-            table: &t_st,
-            cols: &[
-                "volunteer_id",
-                "seq",
-                "position",
-                "event_id",
-                "entry_id",
-                "kind",
-                "points_delta",
-                "minutes_delta",
-                "points_balance",
-                "minutes_balance",
-                "reverses",
-                "recorded_at",
-                "detail",
-            ],
-            key: &["volunteer_id", "seq"],
-            on_conflict: OnConflict::Replace,
-        },
-        lines,
-    )
-    .await?;
-    let accs: Vec<Vec<Val>> = running
-        .iter()
-        .map(|(id, r)| {
-            vec![
+        w.finish(tx).await?;
+        let t_acc = names.t("pj_statement_accounts");
+        let mut w = Writer::new(
+            Upsert {
+                table: &t_acc,
+                cols: &["volunteer_id", "seq", "points_balance", "minutes_balance"],
+                key: &["volunteer_id"],
+                on_conflict: OnConflict::Replace,
+            },
+            &[Kind::Text, Kind::Int, Kind::Int, Kind::Int],
+        );
+        for (id, r) in self.running.take_changed() {
+            let row = [
                 Val::from(id.to_string()),
                 (r.seq as i64).into(),
                 r.points.into(),
                 r.minutes.into(),
-            ]
+            ];
+            w.push(tx, row).await?;
+        }
+        w.finish(tx).await
+    }
+}
+
+impl State for StatementState {
+    fn load<'a>(
+        &'a mut self,
+        tx: &'a mut Tx<'_>,
+        names: &'a Names,
+        events: &'a [Envelope],
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            if self.fresh {
+                return Ok(());
+            }
+            self.load_rows(tx, names, events).await
         })
-        .collect();
-    tx.upsert(
-        &Upsert {
-            table: &t_acc,
-            cols: &["volunteer_id", "seq", "points_balance", "minutes_balance"],
-            key: &["volunteer_id"],
-            on_conflict: OnConflict::Replace,
-        },
-        accs,
-    )
-    .await
+    }
+    fn fold(&mut self, events: &[Envelope]) -> Result<()> {
+        self.fold_events(events);
+        Ok(())
+    }
+    fn flush<'a>(&'a mut self, tx: &'a mut Tx<'_>, names: &'a Names) -> BoxFuture<'a, Result<()>> {
+        Box::pin(self.write(tx, names))
+    }
+    fn pending(&self) -> usize {
+        // A line and its detail text.
+        self.lines.capacity() * std::mem::size_of::<(Uuid, Line)>() + self.lines.len() * 48
+    }
+    fn held(&self) -> usize {
+        self.running.bytes(0)
+    }
+    fn evict(&mut self) {
+        self.running.evict();
+        self.fresh = false;
+    }
+    fn needs_load(&self) -> bool {
+        !self.fresh
+    }
 }
 
 /// One line of a statement, in exact decimals.

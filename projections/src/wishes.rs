@@ -5,16 +5,16 @@
 //! Status: `open` (posted or released), `claimed`, `fulfilled` (reported by the claimer,
 //! awaiting staff), `confirmed`, `cancelled`.
 
-use crate::common::{from_millis, hours_dec, millis};
-use crate::db::{Db, OnConflict, Row, Tx, Upsert, Val};
+use crate::common::{from_millis, hours_dec, key_strings, millis, Cached};
+use crate::db::{Db, Kind, OnConflict, Row, Tx, Upsert, Val, Writer};
 use crate::error::{ProjectionError, Result};
-use crate::projection::{Envelope, Names, Projection, TableDef};
+use crate::projection::{apply_with_state, Envelope, Names, Projection, State, TableDef};
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use ledger::event::Event;
 use ledger::ids::{CommunityId, StairwellId, StreamKind, VolunteerId, WishId};
 use rust_decimal::Decimal;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use uuid::Uuid;
 
 pub const NAME: &str = "wishes";
@@ -163,7 +163,7 @@ impl Projection for Wishes {
         NAME
     }
     fn version(&self) -> u32 {
-        1
+        2
     }
     fn tables(&self) -> &'static [TableDef] {
         TABLES
@@ -174,65 +174,150 @@ impl Projection for Wishes {
         names: &'a Names,
         events: &'a [Envelope],
     ) -> BoxFuture<'a, Result<()>> {
-        Box::pin(apply(tx, names, events))
+        Box::pin(apply_with_state(
+            Box::new(WishState::new(false)),
+            tx,
+            names,
+            events,
+        ))
+    }
+    fn state(&self, fresh: bool) -> Option<Box<dyn State>> {
+        Some(Box::new(WishState::new(fresh)))
     }
 }
 
-async fn apply(tx: &mut Tx<'_>, names: &Names, events: &[Envelope]) -> Result<()> {
-    let t = names.t("pj_wishes");
-    let ids: HashSet<String> = events
-        .iter()
-        .filter_map(|e| e.stream_of(StreamKind::Wish))
-        .map(|w| w.to_string())
-        .collect();
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let keys: Vec<String> = ids.into_iter().collect();
-    let mut wishes: HashMap<Uuid, Option<WishRow>> = HashMap::new();
-    for r in tx.select_in(&t, SELECT, "wish_id", &keys).await? {
-        let (id, w) = from_row(&r)?;
-        wishes.insert(id, Some(w));
-    }
-    for ev in events {
-        if let Some(id) = ev.stream_of(StreamKind::Wish) {
-            evolve(wishes.entry(id).or_default(), ev);
+/// The wishes in memory.
+struct WishState {
+    fresh: bool,
+    wishes: Cached<Uuid, WishRow>,
+}
+
+impl WishState {
+    fn new(fresh: bool) -> WishState {
+        WishState {
+            fresh,
+            wishes: Cached::default(),
         }
     }
-    let opt = |v: Option<i64>| Val::Int(v);
-    let rows: Vec<Vec<Val>> = wishes
-        .into_iter()
-        .filter_map(|(id, w)| w.map(|w| (id, w)))
-        .map(|(id, w)| {
-            vec![
+
+    async fn load_rows(
+        &mut self,
+        tx: &mut Tx<'_>,
+        names: &Names,
+        events: &[Envelope],
+    ) -> Result<()> {
+        let ids: HashSet<Uuid> = events
+            .iter()
+            .filter_map(|e| e.stream_of(StreamKind::Wish))
+            .filter(|w| !self.wishes.contains(w))
+            .collect();
+        for r in tx
+            .select_in(&names.t("pj_wishes"), SELECT, "wish_id", &key_strings(&ids))
+            .await?
+        {
+            let (id, w) = from_row(&r)?;
+            self.wishes.loaded(id, w);
+        }
+        Ok(())
+    }
+
+    fn fold_events(&mut self, events: &[Envelope]) {
+        for ev in events {
+            let Some(id) = ev.stream_of(StreamKind::Wish) else {
+                continue;
+            };
+            match self.wishes.get_mut(&id) {
+                Some(w) => {
+                    let mut o = Some(std::mem::take(w));
+                    evolve(&mut o, ev);
+                    if let Some(o) = o {
+                        *w = o;
+                    }
+                }
+                None => {
+                    let mut o = None;
+                    evolve(&mut o, ev);
+                    if let Some(o) = o {
+                        self.wishes.insert(id, o);
+                    }
+                }
+            }
+        }
+    }
+
+    async fn write(&mut self, tx: &mut Tx<'_>, names: &Names) -> Result<()> {
+        let opt = |v: Option<i64>| Val::Int(v);
+        let mut kinds = vec![Kind::Text; 8];
+        kinds.extend([Kind::Int; 7]);
+        let t = names.t("pj_wishes");
+        let mut w = Writer::new(
+            Upsert {
+                table: &t,
+                cols: COLS,
+                key: &["wish_id"],
+                on_conflict: OnConflict::Replace,
+            },
+            &kinds,
+        );
+        for (id, wish) in self.wishes.take_changed() {
+            let row = [
                 Val::from(id.to_string()),
-                Val::from(w.community_id.to_string()),
-                Val::from(w.stairwell_id.to_string()),
-                Val::from(w.category),
-                Val::from(w.description),
-                Val::from(w.resident_label),
-                Val::from(w.status),
-                Val::from(w.claimer.map(|c| c.to_string())),
-                w.posted_at.into(),
-                opt(w.claimed_at),
-                opt(w.fulfilled_at),
-                opt(w.confirmed_at),
-                opt(w.cancelled_at),
-                opt(w.minutes),
-                (w.position as i64).into(),
-            ]
+                Val::from(wish.community_id.to_string()),
+                Val::from(wish.stairwell_id.to_string()),
+                Val::from(wish.category.clone()),
+                Val::from(wish.description.clone()),
+                Val::from(wish.resident_label.clone()),
+                Val::from(wish.status.clone()),
+                Val::from(wish.claimer.map(|c| c.to_string())),
+                wish.posted_at.into(),
+                opt(wish.claimed_at),
+                opt(wish.fulfilled_at),
+                opt(wish.confirmed_at),
+                opt(wish.cancelled_at),
+                opt(wish.minutes),
+                (wish.position as i64).into(),
+            ];
+            w.push(tx, row).await?;
+        }
+        w.finish(tx).await
+    }
+}
+
+impl State for WishState {
+    fn load<'a>(
+        &'a mut self,
+        tx: &'a mut Tx<'_>,
+        names: &'a Names,
+        events: &'a [Envelope],
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            if self.fresh {
+                return Ok(());
+            }
+            self.load_rows(tx, names, events).await
         })
-        .collect();
-    tx.upsert(
-        &Upsert {
-            table: &t,
-            cols: COLS,
-            key: &["wish_id"],
-            on_conflict: OnConflict::Replace,
-        },
-        rows,
-    )
-    .await
+    }
+    fn fold(&mut self, events: &[Envelope]) -> Result<()> {
+        self.fold_events(events);
+        Ok(())
+    }
+    fn flush<'a>(&'a mut self, tx: &'a mut Tx<'_>, names: &'a Names) -> BoxFuture<'a, Result<()>> {
+        Box::pin(self.write(tx, names))
+    }
+    fn pending(&self) -> usize {
+        0
+    }
+    fn held(&self) -> usize {
+        // Category, description, label and status.
+        self.wishes.bytes(160)
+    }
+    fn evict(&mut self) {
+        self.wishes.evict();
+        self.fresh = false;
+    }
+    fn needs_load(&self) -> bool {
+        !self.fresh
+    }
 }
 
 /// A wish on the board.

@@ -1,5 +1,9 @@
 //! Queries. Every read accepts `atLeast: position` (read-your-writes): it waits,
-//! bounded, until the read side reflects that log position, or fails with STALE_READ.
+//! bounded, until the read models reflect that log position, or fails with STALE_READ.
+//!
+//! Reads come from the read models of the `projections` crate (see [`crate::reads`]):
+//! one indexed query per read, the related objects of lists (names, profiles) through
+//! DataLoaders.
 //!
 //! Who reads what: admin everything; staff everything of their community; volunteers
 //! their own account and the boards (rankings, wishes) of their community; displays
@@ -12,15 +16,21 @@ use super::types::*;
 use super::{app, principal, DEFAULT_PAGE, MAX_PAGE};
 use crate::auth::Principal;
 use crate::errors::{gql_error, ApiError};
-use crate::reads::Window;
-use crate::scalars::{HoursScalar, PointsScalar};
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ErrorExtensions, Object, ID};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use ledger::command::Role;
 use ledger::ids::*;
+use projections::common::Period;
+use projections::rankings::Scope;
+use uuid::Uuid;
 
 type Res<T> = async_graphql::Result<T>;
+
+/// Rows read per query when a search filters a community's volunteers.
+const SEARCH_CHUNK: u32 = 500;
+/// Most wishes read per query (the read model's cap).
+const WISH_READ_CAP: usize = 500;
 
 /// Page size: default 20, at most [`MAX_PAGE`].
 pub fn page_size(first: Option<i32>) -> Res<usize> {
@@ -34,13 +44,8 @@ pub fn page_size(first: Option<i32>) -> Res<usize> {
     Ok(n as usize)
 }
 
-fn offset_cursor(after: Option<&str>) -> Res<usize> {
-    match after {
-        None => Ok(0),
-        Some(s) => s
-            .parse::<usize>()
-            .map_err(|_| gql_error("INVALID_INPUT", "after: not a cursor from this API")),
-    }
+fn bad_cursor() -> async_graphql::Error {
+    gql_error("INVALID_INPUT", "after: not a cursor from this API")
 }
 
 async fn wait(ctx: &Context<'_>, at_least: Option<u64>) -> Res<()> {
@@ -76,8 +81,26 @@ fn board_access(p: &Principal, community: CommunityId) -> Res<()> {
     }
 }
 
+/// How names show on the boards: shortened on displays.
+fn board_visibility(p: &Principal) -> Visibility {
+    if p.role() == Role::Display {
+        Visibility::Public
+    } else {
+        Visibility::Masked
+    }
+}
+
+/// The community of a registered volunteer, or NOT_FOUND.
+async fn community_of(ctx: &Context<'_>, v: VolunteerId) -> Res<CommunityId> {
+    app(ctx)
+        .reads
+        .volunteer_community(v)
+        .await?
+        .ok_or_else(|| not_found(format!("volunteer {v}")))
+}
+
 /// "ALL", "2024", "2024-Q1" or "2024-03".
-pub fn parse_period(s: &str) -> Res<Window> {
+pub fn parse_period(s: &str) -> Res<Period> {
     let bad = || {
         gql_error(
             "INVALID_INPUT",
@@ -86,7 +109,7 @@ pub fn parse_period(s: &str) -> Res<Window> {
     };
     let s = s.trim();
     if s.eq_ignore_ascii_case("all") || s.is_empty() {
-        return Ok(Window::All);
+        return Ok(Period::AllTime);
     }
     let (y, rest) = match s.split_once('-') {
         Some((y, r)) => (y, Some(r)),
@@ -97,11 +120,11 @@ pub fn parse_period(s: &str) -> Res<Window> {
         return Err(bad());
     }
     match rest {
-        None => Ok(Window::Year(year)),
+        None => Ok(Period::Year(year)),
         Some(r) if r.starts_with(['Q', 'q']) => {
             let q: u32 = r[1..].parse().map_err(|_| bad())?;
             if (1..=4).contains(&q) {
-                Ok(Window::Quarter(year, q))
+                Ok(Period::Quarter(year, q))
             } else {
                 Err(bad())
             }
@@ -109,25 +132,25 @@ pub fn parse_period(s: &str) -> Res<Window> {
         Some(r) => {
             let m: u32 = r.parse().map_err(|_| bad())?;
             NaiveDate::from_ymd_opt(year, m, 1).ok_or_else(bad)?;
-            Ok(Window::Month(year, m))
+            Ok(Period::Month(year, m))
         }
     }
 }
 
-/// A ranking scope: COMMUNITY, GRID:<id>, TEAM:<id> or TAG:<tag>.
-enum Scope {
+/// A ranking scope as given: COMMUNITY, GRID:<id>, TEAM:<id> or TAG:<tag>.
+enum ScopeArg {
     Community,
     Grid(GridId),
     Team(TeamId),
     Tag(String),
 }
 
-fn parse_scope(s: Option<&str>) -> Res<Scope> {
+fn parse_scope(s: Option<&str>) -> Res<ScopeArg> {
     let Some(s) = s.map(str::trim).filter(|s| !s.is_empty()) else {
-        return Ok(Scope::Community);
+        return Ok(ScopeArg::Community);
     };
     if s.eq_ignore_ascii_case("community") {
-        return Ok(Scope::Community);
+        return Ok(ScopeArg::Community);
     }
     let bad = || {
         gql_error(
@@ -137,89 +160,70 @@ fn parse_scope(s: Option<&str>) -> Res<Scope> {
     };
     let (kind, value) = s.split_once(':').ok_or_else(bad)?;
     match kind.to_ascii_uppercase().as_str() {
-        "GRID" => Ok(Scope::Grid(GridId(parse_id(&ID(value.into()), "scope")?))),
-        "TEAM" => Ok(Scope::Team(TeamId(parse_id(&ID(value.into()), "scope")?))),
-        "TAG" => Ok(Scope::Tag(value.to_string())),
+        "GRID" => Ok(ScopeArg::Grid(GridId(parse_id(
+            &ID(value.into()),
+            "scope",
+        )?))),
+        "TEAM" => Ok(ScopeArg::Team(TeamId(parse_id(
+            &ID(value.into()),
+            "scope",
+        )?))),
+        "TAG" if !value.trim().is_empty() && value.chars().count() <= 50 => {
+            Ok(ScopeArg::Tag(value.trim().to_string()))
+        }
         _ => Err(bad()),
     }
 }
 
-/// Computes a whole ranking (every volunteer in scope), dense ranks with a stable
-/// tie-break by volunteer number.
-async fn ranking_rows(
-    ctx: &Context<'_>,
-    community: CommunityId,
-    metric: RankMetric,
-    window: Window,
-    scope: &Scope,
-) -> Res<Vec<(RankRow, VolunteerId)>> {
-    let app = app(ctx);
-    let p = principal(ctx)?;
-    let mut rows = Vec::new();
-    for v in app.reads.community_volunteers(community).await? {
-        let Some(acc) = app.reads.account(v).await? else {
-            continue;
-        };
-        let s = &acc.state;
-        let in_scope = match scope {
-            Scope::Community => true,
-            Scope::Grid(g) => s.grid_id == Some(*g),
-            Scope::Team(t) => s.teams.contains(t),
-            Scope::Tag(tag) => s.tags.iter().any(|x| x == tag),
-        };
-        if !in_scope {
-            continue;
+/// The read model's scope, after checking that a grid or team is the community's own
+/// (a caller reads only the boards of their community).
+async fn resolve_scope(ctx: &Context<'_>, community: CommunityId, scope: ScopeArg) -> Res<Scope> {
+    let check = |found: bool, what: String| {
+        if found {
+            Ok(())
+        } else {
+            Err(not_found(format!("{what} in community {community}")))
         }
-        let t = app.reads.totals(v, window).await?;
-        rows.push((acc, t));
-    }
-    rows.sort_by(|(a, ta), (b, tb)| {
-        let key = |t: &crate::reads::Totals| match metric {
-            RankMetric::Points => (t.points.hundredths(), t.hours.minutes()),
-            RankMetric::Hours => (t.hours.minutes(), t.points.hundredths()),
-        };
-        key(tb)
-            .0
-            .cmp(&key(ta).0)
-            .then(a.state.volunteer_number.cmp(&b.state.volunteer_number))
-            .then(a.id.cmp(&b.id))
-    });
-    let loader = ctx.data_unchecked::<DataLoader<PersonLoader>>();
-    let people = loader
-        .load_many(rows.iter().map(|(a, _)| a.id.0))
-        .await
-        .map_err(|e| async_graphql::Error::new(e.public_message()))?;
-    let vis = if p.role() == Role::Display {
-        Visibility::Public
-    } else {
-        Visibility::Masked
     };
-    let mut out = Vec::with_capacity(rows.len());
-    let mut rank = 0;
-    let mut last: Option<i64> = None;
-    for (acc, t) in rows {
-        let value = match metric {
-            RankMetric::Points => t.points.hundredths(),
-            RankMetric::Hours => t.hours.minutes(),
-        };
-        if last != Some(value) {
-            rank += 1;
-            last = Some(value);
+    Ok(match scope {
+        ScopeArg::Community => Scope::Community(community),
+        ScopeArg::Tag(t) => Scope::Tag(community, t),
+        ScopeArg::Grid(g) => {
+            let c = app(ctx).reads.community(community).await?;
+            check(
+                c.is_some_and(|c| c.grids.contains_key(&g)),
+                format!("grid {g}"),
+            )?;
+            Scope::Grid(g)
         }
-        let person = people.get(&acc.id.0).cloned();
-        out.push((
-            RankRow {
-                rank,
-                volunteer_id: ID(acc.id.0.to_string()),
-                name: show_name(&person, vis),
-                volunteer_number: acc.state.volunteer_number.clone(),
-                points: PointsScalar(t.points),
-                hours: HoursScalar(t.hours),
-            },
-            acc.id,
-        ));
+        ScopeArg::Team(t) => {
+            let c = app(ctx).reads.community(community).await?;
+            check(
+                c.is_some_and(|c| c.teams.contains_key(&t)),
+                format!("team {t}"),
+            )?;
+            Scope::Team(t)
+        }
+    })
+}
+
+/// A volunteers cursor: the last volunteer number shown.
+fn volunteer_cursor(after: Option<String>) -> Res<Option<String>> {
+    match after {
+        None => Ok(None),
+        Some(s) if s.is_empty() || s.chars().count() > 100 => Err(bad_cursor()),
+        Some(s) => Ok(Some(s)),
     }
-    Ok(out)
+}
+
+/// A wish board cursor: "<posted_at millis>:<wish id>" of the last wish shown.
+fn wish_cursor(after: Option<&str>) -> Res<Option<(DateTime<Utc>, Uuid)>> {
+    let Some(s) = after else { return Ok(None) };
+    let (ms, id) = s.split_once(':').ok_or_else(bad_cursor)?;
+    let ms: i64 = ms.parse().map_err(|_| bad_cursor())?;
+    let at = DateTime::<Utc>::from_timestamp_millis(ms).ok_or_else(bad_cursor)?;
+    let id = Uuid::parse_str(id).map_err(|_| bad_cursor())?;
+    Ok(Some((at, id)))
 }
 
 pub struct Query;
@@ -246,20 +250,20 @@ impl Query {
             return Err(forbidden("volunteers read only their own account"));
         }
         wait(ctx, at_least).await?;
-        let acc = app(ctx)
+        let account = app(ctx)
             .reads
-            .account(vid)
+            .balance(vid)
             .await?
             .ok_or_else(|| not_found(format!("volunteer {vid}")))?;
-        if !may_read_account(p, vid, acc.state.community_id) {
+        if !may_read_account(p, vid, account.community_id) {
             return Err(forbidden("that volunteer is not in your community"));
         }
-        let vis = Visibility::for_caller(p, acc.state.community_id);
-        Ok(Volunteer::new(acc, vis))
+        let vis = Visibility::for_caller(p, account.community_id);
+        Ok(Volunteer::new(account, vis))
     }
 
-    /// Volunteers of a community (staff and admin), optionally matching `search`
-    /// (name or volunteer number).
+    /// Volunteers of a community by volunteer number (staff and admin), optionally
+    /// matching `search` (name or volunteer number).
     async fn volunteers(
         &self,
         ctx: &Context<'_>,
@@ -277,7 +281,7 @@ impl Query {
             ));
         }
         let n = page_size(first)?;
-        let start = offset_cursor(after.as_deref())?;
+        let mut cursor = volunteer_cursor(after)?;
         if search.as_ref().is_some_and(|s| s.chars().count() > 100) {
             return Err(gql_error(
                 "INVALID_INPUT",
@@ -285,48 +289,55 @@ impl Query {
             ));
         }
         wait(ctx, at_least).await?;
-        let app = app(ctx);
-        let ids = app.reads.community_volunteers(community).await?;
+        let reads = &app(ctx).reads;
         let needle = search
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty());
-        let people = if needle.is_some() {
-            ctx.data_unchecked::<DataLoader<PersonLoader>>()
-                .load_many(ids.iter().map(|v| v.0))
-                .await
-                .map_err(|e| async_graphql::Error::new(e.public_message()))?
-        } else {
-            Default::default()
-        };
-        let mut page = Vec::new();
-        let mut index = 0usize;
-        let mut has_next = false;
-        for v in ids {
-            let Some(acc) = app.reads.account(v).await? else {
-                continue;
-            };
-            if let Some(n) = &needle {
-                let name_hit = people
-                    .get(&v.0)
-                    .is_some_and(|p| p.name.contains(n.as_str()));
-                if !name_hit && !acc.state.volunteer_number.contains(n.as_str()) {
-                    continue;
+        let mut found = Vec::with_capacity(n + 1);
+        match needle {
+            // One query for the page (and one more row to know whether there is more).
+            None => {
+                found = reads
+                    .community_balances(community, cursor.as_deref(), n as u32 + 1)
+                    .await?;
+            }
+            // Scan the community in chunks, names batched per chunk.
+            Some(needle) => {
+                let people = ctx.data_unchecked::<DataLoader<PersonLoader>>();
+                loop {
+                    let chunk = reads
+                        .community_balances(community, cursor.as_deref(), SEARCH_CHUNK)
+                        .await?;
+                    let Some(last) = chunk.last() else { break };
+                    cursor = Some(last.volunteer_number.clone());
+                    let complete = chunk.len() < SEARCH_CHUNK as usize;
+                    let names = people
+                        .load_many(chunk.iter().map(|b| b.volunteer_id.0))
+                        .await
+                        .map_err(|e| async_graphql::Error::new(e.public_message()))?;
+                    for b in chunk {
+                        let name_hit = names
+                            .get(&b.volunteer_id.0)
+                            .is_some_and(|p| p.name.contains(needle.as_str()));
+                        if name_hit || b.volunteer_number.contains(needle.as_str()) {
+                            found.push(b);
+                            if found.len() > n {
+                                break;
+                            }
+                        }
+                    }
+                    if found.len() > n || complete {
+                        break;
+                    }
                 }
             }
-            index += 1;
-            if index <= start {
-                continue;
-            }
-            if page.len() == n {
-                has_next = true;
-                break;
-            }
-            let vis = Visibility::for_caller(p, acc.state.community_id);
-            page.push(Volunteer::new(acc, vis));
         }
+        let has_next = found.len() > n;
+        found.truncate(n);
+        let vis = Visibility::for_caller(p, Some(community));
         Ok(VolunteerPage {
-            end_cursor: (!page.is_empty()).then(|| (start + page.len()).to_string()),
-            volunteers: page,
+            end_cursor: found.last().map(|b| b.volunteer_number.clone()),
+            volunteers: found.into_iter().map(|b| Volunteer::new(b, vis)).collect(),
             has_next_page: has_next,
         })
     }
@@ -355,24 +366,24 @@ impl Query {
             return Err(forbidden("volunteers read only their own statement"));
         }
         let n = page_size(first)?;
-        let after_pos: u64 = match after {
-            None => 0,
-            Some(s) => s
-                .parse()
-                .map_err(|_| gql_error("INVALID_INPUT", "after: not a cursor from this API"))?,
-        };
+        let after: Option<u64> = after
+            .map(|s| s.parse().map_err(|_| bad_cursor()))
+            .transpose()?;
         wait(ctx, at_least).await?;
-        let app = app(ctx);
-        let community = crate::auth::volunteer_community(&app.store, vid.0)
-            .await?
-            .ok_or_else(|| not_found(format!("volunteer {vid}")))?;
+        let community = community_of(ctx, vid).await?;
         if !may_read_account(p, vid, Some(community)) {
             return Err(forbidden("that volunteer is not in your community"));
         }
-        let lines = app.reads.statement(vid).await?;
-        let mut rest = lines.into_iter().filter(|l| l.position > after_pos);
-        let entries: Vec<StatementEntry> = rest.by_ref().take(n).map(Into::into).collect();
-        let has_next = rest.next().is_some();
+        let page = app(ctx)
+            .reads
+            .statement(vid, after, n.max(1) as u32)
+            .await?;
+        let (entries, has_next) = if n == 0 {
+            (Vec::new(), !page.entries.is_empty())
+        } else {
+            (page.entries, page.next_cursor.is_some())
+        };
+        let entries: Vec<StatementEntry> = entries.into_iter().map(Into::into).collect();
         Ok(StatementPage {
             end_cursor: entries.last().map(|e| e.cursor.clone()),
             entries,
@@ -381,8 +392,9 @@ impl Query {
     }
 
     /// A ranking by points or hours for a period (ALL, YYYY, YYYY-Qn, YYYY-MM) and a
-    /// scope (COMMUNITY, GRID:<id>, TEAM:<id>, TAG:<tag>): dense ranks, ties share a rank.
-    #[allow(clippy::too_many_arguments)]
+    /// scope (COMMUNITY, GRID:<id>, TEAM:<id>, TAG:<tag>): dense ranks, ties share a
+    /// rank. Each entry counts in the grid, teams and tags its volunteer had when it
+    /// happened.
     async fn ranking(
         &self,
         ctx: &Context<'_>,
@@ -400,19 +412,24 @@ impl Query {
         let scope = parse_scope(scope.as_deref())?;
         let n = page_size(first)?;
         wait(ctx, at_least).await?;
-        let position = app(ctx).reads.position().await?;
-        let rows = ranking_rows(ctx, community, metric, window, &scope).await?;
+        let scope = resolve_scope(ctx, community, scope).await?;
+        let reads = &app(ctx).reads;
+        let position = reads.position().await?;
+        let ranking = reads
+            .ranking(&scope, window, metric.into(), n as u32, None)
+            .await?;
+        let vis = board_visibility(p);
         Ok(Ranking {
             community_id,
             metric,
             period,
-            rows: rows.into_iter().take(n).map(|(r, _)| r).collect(),
+            rows: ranking.top.iter().map(|e| RankRow::new(e, vis)).collect(),
             position,
         })
     }
 
-    /// The caller's own rank (volunteer tokens), or a volunteer's rank (staff, admin).
-    #[allow(clippy::too_many_arguments)]
+    /// The caller's own rank (volunteer tokens), or a volunteer's rank (staff, admin);
+    /// null while the volunteer has nothing to rank by in that period and scope.
     async fn my_rank(
         &self,
         ctx: &Context<'_>,
@@ -436,17 +453,19 @@ impl Query {
         let window = parse_period(&period)?;
         let scope = parse_scope(scope.as_deref())?;
         wait(ctx, at_least).await?;
-        let community = crate::auth::volunteer_community(&app(ctx).store, vid.0)
-            .await?
-            .ok_or_else(|| not_found(format!("volunteer {vid}")))?;
+        let community = community_of(ctx, vid).await?;
         if !may_read_account(p, vid, Some(community)) {
             return Err(forbidden("that volunteer is not in your community"));
         }
-        let rows = ranking_rows(ctx, community, metric, window, &scope).await?;
-        Ok(rows.into_iter().find(|(_, v)| *v == vid).map(|(r, _)| r))
+        let scope = resolve_scope(ctx, community, scope).await?;
+        let ranking = app(ctx)
+            .reads
+            .ranking(&scope, window, metric.into(), 0, Some(vid))
+            .await?;
+        Ok(ranking.me.map(|e| RankRow::new(&e, board_visibility(p))))
     }
 
-    /// The wish board (小心愿) of a community, optionally by status, oldest first.
+    /// The wish board (小心愿) of a community, optionally by status, newest first.
     async fn wishes(
         &self,
         ctx: &Context<'_>,
@@ -460,33 +479,37 @@ impl Query {
         let community = CommunityId(parse_id(&community_id, "communityId")?);
         board_access(p, community)?;
         let n = page_size(first)?;
-        let start = offset_cursor(after.as_deref())?;
+        let cursor = wish_cursor(after.as_deref())?;
         wait(ctx, at_least).await?;
-        let app = app(ctx);
-        let mut page = Vec::new();
-        let mut index = 0usize;
-        let mut has_next = false;
-        for w in app.reads.community_wishes(community).await? {
-            let Some((state, events)) = app.reads.wish(w).await? else {
-                continue;
-            };
-            let st = WishStatus::of(&state.status);
-            if status.is_some_and(|s| s != st) {
-                continue;
+        let reads = &app(ctx).reads;
+        let status = status.map(WishStatus::as_str);
+        // Newest first by (posted at, id); the read model pages by time alone, so the
+        // cursor's own millisecond is read again and what was shown is skipped.
+        let before_cursor = |w: &projections::wishes::Wish| match cursor {
+            None => true,
+            Some(c) => (w.posted_at, w.wish_id.0) < c,
+        };
+        let mut limit = (n + 1 + if cursor.is_some() { 8 } else { 0 }).min(WISH_READ_CAP);
+        let mut page = loop {
+            let got = reads
+                .wishes(community, status, cursor.map(|c| c.0), limit as u32)
+                .await?;
+            let exhausted = got.len() < limit || limit >= WISH_READ_CAP;
+            let mut page: Vec<_> = got.into_iter().filter(before_cursor).collect();
+            if page.len() > n || exhausted {
+                page.sort_by_key(|w| std::cmp::Reverse((w.posted_at, w.wish_id.0)));
+                break page;
             }
-            index += 1;
-            if index <= start {
-                continue;
-            }
-            if page.len() == n {
-                has_next = true;
-                break;
-            }
-            page.push(wish_view(w, community, &state, &events));
-        }
+            limit = (limit * 2).min(WISH_READ_CAP);
+        };
+        let has_next = page.len() > n;
+        page.truncate(n);
+        let vis = board_visibility(p);
         Ok(WishPage {
-            end_cursor: (!page.is_empty()).then(|| (start + page.len()).to_string()),
-            wishes: page,
+            end_cursor: page
+                .last()
+                .map(|w| format!("{}:{}", w.posted_at.timestamp_millis(), w.wish_id.0)),
+            wishes: page.into_iter().map(|w| Wish::new(w, vis)).collect(),
             has_next_page: has_next,
         })
     }
@@ -504,14 +527,11 @@ impl Query {
         let community = CommunityId(parse_id(&community_id, "communityId")?);
         board_access(p, community)?;
         check_month(&month)?;
-        let reads = &app(ctx).reads;
-        if let Some(pos) = at_least {
-            reads.wait_projected(pos).await.map_err(|e| e.extend())?;
-        }
-        let db = reads.projections().map_err(|e| e.extend())?.db();
+        wait(ctx, at_least).await?;
+        let db = app(ctx).reads.projections().map_err(|e| e.extend())?.db();
         let scores = projections::stairwells::monthly_scores(db, community, &month)
             .await
-            .map_err(|e| ApiError::Projection(e.to_string()).extend())?;
+            .map_err(|e| ApiError::from(e).extend())?;
         Ok(scores.into_iter().map(Into::into).collect())
     }
 
@@ -527,14 +547,11 @@ impl Query {
         let community = CommunityId(parse_id(&community_id, "communityId")?);
         board_access(p, community)?;
         check_month(&month)?;
-        let reads = &app(ctx).reads;
-        if let Some(pos) = at_least {
-            reads.wait_projected(pos).await.map_err(|e| e.extend())?;
-        }
-        let db = reads.projections().map_err(|e| e.extend())?.db();
+        wait(ctx, at_least).await?;
+        let db = app(ctx).reads.projections().map_err(|e| e.extend())?.db();
         let scores = projections::stairwells::monthly_scores(db, community, &month)
             .await
-            .map_err(|e| ApiError::Projection(e.to_string()).extend())?;
+            .map_err(|e| ApiError::from(e).extend())?;
         Ok(scores.into_iter().find(|s| s.red_flag).map(Into::into))
     }
 
@@ -552,16 +569,13 @@ impl Query {
                 "the dashboard is for staff of the community and administrators",
             ));
         }
-        let reads = &app(ctx).reads;
-        if let Some(pos) = at_least {
-            reads.wait_projected(pos).await.map_err(|e| e.extend())?;
-        }
-        let proj = reads.projections().map_err(|e| e.extend())?;
+        wait(ctx, at_least).await?;
+        let proj = app(ctx).reads.projections().map_err(|e| e.extend())?;
         let position = proj.min_position();
         let today = ledger::domain::local_date(chrono::Utc::now());
         let d = projections::dashboard::dashboard(proj.db(), community, today)
             .await
-            .map_err(|e| ApiError::Projection(e.to_string()).extend())?;
+            .map_err(|e| ApiError::from(e).extend())?;
         Ok(Dashboard {
             community_id,
             active_volunteers: d.active_volunteers,
@@ -588,8 +602,11 @@ impl Query {
             return Err(forbidden("the audit log is for administrators"));
         }
         let n = page_size(first)?;
-        wait(ctx, at_least).await?;
-        let events = app(ctx).reads.events(after, n as u32).await?;
+        let reads = &app(ctx).reads;
+        if let Some(pos) = at_least {
+            reads.wait_for_log(pos).await.map_err(|e| e.extend())?;
+        }
+        let events = reads.events(after, n as u32).await?;
         Ok(events.iter().map(LedgerEvent::from).collect())
     }
 }
@@ -598,50 +615,4 @@ fn check_month(month: &str) -> Res<()> {
     ledger::domain::stairwell::parse_month(month)
         .map(|_| ())
         .map_err(|e| gql_error("INVALID_INPUT", e.to_string()))
-}
-
-fn wish_view(
-    id: WishId,
-    community: CommunityId,
-    state: &ledger::domain::WishState,
-    events: &[(ledger::store::RecordedEvent, ledger::event::Event)],
-) -> Wish {
-    use ledger::event::Event as E;
-    let mut w = Wish {
-        id: ID(id.0.to_string()),
-        community_id: ID(community.0.to_string()),
-        stairwell_id: state.stairwell_id.map(|s| ID(s.0.to_string())),
-        category: state.category.clone(),
-        description: String::new(),
-        resident_label: String::new(),
-        status: WishStatus::of(&state.status),
-        claimed_by: state.claimer().map(|v| ID(v.0.to_string())),
-        posted_at: None,
-        claimed_at: None,
-        fulfilled_at: None,
-        confirmed_at: None,
-        position: events.last().map(|(r, _)| r.position).unwrap_or(0),
-    };
-    for (r, e) in events {
-        match e {
-            E::WishPosted {
-                description,
-                resident_label,
-                ..
-            } => {
-                w.description = description.clone();
-                w.resident_label = resident_label.clone();
-                w.posted_at = Some(r.recorded_at);
-            }
-            E::WishClaimed { .. } => w.claimed_at = Some(r.recorded_at),
-            E::WishReleased { .. } => {
-                w.claimed_at = None;
-                w.fulfilled_at = None;
-            }
-            E::WishFulfilled { fulfilled_at, .. } => w.fulfilled_at = Some(*fulfilled_at),
-            E::WishConfirmed { .. } => w.confirmed_at = Some(r.recorded_at),
-            _ => {}
-        }
-    }
-    w
 }

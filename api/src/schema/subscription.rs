@@ -12,14 +12,24 @@ use ledger::command::Role;
 use ledger::domain::{Aggregate, VolunteerState};
 use ledger::event::Event;
 use ledger::ids::*;
+use std::collections::BTreeSet;
 
 type Res<T> = async_graphql::Result<T>;
 
-/// A ranking of a community may have changed: re-query it (at least at `position`).
+/// Events read from the log per query while following it.
+const FOLLOW_BATCH: u32 = 256;
+
+/// Rankings of a community changed: re-query them. Sent once the `rankings` read model
+/// has applied `position`, so a re-query without `atLeast` already sees the change.
+/// Changes that arrive together are sent as one.
 #[derive(SimpleObject, Clone)]
 pub struct RankingChange {
     pub community_id: ID,
+    /// The volunteer of the last change.
     pub volunteer_id: ID,
+    /// Every volunteer whose points or hours changed, in order of their first change.
+    pub volunteer_ids: Vec<ID>,
+    /// Log position of the last change.
     pub position: u64,
 }
 
@@ -48,6 +58,15 @@ fn is_balance_event(event_type: &str) -> bool {
     )
 }
 
+/// Events that change rankings (earned points and verified hours; redemptions, gifts
+/// and spending do not).
+fn is_ranking_event(event_type: &str) -> bool {
+    matches!(
+        event_type,
+        "ServiceVerified" | "PointsAwarded" | "EntryReversed"
+    )
+}
+
 #[Subscription]
 impl Subscription {
     /// Every event of a community as it is committed (staff of the community, admin).
@@ -72,7 +91,7 @@ impl Subscription {
             .map_err(|e| ApiError::Store(e).extend())?;
         Ok(app
             .store
-            .subscribe_all(head, 256)
+            .subscribe_all(head, FOLLOW_BATCH)
             .filter_map(move |r| async move {
                 match r {
                     Ok(e) if e.community_id == Some(community.0) => Some(Ok(LedgerEvent::from(&e))),
@@ -83,7 +102,8 @@ impl Subscription {
     }
 
     /// A volunteer's balances after every entry (the volunteer, staff of the
-    /// community, admin).
+    /// community, admin). Exact: the volunteer's stream is folded once when subscribing,
+    /// then each of its events as it is committed.
     async fn balance_changed(
         &self,
         ctx: &Context<'_>,
@@ -97,7 +117,9 @@ impl Subscription {
             })?,
         };
         let app = app(ctx).clone();
-        let community = crate::auth::volunteer_community(&app.store, vid.0)
+        let community = app
+            .reads
+            .volunteer_community(vid)
             .await
             .map_err(|e| e.extend())?
             .ok_or_else(|| ApiError::NotFound(format!("volunteer {vid}")).extend())?;
@@ -126,53 +148,76 @@ impl Subscription {
                     .thresholds
             })
             .unwrap_or_else(ledger::event::default_star_thresholds);
-        let store = app.store.clone();
-        Ok(app.store.subscribe_all(head, 256).filter_map(move |r| {
-            let stream_name = stream_name.clone();
-            let store = store.clone();
-            let thresholds = thresholds.clone();
-            async move {
-                let e = match r {
-                    Ok(e) => e,
-                    Err(e) => return Some(Err(ApiError::Store(e).extend())),
-                };
-                if e.stream_id != stream_name || !is_balance_event(&e.event_type) {
-                    return None;
-                }
-                let entry = Event::decode(&e).ok().and_then(|ev| ev.entry_id());
-                // The state as of this event.
-                let events = match store.read_stream(&stream_name, 0).await {
-                    Ok(v) => v,
-                    Err(err) => return Some(Err(ApiError::Store(err).extend())),
-                };
-                let mut s = VolunteerState::default();
-                for r in events.iter().filter(|r| r.position <= e.position) {
-                    if let Ok(ev) = Event::decode(r) {
-                        s.evolve(&ev);
+        // The state as of `head`; the subscription delivers what comes after it.
+        let mut state = VolunteerState::default();
+        for r in app
+            .store
+            .read_stream(&stream_name, 0)
+            .await
+            .map_err(|e| ApiError::Store(e).extend())?
+            .iter()
+            .filter(|r| r.position <= head)
+        {
+            let e = Event::decode(r).map_err(|e| ApiError::Internal(e.to_string()).extend())?;
+            state.evolve(&e);
+        }
+        let events = Box::pin(app.store.subscribe_all(head, FOLLOW_BATCH));
+        Ok(futures::stream::unfold(
+            (events, state),
+            move |(mut events, mut state)| {
+                let stream_name = stream_name.clone();
+                let thresholds = thresholds.clone();
+                async move {
+                    loop {
+                        let e = match events.next().await? {
+                            Ok(e) => e,
+                            Err(err) => {
+                                return Some((Err(ApiError::Store(err).extend()), (events, state)))
+                            }
+                        };
+                        if e.stream_id != stream_name {
+                            continue;
+                        }
+                        let ev = match Event::decode(&e) {
+                            Ok(ev) => ev,
+                            Err(err) => {
+                                let err = ApiError::Internal(err.to_string()).extend();
+                                return Some((Err(err), (events, state)));
+                            }
+                        };
+                        state.evolve(&ev);
+                        if !is_balance_event(&e.event_type) {
+                            continue;
+                        }
+                        let stars = thresholds
+                            .iter()
+                            .filter(|t| state.verified_hours >= **t)
+                            .count() as i32;
+                        let change = BalanceChange {
+                            volunteer_id: ID(vid.0.to_string()),
+                            entry_id: ID(ev
+                                .entry_id()
+                                .map(|x| x.0.to_string())
+                                .unwrap_or_default()),
+                            event_type: e.event_type.clone(),
+                            balance: Balance {
+                                points: PointsScalar(state.points),
+                                hours: HoursScalar(state.hours),
+                                verified_hours: HoursScalar(state.verified_hours),
+                                flagged: state.flagged(),
+                                stars,
+                            },
+                            position: e.position,
+                        };
+                        return Some((Ok(change), (events, state)));
                     }
                 }
-                let stars = thresholds
-                    .iter()
-                    .filter(|t| s.verified_hours >= **t)
-                    .count() as i32;
-                Some(Ok(BalanceChange {
-                    volunteer_id: ID(vid.0.to_string()),
-                    entry_id: ID(entry.map(|x| x.0.to_string()).unwrap_or_default()),
-                    event_type: e.event_type.clone(),
-                    balance: Balance {
-                        points: PointsScalar(s.points),
-                        hours: HoursScalar(s.hours),
-                        verified_hours: HoursScalar(s.verified_hours),
-                        flagged: s.flagged(),
-                        stars,
-                    },
-                    position: e.position,
-                }))
-            }
-        }))
+            },
+        ))
     }
 
-    /// A ranking of the community may have changed (any balance-changing entry).
+    /// Rankings of the community changed (verified service, awarded points, a
+    /// reversal); sent once the rankings read model shows the change.
     async fn ranking_changed(
         &self,
         ctx: &Context<'_>,
@@ -189,26 +234,45 @@ impl Subscription {
             .head()
             .await
             .map_err(|e| ApiError::Store(e).extend())?;
+        let reads = app.reads.clone();
         Ok(app
             .store
-            .subscribe_all(head, 256)
-            .filter_map(move |r| async move {
-                match r {
-                    Ok(e)
-                        if e.community_id == Some(community.0)
-                            && is_balance_event(&e.event_type) =>
-                    {
-                        let volunteer = parse_stream(&e.stream_id)
-                            .map(|(_, id)| id.to_string())
-                            .unwrap_or_default();
-                        Some(Ok(RankingChange {
-                            community_id: ID(community.0.to_string()),
-                            volunteer_id: ID(volunteer),
-                            position: e.position,
-                        }))
+            .subscribe_all(head, FOLLOW_BATCH)
+            // What has been read together is reported together.
+            .ready_chunks(FOLLOW_BATCH as usize)
+            .filter_map(move |chunk| {
+                let reads = reads.clone();
+                async move {
+                    let mut volunteers: Vec<ID> = Vec::new();
+                    let mut seen = BTreeSet::new();
+                    let mut last = None;
+                    for r in chunk {
+                        let e = match r {
+                            Ok(e) => e,
+                            Err(err) => return Some(Err(ApiError::Store(err).extend())),
+                        };
+                        if e.community_id != Some(community.0) || !is_ranking_event(&e.event_type) {
+                            continue;
+                        }
+                        let Some((StreamKind::Volunteer, v)) = parse_stream(&e.stream_id) else {
+                            continue;
+                        };
+                        if seen.insert(v) {
+                            volunteers.push(ID(v.to_string()));
+                        }
+                        last = Some((v, e.position));
                     }
-                    Ok(_) => None,
-                    Err(e) => Some(Err(ApiError::Store(e).extend())),
+                    let (volunteer, position) = last?;
+                    // Bounded; past it the client still re-queries with `atLeast`.
+                    reads
+                        .wait_for_projection(projections::rankings::NAME, position)
+                        .await;
+                    Some(Ok(RankingChange {
+                        community_id: ID(community.0.to_string()),
+                        volunteer_id: ID(volunteer.to_string()),
+                        volunteer_ids: volunteers,
+                        position,
+                    }))
                 }
             }))
     }

@@ -2,20 +2,43 @@
 
 use crate::auth::{mask_id_number, mask_phone, shorten_name, Principal};
 use crate::errors::ApiError;
-use crate::reads::{Account, StatementLine};
+use crate::reads::{Profile, ReadSide};
 use crate::scalars::{HoursScalar, PointsScalar};
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject, ID};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use ledger::amount::{Hours, Points};
 use ledger::command::Role;
-use ledger::domain::{local_date, CommunityState};
 use ledger::ids::CommunityId;
 use ledger::store::Person;
 use ledger::Store;
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
 use sqlx::Row;
 use std::collections::HashMap;
 use std::sync::Arc;
 use uuid::Uuid;
+
+/// Points of a read model (exact hundredths) as the `Points` scalar.
+pub fn points_of(d: Decimal) -> PointsScalar {
+    PointsScalar(Points::from_hundredths(
+        (d * Decimal::ONE_HUNDRED)
+            .round()
+            .to_i64()
+            .unwrap_or_default(),
+    ))
+}
+
+/// Hours of a read model (whole minutes) as the `Hours` scalar.
+pub fn hours_of(d: Decimal) -> HoursScalar {
+    HoursScalar(Hours::from_minutes(
+        (d * Decimal::from(60)).round().to_i64().unwrap_or_default(),
+    ))
+}
+
+fn id_of(u: Uuid) -> ID {
+    ID(u.to_string())
+}
 
 /// Kind of a volunteer service.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -46,14 +69,14 @@ pub enum WishStatus {
 }
 
 impl WishStatus {
-    pub fn of(s: &ledger::domain::wish::WishStatus) -> WishStatus {
-        use ledger::domain::wish::WishStatus as W;
-        match s {
-            W::Open => WishStatus::Open,
-            W::Claimed { .. } => WishStatus::Claimed,
-            W::Fulfilled { .. } => WishStatus::Fulfilled,
-            W::Confirmed { .. } => WishStatus::Confirmed,
-            W::Cancelled => WishStatus::Cancelled,
+    /// The status as the wish board stores it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WishStatus::Open => "open",
+            WishStatus::Claimed => "claimed",
+            WishStatus::Fulfilled => "fulfilled",
+            WishStatus::Confirmed => "confirmed",
+            WishStatus::Cancelled => "cancelled",
         }
     }
 
@@ -140,24 +163,16 @@ impl Loader<Uuid> for PersonLoader {
     }
 }
 
-/// Batches community folds (star thresholds, names) within a request.
-pub struct CommunityLoader(pub crate::reads::ReadSide);
+/// Batches volunteer profiles (stairwell, grid, teams, tags, departed): one query of
+/// the log's attribution events for a whole list.
+pub struct ProfileLoader(pub ReadSide);
 
-impl Loader<CommunityId> for CommunityLoader {
-    type Value = Arc<CommunityState>;
+impl Loader<Uuid> for ProfileLoader {
+    type Value = Profile;
     type Error = Arc<ApiError>;
 
-    async fn load(
-        &self,
-        keys: &[CommunityId],
-    ) -> Result<HashMap<CommunityId, Arc<CommunityState>>, Self::Error> {
-        let mut out = HashMap::new();
-        for k in keys {
-            if let Some(c) = self.0.community(*k).await.map_err(Arc::new)? {
-                out.insert(*k, Arc::new(c));
-            }
-        }
-        Ok(out)
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Profile>, Self::Error> {
+        self.0.profiles(keys).await.map_err(Arc::new)
     }
 }
 
@@ -211,51 +226,152 @@ pub struct Balance {
     pub verified_hours: HoursScalar,
     /// Redemptions are refused until the balance is back above zero.
     pub flagged: bool,
-    /// Star level (星级) 0–5 under the thresholds in force today.
+    /// Star level (星级) 0–5 under the community's star thresholds.
     pub stars: i32,
 }
 
-/// A volunteer (志愿者).
-#[derive(SimpleObject, Clone)]
-#[graphql(complex)]
-pub struct Volunteer {
-    pub id: ID,
-    pub volunteer_number: String,
-    pub community_id: ID,
-    pub stairwell_id: Option<ID>,
-    pub grid_id: Option<ID>,
-    pub tags: Vec<String>,
-    pub team_ids: Vec<ID>,
-    pub departed: bool,
-    #[graphql(skip)]
-    pub account: Arc<Account>,
-    #[graphql(skip)]
-    pub vis: Visibility,
-}
-
-impl Volunteer {
-    pub fn new(account: Account, vis: Visibility) -> Volunteer {
-        let s = &account.state;
-        Volunteer {
-            id: ID(account.id.0.to_string()),
-            volunteer_number: s.volunteer_number.clone(),
-            community_id: ID(s.community_id.map(|c| c.0.to_string()).unwrap_or_default()),
-            stairwell_id: s.stairwell_id.map(|x| ID(x.0.to_string())),
-            grid_id: s.grid_id.map(|x| ID(x.0.to_string())),
-            tags: s.tags.clone(),
-            team_ids: s.teams.iter().map(|t| ID(t.0.to_string())).collect(),
-            departed: s.departed,
-            account: Arc::new(account),
-            vis,
+impl From<&projections::balances::Balance> for Balance {
+    fn from(b: &projections::balances::Balance) -> Self {
+        Balance {
+            points: points_of(b.points_balance),
+            hours: hours_of(b.hours_banked),
+            verified_hours: hours_of(b.verified_hours),
+            flagged: b.negative,
+            stars: b.star_level as i32,
         }
     }
 }
 
-#[ComplexObject]
+/// A star (星级) reached.
+#[derive(SimpleObject, Clone)]
+pub struct StarReached {
+    /// 1–5.
+    pub level: i32,
+    /// Verified hours the star takes.
+    pub threshold_hours: HoursScalar,
+    /// The day (UTC+8) the verified hours last crossed the threshold.
+    pub reached_on: NaiveDate,
+}
+
+/// Everything a volunteer's account holds (积分 and 时间银行).
+#[derive(SimpleObject, Clone)]
+pub struct AccountTotals {
+    pub points_earned: PointsScalar,
+    pub points_spent: PointsScalar,
+    pub points_reversed: PointsScalar,
+    pub hours_gifted: HoursScalar,
+    pub hours_received: HoursScalar,
+    pub hours_spent: HoursScalar,
+    pub hours_reversed: HoursScalar,
+    /// The community's star thresholds, in verified hours.
+    pub star_thresholds: Vec<HoursScalar>,
+    pub stars: Vec<StarReached>,
+}
+
+impl From<&projections::balances::Balance> for AccountTotals {
+    fn from(b: &projections::balances::Balance) -> Self {
+        AccountTotals {
+            points_earned: points_of(b.points_earned),
+            points_spent: points_of(b.points_spent),
+            points_reversed: points_of(b.points_reversed),
+            hours_gifted: hours_of(b.hours_gifted),
+            hours_received: hours_of(b.hours_received),
+            hours_spent: hours_of(b.hours_spent),
+            hours_reversed: hours_of(b.hours_reversed),
+            star_thresholds: b.star_thresholds.iter().map(|h| hours_of(*h)).collect(),
+            stars: b
+                .stars
+                .iter()
+                .map(|s| StarReached {
+                    level: s.level as i32,
+                    threshold_hours: hours_of(s.threshold_hours),
+                    reached_on: s.reached_on,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A volunteer (志愿者): the account from the `balances` read model, the profile and
+/// personal data through DataLoaders (one query per list, not per volunteer).
+#[derive(Clone)]
+pub struct Volunteer {
+    pub account: Arc<projections::balances::Balance>,
+    pub vis: Visibility,
+}
+
 impl Volunteer {
+    pub fn new(account: Arc<projections::balances::Balance>, vis: Visibility) -> Volunteer {
+        Volunteer { account, vis }
+    }
+
+    fn uuid(&self) -> Uuid {
+        self.account.volunteer_id.0
+    }
+
+    async fn profile(&self, ctx: &Context<'_>) -> async_graphql::Result<Profile> {
+        let loader = ctx.data_unchecked::<DataLoader<ProfileLoader>>();
+        Ok(loader
+            .load_one(self.uuid())
+            .await
+            .map_err(|e| async_graphql::Error::new(e.public_message()))?
+            .unwrap_or_default())
+    }
+}
+
+/// A volunteer (志愿者).
+#[Object]
+impl Volunteer {
+    async fn id(&self) -> ID {
+        id_of(self.uuid())
+    }
+
+    /// Number within the community (志愿者编号).
+    async fn volunteer_number(&self) -> &str {
+        &self.account.volunteer_number
+    }
+
+    async fn community_id(&self) -> ID {
+        ID(self
+            .account
+            .community_id
+            .map(|c| c.0.to_string())
+            .unwrap_or_default())
+    }
+
+    /// Home stairwell (楼道) today.
+    async fn stairwell_id(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ID>> {
+        Ok(self.profile(ctx).await?.stairwell_id.map(|s| id_of(s.0)))
+    }
+
+    /// Grid (网格) of the home stairwell today.
+    async fn grid_id(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ID>> {
+        Ok(self.profile(ctx).await?.grid_id.map(|g| id_of(g.0)))
+    }
+
+    /// 党员, 五老, 青年, …
+    async fn tags(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<String>> {
+        Ok(self.profile(ctx).await?.tags)
+    }
+
+    /// Teams (服务队) the volunteer is in today.
+    async fn team_ids(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ID>> {
+        Ok(self
+            .profile(ctx)
+            .await?
+            .teams
+            .iter()
+            .map(|t| id_of(t.0))
+            .collect())
+    }
+
+    async fn departed(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        Ok(self.profile(ctx).await?.departed)
+    }
+
     /// Name; shortened on public displays; null once personal data is erased.
     async fn name(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
-        let p = person_fields(ctx, self.account.id.0).await?;
+        let p = person_fields(ctx, self.uuid()).await?;
         Ok(show_name(&p, self.vis))
     }
 
@@ -264,7 +380,7 @@ impl Volunteer {
         if self.vis == Visibility::Public {
             return Ok(None);
         }
-        let p = person_fields(ctx, self.account.id.0).await?;
+        let p = person_fields(ctx, self.uuid()).await?;
         Ok(p.and_then(|p| p.phone).map(|ph| {
             if self.vis == Visibility::Full {
                 ph
@@ -279,7 +395,7 @@ impl Volunteer {
         if self.vis == Visibility::Public {
             return Ok(None);
         }
-        let p = person_fields(ctx, self.account.id.0).await?;
+        let p = person_fields(ctx, self.uuid()).await?;
         Ok(p.and_then(|p| p.id_number).map(|n| {
             if self.vis == Visibility::Full {
                 n
@@ -291,41 +407,21 @@ impl Volunteer {
 
     /// Whether the volunteer's personal data was erased (events and totals remain).
     async fn erased(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
-        Ok(person_fields(ctx, self.account.id.0).await?.is_none())
+        Ok(person_fields(ctx, self.uuid()).await?.is_none())
     }
 
     /// Balances (not shown on public displays).
-    async fn balance(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Balance>> {
-        if self.vis == Visibility::Public {
-            return Ok(None);
-        }
-        let s = &self.account.state;
-        let mut stars = 0;
-        if let Some(cid) = s.community_id {
-            let loader = ctx.data_unchecked::<DataLoader<CommunityLoader>>();
-            let comm = loader
-                .load_one(cid)
-                .await
-                .map_err(|e| async_graphql::Error::new(e.public_message()))?;
-            let thresholds = match comm {
-                Some(c) => c.star_thresholds_on(local_date(Utc::now())).thresholds,
-                None => ledger::event::default_star_thresholds(),
-            };
-            stars = thresholds
-                .iter()
-                .filter(|t| s.verified_hours >= **t)
-                .count() as i32;
-        }
-        Ok(Some(Balance {
-            points: PointsScalar(s.points),
-            hours: HoursScalar(s.hours),
-            verified_hours: HoursScalar(s.verified_hours),
-            flagged: s.flagged(),
-            stars,
-        }))
+    async fn balance(&self) -> Option<Balance> {
+        (self.vis != Visibility::Public).then(|| Balance::from(self.account.as_ref()))
     }
 
-    /// Log position of the volunteer's last event.
+    /// Earned, spent, reversed, gifted and received totals and the stars reached (not
+    /// shown on public displays).
+    async fn totals(&self) -> Option<AccountTotals> {
+        (self.vis != Visibility::Public).then(|| AccountTotals::from(self.account.as_ref()))
+    }
+
+    /// Log position of the last event that changed the volunteer's account.
     async fn position(&self) -> u64 {
         self.account.position
     }
@@ -342,33 +438,54 @@ pub struct StatementEntry {
     pub hours_delta: HoursScalar,
     pub points_balance: PointsScalar,
     pub hours_balance: HoursScalar,
+    /// Reason, item, description or counterparty.
     pub description: String,
     /// The entry this one reverses.
     pub reverses: Option<ID>,
+    /// The reversal (冲正) that undid this entry.
+    pub reversed_by: Option<ID>,
     /// The other volunteer of a gift.
     pub counterpart: Option<ID>,
-    /// Log position of the entry's event.
+    /// The event that wrote the entry, and its log position.
+    pub event_id: ID,
     pub position: u64,
     pub recorded_at: DateTime<Utc>,
     /// Opaque cursor of this entry.
     pub cursor: String,
 }
 
-impl From<StatementLine> for StatementEntry {
-    fn from(l: StatementLine) -> Self {
+/// The API's name of a statement kind of the read model.
+fn entry_kind(kind: &str) -> String {
+    match kind {
+        "entry_reversed" => "REVERSAL".to_string(),
+        other => other.to_ascii_uppercase(),
+    }
+}
+
+impl From<projections::statement::StatementEntry> for StatementEntry {
+    fn from(e: projections::statement::StatementEntry) -> Self {
+        let counterpart = match e.kind.as_str() {
+            "hours_gifted" => e.detail.strip_prefix("to "),
+            "hours_received" => e.detail.strip_prefix("from "),
+            _ => None,
+        }
+        .and_then(|s| Uuid::parse_str(s.trim()).ok())
+        .map(id_of);
         StatementEntry {
-            entry_id: ID(l.entry_id.0.to_string()),
-            kind: l.kind.to_string(),
-            points_delta: PointsScalar(l.points_delta),
-            hours_delta: HoursScalar(l.hours_delta),
-            points_balance: PointsScalar(l.points_balance),
-            hours_balance: HoursScalar(l.hours_balance),
-            description: l.description,
-            reverses: l.reverses.map(|r| ID(r.0.to_string())),
-            counterpart: l.counterpart.map(|r| ID(r.0.to_string())),
-            position: l.position,
-            recorded_at: l.recorded_at,
-            cursor: l.position.to_string(),
+            entry_id: id_of(e.entry_id.0),
+            kind: entry_kind(&e.kind),
+            points_delta: points_of(e.points_delta),
+            hours_delta: hours_of(e.hours_delta),
+            points_balance: points_of(e.points_balance),
+            hours_balance: hours_of(e.hours_balance),
+            description: e.detail,
+            reverses: e.reverses.map(|r| id_of(r.0)),
+            reversed_by: e.reversed_by.map(|r| id_of(r.0)),
+            counterpart,
+            event_id: id_of(e.event_id),
+            position: e.position,
+            recorded_at: e.recorded_at,
+            cursor: e.seq.to_string(),
         }
     }
 }
@@ -391,15 +508,41 @@ pub struct VolunteerPage {
 
 /// One row of a ranking.
 #[derive(SimpleObject, Clone)]
+#[graphql(complex)]
 pub struct RankRow {
     /// Dense rank (ties share a rank).
     pub rank: i32,
     pub volunteer_id: ID,
-    /// Name, shortened on displays; null once erased.
-    pub name: Option<String>,
     pub volunteer_number: String,
     pub points: PointsScalar,
     pub hours: HoursScalar,
+    #[graphql(skip)]
+    pub volunteer: Uuid,
+    #[graphql(skip)]
+    pub vis: Visibility,
+}
+
+impl RankRow {
+    pub fn new(e: &projections::rankings::RankEntry, vis: Visibility) -> RankRow {
+        RankRow {
+            rank: i32::try_from(e.rank).unwrap_or(i32::MAX),
+            volunteer_id: id_of(e.volunteer_id.0),
+            volunteer_number: e.volunteer_number.clone(),
+            points: points_of(e.points),
+            hours: hours_of(e.hours),
+            volunteer: e.volunteer_id.0,
+            vis,
+        }
+    }
+}
+
+#[ComplexObject]
+impl RankRow {
+    /// Name, shortened on displays; null once erased.
+    async fn name(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        let p = person_fields(ctx, self.volunteer).await?;
+        Ok(show_name(&p, self.vis))
+    }
 }
 
 /// A ranking (排行榜).
@@ -409,7 +552,7 @@ pub struct Ranking {
     pub metric: RankMetric,
     pub period: String,
     pub rows: Vec<RankRow>,
-    /// Log position the ranking is pinned to.
+    /// Log position the read models had reached.
     pub position: u64,
 }
 
@@ -419,8 +562,18 @@ pub enum RankMetric {
     Hours,
 }
 
+impl From<RankMetric> for projections::rankings::Metric {
+    fn from(m: RankMetric) -> Self {
+        match m {
+            RankMetric::Points => projections::rankings::Metric::Points,
+            RankMetric::Hours => projections::rankings::Metric::Hours,
+        }
+    }
+}
+
 /// A wish (小心愿).
 #[derive(SimpleObject, Clone)]
+#[graphql(complex)]
 pub struct Wish {
     pub id: ID,
     pub community_id: ID,
@@ -434,7 +587,57 @@ pub struct Wish {
     pub claimed_at: Option<DateTime<Utc>>,
     pub fulfilled_at: Option<DateTime<Utc>>,
     pub confirmed_at: Option<DateTime<Utc>>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    /// Hours the claimer reported when fulfilling.
+    pub hours: Option<HoursScalar>,
+    /// Seconds from posted to (last) claimed.
+    pub seconds_to_claim: Option<i64>,
+    /// Seconds from posted to fulfilled.
+    pub seconds_to_fulfil: Option<i64>,
+    /// Log position of the wish's last event.
     pub position: u64,
+    #[graphql(skip)]
+    pub claimer: Option<Uuid>,
+    #[graphql(skip)]
+    pub vis: Visibility,
+}
+
+impl Wish {
+    pub fn new(w: projections::wishes::Wish, vis: Visibility) -> Wish {
+        Wish {
+            id: id_of(w.wish_id.0),
+            community_id: id_of(w.community_id.0),
+            stairwell_id: Some(id_of(w.stairwell_id.0)),
+            category: w.category,
+            description: w.description,
+            resident_label: w.resident_label,
+            status: WishStatus::parse(&w.status).unwrap_or(WishStatus::Open),
+            claimed_by: w.claimer.map(|v| id_of(v.0)),
+            posted_at: Some(w.posted_at),
+            claimed_at: w.claimed_at,
+            fulfilled_at: w.fulfilled_at,
+            confirmed_at: w.confirmed_at,
+            cancelled_at: w.cancelled_at,
+            hours: w.hours.map(hours_of),
+            seconds_to_claim: w.seconds_to_claim,
+            seconds_to_fulfil: w.seconds_to_fulfil,
+            position: w.position,
+            claimer: w.claimer.map(|v| v.0),
+            vis,
+        }
+    }
+}
+
+#[ComplexObject]
+impl Wish {
+    /// Name of the claimer, shortened on displays; null once erased.
+    async fn claimer_name(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        let Some(v) = self.claimer else {
+            return Ok(None);
+        };
+        let p = person_fields(ctx, v).await?;
+        Ok(show_name(&p, self.vis))
+    }
 }
 
 /// A page of wishes.
@@ -504,11 +707,11 @@ impl Me {
             return Ok(None);
         };
         let app = super::app(ctx);
-        let Some(acc) = app.reads.account(v).await? else {
+        let Some(b) = app.reads.balance(v).await? else {
             return Ok(None);
         };
-        let vis = Visibility::for_caller(&self.principal, acc.state.community_id);
-        Ok(Some(Volunteer::new(acc, vis)))
+        let vis = Visibility::for_caller(&self.principal, b.community_id);
+        Ok(Some(Volunteer::new(b, vis)))
     }
 }
 

@@ -77,6 +77,11 @@ impl Server {
         }
     }
 
+    /// The log's head: pass it as `atLeast` to read everything written so far.
+    pub async fn head(&self) -> u64 {
+        self.store.head().await.expect("head")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
