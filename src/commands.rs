@@ -46,11 +46,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Serve { listen }) => serve(store, listen).await,
         None => serve(store, crate::cli::DEFAULT_LISTEN.parse()?).await,
         Some(Command::Token { action }) => token(&store, action).await,
-        Some(Command::Report { kind: ReportKind::Annual { community, year, format, out, at } }) => {
-            annual_report(&store, community, year, &format, out, at).await
-        }
+        Some(Command::Report {
+            kind:
+                ReportKind::Annual {
+                    community,
+                    year,
+                    format,
+                    out,
+                    at,
+                },
+        }) => annual_report(&store, community, year, &format, out, at).await,
         Some(Command::Certificate { action }) => certificate(&store, action).await,
-        Some(Command::Statement { volunteer, format, out, at }) => statement(&store, volunteer, &format, out, at).await,
+        Some(Command::Statement {
+            volunteer,
+            format,
+            out,
+            at,
+        }) => statement(&store, volunteer, &format, out, at).await,
         Some(Command::Rebuild { projection }) => rebuild(&store, projection.as_deref()).await,
     }
 }
@@ -164,9 +176,15 @@ async fn shutdown_signal() {
 
 async fn token(store: &Store, action: TokenAction) -> anyhow::Result<()> {
     match action {
-        TokenAction::Issue { role, community, volunteer, label } => {
+        TokenAction::Issue {
+            role,
+            community,
+            volunteer,
+            label,
+        } => {
             let role = api::parse_role(&role)?;
-            let (id, token) = api::issue_token_with_id(store, role, community, volunteer, &label).await?;
+            let (id, token) =
+                api::issue_token_with_id(store, role, community, volunteer, &label).await?;
             eprintln!("token id {id} (keep the token below: it is shown only once)");
             println!("{token}");
         }
@@ -183,8 +201,10 @@ async fn token(store: &Store, action: TokenAction) -> anyhow::Result<()> {
 
 async fn rebuild(store: &Store, projection: Option<&str>) -> anyhow::Result<()> {
     let bar = indicatif::ProgressBar::new(0).with_style(
-        indicatif::ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} events ({per_sec}, eta {eta})")?
-            .progress_chars("=> "),
+        indicatif::ProgressStyle::with_template(
+            "{msg:>12} [{bar:40}] {pos}/{len} events ({per_sec}, eta {eta})",
+        )?
+        .progress_chars("=> "),
     );
     let started = std::time::Instant::now();
     let progress = |p: projections::Progress| {
@@ -217,36 +237,73 @@ async fn annual_report(
 ) -> anyhow::Result<()> {
     let format: reports::Format = format.parse()?;
     let bar = indicatif::ProgressBar::new(0).with_style(
-        indicatif::ProgressStyle::with_template("report [{bar:40}] {pos}/{len} events ({per_sec}, eta {eta})")?
-            .progress_chars("=> "),
+        indicatif::ProgressStyle::with_template(
+            "report [{bar:40}] {pos}/{len} events ({per_sec}, eta {eta})",
+        )?
+        .progress_chars("=> "),
     );
-    let report = reports::annual_report(store, ledger::ids::CommunityId(community), year, at, |done, total| {
-        bar.set_length(total);
-        bar.set_position(done);
-    })
+    let report = reports::annual_report(
+        store,
+        ledger::ids::CommunityId(community),
+        year,
+        at,
+        |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        },
+    )
     .await?;
     bar.finish_and_clear();
     let bytes = reports::render(&report, format)?;
     let path = out.unwrap_or_else(|| format!("annual-{year}.{}", format.extension()).into());
     write_out(&path, &bytes)?;
-    println!("{} (年度表彰 {year}, pinned at log position {})", path.display(), report.position);
+    println!(
+        "{} (年度表彰 {year}, pinned at log position {})",
+        path.display(),
+        report.position
+    );
     Ok(())
 }
 
 async fn certificate(store: &Store, action: CertificateAction) -> anyhow::Result<()> {
     match action {
-        CertificateAction::Issue { volunteer, organisation, person_in_charge, handler, contact, out } => {
-            let issuer = reports::IssuingOrganisation { organisation, person_in_charge, handler, contact };
+        CertificateAction::Issue {
+            volunteer,
+            organisation,
+            person_in_charge,
+            handler,
+            contact,
+            out,
+        } => {
+            let issuer = reports::IssuingOrganisation {
+                organisation,
+                person_in_charge,
+                handler,
+                contact,
+            };
             // Issued from the command line by the operator of this installation.
-            let cert = reports::issue_certificate(store, ledger::ids::VolunteerId(volunteer), uuid::Uuid::nil(), &issuer).await?;
+            let cert = reports::issue_certificate(
+                store,
+                ledger::ids::VolunteerId(volunteer),
+                uuid::Uuid::nil(),
+                &issuer,
+            )
+            .await?;
             let path = out.unwrap_or_else(|| format!("certificate-{}.html", cert.number).into());
             write_out(&path, reports::certificate_html(&cert).as_bytes())?;
-            println!("{} {} (pinned at log position {})", cert.number, path.display(), cert.position);
+            println!(
+                "{} {} (pinned at log position {})",
+                cert.number,
+                path.display(),
+                cert.position
+            );
         }
-        CertificateAction::Check { number } => match reports::check_certificate(store, &number).await? {
-            Some(check) => println!("{}", serde_json::to_string_pretty(&check)?),
-            None => anyhow::bail!("no certificate numbered {number}"),
-        },
+        CertificateAction::Check { number } => {
+            match reports::check_certificate(store, &number).await? {
+                Some(check) => println!("{}", serde_json::to_string_pretty(&check)?),
+                None => anyhow::bail!("no certificate numbered {number}"),
+            }
+        }
     }
     Ok(())
 }

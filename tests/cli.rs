@@ -174,23 +174,63 @@ fn migrate_creates_the_database_and_bad_urls_are_refused() {
 fn reports_certificates_and_statements_come_out_as_files_staff_can_use() {
     let dir = ledger::testing::TempDir::new();
     let db = format!("sqlite://{}", dir.path().join("r.db").display());
-    let (ok, out, err) = timebank(&db, &["demo", "--volunteers", "20", "--events", "1200", "--seed", "5"]);
+    let (ok, out, err) = timebank(
+        &db,
+        &[
+            "demo",
+            "--volunteers",
+            "20",
+            "--events",
+            "1200",
+            "--seed",
+            "5",
+        ],
+    );
     assert!(ok, "{err}");
     let community = out.lines().next().unwrap().to_string();
     let file = |name: &str| dir.path().join(name);
     for format in ["csv", "html", "xlsx"] {
         let path = file(&format!("annual.{format}"));
-        let (ok, out, err) = timebank(&db, &["report", "annual", "--community", &community, "--year", "2025", "--format", format, "--out", path.to_str().unwrap()]);
+        let (ok, out, err) = timebank(
+            &db,
+            &[
+                "report",
+                "annual",
+                "--community",
+                &community,
+                "--year",
+                "2025",
+                "--format",
+                format,
+                "--out",
+                path.to_str().unwrap(),
+            ],
+        );
         assert!(ok, "{err}");
         assert!(out.contains("pinned at log position"), "{out}");
         let bytes = std::fs::read(&path).unwrap();
         match format {
-            "csv" => assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "CSV must start with a BOM"),
+            "csv" => assert!(
+                bytes.starts_with(b"\xEF\xBB\xBF"),
+                "CSV must start with a BOM"
+            ),
             "html" => assert!(String::from_utf8(bytes).unwrap().contains("<svg")),
             _ => assert!(bytes.starts_with(b"PK"), "XLSX is a zip"),
         }
     }
-    let (ok, _, err) = timebank(&db, &["report", "annual", "--community", &community, "--year", "2025", "--format", "pdf"]);
+    let (ok, _, err) = timebank(
+        &db,
+        &[
+            "report",
+            "annual",
+            "--community",
+            &community,
+            "--year",
+            "2025",
+            "--format",
+            "pdf",
+        ],
+    );
     assert!(!ok && err.contains("pdf"), "{err}");
 
     let volunteer = events(&db, &[])
@@ -199,11 +239,25 @@ fn reports_certificates_and_statements_come_out_as_files_staff_can_use() {
         .map(|e| e["payload"]["volunteer_id"].as_str().unwrap().to_string())
         .unwrap();
     let html = file("cert.html");
-    let (ok, out, err) = timebank(&db, &["certificate", "issue", "--volunteer", &volunteer, "--organisation", "幸福社区志愿服务站", "--out", html.to_str().unwrap()]);
+    let (ok, out, err) = timebank(
+        &db,
+        &[
+            "certificate",
+            "issue",
+            "--volunteer",
+            &volunteer,
+            "--organisation",
+            "幸福社区志愿服务站",
+            "--out",
+            html.to_str().unwrap(),
+        ],
+    );
     assert!(ok, "{err}");
     let number = out.split_whitespace().next().unwrap().to_string();
     assert!(number.starts_with("TB-"), "{out}");
-    assert!(std::fs::read_to_string(&html).unwrap().contains("志愿服务记录证明"));
+    assert!(std::fs::read_to_string(&html)
+        .unwrap()
+        .contains("志愿服务记录证明"));
     let (ok, out, err) = timebank(&db, &["certificate", "check", &number]);
     assert!(ok, "{err}");
     let check: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -212,7 +266,16 @@ fn reports_certificates_and_statements_come_out_as_files_staff_can_use() {
     assert!(!ok);
 
     let csv = file("statement.csv");
-    let (ok, _, err) = timebank(&db, &["statement", "--volunteer", &volunteer, "--out", csv.to_str().unwrap()]);
+    let (ok, _, err) = timebank(
+        &db,
+        &[
+            "statement",
+            "--volunteer",
+            &volunteer,
+            "--out",
+            csv.to_str().unwrap(),
+        ],
+    );
     assert!(ok, "{err}");
     assert!(std::fs::read(&csv).unwrap().starts_with(b"\xEF\xBB\xBF"));
 }

@@ -12,10 +12,20 @@ fn bin() -> &'static str {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
-async fn gql(client: &reqwest::Client, url: &str, token: &str, query: &str, variables: Value) -> Value {
+async fn gql(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    query: &str,
+    variables: Value,
+) -> Value {
     client
         .post(url)
         .bearer_auth(token)
@@ -34,7 +44,13 @@ async fn serve_answers_graphql_and_finishes_in_flight_commands_on_sigterm() {
     let db = format!("sqlite://{}", dir.path().join("serve.db").display());
     let port = free_port();
     let mut server = Command::new(bin())
-        .args(["--database-url", &db, "serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args([
+            "--database-url",
+            &db,
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -42,7 +58,11 @@ async fn serve_answers_graphql_and_finishes_in_flight_commands_on_sigterm() {
         .expect("start timebank serve");
     let stdout = server.stdout.take().unwrap();
     let banner = std::thread::spawn(move || {
-        BufReader::new(stdout).lines().map_while(Result::ok).collect::<Vec<_>>().join("\n")
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<_>>()
+            .join("\n")
     });
 
     let client = reqwest::Client::new();
@@ -58,28 +78,59 @@ async fn serve_answers_graphql_and_finishes_in_flight_commands_on_sigterm() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // Without a token, only /healthz answers.
-    let r = client.post(format!("{base}/graphql")).json(&json!({"query": "{ __typename }"})).send().await.unwrap();
+    let r = client
+        .post(format!("{base}/graphql"))
+        .json(&json!({"query": "{ __typename }"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
 
-    let out = Command::new(bin()).args(["--database-url", &db, "token", "issue", "--role", "admin", "--label", "t"]).output().unwrap();
+    let out = Command::new(bin())
+        .args([
+            "--database-url",
+            &db,
+            "token",
+            "issue",
+            "--role",
+            "admin",
+            "--label",
+            "t",
+        ])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let admin = String::from_utf8(out.stdout).unwrap().trim().to_string();
     let url = format!("{base}/graphql");
     let d = gql(&client, &url, &admin, r#"mutation { establishCommunity(idempotencyKey: "c", name: "幸福社区") { communityId position } }"#, json!({})).await;
-    let community = d["data"]["establishCommunity"]["communityId"].as_str().expect("community").to_string();
+    let community = d["data"]["establishCommunity"]["communityId"]
+        .as_str()
+        .expect("community")
+        .to_string();
     let d = gql(&client, &url, &admin,
         r#"mutation($c: ID!) { registerStairwell(idempotencyKey: "s", communityId: $c, building: "3", unit: "2", households: 40) { stairwellId } }"#,
         json!({ "c": community })).await;
-    let stairwell = d["data"]["registerStairwell"]["stairwellId"].as_str().expect("stairwell").to_string();
+    let stairwell = d["data"]["registerStairwell"]["stairwellId"]
+        .as_str()
+        .expect("stairwell")
+        .to_string();
     let d = gql(&client, &url, &admin,
         r#"mutation($c: ID!, $s: ID!) { registerVolunteer(idempotencyKey: "v", communityId: $c, stairwellId: $s, name: "李桂兰", phone: "13812345678") { volunteerId } }"#,
         json!({ "c": community, "s": stairwell })).await;
-    let volunteer = d["data"]["registerVolunteer"]["volunteerId"].as_str().expect("volunteer").to_string();
+    let volunteer = d["data"]["registerVolunteer"]["volunteerId"]
+        .as_str()
+        .expect("volunteer")
+        .to_string();
 
     // Commands in flight when SIGTERM arrives.
     let mut tasks = Vec::new();
     for i in 0..40 {
-        let (client, url, admin, volunteer) = (client.clone(), url.clone(), admin.clone(), volunteer.clone());
+        let (client, url, admin, volunteer) = (
+            client.clone(),
+            url.clone(),
+            admin.clone(),
+            volunteer.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(i * 5)).await;
             let r = client
@@ -98,7 +149,10 @@ async fn serve_answers_graphql_and_finishes_in_flight_commands_on_sigterm() {
         }));
     }
     tokio::time::sleep(Duration::from_millis(60)).await;
-    let killed = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    let killed = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
     assert!(killed.success());
     let mut acknowledged = Vec::new();
     for t in tasks {
@@ -109,14 +163,35 @@ async fn serve_answers_graphql_and_finishes_in_flight_commands_on_sigterm() {
     let status = server.wait().unwrap();
     assert!(status.success(), "serve exited with {status}");
     let banner = banner.join().unwrap();
-    assert!(banner.contains("timebank token issue --role admin"), "first start should say how to make an admin token:\n{banner}");
-    assert!(!acknowledged.is_empty(), "no command got through before SIGTERM");
+    assert!(
+        banner.contains("timebank token issue --role admin"),
+        "first start should say how to make an admin token:\n{banner}"
+    );
+    assert!(
+        !acknowledged.is_empty(),
+        "no command got through before SIGTERM"
+    );
 
     // Every acknowledged award is in the log.
-    let out = Command::new(bin()).args(["--database-url", &db, "events", "--stream", &format!("volunteer-{volunteer}")]).output().unwrap();
+    let out = Command::new(bin())
+        .args([
+            "--database-url",
+            &db,
+            "events",
+            "--stream",
+            &format!("volunteer-{volunteer}"),
+        ])
+        .output()
+        .unwrap();
     let log = String::from_utf8(out.stdout).unwrap();
     for entry in &acknowledged {
-        assert!(log.contains(entry.as_str()), "acknowledged award {entry} missing from the log");
+        assert!(
+            log.contains(entry.as_str()),
+            "acknowledged award {entry} missing from the log"
+        );
     }
-    assert!(!log.contains("13812345678"), "personal data must stay out of the log");
+    assert!(
+        !log.contains("13812345678"),
+        "personal data must stay out of the log"
+    );
 }

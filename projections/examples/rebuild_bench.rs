@@ -49,7 +49,11 @@ fn cpu_secs() -> f64 {
     };
     let f: Vec<&str> = rest.split_whitespace().collect();
     // After the command: state is field 3; utime and stime are fields 14 and 15.
-    let ticks = |i: usize| f.get(i - 3).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        f.get(i - 3)
+            .and_then(|x| x.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     (ticks(14) + ticks(15)) / 100.0
 }
 
@@ -93,8 +97,7 @@ async fn copy_log(from: &Store, to: &Store) -> anyhow::Result<u64> {
             match writes.last_mut() {
                 Some(w) if w.stream_id == r.stream_id => w.events.push(ev),
                 _ => {
-                    if in_request >= 5_000 || writes.iter().any(|w| w.stream_id == r.stream_id)
-                    {
+                    if in_request >= 5_000 || writes.iter().any(|w| w.stream_id == r.stream_id) {
                         to.append_request(AppendRequest {
                             writes: std::mem::take(&mut writes),
                             command: None,
@@ -159,7 +162,15 @@ async fn rebuild(store: &Store, list: &[&dyn Projection]) -> anyhow::Result<(Tim
     let db = Db::of_store(store);
     let mut t = Timings::default();
     let cpu = cpu_secs();
-    rebuild_timed(store, &db, list, projections::rebuild::REBUILD_BATCH, None, &mut t).await?;
+    rebuild_timed(
+        store,
+        &db,
+        list,
+        projections::rebuild::REBUILD_BATCH,
+        None,
+        &mut t,
+    )
+    .await?;
     Ok((t, cpu_secs() - cpu))
 }
 
@@ -274,7 +285,10 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     let head = store.head().await?;
-    println!("log head: {head} events; RSS before rebuilding {:.0} MB", status_mb("VmRSS:"));
+    println!(
+        "log head: {head} events; RSS before rebuilding {:.0} MB",
+        status_mb("VmRSS:")
+    );
     let all = projections::all();
     if std::env::var("PER_PROJECTION").is_ok() {
         println!("each projection rebuilt alone:");
@@ -284,7 +298,11 @@ async fn main() -> anyhow::Result<()> {
                 "  {:>11}: {:.2}s (CPU {cpu:.1}s), of which its own fold+write {:.2}s",
                 p.name(),
                 t.total.as_secs_f64(),
-                t.projections.first().map(|x| x.total()).unwrap_or_default().as_secs_f64()
+                t.projections
+                    .first()
+                    .map(|x| x.total())
+                    .unwrap_or_default()
+                    .as_secs_f64()
             );
         }
     }
@@ -308,6 +326,8 @@ async fn main() -> anyhow::Result<()> {
     );
     bench_rankings(&Db::of_store(&store), calls).await?;
     println!("peak RSS {:.0} MB", status_mb("VmHWM:"));
-    for (k, (d, n)) in projections::db::STATS.lock().unwrap().iter() { println!("  {k}: {n} rows {:.2}s", d.as_secs_f64()); }
+    for (k, (d, n)) in projections::db::STATS.lock().unwrap().iter() {
+        println!("  {k}: {n} rows {:.2}s", d.as_secs_f64());
+    }
     Ok(())
 }

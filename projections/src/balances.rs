@@ -14,9 +14,7 @@
 //!   verified hours from below the threshold to at or above it; a star lost through a
 //!   reversal has no date.
 
-use crate::common::{
-    day_key, hours_dec, key_strings, local_date, parse_day, points_dec, Cached,
-};
+use crate::common::{day_key, hours_dec, key_strings, local_date, parse_day, points_dec, Cached};
 use crate::db::{Db, Kind, OnConflict, Rows, Tx, Upsert, Val, Writer};
 use crate::error::{ProjectionError, Result};
 use crate::projection::{apply_with_state, Envelope, Names, Projection, State, TableDef};

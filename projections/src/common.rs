@@ -438,7 +438,7 @@ impl<K: Hash + Eq + Clone + Ord, V> Cached<K, V> {
             if s.dirty {
                 s.dirty = false;
                 s.stored = true;
-                out.push((&*k, &s.v));
+                out.push((k, &s.v));
             }
         }
         self.changed = 0;

@@ -152,7 +152,13 @@ impl Projection for Dashboard {
         Some(Box::new(DashState::new(fresh)))
     }
     fn retired_tables(&self) -> &'static [&'static str] {
-        &["pj_dash_kv_volunteers", "pj_dash_kv_services", "pj_dash_kv_entries", "pj_dash_kv_wishes", "pj_dash_entries"]
+        &[
+            "pj_dash_kv_volunteers",
+            "pj_dash_kv_services",
+            "pj_dash_kv_entries",
+            "pj_dash_kv_wishes",
+            "pj_dash_entries",
+        ]
     }
 }
 
@@ -307,16 +313,19 @@ impl DashState {
                 (Some(StreamKind::Volunteer), Event::ServiceRejected { service_id, .. }) => {
                     sids.insert(service_id.0);
                 }
-                (Some(StreamKind::Volunteer), Event::EntryReversed { reverses, .. }) => {
-                    if !created.contains(&reverses.0) && !self.entries.contains_key(&reverses.0)
-                    {
-                        eids.insert(reverses.0);
-                        reversal_streams.insert(ev.stream_id);
-                    }
+                (Some(StreamKind::Volunteer), Event::EntryReversed { reverses, .. })
+                    if !created.contains(&reverses.0)
+                        && !self.entries.contains_key(&reverses.0) =>
+                {
+                    eids.insert(reverses.0);
+                    reversal_streams.insert(ev.stream_id);
                 }
                 (Some(StreamKind::Volunteer), e)
                     if Attribution::is_attribution_event(e)
-                        || matches!(e, Event::ServiceLogged { .. } | Event::PointsAwarded { .. }) =>
+                        || matches!(
+                            e,
+                            Event::ServiceLogged { .. } | Event::PointsAwarded { .. }
+                        ) =>
                 {
                     vids.insert(ev.stream_id);
                     if let Event::PointsAwarded { entry_id, .. } = e {
@@ -459,7 +468,7 @@ impl DashState {
                     // A service is verified (or rejected) once.
                     if let Some(at) = self.services.remove(&service_id.0) {
                         d.entry(&at, points.hundredths(), hours.minutes(), 1);
-                        if self.keep.as_ref().map_or(true, |k| k.contains(&entry_id.0)) {
+                        if self.keep.as_ref().is_none_or(|k| k.contains(&entry_id.0)) {
                             self.entries.insert(entry_id.0, at);
                         }
                     }
@@ -481,7 +490,7 @@ impl DashState {
                             volunteer: key,
                         };
                         d.entry(&at, points.hundredths(), 0, 1);
-                        if self.keep.as_ref().map_or(true, |k| k.contains(&entry_id.0)) {
+                        if self.keep.as_ref().is_none_or(|k| k.contains(&entry_id.0)) {
                             self.entries.insert(entry_id.0, at);
                         }
                     }
@@ -558,7 +567,13 @@ impl DashState {
         let mut w = Writer::new(
             Upsert {
                 table: &t_svc,
-                cols: &["service_id", "community_id", "month", "kind", "volunteer_id"],
+                cols: &[
+                    "service_id",
+                    "community_id",
+                    "month",
+                    "kind",
+                    "volunteer_id",
+                ],
                 key: &["service_id"],
                 on_conflict: OnConflict::Replace,
             },

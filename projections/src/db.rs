@@ -245,7 +245,10 @@ impl Conn {
             Db::Sqlite(p) => {
                 let opts = (*p.connect_options()).clone();
                 let mut c = sqlx::SqliteConnection::connect_with(&opts).await?;
-                let mb: i64 = std::env::var("SQLITE_CACHE_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(64);
+                let mb: i64 = std::env::var("SQLITE_CACHE_MB")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(64);
                 for pragma in [
                     "PRAGMA synchronous = NORMAL".to_string(),
                     format!("PRAGMA cache_size = -{}", mb * 1024),
@@ -493,7 +496,12 @@ impl Tx<'_> {
 impl Tx<'_> {
     /// [`Tx::upsert_rows`] of rows produced one by one, written a chunk at a time (so a
     /// large flush never holds all its rows as values).
-    pub async fn upsert_each<I, R>(&mut self, spec: &Upsert<'_>, kinds: &[Kind], rows: I) -> Result<()>
+    pub async fn upsert_each<I, R>(
+        &mut self,
+        spec: &Upsert<'_>,
+        kinds: &[Kind],
+        rows: I,
+    ) -> Result<()>
     where
         I: IntoIterator<Item = R>,
         R: IntoIterator<Item = Val>,
@@ -514,8 +522,9 @@ impl Tx<'_> {
         for chunk in keys.chunks(KEYS_CHUNK) {
             match self {
                 Tx::Sqlite(t) => {
-                    let sql =
-                        format!("DELETE FROM {table} WHERE {key} IN (SELECT value FROM json_each(?))");
+                    let sql = format!(
+                        "DELETE FROM {table} WHERE {key} IN (SELECT value FROM json_each(?))"
+                    );
                     let mut json = String::with_capacity(chunk.len() * 40 + 2);
                     json.push('[');
                     for (i, k) in chunk.iter().enumerate() {
@@ -557,7 +566,11 @@ impl<'s> Writer<'s> {
         }
     }
 
-    pub async fn push<R: IntoIterator<Item = Val>>(&mut self, tx: &mut Tx<'_>, row: R) -> Result<()> {
+    pub async fn push<R: IntoIterator<Item = Val>>(
+        &mut self,
+        tx: &mut Tx<'_>,
+        row: R,
+    ) -> Result<()> {
         self.rows.push(row);
         if self.rows.len() >= BULK_CHUNK {
             tx.upsert_rows(&self.spec, &self.rows).await?;
@@ -790,6 +803,10 @@ impl Upsert<'_> {
     }
 }
 
+pub static STATS: std::sync::Mutex<
+    std::collections::BTreeMap<String, (std::time::Duration, usize)>,
+> = std::sync::Mutex::new(std::collections::BTreeMap::new());
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -827,5 +844,3 @@ mod tests {
         assert_eq!(json, "\"x\\\"y\\u0001é\\\\\"");
     }
 }
-
-pub static STATS: std::sync::Mutex<std::collections::BTreeMap<String, (std::time::Duration, usize)>> = std::sync::Mutex::new(std::collections::BTreeMap::new());

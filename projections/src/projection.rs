@@ -425,9 +425,7 @@ pub(crate) async fn read_streams(tx: &mut Tx<'_>, streams: &[String]) -> Result<
     } else {
         "position, schema_version, event_type, stream_id, event_id, recorded_at, payload"
     };
-    let rows = tx
-        .select_in("events", cols, "stream_id", streams)
-        .await?;
+    let rows = tx.select_in("events", cols, "stream_id", streams).await?;
     for r in rows {
         let (position, schema_version, event_type, stream, event_id, recorded_at, payload): (
             i64,
@@ -476,7 +474,13 @@ pub(crate) async fn read_streams(tx: &mut Tx<'_>, streams: &[String]) -> Result<
             }
         };
         let event_id = Uuid::parse_str(&event_id).map_err(|e| corrupt(e.to_string()))?;
-        out.push(envelope(position as u64, &stream, event_id, recorded_at, event));
+        out.push(envelope(
+            position as u64,
+            &stream,
+            event_id,
+            recorded_at,
+            event,
+        ));
     }
     out.sort_by_key(|e| e.position);
     Ok(out)

@@ -138,7 +138,13 @@ impl Projection for Rankings {
         Some(Box::new(RankState::new(fresh)))
     }
     fn retired_tables(&self) -> &'static [&'static str] {
-        &["pj_rank_activity", "pj_rank_kv_volunteers", "pj_rank_kv_services", "pj_rank_kv_entries", "pj_rank_entries"]
+        &[
+            "pj_rank_activity",
+            "pj_rank_kv_volunteers",
+            "pj_rank_kv_services",
+            "pj_rank_kv_entries",
+            "pj_rank_entries",
+        ]
     }
 }
 
@@ -280,7 +286,14 @@ fn find_entries(history: &[Envelope], wanted: &FxSet<Uuid>) -> FxMap<Uuid, Found
                         .map(|a| (local_date(ev.recorded_at), scopes_of(a)))
                 });
                 if let (Some((day, scopes)), true) = (snap, wanted.contains(&entry_id.0)) {
-                    found.insert(entry_id.0, Found { vol: v, day, scopes });
+                    found.insert(
+                        entry_id.0,
+                        Found {
+                            vol: v,
+                            day,
+                            scopes,
+                        },
+                    );
                 }
             }
             Event::ServiceRejected { service_id, .. } => {
@@ -372,7 +385,12 @@ impl RankState {
         Ok(())
     }
 
-    async fn load_rows(&mut self, tx: &mut Tx<'_>, names: &Names, events: &[Envelope]) -> Result<()> {
+    async fn load_rows(
+        &mut self,
+        tx: &mut Tx<'_>,
+        names: &Names,
+        events: &[Envelope],
+    ) -> Result<()> {
         let mut vids = FxSet::default();
         let mut sids = FxSet::default();
         let mut eids = FxSet::default();
@@ -409,12 +427,12 @@ impl RankState {
                 Event::ServiceRejected { service_id, .. } => {
                     sids.insert(service_id.0);
                 }
-                Event::EntryReversed { reverses, .. } => {
-                    if !created.contains(&reverses.0) && !self.entries.contains_key(&reverses.0)
-                    {
-                        eids.insert(reverses.0);
-                        reversal_streams.insert(v);
-                    }
+                Event::EntryReversed { reverses, .. }
+                    if !created.contains(&reverses.0)
+                        && !self.entries.contains_key(&reverses.0) =>
+                {
+                    eids.insert(reverses.0);
+                    reversal_streams.insert(v);
                 }
                 _ => {}
             }
@@ -621,7 +639,7 @@ impl RankState {
                     };
                     if let Some(snap) = snap {
                         self.count(&snap, points.hundredths(), hours.minutes())?;
-                        if self.keep.as_ref().map_or(true, |k| k.contains(&entry_id.0)) {
+                        if self.keep.as_ref().is_none_or(|k| k.contains(&entry_id.0)) {
                             self.entries.insert(entry_id.0, snap);
                         }
                     }
@@ -635,7 +653,7 @@ impl RankState {
                     if let Some(x) = self.vols.get(&v) {
                         let snap = snap_of(x, local_date(ev.recorded_at));
                         self.count(&snap, points.hundredths(), 0)?;
-                        if self.keep.as_ref().map_or(true, |k| k.contains(&entry_id.0)) {
+                        if self.keep.as_ref().is_none_or(|k| k.contains(&entry_id.0)) {
                             self.entries.insert(entry_id.0, snap);
                         }
                     }
@@ -690,7 +708,13 @@ impl RankState {
         tx.upsert_each(
             &Upsert {
                 table: &names.t("pj_rank_volunteers"),
-                cols: &["vol", "volunteer_id", "volunteer_number", "attribution", "scopes"],
+                cols: &[
+                    "vol",
+                    "volunteer_id",
+                    "volunteer_number",
+                    "attribution",
+                    "scopes",
+                ],
                 key: &["vol"],
                 on_conflict: OnConflict::Replace,
             },

@@ -35,7 +35,13 @@ pub const REBUILD_BATCH: u32 = 10_000;
 const FLUSH_BYTES: usize = 32 << 20;
 /// Rows held in memory by all projections of a rebuild, in bytes (about): above it,
 /// the largest states are written and forgotten.
-fn hold_bytes() -> usize { std::env::var("HOLD_MB").ok().and_then(|v| v.parse::<usize>().ok()).unwrap_or(160) << 20 }
+fn hold_bytes() -> usize {
+    std::env::var("HOLD_MB")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(160)
+        << 20
+}
 
 pub(crate) async fn create_tables(
     tx: &mut Tx<'_>,
@@ -386,7 +392,11 @@ async fn replay(
             }
             // Bounded memory: forget caches, then write and forget the largest states.
             let held = |states: &[Option<Box<dyn State>>]| -> usize {
-                states.iter().flatten().map(|s| s.held() + s.pending()).sum()
+                states
+                    .iter()
+                    .flatten()
+                    .map(|s| s.held() + s.pending())
+                    .sum()
             };
             timings.peak_state_bytes = timings.peak_state_bytes.max(held(&states));
             // First write the largest changes (they have to be written anyway)…
@@ -465,7 +475,12 @@ async fn reversed_entries(db: &Db, head: u64) -> Result<Option<FxSet<uuid::Uuid>
     };
     let mut out = FxSet::default();
     for r in db.fetch(sql, &[Val::from(head as i64)]).await? {
-        match r.opt_text(0).ok().flatten().map(|s| uuid::Uuid::parse_str(&s)) {
+        match r
+            .opt_text(0)
+            .ok()
+            .flatten()
+            .map(|s| uuid::Uuid::parse_str(&s))
+        {
             Some(Ok(id)) => {
                 out.insert(id);
             }

@@ -173,7 +173,12 @@ impl Projection for Stairwells {
         Some(Box::new(SwState::new(fresh)))
     }
     fn retired_tables(&self) -> &'static [&'static str] {
-        &["pj_sw_kv_volunteers", "pj_sw_kv_services", "pj_sw_kv_entries", "pj_sw_entries"]
+        &[
+            "pj_sw_kv_volunteers",
+            "pj_sw_kv_services",
+            "pj_sw_kv_entries",
+            "pj_sw_entries",
+        ]
     }
 }
 
@@ -324,12 +329,12 @@ impl SwState {
                 (Event::ServiceRejected { service_id, .. }, Some(StreamKind::Volunteer)) => {
                     sids.insert(service_id.0);
                 }
-                (Event::EntryReversed { reverses, .. }, Some(StreamKind::Volunteer)) => {
-                    if !created.contains(&reverses.0) && !self.entries.contains_key(&reverses.0)
-                    {
-                        eids.insert(reverses.0);
-                        reversal_streams.insert(ev.stream_id);
-                    }
+                (Event::EntryReversed { reverses, .. }, Some(StreamKind::Volunteer))
+                    if !created.contains(&reverses.0)
+                        && !self.entries.contains_key(&reverses.0) =>
+                {
+                    eids.insert(reverses.0);
+                    reversal_streams.insert(ev.stream_id);
                 }
                 (Event::StairwellIssueResolved { issue_id, .. }, _) => {
                     iids.insert(issue_id.0);
@@ -506,7 +511,7 @@ impl SwState {
                                     .served
                                     .entry((at.stairwell, at.month, at.volunteer))
                                     .or_default() += 1;
-                                if self.keep.as_ref().map_or(true, |k| k.contains(&entry_id.0)) {
+                                if self.keep.as_ref().is_none_or(|k| k.contains(&entry_id.0)) {
                                     self.entries.insert(entry_id.0, at);
                                 }
                             }
