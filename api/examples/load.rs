@@ -1,4 +1,4 @@
-//! Load generator for the GraphQL API: one server, four workloads, one run.
+//! Load generator for the GraphQL API: one server, five workloads, one run.
 //!
 //! Starts `timebank serve` in-process (with its projections) on a fresh SQLite file (or,
 //! with `--postgres`, a fresh database on the server of `TIMEBANK_TEST_PG_URL`), seeds a
@@ -27,7 +27,13 @@
 //! ```text
 //! cargo build --release -p api --example load
 //! target/release/examples/load [--seconds 5] [--rounds 3] [--connections 64] [--volunteers 2000] [--postgres] [--no-ledger] [--only WORD,…]
+//! target/release/examples/load --no-projections --only "awardpoints mutation,commandhandler,store::append"
 //! ```
+//!
+//! `--no-projections` serves the API without its read models (reads then fail: use it
+//! with `--only` and the write workloads), to tell what the read models' writes into the
+//! same database cost the ledger's throughput. `--only` keeps the workloads whose names
+//! contain one of the comma-separated words ("vs baseline" is then relative to the first).
 
 use ledger::command::{Actor, AwardPoints, CommandHandler};
 use ledger::event::Event;
@@ -60,13 +66,15 @@ fn flag(name: &str) -> bool {
 struct Client {
     http: reqwest::Client,
     base: String,
+    /// `/graphql`, parsed once (not per request).
+    graphql: reqwest::Url,
 }
 
 impl Client {
     async fn gql(&self, token: &str, query: &str, variables: Value) -> Result<Value, String> {
         let resp = self
             .http
-            .post(format!("{}/graphql", self.base))
+            .post(self.graphql.clone())
             .bearer_auth(token)
             .header("accept", "application/graphql-response+json")
             .json(&json!({ "query": query, "variables": variables }))
@@ -227,13 +235,32 @@ async fn main() -> anyhow::Result<()> {
     let listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     let admin = api::issue_token(&store, api::Role::Admin, None, None, "load-admin").await?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(api::serve(
-        store.clone(),
-        api::ServeConfig::new(listen),
-        async move {
-            let _ = stop_rx.await;
-        },
-    ));
+    let no_projections = flag("--no-projections");
+    let server = if no_projections {
+        // The API without read models: only mutations (and `events`) work. To tell the
+        // cost of the read models' writes from the ledger's own.
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let config = api::ServeConfig::new(listen);
+        let state = api::AppState::new(store.clone(), &config, rx);
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        tokio::spawn(async move {
+            axum::serve(listener, api::router(state))
+                .with_graceful_shutdown(async move {
+                    let _ = stop_rx.await;
+                    let _ = tx.send(true);
+                })
+                .await
+                .map_err(anyhow::Error::from)
+        })
+    } else {
+        tokio::spawn(api::serve(
+            store.clone(),
+            api::ServeConfig::new(listen),
+            async move {
+                let _ = stop_rx.await;
+            },
+        ))
+    };
     tokio::time::sleep(Duration::from_millis(300)).await;
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(connections)
@@ -241,6 +268,7 @@ async fn main() -> anyhow::Result<()> {
     let client = Client {
         http,
         base: format!("http://{listen}"),
+        graphql: reqwest::Url::parse(&format!("http://{listen}/graphql"))?,
     };
 
     // Seed: a community, a stairwell, volunteers with some points.
