@@ -11,9 +11,13 @@
 //! history of EVENTS events (default 100000) and VOLUNTEERS volunteers (default 2000).
 //!
 //! Environment: `RUNS` rebuilds of everything (default 1, the median is reported),
-//! `PER_PROJECTION=1` also rebuilds each projection alone, `RANK_CALLS` ranking queries
-//! (default 300). Peak RSS is the process's high-water mark (`VmHWM`): run on a filled
-//! log so that it covers the rebuild and the queries only.
+//! `PER_PROJECTION=1` also rebuilds each projection alone, `CATCH_UP=1` also replays
+//! the log the way the runner catches up (batches of 5,000 events, each loaded, folded
+//! and written in its own transaction), `RANK_CALLS` ranking queries per case (default
+//! 300). Peak RSS is the process's high-water mark (`VmHWM`): run on a filled log so
+//! that it covers the rebuilds and the queries only. CPU is user + system time of the
+//! whole process (all threads, SQLite's included), a figure that depends less on other
+//! load on the machine than the elapsed time does.
 
 use ledger::command::CommandHandler;
 use ledger::demo::{generate, DemoOptions};
@@ -146,31 +150,57 @@ fn print_timings(t: &Timings, cpu: f64) {
     );
     for p in &t.projections {
         println!(
-            "  {:>11}: {:6.2}s  (fold {:.2}s, write {:.2}s in {} flushes, read back {:.2}s, {} evictions)",
+            "  {:>11}: {:6.2}s  (fold {:.2}s, write {:.2}s in {} flushes, read back {:.2}s, {} evictions; held up to {:.0} MB, changes up to {:.0} MB)",
             p.name,
             p.total().as_secs_f64(),
             p.fold.as_secs_f64(),
             p.flush.as_secs_f64(),
             p.flushes,
             p.load.as_secs_f64(),
-            p.evictions
+            p.evictions,
+            p.peak_held as f64 / 1048576.0,
+            p.peak_pending as f64 / 1048576.0
         );
     }
 }
 
 async fn rebuild(store: &Store, list: &[&dyn Projection]) -> anyhow::Result<(Timings, f64)> {
+    rebuild_batched(store, list, projections::rebuild::REBUILD_BATCH).await
+}
+
+/// A projection as the runner applies it to a batch (load, fold and write in one
+/// transaction), without its rebuild state: a rebuild of these measures catch-up.
+struct CatchUp(std::sync::Arc<dyn Projection>);
+
+impl Projection for CatchUp {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn version(&self) -> u32 {
+        self.0.version()
+    }
+    fn tables(&self) -> &'static [projections::TableDef] {
+        self.0.tables()
+    }
+    fn apply<'a>(
+        &'a self,
+        tx: &'a mut projections::db::Tx<'_>,
+        names: &'a projections::Names,
+        events: &'a [projections::Envelope],
+    ) -> futures::future::BoxFuture<'a, projections::Result<()>> {
+        self.0.apply(tx, names, events)
+    }
+}
+
+async fn rebuild_batched(
+    store: &Store,
+    list: &[&dyn Projection],
+    batch: u32,
+) -> anyhow::Result<(Timings, f64)> {
     let db = Db::of_store(store);
     let mut t = Timings::default();
     let cpu = cpu_secs();
-    rebuild_timed(
-        store,
-        &db,
-        list,
-        projections::rebuild::REBUILD_BATCH,
-        None,
-        &mut t,
-    )
-    .await?;
+    rebuild_timed(store, &db, list, batch, None, &mut t).await?;
     Ok((t, cpu_secs() - cpu))
 }
 
@@ -196,9 +226,11 @@ async fn bench_rankings(db: &Db, calls: u64) -> anyhow::Result<()> {
         return Ok(());
     };
     let scope = Scope::Community(CommunityId(*community));
+    // The year with the most ranked cells.
     let year = db
         .fetch_optional(
-            "SELECT MAX(k) FROM pj_rank_keys WHERE k NOT LIKE '%:%' AND length(k) = 4",
+            "SELECT k.k FROM pj_rank_keys k JOIN pj_rank_cells c ON c.period = k.id
+             WHERE length(k.k) = 4 GROUP BY k.k ORDER BY COUNT(*) DESC LIMIT 1",
             &[],
         )
         .await?
@@ -206,7 +238,7 @@ async fn bench_rankings(db: &Db, calls: u64) -> anyhow::Result<()> {
         .and_then(|y| y.parse::<i32>().ok());
     let mut periods = vec![("all time", Period::AllTime)];
     if let Some(y) = year {
-        periods.push(("latest year", Period::Year(y)));
+        periods.push(("busiest year", Period::Year(y)));
     }
     println!(
         "ranking (top 20 + one volunteer's rank), community with {} of {} volunteers, {calls} calls each:",
@@ -306,13 +338,25 @@ async fn main() -> anyhow::Result<()> {
             );
         }
     }
+    if std::env::var("CATCH_UP").is_ok() {
+        // Batches of the runner's default size, each applied as the runner does.
+        let batch = projections::Options::default().batch_size;
+        let wrapped: Vec<CatchUp> = all.iter().map(|p| CatchUp(p.clone())).collect();
+        let list: Vec<&dyn Projection> = wrapped.iter().map(|p| p as &dyn Projection).collect();
+        let (t, cpu) = rebuild_batched(&store, &list, batch).await?;
+        println!("catch-up (every projection, batches of {batch}, one transaction each):");
+        print_timings(&t, cpu);
+    }
     let list: Vec<&dyn Projection> = all.iter().map(|p| p.as_ref()).collect();
     let mut totals = Vec::new();
     for run in 1..=runs {
         let (t, cpu) = rebuild(&store, &list).await?;
         println!(
-            "rebuild of all projections, run {run}/{runs}: peak RSS so far {:.0} MB",
-            status_mb("VmHWM:")
+            "rebuild of all projections, run {run}/{runs}: peak RSS so far {:.0} MB (now: anonymous {:.0} MB, file {:.0} MB, shared {:.0} MB)",
+            status_mb("VmHWM:"),
+            status_mb("RssAnon:"),
+            status_mb("RssFile:"),
+            status_mb("RssShmem:")
         );
         print_timings(&t, cpu);
         totals.push(t.total);
@@ -326,8 +370,5 @@ async fn main() -> anyhow::Result<()> {
     );
     bench_rankings(&Db::of_store(&store), calls).await?;
     println!("peak RSS {:.0} MB", status_mb("VmHWM:"));
-    for (k, (d, n)) in projections::db::STATS.lock().unwrap().iter() {
-        println!("  {k}: {n} rows {:.2}s", d.as_secs_f64());
-    }
     Ok(())
 }

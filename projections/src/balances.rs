@@ -566,14 +566,14 @@ impl BalanceState {
                 Val::from(encode_thresholds(t)),
             ]);
         }
-        tx.upsert_rows(
+        tx.upsert_owned(
             &Upsert {
                 table: &names.t("pj_balances_stars"),
                 cols: &["community_id", "version", "thresholds"],
                 key: &["community_id"],
                 on_conflict: OnConflict::Replace,
             },
-            &rows,
+            rows,
         )
         .await
     }

@@ -467,14 +467,6 @@ impl<K: Hash + Eq + Clone + Ord, V> Cached<K, V> {
         debug_assert!(self.changed() == 0, "evicting unwritten rows");
         self.map = FxMap::default();
     }
-
-    /// Forgets every row without writing anything (for caches of rows that are never
-    /// stored).
-    pub fn clear(&mut self) {
-        self.map = FxMap::default();
-        self.changed = 0;
-        self.gone.clear();
-    }
 }
 
 /// Bytes of a hash map's table (entries and control bytes), plus `heap` bytes per entry

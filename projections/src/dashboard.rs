@@ -621,7 +621,7 @@ impl DashState {
                 v[2].into(),
             ]);
         }
-        tx.upsert_rows(
+        tx.upsert_owned(
             &Upsert {
                 table: &names.t("pj_dash_communities"),
                 cols: &[
@@ -637,7 +637,7 @@ impl DashState {
                     "wishes_in_progress",
                 ]),
             },
-            &rows,
+            rows,
         )
         .await?;
         let mut list: Vec<_> = d.months.into_iter().collect();
@@ -652,14 +652,14 @@ impl DashState {
                 v[2].into(),
             ]);
         }
-        tx.upsert_rows(
+        tx.upsert_owned(
             &Upsert {
                 table: &names.t("pj_dash_months"),
                 cols: &["community_id", "month", "points", "minutes", "services"],
                 key: &["community_id", "month"],
                 on_conflict: OnConflict::Add(&["points", "minutes", "services"]),
             },
-            &rows,
+            rows,
         )
         .await?;
         let mut list: Vec<_> = d.kinds.into_iter().collect();
@@ -674,14 +674,14 @@ impl DashState {
                 v[1].into(),
             ]);
         }
-        tx.upsert_rows(
+        tx.upsert_owned(
             &Upsert {
                 table: &names.t("pj_dash_kinds"),
                 cols: &["community_id", "month", "kind", "services", "minutes"],
                 key: &["community_id", "month", "kind"],
                 on_conflict: OnConflict::Add(&["services", "minutes"]),
             },
-            &rows,
+            rows,
         )
         .await?;
         let mut list: Vec<_> = d.served.into_iter().filter(|(_, n)| *n != 0).collect();

@@ -1,18 +1,24 @@
 //! # projections: timebank's read models, built from the event log
 //!
 //! Module map:
-//! - [`projection`]: the [`Projection`] trait, decoded [`Envelope`]s, table definitions
-//!   (live and shadow names) and checkpoints (`projection_checkpoints`).
+//! - [`projection`]: the [`Projection`] trait and a projection's in-memory [`State`],
+//!   decoded [`Envelope`]s (read in pages straight from the log's table), table
+//!   definitions (live and shadow names) and checkpoints (`projection_checkpoints`).
 //! - [`runner`]: the runner (catch-up in batches, then follow the head; leadership per
 //!   projection on PostgreSQL; fault injection) and the [`Projections`] handle with
 //!   read-your-writes ([`Projections::wait_for`]).
-//! - [`rebuild`]: replay from 0 into shadow tables and swap them in atomically.
-//! - [`db`]: portable SQL on SQLite and PostgreSQL (values, rows, bulk upserts).
-//! - [`common`]: periods (UTC+8), amounts at the query edge, per-batch key/value state,
-//!   a volunteer's attribution at the time of an event.
-//! - Read models, one module each, each with pure folds, its SQL I/O and its queries:
-//!   [`balances`], [`statement`], [`rankings`], [`stairwells`] (文明楼道), [`wishes`]
-//!   (小心愿), [`dashboard`].
+//! - [`rebuild`]: replay from 0 into shadow tables and swap them in atomically. The
+//!   projections fold the whole log in memory (bounded: changes are written in bulk
+//!   when they grow, and states forgotten and read back when they grow too large),
+//!   while a reader task decodes the next page; secondary indexes come after the load.
+//! - [`db`]: portable SQL on SQLite and PostgreSQL (values, rows, bulk upserts and
+//!   reads by key).
+//! - [`common`]: periods (UTC+8), amounts at the query edge, rows held by a fold
+//!   ([`common::Cached`]), a volunteer's attribution at the time of an event.
+//! - Read models, one module each, each with pure folds, its state (load, fold, flush)
+//!   and its queries: [`balances`], [`statement`], [`rankings`], [`stairwells`]
+//!   (文明楼道), [`wishes`] (小心愿), [`dashboard`]. A batch applied incrementally is the
+//!   same state loaded for the batch's keys, folded and flushed in one transaction.
 
 pub mod balances;
 pub mod common;

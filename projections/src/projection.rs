@@ -9,7 +9,6 @@ use ledger::event::{current_schema_version, Event};
 use ledger::ids::{parse_stream, StreamKind};
 use ledger::store::RecordedEvent;
 use ledger::Store;
-use serde::de::{Deserialize, Deserializer, SeqAccess, Visitor};
 use uuid::Uuid;
 
 /// A stored event decoded once per batch and shared by every projection.
@@ -143,8 +142,20 @@ pub trait State: Send {
     fn fold(&mut self, events: &[Envelope]) -> Result<()>;
     /// Writes every change since the last flush.
     fn flush<'a>(&'a mut self, tx: &'a mut Tx<'_>, names: &'a Names) -> BoxFuture<'a, Result<()>>;
+    /// Writes changes to make room in memory (by default all of them, as [`State::flush`]).
+    fn make_room<'a>(
+        &'a mut self,
+        tx: &'a mut Tx<'_>,
+        names: &'a Names,
+    ) -> BoxFuture<'a, Result<()>> {
+        self.flush(tx, names)
+    }
     /// Approximate bytes of changes waiting to be written.
     fn pending(&self) -> usize;
+    /// Changes are written when [`State::pending`] exceeds this.
+    fn flush_at(&self) -> usize {
+        16 << 20
+    }
     /// Approximate bytes of rows held in memory (written or not).
     fn held(&self) -> usize;
     /// Forgets the rows held (after a flush): later batches read back what they need.
@@ -251,21 +262,67 @@ pub fn decode_batch(events: &[RecordedEvent]) -> Result<Vec<Envelope>> {
 }
 
 /// Reads and decodes up to `limit` events after position `after`: in one query and
-/// one pass over its text where possible (see [`read_fast`]), else through the store.
+/// one pass over its text where possible, else through the store (same events, or the
+/// same error).
 pub async fn read_envelopes(
     store: &Store,
     db: &Db,
     after: u64,
     limit: u32,
 ) -> Result<Vec<Envelope>> {
-    if let Some(page) = read_fast(db, after, limit).await {
+    if let Some(page) = read_fast(db, None, after, limit).await {
         return Ok(page);
     }
     let events = store.read_all(after, limit).await?;
     decode_batch(&events)
 }
 
-const SQLITE_PAGE: &str = "SELECT json_group_array(json_array(position, schema_version, event_type, stream_id, event_id, recorded_at, json(payload)))
+/// Reads the log page after page on a connection of its own (on SQLite; through the
+/// pool on PostgreSQL), for a rebuild: one connection keeps the driver's buffers in one
+/// place instead of one per pooled connection.
+pub(crate) struct LogReader {
+    store: Store,
+    db: Db,
+    conn: Option<sqlx::SqliteConnection>,
+}
+
+impl LogReader {
+    pub(crate) async fn open(store: &Store, db: &Db) -> Result<LogReader> {
+        use sqlx::Connection as _;
+        let conn = match db {
+            Db::Sqlite(pool) => {
+                Some(sqlx::SqliteConnection::connect_with(&pool.connect_options()).await?)
+            }
+            Db::Postgres(_) => None,
+        };
+        Ok(LogReader {
+            store: store.clone(),
+            db: db.clone(),
+            conn,
+        })
+    }
+
+    pub(crate) async fn read(&mut self, after: u64, limit: u32) -> Result<Vec<Envelope>> {
+        if let Some(page) = read_fast(&self.db, self.conn.as_mut(), after, limit).await {
+            return Ok(page);
+        }
+        let events = self.store.read_all(after, limit).await?;
+        decode_batch(&events)
+    }
+
+    pub(crate) async fn close(self) {
+        use sqlx::Connection as _;
+        if let Some(c) = self.conn {
+            let _ = c.close().await;
+        }
+    }
+}
+
+/// A page of the log as one text: fields separated by U+001F, rows by U+001E (neither
+/// can occur in JSON text, a stream name, a type or a timestamp), with the row count to
+/// check the split against.
+const SQLITE_PAGE: &str = "SELECT count(*), group_concat(position || char(31) || schema_version || char(31) || event_type || char(31)
+        || stream_id || char(31) || event_id || char(31) || recorded_at || char(31) || payload, char(30) ORDER BY position)
     FROM (SELECT position, schema_version, event_type, stream_id, event_id, recorded_at, payload
           FROM events WHERE position > ?1 ORDER BY position LIMIT ?2)";
 
@@ -274,25 +331,41 @@ const PG_PAGE: &str =
     FROM events WHERE position > $1 ORDER BY position LIMIT $2";
 
 /// The page decoded straight from the stored text, or `None` when anything is not
-/// as expected (an old schema version that has no fast path, a timestamp in another
-/// format, a payload whose type differs from its row, an error): the caller then
-/// reads the page through the store, which gives the same events or the same error.
+/// as expected (a timestamp in another format, an undecodable payload, a row count
+/// that does not add up): the caller then reads the page through the store, which
+/// gives the same events or the same error.
 ///
-/// On SQLite the page comes back as one JSON text (sqlx hands rows over one by one,
-/// which costs more than reading them), and each payload is decoded in the same
-/// pass; on PostgreSQL the payload is read as text and decoded once, without an
-/// intermediate `serde_json::Value`.
-async fn read_fast(db: &Db, after: u64, limit: u32) -> Option<Vec<Envelope>> {
+/// On SQLite the page comes back as one text (sqlx hands rows over one by one, which
+/// costs more than reading them), split and decoded in one pass; on PostgreSQL the
+/// payload is read as text. Either way a payload of the current schema version is
+/// decoded straight into an [`Event`], without the store's intermediate JSON values
+/// (and without its metadata, which projections do not use).
+async fn read_fast(
+    db: &Db,
+    conn: Option<&mut sqlx::SqliteConnection>,
+    after: u64,
+    limit: u32,
+) -> Option<Vec<Envelope>> {
     let page: Vec<Envelope> = match db {
         Db::Sqlite(pool) => {
-            let text: String = sqlx::query_scalar(SQLITE_PAGE)
+            let q = sqlx::query_as(SQLITE_PAGE)
                 .bind(after as i64)
-                .bind(limit as i64)
-                .fetch_one(pool)
-                .await
-                .ok()?;
-            let rows: Vec<FastRow> = serde_json::from_str(&text).ok()?;
-            rows.into_iter().map(|r| r.0).collect::<Option<_>>()?
+                .bind(limit as i64);
+            let (count, text): (i64, Option<String>) = match conn {
+                Some(c) => q.fetch_one(c).await.ok()?,
+                None => q.fetch_one(pool).await.ok()?,
+            };
+            let text = text.unwrap_or_default();
+            let mut out = Vec::with_capacity(count.max(0) as usize);
+            if count > 0 {
+                for row in text.split('\u{1e}') {
+                    out.push(decode_row(row)?);
+                }
+            }
+            if out.len() as i64 != count {
+                return None;
+            }
+            out
         }
         Db::Postgres(pool) => {
             use sqlx::Row as _;
@@ -311,14 +384,8 @@ async fn read_fast(db: &Db, after: u64, limit: u32) -> Option<Vec<Envelope>> {
                 let event_id: Uuid = r.try_get(4).ok()?;
                 let recorded_at: DateTime<Utc> = r.try_get(5).ok()?;
                 let payload: &str = r.try_get(6).ok()?;
-                if schema_version < 0 || schema_version as u32 != current_schema_version(event_type)
-                {
-                    return None;
-                }
-                let event: Event = serde_json::from_str(payload).ok()?;
-                if event.event_type() != event_type {
-                    return None;
-                }
+                let schema_version = u32::try_from(schema_version).ok()?;
+                let event = decode_payload(event_type, schema_version, payload)?;
                 out.push(envelope(
                     position as u64,
                     stream,
@@ -356,59 +423,36 @@ fn envelope(
     }
 }
 
-/// One row of a SQLite page: `[position, schema_version, event_type, stream_id,
-/// event_id, recorded_at, payload]`, decoded in one pass; `None` if the row needs the
-/// slow path.
-struct FastRow(Option<Envelope>);
-
-impl<'de> Deserialize<'de> for FastRow {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<FastRow, D::Error> {
-        d.deserialize_seq(FastRowVisitor)
-    }
+/// One row of a SQLite page (`position, schema_version, event_type, stream_id,
+/// event_id, recorded_at, payload` separated by U+001F), decoded as the store and
+/// [`Event::decode`] would; `None` if anything is unexpected.
+fn decode_row(row: &str) -> Option<Envelope> {
+    let mut f = row.splitn(7, '\u{1f}');
+    let position: u64 = f.next()?.parse().ok()?;
+    let schema_version: u32 = f.next()?.parse().ok()?;
+    let event_type = f.next()?;
+    let stream = f.next()?;
+    let event_id = Uuid::parse_str(f.next()?).ok()?;
+    let recorded_at = DateTime::parse_from_rfc3339(f.next()?)
+        .ok()?
+        .with_timezone(&Utc);
+    let payload = f.next()?;
+    let event = decode_payload(event_type, schema_version, payload)?;
+    Some(envelope(position, stream, event_id, recorded_at, event))
 }
 
-struct FastRowVisitor;
-
-impl<'de> Visitor<'de> for FastRowVisitor {
-    type Value = FastRow;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("an event row")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<FastRow, A::Error> {
-        use serde::de::Error as _;
-        fn next<'de, T: Deserialize<'de>, A: SeqAccess<'de>>(
-            seq: &mut A,
-        ) -> std::result::Result<T, A::Error> {
-            seq.next_element()?
-                .ok_or_else(|| A::Error::custom("short event row"))
-        }
-        let position: u64 = next(&mut seq)?;
-        let schema_version: u32 = next(&mut seq)?;
-        let event_type: std::borrow::Cow<'de, str> = next(&mut seq)?;
-        let stream: std::borrow::Cow<'de, str> = next(&mut seq)?;
-        let event_id: std::borrow::Cow<'de, str> = next(&mut seq)?;
-        let recorded_at: std::borrow::Cow<'de, str> = next(&mut seq)?;
-        if schema_version != current_schema_version(&event_type) {
-            // Upcasting works on JSON values: leave it to the store's path.
-            let _: serde::de::IgnoredAny = next(&mut seq)?;
-            return Ok(FastRow(None));
-        }
-        let event: Event = next(&mut seq)?;
-        let row = (|| {
-            if event.event_type() != event_type {
-                return None;
+/// A payload decoded as [`Event::decode`] does: straight from the text when it is of the
+/// current schema version and names its own type, else through a JSON value (upcasting).
+fn decode_payload(event_type: &str, schema_version: u32, payload: &str) -> Option<Event> {
+    if schema_version == current_schema_version(event_type) {
+        if let Ok(e) = serde_json::from_str::<Event>(payload) {
+            if e.event_type() == event_type {
+                return Some(e);
             }
-            let event_id = Uuid::parse_str(&event_id).ok()?;
-            let recorded_at = DateTime::parse_from_rfc3339(&recorded_at)
-                .ok()?
-                .with_timezone(&Utc);
-            Some(envelope(position, &stream, event_id, recorded_at, event))
-        })();
-        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-        Ok(FastRow(row))
+        }
     }
+    let value: serde_json::Value = serde_json::from_str(payload).ok()?;
+    Event::decode_parts(event_type, schema_version, value).ok()
 }
 
 /// Every event of the given streams, in log order, decoded (for a fold that needs the

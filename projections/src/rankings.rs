@@ -15,7 +15,7 @@ use crate::common::{
     day_key, hours_dec, local_date, map_bytes, parse_day, points_dec, uuid_col, Attribution,
     Cached, FxMap, FxSet, Period,
 };
-use crate::db::{Db, Kind, OnConflict, Row, Tx, Upsert, Val};
+use crate::db::{Db, Kind, OnConflict, Tx, Upsert, Val, Writer};
 use crate::error::{ProjectionError, Result};
 use crate::projection::{
     apply_with_state, read_streams, Envelope, Names, Projection, State, TableDef,
@@ -167,8 +167,99 @@ struct Snap {
     scopes: Scopes,
 }
 
-/// Cell deltas of one period: (scope, volunteer) → (points, minutes).
-type PeriodCells = FxMap<(u32, u32), (i64, i64)>;
+/// Cell deltas of one period, keyed by `scope << 32 | volunteer`: kept sorted and
+/// unique, with the latest deltas in a buffer merged in when it grows. Compact (16 bytes
+/// a cell, no hash table) and already in key order when written. A cell whose value
+/// leaves the range of `i32` (21 million points, 35 million hours) moves to `wide`.
+#[derive(Debug, Default)]
+struct PeriodCells {
+    sorted: Vec<(u64, i32, i32)>,
+    buffer: Vec<(u64, i64, i64)>,
+    wide: FxMap<u64, (i64, i64)>,
+}
+
+impl PeriodCells {
+    fn add(&mut self, key: u64, points: i64, minutes: i64) {
+        self.buffer.push((key, points, minutes));
+        if self.buffer.len() >= (self.sorted.len() / 4).max(4096) {
+            self.merge();
+        }
+    }
+
+    fn merge(&mut self) {
+        if self.buffer.is_empty() {
+            return;
+        }
+        self.buffer.sort_unstable_by_key(|c| c.0);
+        let mut merged: Vec<(u64, i32, i32)> =
+            Vec::with_capacity(self.sorted.len() + self.buffer.len());
+        let mut old = self.sorted.iter().peekable();
+        let mut new = self.buffer.iter().peekable();
+        while let Some(&&(k, p, m)) = new.peek() {
+            // Cells without news first, as they are.
+            while let Some(&&c) = old.peek() {
+                if c.0 >= k {
+                    break;
+                }
+                merged.push(c);
+                old.next();
+            }
+            // Every delta of this cell, added to its value.
+            let (mut points, mut minutes) = (p, m);
+            new.next();
+            while let Some(&&(k2, p2, m2)) = new.peek() {
+                if k2 != k {
+                    break;
+                }
+                points += p2;
+                minutes += m2;
+                new.next();
+            }
+            if let Some(&&(k0, p0, m0)) = old.peek() {
+                if k0 == k {
+                    points += i64::from(p0);
+                    minutes += i64::from(m0);
+                    old.next();
+                }
+            }
+            if let Some(w) = self.wide.get_mut(&k) {
+                w.0 += points;
+                w.1 += minutes;
+                continue;
+            }
+            match (i32::try_from(points), i32::try_from(minutes)) {
+                (Ok(p), Ok(m)) => merged.push((k, p, m)),
+                _ => {
+                    self.wide.insert(k, (points, minutes));
+                }
+            }
+        }
+        merged.extend(old.copied());
+        self.sorted = merged;
+        self.buffer.clear();
+    }
+
+    fn bytes(&self) -> usize {
+        self.sorted.capacity() * std::mem::size_of::<(u64, i32, i32)>()
+            + self.buffer.capacity() * std::mem::size_of::<(u64, i64, i64)>()
+            + map_bytes(&self.wide, 0)
+    }
+
+    /// Every cell, in key order.
+    fn take(mut self) -> Vec<(u64, i64, i64)> {
+        self.merge();
+        let mut out: Vec<(u64, i64, i64)> = self
+            .sorted
+            .iter()
+            .map(|&(k, p, m)| (k, i64::from(p), i64::from(m)))
+            .collect();
+        if !self.wide.is_empty() {
+            out.extend(self.wide.iter().map(|(k, (p, m))| (*k, *p, *m)));
+            out.sort_unstable_by_key(|c| c.0);
+        }
+        out
+    }
+}
 
 /// The rankings' rows in memory.
 ///
@@ -193,7 +284,6 @@ struct RankState {
     next: Option<(i64, i64)>,
     /// Cell deltas by period id.
     cells: FxMap<u32, PeriodCells>,
-    cell_count: usize,
     /// Period ids of a day.
     days: FxMap<NaiveDate, [u32; 4]>,
 }
@@ -329,7 +419,6 @@ impl RankState {
             keys: Cached::default(),
             next: if fresh { Some((1, 1)) } else { None },
             cells: FxMap::default(),
-            cell_count: 0,
             days: FxMap::default(),
         }
     }
@@ -370,16 +459,11 @@ impl RankState {
     }
 
     fn count(&mut self, snap: &Snap, points: i64, minutes: i64) -> Result<()> {
-        let vol = small(snap.vol)?;
+        let vol = small(snap.vol)? as u64;
         for p in self.periods(snap.day)? {
             let cells = self.cells.entry(p).or_default();
             for s in snap.scopes.iter() {
-                let c = cells.entry((small(*s)?, vol)).or_insert_with(|| {
-                    self.cell_count += 1;
-                    (0, 0)
-                });
-                c.0 += points;
-                c.1 += minutes;
+                cells.add((small(*s)? as u64) << 32 | vol, points, minutes);
             }
         }
         Ok(())
@@ -693,21 +777,10 @@ impl RankState {
         .await?;
         let mut changed: Vec<(&Uuid, &Vol)> = self.vols.take_changed();
         changed.sort_by_key(|(_, v)| v.vol);
-        let mut rows = Vec::with_capacity(changed.len());
-        for (id, v) in changed {
-            let json = serde_json::to_string(&v.attribution)
-                .map_err(|e| ProjectionError::corrupt(NAME, e))?;
-            rows.push([
-                Val::from(v.vol),
-                Val::from(id.to_string()),
-                Val::from(v.attribution.number.clone()),
-                Val::from(json),
-                Val::from(encode_ids(&v.scopes)),
-            ]);
-        }
-        tx.upsert_each(
-            &Upsert {
-                table: &names.t("pj_rank_volunteers"),
+        let t_vols = names.t("pj_rank_volunteers");
+        let mut w = Writer::new(
+            Upsert {
+                table: &t_vols,
                 cols: &[
                     "vol",
                     "volunteer_id",
@@ -719,9 +792,20 @@ impl RankState {
                 on_conflict: OnConflict::Replace,
             },
             &[Kind::Int, Kind::Text, Kind::Text, Kind::Text, Kind::Text],
-            rows,
-        )
-        .await?;
+        );
+        for (id, v) in changed {
+            let json = serde_json::to_string(&v.attribution)
+                .map_err(|e| ProjectionError::corrupt(NAME, e))?;
+            let row = [
+                Val::from(v.vol),
+                Val::from(id.to_string()),
+                Val::from(v.attribution.number.clone()),
+                Val::from(json),
+                Val::from(encode_ids(&v.scopes)),
+            ];
+            w.push(tx, row).await?;
+        }
+        w.finish(tx).await?;
         let t_svc = names.t("pj_rank_services");
         let gone: Vec<String> = self
             .services
@@ -766,16 +850,14 @@ impl RankState {
             let Some(cells) = self.cells.remove(&p) else {
                 continue;
             };
-            let mut cells: Vec<((u32, u32), (i64, i64))> = cells.into_iter().collect();
-            cells.sort_unstable_by_key(|(k, _)| *k);
             tx.upsert_each(
                 &spec,
                 &[Kind::Int; 5],
-                cells.into_iter().map(|((s, v), (points, minutes))| {
+                cells.take().into_iter().map(|(k, points, minutes)| {
                     [
                         Val::from(p as i64),
-                        Val::from(s as i64),
-                        Val::from(v as i64),
+                        Val::from((k >> 32) as i64),
+                        Val::from((k & 0xffff_ffff) as i64),
                         Val::from(points),
                         Val::from(minutes),
                     ]
@@ -784,7 +866,6 @@ impl RankState {
             .await?;
         }
         self.cells = FxMap::default();
-        self.cell_count = 0;
         Ok(())
     }
 }
@@ -810,7 +891,11 @@ impl State for RankState {
         Box::pin(self.write(tx, names))
     }
     fn pending(&self) -> usize {
-        self.cells.values().map(|m| map_bytes(m, 0)).sum()
+        self.cells.values().map(PeriodCells::bytes).sum()
+    }
+    fn flush_at(&self) -> usize {
+        // Cells written more than once cost an upsert each time: keep them long.
+        64 << 20
     }
     fn held(&self) -> usize {
         // A volunteer's attribution owns a number, tags, a set of teams and scope ids.
@@ -912,27 +997,33 @@ pub async fn ranking(
     let top = top.min(1000) as i64;
     let mut out = Vec::new();
     if top > 0 {
-        // The value of the last place shown, then everyone at or above it, in order.
-        let rows = db
-            .fetch(
-                &format!(
-                    "SELECT v.volunteer_id, v.volunteer_number, c.points, c.minutes
-                     FROM pj_rank_cells c JOIN pj_rank_volunteers v ON v.vol = c.vol
-                     WHERE c.period = ? AND c.scope = ? AND c.{col} >= (
-                         SELECT MIN(x) FROM (SELECT {col} AS x FROM pj_rank_cells
-                             WHERE period = ? AND scope = ? AND {col} > 0 ORDER BY {col} DESC LIMIT ?) t)
-                     ORDER BY c.{col} DESC, v.volunteer_number ASC, v.volunteer_id ASC LIMIT ?"
-                ),
-                &[
-                    Val::from(p),
-                    Val::from(s),
-                    Val::from(p),
-                    Val::from(s),
-                    Val::from(top),
-                    Val::from(top),
-                ],
+        // The places shown and everyone tied with the last of them (one scan of the
+        // (period, scope) range), then in order with the tie-break.
+        let sql = if db.is_postgres() {
+            format!(
+                "WITH t AS (SELECT vol, points, minutes FROM pj_rank_cells
+                     WHERE period = ? AND scope = ? AND {col} > 0
+                     ORDER BY {col} DESC FETCH FIRST ? ROWS WITH TIES)
+                 SELECT v.volunteer_id, v.volunteer_number, t.points, t.minutes
+                 FROM t JOIN pj_rank_volunteers v ON v.vol = t.vol
+                 ORDER BY t.{col} DESC, v.volunteer_number ASC, v.volunteer_id ASC LIMIT ?"
             )
-            .await?;
+        } else {
+            format!(
+                "SELECT v.volunteer_id, v.volunteer_number, c.points, c.minutes
+                 FROM pj_rank_cells c JOIN pj_rank_volunteers v ON v.vol = c.vol
+                 WHERE c.period = ?1 AND c.scope = ?2 AND c.{col} >= (
+                     SELECT MIN(x) FROM (SELECT {col} AS x FROM pj_rank_cells
+                         WHERE period = ?1 AND scope = ?2 AND {col} > 0 ORDER BY {col} DESC LIMIT ?3) t)
+                 ORDER BY c.{col} DESC, v.volunteer_number ASC, v.volunteer_id ASC LIMIT ?3"
+            )
+        };
+        let vals = if db.is_postgres() {
+            vec![Val::from(p), Val::from(s), Val::from(top), Val::from(top)]
+        } else {
+            vec![Val::from(p), Val::from(s), Val::from(top)]
+        };
+        let rows = db.fetch(&sql, &vals).await?;
         let mut rank = 0u64;
         let mut last: Option<i64> = None;
         let idx = if metric == Metric::Points { 2 } else { 3 };
@@ -948,33 +1039,25 @@ pub async fn ranking(
     let me = match me {
         None => None,
         Some(vid) => {
+            // The volunteer's cell and how many distinct values are above it.
             let row = db
                 .fetch_optional(
-                    "SELECT v.volunteer_id, v.volunteer_number, c.points, c.minutes
-                     FROM pj_rank_volunteers v JOIN pj_rank_cells c ON c.vol = v.vol
-                     WHERE v.volunteer_id = ? AND c.period = ? AND c.scope = ?",
+                    &format!(
+                        "SELECT v.volunteer_id, v.volunteer_number, c.points, c.minutes,
+                            (SELECT COUNT(DISTINCT x.{col}) FROM pj_rank_cells x
+                             WHERE x.period = c.period AND x.scope = c.scope AND x.{col} > c.{col})
+                         FROM pj_rank_volunteers v JOIN pj_rank_cells c ON c.vol = v.vol
+                         WHERE v.volunteer_id = ? AND c.period = ? AND c.scope = ? AND c.{col} > 0"
+                    ),
                     &[Val::from(vid.0.to_string()), Val::from(p), Val::from(s)],
                 )
                 .await?;
-            let value = |r: &Row| r.int(if metric == Metric::Points { 2 } else { 3 });
             match row {
-                Some(r) if value(&r)? > 0 => {
-                    let v = value(&r)?;
-                    let above = db
-                        .fetch_optional(
-                            &format!(
-                                "SELECT COUNT(DISTINCT {col}) FROM pj_rank_cells
-                                 WHERE period = ? AND scope = ? AND {col} > ?"
-                            ),
-                            &[Val::from(p), Val::from(s), v.into()],
-                        )
-                        .await?
-                        .map(|r| r.int(0))
-                        .transpose()?
-                        .unwrap_or(0);
+                Some(r) => {
+                    let above = r.int(4)?;
                     Some(entry_of_row(&r, above as u64 + 1)?)
                 }
-                _ => None,
+                None => None,
             }
         }
     };
@@ -989,4 +1072,38 @@ pub fn day(s: &str) -> Option<NaiveDate> {
 /// The day key of a date.
 pub fn key_of_day(d: NaiveDate) -> String {
     day_key(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn period_cells_add_up_in_key_order() {
+        let mut c = PeriodCells::default();
+        let mut expected: std::collections::BTreeMap<u64, (i64, i64)> = Default::default();
+        let mut x = 7u64;
+        for i in 0..20_000i64 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let key = (x >> 33) % 3000;
+            let (p, m) = (i % 97 - 40, i % 13);
+            c.add(key, p, m);
+            let e = expected.entry(key).or_default();
+            e.0 += p;
+            e.1 += m;
+        }
+        // Values beyond i32 go wide, and come back exact.
+        c.add(5, i64::from(i32::MAX), 0);
+        c.add(5, 10, 0);
+        c.add(u64::MAX, -3_000_000_000, 1);
+        let e = expected.entry(5).or_default();
+        e.0 += i64::from(i32::MAX) + 10;
+        expected.insert(u64::MAX, (-3_000_000_000, 1));
+        let got: Vec<(u64, i64, i64)> = c.take();
+        let want: Vec<(u64, i64, i64)> =
+            expected.into_iter().map(|(k, (p, m))| (k, p, m)).collect();
+        assert_eq!(got, want);
+    }
 }

@@ -7,7 +7,7 @@ use crate::db::{Conn, Db, Tx, Val};
 use crate::error::Result;
 use crate::projection::{
     ensure_checkpoint_table, lock_checkpoint, read_envelopes, write_checkpoint, Checkpoint,
-    Envelope, Names, Projection, State, TableDef, SHADOW_MARK,
+    Envelope, LogReader, Names, Projection, State, TableDef, SHADOW_MARK,
 };
 use ledger::Store;
 use std::time::{Duration, Instant};
@@ -31,17 +31,12 @@ pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Send + Sync);
 /// Events read (and decoded) per page when rebuilding.
 pub const REBUILD_BATCH: u32 = 10_000;
 
-/// A rebuild writes a projection's changes when they take about this many bytes.
-const FLUSH_BYTES: usize = 32 << 20;
-/// Rows held in memory by all projections of a rebuild, in bytes (about): above it,
-/// the largest states are written and forgotten.
-fn hold_bytes() -> usize {
-    std::env::var("HOLD_MB")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(160)
-        << 20
-}
+/// Changes smaller than this are not worth a flush to make room.
+const SMALL_CHANGES: usize = 4 << 20;
+/// Rows held in memory by all the projections of a rebuild, in bytes (estimated): above
+/// it, changes are written, caches forgotten, and at last whole states written and
+/// forgotten (read back as needed), so memory stays bounded whatever the log's length.
+const HOLD_BYTES: usize = 140 << 20;
 
 pub(crate) async fn create_tables(
     tx: &mut Tx<'_>,
@@ -50,11 +45,15 @@ pub(crate) async fn create_tables(
 ) -> Result<()> {
     for t in tables {
         // On SQLite a table keyed by its primary key alone (no rowid, no second
-        // B-tree for the key) is smaller and faster to fill.
-        let clustered = !tx.is_postgres() && t.columns.to_ascii_uppercase().contains("PRIMARY KEY");
+        // B-tree for the key) is smaller and faster to fill. On PostgreSQL a shadow
+        // table is filled without write-ahead logging (a crash only loses the rebuild,
+        // which is redone), then logged once, whole, before the swap.
+        let pg = tx.is_postgres();
+        let clustered = !pg && t.columns.to_ascii_uppercase().contains("PRIMARY KEY");
+        let unlogged = if pg { "UNLOGGED " } else { "" };
         let options = if clustered { " WITHOUT ROWID" } else { "" };
         tx.exec_ddl(&format!(
-            "CREATE TABLE {} ({}){options}",
+            "CREATE {unlogged}TABLE {} ({}){options}",
             names.t(t.name),
             t.columns
         ))
@@ -136,6 +135,9 @@ pub struct ProjectionTimings {
     pub flush: Duration,
     pub flushes: u32,
     pub evictions: u32,
+    /// The most the state held, and had waiting to be written (estimated bytes).
+    pub peak_held: usize,
+    pub peak_pending: usize,
 }
 
 impl ProjectionTimings {
@@ -234,6 +236,16 @@ pub async fn rebuild_timed(
         let mut tx = conn.begin().await?;
         for p in projections {
             create_indexes(&mut tx, &names, p.tables()).await?;
+            if tx.is_postgres() {
+                // Logged from now on (written whole, once), with fresh statistics so
+                // that the first queries are planned well.
+                for t in p.tables() {
+                    let phys = names.t(t.name);
+                    tx.exec_ddl(&format!("ALTER TABLE {phys} SET LOGGED"))
+                        .await?;
+                    tx.exec_ddl(&format!("ANALYZE {phys}")).await?;
+                }
+            }
         }
         tx.commit().await?;
     }
@@ -314,19 +326,17 @@ async fn replay(
     }
     // The reader runs ahead by a page or two.
     let (pages, mut rx) = mpsc::channel::<(Result<Vec<Envelope>>, Duration)>(2);
+    let mut log = LogReader::open(store, db).await?;
     let reader = {
-        let (store, db) = (store.clone(), db.clone());
         tokio::spawn(async move {
             let mut position = 0u64;
             while position < head {
                 let t = Instant::now();
                 // Up to the head the rebuild started at: the swap catches up on the rest.
-                let page = read_envelopes(&store, &db, position, batch.max(1))
-                    .await
-                    .map(|mut p| {
-                        p.retain(|e| e.position <= head);
-                        p
-                    });
+                let page = log.read(position, batch.max(1)).await.map(|mut p| {
+                    p.retain(|e| e.position <= head);
+                    p
+                });
                 let took = t.elapsed();
                 let last = match &page {
                     Ok(p) => p.last().map(|e| e.position),
@@ -334,13 +344,14 @@ async fn replay(
                 };
                 let failed = page.is_err();
                 if pages.send((page, took)).await.is_err() || failed {
-                    return;
+                    break;
                 }
                 match last {
                     Some(l) => position = l,
-                    None => return,
+                    None => break,
                 }
             }
+            log.close().await;
         })
     };
     let result = async {
@@ -374,9 +385,11 @@ async fn replay(
                         let t = Instant::now();
                         s.fold(&page)?;
                         pt.fold += t.elapsed();
-                        if s.pending() > FLUSH_BYTES {
+                        pt.peak_held = pt.peak_held.max(s.held());
+                        pt.peak_pending = pt.peak_pending.max(s.pending());
+                        if s.pending() > s.flush_at() {
                             let t = Instant::now();
-                            flush(conn, s.as_mut(), names).await?;
+                            make_room(conn, s.as_mut(), names).await?;
                             pt.flush += t.elapsed();
                             pt.flushes += 1;
                         }
@@ -400,7 +413,7 @@ async fn replay(
             };
             timings.peak_state_bytes = timings.peak_state_bytes.max(held(&states));
             // First write the largest changes (they have to be written anyway)…
-            while held(&states) > hold_bytes() {
+            while held(&states) > HOLD_BYTES {
                 let Some((largest, pt)) = states
                     .iter_mut()
                     .zip(timings.projections.iter_mut())
@@ -409,21 +422,23 @@ async fn replay(
                 else {
                     break;
                 };
-                if largest.pending() < FLUSH_BYTES / 4 {
+                if largest.pending() < SMALL_CHANGES {
                     break;
                 }
                 let t = Instant::now();
-                flush(conn, largest.as_mut(), names).await?;
+                make_room(conn, largest.as_mut(), names).await?;
                 pt.flush += t.elapsed();
                 pt.flushes += 1;
             }
             // … then forget caches, then whole states.
-            if held(&states) > hold_bytes() {
+            if held(&states) > HOLD_BYTES {
                 for s in states.iter_mut().flatten() {
                     s.shed();
                 }
             }
-            while held(&states) > hold_bytes() {
+            let mut evicted = 0;
+            while held(&states) > HOLD_BYTES && evicted < states.len() {
+                evicted += 1;
                 let Some((largest, pt)) = states
                     .iter_mut()
                     .zip(timings.projections.iter_mut())
@@ -432,9 +447,6 @@ async fn replay(
                 else {
                     break;
                 };
-                if largest.held() + largest.pending() == 0 {
-                    break;
-                }
                 let t = Instant::now();
                 flush(conn, largest.as_mut(), names).await?;
                 largest.evict();
@@ -488,6 +500,12 @@ async fn reversed_entries(db: &Db, head: u64) -> Result<Option<FxSet<uuid::Uuid>
         }
     }
     Ok(Some(out))
+}
+
+async fn make_room(conn: &mut Conn, state: &mut dyn State, names: &Names) -> Result<()> {
+    let mut tx = conn.begin().await?;
+    state.make_room(&mut tx, names).await?;
+    tx.commit().await
 }
 
 async fn flush(conn: &mut Conn, state: &mut dyn State, names: &Names) -> Result<()> {

@@ -599,7 +599,7 @@ impl SwState {
                 Val::from(households),
             ]);
         }
-        tx.upsert_rows(
+        tx.upsert_owned(
             &Upsert {
                 table: &names.t("pj_sw_stairwells"),
                 cols: &[
@@ -613,7 +613,7 @@ impl SwState {
                 key: &["stairwell_id"],
                 on_conflict: OnConflict::Replace,
             },
-            &rows,
+            rows,
         )
         .await?;
         let mut rows = Rows::new(&[Kind::Text, Kind::Int, Kind::Int]);
@@ -622,14 +622,14 @@ impl SwState {
         for ((c, version), max) in list {
             rows.push([Val::from(c.to_string()), Val::from(version), Val::from(max)]);
         }
-        tx.upsert_rows(
+        tx.upsert_owned(
             &Upsert {
                 table: &names.t("pj_sw_rubrics"),
                 cols: &["community_id", "version", "participation_max"],
                 key: &["community_id", "version"],
                 on_conflict: OnConflict::Replace,
             },
-            &rows,
+            rows,
         )
         .await?;
         let mut list: Vec<_> = std::mem::take(&mut self.inspections).into_iter().collect();

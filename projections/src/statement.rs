@@ -23,9 +23,14 @@ const TABLES: &[TableDef] = &[
         columns: "volunteer_id TEXT NOT NULL, seq BIGINT NOT NULL, position BIGINT NOT NULL, event_id TEXT NOT NULL,
             entry_id TEXT NOT NULL, kind TEXT NOT NULL, points_delta BIGINT NOT NULL, minutes_delta BIGINT NOT NULL,
             points_balance BIGINT NOT NULL, minutes_balance BIGINT NOT NULL, reverses TEXT, recorded_at BIGINT NOT NULL,
-            detail TEXT NOT NULL, PRIMARY KEY (volunteer_id, seq)",
-        // Only reversals have `reverses`: the index skips every other line.
-        indexes: &["(reverses) WHERE reverses IS NOT NULL"],
+            detail TEXT NOT NULL, PRIMARY KEY (position)",
+        // Keyed by the position of the line's event (one line per event), so lines are
+        // only ever appended; a volunteer's statement is read through the first index.
+        // Only reversals have `reverses`: the second index skips every other line.
+        indexes: &[
+            "(volunteer_id, seq)",
+            "(reverses) WHERE reverses IS NOT NULL",
+        ],
     },
     TableDef {
         name: "pj_statement_accounts",
@@ -319,14 +324,19 @@ impl StatementState {
     }
 
     async fn write(&mut self, tx: &mut Tx<'_>, names: &Names) -> Result<()> {
+        self.write_lines(tx, names).await?;
+        self.write_accounts(tx, names).await
+    }
+
+    async fn write_lines(&mut self, tx: &mut Tx<'_>, names: &Names) -> Result<()> {
         let mut lines = std::mem::take(&mut self.lines);
-        lines.sort_unstable_by_key(|(v, l)| (*v, l.seq));
+        lines.sort_unstable_by_key(|(_, l)| l.position);
         let t_st = names.t("pj_statement");
         let mut w = Writer::new(
             Upsert {
                 table: &t_st,
                 cols: COLS,
-                key: &["volunteer_id", "seq"],
+                key: &["position"],
                 on_conflict: OnConflict::Replace,
             },
             KINDS,
@@ -352,7 +362,10 @@ impl StatementState {
             )
             .await?;
         }
-        w.finish(tx).await?;
+        w.finish(tx).await
+    }
+
+    async fn write_accounts(&mut self, tx: &mut Tx<'_>, names: &Names) -> Result<()> {
         let t_acc = names.t("pj_statement_accounts");
         let mut w = Writer::new(
             Upsert {
@@ -397,12 +410,24 @@ impl State for StatementState {
     fn flush<'a>(&'a mut self, tx: &'a mut Tx<'_>, names: &'a Names) -> BoxFuture<'a, Result<()>> {
         Box::pin(self.write(tx, names))
     }
+    fn make_room<'a>(
+        &'a mut self,
+        tx: &'a mut Tx<'_>,
+        names: &'a Names,
+    ) -> BoxFuture<'a, Result<()>> {
+        // The running balances are small and rewritten whole: they can wait.
+        Box::pin(self.write_lines(tx, names))
+    }
     fn pending(&self) -> usize {
         // A line and its detail text.
         self.lines.capacity() * std::mem::size_of::<(Uuid, Line)>() + self.lines.len() * 48
     }
     fn held(&self) -> usize {
         self.running.bytes(0)
+    }
+    fn flush_at(&self) -> usize {
+        // Lines are only ever appended: writing them often costs nothing more.
+        8 << 20
     }
     fn evict(&mut self) {
         self.running.evict();
