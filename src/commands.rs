@@ -287,6 +287,7 @@ async fn certificate(store: &Store, action: CertificateAction) -> anyhow::Result
                 ledger::ids::VolunteerId(volunteer),
                 uuid::Uuid::nil(),
                 &issuer,
+                None,
             )
             .await?;
             let path = out.unwrap_or_else(|| format!("certificate-{}.html", cert.number).into());

@@ -31,6 +31,8 @@ pub enum ApiError {
     Database(#[from] sqlx::Error),
     #[error("read model error: {0}")]
     Projection(String),
+    #[error("{0}")]
+    IdempotencyMismatch(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -47,6 +49,7 @@ impl ApiError {
             ApiError::Command(e) => e.code(),
             ApiError::Store(_) | ApiError::Database(_) => "STORE_ERROR",
             ApiError::Projection(_) => "READ_MODEL_ERROR",
+            ApiError::IdempotencyMismatch(_) => "IDEMPOTENCY_MISMATCH",
             ApiError::Internal(_) => "INTERNAL",
         }
     }

@@ -12,7 +12,9 @@
 //!   is answered 400 without a `data` entry under `application/graphql-response+json`,
 //!   200 under `application/json`; executed requests are 200.
 //!
-//! Every route but `/healthz` and the static GraphiQL page needs a bearer token.
+//! Every route but `/healthz` and the static GraphiQL page needs a bearer token, with
+//! one exception: a `/graphql` query that selects only `certificate` (the public check
+//! of a certificate number) runs without one.
 
 use crate::auth::Principal;
 use crate::errors::ApiError;
@@ -86,7 +88,8 @@ impl DocumentCache {
     }
 }
 
-/// The router: `/graphql`, `/graphiql`, `/ws`, `/healthz`, `/metrics`.
+/// The router: `/graphql`, `/graphiql`, `/ws`, `/healthz`, `/metrics`, and the
+/// document downloads under `/documents/`.
 pub fn router(state: AppState) -> Router {
     let graphql = Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
@@ -100,6 +103,18 @@ pub fn router(state: AppState) -> Router {
         .route("/graphiql", get(graphiql))
         .route("/ws", get(ws))
         .route("/healthz", get(healthz))
+        .route(
+            "/documents/annual-report",
+            get(crate::documents::annual_report_file),
+        )
+        .route(
+            "/documents/statement",
+            get(crate::documents::statement_file),
+        )
+        .route(
+            "/documents/certificates/{number}",
+            get(crate::documents::certificate_page),
+        )
         .route("/metrics", get(metrics))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
@@ -302,7 +317,10 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
         );
     };
     let principal = match authenticate(&state, &headers).await {
-        Ok(p) => p,
+        Ok(p) => Some(p),
+        // Without a token only the public certificate check may run (decided once
+        // the document is parsed).
+        Err(ApiError::Unauthenticated) if !headers.contains_key(header::AUTHORIZATION) => None,
         Err(e) => return auth_failure(&state, media, e),
     };
     if let Err(m) = is_json_content_type(&headers) {
@@ -358,7 +376,10 @@ async fn graphql_get(
         );
     };
     let principal = match authenticate(&state, &headers).await {
-        Ok(p) => p,
+        Ok(p) => Some(p),
+        // Without a token only the public certificate check may run (decided once
+        // the document is parsed).
+        Err(ApiError::Unauthenticated) if !headers.contains_key(header::AUTHORIZATION) => None,
         Err(e) => return auth_failure(&state, media, e),
     };
     let params = match params_from_query_string(qs.as_deref().unwrap_or("")) {
@@ -372,10 +393,39 @@ fn server_errors_json(errors: &[ServerError]) -> Value {
     serde_json::to_value(errors).unwrap_or(Value::Array(vec![]))
 }
 
+/// Root fields anyone may query without a token: the public certificate check.
+const PUBLIC_FIELDS: [&str; 2] = ["certificate", "__typename"];
+
+/// Whether the operation to run is a query of the public check (with `__typename` at
+/// most beside it, no fragments).
+fn is_public(doc: &ExecutableDocument, operation_name: Option<&str>) -> bool {
+    use async_graphql::parser::types::Selection;
+    let op = match (&doc.operations, operation_name) {
+        (DocumentOperations::Single(op), _) => op,
+        (DocumentOperations::Multiple(ops), Some(n)) => match ops.get(n) {
+            Some(op) => op,
+            None => return false,
+        },
+        (DocumentOperations::Multiple(_), None) => return false,
+    };
+    let items = &op.node.selection_set.node.items;
+    fn name(s: &async_graphql::Positioned<Selection>) -> Option<&str> {
+        match &s.node {
+            Selection::Field(f) => Some(f.node.name.node.as_str()),
+            _ => None,
+        }
+    }
+    op.node.ty == OperationType::Query
+        && items.iter().any(|s| name(s) == Some("certificate"))
+        && items
+            .iter()
+            .all(|s| name(s).is_some_and(|n| PUBLIC_FIELDS.contains(&n)))
+}
+
 /// Runs a checked request and shapes the response.
 async fn execute(
     state: &AppState,
-    principal: Principal,
+    principal: Option<Principal>,
     params: Params,
     media: Media,
     method: Method,
@@ -391,6 +441,15 @@ async fn execute(
     }
     if let Ok(doc) = parsed {
         request.set_parsed_query(doc);
+    }
+    if principal.is_none() {
+        let public = match request.parsed_query() {
+            Ok(doc) => is_public(doc, params.operation_name.as_deref()),
+            Err(_) => false,
+        };
+        if !public {
+            return auth_failure(state, media, ApiError::Unauthenticated);
+        }
     }
     let op_type = match request.parsed_query() {
         Err(e) => {
@@ -440,8 +499,11 @@ async fn execute(
         _ => {}
     }
     let executed = Arc::new(Executed::default());
+    let mut request = request;
+    if let Some(p) = principal {
+        request = request.data(p);
+    }
     let request = request
-        .data(principal)
         .data(executed.clone())
         .data(DataLoader::new(
             PersonLoader(state.app.store.clone()),

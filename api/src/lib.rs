@@ -14,13 +14,17 @@
 //! - [`errors`]: [`ApiError`] and the stable `extensions.code` of every error;
 //! - [`metrics`]: Prometheus counters and histograms;
 //! - [`reads`]: the read side queries use, with read-your-writes waits;
-//! - [`cache`]: an exact cache of balances, invalidated per volunteer by following the log.
+//! - [`cache`]: an exact cache of balances, invalidated per volunteer by following the log;
+//! - [`documents`]: who may read reports and records, the annual report cache, and the
+//!   download routes (`/documents/...`: report XLSX/CSV/HTML, certificate pages,
+//!   statement CSV/XLSX).
 //!
 //! Entry points for the `timebank` binary: [`serve`], [`issue_token`],
 //! [`revoke_token`], [`sdl`]; for tests: [`router`] and [`AppState::new`].
 
 pub mod auth;
 pub mod cache;
+pub mod documents;
 pub mod errors;
 pub mod http;
 pub mod metrics;
@@ -91,6 +95,7 @@ impl AppState {
             reads: reads::ReadSide::new(store.clone(), projections, shutdown.clone()),
             metrics: Arc::new(metrics::Metrics::default()),
             auth: Arc::new(auth::Authenticator::new(store.clone())),
+            reports: Default::default(),
             store,
         });
         AppState {

@@ -322,83 +322,50 @@ pub fn format_number(year: i32, seq: i64) -> String {
 }
 
 /// Issues, numbers and registers a certificate for a volunteer, pinned to the head.
+///
+/// With an `idempotency_key` (the API's), a retry of the same request returns the
+/// certificate the first one issued, and the key used for another volunteer or issuer
+/// is refused (IDEMPOTENCY_MISMATCH); the key is recorded in the certificate's own
+/// transaction.
 pub async fn issue_certificate(
     store: &Store,
     volunteer_id: VolunteerId,
     issued_by: Uuid,
     issuer: &IssuingOrganisation,
+    idempotency_key: Option<&str>,
 ) -> Result<Certificate, ReportError> {
     let issuer = check_issuer(issuer)?;
+    let request = serde_json::json!({ "volunteer_id": volunteer_id, "issuer": issuer }).to_string();
+    if let Some(key) = idempotency_key {
+        if let Some(cert) = earlier_request(store, key, &request).await? {
+            return Ok(cert);
+        }
+    }
     let position = fold::pin(store, None).await?;
     let (facts, _) = compute_facts(store, volunteer_id, position, position).await?;
     let issued_at = Utc::now();
     let year = local_date(issued_at).year();
-    let facts_json = serde_json::to_value(&facts)?;
-    let issuer_json = serde_json::to_value(&issuer)?;
-    let pos = i64::try_from(position)
-        .map_err(|_| ReportError::InvalidInput(format!("position {position} is out of range")))?;
-    let number = if let Some(pool) = store.sqlite_pool() {
-        let mut tx = pool.begin().await?;
-        let seq: i64 = sqlx::query_scalar(
-            "INSERT INTO certificate_counters (year, last_seq) VALUES (?1, 1)
-             ON CONFLICT (year) DO UPDATE SET last_seq = certificate_counters.last_seq + 1
-             RETURNING last_seq",
-        )
-        .bind(year)
-        .fetch_one(&mut *tx)
-        .await?;
-        let number = format_number(year, seq);
-        sqlx::query(
-            "INSERT INTO certificates (number, year, seq, volunteer_id, community_id, position, facts, issuer, issued_at, issued_by)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        )
-        .bind(&number)
-        .bind(year)
-        .bind(seq)
-        .bind(volunteer_id.0.to_string())
-        .bind(facts.community_id.0.to_string())
-        .bind(pos)
-        .bind(facts_json.to_string())
-        .bind(issuer_json.to_string())
-        .bind(issued_at)
-        .bind(issued_by.to_string())
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        number
-    } else if let Some(pool) = store.postgres_pool() {
-        let mut tx = pool.begin().await?;
-        let seq: i64 = sqlx::query_scalar(
-            "INSERT INTO certificate_counters (year, last_seq) VALUES ($1, 1)
-             ON CONFLICT (year) DO UPDATE SET last_seq = certificate_counters.last_seq + 1
-             RETURNING last_seq",
-        )
-        .bind(year)
-        .fetch_one(&mut *tx)
-        .await?;
-        let number = format_number(year, seq);
-        sqlx::query(
-            "INSERT INTO certificates (number, year, seq, volunteer_id, community_id, position, facts, issuer, issued_at, issued_by)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(&number)
-        .bind(year)
-        .bind(seq)
-        .bind(volunteer_id.0)
-        .bind(facts.community_id.0)
-        .bind(pos)
-        .bind(&facts_json)
-        .bind(&issuer_json)
-        .bind(issued_at)
-        .bind(issued_by)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        number
-    } else {
-        return Err(ReportError::InvalidInput(
-            "unsupported store backend".into(),
-        ));
+    let row = NewRow {
+        year,
+        volunteer_id,
+        facts: &facts,
+        issuer: &issuer,
+        position,
+        issued_at,
+        issued_by,
+        request: idempotency_key.map(|k| (k, request.as_str())),
+    };
+    let number = match insert_certificate(store, &row).await {
+        Ok(n) => n,
+        Err(e) => {
+            // A concurrent request with the same key got there first.
+            if let Some(key) = idempotency_key {
+                if let Some(cert) = earlier_request(store, key, &request).await? {
+                    return Ok(cert);
+                }
+            }
+            return Err(e);
+        }
     };
     let mut cert = Certificate {
         number,
@@ -415,6 +382,139 @@ pub async fn issue_certificate(
     fill_holder(store, &mut cert).await?;
     tracing::info!(number = %cert.number, volunteer = %volunteer_id, position, "certificate issued");
     Ok(cert)
+}
+
+/// The certificate an earlier request with this key issued; IDEMPOTENCY_MISMATCH if
+/// that request asked for something else.
+async fn earlier_request(
+    store: &Store,
+    key: &str,
+    request: &str,
+) -> Result<Option<Certificate>, ReportError> {
+    let found: Option<(String, String)> = if let Some(pool) = store.sqlite_pool() {
+        sqlx::query_as(
+            "SELECT request, number FROM certificate_requests WHERE idempotency_key = ?1",
+        )
+        .bind(key)
+        .fetch_optional(pool)
+        .await?
+    } else if let Some(pool) = store.postgres_pool() {
+        sqlx::query_as(
+            "SELECT request, number FROM certificate_requests WHERE idempotency_key = $1",
+        )
+        .bind(key)
+        .fetch_optional(pool)
+        .await?
+    } else {
+        return Err(unsupported());
+    };
+    let Some((stored, number)) = found else {
+        return Ok(None);
+    };
+    let same = serde_json::from_str::<serde_json::Value>(&stored).ok()
+        == serde_json::from_str::<serde_json::Value>(request).ok();
+    if !same {
+        return Err(ReportError::IdempotencyMismatch(key.to_string()));
+    }
+    get_certificate(store, &number).await
+}
+
+fn unsupported() -> ReportError {
+    ReportError::InvalidInput("unsupported store backend".into())
+}
+
+/// A certificate to register.
+struct NewRow<'a> {
+    year: i32,
+    volunteer_id: VolunteerId,
+    facts: &'a CertificateFacts,
+    issuer: &'a IssuingOrganisation,
+    position: u64,
+    issued_at: DateTime<Utc>,
+    issued_by: Uuid,
+    /// The idempotency key and the request, when issued through the API.
+    request: Option<(&'a str, &'a str)>,
+}
+
+/// Takes the year's next number and registers the certificate (and its request) in
+/// one transaction; returns the number.
+async fn insert_certificate(store: &Store, row: &NewRow<'_>) -> Result<String, ReportError> {
+    let facts_json = serde_json::to_value(row.facts)?;
+    let issuer_json = serde_json::to_value(row.issuer)?;
+    let pos = i64::try_from(row.position).map_err(|_| {
+        ReportError::InvalidInput(format!("position {} is out of range", row.position))
+    })?;
+    const COUNTER: &str = "INSERT INTO certificate_counters (year, last_seq) VALUES ($1, 1)
+         ON CONFLICT (year) DO UPDATE SET last_seq = certificate_counters.last_seq + 1
+         RETURNING last_seq";
+    const INSERT: &str = "INSERT INTO certificates (number, year, seq, volunteer_id, community_id, position, facts, issuer, issued_at, issued_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+    const REQUEST: &str =
+        "INSERT INTO certificate_requests (idempotency_key, request, number) VALUES ($1, $2, $3)";
+    if let Some(pool) = store.sqlite_pool() {
+        // `$n` are numbered parameters on SQLite too.
+        let mut tx = pool.begin().await?;
+        let seq: i64 = sqlx::query_scalar(COUNTER)
+            .bind(row.year)
+            .fetch_one(&mut *tx)
+            .await?;
+        let number = format_number(row.year, seq);
+        sqlx::query(INSERT)
+            .bind(&number)
+            .bind(row.year)
+            .bind(seq)
+            .bind(row.volunteer_id.0.to_string())
+            .bind(row.facts.community_id.0.to_string())
+            .bind(pos)
+            .bind(facts_json.to_string())
+            .bind(issuer_json.to_string())
+            .bind(row.issued_at)
+            .bind(row.issued_by.to_string())
+            .execute(&mut *tx)
+            .await?;
+        if let Some((key, request)) = row.request {
+            sqlx::query(REQUEST)
+                .bind(key)
+                .bind(request)
+                .bind(&number)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(number)
+    } else if let Some(pool) = store.postgres_pool() {
+        let mut tx = pool.begin().await?;
+        let seq: i64 = sqlx::query_scalar(COUNTER)
+            .bind(row.year)
+            .fetch_one(&mut *tx)
+            .await?;
+        let number = format_number(row.year, seq);
+        sqlx::query(INSERT)
+            .bind(&number)
+            .bind(row.year)
+            .bind(seq)
+            .bind(row.volunteer_id.0)
+            .bind(row.facts.community_id.0)
+            .bind(pos)
+            .bind(&facts_json)
+            .bind(&issuer_json)
+            .bind(row.issued_at)
+            .bind(row.issued_by)
+            .execute(&mut *tx)
+            .await?;
+        if let Some((key, request)) = row.request {
+            sqlx::query(REQUEST)
+                .bind(key)
+                .bind(request)
+                .bind(&number)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(number)
+    } else {
+        Err(unsupported())
+    }
 }
 
 async fn fill_holder(store: &Store, cert: &mut Certificate) -> Result<(), ReportError> {

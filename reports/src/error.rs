@@ -29,6 +29,8 @@ pub enum ReportError {
     },
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    #[error("idempotency key {0:?} was already used for a different request")]
+    IdempotencyMismatch(String),
     #[error("the read-ahead task failed: {0}")]
     Task(String),
 }
@@ -43,6 +45,7 @@ impl ReportError {
             ReportError::CommunityNotFound { .. } | ReportError::VolunteerNotFound { .. } => {
                 "NOT_FOUND"
             }
+            ReportError::IdempotencyMismatch(_) => "IDEMPOTENCY_MISMATCH",
             ReportError::Decode(_) => "CORRUPT_EVENT",
             ReportError::Store(_) | ReportError::Database(_) => "STORE_ERROR",
             ReportError::Xlsx(_) | ReportError::Json(_) | ReportError::Task(_) => "INTERNAL",

@@ -32,7 +32,7 @@ async fn certificates_are_numbered_pinned_and_checked() {
         scenario(&mut w).await;
         let staff = Uuid::new_v4();
         let v = w.volunteers[0]; // 张三: 3 + 2.5 + 1.5 (2025) + 2 (2026) = 9 h
-        let cert = issue_certificate(&store, v, staff, &issuer())
+        let cert = issue_certificate(&store, v, staff, &issuer(), None)
             .await
             .expect("issue");
         let year = reports::labels::local_date(cert.issued_at).year();
@@ -74,7 +74,7 @@ async fn certificates_are_numbered_pinned_and_checked() {
         );
 
         // Numbers are sequential; the registry keeps them.
-        let second = issue_certificate(&store, w.volunteers[1], staff, &issuer())
+        let second = issue_certificate(&store, w.volunteers[1], staff, &issuer(), None)
             .await
             .expect("issue");
         assert_eq!(second.number, format_number(year, 2));
@@ -185,11 +185,12 @@ async fn certificates_are_numbered_pinned_and_checked() {
             ledger::ids::VolunteerId(Uuid::new_v4()),
             staff,
             &issuer(),
+            None,
         )
         .await
         .expect_err("unknown volunteer");
         assert_eq!(err.code(), "NOT_FOUND");
-        let err = issue_certificate(&store, v, staff, &IssuingOrganisation::default())
+        let err = issue_certificate(&store, v, staff, &IssuingOrganisation::default(), None)
             .await
             .expect_err("no organisation");
         assert_eq!(err.code(), "INVALID_INPUT");
@@ -206,7 +207,7 @@ async fn concurrent_issues_get_distinct_sequential_numbers() {
             let store = store.clone();
             let v = w.volunteers[i % w.volunteers.len()];
             tasks.push(tokio::spawn(async move {
-                issue_certificate(&store, v, Uuid::new_v4(), &issuer())
+                issue_certificate(&store, v, Uuid::new_v4(), &issuer(), None)
                     .await
                     .map(|c| c.number)
             }));
@@ -322,5 +323,63 @@ async fn statements_have_running_balances_and_export() {
             .await
             .expect_err("unknown volunteer");
         assert_eq!(err.code(), "NOT_FOUND");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idempotency_key_issues_one_certificate() {
+    for (backend, store, _dir) in stores().await {
+        let mut w = World::new(store.clone()).await;
+        scenario(&mut w).await;
+        let v = w.volunteers[0];
+        // Eight concurrent retries of one request: one number between them.
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                issue_certificate(&store, v, Uuid::new_v4(), &issuer(), Some("req-1"))
+                    .await
+                    .map(|c| c.number)
+            }));
+        }
+        let mut numbers = std::collections::BTreeSet::new();
+        for t in tasks {
+            numbers.insert(t.await.expect("join").expect("issue"));
+        }
+        assert_eq!(numbers.len(), 1, "{backend}: {numbers:?}");
+        let first = numbers.into_iter().next().expect("one");
+        assert_eq!(
+            list_certificates(&store, v).await.expect("list").len(),
+            1,
+            "{backend}: one certificate registered"
+        );
+        // A later retry gets the same certificate, as issued.
+        let again = issue_certificate(&store, v, Uuid::new_v4(), &issuer(), Some("req-1"))
+            .await
+            .expect("retry");
+        assert_eq!(again.number, first);
+        // The key reused for another request is refused, and issues nothing.
+        let mut other = issuer();
+        other.handler = "赵干事".into();
+        let err = issue_certificate(&store, v, Uuid::new_v4(), &other, Some("req-1"))
+            .await
+            .expect_err("mismatch");
+        assert_eq!(err.code(), "IDEMPOTENCY_MISMATCH", "{backend}");
+        let err = issue_certificate(
+            &store,
+            w.volunteers[1],
+            Uuid::new_v4(),
+            &issuer(),
+            Some("req-1"),
+        )
+        .await
+        .expect_err("mismatch");
+        assert_eq!(err.code(), "IDEMPOTENCY_MISMATCH", "{backend}");
+        assert_eq!(list_certificates(&store, v).await.expect("list").len(), 1);
+        // A new key issues the next number.
+        let next = issue_certificate(&store, v, Uuid::new_v4(), &issuer(), Some("req-2"))
+            .await
+            .expect("new key");
+        assert_ne!(next.number, first);
     }
 }

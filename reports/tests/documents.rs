@@ -381,6 +381,7 @@ fn futures_are_send(store: ledger::store::Store) {
         v,
         uuid::Uuid::nil(),
         &Default::default(),
+        None,
     ));
     send(reports::check_certificate(&store, "TB-2026-000001"));
     send(reports::get_certificate(&store, "TB-2026-000001"));

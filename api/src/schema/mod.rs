@@ -4,8 +4,11 @@
 //! - [`mutation`]: every command, each with an idempotency key, returning what it
 //!   changed and its log `position`;
 //! - [`subscription`]: live ledger events, balance and ranking changes;
+//! - [`documents`]: the annual report, certificates and statement exports (queries and
+//!   the `issueCertificate` mutation), merged into the roots;
 //! - [`types`]: output objects and enums shared by the roots.
 
+pub mod documents;
 pub mod mutation;
 pub mod query;
 pub mod subscription;
@@ -36,7 +39,17 @@ pub const MAX_PAGE: i32 = 100;
 /// Default page size.
 pub const DEFAULT_PAGE: i32 = 20;
 
-pub type AppSchema = Schema<query::Query, mutation::Mutation, subscription::Subscription>;
+/// The query root: reads of the read models, and documents.
+#[derive(async_graphql::MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(query::Query, documents::DocumentQuery);
+
+/// The mutation root: commands, and certificate issuing.
+#[derive(async_graphql::MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(mutation::Mutation, documents::DocumentMutation);
+
+pub type AppSchema = Schema<QueryRoot, MutationRoot, subscription::Subscription>;
 
 /// What every resolver can reach.
 pub struct AppCtx {
@@ -45,6 +58,8 @@ pub struct AppCtx {
     pub reads: ReadSide,
     pub metrics: Arc<Metrics>,
     pub auth: Arc<Authenticator>,
+    /// Annual reports recently computed (pinned, so never stale).
+    pub reports: crate::documents::ReportCache,
 }
 
 pub fn app<'a>(ctx: &Context<'a>) -> &'a Arc<AppCtx> {
@@ -104,12 +119,16 @@ impl Extension for ExecutionMarker {
 
 /// Builds the schema with its limits.
 pub fn build(app: Option<Arc<AppCtx>>) -> AppSchema {
-    let mut b = Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .limit_recursive_depth(MAX_RECURSIVE_DEPTH)
-        .limit_directives(20)
-        .extension(ExecutionMarker);
+    let mut b = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        subscription::Subscription,
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .limit_recursive_depth(MAX_RECURSIVE_DEPTH)
+    .limit_directives(20)
+    .extension(ExecutionMarker);
     if let Some(app) = app {
         b = b.data(app);
     }

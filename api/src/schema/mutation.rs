@@ -207,9 +207,10 @@ fn acting_volunteer(ctx: &Context<'_>, given: Option<&ID>) -> Res<VolunteerId> {
     }
 }
 
+#[derive(Default)]
 pub struct Mutation;
 
-#[Object]
+#[Object(name = "CommandMutation")]
 impl Mutation {
     /// 建立社区 (admin).
     async fn establish_community(

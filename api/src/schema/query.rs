@@ -226,9 +226,10 @@ fn wish_cursor(after: Option<&str>) -> Res<Option<(DateTime<Utc>, Uuid)>> {
     Ok(Some((at, id)))
 }
 
+#[derive(Default)]
 pub struct Query;
 
-#[Object]
+#[Object(name = "ReadQuery")]
 impl Query {
     /// The caller: token, role, community and (for volunteers) their account.
     async fn me(&self, ctx: &Context<'_>, at_least: Option<u64>) -> Res<Me> {

@@ -1,0 +1,386 @@
+//! Documents (issue "Reports"): the annual commendation report (年度表彰), service-record
+//! certificates (志愿服务记录证明) and statement exports, computed by the `reports` crate
+//! and pinned to log positions.
+//!
+//! - Who may read what ([`may_read_reports`], [`may_read_records`]): reports are for
+//!   admin and the community's staff; a volunteer's records (statement, certificates)
+//!   for the volunteer, the community's staff and admin. The public certificate check
+//!   needs no token at all.
+//! - [`ReportCache`]: annual reports by (community, year, position). A pinned report
+//!   never changes, so the GraphQL answer and the downloads it links to are computed
+//!   once.
+//! - The download routes (`GET /documents/...`, bearer token) serve the files: an annual
+//!   report as XLSX, CSV or HTML, a certificate's printable HTML page, a statement as
+//!   CSV or XLSX. Each names its log position in `X-Timebank-Position`.
+
+use crate::auth::Principal;
+use crate::errors::ApiError;
+use crate::http::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use ledger::command::Role;
+use ledger::ids::{CommunityId, VolunteerId};
+use reports::{AnnualReport, Format, ReportError};
+use serde::Deserialize;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use uuid::Uuid;
+
+/// Reports kept by [`ReportCache`].
+const CACHED_REPORTS: usize = 8;
+
+/// May `p` read the reports of `community`? Admin, and the community's staff.
+pub fn may_read_reports(p: &Principal, community: CommunityId) -> bool {
+    matches!(p.role(), Role::Admin | Role::Staff) && p.manages(community)
+}
+
+/// May `p` read the records (statement, certificates) of volunteer `v` of `community`?
+pub fn may_read_records(p: &Principal, v: VolunteerId, community: Option<CommunityId>) -> bool {
+    match p.role() {
+        Role::Admin => true,
+        Role::Staff => community.is_some() && p.community() == community,
+        Role::Volunteer => p.actor.volunteer_id == Some(v),
+        Role::Display => false,
+    }
+}
+
+/// May `p` issue certificates for volunteers of `community`? Admin and its staff.
+pub fn may_issue(p: &Principal, community: CommunityId) -> bool {
+    matches!(p.role(), Role::Admin | Role::Staff) && p.manages(community)
+}
+
+/// The API error of a report error (stable code; storage details stay in the log).
+pub fn report_error(e: ReportError) -> ApiError {
+    match e.code() {
+        "INVALID_INPUT" => ApiError::invalid(e.to_string()),
+        "NOT_FOUND" => ApiError::NotFound(match &e {
+            ReportError::CommunityNotFound { community_id, .. } => {
+                format!("community {community_id}")
+            }
+            ReportError::VolunteerNotFound { volunteer_id, .. } => {
+                format!("volunteer {volunteer_id}")
+            }
+            other => other.to_string(),
+        }),
+        "IDEMPOTENCY_MISMATCH" => ApiError::IdempotencyMismatch(e.to_string()),
+        _ => {
+            tracing::error!(error = %e, "producing a document");
+            ApiError::Internal("the document could not be produced".into())
+        }
+    }
+}
+
+/// Annual reports by (community, year, position), the most recent few.
+#[derive(Default)]
+pub struct ReportCache {
+    reports: Mutex<VecDeque<Arc<AnnualReport>>>,
+}
+
+impl ReportCache {
+    /// The report of `community` for `year` at `at` (the head when `None`).
+    pub async fn annual(
+        &self,
+        store: &ledger::Store,
+        community: CommunityId,
+        year: i32,
+        at: Option<u64>,
+    ) -> Result<Arc<AnnualReport>, ApiError> {
+        let position = match at {
+            Some(p) => p,
+            None => store.head().await?,
+        };
+        if let Some(r) = self.find(community, year, position) {
+            return Ok(r);
+        }
+        let report = reports::annual_report(store, community, year, Some(position), |_, _| {})
+            .await
+            .map_err(report_error)?;
+        let report = Arc::new(report);
+        let mut cached = self.reports.lock().unwrap_or_else(|e| e.into_inner());
+        if cached.len() >= CACHED_REPORTS {
+            cached.pop_front();
+        }
+        cached.push_back(report.clone());
+        Ok(report)
+    }
+
+    fn find(&self, community: CommunityId, year: i32, position: u64) -> Option<Arc<AnnualReport>> {
+        let cached = self.reports.lock().unwrap_or_else(|e| e.into_inner());
+        cached
+            .iter()
+            .find(|r| r.community_id == community && r.year == year && r.position == position)
+            .cloned()
+    }
+}
+
+/// Where to download a document.
+pub fn annual_report_url(community: CommunityId, year: i32, position: u64, f: Format) -> String {
+    format!(
+        "/documents/annual-report?communityId={}&year={year}&at={position}&format={}",
+        community.0,
+        f.extension()
+    )
+}
+
+pub fn statement_url(volunteer: VolunteerId, position: u64, f: Format) -> String {
+    format!(
+        "/documents/statement?volunteerId={}&at={position}&format={}",
+        volunteer.0,
+        f.extension()
+    )
+}
+
+pub fn certificate_url(number: &str) -> String {
+    format!("/documents/certificates/{number}")
+}
+
+/// `年度表彰-<community>-2026-P123.xlsx` as an ASCII fallback and a UTF-8 name.
+fn attachment(name: &str) -> HeaderValue {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b".-_".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    HeaderValue::from_str(&format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
+}
+
+fn file_response(bytes: Vec<u8>, f: Format, name: &str, position: u64) -> Response {
+    let mut resp = (StatusCode::OK, bytes).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(f.content_type()),
+    );
+    if f != Format::Html {
+        h.insert(header::CONTENT_DISPOSITION, attachment(name));
+    }
+    h.insert(
+        "x-timebank-position",
+        HeaderValue::from_str(&position.to_string()).unwrap_or(HeaderValue::from_static("0")),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    resp
+}
+
+/// An error as a small JSON body with its stable code.
+fn error_response(e: ApiError) -> Response {
+    let status = match &e {
+        ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+        ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+        ApiError::InvalidInput(_) => StatusCode::BAD_REQUEST,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    let body = serde_json::json!({
+        "errors": [{ "message": e.public_message(), "extensions": { "code": e.code() } }]
+    });
+    let mut resp = (status, axum::Json(body)).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        resp.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    resp
+}
+
+async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Principal, ApiError> {
+    let h = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    state.app.auth.authenticate_header(h).await
+}
+
+fn parse_uuid(s: &str, what: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(s.trim()).map_err(|_| ApiError::invalid(format!("{what}: not an id")))
+}
+
+fn parse_format(s: Option<&str>, default: Format) -> Result<Format, ApiError> {
+    match s {
+        None => Ok(default),
+        Some(s) => s
+            .parse()
+            .map_err(|e: ReportError| ApiError::invalid(e.to_string())),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AnnualParams {
+    community_id: String,
+    year: i32,
+    at: Option<u64>,
+    format: Option<String>,
+}
+
+/// `GET /documents/annual-report?communityId=…&year=…[&at=P][&format=xlsx|csv|html]`.
+pub async fn annual_report_file(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<AnnualParams>,
+) -> Response {
+    state.app.metrics.request("documents");
+    let result = async {
+        let p = caller(&state, &headers).await?;
+        let community = CommunityId(parse_uuid(&q.community_id, "communityId")?);
+        if !may_read_reports(&p, community) {
+            return Err(ApiError::forbidden(
+                "annual reports are for admin and the community's staff",
+            ));
+        }
+        let f = parse_format(q.format.as_deref(), Format::Xlsx)?;
+        let report = state
+            .app
+            .reports
+            .annual(&state.app.store, community, q.year, q.at)
+            .await?;
+        let name = format!(
+            "年度表彰-{}-{}-P{}.{}",
+            report.community_name,
+            report.year,
+            report.position,
+            f.extension()
+        );
+        let position = report.position;
+        let bytes = tokio::task::spawn_blocking(move || reports::render(&report, f))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .map_err(report_error)?;
+        Ok(file_response(bytes, f, &name, position))
+    }
+    .await;
+    result.unwrap_or_else(|e| {
+        state.app.metrics.http_error("documents");
+        error_response(e)
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatementParams {
+    volunteer_id: Option<String>,
+    at: Option<u64>,
+    format: Option<String>,
+}
+
+/// `GET /documents/statement?volunteerId=…[&at=P][&format=csv|xlsx]`: a volunteer's
+/// full statement (their own, or any of the community for its staff).
+pub async fn statement_file(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<StatementParams>,
+) -> Response {
+    state.app.metrics.request("documents");
+    let result = async {
+        let p = caller(&state, &headers).await?;
+        let vid = match &q.volunteer_id {
+            Some(v) => VolunteerId(parse_uuid(v, "volunteerId")?),
+            None => p
+                .actor
+                .volunteer_id
+                .ok_or_else(|| ApiError::invalid("volunteerId is required"))?,
+        };
+        let f = parse_format(q.format.as_deref(), Format::Csv)?;
+        if f == Format::Html {
+            return Err(ApiError::invalid("a statement is exported as csv or xlsx"));
+        }
+        let community = crate::auth::volunteer_community(&state.app.store, vid.0).await?;
+        if !may_read_records(&p, vid, community) {
+            return Err(ApiError::forbidden(
+                "a statement is for its volunteer and the community's staff",
+            ));
+        }
+        let s = reports::statement(&state.app.store, vid, q.at)
+            .await
+            .map_err(report_error)?;
+        let position = s.position;
+        let name = format!(
+            "积分明细-{}-P{position}.{}",
+            s.volunteer_number,
+            f.extension()
+        );
+        let bytes = tokio::task::spawn_blocking(move || match f {
+            Format::Xlsx => reports::statement_xlsx(&s),
+            _ => Ok(reports::statement_csv(&s)),
+        })
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(report_error)?;
+        Ok(file_response(bytes, f, &name, position))
+    }
+    .await;
+    result.unwrap_or_else(|e| {
+        state.app.metrics.http_error("documents");
+        error_response(e)
+    })
+}
+
+/// `GET /documents/certificates/{number}`: the certificate's printable page, for its
+/// volunteer, the community's staff and admin (the public check is the GraphQL
+/// `certificate` query, with the name masked).
+pub async fn certificate_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+) -> Response {
+    state.app.metrics.request("documents");
+    let result = async {
+        let p = caller(&state, &headers).await?;
+        let cert = reports::get_certificate(&state.app.store, &number)
+            .await
+            .map_err(report_error)?
+            .ok_or_else(|| ApiError::NotFound(format!("certificate {number}")))?;
+        if !may_read_records(&p, cert.volunteer_id, Some(cert.community_id)) {
+            return Err(ApiError::forbidden(
+                "a certificate is for its volunteer and the community's staff",
+            ));
+        }
+        let html = reports::certificate_html(&cert);
+        let name = format!("{}.html", cert.number);
+        Ok(file_response(
+            html.into_bytes(),
+            Format::Html,
+            &name,
+            cert.position,
+        ))
+    }
+    .await;
+    result.unwrap_or_else(|e| {
+        state.app.metrics.http_error("documents");
+        error_response(e)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attachment_names_carry_utf8_and_an_ascii_fallback() {
+        let v = attachment("年度表彰-幸福里-2026-P12.xlsx");
+        let s = v.to_str().expect("ascii header");
+        assert!(s.starts_with("attachment; filename=\""));
+        assert!(s.contains("-2026-P12.xlsx\""));
+        assert!(s.contains("filename*=UTF-8''%E5%B9%B4"), "{s}");
+    }
+}
