@@ -545,7 +545,7 @@ async fn boards_from_read_models() {
         let ins = s
             .ok(
                 &c.staff,
-                "mutation($k: String!, $c: ID!, $s: ID!, $m: String!) { recordInspection(idempotencyKey: $k, communityId: $c, stairwellId: $s, month: $m, scores: [{item: \"cleanliness\", score: \"28\"}, {item: \"clutter\", score: \"20\"}, {item: \"fire_safety\", score: \"25\"}, {item: \"participation\", score: \"10\"}]) { total position } }",
+                "mutation($k: String!, $c: ID!, $s: ID!, $m: String!) { recordInspection(idempotencyKey: $k, communityId: $c, stairwellId: $s, month: $m, scores: [{item: \"cleanliness\", score: \"28\"}, {item: \"clutter\", score: \"20\"}, {item: \"fire_safety\", score: \"25\"}]) { total position } }",
                 json!({"k": key(), "c": c.id, "s": c.stairwell, "m": month}),
             )
             .await;

@@ -135,7 +135,7 @@ impl Fx<'_> {
             }
             "recordInspection" => {
                 let sw = self.stairwell().await;
-                ("mutation($k: String!, $c: ID!, $s: ID!) { recordInspection(idempotencyKey: $k, communityId: $c, stairwellId: $s, month: \"2024-05\", scores: [{item: \"cleanliness\", score: \"28\"}, {item: \"clutter\", score: \"20\"}, {item: \"fire_safety\", score: \"25\"}, {item: \"participation\", score: \"15\"}]) { total position } }", json!({"k": k, "c": c.id, "s": sw}))
+                ("mutation($k: String!, $c: ID!, $s: ID!) { recordInspection(idempotencyKey: $k, communityId: $c, stairwellId: $s, month: \"2024-05\", scores: [{item: \"cleanliness\", score: \"28\"}, {item: \"clutter\", score: \"20\"}, {item: \"fire_safety\", score: \"25\"}]) { total position } }", json!({"k": k, "c": c.id, "s": sw}))
             }
             "reportStairwellIssue" => ("mutation($k: String!, $c: ID!, $s: ID!) { reportStairwellIssue(idempotencyKey: $k, communityId: $c, stairwellId: $s, description: \"楼道堆物\", deduction: \"3\") { position } }", json!({"k": k, "c": c.id, "s": c.stairwell})),
             "resolveStairwellIssue" => {

@@ -564,10 +564,6 @@ pub async fn generate(
                         let max = item.max.to_string().parse::<i64>().unwrap_or(20);
                         scores.insert(item.key, Decimal::from(rng.gen_range(max / 2..=max)));
                     }
-                    scores.insert(
-                        "participation".into(),
-                        Decimal::from(rng.gen_range(8..=DEFAULT_PARTICIPATION_MAX)),
-                    );
                     let cmd = RecordInspection {
                         community_id: s.id,
                         stairwell_id: *st,

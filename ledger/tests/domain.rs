@@ -987,15 +987,10 @@ fn a_confirmed_wish_cannot_be_cancelled() {
 // ---- stairwells ----
 
 fn scores(clean: i64) -> BTreeMap<String, Decimal> {
-    [
-        ("cleanliness", clean),
-        ("clutter", 20),
-        ("fire_safety", 25),
-        ("participation", 15),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), Decimal::from(v)))
-    .collect()
+    [("cleanliness", clean), ("clutter", 20), ("fire_safety", 25)]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), Decimal::from(v)))
+        .collect()
 }
 
 fn inspection(month: &str, s: BTreeMap<String, Decimal>) -> RecordInspection {
@@ -1065,6 +1060,18 @@ fn scores_stay_within_the_rubric() {
             &community(),
             &st,
             &inspection("2025-04", missing),
+            &ctx(&a)
+        )),
+        "INVALID_INPUT"
+    );
+    // Participation is computed, not scored.
+    let mut scored = scores(20);
+    scored.insert("participation".into(), Decimal::from(15));
+    assert_eq!(
+        code(stairwell::inspect(
+            &community(),
+            &st,
+            &inspection("2025-04", scored),
             &ctx(&a)
         )),
         "INVALID_INPUT"

@@ -99,6 +99,17 @@ pub fn hundredths(d: Decimal) -> i64 {
         .unwrap_or(0)
 }
 
+/// The sum of an inspection's rubric items, in hundredths. 邻里互助 (participation) is
+/// computed from the households served, so a participation score an older inspection
+/// carried is not an item.
+pub fn inspected_items(scores: &std::collections::BTreeMap<String, Decimal>) -> i64 {
+    scores
+        .iter()
+        .filter(|(k, _)| k.as_str() != ledger::domain::community::PARTICIPATION_KEY)
+        .map(|(_, d)| hundredths(*d))
+        .sum()
+}
+
 fn div_round(n: i128, d: i128) -> i64 {
     if d == 0 {
         return 0;
@@ -449,7 +460,7 @@ impl SwState {
                     self.inspections.insert(
                         (ev.stream_id, month.clone()),
                         (
-                            scores.values().map(|d| hundredths(*d)).sum::<i64>(),
+                            inspected_items(scores),
                             *rubric_version as i64,
                             ev.position as i64,
                         ),
@@ -1042,6 +1053,22 @@ pub async fn average_scores(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scored_participation_is_not_an_item() {
+        // Inspections recorded before participation was computed only carried a
+        // hand-entered participation score: it must not count twice.
+        let scores: std::collections::BTreeMap<String, Decimal> = [
+            ("cleanliness", Decimal::from(28)),
+            ("clutter", Decimal::from(20)),
+            ("fire_safety", Decimal::new(2450, 2)),
+            ("participation", Decimal::from(20)),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        assert_eq!(inspected_items(&scores), 7250);
+    }
 
     #[test]
     fn participation_rule() {

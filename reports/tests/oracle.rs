@@ -1,5 +1,6 @@
-//! Report figures equal an independent plain fold of the events, on random histories
-//! generated through the command layer, on both backends.
+//! Report figures equal an independent plain fold of the events and the read models
+//! (projections) the API serves, on random histories generated through the command
+//! layer, on both backends.
 
 mod common;
 
@@ -8,7 +9,7 @@ use common::*;
 use ledger::amount::{Hours, Points};
 use proptest::prelude::*;
 use reports::{annual_report, AnnualReport, TOP_N};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Compares every figure of the report with the oracle.
 pub fn assert_report_matches(r: &AnnualReport, e: &Expected) {
@@ -209,6 +210,125 @@ pub fn assert_report_matches(r: &AnnualReport, e: &Expected) {
     }
 }
 
+/// Compares the report (at the head) with the read models the API serves: the year's
+/// rankings by hours and by points (same values and dense ranks for every volunteer
+/// listed, the same values in the same order), each scored month of every stairwell,
+/// the red-flag holders, and the star levels of the balances.
+pub async fn assert_report_matches_projections(r: &AnnualReport, db: &projections::Db) {
+    use projections::common::Period;
+    use projections::rankings::{ranking, Metric, Scope};
+    use rust_decimal::Decimal;
+    let minutes = |h: Decimal| {
+        (h * Decimal::from(60))
+            .round()
+            .to_string()
+            .parse::<i64>()
+            .unwrap()
+    };
+    let hundredths = |p: Decimal| {
+        (p * Decimal::ONE_HUNDRED)
+            .round()
+            .to_string()
+            .parse::<i64>()
+            .unwrap()
+    };
+    let scope = Scope::Community(r.community_id);
+    for (metric, lines) in [
+        (Metric::Hours, &r.top_by_hours),
+        (Metric::Points, &r.top_by_points),
+    ] {
+        let rk = ranking(db, &scope, Period::Year(r.year), metric, 1000, None)
+            .await
+            .expect("ranking");
+        let value = |hours: i64, points: i64| match metric {
+            Metric::Hours => hours,
+            Metric::Points => points,
+        };
+        let by_id: HashMap<_, _> = rk
+            .top
+            .iter()
+            .map(|e| {
+                (
+                    e.volunteer_id,
+                    (minutes(e.hours), hundredths(e.points), e.rank),
+                )
+            })
+            .collect();
+        for line in lines.iter() {
+            let (m, p, rank) = by_id
+                .get(&line.volunteer_id)
+                .unwrap_or_else(|| panic!("{metric:?}: {} not ranked", line.volunteer_number));
+            assert_eq!(
+                (line.hours.minutes(), line.points.hundredths()),
+                (*m, *p),
+                "{metric:?} {}: report and ranking disagree",
+                line.volunteer_number
+            );
+            assert_eq!(u64::from(line.rank), *rank, "{metric:?} dense rank");
+        }
+        let from_ranking: Vec<i64> = rk
+            .top
+            .iter()
+            .map(|e| value(minutes(e.hours), hundredths(e.points)))
+            .filter(|v| *v > 0)
+            .take(TOP_N)
+            .collect();
+        let from_report: Vec<i64> = lines
+            .iter()
+            .map(|l| value(l.hours.minutes(), l.points.hundredths()))
+            .collect();
+        assert_eq!(from_report, from_ranking, "{metric:?}: the same top values");
+    }
+    let total: i64 = ranking(db, &scope, Period::Year(r.year), Metric::Hours, 1000, None)
+        .await
+        .expect("ranking")
+        .top
+        .iter()
+        .map(|e| minutes(e.hours))
+        .sum();
+    assert_eq!(total, r.totals.verified_hours.minutes(), "the year's hours");
+
+    for s in &r.stairwells {
+        for m in &s.months {
+            let month = format!("{}-{:02}", r.year, m.month);
+            let scores = projections::stairwells::monthly_scores(db, r.community_id, &month)
+                .await
+                .expect("scores");
+            let got = scores.iter().find(|x| x.stairwell_id == s.stairwell_id);
+            assert_eq!(
+                got.map(|x| x.total),
+                m.score,
+                "stairwell {} {month}: projection {got:?}, report {m:?}",
+                s.label()
+            );
+            if let Some(x) = got {
+                assert_eq!(
+                    x.red_flag,
+                    s.red_flag_months.contains(&m.month),
+                    "red flag {month}"
+                );
+            }
+        }
+    }
+
+    // Star levels (the balances use the thresholds in force now, the report those at
+    // its position: the same at the head), for volunteers with no service after the year.
+    for line in r.top_by_hours.iter().chain(&r.top_by_points) {
+        let b = projections::balances::balance(db, line.volunteer_id)
+            .await
+            .expect("balance")
+            .expect("an account");
+        if minutes(b.verified_hours) == line.cumulative_hours.minutes() {
+            assert_eq!(
+                b.star_level,
+                u32::from(line.star_level),
+                "stars of {}",
+                line.volunteer_number
+            );
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 6, max_shrink_iters: 20, failure_persistence: None, ..ProptestConfig::default() })]
 
@@ -225,6 +345,10 @@ proptest! {
                     assert_eq!(r.position, head, "{backend}");
                     let e = expected(&store, w.community, year, head).await;
                     assert_report_matches(&r, &e);
+                    let p = projections::start(store.clone()).await;
+                    p.wait_for(head, std::time::Duration::from_secs(30)).await.expect("caught up");
+                    assert_report_matches_projections(&r, p.db()).await;
+                    p.shutdown().await.expect("shutdown");
                     eprintln!(
                         "{backend} {year}: head {head}, {} services, {} h, {} scored months, {} flags, {} new stars, {} wishes fulfilled, redeemed {}",
                         r.totals.services,

@@ -809,7 +809,9 @@ impl Mutation {
         wish_payload(exec(ctx, &idempotency_key, c.into()).await?)
     }
 
-    /// A monthly 文明楼道 inspection (staff): a score per rubric item.
+    /// A monthly 文明楼道 inspection (staff): a score per inspected rubric item. 邻里互助
+    /// (participation) is not scored: it is computed from the households whose
+    /// volunteers served in the month.
     #[allow(clippy::too_many_arguments)]
     async fn record_inspection(
         &self,

@@ -802,9 +802,11 @@ impl CommandHandler {
                     .await?;
                 let events = domain::stairwell::inspect(&comm.state, &s.state, c, ctx)?;
                 let total: rust_decimal::Decimal = match events.first() {
-                    Some(Event::StairwellInspected { scores, .. }) => {
-                        scores.values().copied().sum()
-                    }
+                    Some(Event::StairwellInspected { scores, .. }) => scores
+                        .iter()
+                        .filter(|(k, _)| k.as_str() != crate::domain::community::PARTICIPATION_KEY)
+                        .map(|(_, v)| *v)
+                        .sum(),
                     _ => Default::default(),
                 };
                 Plan::new(

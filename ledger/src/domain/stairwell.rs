@@ -8,7 +8,7 @@
 //!   decimals. The month must not be in the future (China Standard Time).
 //! - An issue is reported with a deduction (0 < d ≤ 100) and resolved once.
 
-use super::community::CommunityState;
+use super::community::{CommunityState, PARTICIPATION_KEY};
 use super::*;
 use crate::command::{RecordInspection, ReportStairwellIssue, ResolveStairwellIssue};
 use std::collections::BTreeMap;
@@ -21,8 +21,13 @@ pub struct Inspection {
 }
 
 impl Inspection {
+    /// The sum of the inspected items (participation is computed elsewhere).
     pub fn total(&self) -> Decimal {
-        self.scores.values().copied().sum()
+        self.scores
+            .iter()
+            .filter(|(k, _)| k.as_str() != PARTICIPATION_KEY)
+            .map(|(_, v)| *v)
+            .sum()
     }
 }
 
@@ -117,8 +122,19 @@ pub fn inspect(
         });
     }
     let rubric = community.rubric_on(first);
-    let maxima = rubric.maxima();
+    // The inspected items only: 邻里互助 (participation) is computed from the households
+    // whose volunteers served in the month, never scored by hand.
+    let mut maxima = rubric.maxima();
+    maxima.remove(PARTICIPATION_KEY);
     for key in cmd.scores.keys() {
+        if key == PARTICIPATION_KEY {
+            return Err(DomainError::InvalidInput {
+                field: "scores",
+                reason: format!(
+                    "{PARTICIPATION_KEY:?} is computed from the households served that month; score only the inspected items"
+                ),
+            });
+        }
         if !maxima.contains_key(key) {
             return Err(DomainError::InvalidInput {
                 field: "scores",

@@ -352,7 +352,6 @@ impl World {
             "fire_safety".to_string(),
             Decimal::new(i64::from(1500 + (base % 7) * 150), 2),
         );
-        scores.insert("participation".to_string(), Decimal::from(base % 21));
         self.run(RecordInspection {
             community_id: self.community,
             stairwell_id: self.stairwells[stairwell % self.stairwells.len()],
