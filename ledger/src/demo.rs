@@ -597,8 +597,11 @@ pub async fn generate(
         // resolve some open issues (their stairwells are not inspected this round unless the month changed)
         let mut still_open = Vec::new();
         let inspected_round = !chains.is_empty();
+        // At most one resolution per stairwell a round: two chains on one stream would
+        // race for its next version, and the history would depend on their timing.
+        let mut resolving = std::collections::HashSet::new();
         for (ci, st, issue) in open_issues.drain(..) {
-            if !inspected_round && rng.gen_bool(0.5) {
+            if !inspected_round && rng.gen_bool(0.5) && resolving.insert(st) {
                 let s = &setups[ci];
                 chains.push((
                     prefix(&mut chain_id),
