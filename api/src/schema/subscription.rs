@@ -138,16 +138,37 @@ impl Subscription {
             .head()
             .await
             .map_err(|e| ApiError::Store(e).extend())?;
-        let thresholds = app
-            .reads
-            .community(community)
-            .await
-            .map_err(|e| e.extend())?
-            .map(|c| {
-                c.star_thresholds_on(ledger::domain::local_date(chrono::Utc::now()))
-                    .thresholds
-            })
-            .unwrap_or_else(ledger::event::default_star_thresholds);
+        // Stars by the thresholds the balance query uses (the balances read model's),
+        // so that a change reports the same star level as `volunteer { balance }`.
+        let from_read_model = match app.reads.balance(vid).await {
+            Ok(Some(b)) if !b.star_thresholds.is_empty() => Some(
+                b.star_thresholds
+                    .iter()
+                    .map(|h| {
+                        ledger::amount::Hours::from_minutes(
+                            (h * rust_decimal::Decimal::from(60))
+                                .round()
+                                .try_into()
+                                .unwrap_or(i64::MAX),
+                        )
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+            _ => None,
+        };
+        let thresholds = match from_read_model {
+            Some(t) => t,
+            None => app
+                .reads
+                .community(community)
+                .await
+                .map_err(|e| e.extend())?
+                .map(|c| {
+                    c.star_thresholds_on(ledger::domain::local_date(chrono::Utc::now()))
+                        .thresholds
+                })
+                .unwrap_or_else(ledger::event::default_star_thresholds),
+        };
         // The state as of `head`; the subscription delivers what comes after it.
         let mut state = VolunteerState::default();
         for r in app
