@@ -204,6 +204,18 @@ fn error_response(e: ApiError) -> Response {
     resp
 }
 
+/// Counts the request and answers the file, or the error with its code.
+async fn respond(
+    state: &AppState,
+    work: impl std::future::Future<Output = Result<Response, ApiError>>,
+) -> Response {
+    state.app.metrics.request("documents");
+    work.await.unwrap_or_else(|e| {
+        state.app.metrics.http_error("documents");
+        error_response(e)
+    })
+}
+
 async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Principal, ApiError> {
     let h = headers
         .get(header::AUTHORIZATION)
@@ -239,8 +251,7 @@ pub async fn annual_report_file(
     headers: HeaderMap,
     Query(q): Query<AnnualParams>,
 ) -> Response {
-    state.app.metrics.request("documents");
-    let result = async {
+    respond(&state, async {
         let p = caller(&state, &headers).await?;
         let community = CommunityId(parse_uuid(&q.community_id, "communityId")?);
         if !may_read_reports(&p, community) {
@@ -267,12 +278,8 @@ pub async fn annual_report_file(
             .map_err(|e| ApiError::Internal(e.to_string()))?
             .map_err(report_error)?;
         Ok(file_response(bytes, f, &name, position))
-    }
-    .await;
-    result.unwrap_or_else(|e| {
-        state.app.metrics.http_error("documents");
-        error_response(e)
     })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -290,8 +297,7 @@ pub async fn statement_file(
     headers: HeaderMap,
     Query(q): Query<StatementParams>,
 ) -> Response {
-    state.app.metrics.request("documents");
-    let result = async {
+    respond(&state, async {
         let p = caller(&state, &headers).await?;
         let vid = match &q.volunteer_id {
             Some(v) => VolunteerId(parse_uuid(v, "volunteerId")?),
@@ -327,12 +333,8 @@ pub async fn statement_file(
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(report_error)?;
         Ok(file_response(bytes, f, &name, position))
-    }
-    .await;
-    result.unwrap_or_else(|e| {
-        state.app.metrics.http_error("documents");
-        error_response(e)
     })
+    .await
 }
 
 /// `GET /documents/certificates/{number}`: the certificate's printable page, for its
@@ -343,8 +345,7 @@ pub async fn certificate_page(
     headers: HeaderMap,
     Path(number): Path<String>,
 ) -> Response {
-    state.app.metrics.request("documents");
-    let result = async {
+    respond(&state, async {
         let p = caller(&state, &headers).await?;
         let cert = reports::get_certificate(&state.app.store, &number)
             .await
@@ -363,12 +364,8 @@ pub async fn certificate_page(
             &name,
             cert.position,
         ))
-    }
-    .await;
-    result.unwrap_or_else(|e| {
-        state.app.metrics.http_error("documents");
-        error_response(e)
     })
+    .await
 }
 
 #[cfg(test)]
