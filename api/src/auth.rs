@@ -55,6 +55,18 @@ impl Principal {
         }
     }
 
+    /// Whether this caller may read the account and records (balance, statement,
+    /// certificates) of volunteer `v` of `community`: admin, that community's staff, and
+    /// the volunteer themselves.
+    pub fn reads_account_of(&self, v: VolunteerId, community: Option<CommunityId>) -> bool {
+        match self.actor.role {
+            Role::Admin => true,
+            Role::Staff => community.is_some() && self.actor.community_id == community,
+            Role::Volunteer => self.actor.volunteer_id == Some(v),
+            Role::Display => false,
+        }
+    }
+
     /// Whether this caller may read public boards (rankings, red flag, wishes) of
     /// `community`: admin, and staff, volunteers and displays bound to it (a display
     /// bound to no community reads every community's boards).

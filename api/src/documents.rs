@@ -2,10 +2,10 @@
 //! certificates (志愿服务记录证明) and statement exports, computed by the `reports` crate
 //! and pinned to log positions.
 //!
-//! - Who may read what ([`may_read_reports`], [`may_read_records`]): reports are for
-//!   admin and the community's staff; a volunteer's records (statement, certificates)
-//!   for the volunteer, the community's staff and admin. The public certificate check
-//!   needs no token at all.
+//! - Who may read what: reports are for admin and the community's staff
+//!   ([`crate::auth::Principal::manages`]); a volunteer's records (statement, certificates) for the
+//!   volunteer, the community's staff and admin ([`crate::auth::Principal::reads_account_of`]). The
+//!   public certificate check needs no token at all.
 //! - [`ReportCache`]: annual reports by (community, year, position). A pinned report
 //!   never changes, so the GraphQL answer and the downloads it links to are computed
 //!   once.
@@ -13,13 +13,11 @@
 //!   report as XLSX, CSV or HTML, a certificate's printable HTML page, a statement as
 //!   CSV or XLSX. Each names its log position in `X-Timebank-Position`.
 
-use crate::auth::Principal;
 use crate::errors::ApiError;
-use crate::http::AppState;
+use crate::http::{authenticate, AppState};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use ledger::command::Role;
 use ledger::ids::{CommunityId, VolunteerId};
 use reports::{AnnualReport, Format, ReportError};
 use serde::Deserialize;
@@ -29,26 +27,6 @@ use uuid::Uuid;
 
 /// Reports kept by [`ReportCache`].
 const CACHED_REPORTS: usize = 8;
-
-/// May `p` read the reports of `community`? Admin, and the community's staff.
-pub fn may_read_reports(p: &Principal, community: CommunityId) -> bool {
-    matches!(p.role(), Role::Admin | Role::Staff) && p.manages(community)
-}
-
-/// May `p` read the records (statement, certificates) of volunteer `v` of `community`?
-pub fn may_read_records(p: &Principal, v: VolunteerId, community: Option<CommunityId>) -> bool {
-    match p.role() {
-        Role::Admin => true,
-        Role::Staff => community.is_some() && p.community() == community,
-        Role::Volunteer => p.actor.volunteer_id == Some(v),
-        Role::Display => false,
-    }
-}
-
-/// May `p` issue certificates for volunteers of `community`? Admin and its staff.
-pub fn may_issue(p: &Principal, community: CommunityId) -> bool {
-    matches!(p.role(), Role::Admin | Role::Staff) && p.manages(community)
-}
 
 /// The API error of a report error (stable code; storage details stay in the log).
 pub fn report_error(e: ReportError) -> ApiError {
@@ -216,13 +194,6 @@ async fn respond(
     })
 }
 
-async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Principal, ApiError> {
-    let h = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    state.app.auth.authenticate_header(h).await
-}
-
 fn parse_uuid(s: &str, what: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(s.trim()).map_err(|_| ApiError::invalid(format!("{what}: not an id")))
 }
@@ -252,9 +223,9 @@ pub async fn annual_report_file(
     Query(q): Query<AnnualParams>,
 ) -> Response {
     respond(&state, async {
-        let p = caller(&state, &headers).await?;
+        let p = authenticate(&state, &headers).await?;
         let community = CommunityId(parse_uuid(&q.community_id, "communityId")?);
-        if !may_read_reports(&p, community) {
+        if !p.manages(community) {
             return Err(ApiError::forbidden(
                 "annual reports are for admin and the community's staff",
             ));
@@ -298,7 +269,7 @@ pub async fn statement_file(
     Query(q): Query<StatementParams>,
 ) -> Response {
     respond(&state, async {
-        let p = caller(&state, &headers).await?;
+        let p = authenticate(&state, &headers).await?;
         let vid = match &q.volunteer_id {
             Some(v) => VolunteerId(parse_uuid(v, "volunteerId")?),
             None => p
@@ -311,7 +282,7 @@ pub async fn statement_file(
             return Err(ApiError::invalid("a statement is exported as csv or xlsx"));
         }
         let community = crate::auth::volunteer_community(&state.app.store, vid.0).await?;
-        if !may_read_records(&p, vid, community) {
+        if !p.reads_account_of(vid, community) {
             return Err(ApiError::forbidden(
                 "a statement is for its volunteer and the community's staff",
             ));
@@ -346,12 +317,12 @@ pub async fn certificate_page(
     Path(number): Path<String>,
 ) -> Response {
     respond(&state, async {
-        let p = caller(&state, &headers).await?;
+        let p = authenticate(&state, &headers).await?;
         let cert = reports::get_certificate(&state.app.store, &number)
             .await
             .map_err(report_error)?
             .ok_or_else(|| ApiError::NotFound(format!("certificate {number}")))?;
-        if !may_read_records(&p, cert.volunteer_id, Some(cert.community_id)) {
+        if !p.reads_account_of(cert.volunteer_id, Some(cert.community_id)) {
             return Err(ApiError::forbidden(
                 "a certificate is for its volunteer and the community's staff",
             ));

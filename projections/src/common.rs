@@ -469,6 +469,75 @@ impl<K: Hash + Eq + Clone + Ord, V> Cached<K, V> {
     }
 }
 
+/// Ledger entries a fold may have to take back when they are reversed (冲正), kept in
+/// memory only: an entry not in memory is found again in its volunteer's stream.
+#[derive(Debug)]
+pub struct EntryMemo<T> {
+    map: FxMap<Uuid, T>,
+    /// Every entry counted is here (none was forgotten), or at least every one in
+    /// `keep`.
+    whole: bool,
+    /// The entries the log reverses, when known: the only ones worth keeping.
+    keep: Option<std::sync::Arc<FxSet<Uuid>>>,
+}
+
+impl<T> EntryMemo<T> {
+    /// An empty memo; `whole` when nothing was counted before (a fresh state).
+    pub fn new(whole: bool) -> EntryMemo<T> {
+        EntryMemo {
+            map: FxMap::default(),
+            whole,
+            keep: None,
+        }
+    }
+
+    /// Remembers an entry just counted, unless the log is known never to reverse it.
+    pub fn remember(&mut self, entry: Uuid, v: T) {
+        if self.keep.as_ref().is_none_or(|k| k.contains(&entry)) {
+            self.map.insert(entry, v);
+        }
+    }
+
+    /// Puts back an entry found in its volunteer's stream.
+    pub fn insert(&mut self, entry: Uuid, v: T) {
+        self.map.insert(entry, v);
+    }
+
+    pub fn contains(&self, entry: &Uuid) -> bool {
+        self.map.contains_key(entry)
+    }
+
+    pub fn remove(&mut self, entry: &Uuid) -> Option<T> {
+        self.map.remove(entry)
+    }
+
+    /// Whether every entry a reversal may name is in memory (nothing to read back).
+    pub fn is_whole(&self) -> bool {
+        self.whole
+    }
+
+    /// Keeps only the entries in `reversed` from now on.
+    pub fn keep_only(&mut self, reversed: std::sync::Arc<FxSet<Uuid>>) {
+        self.keep = Some(reversed);
+    }
+
+    /// Forgets every entry: later reversals read theirs back.
+    pub fn forget(&mut self) {
+        self.map = FxMap::default();
+        self.whole = false;
+    }
+
+    pub fn bytes(&self) -> usize {
+        map_bytes(&self.map, 0)
+    }
+}
+
+impl<T> Extend<(Uuid, T)> for EntryMemo<T> {
+    fn extend<I: IntoIterator<Item = (Uuid, T)>>(&mut self, iter: I) {
+        self.map.extend(iter);
+    }
+}
+
 /// Bytes of a hash map's table (entries and control bytes), plus `heap` bytes per entry
 /// owned elsewhere (strings, vectors).
 pub fn map_bytes<K, V, S>(m: &HashMap<K, V, S>, heap: usize) -> usize {

@@ -8,6 +8,7 @@
 //! Active volunteers: registered and not departed. Open wishes: posted or released and
 //! not claimed; in progress: claimed or fulfilled but not yet confirmed.
 
+use crate::common::EntryMemo;
 use crate::common::{
     hours_dec, key_strings, local_date, map_bytes, month_key, month_no, month_text, parse_month,
     points_dec, uuid_col, Attribution, Cached, FxMap, FxSet,
@@ -198,12 +199,7 @@ struct DashState {
     fresh: bool,
     vols: Cached<Uuid, DVol>,
     services: Cached<Uuid, At>,
-    entries: FxMap<Uuid, At>,
-    /// Every entry counted is in `entries` (none was forgotten), or at least every
-    /// one in `keep`.
-    entries_whole: bool,
-    /// The entries the log reverses, when known: the only ones worth keeping.
-    keep: Option<Arc<FxSet<Uuid>>>,
+    entries: EntryMemo<At>,
     wishes: Cached<Uuid, (Uuid, u8)>,
     d: Deltas,
 }
@@ -275,9 +271,7 @@ impl DashState {
             fresh,
             vols: Cached::default(),
             services: Cached::default(),
-            entries: FxMap::default(),
-            entries_whole: fresh,
-            keep: None,
+            entries: EntryMemo::new(fresh),
             wishes: Cached::default(),
             d: Deltas::default(),
         }
@@ -314,8 +308,7 @@ impl DashState {
                     sids.insert(service_id.0);
                 }
                 (Some(StreamKind::Volunteer), Event::EntryReversed { reverses, .. })
-                    if !created.contains(&reverses.0)
-                        && !self.entries.contains_key(&reverses.0) =>
+                    if !created.contains(&reverses.0) && !self.entries.contains(&reverses.0) =>
                 {
                     eids.insert(reverses.0);
                     reversal_streams.insert(ev.stream_id);
@@ -338,7 +331,7 @@ impl DashState {
                 _ => {}
             }
         }
-        if !eids.is_empty() && !self.entries_whole {
+        if !eids.is_empty() && !self.entries.is_whole() {
             let streams: Vec<String> = reversal_streams
                 .iter()
                 .map(|v| ledger::ids::volunteer_stream(ledger::ids::VolunteerId(*v)))
@@ -468,9 +461,7 @@ impl DashState {
                     // A service is verified (or rejected) once.
                     if let Some(at) = self.services.remove(&service_id.0) {
                         d.entry(&at, points.hundredths(), hours.minutes(), 1);
-                        if self.keep.as_ref().is_none_or(|k| k.contains(&entry_id.0)) {
-                            self.entries.insert(entry_id.0, at);
-                        }
+                        self.entries.remember(entry_id.0, at);
                     }
                 }
                 (Some(StreamKind::Volunteer), Event::ServiceRejected { service_id, .. }) => {
@@ -490,9 +481,7 @@ impl DashState {
                             volunteer: key,
                         };
                         d.entry(&at, points.hundredths(), 0, 1);
-                        if self.keep.as_ref().is_none_or(|k| k.contains(&entry_id.0)) {
-                            self.entries.insert(entry_id.0, at);
-                        }
+                        self.entries.remember(entry_id.0, at);
                     }
                 }
                 (
@@ -716,12 +705,7 @@ impl State for DashState {
         names: &'a Names,
         events: &'a [Envelope],
     ) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async move {
-            if !self.needs_load() {
-                return Ok(());
-            }
-            self.load_rows(tx, names, events).await
-        })
+        Box::pin(self.load_rows(tx, names, events))
     }
     fn fold(&mut self, events: &[Envelope]) -> Result<()> {
         self.fold_events(events);
@@ -737,10 +721,7 @@ impl State for DashState {
             + map_bytes(&self.d.served, 0)
     }
     fn held(&self) -> usize {
-        self.vols.bytes(0)
-            + self.services.bytes(0)
-            + map_bytes(&self.entries, 0)
-            + self.wishes.bytes(0)
+        self.vols.bytes(0) + self.services.bytes(0) + self.entries.bytes() + self.wishes.bytes(0)
     }
     fn evict(&mut self) {
         self.vols.evict();
@@ -750,14 +731,13 @@ impl State for DashState {
         self.fresh = false;
     }
     fn keep_entries(&mut self, reversed: Arc<FxSet<Uuid>>) {
-        self.keep = Some(reversed);
+        self.entries.keep_only(reversed);
     }
     fn shed(&mut self) {
-        self.entries = FxMap::default();
-        self.entries_whole = false;
+        self.entries.forget();
     }
     fn needs_load(&self) -> bool {
-        !self.fresh || !self.entries_whole
+        !self.fresh || !self.entries.is_whole()
     }
 }
 

@@ -131,7 +131,8 @@ pub trait Projection: Send + Sync + 'static {
 /// transaction; a rebuild loads nothing while its tables are fresh, folds batch after
 /// batch and flushes when the state grows, evicting it when it grows too large.
 pub trait State: Send {
-    /// Reads the stored rows `events` need that are not in memory.
+    /// Reads the stored rows `events` need that are not in memory (called only when
+    /// [`State::needs_load`]).
     fn load<'a>(
         &'a mut self,
         tx: &'a mut Tx<'_>,
@@ -178,7 +179,9 @@ pub async fn apply_with_state(
     names: &Names,
     events: &[Envelope],
 ) -> Result<()> {
-    state.load(tx, names, events).await?;
+    if state.needs_load() {
+        state.load(tx, names, events).await?;
+    }
     state.fold(events)?;
     state.flush(tx, names).await
 }

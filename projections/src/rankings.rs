@@ -11,6 +11,7 @@
 //! rank). Ranked by hours: verified service hours net of reversals. Only volunteers
 //! with a positive value in the cell are ranked.
 
+use crate::common::EntryMemo;
 use crate::common::{
     day_key, hours_dec, local_date, map_bytes, parse_day, points_dec, uuid_col, Attribution,
     Cached, FxMap, FxSet, Period,
@@ -275,12 +276,7 @@ struct RankState {
     fresh: bool,
     vols: Cached<Uuid, Vol>,
     services: Cached<Uuid, Snap>,
-    entries: FxMap<Uuid, Snap>,
-    /// Every entry counted is in `entries` (none was forgotten), or at least every
-    /// one in `keep`.
-    entries_whole: bool,
-    /// The entries the log reverses, when known: the only ones worth keeping.
-    keep: Option<Arc<FxSet<Uuid>>>,
+    entries: EntryMemo<Snap>,
     /// The key dictionary (periods and scopes), never evicted.
     keys: Cached<String, i64>,
     /// Next key id and volunteer number, once known.
@@ -416,9 +412,7 @@ impl RankState {
             fresh,
             vols: Cached::default(),
             services: Cached::default(),
-            entries: FxMap::default(),
-            entries_whole: fresh,
-            keep: None,
+            entries: EntryMemo::new(fresh),
             keys: Cached::default(),
             next: if fresh { Some((1, 1)) } else { None },
             cells: FxMap::default(),
@@ -515,8 +509,7 @@ impl RankState {
                     sids.insert(service_id.0);
                 }
                 Event::EntryReversed { reverses, .. }
-                    if !created.contains(&reverses.0)
-                        && !self.entries.contains_key(&reverses.0) =>
+                    if !created.contains(&reverses.0) && !self.entries.contains(&reverses.0) =>
                 {
                     eids.insert(reverses.0);
                     reversal_streams.insert(v);
@@ -525,7 +518,7 @@ impl RankState {
             }
         }
         // Entries counted in an earlier batch: from their volunteers' history.
-        if self.entries_whole {
+        if self.entries.is_whole() {
             eids.clear();
         }
         let found = if eids.is_empty() {
@@ -726,9 +719,7 @@ impl RankState {
                     };
                     if let Some(snap) = snap {
                         self.count(&snap, points.hundredths(), hours.minutes())?;
-                        if self.keep.as_ref().is_none_or(|k| k.contains(&entry_id.0)) {
-                            self.entries.insert(entry_id.0, snap);
-                        }
+                        self.entries.remember(entry_id.0, snap);
                     }
                 }
                 Event::ServiceRejected { service_id, .. } => {
@@ -740,9 +731,7 @@ impl RankState {
                     if let Some(x) = self.vols.get(&v) {
                         let snap = snap_of(x, local_date(ev.recorded_at));
                         self.count(&snap, points.hundredths(), 0)?;
-                        if self.keep.as_ref().is_none_or(|k| k.contains(&entry_id.0)) {
-                            self.entries.insert(entry_id.0, snap);
-                        }
+                        self.entries.remember(entry_id.0, snap);
                     }
                 }
                 Event::EntryReversed {
@@ -880,12 +869,7 @@ impl State for RankState {
         names: &'a Names,
         events: &'a [Envelope],
     ) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async move {
-            if !self.needs_load() {
-                return Ok(());
-            }
-            self.load_rows(tx, names, events).await
-        })
+        Box::pin(self.load_rows(tx, names, events))
     }
     fn fold(&mut self, events: &[Envelope]) -> Result<()> {
         self.fold_events(events)
@@ -902,10 +886,7 @@ impl State for RankState {
     }
     fn held(&self) -> usize {
         // A volunteer's attribution owns a number, tags, a set of teams and scope ids.
-        self.vols.bytes(300)
-            + self.services.bytes(48)
-            + map_bytes(&self.entries, 0)
-            + self.keys.bytes(48)
+        self.vols.bytes(300) + self.services.bytes(48) + self.entries.bytes() + self.keys.bytes(48)
     }
     fn evict(&mut self) {
         self.vols.evict();
@@ -914,14 +895,13 @@ impl State for RankState {
         self.fresh = false;
     }
     fn keep_entries(&mut self, reversed: Arc<FxSet<Uuid>>) {
-        self.keep = Some(reversed);
+        self.entries.keep_only(reversed);
     }
     fn shed(&mut self) {
-        self.entries = FxMap::default();
-        self.entries_whole = false;
+        self.entries.forget();
     }
     fn needs_load(&self) -> bool {
-        !self.fresh || !self.entries_whole
+        !self.fresh || !self.entries.is_whole()
     }
 }
 

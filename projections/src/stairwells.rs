@@ -17,6 +17,7 @@
 //! by building, unit and id; the red flag goes to the first in that order. An average
 //! is over the months a stairwell was scored in the quarter or year.
 
+use crate::common::EntryMemo;
 use crate::common::{
     key_strings, local_date, map_bytes, month_key, month_no, month_text, parse_month, points_dec,
     uuid_col, Cached, FxMap, FxSet, Period,
@@ -219,12 +220,7 @@ struct SwState {
     /// A registered volunteer's home stairwell.
     vols: Cached<Uuid, Uuid>,
     services: Cached<Uuid, Served>,
-    entries: FxMap<Uuid, Served>,
-    /// Every entry counted is in `entries` (none was forgotten), or at least every
-    /// one in `keep`.
-    entries_whole: bool,
-    /// The entries the log reverses, when known: the only ones worth keeping.
-    keep: Option<Arc<FxSet<Uuid>>>,
+    entries: EntryMemo<Served>,
     issues: Cached<Uuid, Issue>,
     /// Rows replaced as they come (the last one wins).
     stairwells: HashMap<Uuid, (Uuid, Uuid, String, String, i64)>,
@@ -293,9 +289,7 @@ impl SwState {
             fresh,
             vols: Cached::default(),
             services: Cached::default(),
-            entries: FxMap::default(),
-            entries_whole: fresh,
-            keep: None,
+            entries: EntryMemo::new(fresh),
             issues: Cached::default(),
             stairwells: HashMap::new(),
             rubrics: HashMap::new(),
@@ -341,8 +335,7 @@ impl SwState {
                     sids.insert(service_id.0);
                 }
                 (Event::EntryReversed { reverses, .. }, Some(StreamKind::Volunteer))
-                    if !created.contains(&reverses.0)
-                        && !self.entries.contains_key(&reverses.0) =>
+                    if !created.contains(&reverses.0) && !self.entries.contains(&reverses.0) =>
                 {
                     eids.insert(reverses.0);
                     reversal_streams.insert(ev.stream_id);
@@ -353,7 +346,7 @@ impl SwState {
                 _ => {}
             }
         }
-        if !eids.is_empty() && !self.entries_whole {
+        if !eids.is_empty() && !self.entries.is_whole() {
             let streams: Vec<String> = reversal_streams
                 .iter()
                 .map(|v| ledger::ids::volunteer_stream(VolunteerId(*v)))
@@ -522,9 +515,7 @@ impl SwState {
                                     .served
                                     .entry((at.stairwell, at.month, at.volunteer))
                                     .or_default() += 1;
-                                if self.keep.as_ref().is_none_or(|k| k.contains(&entry_id.0)) {
-                                    self.entries.insert(entry_id.0, at);
-                                }
+                                self.entries.remember(entry_id.0, at);
                             }
                         }
                         Event::ServiceRejected { service_id, .. } => {
@@ -734,12 +725,7 @@ impl State for SwState {
         names: &'a Names,
         events: &'a [Envelope],
     ) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async move {
-            if !self.needs_load() {
-                return Ok(());
-            }
-            self.load_rows(tx, names, events).await
-        })
+        Box::pin(self.load_rows(tx, names, events))
     }
     fn fold(&mut self, events: &[Envelope]) -> Result<()> {
         self.fold_events(events);
@@ -755,10 +741,7 @@ impl State for SwState {
             + map_bytes(&self.rubrics, 0)
     }
     fn held(&self) -> usize {
-        self.vols.bytes(0)
-            + self.services.bytes(0)
-            + map_bytes(&self.entries, 0)
-            + self.issues.bytes(16)
+        self.vols.bytes(0) + self.services.bytes(0) + self.entries.bytes() + self.issues.bytes(16)
     }
     fn evict(&mut self) {
         self.vols.evict();
@@ -768,14 +751,13 @@ impl State for SwState {
         self.fresh = false;
     }
     fn keep_entries(&mut self, reversed: Arc<FxSet<Uuid>>) {
-        self.keep = Some(reversed);
+        self.entries.keep_only(reversed);
     }
     fn shed(&mut self) {
-        self.entries = FxMap::default();
-        self.entries_whole = false;
+        self.entries.forget();
     }
     fn needs_load(&self) -> bool {
-        !self.fresh || !self.entries_whole
+        !self.fresh || !self.entries.is_whole()
     }
 }
 

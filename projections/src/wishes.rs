@@ -290,12 +290,7 @@ impl State for WishState {
         names: &'a Names,
         events: &'a [Envelope],
     ) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async move {
-            if self.fresh {
-                return Ok(());
-            }
-            self.load_rows(tx, names, events).await
-        })
+        Box::pin(self.load_rows(tx, names, events))
     }
     fn fold(&mut self, events: &[Envelope]) -> Result<()> {
         self.fold_events(events);

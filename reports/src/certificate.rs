@@ -605,9 +605,7 @@ async fn fetch_rows(
             })
             .collect()
     } else {
-        Err(ReportError::InvalidInput(
-            "unsupported store backend".into(),
-        ))
+        Err(unsupported())
     }
 }
 

@@ -5,10 +5,7 @@
 
 use super::mutation::parse_id;
 use super::{app, principal};
-use crate::documents::{
-    annual_report_url, certificate_url, may_issue, may_read_records, may_read_reports,
-    report_error, statement_url,
-};
+use crate::documents::{annual_report_url, certificate_url, report_error, statement_url};
 use crate::errors::{gql_error, ApiError};
 use crate::scalars::{DecimalScalar, HoursScalar, PointsScalar};
 use async_graphql::{Context, Enum, ErrorExtensions, InputObject, Object, SimpleObject, ID};
@@ -588,7 +585,7 @@ impl DocumentQuery {
     ) -> Res<AnnualReport> {
         let p = principal(ctx)?;
         let community = CommunityId(parse_id(&community_id, "communityId")?);
-        if !may_read_reports(p, community) {
+        if !p.manages(community) {
             return Err(forbidden(
                 "annual reports are for admin and the community's staff",
             ));
@@ -629,7 +626,7 @@ impl DocumentQuery {
         let p = principal(ctx)?;
         let vid = volunteer_arg(ctx, volunteer_id)?;
         let community = community_of(ctx, vid).await?;
-        if !may_read_records(p, vid, Some(community)) {
+        if !p.reads_account_of(vid, Some(community)) {
             return Err(forbidden(
                 "certificates are for their volunteer and the community's staff",
             ));
@@ -657,7 +654,7 @@ impl DocumentQuery {
             ));
         }
         let community = community_of(ctx, vid).await?;
-        if !may_read_records(p, vid, Some(community)) {
+        if !p.reads_account_of(vid, Some(community)) {
             return Err(forbidden(
                 "a statement is for its volunteer and the community's staff",
             ));
@@ -700,7 +697,7 @@ impl DocumentMutation {
         }
         let vid = VolunteerId(parse_id(&volunteer_id, "volunteerId")?);
         let community = community_of(ctx, vid).await?;
-        if !may_issue(p, community) {
+        if !p.manages(community) {
             return Err(forbidden(
                 "certificates are issued by admin and the community's staff",
             ));

@@ -63,16 +63,6 @@ fn not_found(what: String) -> async_graphql::Error {
     ApiError::NotFound(what).extend()
 }
 
-/// May `p` read the account of volunteer `v` of `community`?
-fn may_read_account(p: &Principal, v: VolunteerId, community: Option<CommunityId>) -> bool {
-    match p.role() {
-        Role::Admin => true,
-        Role::Staff => community.is_some() && p.community() == community,
-        Role::Volunteer => p.actor.volunteer_id == Some(v),
-        Role::Display => false,
-    }
-}
-
 fn board_access(p: &Principal, community: CommunityId) -> Res<()> {
     if p.reads_boards_of(community) {
         Ok(())
@@ -256,7 +246,7 @@ impl Query {
             .balance(vid)
             .await?
             .ok_or_else(|| not_found(format!("volunteer {vid}")))?;
-        if !may_read_account(p, vid, account.community_id) {
+        if !p.reads_account_of(vid, account.community_id) {
             return Err(forbidden("that volunteer is not in your community"));
         }
         let vis = Visibility::for_caller(p, account.community_id);
@@ -372,7 +362,7 @@ impl Query {
             .transpose()?;
         wait(ctx, at_least).await?;
         let community = community_of(ctx, vid).await?;
-        if !may_read_account(p, vid, Some(community)) {
+        if !p.reads_account_of(vid, Some(community)) {
             return Err(forbidden("that volunteer is not in your community"));
         }
         let page = app(ctx)
@@ -455,7 +445,7 @@ impl Query {
         let scope = parse_scope(scope.as_deref())?;
         wait(ctx, at_least).await?;
         let community = community_of(ctx, vid).await?;
-        if !may_read_account(p, vid, Some(community)) {
+        if !p.reads_account_of(vid, Some(community)) {
             return Err(forbidden("that volunteer is not in your community"));
         }
         let scope = resolve_scope(ctx, community, scope).await?;

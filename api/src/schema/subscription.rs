@@ -8,7 +8,6 @@ use crate::errors::ApiError;
 use crate::scalars::{HoursScalar, PointsScalar};
 use async_graphql::{Context, ErrorExtensions, SimpleObject, Subscription, ID};
 use futures::{Stream, StreamExt};
-use ledger::command::Role;
 use ledger::domain::{Aggregate, VolunteerState};
 use ledger::event::Event;
 use ledger::ids::*;
@@ -123,13 +122,7 @@ impl Subscription {
             .await
             .map_err(|e| e.extend())?
             .ok_or_else(|| ApiError::NotFound(format!("volunteer {vid}")).extend())?;
-        let allowed = match p.role() {
-            Role::Admin => true,
-            Role::Staff => p.community() == Some(community),
-            Role::Volunteer => p.actor.volunteer_id == Some(vid),
-            Role::Display => false,
-        };
-        if !allowed {
+        if !p.reads_account_of(vid, Some(community)) {
             return Err(ApiError::forbidden("cannot follow that volunteer's balance").extend());
         }
         let stream_name = volunteer_stream(vid);
