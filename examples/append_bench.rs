@@ -7,6 +7,7 @@
 //!
 //! ```text
 //! cargo run --release --example append_bench -- [--seconds 3] [--rounds 3] [--postgres URL]
+//!     [--only sqlite|postgres]
 //! ```
 //! SQLite runs in a temporary file (WAL, synchronous=FULL); PostgreSQL runs in a fresh
 //! database on the given server (default postgres://postgres@127.0.0.1:5432/test).
@@ -148,8 +149,19 @@ async fn bench(name: &str, store: Store, raw: Raw, secs: f64, rounds: usize) {
 async fn main() {
     let secs: f64 = arg("--seconds").and_then(|s| s.parse().ok()).unwrap_or(3.0);
     let rounds: usize = arg("--rounds").and_then(|s| s.parse().ok()).unwrap_or(3);
+    let only = arg("--only");
+    let runs = |backend: &str| only.as_deref().is_none_or(|o| o == backend);
     println!("append_bench: {secs}s per cell, median of {rounds} rounds, one event per append");
 
+    if runs("sqlite") {
+        sqlite(secs, rounds).await;
+    }
+    if runs("postgres") {
+        postgres(secs, rounds).await;
+    }
+}
+
+async fn sqlite(secs: f64, rounds: usize) {
     let dir = ledger::testing::TempDir::new();
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
     let store = Store::open(&url).await.expect("sqlite");
@@ -166,34 +178,33 @@ async fn main() {
         rounds,
     )
     .await;
+}
 
-    if let Some(admin) =
-        arg("--postgres").or_else(|| Some(ledger::testing::DEFAULT_PG_URL.to_string()))
-    {
-        std::env::set_var("TIMEBANK_TEST_PG_URL", &admin);
-        match ledger::testing::postgres_url().await {
-            Some(url) => {
-                let store = Store::open(&url).await.expect("postgres");
-                let pool = store.postgres_pool().expect("pg pool").clone();
-                sqlx::query("CREATE TABLE raw_bench (id UUID PRIMARY KEY, payload JSONB NOT NULL)")
-                    .execute(&pool)
-                    .await
-                    .expect("raw table");
-                let raw = sqlx::postgres::PgPoolOptions::new()
-                    .max_connections(64)
-                    .connect(&url)
-                    .await
-                    .expect("raw pool");
-                bench(
-                    "PostgreSQL (synchronous_commit=on)",
-                    store,
-                    Raw::Postgres(raw),
-                    secs,
-                    rounds,
-                )
-                .await;
-            }
-            None => println!("\nPostgreSQL: skipped (no server)"),
+async fn postgres(secs: f64, rounds: usize) {
+    let admin = arg("--postgres").unwrap_or_else(|| ledger::testing::DEFAULT_PG_URL.to_string());
+    std::env::set_var("TIMEBANK_TEST_PG_URL", &admin);
+    match ledger::testing::postgres_url().await {
+        Some(url) => {
+            let store = Store::open(&url).await.expect("postgres");
+            let pool = store.postgres_pool().expect("pg pool").clone();
+            sqlx::query("CREATE TABLE raw_bench (id UUID PRIMARY KEY, payload JSONB NOT NULL)")
+                .execute(&pool)
+                .await
+                .expect("raw table");
+            let raw = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(64)
+                .connect(&url)
+                .await
+                .expect("raw pool");
+            bench(
+                "PostgreSQL (synchronous_commit=on)",
+                store,
+                Raw::Postgres(raw),
+                secs,
+                rounds,
+            )
+            .await;
         }
+        None => println!("\nPostgreSQL: skipped (no server)"),
     }
 }

@@ -19,7 +19,7 @@ mod types;
 mod writer;
 
 pub use postgres::PostgresStore;
-pub use sqlite::SqliteStore;
+pub use sqlite::{SqliteStore, WriteGate};
 pub use types::*;
 
 use futures::Stream;
@@ -169,6 +169,14 @@ impl Store {
     pub fn sqlite_pool(&self) -> Option<&sqlx::SqlitePool> {
         match self {
             Store::Sqlite(s) => Some(s.pool()),
+            Store::Postgres(_) => None,
+        }
+    }
+
+    /// The in-process queue of writers to the SQLite file (SQLite only).
+    pub fn sqlite_write_gate(&self) -> Option<&WriteGate> {
+        match self {
+            Store::Sqlite(s) => Some(s.write_gate()),
             Store::Postgres(_) => None,
         }
     }

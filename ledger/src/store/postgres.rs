@@ -2,19 +2,22 @@
 //!
 //! **No reader may skip an event.** With a sequence, a transaction can take position 11,
 //! commit, and be read before the transaction holding position 10 commits; a catch-up
-//! reader that has moved past 11 never sees 10. Here every batch first takes a
-//! transaction-scoped advisory lock, then reads the head and assigns the next positions.
-//! The lock is held until commit and released only after the commit is visible, so
-//! positions become visible strictly in order, across processes too.
+//! reader that has moved past 11 never sees 10. Here positions are assigned only under a
+//! transaction-scoped advisory lock, checked against the head read under that lock
+//! (`timebank_append`, migration `0400_append_function`). The lock is held until commit
+//! and released only after the commit is visible, so positions become visible strictly
+//! in order, across processes too.
 //!
 //! Each commit sends `NOTIFY timebank_events` with the new head; every process listens and
 //! wakes its readers (with a periodic poll as a fallback for a dropped listener).
 
 use super::types::*;
-use super::writer::{plan_batch, wanted, BatchSink, Facts, Plan, Writer};
+use super::writer::{
+    plan_batch, wanted, BatchSink, Facts, InFlight, Plan, Planned, Writer, Written,
+};
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgListener, PgPoolOptions, PgRow};
-use sqlx::{PgPool, Row};
+use sqlx::{Connection, PgPool, Row};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -24,6 +27,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgre
 
 /// Advisory lock key that serialises appends to the log ("tbLOG").
 const APPEND_LOCK: i64 = 0x74_624c_4f47;
+/// The channel `timebank_append` notifies on.
 const CHANNEL: &str = "timebank_events";
 
 #[derive(Clone)]
@@ -49,7 +53,17 @@ impl PostgresStore {
             .await?;
         let head_tx = Arc::new(watch::channel(head as u64).0);
         tokio::spawn(listen(pool.clone(), head_tx.clone()));
-        let writer = Writer::start(PgSink { pool: pool.clone() }, head_tx);
+        // The writer's own two connections (one commits a batch while the other plans
+        // the next), without sqlx's ping before each use, which would cost a round trip
+        // per batch. A dead connection fails its batch, which the writer retries, and is
+        // replaced.
+        let write_pool = PgPoolOptions::new()
+            .max_connections(2)
+            .test_before_acquire(false)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        let writer = Writer::start(PgSink { pool: write_pool }, head_tx);
         Ok(PostgresStore { pool, writer })
     }
 
@@ -253,8 +267,11 @@ struct PgSink {
 const BEGIN_LOCKED: &str = "BEGIN; SELECT pg_advisory_xact_lock(499865374535)";
 const _: () = assert!(APPEND_LOCK == 499_865_374_535);
 
-/// Every fact a batch is checked against, in one statement: it must run after the lock
-/// is held, because in READ COMMITTED its snapshot is taken when it starts.
+/// Every fact a batch is checked against, in one statement, so in one snapshot: the head
+/// and everything the batch's checks need as of that head. Each id is looked up on its
+/// own through its unique index (a correlated subquery, or a LATERAL one that `LIMIT`
+/// keeps from being flattened into a join): a cached generic plan for `= ANY($n)`, made
+/// while the log was small, scanned the whole log on every batch once it had grown.
 const FACTS: &str = "
     SELECT 'h' AS k, NULL::text AS id, COALESCE(MAX(position), 0) AS v, NULL::jsonb AS c, NULL::jsonb AS r FROM events
     UNION ALL
@@ -262,130 +279,207 @@ const FACTS: &str = "
                        ORDER BY stream_version DESC LIMIT 1), NULL, NULL
     FROM UNNEST($1::text[]) AS s(id)
     UNION ALL
-    SELECT 'e', event_id::text, position, NULL, NULL FROM events WHERE event_id = ANY($2)
+    SELECT 'e', i.id::text, (SELECT position FROM events WHERE event_id = i.id), NULL, NULL
+    FROM UNNEST($2::uuid[]) AS i(id)
     UNION ALL
-    SELECT 'c', idempotency_key, position, command, result FROM command_log WHERE idempotency_key = ANY($3)";
+    SELECT 'c', c.idempotency_key, c.position, c.command, c.result
+    FROM UNNEST($3::text[]) AS q(key)
+    CROSS JOIN LATERAL (SELECT * FROM command_log WHERE idempotency_key = q.key LIMIT 1) AS c";
 
-/// Events, command records and the commit notification in one statement.
-const INSERT: &str = "
-    WITH ev AS (
-        INSERT INTO events (position, stream_id, stream_version, event_id, event_type, schema_version, payload, metadata, community_id, recorded_at)
-        SELECT u.p, u.s, u.v, u.e, u.t, u.sv, u.pl::jsonb, u.m::jsonb, u.c, $10
-        FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::int[], $7::text[], $8::text[], $9::uuid[])
-          AS u(p, s, v, e, t, sv, pl, m, c)
-        RETURNING 1
-    ), cmd AS (
-        INSERT INTO command_log (idempotency_key, command, result, position, recorded_at)
-        SELECT u.k, u.c::jsonb, u.r::jsonb, u.p, $10
-        FROM UNNEST($11::text[], $12::text[], $13::text[], $14::bigint[]) AS u(k, c, r, p)
-        RETURNING 1
-    )
-    SELECT (SELECT count(*) FROM ev) AS events, (SELECT count(*) FROM cmd) AS commands,
-           pg_notify($15, $16)";
+/// Inserts a planned batch if the head is still the one it was planned on (migration
+/// `0400_append_function`): events, command records and the commit notification.
+const APPEND_IF_HEAD: &str =
+    "SELECT timebank_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
 
 impl BatchSink for PgSink {
+    fn plans_ahead(&self) -> bool {
+        true
+    }
+
+    /// Reads the facts without a lock, on a connection of its own, while the batch in
+    /// flight commits on the other.
+    async fn plan_ahead(
+        &self,
+        batch: &[AppendRequest],
+        in_flight: Option<&InFlight>,
+    ) -> Result<Planned, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let mut facts = read_facts(&mut conn, batch).await?;
+        let counts_on_in_flight = in_flight.is_some_and(|f| f.overlay(&mut facts));
+        let planned_on = facts.head;
+        Ok(Planned {
+            plan: plan_batch(batch, facts),
+            planned_on,
+            counts_on_in_flight,
+        })
+    }
+
+    /// The common case costs one round trip here (and one ahead, overlapping the
+    /// previous batch's commit): the planned rows are inserted and committed by one call
+    /// that checks, under the append lock, that the head is the one the plan was made on
+    /// (see the migration). Only if another process appended in between (or wrote a
+    /// command record the plan did not see) is the batch planned again inside a
+    /// transaction that holds the lock from the start.
     async fn write_batch(
         &self,
         batch: &[AppendRequest],
+        ahead: Option<Planned>,
         recorded_at: DateTime<Utc>,
-    ) -> Result<Plan, StoreError> {
-        let mut tx = self.pool.begin_with(BEGIN_LOCKED).await?;
-        let (streams, ids, keys) = wanted(batch);
-        let mut facts = Facts::default();
-        for r in sqlx::query(FACTS)
-            .bind(&streams)
-            .bind(&ids)
-            .bind(&keys)
-            .fetch_all(&mut *tx)
-            .await?
-        {
-            let kind: &str = r.try_get("k")?;
-            let v: Option<i64> = r.try_get("v")?;
-            let v = v.unwrap_or(0);
-            let id: Option<String> = r.try_get("id")?;
-            let id = id.unwrap_or_default();
-            match kind {
-                "h" => facts.head = v as u64,
-                "s" => {
-                    facts.versions.insert(id, v as u64);
-                }
-                "e" => {
-                    let event_id = Uuid::parse_str(&id).map_err(|e| corrupt(v, e))?;
-                    facts.event_positions.insert(event_id, v as u64);
-                }
-                _ => {
-                    let record = CommandRecord {
-                        idempotency_key: id.clone(),
-                        command: r.try_get("c")?,
-                        result: r.try_get("r")?,
-                        position: v as u64,
-                    };
-                    facts.commands.insert(id, record);
-                }
-            }
+    ) -> Result<Written, StoreError> {
+        let planned = match ahead {
+            Some(p) => p,
+            None => self.plan_ahead(batch, None).await?,
+        };
+        let mut conn = self.pool.acquire().await?;
+        let Planned {
+            plan, planned_on, ..
+        } = planned;
+        if plan.events.is_empty() && plan.commands.is_empty() {
+            // Nothing to write: duplicates and refusals only, as of a committed head.
+            return Ok(Written {
+                plan,
+                as_planned: true,
+            });
         }
+        match append_if_head(&mut conn, &plan, planned_on, recorded_at).await {
+            Ok(true) => {
+                return Ok(Written {
+                    plan,
+                    as_planned: true,
+                })
+            }
+            Ok(false) => {}
+            Err(StoreError::Database(sqlx::Error::Database(e))) if e.is_unique_violation() => {}
+            Err(e) => return Err(e),
+        }
+        let mut tx = conn.begin_with(BEGIN_LOCKED).await?;
+        let facts = read_facts(&mut tx, batch).await?;
+        let planned_on = facts.head;
         let plan = plan_batch(batch, facts);
         if plan.events.is_empty() && plan.commands.is_empty() {
             tx.rollback().await?;
-            return Ok(plan);
+        } else {
+            if !append_if_head(&mut tx, &plan, planned_on, recorded_at).await? {
+                return Err(StoreError::Corrupt {
+                    position: planned_on,
+                    reason: "the head moved while the append lock was held".into(),
+                });
+            }
+            tx.commit().await?;
         }
-        let n = plan.events.len();
-        let mut pos = Vec::with_capacity(n);
-        let mut sid = Vec::with_capacity(n);
-        let mut ver = Vec::with_capacity(n);
-        let mut eid = Vec::with_capacity(n);
-        let mut ety = Vec::with_capacity(n);
-        let mut sv = Vec::with_capacity(n);
-        let mut payload = Vec::with_capacity(n);
-        let mut meta = Vec::with_capacity(n);
-        let mut cid = Vec::with_capacity(n);
-        for row in &plan.events {
-            let e = &row.event;
-            pos.push(row.position as i64);
-            sid.push(row.stream_id.as_str());
-            ver.push(row.stream_version as i64);
-            eid.push(e.event_id);
-            ety.push(e.event_type.as_str());
-            sv.push(e.schema_version as i32);
-            payload.push(e.payload.to_string());
-            meta.push(
-                serde_json::to_string(&e.metadata)
-                    .map_err(|err| StoreError::InvalidAppend(err.to_string()))?,
-            );
-            cid.push(e.community_id);
-        }
-        let keys: Vec<&str> = plan
-            .commands
-            .iter()
-            .map(|c| c.idempotency_key.as_str())
-            .collect();
-        let cmds: Vec<String> = plan
-            .commands
-            .iter()
-            .map(|c| c.command.to_string())
-            .collect();
-        let results: Vec<String> = plan.commands.iter().map(|c| c.result.to_string()).collect();
-        let positions: Vec<i64> = plan.commands.iter().map(|c| c.position as i64).collect();
-        sqlx::query(INSERT)
-            .bind(&pos)
-            .bind(&sid)
-            .bind(&ver)
-            .bind(&eid)
-            .bind(&ety)
-            .bind(&sv)
-            .bind(&payload)
-            .bind(&meta)
-            .bind(&cid)
-            .bind(recorded_at)
-            .bind(&keys)
-            .bind(&cmds)
-            .bind(&results)
-            .bind(&positions)
-            .bind(CHANNEL)
-            .bind(plan.head.to_string())
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(plan)
+        Ok(Written {
+            plan,
+            as_planned: false,
+        })
     }
+}
+
+async fn read_facts(
+    conn: &mut sqlx::PgConnection,
+    batch: &[AppendRequest],
+) -> Result<Facts, StoreError> {
+    let (streams, ids, keys) = wanted(batch);
+    let mut facts = Facts::default();
+    for r in sqlx::query(FACTS)
+        .bind(&streams)
+        .bind(&ids)
+        .bind(&keys)
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        let kind: &str = r.try_get("k")?;
+        let v: Option<i64> = r.try_get("v")?;
+        let id: Option<String> = r.try_get("id")?;
+        let id = id.unwrap_or_default();
+        let (kind, v) = match (kind, v) {
+            ("e", None) => continue, // an id not stored yet
+            (kind, v) => (kind, v.unwrap_or(0)),
+        };
+        match kind {
+            "h" => facts.head = v as u64,
+            "s" => {
+                facts.versions.insert(id, v as u64);
+            }
+            "e" => {
+                let event_id = Uuid::parse_str(&id).map_err(|e| corrupt(v, e))?;
+                facts.event_positions.insert(event_id, v as u64);
+            }
+            _ => {
+                let record = CommandRecord {
+                    idempotency_key: id.clone(),
+                    command: r.try_get("c")?,
+                    result: r.try_get("r")?,
+                    position: v as u64,
+                };
+                facts.commands.insert(id, record);
+            }
+        }
+    }
+    Ok(facts)
+}
+
+/// Calls `timebank_append` with a plan's rows; false if the head moved since `planned_on`.
+async fn append_if_head(
+    conn: &mut sqlx::PgConnection,
+    plan: &Plan,
+    planned_on: u64,
+    recorded_at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let n = plan.events.len();
+    let mut pos = Vec::with_capacity(n);
+    let mut sid = Vec::with_capacity(n);
+    let mut ver = Vec::with_capacity(n);
+    let mut eid = Vec::with_capacity(n);
+    let mut ety = Vec::with_capacity(n);
+    let mut sv = Vec::with_capacity(n);
+    let mut payload = Vec::with_capacity(n);
+    let mut meta = Vec::with_capacity(n);
+    let mut cid = Vec::with_capacity(n);
+    for row in &plan.events {
+        let e = &row.event;
+        pos.push(row.position as i64);
+        sid.push(row.stream_id.as_str());
+        ver.push(row.stream_version as i64);
+        eid.push(e.event_id);
+        ety.push(e.event_type.as_str());
+        sv.push(e.schema_version as i32);
+        payload.push(e.payload.to_string());
+        meta.push(
+            serde_json::to_string(&e.metadata)
+                .map_err(|err| StoreError::InvalidAppend(err.to_string()))?,
+        );
+        cid.push(e.community_id);
+    }
+    let keys: Vec<&str> = plan
+        .commands
+        .iter()
+        .map(|c| c.idempotency_key.as_str())
+        .collect();
+    let cmds: Vec<String> = plan
+        .commands
+        .iter()
+        .map(|c| c.command.to_string())
+        .collect();
+    let results: Vec<String> = plan.commands.iter().map(|c| c.result.to_string()).collect();
+    let positions: Vec<i64> = plan.commands.iter().map(|c| c.position as i64).collect();
+    let written: bool = sqlx::query_scalar(APPEND_IF_HEAD)
+        .bind(planned_on as i64)
+        .bind(&pos)
+        .bind(&sid)
+        .bind(&ver)
+        .bind(&eid)
+        .bind(&ety)
+        .bind(&sv)
+        .bind(&payload)
+        .bind(&meta)
+        .bind(&cid)
+        .bind(recorded_at)
+        .bind(&keys)
+        .bind(&cmds)
+        .bind(&results)
+        .bind(&positions)
+        .bind(plan.head as i64)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(written)
 }

@@ -1,9 +1,16 @@
 //! The embedded default: SQLite in WAL mode with `synchronous=FULL`, so an acknowledged
 //! event survives power loss. One writer connection owned by the group-commit task; a
 //! pool of readers beside it.
+//!
+//! SQLite lets one connection write at a time. A writer that finds the file locked
+//! waits in SQLite's busy handler, which sleeps in steps of up to 100 ms; under load
+//! that sleep, not the work, sets the latency. So the writers of this process (the
+//! group-commit task here, the projection runner) first queue on one in-process
+//! [`WriteGate`], in order, and reach SQLite's lock only when it is free. The busy
+//! timeout remains for other processes on the same file (the command line).
 
 use super::types::*;
-use super::writer::{plan_batch, wanted, BatchSink, Facts, Plan, Writer};
+use super::writer::{plan_batch, wanted, BatchSink, Facts, InFlight, Planned, Writer, Written};
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
@@ -21,7 +28,12 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite"
 pub struct SqliteStore {
     pool: SqlitePool,
     writer: Writer,
+    gate: WriteGate,
 }
+
+/// The queue of this process's writers to one SQLite file: hold it from `BEGIN
+/// IMMEDIATE` to `COMMIT`.
+pub type WriteGate = Arc<Mutex<()>>;
 
 fn options(url: &str) -> Result<SqliteConnectOptions, StoreError> {
     Ok(SqliteConnectOptions::from_str(url)?
@@ -51,13 +63,20 @@ impl SqliteStore {
             .fetch_one(&pool)
             .await?;
         let (head_tx, _) = watch::channel(head as u64);
+        let gate = WriteGate::default();
         let writer = Writer::start(
             SqliteSink {
                 conn: Mutex::new(conn),
+                gate: gate.clone(),
             },
             Arc::new(head_tx),
         );
-        Ok(SqliteStore { pool, writer })
+        Ok(SqliteStore { pool, writer, gate })
+    }
+
+    /// The in-process queue for writing to this file (see the module documentation).
+    pub fn write_gate(&self) -> &WriteGate {
+        &self.gate
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -261,15 +280,30 @@ fn to_json(list: &[String]) -> String {
 
 struct SqliteSink {
     conn: Mutex<SqliteConnection>,
+    gate: WriteGate,
 }
 
 impl BatchSink for SqliteSink {
+    /// SQLite plans inside its write transaction: one writer at a time, nothing to
+    /// overlap.
+    async fn plan_ahead(
+        &self,
+        _batch: &[AppendRequest],
+        _in_flight: Option<&InFlight>,
+    ) -> Result<Planned, StoreError> {
+        Err(StoreError::Config(
+            "SQLite plans a batch inside its transaction".into(),
+        ))
+    }
+
     async fn write_batch(
         &self,
         batch: &[AppendRequest],
+        _ahead: Option<Planned>,
         recorded_at: DateTime<Utc>,
-    ) -> Result<Plan, StoreError> {
+    ) -> Result<Written, StoreError> {
         let mut conn = self.conn.lock().await;
+        let _turn = self.gate.lock().await;
         // IMMEDIATE takes the write lock now, so the facts read below cannot change
         // under us, even if another process opens the same file.
         let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
@@ -371,6 +405,9 @@ impl BatchSink for SqliteSink {
             .await?;
         }
         tx.commit().await?;
-        Ok(plan)
+        Ok(Written {
+            plan,
+            as_planned: false,
+        })
     }
 }

@@ -5,6 +5,12 @@
 //! (head, stream versions, stored event ids, stored command keys); the backends only
 //! fetch those facts and insert the planned rows. If a batch's transaction fails as a
 //! whole, its appends are retried one by one, so one bad append cannot fail the others.
+//!
+//! Batches commit one after another, in order. A backend that can (PostgreSQL) reads
+//! the next batch's facts and plans it while the previous batch commits, counting on
+//! that batch's writes ([`InFlight::overlay`]); such a plan is used only if the previous
+//! batch then wrote exactly what it planned, and the backend writes it only if the
+//! log's head is still the one it was planned on.
 
 use super::types::*;
 use chrono::{DateTime, Utc};
@@ -211,15 +217,97 @@ fn plan_one(
     })
 }
 
+/// A batch planned ahead of its transaction (see [`BatchSink::plan_ahead`]).
+pub(crate) struct Planned {
+    pub plan: Plan,
+    /// The head the plan was made on: the transaction writes it only if the log's head
+    /// is still this one.
+    pub planned_on: u64,
+    /// Whether the plan counted on the batch then in flight being written as planned.
+    pub counts_on_in_flight: bool,
+}
+
+/// What a batch being committed will have written if it commits as planned, for
+/// planning the next batch ahead.
+pub(crate) struct InFlight {
+    planned_on: u64,
+    head: u64,
+    versions: Vec<(String, u64)>,
+    events: Vec<(Uuid, u64)>,
+    commands: Vec<CommandRecord>,
+}
+
+impl InFlight {
+    fn of(planned: &Planned) -> InFlight {
+        let plan = &planned.plan;
+        InFlight {
+            planned_on: planned.planned_on,
+            head: plan.head,
+            versions: plan
+                .events
+                .iter()
+                .map(|r| (r.stream_id.clone(), r.stream_version))
+                .collect(),
+            events: plan
+                .events
+                .iter()
+                .map(|r| (r.event.event_id, r.position))
+                .collect(),
+            commands: plan.commands.clone(),
+        }
+    }
+
+    /// Adds the in-flight batch's writes to facts read before it committed; whether it
+    /// did (facts read after the commit already hold them).
+    pub fn overlay(&self, facts: &mut Facts) -> bool {
+        if facts.head != self.planned_on || self.head == self.planned_on {
+            return false;
+        }
+        facts.head = self.head;
+        for (stream, version) in &self.versions {
+            let v = facts.versions.entry(stream.clone()).or_insert(0);
+            *v = (*v).max(*version);
+        }
+        facts.event_positions.extend(self.events.iter().copied());
+        for c in &self.commands {
+            facts.commands.insert(c.idempotency_key.clone(), c.clone());
+        }
+        true
+    }
+}
+
+/// A batch's transaction, done.
+pub(crate) struct Written {
+    pub plan: Plan,
+    /// Whether it wrote exactly the plan made ahead.
+    pub as_planned: bool,
+}
+
 /// What a backend does for the writer: run one batch in one transaction.
 pub(crate) trait BatchSink: Send + Sync + 'static {
-    /// Reads the facts, plans with [`plan_batch`], inserts the planned rows and commits.
+    /// Whether this backend plans a batch ahead, on a connection of its own, while the
+    /// previous batch commits.
+    fn plans_ahead(&self) -> bool {
+        false
+    }
+
+    /// Reads the facts and plans `batch` without writing, as if `in_flight` had
+    /// committed as planned (called only if [`BatchSink::plans_ahead`]).
+    fn plan_ahead(
+        &self,
+        batch: &[AppendRequest],
+        in_flight: Option<&InFlight>,
+    ) -> impl Future<Output = Result<Planned, StoreError>> + Send;
+
+    /// Writes a batch in one transaction: the plan made ahead if it still holds,
+    /// otherwise reads the facts, plans with [`plan_batch`] and inserts the planned rows.
     /// Returns the plan (with the new head) or an error for the whole batch.
     fn write_batch(
         &self,
         batch: &[AppendRequest],
+        ahead: Option<Planned>,
         recorded_at: DateTime<Utc>,
-    ) -> impl Future<Output = Result<Plan, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Written, StoreError>> + Send;
 }
 
 struct Pending {
@@ -281,50 +369,115 @@ async fn run<S: BatchSink>(
     head_tx: Arc<watch::Sender<u64>>,
     counters: Arc<Counters>,
 ) {
-    let mut batch: Vec<Pending> = Vec::new();
-    while let Some(first) = rx.recv().await {
-        let mut events = first
-            .req
-            .writes
-            .iter()
-            .map(|w| w.events.len())
-            .sum::<usize>();
-        batch.push(first);
-        while batch.len() < MAX_BATCH_APPENDS && events < MAX_BATCH_EVENTS {
-            match rx.try_recv() {
-                Ok(p) => {
-                    events += p.req.writes.iter().map(|w| w.events.len()).sum::<usize>();
-                    batch.push(p);
-                }
-                Err(_) => break,
+    let sink = Arc::new(sink);
+    let ahead = sink.plans_ahead();
+    // The batch being committed, by a task of its own: its handle and what it writes.
+    let mut in_flight: Option<(tokio::task::JoinHandle<bool>, Option<InFlight>)> = None;
+    loop {
+        if !ahead {
+            if let Some((task, _)) = in_flight.take() {
+                let _ = task.await;
             }
         }
+        // The appenders just answered usually append again at once. Letting them run
+        // first puts them in the next batch with those that queued meanwhile; without
+        // it, a steady load splits into two cohorts that alternate, each in a half-full
+        // batch.
+        tokio::task::yield_now().await;
+        let batch = gather(&mut rx).await;
+        let Some(batch) = batch else { break };
         let reqs: Vec<AppendRequest> = batch.iter().map(|p| p.req.clone()).collect();
-        match sink.write_batch(&reqs, Utc::now()).await {
-            Ok(plan) => {
-                publish(&head_tx, &counters, &plan, reqs.len());
-                for (p, r) in batch.drain(..).zip(plan.results) {
-                    let _ = p.reply.send(r);
-                }
+        let planned = if ahead {
+            sink.plan_ahead(&reqs, in_flight.as_ref().and_then(|(_, f)| f.as_ref()))
+                .await
+                .ok()
+        } else {
+            None
+        };
+        // Commits go one after another, in order.
+        let before_wrote_as_planned = match in_flight.take() {
+            Some((task, _)) => task.await.unwrap_or(false),
+            None => true,
+        };
+        let planned = planned.filter(|p| !p.counts_on_in_flight || before_wrote_as_planned);
+        let next = planned.as_ref().map(InFlight::of);
+        let task = tokio::spawn(commit(
+            sink.clone(),
+            batch,
+            reqs,
+            planned,
+            head_tx.clone(),
+            counters.clone(),
+        ));
+        in_flight = Some((task, next));
+    }
+    if let Some((task, _)) = in_flight {
+        let _ = task.await;
+    }
+}
+
+/// The next batch: waits for one append, then takes whatever else is queued.
+async fn gather(rx: &mut mpsc::Receiver<Pending>) -> Option<Vec<Pending>> {
+    let first = rx.recv().await?;
+    let mut events = first
+        .req
+        .writes
+        .iter()
+        .map(|w| w.events.len())
+        .sum::<usize>();
+    let mut batch = vec![first];
+    while batch.len() < MAX_BATCH_APPENDS && events < MAX_BATCH_EVENTS {
+        match rx.try_recv() {
+            Ok(p) => {
+                events += p.req.writes.iter().map(|w| w.events.len()).sum::<usize>();
+                batch.push(p);
             }
-            Err(batch_err) if batch.len() == 1 => {
-                let p = batch.pop().expect("one pending append");
-                let _ = p.reply.send(Err(batch_err));
+            Err(_) => break,
+        }
+    }
+    Some(batch)
+}
+
+/// Commits one batch and answers its appends; whether it wrote the plan made ahead.
+async fn commit<S: BatchSink>(
+    sink: Arc<S>,
+    mut batch: Vec<Pending>,
+    reqs: Vec<AppendRequest>,
+    planned: Option<Planned>,
+    head_tx: Arc<watch::Sender<u64>>,
+    counters: Arc<Counters>,
+) -> bool {
+    match sink.write_batch(&reqs, planned, Utc::now()).await {
+        Ok(written) => {
+            publish(&head_tx, &counters, &written.plan, reqs.len());
+            for (p, r) in batch.drain(..).zip(written.plan.results) {
+                let _ = p.reply.send(r);
             }
-            Err(batch_err) => {
-                tracing::warn!(error = %batch_err, appends = batch.len(), "batch failed; retrying its appends one by one");
-                for p in batch.drain(..) {
-                    let one = std::slice::from_ref(&p.req);
-                    let r = match sink.write_batch(one, Utc::now()).await {
-                        Ok(mut plan) => {
-                            publish(&head_tx, &counters, &plan, 1);
-                            plan.results.pop().unwrap_or(Err(StoreError::WriterStopped))
-                        }
-                        Err(e) => Err(e),
-                    };
-                    let _ = p.reply.send(r);
-                }
+            written.as_planned
+        }
+        Err(batch_err) if batch.len() == 1 => {
+            let p = batch.pop().expect("one pending append");
+            let _ = p.reply.send(Err(batch_err));
+            false
+        }
+        Err(batch_err) => {
+            tracing::warn!(error = %batch_err, appends = batch.len(), "batch failed; retrying its appends one by one");
+            for p in batch.drain(..) {
+                let one = std::slice::from_ref(&p.req);
+                let r = match sink.write_batch(one, None, Utc::now()).await {
+                    Ok(mut written) => {
+                        publish(&head_tx, &counters, &written.plan, 1);
+                        written
+                            .plan
+                            .results
+                            .pop()
+                            .unwrap_or(Err(StoreError::WriterStopped))
+                    }
+                    Err(e) => Err(e),
+                };
+                let _ = p.reply.send(r);
             }
+            false
         }
     }
 }
@@ -393,6 +546,47 @@ mod tests {
             vec![vec![1, 2]]
         );
         assert_eq!(plan.events.len(), 2);
+    }
+
+    #[test]
+    fn a_batch_planned_ahead_continues_after_the_batch_in_flight() {
+        let first = vec![
+            AppendRequest::single("a", ExpectedVersion::Any, vec![ev(1), ev(2)]),
+            AppendRequest::single("b", ExpectedVersion::NoStream, vec![ev(3)]),
+        ];
+        let planned = Planned {
+            plan: plan_batch(&first, Facts::default()),
+            planned_on: 0,
+            counts_on_in_flight: false,
+        };
+        let in_flight = InFlight::of(&planned);
+        // Facts read before the first batch committed: the overlay adds its writes.
+        let mut facts = Facts::default();
+        assert!(in_flight.overlay(&mut facts));
+        assert_eq!(facts.head, 3);
+        let second = vec![
+            AppendRequest::single("a", ExpectedVersion::Exact(2), vec![ev(4)]),
+            AppendRequest::single("b", ExpectedVersion::NoStream, vec![ev(5)]),
+            AppendRequest::single("c", ExpectedVersion::Any, vec![ev(1)]),
+        ];
+        let plan = plan_batch(&second, facts);
+        assert_eq!(plan.results[0].as_ref().unwrap().positions, vec![vec![4]]);
+        assert!(matches!(
+            plan.results[1],
+            Err(StoreError::VersionConflict { actual: 1, .. })
+        ));
+        // A retry of an event the batch in flight writes gets its position.
+        assert_eq!(plan.results[2].as_ref().unwrap().positions, vec![vec![1]]);
+        assert_eq!(plan.head, 4);
+        // Facts read after it committed already hold its writes: nothing is added twice.
+        let mut after = Facts {
+            head: 3,
+            ..Facts::default()
+        };
+        after.versions.insert("a".into(), 2);
+        assert!(!in_flight.overlay(&mut after));
+        assert_eq!(after.versions.get("a"), Some(&2));
+        assert!(after.event_positions.is_empty());
     }
 
     #[test]
