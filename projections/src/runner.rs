@@ -3,9 +3,10 @@
 //! read-your-writes.
 //!
 //! - Each batch is read once, decoded once and offered to every projection this process
-//!   leads; each projection applies its part in its own transaction, which also locks,
-//!   checks and advances its checkpoint. A crash anywhere before the commit leaves both
-//!   the rows and the checkpoint as they were.
+//!   leads, all in one transaction (one commit, one fsync on SQLite, per batch): each
+//!   projection applies its part and locks, checks and advances its own checkpoint in
+//!   it. A crash anywhere before the commit leaves the rows and the checkpoints as they
+//!   were.
 //! - On PostgreSQL each projection is led by the one process holding a session-level
 //!   advisory lock (`pg_try_advisory_lock`) on a dedicated connection; the leader writes
 //!   through that very connection, so if the connection dies the lock and the writes go
@@ -116,8 +117,12 @@ impl Slot {
 }
 
 enum Writer {
-    /// SQLite has one process: this one leads every projection.
-    Sqlite(Db),
+    /// SQLite has one process: this one leads every projection. Its transactions queue
+    /// with the log's writer on the store's write gate.
+    Sqlite {
+        db: Db,
+        gate: ledger::store::WriteGate,
+    },
     /// PostgreSQL: the dedicated connection holding the advisory locks.
     Postgres {
         options: Box<PgConnectOptions>,
@@ -126,9 +131,17 @@ enum Writer {
 }
 
 impl Writer {
+    /// A turn at the SQLite write gate, to hold until the transaction ends.
+    async fn turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match self {
+            Writer::Sqlite { gate, .. } => Some(gate.clone().lock_owned().await),
+            Writer::Postgres { .. } => None,
+        }
+    }
+
     async fn begin(&mut self) -> Result<Tx<'_>> {
         match self {
-            Writer::Sqlite(db) => db.begin().await,
+            Writer::Sqlite { db, .. } => db.begin().await,
             Writer::Postgres { options, conn } => {
                 if conn.is_none() {
                     *conn = Some(Box::new(PgConnection::connect_with(options).await?));
@@ -154,7 +167,7 @@ impl Runner {
     /// Takes the leadership of every projection it can.
     async fn acquire(&mut self) -> Result<()> {
         match &mut self.writer {
-            Writer::Sqlite(_) => {
+            Writer::Sqlite { .. } => {
                 for s in &mut self.slots {
                     if !s.leading {
                         s.set_leading(true);
@@ -247,7 +260,8 @@ impl Runner {
         Ok(())
     }
 
-    /// One batch for every led projection; whether anything was applied.
+    /// One batch for every led projection, in one transaction; whether anything was
+    /// applied.
     async fn apply_once(&mut self) -> Result<bool> {
         let from = self
             .slots
@@ -261,11 +275,29 @@ impl Runner {
         if envelopes.is_empty() {
             return Ok(false);
         }
+        let _turn = self.writer.turn().await;
+        let mut tx = self.writer.begin().await?;
+        let mut applied = Vec::new();
         let mut progressed = false;
-        for slot in self.slots.iter_mut().filter(|s| s.leading && s.ready) {
-            progressed |= apply_slot(&mut self.writer, slot, &envelopes, &self.options).await?;
+        for (i, slot) in self.slots.iter_mut().enumerate() {
+            if !(slot.leading && slot.ready) {
+                continue;
+            }
+            match apply_slot(&mut tx, slot, &envelopes, &self.options).await? {
+                Applied::Nothing => {}
+                Applied::Moved => progressed = true,
+                Applied::Upto(last) => applied.push((i, last)),
+            }
         }
-        Ok(progressed)
+        if applied.is_empty() {
+            tx.rollback().await?;
+            return Ok(progressed);
+        }
+        tx.commit().await?;
+        for (i, last) in applied {
+            self.slots[i].publish(last);
+        }
+        Ok(true)
     }
 
     /// Publishes the checkpoints of projections led elsewhere.
@@ -337,39 +369,47 @@ impl Runner {
     }
 }
 
+/// What one projection did with a batch.
+enum Applied {
+    /// The batch holds nothing after its checkpoint (or starts past it).
+    Nothing,
+    /// Its checkpoint was moved by someone else (a rebuild swapped tables in); re-read.
+    Moved,
+    /// Applied up to this position, checkpoint written (not yet committed).
+    Upto(u64),
+}
+
+/// Applies a projection's part of a batch and advances its checkpoint inside `tx`.
 async fn apply_slot(
-    writer: &mut Writer,
+    tx: &mut Tx<'_>,
     slot: &mut Slot,
     envelopes: &[Envelope],
     options: &Options,
-) -> Result<bool> {
+) -> Result<Applied> {
     let cp = slot.position;
     let start = envelopes.partition_point(|e| e.position <= cp);
     let part = &envelopes[start..];
     let Some(last) = part.last().map(|e| e.position) else {
-        return Ok(false);
+        return Ok(Applied::Nothing);
     };
     if part[0].position != cp + 1 {
-        return Ok(false);
+        return Ok(Applied::Nothing);
     }
     let p = slot.projection.clone();
-    let mut tx = writer.begin().await?;
-    match lock_checkpoint(&mut tx, p.name()).await? {
+    match lock_checkpoint(tx, p.name()).await? {
         Some(c) if c.version == p.version() && c.position == cp => {}
-        other => {
-            // Someone else moved the checkpoint (a rebuild swapped tables in): re-read.
-            tx.rollback().await?;
-            match other {
-                Some(c) if c.version == p.version() => slot.publish(c.position),
-                _ => slot.ready = false,
-            }
-            return Ok(true);
+        Some(c) if c.version == p.version() => {
+            slot.publish(c.position);
+            return Ok(Applied::Moved);
+        }
+        _ => {
+            slot.ready = false;
+            return Ok(Applied::Moved);
         }
     }
-    p.apply(&mut tx, &Names::live(), part).await?;
+    p.apply(tx, &Names::live(), part).await?;
     if let Some(fault) = &options.fault {
         if fault(p.name(), last) {
-            drop(tx);
             return Err(ProjectionError::InjectedFault {
                 name: p.name().to_string(),
                 position: last,
@@ -377,7 +417,7 @@ async fn apply_slot(
         }
     }
     write_checkpoint(
-        &mut tx,
+        tx,
         p.name(),
         Checkpoint {
             version: p.version(),
@@ -385,9 +425,7 @@ async fn apply_slot(
         },
     )
     .await?;
-    tx.commit().await?;
-    slot.publish(last);
-    Ok(true)
+    Ok(Applied::Upto(last))
 }
 
 struct Inner {
@@ -434,16 +472,19 @@ impl Projections {
         options: Options,
     ) -> Projections {
         let db = Db::of_store(&store);
-        let writer = match &db {
-            Db::Sqlite(pool) => {
-                let opts = (*pool.connect_options()).clone();
+        let writer = match &store {
+            Store::Sqlite(s) => {
+                let opts = (*s.pool().connect_options()).clone();
                 let write_pool = SqlitePoolOptions::new()
                     .max_connections(2)
                     .connect_lazy_with(opts);
-                Writer::Sqlite(Db::Sqlite(write_pool))
+                Writer::Sqlite {
+                    db: Db::Sqlite(write_pool),
+                    gate: s.write_gate().clone(),
+                }
             }
-            Db::Postgres(pool) => Writer::Postgres {
-                options: Box::new((*pool.connect_options()).clone()),
+            Store::Postgres(s) => Writer::Postgres {
+                options: Box::new((*s.pool().connect_options()).clone()),
                 conn: None,
             },
         };
