@@ -1,17 +1,22 @@
 //! The command handler: idempotency, loading states, deciding, and the atomic append.
 //!
 //! Flow of [`CommandHandler::execute`]:
-//! 1. if a command with the same idempotency key is stored, return its result
-//!    (`replayed = true`), or `IDEMPOTENCY_MISMATCH` if it was a different command;
-//! 2. take the in-process locks of the streams the command writes (so commands on one
+//! 1. take the in-process locks of the streams the command writes (so commands on one
 //!    stream queue up instead of retrying against each other);
-//! 3. load the states it needs (a fold of [`Event::decode`] over the stream, cached per
-//!    stream as `(version, state)` and caught up on every load);
-//! 4. authorize and decide (pure);
-//! 5. append all writes in one atomic request, each with the version it was decided
-//!    on, together with the command record; event ids are UUID v5 of the idempotency
-//!    key and the event's index, so a retry is deduplicated by the store too;
-//! 6. on a version conflict (another writer, e.g. another process, got there first)
+//! 2. load the states it needs (a fold of [`Event::decode`] over the stream, cached per
+//!    stream as `(version, state)` and caught up with the log on load; the first
+//!    decision takes the streams it writes from the cache without a read, as the
+//!    append checks their versions: see `Reads`);
+//! 3. authorize and decide (pure);
+//! 4. append all writes in one atomic request, each with the version it was decided
+//!    on, together with the command record. The store checks the idempotency key in
+//!    the same transaction: if a command with that key is stored, nothing is written
+//!    and its result comes back (`replayed = true`), or `IDEMPOTENCY_MISMATCH` if it
+//!    was a different command. So a retry costs no extra read in the common case; only
+//!    a refused decision, or one that would write personal data, looks the key up
+//!    first. Event ids are UUID v5 of the idempotency key and the event's index, so a
+//!    retry is deduplicated by the store too;
+//! 5. on a version conflict (another writer, e.g. another process, got there first)
 //!    reload and decide again, up to [`MAX_CONFLICT_RETRIES`] times with a small
 //!    jittered backoff.
 
@@ -348,22 +353,42 @@ impl CommandHandler {
         }
         text("idempotency_key", idempotency_key, MAX_IDEMPOTENCY_KEY)?;
         let fingerprint = command.fingerprint(idempotency_key);
-        if let Some(outcome) = self.replay(idempotency_key, &fingerprint).await? {
-            return Ok(outcome);
-        }
-        let _guards = self.inner.locks.lock(lock_keys(&command)).await;
+        let written = lock_keys(&command);
+        let _guards = self.inner.locks.lock(written.clone()).await;
         let ids = IdSource::from_key(idempotency_key);
-        let mut last_conflict = String::new();
-        for attempt in 0..MAX_CONFLICT_RETRIES {
-            if attempt > 0 {
+        let mut last_conflict: String;
+        let mut attempt = 0;
+        // The first decision may use cached states of the streams the command writes
+        // without reading the log (see `Reads`); after a conflict, every state is read.
+        let mut fresh = false;
+        loop {
+            let ctx = Ctx::new(self.inner.clock.now(), actor, ids);
+            let reads = Reads::new(if fresh { &[] } else { &written });
+            let planned = self.plan(&command, &ctx, &reads).await;
+            let cached = reads.served();
+            let plan = match planned {
+                Ok(plan) if appends_check(&plan, &cached) => plan,
+                // A retry of a command that went through may no longer be decidable (a
+                // redemption that spent the balance it checks): its stored result wins.
+                Err(refusal) if cached.is_empty() => {
+                    return match self.replay(idempotency_key, &fingerprint).await? {
+                        Some(outcome) => Ok(outcome),
+                        None => Err(refusal),
+                    }
+                }
+                // Refused on a cached state that may be stale, or decided on one the
+                // append will not check: decide again on states read from the log.
+                _ => {
+                    fresh = true;
+                    continue;
+                }
+            };
+            if let Some(person) = &plan.person {
+                // Personal data is written before the append: a retry must not write it
+                // again (the person may have been erased since).
                 if let Some(outcome) = self.replay(idempotency_key, &fingerprint).await? {
                     return Ok(outcome);
                 }
-                backoff(attempt).await;
-            }
-            let ctx = Ctx::new(self.inner.clock.now(), actor, ids);
-            let plan = self.plan(&command, &ctx).await?;
-            if let Some(person) = &plan.person {
                 self.inner.store.put_person(person).await?;
             }
             let metadata = Metadata {
@@ -417,16 +442,23 @@ impl CommandHandler {
                 }
                 Err(StoreError::VersionConflict { stream, .. }) => {
                     last_conflict = stream;
-                    continue;
                 }
                 Err(e) => return Err(e.into()),
             }
+            attempt += 1;
+            if attempt >= MAX_CONFLICT_RETRIES {
+                return Err(DomainError::VersionConflict {
+                    stream: last_conflict,
+                    attempts: MAX_CONFLICT_RETRIES,
+                }
+                .into());
+            }
+            fresh = true;
+            if let Some(outcome) = self.replay(idempotency_key, &fingerprint).await? {
+                return Ok(outcome);
+            }
+            backoff(attempt).await;
         }
-        Err(DomainError::VersionConflict {
-            stream: last_conflict,
-            attempts: MAX_CONFLICT_RETRIES,
-        }
-        .into())
     }
 
     async fn replay(
@@ -452,11 +484,23 @@ impl CommandHandler {
     }
 
     /// The current state of a stream (cached, caught up with the log).
-    async fn load<S: Cached>(&self, stream: String) -> Result<Loaded<S>, CommandError> {
+    async fn load<S: Cached>(
+        &self,
+        reads: &Reads<'_>,
+        stream: String,
+    ) -> Result<Loaded<S>, CommandError> {
         let cache = S::cache(&self.inner.caches);
         let (mut version, state) = cache
             .get(&stream)
             .unwrap_or_else(|| (0, Arc::new(S::default())));
+        if version > 0 && reads.trusts(&stream) {
+            reads.serve(&stream, version);
+            return Ok(Loaded {
+                stream,
+                version,
+                state,
+            });
+        }
         let recorded = self.inner.store.read_stream(&stream, version).await?;
         if recorded.is_empty() {
             return Ok(Loaded {
@@ -479,32 +523,46 @@ impl CommandHandler {
         })
     }
 
-    async fn community(&self, id: CommunityId) -> Result<Loaded<CommunityState>, CommandError> {
-        self.load(community_stream(id)).await
+    async fn community(
+        &self,
+        reads: &Reads<'_>,
+        id: CommunityId,
+    ) -> Result<Loaded<CommunityState>, CommandError> {
+        self.load(reads, community_stream(id)).await
     }
 
-    async fn volunteer(&self, id: VolunteerId) -> Result<Loaded<VolunteerState>, CommandError> {
-        self.load(volunteer_stream(id)).await
+    async fn volunteer(
+        &self,
+        reads: &Reads<'_>,
+        id: VolunteerId,
+    ) -> Result<Loaded<VolunteerState>, CommandError> {
+        self.load(reads, volunteer_stream(id)).await
     }
 
-    async fn wish(&self, id: WishId) -> Result<Loaded<WishState>, CommandError> {
-        self.load(wish_stream(id)).await
+    async fn wish(&self, reads: &Reads<'_>, id: WishId) -> Result<Loaded<WishState>, CommandError> {
+        self.load(reads, wish_stream(id)).await
     }
 
     /// A registered volunteer and the community it belongs to, after authorization.
     async fn volunteer_in_community(
         &self,
+        reads: &Reads<'_>,
         id: VolunteerId,
         command: &Command,
         ctx: &Ctx<'_>,
     ) -> Result<(Loaded<VolunteerState>, CommunityId), CommandError> {
-        let v = self.volunteer(id).await?;
+        let v = self.volunteer(reads, id).await?;
         let community_id = v.state.require(id)?;
         authorize(ctx.actor, command, Some(community_id))?;
         Ok((v, community_id))
     }
 
-    async fn plan(&self, command: &Command, ctx: &Ctx<'_>) -> Result<Plan, CommandError> {
+    async fn plan(
+        &self,
+        command: &Command,
+        ctx: &Ctx<'_>,
+        reads: &Reads<'_>,
+    ) -> Result<Plan, CommandError> {
         use Command as C;
         let ids = ctx.ids;
         let actor = ctx.actor;
@@ -515,7 +573,7 @@ impl CommandHandler {
             C::EstablishCommunity(c) => {
                 authorize(actor, command, None)?;
                 let id = CommunityId(ids.id("community"));
-                let l = self.community(id).await?;
+                let l = self.community(reads, id).await?;
                 let events = domain::community::establish(&l.state, c, id)?;
                 Plan::new(
                     vec![l.write(events, Some(id)).0],
@@ -523,7 +581,7 @@ impl CommandHandler {
                 )
             }
             C::AddGrid(c) => {
-                let l = self.community(c.community_id).await?;
+                let l = self.community(reads, c.community_id).await?;
                 let id = GridId(ids.id("grid"));
                 let events = domain::community::add_grid(&l.state, c, id)?;
                 Plan::new(
@@ -532,7 +590,7 @@ impl CommandHandler {
                 )
             }
             C::RegisterStairwell(c) => {
-                let l = self.community(c.community_id).await?;
+                let l = self.community(reads, c.community_id).await?;
                 let id = StairwellId(ids.id("stairwell"));
                 let events = domain::community::register_stairwell(&l.state, c, id)?;
                 Plan::new(
@@ -541,7 +599,7 @@ impl CommandHandler {
                 )
             }
             C::FormTeam(c) => {
-                let l = self.community(c.community_id).await?;
+                let l = self.community(reads, c.community_id).await?;
                 let id = TeamId(ids.id("team"));
                 let events = domain::community::form_team(&l.state, c, id)?;
                 Plan::new(
@@ -550,7 +608,7 @@ impl CommandHandler {
                 )
             }
             C::SetPointRules(c) => {
-                let l = self.community(c.community_id).await?;
+                let l = self.community(reads, c.community_id).await?;
                 let events = domain::community::set_point_rules(&l.state, c)?;
                 let version = l.state.point_rules.len() + 1;
                 Plan::new(
@@ -559,7 +617,7 @@ impl CommandHandler {
                 )
             }
             C::SetStarThresholds(c) => {
-                let l = self.community(c.community_id).await?;
+                let l = self.community(reads, c.community_id).await?;
                 let events = domain::community::set_star_thresholds(&l.state, c)?;
                 let version = l.state.star_thresholds.len() + 1;
                 Plan::new(
@@ -568,7 +626,7 @@ impl CommandHandler {
                 )
             }
             C::SetRubric(c) => {
-                let l = self.community(c.community_id).await?;
+                let l = self.community(reads, c.community_id).await?;
                 let events = domain::community::set_rubric(&l.state, c)?;
                 let version = l.state.rubrics.len() + 1;
                 Plan::new(
@@ -577,9 +635,9 @@ impl CommandHandler {
                 )
             }
             C::RegisterVolunteer(c) => {
-                let comm = self.community(c.community_id).await?;
+                let comm = self.community(reads, c.community_id).await?;
                 let id = VolunteerId(ids.id("volunteer"));
-                let v = self.volunteer(id).await?;
+                let v = self.volunteer(reads, id).await?;
                 let (ce, ve) = domain::volunteer::register(&comm.state, &v.state, c, id)?;
                 let number = comm.state.next_volunteer_number();
                 let mut plan = Plan::new(
@@ -599,9 +657,9 @@ impl CommandHandler {
             }
             C::MoveVolunteer(c) => {
                 let (v, cid) = self
-                    .volunteer_in_community(c.volunteer_id, command, ctx)
+                    .volunteer_in_community(reads, c.volunteer_id, command, ctx)
                     .await?;
-                let comm = self.community(cid).await?;
+                let comm = self.community(reads, cid).await?;
                 let events = domain::volunteer::move_volunteer(&comm.state, &v.state, c)?;
                 Plan::new(
                     vec![v.write(events, Some(cid)).0],
@@ -610,9 +668,9 @@ impl CommandHandler {
             }
             C::JoinTeam(c) => {
                 let (v, cid) = self
-                    .volunteer_in_community(c.volunteer_id, command, ctx)
+                    .volunteer_in_community(reads, c.volunteer_id, command, ctx)
                     .await?;
-                let comm = self.community(cid).await?;
+                let comm = self.community(reads, cid).await?;
                 let events = domain::volunteer::join_team(&comm.state, &v.state, c)?;
                 Plan::new(
                     vec![v.write(events, Some(cid)).0],
@@ -621,7 +679,7 @@ impl CommandHandler {
             }
             C::LeaveTeam(c) => {
                 let (v, cid) = self
-                    .volunteer_in_community(c.volunteer_id, command, ctx)
+                    .volunteer_in_community(reads, c.volunteer_id, command, ctx)
                     .await?;
                 let events = domain::volunteer::leave_team(&v.state, c)?;
                 Plan::new(
@@ -631,7 +689,7 @@ impl CommandHandler {
             }
             C::DepartVolunteer(c) => {
                 let (v, cid) = self
-                    .volunteer_in_community(c.volunteer_id, command, ctx)
+                    .volunteer_in_community(reads, c.volunteer_id, command, ctx)
                     .await?;
                 let events = domain::volunteer::depart(&v.state, c)?;
                 Plan::new(
@@ -641,9 +699,9 @@ impl CommandHandler {
             }
             C::LogService(c) => {
                 let (v, cid) = self
-                    .volunteer_in_community(c.volunteer_id, command, ctx)
+                    .volunteer_in_community(reads, c.volunteer_id, command, ctx)
                     .await?;
-                let comm = self.community(cid).await?;
+                let comm = self.community(reads, cid).await?;
                 let id = ServiceId(ids.id("service"));
                 let events = domain::volunteer::log_service(&comm.state, &v.state, c, id, ctx)?;
                 Plan::new(
@@ -653,9 +711,9 @@ impl CommandHandler {
             }
             C::VerifyService(c) => {
                 let (v, cid) = self
-                    .volunteer_in_community(c.volunteer_id, command, ctx)
+                    .volunteer_in_community(reads, c.volunteer_id, command, ctx)
                     .await?;
-                let comm = self.community(cid).await?;
+                let comm = self.community(reads, cid).await?;
                 let entry = EntryId(ids.id("entry"));
                 let events =
                     domain::volunteer::verify_service(&comm.state, &v.state, c, entry, ctx)?;
@@ -674,7 +732,7 @@ impl CommandHandler {
             }
             C::RejectService(c) => {
                 let (v, cid) = self
-                    .volunteer_in_community(c.volunteer_id, command, ctx)
+                    .volunteer_in_community(reads, c.volunteer_id, command, ctx)
                     .await?;
                 let events = domain::volunteer::reject_service(&v.state, c, ctx)?;
                 Plan::new(
@@ -684,7 +742,7 @@ impl CommandHandler {
             }
             C::AwardPoints(c) => {
                 let (v, cid) = self
-                    .volunteer_in_community(c.volunteer_id, command, ctx)
+                    .volunteer_in_community(reads, c.volunteer_id, command, ctx)
                     .await?;
                 let entry = EntryId(ids.id("entry"));
                 let events = domain::volunteer::award(&v.state, c, entry, ctx)?;
@@ -692,7 +750,7 @@ impl CommandHandler {
             }
             C::RedeemPoints(c) => {
                 let (v, cid) = self
-                    .volunteer_in_community(c.volunteer_id, command, ctx)
+                    .volunteer_in_community(reads, c.volunteer_id, command, ctx)
                     .await?;
                 let entry = EntryId(ids.id("entry"));
                 let events = domain::volunteer::redeem(&v.state, c, entry, ctx)?;
@@ -700,7 +758,7 @@ impl CommandHandler {
             }
             C::ReverseEntry(c) => {
                 let (v, cid) = self
-                    .volunteer_in_community(c.volunteer_id, command, ctx)
+                    .volunteer_in_community(reads, c.volunteer_id, command, ctx)
                     .await?;
                 let entry = EntryId(ids.id("entry"));
                 let events = domain::volunteer::reverse(&v.state, c, entry, ctx)?;
@@ -708,15 +766,17 @@ impl CommandHandler {
             }
             C::SpendHours(c) => {
                 let (v, cid) = self
-                    .volunteer_in_community(c.volunteer_id, command, ctx)
+                    .volunteer_in_community(reads, c.volunteer_id, command, ctx)
                     .await?;
                 let entry = EntryId(ids.id("entry"));
                 let events = domain::volunteer::spend(&v.state, c, entry)?;
                 balance_plan(&v, events, cid, entry)
             }
             C::GiftHours(c) => {
-                let (from, cid) = self.volunteer_in_community(c.from, command, ctx).await?;
-                let to = self.volunteer(c.to).await?;
+                let (from, cid) = self
+                    .volunteer_in_community(reads, c.from, command, ctx)
+                    .await?;
+                let to = self.volunteer(reads, c.to).await?;
                 let entry = EntryId(ids.id("entry"));
                 let (fe, te) = domain::volunteer::gift(&from.state, &to.state, c, entry)?;
                 let to_community = to.state.community_id;
@@ -728,9 +788,9 @@ impl CommandHandler {
                 )
             }
             C::PostWish(c) => {
-                let comm = self.community(c.community_id).await?;
+                let comm = self.community(reads, c.community_id).await?;
                 let id = WishId(ids.id("wish"));
-                let w = self.wish(id).await?;
+                let w = self.wish(reads, id).await?;
                 let events = domain::wish::post(&comm.state, &w.state, c, id, ctx)?;
                 Plan::new(
                     vec![w.write(events, Some(c.community_id)).0],
@@ -738,44 +798,44 @@ impl CommandHandler {
                 )
             }
             C::ClaimWish(c) => {
-                let w = self.wish(c.wish_id).await?;
+                let w = self.wish(reads, c.wish_id).await?;
                 let cid = w.state.require(c.wish_id)?;
                 authorize(actor, command, Some(cid))?;
-                let v = self.volunteer(c.volunteer_id).await?;
+                let v = self.volunteer(reads, c.volunteer_id).await?;
                 let events = domain::wish::claim(&w.state, &v.state, c)?;
                 wish_plan(&w, events, cid)
             }
             C::ReleaseWish(c) => {
-                let w = self.wish(c.wish_id).await?;
+                let w = self.wish(reads, c.wish_id).await?;
                 let cid = w.state.require(c.wish_id)?;
                 authorize(actor, command, Some(cid))?;
                 let events = domain::wish::release(&w.state, c, ctx)?;
                 wish_plan(&w, events, cid)
             }
             C::FulfilWish(c) => {
-                let w = self.wish(c.wish_id).await?;
+                let w = self.wish(reads, c.wish_id).await?;
                 let cid = w.state.require(c.wish_id)?;
                 authorize(actor, command, Some(cid))?;
-                let comm = self.community(cid).await?;
+                let comm = self.community(reads, cid).await?;
                 let events = domain::wish::fulfil(&comm.state, &w.state, c, ctx)?;
                 wish_plan(&w, events, cid)
             }
             C::CancelWish(c) => {
-                let w = self.wish(c.wish_id).await?;
+                let w = self.wish(reads, c.wish_id).await?;
                 let cid = w.state.require(c.wish_id)?;
                 authorize(actor, command, Some(cid))?;
                 let events = domain::wish::cancel(&w.state, c, ctx)?;
                 wish_plan(&w, events, cid)
             }
             C::ConfirmWish(c) => {
-                let w = self.wish(c.wish_id).await?;
+                let w = self.wish(reads, c.wish_id).await?;
                 let cid = w.state.require(c.wish_id)?;
                 authorize(actor, command, Some(cid))?;
                 let claimer = w.state.claimer().ok_or_else(|| {
                     DomainError::invalid_state(format!("wish {} is not fulfilled", c.wish_id))
                 })?;
-                let comm = self.community(cid).await?;
-                let v = self.volunteer(claimer).await?;
+                let comm = self.community(reads, cid).await?;
+                let v = self.volunteer(reads, claimer).await?;
                 let service = ServiceId(ids.id("service"));
                 let entry = EntryId(ids.id("entry"));
                 let (we, ve) =
@@ -796,9 +856,9 @@ impl CommandHandler {
                 )
             }
             C::RecordInspection(c) => {
-                let comm = self.community(c.community_id).await?;
+                let comm = self.community(reads, c.community_id).await?;
                 let s = self
-                    .load::<StairwellState>(stairwell_stream(c.stairwell_id))
+                    .load::<StairwellState>(reads, stairwell_stream(c.stairwell_id))
                     .await?;
                 let events = domain::stairwell::inspect(&comm.state, &s.state, c, ctx)?;
                 let total: rust_decimal::Decimal = match events.first() {
@@ -815,9 +875,9 @@ impl CommandHandler {
                 )
             }
             C::ReportStairwellIssue(c) => {
-                let comm = self.community(c.community_id).await?;
+                let comm = self.community(reads, c.community_id).await?;
                 let s = self
-                    .load::<StairwellState>(stairwell_stream(c.stairwell_id))
+                    .load::<StairwellState>(reads, stairwell_stream(c.stairwell_id))
                     .await?;
                 let id = IssueId(ids.id("issue"));
                 let events = domain::stairwell::report_issue(&comm.state, c, id, ctx)?;
@@ -827,11 +887,11 @@ impl CommandHandler {
                 )
             }
             C::ResolveStairwellIssue(c) => {
-                let comm = self.community(c.community_id).await?;
+                let comm = self.community(reads, c.community_id).await?;
                 comm.state.require(c.community_id)?;
                 comm.state.stairwell(c.stairwell_id)?;
                 let s = self
-                    .load::<StairwellState>(stairwell_stream(c.stairwell_id))
+                    .load::<StairwellState>(reads, stairwell_stream(c.stairwell_id))
                     .await?;
                 let events = domain::stairwell::resolve_issue(&s.state, c, ctx)?;
                 Plan::new(
@@ -873,6 +933,51 @@ fn wish_plan(w: &Loaded<WishState>, events: Vec<Event>, community: CommunityId) 
         domain::wish::WishStatus::Cancelled => "cancelled",
     };
     Plan::new(vec![write], json!({ "wish_id": wish_id, "status": status }))
+}
+
+/// How one decision reads the states it needs. The streams the command writes are
+/// `trusted`: a state of theirs cached in this process may be used without reading the
+/// log, because the append checks the version it was decided on (a stale cache, say
+/// after another process wrote, then fails as a version conflict and the next attempt
+/// reads). Which states were used that way is recorded, so that the handler can insist
+/// the append really checks each of them, and decide again on read states when it does
+/// not, or when the decision is a refusal (which no append checks).
+struct Reads<'a> {
+    trusted: &'a [String],
+    served: Mutex<Vec<(String, u64)>>,
+}
+
+impl<'a> Reads<'a> {
+    fn new(trusted: &'a [String]) -> Reads<'a> {
+        Reads {
+            trusted,
+            served: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn trusts(&self, stream: &str) -> bool {
+        self.trusted.iter().any(|s| s == stream)
+    }
+
+    fn serve(&self, stream: &str, version: u64) {
+        let mut served = self.served.lock().unwrap_or_else(|e| e.into_inner());
+        served.push((stream.to_string(), version));
+    }
+
+    fn served(&self) -> Vec<(String, u64)> {
+        let served = self.served.lock().unwrap_or_else(|e| e.into_inner());
+        served.clone()
+    }
+}
+
+/// Whether the plan's append checks every state that was used from the cache: each is
+/// written with the version it was cached at as the expected version.
+fn appends_check(plan: &Plan, cached: &[(String, u64)]) -> bool {
+    cached.iter().all(|(stream, version)| {
+        plan.writes
+            .iter()
+            .any(|w| &w.stream == stream && w.expected == *version)
+    })
 }
 
 fn compare(
