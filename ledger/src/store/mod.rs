@@ -173,14 +173,6 @@ impl Store {
         }
     }
 
-    /// The in-process queue of writers to the SQLite file (SQLite only).
-    pub fn sqlite_write_gate(&self) -> Option<&WriteGate> {
-        match self {
-            Store::Sqlite(s) => Some(s.write_gate()),
-            Store::Postgres(_) => None,
-        }
-    }
-
     /// The PostgreSQL pool, for read models that keep their tables beside the log.
     pub fn postgres_pool(&self) -> Option<&sqlx::PgPool> {
         match self {

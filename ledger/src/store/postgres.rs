@@ -304,14 +304,7 @@ impl BatchSink for PgSink {
         in_flight: Option<&InFlight>,
     ) -> Result<Planned, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        let mut facts = read_facts(&mut conn, batch).await?;
-        let counts_on_in_flight = in_flight.is_some_and(|f| f.overlay(&mut facts));
-        let planned_on = facts.head;
-        Ok(Planned {
-            plan: plan_batch(batch, facts),
-            planned_on,
-            counts_on_in_flight,
-        })
+        plan_unlocked(&mut conn, batch, in_flight).await
     }
 
     /// The common case costs one round trip here (and one ahead, overlapping the
@@ -326,14 +319,13 @@ impl BatchSink for PgSink {
         ahead: Option<Planned>,
         recorded_at: DateTime<Utc>,
     ) -> Result<Written, StoreError> {
-        let planned = match ahead {
-            Some(p) => p,
-            None => self.plan_ahead(batch, None).await?,
-        };
         let mut conn = self.pool.acquire().await?;
         let Planned {
             plan, planned_on, ..
-        } = planned;
+        } = match ahead {
+            Some(p) => p,
+            None => plan_unlocked(&mut conn, batch, None).await?,
+        };
         if plan.events.is_empty() && plan.commands.is_empty() {
             // Nothing to write: duplicates and refusals only, as of a committed head.
             return Ok(Written {
@@ -372,6 +364,23 @@ impl BatchSink for PgSink {
             as_planned: false,
         })
     }
+}
+
+/// Reads the facts without the append lock and plans `batch` on them (and on the batch
+/// in flight, if the facts predate its commit).
+async fn plan_unlocked(
+    conn: &mut sqlx::PgConnection,
+    batch: &[AppendRequest],
+    in_flight: Option<&InFlight>,
+) -> Result<Planned, StoreError> {
+    let mut facts = read_facts(conn, batch).await?;
+    let counts_on_in_flight = in_flight.is_some_and(|f| f.overlay(&mut facts));
+    let planned_on = facts.head;
+    Ok(Planned {
+        plan: plan_batch(batch, facts),
+        planned_on,
+        counts_on_in_flight,
+    })
 }
 
 async fn read_facts(

@@ -384,8 +384,9 @@ async fn run<S: BatchSink>(
         // it, a steady load splits into two cohorts that alternate, each in a half-full
         // batch.
         tokio::task::yield_now().await;
-        let batch = gather(&mut rx).await;
-        let Some(batch) = batch else { break };
+        let Some(batch) = gather(&mut rx).await else {
+            break;
+        };
         let reqs: Vec<AppendRequest> = batch.iter().map(|p| p.req.clone()).collect();
         let planned = if ahead {
             sink.plan_ahead(&reqs, in_flight.as_ref().and_then(|(_, f)| f.as_ref()))
