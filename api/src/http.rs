@@ -97,6 +97,8 @@ pub fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             state.request_timeout,
         ))
+        // The POST handler reads its body itself (`read_body`); the limit here bounds
+        // any extractor that reads one.
         .layer(DefaultBodyLimit::max(state.max_body_bytes));
     Router::new()
         .merge(graphql)
@@ -309,7 +311,84 @@ fn is_json_content_type(headers: &HeaderMap) -> Result<(), String> {
     Ok(())
 }
 
-async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+/// Most bytes of an oversized body read and thrown away before the 413 is sent.
+const DRAIN_MAX_BYTES: usize = 16 * 1024 * 1024;
+/// Longest an oversized body is drained before the 413 is sent.
+const DRAIN_MAX_TIME: Duration = Duration::from_secs(5);
+
+/// Reads a request body of at most `limit` bytes. A larger body is answered 413
+/// `PAYLOAD_TOO_LARGE` with `Connection: close`, after the rest of it has been read and
+/// thrown away (up to [`DRAIN_MAX_BYTES`] or [`DRAIN_MAX_TIME`]): a server that closes
+/// the connection with unread bytes in its socket resets it, and a client still
+/// sending then sees a broken connection instead of the 413, or reuses a connection the
+/// server is about to close.
+async fn read_body(
+    state: &AppState,
+    media: Media,
+    body: axum::body::Body,
+) -> Result<Bytes, Response> {
+    use futures::StreamExt;
+    let limit = state.max_body_bytes;
+    let mut stream = body.into_data_stream();
+    // Most bodies arrive as one chunk, kept as it is; more are copied together.
+    let mut first: Option<Bytes> = None;
+    let mut buf = Vec::new();
+    let mut oversized = false;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            request_error(
+                state,
+                StatusCode::BAD_REQUEST,
+                media,
+                "BAD_REQUEST",
+                &format!("the request body could not be read: {e}"),
+            )
+        })?;
+        let held = first.as_ref().map_or(0, Bytes::len) + buf.len();
+        if held + chunk.len() > limit {
+            oversized = true;
+            break;
+        }
+        match first.take() {
+            None if buf.is_empty() => first = Some(chunk),
+            held => {
+                if let Some(f) = held {
+                    buf.extend_from_slice(&f);
+                }
+                buf.extend_from_slice(&chunk);
+            }
+        }
+    }
+    if !oversized {
+        return Ok(first.unwrap_or_else(|| Bytes::from(buf)));
+    }
+    let drain = async {
+        let mut drained = 0usize;
+        while let Some(Ok(chunk)) = stream.next().await {
+            drained += chunk.len();
+            if drained > DRAIN_MAX_BYTES {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_MAX_TIME, drain).await;
+    let mut resp = request_error(
+        state,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        media,
+        "PAYLOAD_TOO_LARGE",
+        &format!("the request body is larger than {limit} bytes"),
+    );
+    resp.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    Err(resp)
+}
+
+async fn graphql_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Response {
     state.app.metrics.request("graphql");
     let Some(media) = negotiate(&headers) else {
         return request_error(
@@ -319,6 +398,12 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
             "NOT_ACCEPTABLE",
             "Accept must allow application/graphql-response+json or application/json",
         );
+    };
+    // The body is read before anything is answered, so that no answer leaves unread
+    // bytes on the connection.
+    let body = match read_body(&state, media, body).await {
+        Ok(b) => b,
+        Err(resp) => return resp,
     };
     let principal = match authenticate(&state, &headers).await {
         Ok(p) => Some(p),
