@@ -7,10 +7,12 @@
 //!
 //! ```text
 //! cargo run --release --example append_bench -- [--seconds 3] [--rounds 3] [--postgres URL]
-//!     [--only sqlite|postgres]
+//!     [--only sqlite|postgres] [--stores N]
 //! ```
 //! SQLite runs in a temporary file (WAL, synchronous=FULL); PostgreSQL runs in a fresh
 //! database on the given server (default postgres://postgres@127.0.0.1:5432/test).
+//! `--stores N` (PostgreSQL) spreads the writers over N stores on the one database, each
+//! with its own writer, as N server processes would be.
 
 use ledger::store::*;
 use std::time::{Duration, Instant};
@@ -38,12 +40,12 @@ fn event(i: u64) -> NewEvent {
     }
 }
 
-async fn store_run(store: &Store, writers: usize, secs: f64, round: usize) -> f64 {
+async fn store_run(stores: &[Store], writers: usize, secs: f64, round: usize) -> f64 {
     let deadline = Instant::now() + Duration::from_secs_f64(secs);
     let start = Instant::now();
     let mut tasks = Vec::new();
     for w in 0..writers {
-        let store = store.clone();
+        let store = stores[w % stores.len()].clone();
         tasks.push(tokio::spawn(async move {
             let stream = format!("bench-{round}-{writers}-{w}");
             let mut n = 0u64;
@@ -121,7 +123,8 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-async fn bench(name: &str, store: Store, raw: Raw, secs: f64, rounds: usize) {
+async fn bench(name: &str, stores: Vec<Store>, raw: Raw, secs: f64, rounds: usize) {
+    let store = stores[0].clone();
     println!("\n{name}");
     println!("| writers | store events/s (median) | raw INSERT+COMMIT events/s (median) | ratio | events per batch |");
     println!("|---:|---:|---:|---:|---:|");
@@ -131,7 +134,7 @@ async fn bench(name: &str, store: Store, raw: Raw, secs: f64, rounds: usize) {
         let before = store.writer_stats();
         // Interleave store and raw rounds so machine noise hits both alike.
         for round in 0..rounds {
-            s.push(store_run(&store, writers, secs, round).await);
+            s.push(store_run(&stores, writers, secs, round).await);
             r.push(raw_run(&raw, writers, secs).await);
         }
         let after = store.writer_stats();
@@ -172,7 +175,7 @@ async fn sqlite(secs: f64, rounds: usize) {
         .expect("raw table");
     bench(
         "SQLite (WAL, synchronous=FULL)",
-        store,
+        vec![store],
         Raw::Sqlite(pool),
         secs,
         rounds,
@@ -196,14 +199,20 @@ async fn postgres(secs: f64, rounds: usize) {
                 .connect(&url)
                 .await
                 .expect("raw pool");
-            bench(
-                "PostgreSQL (synchronous_commit=on)",
-                store,
-                Raw::Postgres(raw),
-                secs,
-                rounds,
-            )
-            .await;
+            let n: usize = arg("--stores")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(1)
+                .max(1);
+            let mut stores = vec![store];
+            for _ in 1..n {
+                stores.push(Store::open(&url).await.expect("postgres"));
+            }
+            let name = if n == 1 {
+                "PostgreSQL (synchronous_commit=on)".to_string()
+            } else {
+                format!("PostgreSQL (synchronous_commit=on), writers spread over {n} stores")
+            };
+            bench(&name, stores, Raw::Postgres(raw), secs, rounds).await;
         }
         None => println!("\nPostgreSQL: skipped (no server)"),
     }

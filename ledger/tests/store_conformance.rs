@@ -302,6 +302,86 @@ conformance! {
         assert_eq!(positions, (1..=all.len() as u64).collect::<Vec<_>>());
     }
 
+    retries_keys_and_races_mixed_under_load_stay_exact => |store| {
+        // Many writers at once, so batches are planned ahead while others commit (on
+        // PostgreSQL from two stores, as two processes would): fresh appends, retries of
+        // acknowledged appends (same event ids), repeated command keys, and version
+        // races on shared streams, all in the same batches. Every retry must get the
+        // original positions, every repeated key the original record, every version be
+        // won once, and the log hold exactly the acknowledged events, with no hole.
+        let url = url_of(&store).await;
+        let mut stores = vec![store.clone()];
+        if let Some(u) = &url { stores.push(Store::open(u).await.unwrap()); }
+        let mut tasks = Vec::new();
+        for w in 0..24u64 {
+            let s = stores[w as usize % stores.len()].clone();
+            tasks.push(tokio::spawn(async move {
+                let own = format!("own-{w}");
+                let shared = format!("shared-{}", w % 3);
+                let mut acked: Vec<(Uuid, u64)> = Vec::new();
+                for i in 0..30u64 {
+                    let events = vec![ev("A"), ev("B")];
+                    let first = s.append(&own, ExpectedVersion::Exact(2 * i), events.clone()).await.unwrap();
+                    acked.extend(events.iter().map(|e| e.event_id).zip(first.iter().copied()));
+                    if i % 3 == 0 {
+                        let again = s.append(&own, ExpectedVersion::Exact(2 * i), events).await.unwrap();
+                        assert_eq!(again, first, "a retry got other positions");
+                    }
+                    if i % 5 == 0 {
+                        let key = format!("key-{w}-{i}");
+                        let e = ev("C");
+                        let req = |e: NewEvent| AppendRequest {
+                            writes: vec![StreamWrite { stream_id: format!("keyed-{w}"), expected: ExpectedVersion::Any, events: vec![e] }],
+                            command: Some((key.clone(), serde_json::json!({"i": i}), serde_json::json!({"w": w}))),
+                        };
+                        let out = s.append_request(req(e.clone())).await.unwrap();
+                        assert_eq!(out.duplicate_of, None);
+                        acked.push((e.event_id, out.last_position));
+                        let dup = s.append_request(req(ev("C"))).await.unwrap().duplicate_of.expect("a duplicate");
+                        assert_eq!((dup.position, dup.result), (out.last_position, serde_json::json!({"w": w})));
+                    }
+                    if i % 7 == 3 {
+                        // A check without events: the expected version must hold.
+                        let req = |expected| AppendRequest {
+                            writes: vec![
+                                StreamWrite { stream_id: own.clone(), expected, events: vec![] },
+                                StreamWrite { stream_id: format!("checked-{w}"), expected: ExpectedVersion::Any, events: vec![] },
+                            ],
+                            command: Some((format!("check-{w}-{i}"), serde_json::json!({"i": i}), serde_json::json!({}))),
+                        };
+                        let stale = s.append_request(req(ExpectedVersion::Exact(2 * i))).await;
+                        assert!(matches!(stale, Err(StoreError::VersionConflict { actual, .. }) if actual == 2 * i + 2), "{stale:?}");
+                        let out = s.append_request(req(ExpectedVersion::Exact(2 * i + 2))).await.unwrap();
+                        assert_eq!(out.duplicate_of, None);
+                        assert!(s.command_record(&format!("check-{w}-{i}")).await.unwrap().is_some());
+                    }
+                    let version = s.stream_version(&shared).await.unwrap();
+                    let e = ev("S");
+                    match s.append(&shared, ExpectedVersion::Exact(version), vec![e.clone()]).await {
+                        Ok(p) => acked.push((e.event_id, p[0])),
+                        Err(StoreError::VersionConflict { .. }) => {}
+                        Err(other) => panic!("unexpected error: {other}"),
+                    }
+                }
+                acked
+            }));
+        }
+        let mut acked = Vec::new();
+        for t in tasks { acked.extend(t.await.unwrap()); }
+        let all = store.read_all(0, 100_000).await.unwrap();
+        let positions: Vec<u64> = all.iter().map(|e| e.position).collect();
+        assert_eq!(positions, (1..=all.len() as u64).collect::<Vec<_>>(), "a hole in the log");
+        let mut stored: Vec<(Uuid, u64)> = all.iter().map(|e| (e.event_id, e.position)).collect();
+        stored.sort();
+        acked.sort();
+        assert_eq!(stored, acked, "acknowledged and stored events differ");
+        let mut streams: std::collections::HashMap<&str, Vec<u64>> = Default::default();
+        for e in &all { streams.entry(e.stream_id.as_str()).or_default().push(e.stream_version); }
+        for (stream, versions) in streams {
+            assert_eq!(versions, (1..=versions.len() as u64).collect::<Vec<_>>(), "versions of {stream}");
+        }
+    }
+
     personal_data_lives_beside_the_log_and_can_be_erased => |store| {
         let id = Uuid::new_v4();
         let p = Person { volunteer_id: id, name: "王芳".into(), phone: Some("13812345678".into()), id_number: None };

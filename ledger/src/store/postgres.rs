@@ -12,12 +12,11 @@
 //! wakes its readers (with a periodic poll as a fallback for a dropped listener).
 
 use super::types::*;
-use super::writer::{
-    plan_batch, wanted, BatchSink, Facts, InFlight, Plan, Planned, Writer, Written,
-};
+use super::writer::{plan_batch, wanted, BatchSink, Facts, Plan, Planned, Writer, Written};
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgListener, PgPoolOptions, PgRow};
 use sqlx::{Connection, PgPool, Row};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -53,12 +52,12 @@ impl PostgresStore {
             .await?;
         let head_tx = Arc::new(watch::channel(head as u64).0);
         tokio::spawn(listen(pool.clone(), head_tx.clone()));
-        // The writer's own two connections (one commits a batch while the other plans
-        // the next), without sqlx's ping before each use, which would cost a round trip
-        // per batch. A dead connection fails its batch, which the writer retries, and is
-        // replaced.
+        // The writer's own connections (one per batch committing, one to look stream
+        // versions up), without sqlx's ping before each use, which would cost a round
+        // trip per batch. A dead connection fails its batch, which the writer retries,
+        // and is replaced.
         let write_pool = PgPoolOptions::new()
-            .max_connections(2)
+            .max_connections(PIPELINE_DEPTH as u32 + 1)
             .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
@@ -263,17 +262,35 @@ struct PgSink {
     pool: PgPool,
 }
 
+/// Batches committing at once: one holds the append lock and commits while the next,
+/// planned ahead, waits for the lock in the server, so the lock passes on with no round
+/// trip in between.
+const PIPELINE_DEPTH: usize = 2;
+
 /// BEGIN and the append lock in one round trip (the simple-query protocol runs both).
 const BEGIN_LOCKED: &str = "BEGIN; SELECT pg_advisory_xact_lock(499865374535)";
 const _: () = assert!(APPEND_LOCK == 499_865_374_535);
 
+/// The head and the token of the batch that wrote it, in one snapshot.
+const TIP: &str = "SELECT (SELECT COALESCE(MAX(position), 0) FROM events),
+                           COALESCE((SELECT token FROM log_tip), '00000000-0000-0000-0000-000000000000')";
+
+/// Stream versions as of a position: the newest version at or below it.
+const VERSIONS_AT: &str = "
+    SELECT s.id, (SELECT stream_version FROM events WHERE stream_id = s.id AND position <= $2
+                  ORDER BY stream_version DESC LIMIT 1)
+    FROM UNNEST($1::text[]) AS s(id)";
+
 /// Every fact a batch is checked against, in one statement, so in one snapshot: the head
-/// and everything the batch's checks need as of that head. Each id is looked up on its
-/// own through its unique index (a correlated subquery, or a LATERAL one that `LIMIT`
-/// keeps from being flattened into a join): a cached generic plan for `= ANY($n)`, made
-/// while the log was small, scanned the whole log on every batch once it had grown.
+/// and its token, and everything the batch's checks need as of that head. Each id is
+/// looked up on its own through its unique index (a correlated subquery, or a LATERAL
+/// one that `LIMIT` keeps from being flattened into a join): a cached generic plan for
+/// `= ANY($n)`, made while the log was small, scanned the whole log on every batch once
+/// it had grown.
 const FACTS: &str = "
     SELECT 'h' AS k, NULL::text AS id, COALESCE(MAX(position), 0) AS v, NULL::jsonb AS c, NULL::jsonb AS r FROM events
+    UNION ALL
+    SELECT 't', COALESCE((SELECT token FROM log_tip), '00000000-0000-0000-0000-000000000000')::text, NULL, NULL, NULL
     UNION ALL
     SELECT 's', s.id, (SELECT stream_version FROM events WHERE stream_id = s.id
                        ORDER BY stream_version DESC LIMIT 1), NULL, NULL
@@ -286,33 +303,47 @@ const FACTS: &str = "
     FROM UNNEST($3::text[]) AS q(key)
     CROSS JOIN LATERAL (SELECT * FROM command_log WHERE idempotency_key = q.key LIMIT 1) AS c";
 
-/// Inserts a planned batch if the head is still the one it was planned on (migration
-/// `0400_append_function`): events, command records and the commit notification.
-const APPEND_IF_HEAD: &str =
-    "SELECT timebank_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
+/// Inserts a planned batch if the head and the token of its last batch are still the
+/// ones it was planned on (migration `0410_log_tip`): events, command records, the new
+/// token and the commit notification. Answers 1 (written), 0 (moved on) or 2 (not there
+/// yet).
+const APPEND_IF_TIP: &str = "SELECT timebank_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)";
 
 impl BatchSink for PgSink {
-    fn plans_ahead(&self) -> bool {
-        true
+    fn pipeline_depth(&self) -> usize {
+        PIPELINE_DEPTH
     }
 
-    /// Reads the facts without a lock, on a connection of its own, while the batch in
-    /// flight commits on the other.
-    async fn plan_ahead(
-        &self,
-        batch: &[AppendRequest],
-        in_flight: Option<&InFlight>,
-    ) -> Result<Planned, StoreError> {
+    async fn read_tip(&self) -> Result<(u64, Uuid), StoreError> {
         let mut conn = self.pool.acquire().await?;
-        plan_unlocked(&mut conn, batch, in_flight).await
+        let (head, token): (i64, Uuid) = sqlx::query_as(TIP).fetch_one(&mut *conn).await?;
+        Ok((head as u64, token))
     }
 
-    /// The common case costs one round trip here (and one ahead, overlapping the
-    /// previous batch's commit): the planned rows are inserted and committed by one call
-    /// that checks, under the append lock, that the head is the one the plan was made on
-    /// (see the migration). Only if another process appended in between (or wrote a
-    /// command record the plan did not see) is the batch planned again inside a
-    /// transaction that holds the lock from the start.
+    async fn stream_versions(
+        &self,
+        streams: &[String],
+        head: u64,
+    ) -> Result<HashMap<String, u64>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let rows: Vec<(String, Option<i64>)> = sqlx::query_as(VERSIONS_AT)
+            .bind(streams)
+            .bind(head as i64)
+            .fetch_all(&mut *conn)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(s, v)| (s, v.unwrap_or(0) as u64))
+            .collect())
+    }
+
+    /// The common case costs one round trip: the plan made ahead is inserted and
+    /// committed by one call that checks, under the append lock, that the head and the
+    /// token of the last batch are the ones it was planned on (see the migration). A
+    /// batch not planned ahead reads its facts first, without the lock. Only if another
+    /// process appended in between, or an event id or command key of the batch is
+    /// stored already (a retry), is the batch planned again inside a transaction that
+    /// holds the lock from the start.
     async fn write_batch(
         &self,
         batch: &[AppendRequest],
@@ -320,66 +351,89 @@ impl BatchSink for PgSink {
         recorded_at: DateTime<Utc>,
     ) -> Result<Written, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        let Planned {
-            plan, planned_on, ..
-        } = match ahead {
-            Some(p) => p,
-            None => plan_unlocked(&mut conn, batch, None).await?,
+        let (planned, as_planned) = match ahead {
+            Some(p) => (p, true),
+            None => (plan_unlocked(&mut conn, batch).await?, false),
         };
-        if plan.events.is_empty() && plan.commands.is_empty() {
+        let Planned {
+            plan,
+            planned_on,
+            token_on,
+            token,
+            after,
+        } = planned;
+        if plan.events.is_empty() && plan.commands.is_empty() && !as_planned {
             // Nothing to write: duplicates and refusals only, as of a committed head.
             return Ok(Written {
                 plan,
-                as_planned: true,
+                as_planned: false,
+                tip: Some((planned_on, token_on)),
             });
         }
-        match append_if_head(&mut conn, &plan, planned_on, recorded_at).await {
-            Ok(true) => {
+        let on = (planned_on, token_on);
+        let after_token = after.as_ref().map(|a| a.token_on);
+        let mut outcome =
+            append_if_tip(&mut conn, &plan, on, after_token, token, recorded_at).await;
+        if let (Ok(Appended::Early), Some(mut after)) = (&outcome, after) {
+            // The batch this one follows has not reached the log yet.
+            let _ = after.done.wait_for(|done| *done).await;
+            outcome = append_if_tip(&mut conn, &plan, on, None, token, recorded_at).await;
+        }
+        match outcome {
+            Ok(Appended::Written) => {
+                let head = plan.head;
                 return Ok(Written {
                     plan,
-                    as_planned: true,
-                })
+                    as_planned,
+                    tip: Some((head, token)),
+                });
             }
-            Ok(false) => {}
+            Ok(Appended::Moved | Appended::Early) => {}
             Err(StoreError::Database(sqlx::Error::Database(e))) if e.is_unique_violation() => {}
             Err(e) => return Err(e),
         }
         let mut tx = conn.begin_with(BEGIN_LOCKED).await?;
         let facts = read_facts(&mut tx, batch).await?;
-        let planned_on = facts.head;
+        let on = (facts.head, facts.token);
         let plan = plan_batch(batch, facts);
         if plan.events.is_empty() && plan.commands.is_empty() {
             tx.rollback().await?;
-        } else {
-            if !append_if_head(&mut tx, &plan, planned_on, recorded_at).await? {
-                return Err(StoreError::Corrupt {
-                    position: planned_on,
-                    reason: "the head moved while the append lock was held".into(),
-                });
-            }
-            tx.commit().await?;
+            return Ok(Written {
+                plan,
+                as_planned: false,
+                tip: Some(on),
+            });
         }
+        let token = Uuid::new_v4();
+        if append_if_tip(&mut tx, &plan, on, None, token, recorded_at).await? != Appended::Written {
+            return Err(StoreError::Corrupt {
+                position: on.0,
+                reason: "the log's head or tip moved while the append lock was held".into(),
+            });
+        }
+        tx.commit().await?;
+        let head = plan.head;
         Ok(Written {
             plan,
             as_planned: false,
+            tip: Some((head, token)),
         })
     }
 }
 
-/// Reads the facts without the append lock and plans `batch` on them (and on the batch
-/// in flight, if the facts predate its commit).
+/// Reads the facts without the append lock and plans `batch` on them.
 async fn plan_unlocked(
     conn: &mut sqlx::PgConnection,
     batch: &[AppendRequest],
-    in_flight: Option<&InFlight>,
 ) -> Result<Planned, StoreError> {
-    let mut facts = read_facts(conn, batch).await?;
-    let counts_on_in_flight = in_flight.is_some_and(|f| f.overlay(&mut facts));
-    let planned_on = facts.head;
+    let facts = read_facts(conn, batch).await?;
+    let (planned_on, token_on) = (facts.head, facts.token);
     Ok(Planned {
         plan: plan_batch(batch, facts),
         planned_on,
-        counts_on_in_flight,
+        token_on,
+        token: Uuid::new_v4(),
+        after: None,
     })
 }
 
@@ -406,6 +460,7 @@ async fn read_facts(
         };
         match kind {
             "h" => facts.head = v as u64,
+            "t" => facts.token = Uuid::parse_str(&id).map_err(|e| corrupt(0, e))?,
             "s" => {
                 facts.versions.insert(id, v as u64);
             }
@@ -427,13 +482,28 @@ async fn read_facts(
     Ok(facts)
 }
 
-/// Calls `timebank_append` with a plan's rows; false if the head moved since `planned_on`.
-async fn append_if_head(
+/// What `timebank_append` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Appended {
+    /// Nothing: the head or the token of the last batch are no longer the planned ones.
+    Moved,
+    /// The batch.
+    Written,
+    /// Nothing: the head is still below the one planned on.
+    Early,
+}
+
+/// Calls `timebank_append` with a plan's rows, if the head and the token of the last
+/// batch are still `on`; `after_token` is the token the batch this one follows was
+/// planned on (while the tip still has it, that batch has not been written).
+async fn append_if_tip(
     conn: &mut sqlx::PgConnection,
     plan: &Plan,
-    planned_on: u64,
+    on: (u64, Uuid),
+    after_token: Option<Uuid>,
+    token: Uuid,
     recorded_at: DateTime<Utc>,
-) -> Result<bool, StoreError> {
+) -> Result<Appended, StoreError> {
     let n = plan.events.len();
     let mut pos = Vec::with_capacity(n);
     let mut sid = Vec::with_capacity(n);
@@ -471,8 +541,11 @@ async fn append_if_head(
         .collect();
     let results: Vec<String> = plan.commands.iter().map(|c| c.result.to_string()).collect();
     let positions: Vec<i64> = plan.commands.iter().map(|c| c.position as i64).collect();
-    let written: bool = sqlx::query_scalar(APPEND_IF_HEAD)
-        .bind(planned_on as i64)
+    let code: i32 = sqlx::query_scalar(APPEND_IF_TIP)
+        .bind(on.0 as i64)
+        .bind(on.1)
+        .bind(after_token)
+        .bind(token)
         .bind(&pos)
         .bind(&sid)
         .bind(&ver)
@@ -490,5 +563,13 @@ async fn append_if_head(
         .bind(plan.head as i64)
         .fetch_one(&mut *conn)
         .await?;
-    Ok(written)
+    match code {
+        0 => Ok(Appended::Moved),
+        1 => Ok(Appended::Written),
+        2 => Ok(Appended::Early),
+        other => Err(StoreError::Corrupt {
+            position: on.0,
+            reason: format!("timebank_append answered {other}"),
+        }),
+    }
 }

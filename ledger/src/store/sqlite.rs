@@ -10,12 +10,13 @@
 //! timeout remains for other processes on the same file (the command line).
 
 use super::types::*;
-use super::writer::{plan_batch, wanted, BatchSink, Facts, InFlight, Planned, Writer, Written};
+use super::writer::{plan_batch, wanted, BatchSink, Facts, Planned, Writer, Written};
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -285,12 +286,18 @@ struct SqliteSink {
 
 impl BatchSink for SqliteSink {
     /// SQLite plans inside its write transaction: one writer at a time, nothing to
-    /// overlap.
-    async fn plan_ahead(
+    /// pipeline.
+    async fn read_tip(&self) -> Result<(u64, Uuid), StoreError> {
+        Err(StoreError::Config(
+            "SQLite plans a batch inside its transaction".into(),
+        ))
+    }
+
+    async fn stream_versions(
         &self,
-        _batch: &[AppendRequest],
-        _in_flight: Option<&InFlight>,
-    ) -> Result<Planned, StoreError> {
+        _streams: &[String],
+        _head: u64,
+    ) -> Result<HashMap<String, u64>, StoreError> {
         Err(StoreError::Config(
             "SQLite plans a batch inside its transaction".into(),
         ))
@@ -408,6 +415,7 @@ impl BatchSink for SqliteSink {
         Ok(Written {
             plan,
             as_planned: false,
+            tip: None,
         })
     }
 }

@@ -6,15 +6,19 @@
 //! fetch those facts and insert the planned rows. If a batch's transaction fails as a
 //! whole, its appends are retried one by one, so one bad append cannot fail the others.
 //!
-//! Batches commit one after another, in order. A backend that can (PostgreSQL) reads
-//! the next batch's facts and plans it while the previous batch commits, counting on
-//! that batch's writes ([`InFlight::overlay`]); such a plan is used only if the previous
-//! batch then wrote exactly what it planned, and the backend writes it only if the
-//! log's head is still the one it was planned on.
+//! A backend that can (PostgreSQL) pipelines: the writer keeps the log's [`Tip`] (its
+//! head, the token of the batch that wrote it, and the versions of the streams it has
+//! seen, all exactly as of that head), plans the next batch in memory on the tip plus the
+//! batches still in flight ([`InFlight::overlay`]), and sends it while they commit. Such
+//! a plan assumes no event id and no command key of the batch is stored yet; the backend
+//! writes it only if the log's head and the token of its last batch are still the ones
+//! it was planned on, and a stored id or key (a retry) fails it on a unique index. Either
+//! way nothing is written and the batch is planned again, under the append lock, on
+//! facts read from the database.
 
 use super::types::*;
 use chrono::{DateTime, Utc};
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -29,6 +33,8 @@ const MAX_BATCH_EVENTS: usize = 8192;
 #[derive(Debug, Default)]
 pub(crate) struct Facts {
     pub head: u64,
+    /// The token of the batch that wrote `head` (backends that pipeline).
+    pub token: Uuid,
     pub versions: HashMap<String, u64>,
     /// Stored event ids and their positions.
     pub event_positions: HashMap<Uuid, u64>,
@@ -217,21 +223,136 @@ fn plan_one(
     })
 }
 
-/// A batch planned ahead of its transaction (see [`BatchSink::plan_ahead`]).
+/// Most stream versions a [`Tip`] remembers; beyond, it forgets them all and looks
+/// them up again.
+const TIP_STREAMS: usize = 100_000;
+
+/// What the writer knows of the log, exactly as of `head`: the token of the batch that
+/// wrote it, and the version of every stream in `versions`.
+pub(crate) struct Tip {
+    pub head: u64,
+    pub token: Uuid,
+    versions: HashMap<String, u64>,
+}
+
+impl Tip {
+    pub fn new(head: u64, token: Uuid) -> Tip {
+        Tip {
+            head,
+            token,
+            versions: HashMap::new(),
+        }
+    }
+
+    /// The streams of `batch` whose versions it does not know, and no batch in flight
+    /// writes.
+    fn missing(&self, batch: &[AppendRequest], in_flight: &[&InFlight]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for w in batch.iter().flat_map(|r| &r.writes) {
+            let id = &w.stream_id;
+            if !self.versions.contains_key(id)
+                && !in_flight.iter().any(|f| f.writes(id))
+                && !out.contains(id)
+            {
+                out.push(id.clone());
+            }
+        }
+        out
+    }
+
+    /// Makes room for the versions of `streams` more streams: forgets every version if
+    /// they would not fit. Called before [`Tip::missing`], never between it and
+    /// planning, which counts on what it does not report missing being known.
+    fn make_room(&mut self, streams: usize) {
+        if self.versions.len() + streams > TIP_STREAMS {
+            self.versions.clear();
+        }
+    }
+
+    /// Learns versions looked up as of this tip's head.
+    fn learn(&mut self, versions: HashMap<String, u64>) {
+        self.versions.extend(versions);
+    }
+
+    /// Whether each batch in flight was planned on the one before it, the first on this
+    /// tip: only then can a batch be planned after all of them.
+    fn chains(&self, in_flight: &[&InFlight]) -> bool {
+        let mut at = (self.head, self.token);
+        for f in in_flight {
+            if (f.planned_on, f.token_on) != at {
+                return false;
+            }
+            at = (f.head, f.token);
+        }
+        true
+    }
+
+    /// The facts a batch is planned on: this tip, then the batches in flight (which
+    /// [`Tip::chains`] from it), in order.
+    fn facts(&self, batch: &[AppendRequest], in_flight: &[&InFlight]) -> Facts {
+        let mut facts = Facts {
+            head: self.head,
+            token: self.token,
+            ..Facts::default()
+        };
+        for w in batch.iter().flat_map(|r| &r.writes) {
+            if let Some(v) = self.versions.get(&w.stream_id) {
+                facts.versions.insert(w.stream_id.clone(), *v);
+            }
+        }
+        for f in in_flight {
+            f.overlay(&mut facts);
+        }
+        facts
+    }
+
+    /// Moves on past a batch that was written as planned on this very tip.
+    fn advance(&mut self, f: &InFlight) {
+        if self.head != f.planned_on || self.token != f.token_on {
+            *self = Tip::new(f.head, f.token);
+            return;
+        }
+        self.head = f.head;
+        self.token = f.token;
+        for (stream, version) in &f.versions {
+            self.versions.insert(stream.clone(), *version);
+        }
+        if self.versions.len() > TIP_STREAMS {
+            self.versions.clear();
+        }
+    }
+}
+
+/// A batch planned ahead of its transaction, on a [`Tip`] and the batches in flight.
 pub(crate) struct Planned {
     pub plan: Plan,
-    /// The head the plan was made on: the transaction writes it only if the log's head
-    /// is still this one.
+    /// The head and the token the plan was made on: it is written only if the log's
+    /// head and the token of its last batch are still these.
     pub planned_on: u64,
-    /// Whether the plan counted on the batch then in flight being written as planned.
-    pub counts_on_in_flight: bool,
+    pub token_on: Uuid,
+    /// The token of this batch, once written.
+    pub token: Uuid,
+    /// The batch in flight it was planned after, if any. A batch that reaches the log
+    /// before the one it follows waits for it and tries again.
+    pub after: Option<After>,
+}
+
+/// The batch in flight a batch was planned after.
+pub(crate) struct After {
+    /// The token that batch was planned on: while the log's tip still has it, that
+    /// batch has not been written.
+    pub token_on: Uuid,
+    /// Turns `true` (or closes) once that batch is done.
+    pub done: watch::Receiver<bool>,
 }
 
 /// What a batch being committed will have written if it commits as planned, for
-/// planning the next batch ahead.
+/// planning the next batches ahead.
 pub(crate) struct InFlight {
     planned_on: u64,
+    token_on: Uuid,
     head: u64,
+    token: Uuid,
     versions: Vec<(String, u64)>,
     events: Vec<(Uuid, u64)>,
     commands: Vec<CommandRecord>,
@@ -242,7 +363,9 @@ impl InFlight {
         let plan = &planned.plan;
         InFlight {
             planned_on: planned.planned_on,
+            token_on: planned.token_on,
             head: plan.head,
+            token: planned.token,
             versions: plan
                 .events
                 .iter()
@@ -257,13 +380,18 @@ impl InFlight {
         }
     }
 
-    /// Adds the in-flight batch's writes to facts read before it committed; whether it
-    /// did (facts read after the commit already hold them).
+    fn writes(&self, stream: &str) -> bool {
+        self.versions.iter().any(|(s, _)| s == stream)
+    }
+
+    /// Adds this batch's writes to facts as of the head and token it was planned on;
+    /// whether it did (facts at any other point are left alone).
     pub fn overlay(&self, facts: &mut Facts) -> bool {
-        if facts.head != self.planned_on || self.head == self.planned_on {
+        if facts.head != self.planned_on || facts.token != self.token_on {
             return false;
         }
         facts.head = self.head;
+        facts.token = self.token;
         for (stream, version) in &self.versions {
             let v = facts.versions.entry(stream.clone()).or_insert(0);
             *v = (*v).max(*version);
@@ -281,23 +409,30 @@ pub(crate) struct Written {
     pub plan: Plan,
     /// Whether it wrote exactly the plan made ahead.
     pub as_planned: bool,
+    /// The log's head and the token of its last batch right after this transaction, if
+    /// the backend knows them (backends that pipeline).
+    pub tip: Option<(u64, Uuid)>,
 }
 
 /// What a backend does for the writer: run one batch in one transaction.
 pub(crate) trait BatchSink: Send + Sync + 'static {
-    /// Whether this backend plans a batch ahead, on a connection of its own, while the
-    /// previous batch commits.
-    fn plans_ahead(&self) -> bool {
-        false
+    /// How many batches may be committing at once (more than one only for a backend
+    /// that plans ahead on a [`Tip`] and checks it when it writes).
+    fn pipeline_depth(&self) -> usize {
+        1
     }
 
-    /// Reads the facts and plans `batch` without writing, as if `in_flight` had
-    /// committed as planned (called only if [`BatchSink::plans_ahead`]).
-    fn plan_ahead(
+    /// The log's head and the token of the batch that wrote it (called only if
+    /// [`BatchSink::pipeline_depth`] is above one).
+    fn read_tip(&self) -> impl Future<Output = Result<(u64, Uuid), StoreError>> + Send;
+
+    /// The versions of `streams` as of position `head` (0 for a stream without events
+    /// up to there; called only if [`BatchSink::pipeline_depth`] is above one).
+    fn stream_versions(
         &self,
-        batch: &[AppendRequest],
-        in_flight: Option<&InFlight>,
-    ) -> impl Future<Output = Result<Planned, StoreError>> + Send;
+        streams: &[String],
+        head: u64,
+    ) -> impl Future<Output = Result<HashMap<String, u64>, StoreError>> + Send;
 
     /// Writes a batch in one transaction: the plan made ahead if it still holds,
     /// otherwise reads the facts, plans with [`plan_batch`] and inserts the planned rows.
@@ -363,6 +498,15 @@ impl Writer {
     }
 }
 
+/// A batch being committed: the task committing it, and what it writes if it commits
+/// as planned ahead.
+struct Committing {
+    task: tokio::task::JoinHandle<Result<Written, ()>>,
+    planned: Option<InFlight>,
+    /// Turns `true` (or closes) once the task is done.
+    done: watch::Receiver<bool>,
+}
+
 async fn run<S: BatchSink>(
     sink: S,
     mut rx: mpsc::Receiver<Pending>,
@@ -370,38 +514,53 @@ async fn run<S: BatchSink>(
     counters: Arc<Counters>,
 ) {
     let sink = Arc::new(sink);
-    let ahead = sink.plans_ahead();
-    // The batch being committed, by a task of its own: its handle and what it writes.
-    let mut in_flight: Option<(tokio::task::JoinHandle<bool>, Option<InFlight>)> = None;
+    let depth = sink.pipeline_depth().max(1);
+    let mut tip: Option<Tip> = None;
+    // Oldest first; commits reach the log in this order, or are planned again.
+    let mut committing: VecDeque<Committing> = VecDeque::new();
     loop {
-        if !ahead {
-            if let Some((task, _)) = in_flight.take() {
-                let _ = task.await;
+        while committing.len() >= depth {
+            if let Some(c) = committing.pop_front() {
+                settle(&mut tip, c).await;
             }
         }
         // The appenders just answered usually append again at once. Letting them run
         // first puts them in the next batch with those that queued meanwhile; without
-        // it, a steady load splits into two cohorts that alternate, each in a half-full
-        // batch.
+        // it, a steady load splits into cohorts, each in a part-full batch.
         tokio::task::yield_now().await;
         let Some(batch) = gather(&mut rx).await else {
             break;
         };
+        // Batches that finished meanwhile move the tip on.
+        while committing.front().is_some_and(|c| c.task.is_finished()) {
+            if let Some(c) = committing.pop_front() {
+                settle(&mut tip, c).await;
+            }
+        }
         let reqs: Vec<AppendRequest> = batch.iter().map(|p| p.req.clone()).collect();
-        let planned = if ahead {
-            sink.plan_ahead(&reqs, in_flight.as_ref().and_then(|(_, f)| f.as_ref()))
-                .await
-                .ok()
+        let planned = if depth > 1 {
+            // A batch in flight that no plan can follow (it was not planned ahead, or
+            // not on the tip as it now stands) will be planned again when it is
+            // written: this batch waits for it, rather than be planned on it in vain.
+            if !follows(&tip, &committing) {
+                while let Some(c) = committing.pop_front() {
+                    settle(&mut tip, c).await;
+                }
+            }
+            let planned = plan_ahead(sink.as_ref(), &mut tip, &reqs, &committing).await;
+            if planned.is_none() {
+                // Planned when written, on facts read then: after every batch in
+                // flight, so that those facts are the log as this batch will find it.
+                while let Some(c) = committing.pop_front() {
+                    settle(&mut tip, c).await;
+                }
+            }
+            planned
         } else {
             None
         };
-        // Commits go one after another, in order.
-        let before_wrote_as_planned = match in_flight.take() {
-            Some((task, _)) => task.await.unwrap_or(false),
-            None => true,
-        };
-        let planned = planned.filter(|p| !p.counts_on_in_flight || before_wrote_as_planned);
-        let next = planned.as_ref().map(InFlight::of);
+        let in_flight = planned.as_ref().map(InFlight::of);
+        let (done_tx, done) = watch::channel(false);
         let task = tokio::spawn(commit(
             sink.clone(),
             batch,
@@ -409,11 +568,113 @@ async fn run<S: BatchSink>(
             planned,
             head_tx.clone(),
             counters.clone(),
+            done_tx,
         ));
-        in_flight = Some((task, next));
+        committing.push_back(Committing {
+            task,
+            planned: in_flight,
+            done,
+        });
     }
-    if let Some((task, _)) = in_flight {
-        let _ = task.await;
+    for c in committing {
+        let _ = c.task.await;
+    }
+}
+
+/// Whether a batch can be planned on the tip and then every batch in flight.
+fn follows(tip: &Option<Tip>, committing: &VecDeque<Committing>) -> bool {
+    let chain: Option<Vec<&InFlight>> = committing.iter().map(|c| c.planned.as_ref()).collect();
+    match (tip, chain) {
+        (_, None) => false,
+        (None, Some(chain)) => chain.is_empty(),
+        (Some(t), Some(chain)) => t.chains(&chain),
+    }
+}
+
+/// Plans `batch` on the tip and the batches in flight, looking up the versions of
+/// streams the tip does not know. `None` (plan it when writing, on facts read from the
+/// database) if that fails, if it would write nothing (its answers must then come from
+/// facts read after it arrived), or if it refuses an append: a plan made ahead knows no
+/// stored event id or command key but those of batches in flight, and a refused append
+/// may be a retry whose answer is the stored one. (An append it writes needs no such
+/// care: a stored id or key fails the write on a unique index, and the batch is then
+/// planned again on the facts.)
+async fn plan_ahead<S: BatchSink>(
+    sink: &S,
+    tip: &mut Option<Tip>,
+    batch: &[AppendRequest],
+    committing: &VecDeque<Committing>,
+) -> Option<Planned> {
+    // Planned on the tip and a chain of the batches in flight; a batch in flight that
+    // was not planned ahead breaks the chain, and so does an unknown tip.
+    let chain: Vec<&InFlight> = committing
+        .iter()
+        .map(|c| c.planned.as_ref())
+        .collect::<Option<Vec<_>>>()?;
+    if tip.is_none() {
+        if !chain.is_empty() {
+            return None;
+        }
+        let (head, token) = sink.read_tip().await.ok()?;
+        *tip = Some(Tip::new(head, token));
+    }
+    let t = tip.as_mut()?;
+    if !t.chains(&chain) {
+        return None;
+    }
+    t.make_room(batch.iter().map(|r| r.writes.len()).sum());
+    let missing = t.missing(batch, &chain);
+    if !missing.is_empty() {
+        let versions = sink.stream_versions(&missing, t.head).await.ok()?;
+        t.learn(versions);
+    }
+    let facts = t.facts(batch, &chain);
+    let (planned_on, token_on) = (facts.head, facts.token);
+    let plan = plan_batch(batch, facts);
+    let refuses = plan
+        .results
+        .iter()
+        .any(|r| matches!(r, Err(e) if !matches!(e, StoreError::InvalidAppend(_))));
+    if refuses || (plan.events.is_empty() && plan.commands.is_empty()) {
+        return None;
+    }
+    Some(Planned {
+        plan,
+        planned_on,
+        token_on,
+        token: Uuid::new_v4(),
+        after: committing.back().and_then(|c| {
+            let f = c.planned.as_ref()?;
+            Some(After {
+                token_on: f.token_on,
+                done: c.done.clone(),
+            })
+        }),
+    })
+}
+
+/// Waits for a batch's commit and moves the tip past it.
+async fn settle(tip: &mut Option<Tip>, c: Committing) {
+    match (c.task.await, c.planned) {
+        (Ok(Ok(w)), Some(f)) if w.as_planned => match tip {
+            Some(t) => t.advance(&f),
+            None => *tip = Some(Tip::new(f.head, f.token)),
+        },
+        (
+            Ok(Ok(Written {
+                tip: Some((head, token)),
+                ..
+            })),
+            _,
+        ) => {
+            if !tip
+                .as_ref()
+                .is_some_and(|t| t.head == head && t.token == token)
+            {
+                *tip = Some(Tip::new(head, token));
+            }
+        }
+        _ => *tip = None,
     }
 }
 
@@ -439,7 +700,8 @@ async fn gather(rx: &mut mpsc::Receiver<Pending>) -> Option<Vec<Pending>> {
     Some(batch)
 }
 
-/// Commits one batch and answers its appends; whether it wrote the plan made ahead.
+/// Commits one batch and answers its appends; what it wrote, or `Err` if the batch
+/// failed as a whole (its appends were then retried one by one).
 async fn commit<S: BatchSink>(
     sink: Arc<S>,
     mut batch: Vec<Pending>,
@@ -447,19 +709,34 @@ async fn commit<S: BatchSink>(
     planned: Option<Planned>,
     head_tx: Arc<watch::Sender<u64>>,
     counters: Arc<Counters>,
-) -> bool {
+    done: watch::Sender<bool>,
+) -> Result<Written, ()> {
+    let result = commit_batch(sink, &mut batch, reqs, planned, head_tx, counters).await;
+    done.send_replace(true);
+    result
+}
+
+async fn commit_batch<S: BatchSink>(
+    sink: Arc<S>,
+    batch: &mut Vec<Pending>,
+    reqs: Vec<AppendRequest>,
+    planned: Option<Planned>,
+    head_tx: Arc<watch::Sender<u64>>,
+    counters: Arc<Counters>,
+) -> Result<Written, ()> {
     match sink.write_batch(&reqs, planned, Utc::now()).await {
-        Ok(written) => {
+        Ok(mut written) => {
             publish(&head_tx, &counters, &written.plan, reqs.len());
-            for (p, r) in batch.drain(..).zip(written.plan.results) {
+            let results = std::mem::take(&mut written.plan.results);
+            for (p, r) in batch.drain(..).zip(results) {
                 let _ = p.reply.send(r);
             }
-            written.as_planned
+            Ok(written)
         }
         Err(batch_err) if batch.len() == 1 => {
             let p = batch.pop().expect("one pending append");
             let _ = p.reply.send(Err(batch_err));
-            false
+            Err(())
         }
         Err(batch_err) => {
             tracing::warn!(error = %batch_err, appends = batch.len(), "batch failed; retrying its appends one by one");
@@ -478,7 +755,7 @@ async fn commit<S: BatchSink>(
                 };
                 let _ = p.reply.send(r);
             }
-            false
+            Err(())
         }
     }
 }
@@ -549,27 +826,33 @@ mod tests {
         assert_eq!(plan.events.len(), 2);
     }
 
+    fn planned(batch: &[AppendRequest], facts: Facts) -> Planned {
+        let (planned_on, token_on) = (facts.head, facts.token);
+        Planned {
+            plan: plan_batch(batch, facts),
+            planned_on,
+            token_on,
+            token: Uuid::new_v4(),
+            after: None,
+        }
+    }
+
     #[test]
     fn a_batch_planned_ahead_continues_after_the_batch_in_flight() {
+        let tip = Tip::new(0, Uuid::from_u128(7));
         let first = vec![
             AppendRequest::single("a", ExpectedVersion::Any, vec![ev(1), ev(2)]),
             AppendRequest::single("b", ExpectedVersion::NoStream, vec![ev(3)]),
         ];
-        let planned = Planned {
-            plan: plan_batch(&first, Facts::default()),
-            planned_on: 0,
-            counts_on_in_flight: false,
-        };
-        let in_flight = InFlight::of(&planned);
-        // Facts read before the first batch committed: the overlay adds its writes.
-        let mut facts = Facts::default();
-        assert!(in_flight.overlay(&mut facts));
-        assert_eq!(facts.head, 3);
+        let first = InFlight::of(&planned(&first, tip.facts(&first, &[])));
+        assert!(tip.chains(&[&first]));
         let second = vec![
             AppendRequest::single("a", ExpectedVersion::Exact(2), vec![ev(4)]),
             AppendRequest::single("b", ExpectedVersion::NoStream, vec![ev(5)]),
             AppendRequest::single("c", ExpectedVersion::Any, vec![ev(1)]),
         ];
+        let facts = tip.facts(&second, &[&first]);
+        assert_eq!((facts.head, facts.token), (3, first.token));
         let plan = plan_batch(&second, facts);
         assert_eq!(plan.results[0].as_ref().unwrap().positions, vec![vec![4]]);
         assert!(matches!(
@@ -579,15 +862,85 @@ mod tests {
         // A retry of an event the batch in flight writes gets its position.
         assert_eq!(plan.results[2].as_ref().unwrap().positions, vec![vec![1]]);
         assert_eq!(plan.head, 4);
-        // Facts read after it committed already hold its writes: nothing is added twice.
+    }
+
+    #[test]
+    fn only_facts_at_the_point_a_batch_was_planned_on_take_its_writes() {
+        let first = vec![AppendRequest::single(
+            "a",
+            ExpectedVersion::Any,
+            vec![ev(1), ev(2)],
+        )];
+        let facts = Facts {
+            head: 5,
+            token: Uuid::from_u128(1),
+            ..Facts::default()
+        };
+        let first = InFlight::of(&planned(&first, facts));
+        // The same head written by another batch (another token): not counted.
+        let mut other = Facts {
+            head: 5,
+            token: Uuid::from_u128(2),
+            ..Facts::default()
+        };
+        assert!(!first.overlay(&mut other));
+        assert!(other.versions.is_empty());
+        // Facts read after it committed already hold its writes: nothing added twice.
         let mut after = Facts {
-            head: 3,
+            head: 7,
+            token: first.token,
             ..Facts::default()
         };
         after.versions.insert("a".into(), 2);
-        assert!(!in_flight.overlay(&mut after));
+        assert!(!first.overlay(&mut after));
         assert_eq!(after.versions.get("a"), Some(&2));
         assert!(after.event_positions.is_empty());
+    }
+
+    #[test]
+    fn the_tip_follows_batches_written_as_planned_and_forgets_on_anything_else() {
+        let mut tip = Tip::new(10, Uuid::from_u128(1));
+        tip.learn(HashMap::from([("a".to_string(), 4), ("b".to_string(), 0)]));
+        let batch = vec![
+            AppendRequest::single("a", ExpectedVersion::Exact(4), vec![ev(1)]),
+            AppendRequest::single("c", ExpectedVersion::Any, vec![ev(2)]),
+        ];
+        // "c" is unknown: it is looked up; "a" is known.
+        assert_eq!(tip.missing(&batch, &[]), vec!["c".to_string()]);
+        tip.learn(HashMap::from([("c".to_string(), 9)]));
+        let first = InFlight::of(&planned(&batch, tip.facts(&batch, &[])));
+        assert_eq!(first.head, 12);
+        // A second batch on "c" needs no lookup: the batch in flight writes it.
+        let next = vec![AppendRequest::single(
+            "c",
+            ExpectedVersion::Exact(10),
+            vec![ev(3)],
+        )];
+        assert!(tip.missing(&next, &[&first]).is_empty());
+        let second = InFlight::of(&planned(&next, tip.facts(&next, &[&first])));
+        assert!(tip.chains(&[&first, &second]));
+        assert!(!tip.chains(&[&second]));
+        tip.advance(&first);
+        assert_eq!((tip.head, tip.token), (12, first.token));
+        assert_eq!(tip.versions.get("a"), Some(&5));
+        assert_eq!(tip.versions.get("c"), Some(&10));
+        assert!(tip.chains(&[&second]));
+        // A full tip forgets before it is asked what is missing, so a batch's known
+        // streams are looked up again rather than planned at version 0.
+        let mut full = Tip::new(12, first.token);
+        full.learn((0..TIP_STREAMS).map(|i| (format!("s{i}"), 1)).collect());
+        full.learn(HashMap::from([("a".to_string(), 5)]));
+        full.make_room(2);
+        assert_eq!(
+            full.missing(&batch, &[]),
+            vec!["a".to_string(), "c".to_string()]
+        );
+        // A batch that was not planned on this tip resets it: versions are forgotten.
+        let mut stale = Tip::new(3, Uuid::from_u128(9));
+        stale.learn(HashMap::from([("a".to_string(), 1)]));
+        stale.advance(&second);
+        assert_eq!((stale.head, stale.token), (second.head, second.token));
+        assert!(stale.versions.is_empty());
     }
 
     #[test]
