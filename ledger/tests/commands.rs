@@ -285,6 +285,33 @@ async fn idempotency(store: Store) {
         .unwrap_err();
     assert_eq!(err.code(), "IDEMPOTENCY_MISMATCH");
     assert_eq!(w.handler.store().head().await.unwrap(), head);
+    // A key is its caller's own: someone else repeating the command with the same key
+    // is refused as they would be without it, and never sees the stored result…
+    let stranger = Actor::staff(Uuid::from_u128(77), CommunityId(Uuid::from_u128(78)));
+    let err = w
+        .handler
+        .execute(&stranger, "k1", cmd_again(v))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "FORBIDDEN");
+    // … and another member of staff may use the same key for a command of their own.
+    let colleague = Actor::staff(Uuid::from_u128(79), w.community);
+    let theirs = w
+        .handler
+        .execute(&colleague, "k1", cmd_again(v))
+        .await
+        .unwrap();
+    assert!(!theirs.replayed);
+    assert_eq!(theirs.result["points_balance"], "25.00");
+}
+
+fn cmd_again(v: VolunteerId) -> Command {
+    AwardPoints {
+        volunteer_id: v,
+        points: Decimal::new(1250, 2),
+        reason: "楼道清理".into(),
+    }
+    .into()
 }
 
 async fn wish_lifecycle_and_personal_data(store: Store) {

@@ -9,7 +9,10 @@
 //!    append checks their versions: see `Reads`);
 //! 3. authorize and decide (pure);
 //! 4. append all writes in one atomic request, each with the version it was decided
-//!    on, together with the command record. The store checks the idempotency key in
+//!    on, together with the command record. An idempotency key is the caller's own:
+//!    it is stored (and its event ids derived) scoped to the actor's principal, so two
+//!    callers never share a key, and nobody replays someone else's command to read its
+//!    result. The store checks the idempotency key in
 //!    the same transaction: if a command with that key is stored, nothing is written
 //!    and its result comes back (`replayed = true`), or `IDEMPOTENCY_MISMATCH` if it
 //!    was a different command. So a retry costs no extra read in the common case; only
@@ -126,6 +129,12 @@ impl CommandError {
             _ => None,
         }
     }
+}
+
+/// The key a command record is stored under: the caller's idempotency key within the
+/// actor's principal (a volunteer's id, or a token's id for staff, admin and displays).
+fn scoped_key(actor: &Actor, idempotency_key: &str) -> String {
+    format!("{}/{idempotency_key}", actor.principal.simple())
 }
 
 /// `(version, state)` per stream.
@@ -333,9 +342,10 @@ impl CommandHandler {
         self.inner.clock.now()
     }
 
-    /// The ids a command with this idempotency key creates (see [`IdSource`]).
-    pub fn ids_for(idempotency_key: &str) -> IdSource {
-        IdSource::from_key(idempotency_key)
+    /// The ids a command of `actor` with this idempotency key creates (see
+    /// [`IdSource`]).
+    pub fn ids_for(actor: &Actor, idempotency_key: &str) -> IdSource {
+        IdSource::from_key(&scoped_key(actor, idempotency_key))
     }
 
     /// Runs a command: see the module documentation.
@@ -352,6 +362,9 @@ impl CommandHandler {
             .into());
         }
         text("idempotency_key", idempotency_key, MAX_IDEMPOTENCY_KEY)?;
+        let client_key = idempotency_key;
+        let scoped = scoped_key(actor, client_key);
+        let idempotency_key = scoped.as_str();
         let fingerprint = command.fingerprint(idempotency_key);
         let written = lock_keys(&command);
         let _guards = self.inner.locks.lock(written.clone()).await;
@@ -396,7 +409,7 @@ impl CommandHandler {
                 role: Some(actor.role.as_str().to_string()),
                 correlation_id: Some(ids.seed()),
                 causation_id: None,
-                idempotency_key: Some(idempotency_key.to_string()),
+                idempotency_key: Some(client_key.to_string()),
             };
             let mut index = 0usize;
             let mut writes = Vec::with_capacity(plan.writes.len());
@@ -459,6 +472,19 @@ impl CommandHandler {
             }
             backoff(attempt).await;
         }
+    }
+
+    /// The stored record of `actor`'s command with this idempotency key, if any.
+    pub async fn command_record(
+        &self,
+        actor: &Actor,
+        idempotency_key: &str,
+    ) -> Result<Option<CommandRecord>, CommandError> {
+        Ok(self
+            .inner
+            .store
+            .command_record(&scoped_key(actor, idempotency_key))
+            .await?)
     }
 
     async fn replay(
