@@ -6,6 +6,9 @@ use futures::StreamExt;
 use ledger::Store;
 use std::io::Write;
 
+/// The principal of commands given on the command line (an administrator's).
+const CLI_PRINCIPAL: uuid::Uuid = uuid::Uuid::from_u128(0x7462_636c_6900_0000_0000_0000_0000_0001);
+
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let store = Store::open(&cli.database_url)
         .await
@@ -28,12 +31,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Person {
             action: PersonAction::Erase { id },
         }) => {
-            if store.erase_person(id).await? {
+            // The command line acts as an administrator of its own; the erasure is
+            // recorded in the log like any other.
+            let handler = ledger::command::CommandHandler::new(store);
+            let actor = ledger::command::Actor::admin(CLI_PRINCIPAL);
+            let command = ledger::command::ErasePersonalData {
+                volunteer_id: ledger::ids::VolunteerId(id),
+            };
+            let key = format!("person-erase-{}", uuid::Uuid::new_v4());
+            let outcome = handler.execute(&actor, &key, command.into()).await?;
+            if outcome.result["erased"] == true {
                 println!(
-                    "erased the personal data of volunteer {id}; their events and totals are kept"
+                    "erased the personal data of volunteer {id} (log position {}); their events and totals are kept",
+                    outcome.position
                 );
             } else {
-                println!("volunteer {id} has no personal data stored (already erased or unknown)");
+                println!("the personal data of volunteer {id} was already erased");
             }
             Ok(())
         }

@@ -152,9 +152,25 @@ async fn erasing_a_person_keeps_their_events() {
     assert!(out.contains("erased"), "{out}");
     let store = ledger::Store::open(&db).await.unwrap();
     assert!(store.get_person(id).await.unwrap().is_none());
-    assert_eq!(events(&db, &[]), before, "erasure must not touch the log");
+    // Nothing in the log changes; one event records the erasure, naming nobody.
+    let after = events(&db, &[]);
+    assert_eq!(
+        after[..before.len()],
+        before[..],
+        "erasure must not touch the log"
+    );
+    assert_eq!(after.len(), before.len() + 1);
+    let last = &after[before.len()];
+    assert_eq!(last["event_type"], "PersonalDataErased");
+    assert_eq!(last["stream_id"], format!("volunteer-{volunteer}"));
     let (ok, out, _) = timebank(&db, &["person", "erase", &volunteer]);
-    assert!(ok && out.contains("no personal data"), "{out}");
+    assert!(ok && out.contains("already erased"), "{out}");
+    assert_eq!(events(&db, &[]).len(), after.len());
+    let (ok, _, err) = timebank(&db, &["person", "erase", &uuid::Uuid::nil().to_string()]);
+    assert!(
+        !ok && (err.contains("NOT_FOUND") || err.contains("not found")),
+        "{err}"
+    );
 }
 
 #[test]

@@ -275,6 +275,9 @@ pub enum Event {
         note: String,
         resolved_by: Uuid,
     },
+    /// The volunteer's personal data (name, phone, ID number) was erased on request. It
+    /// carries none: it records that, when and by whom (in its metadata) it was done.
+    PersonalDataErased {},
 }
 
 /// A stored event that cannot be read as an [`Event`].
@@ -322,6 +325,7 @@ impl Event {
             Event::StairwellInspected { .. } => "StairwellInspected",
             Event::StairwellIssueReported { .. } => "StairwellIssueReported",
             Event::StairwellIssueResolved { .. } => "StairwellIssueResolved",
+            Event::PersonalDataErased { .. } => "PersonalDataErased",
         }
     }
 

@@ -430,6 +430,143 @@ async fn wish_lifecycle_and_personal_data(store: Store) {
     assert_eq!(w.handler.store().head().await.unwrap(), head);
 }
 
+/// The text of the command records (what the idempotency table keeps).
+async fn command_log_text(store: &Store) -> String {
+    let rows: Vec<String> = match store {
+        Store::Sqlite(s) => sqlx::query_scalar("SELECT command FROM command_log")
+            .fetch_all(s.pool())
+            .await
+            .unwrap(),
+        Store::Postgres(s) => sqlx::query_scalar("SELECT command::text FROM command_log")
+            .fetch_all(s.pool())
+            .await
+            .unwrap(),
+    };
+    rows.join("\n")
+}
+
+async fn erasure(store: Store) {
+    let w = world(store).await;
+    let v = w.volunteer("v").await;
+    let other = w.volunteer("w").await;
+    w.award(v, 30, "a1").await;
+    let store = w.handler.store().clone();
+    let before = command_log_text(&store).await;
+    assert_eq!(before.matches("sha256:").count(), 6, "{before}");
+    let erase = |v| -> Command { ErasePersonalData { volunteer_id: v }.into() };
+    // Only admin and the community's staff erase.
+    for actor in [
+        Actor::volunteer(v, w.community),
+        Actor::display(Uuid::from_u128(90)),
+        Actor::staff(Uuid::from_u128(91), CommunityId(Uuid::from_u128(92))),
+    ] {
+        let err = w.handler.execute(&actor, "e", erase(v)).await.unwrap_err();
+        assert_eq!(err.code(), "FORBIDDEN");
+    }
+    assert!(store.get_person(v.0).await.unwrap().is_some());
+    let head = store.head().await.unwrap();
+    let done = w.handler.execute(&w.staff, "e", erase(v)).await.unwrap();
+    assert_eq!(done.result["erased"], true);
+    assert_eq!(done.events, 1);
+    assert_eq!(done.position, head + 1);
+    // The person is gone, and so are the salted hashes of their name, phone and ID
+    // number that the registration's command record kept; the other volunteer's stay.
+    assert!(store.get_person(v.0).await.unwrap().is_none());
+    assert!(store.get_person(other.0).await.unwrap().is_some());
+    let after = command_log_text(&store).await;
+    assert_eq!(after.matches("sha256:").count(), 3, "{after}");
+    // The erasure is in the log, naming nobody; the account is intact.
+    let last = store.read_all(head, 10).await.unwrap();
+    assert_eq!(last.len(), 1);
+    assert_eq!(last[0].event_type, "PersonalDataErased");
+    assert_eq!(last[0].stream_id, volunteer_stream(v));
+    let state = replay_volunteer(&store, v).await;
+    assert!(state.personal_data_erased);
+    assert_eq!(state.points, Points::whole(30));
+    // A retry answers the same; erasing again writes nothing.
+    let again = w.handler.execute(&w.staff, "e", erase(v)).await.unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.position, done.position);
+    let twice = w.handler.execute(&w.staff, "e2", erase(v)).await.unwrap();
+    assert_eq!(twice.result["erased"], false);
+    assert_eq!(twice.events, 0);
+    assert_eq!(store.head().await.unwrap(), head + 1);
+    // An unknown volunteer is NOT_FOUND.
+    let err = w
+        .handler
+        .execute(&w.staff, "e3", erase(VolunteerId(Uuid::nil())))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "NOT_FOUND");
+}
+
+async fn failed_registration_leaves_no_personal_data(store: Store) {
+    let w = world(store).await;
+    // Personal data is stored before the append; an attempt that then failed (a crash,
+    // or a refusal on a retry) must not leave it behind.
+    let key = "reg";
+    let id = VolunteerId(CommandHandler::ids_for(&w.staff, key).id("volunteer"));
+    let person = ledger::store::Person {
+        volunteer_id: id.0,
+        name: "李四".into(),
+        phone: Some("13900001111".into()),
+        id_number: None,
+    };
+    w.handler.store().put_person(&person).await.unwrap();
+    let err = w
+        .handler
+        .execute(
+            &w.staff,
+            key,
+            RegisterVolunteer {
+                community_id: w.community,
+                name: "李四".into(),
+                phone: Some("13900001111".into()),
+                id_number: None,
+                stairwell_id: StairwellId(Uuid::nil()),
+                tags: vec![],
+                teams: vec![],
+            }
+            .into(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "NOT_FOUND");
+    assert!(w.handler.store().get_person(id.0).await.unwrap().is_none());
+    // A registered volunteer's data is never touched by a refused retry.
+    let v = w.volunteer("v").await;
+    let err = w
+        .handler
+        .execute(
+            &w.staff,
+            "v",
+            RegisterVolunteer {
+                community_id: w.community,
+                name: "别人".into(),
+                phone: None,
+                id_number: None,
+                stairwell_id: w.stairwell,
+                tags: vec![],
+                teams: vec![],
+            }
+            .into(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "IDEMPOTENCY_MISMATCH");
+    assert!(w.handler.store().get_person(v.0).await.unwrap().is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn erasing_personal_data_is_recorded_and_leaves_nothing_behind() {
+    ledger::for_each_backend!(|store| erasure(store).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failed_registration_leaves_no_personal_data() {
+    ledger::for_each_backend!(|store| failed_registration_leaves_no_personal_data(store).await);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sixty_four_claims_one_winner() {
     ledger::for_each_backend!(|store| claim_race(store).await);

@@ -135,7 +135,7 @@ payload!(InspectionPayload {
 });
 payload!(StairwellIssuePayload { issue_id: ID });
 payload!(
-    /// Personal data erased; events and totals stay. `position` is the log head.
+    /// Personal data erased; events and totals stay.
     ErasePayload {
         volunteer_id: ID,
         /// False when there was nothing left to erase.
@@ -889,57 +889,25 @@ impl Mutation {
     }
 
     /// Erases a volunteer's personal data (name, phone, ID number) on request
-    /// (admin, or staff of the volunteer's community). Events and totals stay; the
-    /// volunteer shows as erased. Repeating it is harmless (`erased: false`).
+    /// (admin, or staff of the volunteer's community), and records the erasure in the
+    /// log (`PersonalDataErased`, naming no one but the volunteer's id). Events and
+    /// totals stay; the volunteer shows as erased. Erasing again is harmless
+    /// (`erased: false`).
     async fn erase_volunteer_personal_data(
         &self,
         ctx: &Context<'_>,
         idempotency_key: String,
         volunteer_id: ID,
     ) -> Res<ErasePayload> {
-        let p = principal(ctx)?;
-        let app = app(ctx);
-        if idempotency_key.trim().is_empty() || idempotency_key.chars().count() > 200 {
-            return Err(gql_error(
-                "INVALID_INPUT",
-                "idempotencyKey must be 1 to 200 characters",
-            ));
-        }
-        let vid = parse_id(&volunteer_id, "volunteerId")?;
-        let started = Instant::now();
-        let community = crate::auth::volunteer_community(&app.store, vid)
-            .await?
-            .ok_or_else(|| ApiError::NotFound(format!("volunteer {vid}")).extend())?;
-        let allowed = match p.role() {
-            Role::Admin => true,
-            Role::Staff => p.community() == Some(community),
-            _ => false,
+        let c = cmd::ErasePersonalData {
+            volunteer_id: VolunteerId(parse_id(&volunteer_id, "volunteerId")?),
         };
-        if !allowed {
-            app.metrics
-                .command("EraseVolunteerPersonalData", false, started.elapsed());
-            return Err(ApiError::forbidden(
-                "only administrators and staff of the volunteer's community erase personal data",
-            )
-            .extend());
-        }
-        let erased = app.store.erase_person(vid).await;
-        app.metrics.command(
-            "EraseVolunteerPersonalData",
-            erased.is_ok(),
-            started.elapsed(),
-        );
-        let erased = erased.map_err(|e| ApiError::Store(e).extend())?;
-        tracing::info!(volunteer = %vid, token = %p.token_id, erased, "personal data erased");
+        let o = exec(ctx, &idempotency_key, c.into()).await?;
         Ok(ErasePayload {
             volunteer_id,
-            erased,
-            position: app
-                .store
-                .head()
-                .await
-                .map_err(|e| ApiError::Store(e).extend())?,
-            replayed: false,
+            erased: get(&o, "erased")?,
+            position: o.position,
+            replayed: o.replayed,
         })
     }
 

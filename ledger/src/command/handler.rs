@@ -355,6 +355,34 @@ impl CommandHandler {
         idempotency_key: &str,
         command: Command,
     ) -> Result<CommandOutcome, CommandError> {
+        let outcome = self.run(actor, idempotency_key, &command).await;
+        match (&command, &outcome) {
+            // The erasure is done on every success, a retry's too: it is what the
+            // command is for, and a first attempt may have stopped after its append.
+            (Command::ErasePersonalData(c), Ok(_)) => {
+                self.inner.store.erase_person(c.volunteer_id.0).await?;
+            }
+            // A registration that did not go through may have stored its personal
+            // data (written before the append): it must not stay behind.
+            (Command::RegisterVolunteer(_), Err(_)) => {
+                let ids = IdSource::from_key(&scoped_key(actor, idempotency_key));
+                let id = VolunteerId(ids.id("volunteer"));
+                let store = &self.inner.store;
+                if store.stream_version(&volunteer_stream(id)).await? == 0 {
+                    store.erase_person(id.0).await?;
+                }
+            }
+            _ => {}
+        }
+        outcome
+    }
+
+    async fn run(
+        &self,
+        actor: &Actor,
+        idempotency_key: &str,
+        command: &Command,
+    ) -> Result<CommandOutcome, CommandError> {
         if idempotency_key.trim().is_empty() {
             return Err(DomainError::Required {
                 field: "idempotency_key",
@@ -366,7 +394,7 @@ impl CommandHandler {
         let scoped = scoped_key(actor, client_key);
         let idempotency_key = scoped.as_str();
         let fingerprint = command.fingerprint(idempotency_key);
-        let written = lock_keys(&command);
+        let written = lock_keys(command);
         let _guards = self.inner.locks.lock(written.clone()).await;
         let ids = IdSource::from_key(idempotency_key);
         let mut last_conflict: String;
@@ -377,7 +405,7 @@ impl CommandHandler {
         loop {
             let ctx = Ctx::new(self.inner.clock.now(), actor, ids);
             let reads = Reads::new(if fresh { &[] } else { &written });
-            let planned = self.plan(&command, &ctx, &reads).await;
+            let planned = self.plan(command, &ctx, &reads).await;
             let cached = reads.served();
             let plan = match planned {
                 Ok(plan) if appends_check(&plan, &cached) => plan,
@@ -711,6 +739,17 @@ impl CommandHandler {
                 Plan::new(
                     vec![v.write(events, Some(cid)).0],
                     json!({ "volunteer_id": c.volunteer_id }),
+                )
+            }
+            C::ErasePersonalData(c) => {
+                let (v, cid) = self
+                    .volunteer_in_community(reads, c.volunteer_id, command, ctx)
+                    .await?;
+                let events = domain::volunteer::erase_personal_data(&v.state, c)?;
+                let erased = !events.is_empty();
+                Plan::new(
+                    vec![v.write(events, Some(cid)).0],
+                    json!({ "volunteer_id": c.volunteer_id, "erased": erased }),
                 )
             }
             C::DepartVolunteer(c) => {
@@ -1058,6 +1097,7 @@ fn lock_keys(command: &Command) -> Vec<String> {
         C::RecordInspection(c) => vec![stairwell_stream(c.stairwell_id)],
         C::ReportStairwellIssue(c) => vec![stairwell_stream(c.stairwell_id)],
         C::ResolveStairwellIssue(c) => vec![stairwell_stream(c.stairwell_id)],
+        C::ErasePersonalData(c) => vec![volunteer_stream(c.volunteer_id)],
     }
 }
 

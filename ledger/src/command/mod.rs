@@ -227,6 +227,10 @@ commands! {
     }
     ReportStairwellIssue { community_id: CommunityId, stairwell_id: StairwellId, description: String, deduction: Decimal }
     ResolveStairwellIssue { community_id: CommunityId, stairwell_id: StairwellId, issue_id: IssueId, #[serde(default)] note: String }
+    /// Erases a volunteer's personal data on request (admin, or staff of the community):
+    /// the name, phone and ID number beside the log, and what the command records keep
+    /// of them. Events and totals stay; the volunteer shows as erased.
+    ErasePersonalData { volunteer_id: VolunteerId }
 }
 
 impl Command {

@@ -13,8 +13,9 @@
 use super::community::CommunityState;
 use super::*;
 use crate::command::{
-    AwardPoints, DepartVolunteer, GiftHours, JoinTeam, LeaveTeam, LogService, MoveVolunteer,
-    RedeemPoints, RegisterVolunteer, RejectService, ReverseEntry, SpendHours, VerifyService,
+    AwardPoints, DepartVolunteer, ErasePersonalData, GiftHours, JoinTeam, LeaveTeam, LogService,
+    MoveVolunteer, RedeemPoints, RegisterVolunteer, RejectService, ReverseEntry, SpendHours,
+    VerifyService,
 };
 use crate::event::ServiceKind;
 use std::collections::{BTreeMap, BTreeSet};
@@ -84,6 +85,8 @@ pub struct VolunteerState {
     pub tags: Vec<String>,
     pub teams: BTreeSet<TeamId>,
     pub departed: bool,
+    /// Whether the personal data was erased (by a `PersonalDataErased`).
+    pub personal_data_erased: bool,
     pub services: BTreeMap<ServiceId, Service>,
     pub entries: BTreeMap<EntryId, Entry>,
     /// Points balance.
@@ -170,6 +173,7 @@ impl Aggregate for VolunteerState {
                 self.teams.remove(team_id);
             }
             Event::VolunteerDeparted { .. } => self.departed = true,
+            Event::PersonalDataErased {} => self.personal_data_erased = true,
             Event::ServiceLogged {
                 service_id,
                 kind,
@@ -358,6 +362,19 @@ pub fn leave_team(volunteer: &VolunteerState, cmd: &LeaveTeam) -> DomainResult<V
     Ok(vec![Event::TeamLeft {
         team_id: cmd.team_id,
     }])
+}
+
+/// Erasing personal data: recorded once (a repeat writes nothing); a departed
+/// volunteer's data can be erased too.
+pub fn erase_personal_data(
+    volunteer: &VolunteerState,
+    cmd: &ErasePersonalData,
+) -> DomainResult<Vec<Event>> {
+    volunteer.require(cmd.volunteer_id)?;
+    if volunteer.personal_data_erased {
+        return Ok(vec![]);
+    }
+    Ok(vec![Event::PersonalDataErased {}])
 }
 
 pub fn depart(volunteer: &VolunteerState, cmd: &DepartVolunteer) -> DomainResult<Vec<Event>> {

@@ -125,7 +125,10 @@ impl Store {
         dispatch!(self, s => s.get_person(id).await)
     }
 
-    /// Removes a person's personal data; returns whether there was any. Events are untouched.
+    /// Removes a person's personal data, and what the records of their registration
+    /// command keep of it (salted hashes, for telling a retry from another command);
+    /// returns whether there was any. Events are untouched. (Use the command
+    /// `ErasePersonalData`, which also records the erasure in the log.)
     pub async fn erase_person(&self, id: uuid::Uuid) -> Result<bool, StoreError> {
         dispatch!(self, s => s.erase_person(id).await)
     }

@@ -157,10 +157,20 @@ impl PostgresStore {
     }
 
     pub async fn erase_person(&self, id: Uuid) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query("DELETE FROM persons WHERE volunteer_id = $1")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        sqlx::query(
+            "UPDATE command_log
+             SET command = (command - 'name' - 'phone' - 'id_number') || '{\"personal_data\": \"erased\"}'::jsonb
+             WHERE command->>'type' = 'RegisterVolunteer' AND result->>'volunteer_id' = $1",
+        )
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(done.rows_affected() > 0)
     }
 }

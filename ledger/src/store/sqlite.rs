@@ -225,10 +225,22 @@ impl SqliteStore {
     }
 
     pub async fn erase_person(&self, id: Uuid) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query("DELETE FROM persons WHERE volunteer_id = ?1")
             .bind(id.to_string())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        sqlx::query(
+            "UPDATE command_log
+             SET command = json_set(json_remove(command, '$.name', '$.phone', '$.id_number'),
+                                    '$.personal_data', 'erased')
+             WHERE json_extract(command, '$.type') = 'RegisterVolunteer'
+               AND json_extract(result, '$.volunteer_id') = ?1",
+        )
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(done.rows_affected() > 0)
     }
 }
