@@ -55,6 +55,26 @@ pub async fn postgres_store() -> Option<Store> {
     Some(Store::open(&url).await.expect("open postgres store"))
 }
 
+/// Another store on the same database as `store`: on PostgreSQL one with its own
+/// writer and connections, as another process would have; on SQLite the same store
+/// (one process writes a SQLite file).
+pub async fn another_store(store: &Store) -> Store {
+    match store {
+        Store::Sqlite(_) => store.clone(),
+        Store::Postgres(s) => {
+            let db: String = sqlx::query_scalar("SELECT current_database()")
+                .fetch_one(s.pool())
+                .await
+                .expect("current database");
+            let admin = admin_url();
+            let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+            Store::open(&format!("{base}/{db}"))
+                .await
+                .expect("open another postgres store")
+        }
+    }
+}
+
 /// A temporary directory removed on drop.
 pub struct TempDir(std::path::PathBuf);
 

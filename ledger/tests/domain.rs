@@ -234,6 +234,18 @@ fn start_in_the_future_is_refused() {
 }
 
 #[test]
+fn a_service_that_has_not_ended_yet_is_refused() {
+    let v: VolunteerState = given(&[registered(V)]);
+    // Started an hour ago: one hour is fine, an hour and a half is not over yet.
+    let started = now() - chrono::Duration::hours(1);
+    assert!(log(&v, &log_cmd("1", started)).is_ok());
+    assert!(matches!(
+        log(&v, &log_cmd("1.5", started)),
+        Err(DomainError::InFuture { at, .. }) if at == now() + chrono::Duration::minutes(30)
+    ));
+}
+
+#[test]
 fn unknown_volunteer_is_not_found() {
     let v = VolunteerState::default();
     assert_eq!(code(log(&v, &log_cmd("1", at(2025, 5, 1)))), "NOT_FOUND");

@@ -421,6 +421,15 @@ pub fn log_service(
 ) -> DomainResult<Vec<Event>> {
     volunteer.require_active(cmd.volunteer_id)?;
     let hours = service_hours(community, cmd.hours, cmd.started_at, ctx.now, "started_at")?;
+    // Only time actually served counts: a service is logged once it is over.
+    let ends = cmd.started_at + chrono::Duration::minutes(hours.minutes());
+    if ends > ctx.now {
+        return Err(DomainError::InFuture {
+            field: "the end of the service (started_at + hours)",
+            at: ends,
+            now: ctx.now,
+        });
+    }
     Ok(vec![Event::ServiceLogged {
         service_id,
         kind: cmd.kind,
