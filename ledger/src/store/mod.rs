@@ -1,8 +1,12 @@
 //! The event store: an append-only log of events on SQL, one implementation per backend.
 //!
+//! - [`EventStore`]: the trait both backends implement (append, read a stream, read
+//!   after a position, the live head, command records, personal data), with the live
+//!   subscription written once on top of it.
 //! - `types`: what goes in and comes out (streams, expected versions, recorded events).
 //! - `writer`: group commit, the single writer task shared by both backends.
-//! - `sqlite`, `postgres`: the two backends; [`Store`] picks one from a database URL.
+//! - `sqlite`, `postgres`: the two implementations; [`Store`] picks one from a database
+//!   URL and offers the same operations whichever it is.
 //!
 //! Guarantees, on both backends:
 //! - positions are assigned in commit order with no holes visible to readers (appends are
@@ -23,6 +27,7 @@ pub use sqlite::{SqliteStore, WriteGate};
 pub use types::*;
 
 use futures::Stream;
+use std::future::Future;
 use tokio::sync::watch;
 
 /// The log, on whichever backend the database URL names.
@@ -65,7 +70,7 @@ impl Store {
 
     /// Appends atomically to one or more streams. See [`AppendRequest`].
     pub async fn append_request(&self, req: AppendRequest) -> Result<AppendOutcome, StoreError> {
-        dispatch!(self, s => s.writer().submit(req).await)
+        dispatch!(self, s => s.append_request(req).await)
     }
 
     /// Appends `events` to one stream if its version matches `expected`.
@@ -75,10 +80,7 @@ impl Store {
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
     ) -> Result<Vec<u64>, StoreError> {
-        let outcome = self
-            .append_request(AppendRequest::single(stream, expected, events))
-            .await?;
-        Ok(outcome.positions.into_iter().next().unwrap_or_default())
+        dispatch!(self, s => s.append(stream, expected, events).await)
     }
 
     /// Events of one stream with version > `after_version`, in order.
@@ -105,10 +107,9 @@ impl Store {
         dispatch!(self, s => s.head().await)
     }
 
-    /// A receiver of the head position, updated on every commit (on PostgreSQL also on
-    /// commits by other processes, through LISTEN/NOTIFY).
+    /// See [`EventStore::watch_head`].
     pub fn watch_head(&self) -> watch::Receiver<u64> {
-        dispatch!(self, s => s.writer().watch_head())
+        dispatch!(self, s => s.watch_head())
     }
 
     /// The stored outcome of the command with this idempotency key, if any.
@@ -125,47 +126,20 @@ impl Store {
         dispatch!(self, s => s.get_person(id).await)
     }
 
-    /// Removes a person's personal data, and what the records of their registration
-    /// command keep of it (salted hashes, for telling a retry from another command);
-    /// returns whether there was any. Events are untouched. (Use the command
-    /// `ErasePersonalData`, which also records the erasure in the log.)
+    /// See [`EventStore::erase_person`]. (Use the command `ErasePersonalData`, which
+    /// also records the erasure in the log.)
     pub async fn erase_person(&self, id: uuid::Uuid) -> Result<bool, StoreError> {
         dispatch!(self, s => s.erase_person(id).await)
     }
 
-    /// Every event after `after`, then every event committed later, forever, in order.
+    /// See [`EventStore::subscribe_all`].
     pub fn subscribe_all(
         &self,
         after: u64,
         batch: u32,
-    ) -> impl Stream<Item = Result<RecordedEvent, StoreError>> + Send + 'static {
-        let store = self.clone();
-        let head = self.watch_head();
-        let state = (store, head, after, std::collections::VecDeque::new());
-        futures::stream::unfold(
-            state,
-            move |(store, mut head, mut after, mut buf)| async move {
-                loop {
-                    if let Some(ev) = buf.pop_front() {
-                        let ev: RecordedEvent = ev;
-                        after = ev.position;
-                        return Some((Ok(ev), (store, head, after, buf)));
-                    }
-                    // Mark the current head as seen *before* reading, so a commit that lands
-                    // between the read and the wait still wakes us.
-                    head.borrow_and_update();
-                    match store.read_all(after, batch).await {
-                        Ok(events) if !events.is_empty() => buf.extend(events),
-                        Ok(_) => {
-                            if head.changed().await.is_err() {
-                                return None;
-                            }
-                        }
-                        Err(e) => return Some((Err(e), (store, head, after, buf))),
-                    }
-                }
-            },
-        )
+    ) -> std::pin::Pin<Box<dyn Stream<Item = Result<RecordedEvent, StoreError>> + Send + 'static>>
+    {
+        dispatch!(self, s => Box::pin(s.clone().subscribe_all(after, batch)))
     }
 
     /// The SQLite pool, for read models that keep their tables beside the log.
@@ -186,6 +160,115 @@ impl Store {
 
     /// Statistics of the group-commit writer (batches and events), for metrics and benchmarks.
     pub fn writer_stats(&self) -> WriterStats {
-        dispatch!(self, s => s.writer().stats())
+        dispatch!(self, s => s.writer_stats())
+    }
+}
+
+/// The event store: what each backend implements, and what [`Store`] offers whichever
+/// backend it is on. The guarantees in the module documentation are this trait's
+/// contract, and `ledger/tests/store_conformance.rs` runs unchanged against both
+/// implementations.
+pub trait EventStore: Clone + Send + Sync + 'static {
+    /// Appends atomically to one or more streams, each with its expected version and
+    /// the command record if any (see [`AppendRequest`]); through group commit.
+    fn append_request(
+        &self,
+        req: AppendRequest,
+    ) -> impl Future<Output = Result<AppendOutcome, StoreError>> + Send;
+
+    /// Events of one stream with version > `after_version`, in order.
+    fn read_stream(
+        &self,
+        stream: &str,
+        after_version: u64,
+    ) -> impl Future<Output = Result<Vec<RecordedEvent>, StoreError>> + Send;
+
+    /// Up to `limit` events with position > `after`, in position order, with no holes.
+    fn read_all(
+        &self,
+        after: u64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<RecordedEvent>, StoreError>> + Send;
+
+    /// Current version of a stream (0 when it has no events).
+    fn stream_version(&self, stream: &str) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Position of the last committed event (0 for an empty log).
+    fn head(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// A receiver of the head position, raised on every commit (on PostgreSQL also on
+    /// commits by other processes, through LISTEN/NOTIFY).
+    fn watch_head(&self) -> watch::Receiver<u64>;
+
+    /// The stored outcome of the command with this idempotency key, if any.
+    fn command_record(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<CommandRecord>, StoreError>> + Send;
+
+    /// Stores (or replaces) a person's personal data, beside the log.
+    fn put_person(&self, p: &Person) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    fn get_person(
+        &self,
+        id: uuid::Uuid,
+    ) -> impl Future<Output = Result<Option<Person>, StoreError>> + Send;
+
+    /// Removes a person's personal data, and what the records of their registration
+    /// command keep of it (salted hashes, for telling a retry from another command);
+    /// returns whether there was any. Events are untouched.
+    fn erase_person(&self, id: uuid::Uuid)
+        -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Statistics of the group-commit writer (batches and events).
+    fn writer_stats(&self) -> WriterStats;
+
+    /// Appends `events` to one stream if its version matches `expected`; their
+    /// positions.
+    fn append(
+        &self,
+        stream: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> impl Future<Output = Result<Vec<u64>, StoreError>> + Send {
+        let req = AppendRequest::single(stream, expected, events);
+        async move {
+            let outcome = self.append_request(req).await?;
+            Ok(outcome.positions.into_iter().next().unwrap_or_default())
+        }
+    }
+
+    /// Every event after `after`, then every event committed later, forever, in order.
+    fn subscribe_all(
+        self,
+        after: u64,
+        batch: u32,
+    ) -> impl Stream<Item = Result<RecordedEvent, StoreError>> + Send + 'static {
+        let head = self.watch_head();
+        let state = (self, head, after, std::collections::VecDeque::new());
+        futures::stream::unfold(
+            state,
+            move |(store, mut head, mut after, mut buf)| async move {
+                loop {
+                    if let Some(ev) = buf.pop_front() {
+                        let ev: RecordedEvent = ev;
+                        after = ev.position;
+                        return Some((Ok(ev), (store, head, after, buf)));
+                    }
+                    // Mark the current head as seen *before* reading, so a commit that
+                    // lands between the read and the wait still wakes us.
+                    head.borrow_and_update();
+                    match store.read_all(after, batch).await {
+                        Ok(events) if !events.is_empty() => buf.extend(events),
+                        Ok(_) => {
+                            if head.changed().await.is_err() {
+                                return None;
+                            }
+                        }
+                        Err(e) => return Some((Err(e), (store, head, after, buf))),
+                    }
+                }
+            },
+        )
     }
 }

@@ -13,6 +13,7 @@
 
 use super::types::*;
 use super::writer::{plan_batch, wanted, BatchSink, Facts, Plan, Planned, Writer, Written};
+use super::EventStore;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgListener, PgPoolOptions, PgRow};
 use sqlx::{Connection, PgPool, Row};
@@ -69,12 +70,10 @@ impl PostgresStore {
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
+}
 
-    pub(crate) fn writer(&self) -> &Writer {
-        &self.writer
-    }
-
-    pub async fn read_stream(
+impl EventStore for PostgresStore {
+    async fn read_stream(
         &self,
         stream: &str,
         after_version: u64,
@@ -89,7 +88,7 @@ impl PostgresStore {
         rows.iter().map(decode).collect()
     }
 
-    pub async fn read_all(&self, after: u64, limit: u32) -> Result<Vec<RecordedEvent>, StoreError> {
+    async fn read_all(&self, after: u64, limit: u32) -> Result<Vec<RecordedEvent>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2"
         ))
@@ -100,7 +99,7 @@ impl PostgresStore {
         rows.iter().map(decode).collect()
     }
 
-    pub async fn stream_version(&self, stream: &str) -> Result<u64, StoreError> {
+    async fn stream_version(&self, stream: &str) -> Result<u64, StoreError> {
         let v: i64 = sqlx::query_scalar(
             "SELECT COALESCE(MAX(stream_version), 0) FROM events WHERE stream_id = $1",
         )
@@ -110,14 +109,14 @@ impl PostgresStore {
         Ok(v as u64)
     }
 
-    pub async fn head(&self) -> Result<u64, StoreError> {
+    async fn head(&self) -> Result<u64, StoreError> {
         let v: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) FROM events")
             .fetch_one(&self.pool)
             .await?;
         Ok(v as u64)
     }
 
-    pub async fn command_record(&self, key: &str) -> Result<Option<CommandRecord>, StoreError> {
+    async fn command_record(&self, key: &str) -> Result<Option<CommandRecord>, StoreError> {
         let row = sqlx::query("SELECT idempotency_key, command, result, position FROM command_log WHERE idempotency_key = $1")
             .bind(key)
             .fetch_optional(&self.pool)
@@ -125,7 +124,7 @@ impl PostgresStore {
         row.as_ref().map(decode_command).transpose()
     }
 
-    pub async fn put_person(&self, p: &Person) -> Result<(), StoreError> {
+    async fn put_person(&self, p: &Person) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO persons (volunteer_id, name, phone, id_number, updated_at) VALUES ($1, $2, $3, $4, now())
              ON CONFLICT (volunteer_id) DO UPDATE SET name = excluded.name, phone = excluded.phone,
@@ -140,7 +139,7 @@ impl PostgresStore {
         Ok(())
     }
 
-    pub async fn get_person(&self, id: Uuid) -> Result<Option<Person>, StoreError> {
+    async fn get_person(&self, id: Uuid) -> Result<Option<Person>, StoreError> {
         let row = sqlx::query("SELECT name, phone, id_number FROM persons WHERE volunteer_id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
@@ -156,7 +155,7 @@ impl PostgresStore {
         })
     }
 
-    pub async fn erase_person(&self, id: Uuid) -> Result<bool, StoreError> {
+    async fn erase_person(&self, id: Uuid) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query("DELETE FROM persons WHERE volunteer_id = $1")
             .bind(id)
@@ -172,6 +171,18 @@ impl PostgresStore {
         .await?;
         tx.commit().await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    fn watch_head(&self) -> watch::Receiver<u64> {
+        self.writer.watch_head()
+    }
+
+    async fn append_request(&self, req: AppendRequest) -> Result<AppendOutcome, StoreError> {
+        self.writer.submit(req).await
+    }
+
+    fn writer_stats(&self) -> WriterStats {
+        self.writer.stats()
     }
 }
 

@@ -11,6 +11,7 @@
 
 use super::types::*;
 use super::writer::{plan_batch, wanted, BatchSink, Facts, Planned, Writer, Written};
+use super::EventStore;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
@@ -83,12 +84,10 @@ impl SqliteStore {
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
+}
 
-    pub(crate) fn writer(&self) -> &Writer {
-        &self.writer
-    }
-
-    pub async fn read_stream(
+impl EventStore for SqliteStore {
+    async fn read_stream(
         &self,
         stream: &str,
         after_version: u64,
@@ -104,7 +103,7 @@ impl SqliteStore {
         rows.iter().map(decode).collect()
     }
 
-    pub async fn read_all(&self, after: u64, limit: u32) -> Result<Vec<RecordedEvent>, StoreError> {
+    async fn read_all(&self, after: u64, limit: u32) -> Result<Vec<RecordedEvent>, StoreError> {
         // A page travels as one JSON array in one row: sqlx copies every value of every
         // row and hands each row across threads, which costs more than the read itself.
         let page: Option<String> = sqlx::query_scalar(
@@ -167,7 +166,7 @@ impl SqliteStore {
         Ok(events)
     }
 
-    pub async fn stream_version(&self, stream: &str) -> Result<u64, StoreError> {
+    async fn stream_version(&self, stream: &str) -> Result<u64, StoreError> {
         let v: i64 = sqlx::query_scalar(
             "SELECT COALESCE(MAX(stream_version), 0) FROM events WHERE stream_id = ?1",
         )
@@ -177,14 +176,14 @@ impl SqliteStore {
         Ok(v as u64)
     }
 
-    pub async fn head(&self) -> Result<u64, StoreError> {
+    async fn head(&self) -> Result<u64, StoreError> {
         let v: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) FROM events")
             .fetch_one(&self.pool)
             .await?;
         Ok(v as u64)
     }
 
-    pub async fn command_record(&self, key: &str) -> Result<Option<CommandRecord>, StoreError> {
+    async fn command_record(&self, key: &str) -> Result<Option<CommandRecord>, StoreError> {
         let row = sqlx::query("SELECT idempotency_key, command, result, position FROM command_log WHERE idempotency_key = ?1")
             .bind(key)
             .fetch_optional(&self.pool)
@@ -192,7 +191,7 @@ impl SqliteStore {
         row.as_ref().map(decode_command).transpose()
     }
 
-    pub async fn put_person(&self, p: &Person) -> Result<(), StoreError> {
+    async fn put_person(&self, p: &Person) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO persons (volunteer_id, name, phone, id_number, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (volunteer_id) DO UPDATE SET name = excluded.name, phone = excluded.phone,
@@ -208,7 +207,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub async fn get_person(&self, id: Uuid) -> Result<Option<Person>, StoreError> {
+    async fn get_person(&self, id: Uuid) -> Result<Option<Person>, StoreError> {
         let row = sqlx::query("SELECT name, phone, id_number FROM persons WHERE volunteer_id = ?1")
             .bind(id.to_string())
             .fetch_optional(&self.pool)
@@ -224,7 +223,7 @@ impl SqliteStore {
         })
     }
 
-    pub async fn erase_person(&self, id: Uuid) -> Result<bool, StoreError> {
+    async fn erase_person(&self, id: Uuid) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query("DELETE FROM persons WHERE volunteer_id = ?1")
             .bind(id.to_string())
@@ -242,6 +241,18 @@ impl SqliteStore {
         .await?;
         tx.commit().await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    fn watch_head(&self) -> watch::Receiver<u64> {
+        self.writer.watch_head()
+    }
+
+    async fn append_request(&self, req: AppendRequest) -> Result<AppendOutcome, StoreError> {
+        self.writer.submit(req).await
+    }
+
+    fn writer_stats(&self) -> WriterStats {
+        self.writer.stats()
     }
 }
 
