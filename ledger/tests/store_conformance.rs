@@ -382,6 +382,45 @@ conformance! {
         }
     }
 
+    durability_settings_are_the_promised_ones => |store| {
+        match &store {
+            // WAL with synchronous=FULL: an acknowledged event survives power loss.
+            Store::Sqlite(s) => {
+                let mut conn = s.pool().acquire().await.unwrap();
+                let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *conn).await.unwrap();
+                let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut *conn).await.unwrap();
+                let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout").fetch_one(&mut *conn).await.unwrap();
+                assert_eq!((mode.as_str(), sync), ("wal", 2), "journal mode and synchronous=FULL");
+                assert!(busy >= 1000, "busy timeout {busy} ms");
+            }
+            // A commit is acknowledged once it is flushed.
+            Store::Postgres(s) => {
+                let sync: String = sqlx::query_scalar("SHOW synchronous_commit").fetch_one(s.pool()).await.unwrap();
+                let fsync: String = sqlx::query_scalar("SHOW fsync").fetch_one(s.pool()).await.unwrap();
+                assert!(sync != "off" && fsync == "on", "synchronous_commit={sync} fsync={fsync}");
+            }
+        }
+    }
+
+    other_processes_commits_wake_readers_at_once => |store| {
+        // On PostgreSQL a commit by another process reaches this one by NOTIFY, not by
+        // the once-a-second poll that backs it up: the median wake-up must be far
+        // below a second (a poll alone would give about half a second).
+        let Some(url) = url_of(&store).await else { return };
+        let other = Store::open(&url).await.unwrap();
+        let mut head = store.watch_head();
+        let mut waits = Vec::new();
+        for _ in 0..9 {
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            let p = other.append("elsewhere", ExpectedVersion::Any, vec![ev("A")]).await.unwrap()[0];
+            let t = std::time::Instant::now();
+            tokio::time::timeout(Duration::from_secs(5), head.wait_for(|h| *h >= p)).await.expect("woken").unwrap();
+            waits.push(t.elapsed());
+        }
+        waits.sort();
+        assert!(waits[4] < Duration::from_millis(150), "median wake-up {:?} ({waits:?})", waits[4]);
+    }
+
     personal_data_lives_beside_the_log_and_can_be_erased => |store| {
         let id = Uuid::new_v4();
         let p = Person { volunteer_id: id, name: "王芳".into(), phone: Some("13812345678".into()), id_number: None };
