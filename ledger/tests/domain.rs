@@ -1153,3 +1153,187 @@ fn an_issue_is_resolved_once() {
         "INVALID_INPUT"
     );
 }
+
+// ---- rubric versions, moves, teams, departure, erasure ----
+
+fn rubric_cmd(items: &[(&str, i64)], effective_from: NaiveDate) -> SetRubric {
+    SetRubric {
+        community_id: C,
+        items: items
+            .iter()
+            .map(|(k, max)| ledger::event::RubricItem {
+                key: k.to_string(),
+                name: format!("项目{k}"),
+                max: Decimal::from(*max),
+            })
+            .collect(),
+        participation_max: Decimal::from(40),
+        effective_from,
+    }
+}
+
+#[test]
+fn a_rubric_version_applies_to_months_from_its_date() {
+    let march = NaiveDate::from_ymd_opt(2025, 3, 1).unwrap();
+    let set = community::set_rubric(&community(), &rubric_cmd(&[("tidy", 60)], march)).unwrap();
+    assert!(matches!(&set[..], [Event::RubricSet { version: 1, .. }]));
+    let mut events = community_events();
+    events.extend(set);
+    let c: CommunityState = given(&events);
+    let a = staff();
+    let st = StairwellState::default();
+    let tidy = |v: i64| BTreeMap::from([("tidy".to_string(), Decimal::from(v))]);
+    // February still has the default rubric; March the new one, with its own maxima.
+    assert!(stairwell::inspect(&c, &st, &inspection("2025-02", scores(28)), &ctx(&a)).is_ok());
+    assert_eq!(
+        code(stairwell::inspect(
+            &c,
+            &st,
+            &inspection("2025-03", scores(28)),
+            &ctx(&a)
+        )),
+        "INVALID_INPUT"
+    );
+    assert!(stairwell::inspect(&c, &st, &inspection("2025-03", tidy(55)), &ctx(&a)).is_ok());
+    assert_eq!(
+        code(stairwell::inspect(
+            &c,
+            &st,
+            &inspection("2025-03", tidy(61)),
+            &ctx(&a)
+        )),
+        "INVALID_INPUT"
+    );
+    // A later version has the next number; participation and duplicate keys are refused.
+    let v2 = community::set_rubric(&c, &rubric_cmd(&[("tidy", 50), ("safe", 50)], march)).unwrap();
+    assert!(matches!(&v2[..], [Event::RubricSet { version: 2, .. }]));
+    for bad in [
+        &[("participation", 20)][..],
+        &[("tidy", 20), ("tidy", 30)][..],
+        &[][..],
+    ] {
+        assert_eq!(
+            code(community::set_rubric(&c, &rubric_cmd(bad, march))),
+            "INVALID_INPUT"
+        );
+    }
+}
+
+#[test]
+fn a_move_changes_stairwell_and_grid() {
+    let g2 = GridId(Uuid::from_u128(5));
+    let s2 = StairwellId(Uuid::from_u128(6));
+    let mut events = community_events();
+    events.push(Event::GridAdded {
+        grid_id: g2,
+        name: "第2网格".into(),
+        parent: None,
+    });
+    events.push(Event::StairwellRegistered {
+        stairwell_id: s2,
+        grid_id: g2,
+        building: "2号楼".into(),
+        unit: "1单元".into(),
+        households: 12,
+    });
+    let c: CommunityState = given(&events);
+    let v: VolunteerState = given(&[registered(V)]);
+    let mv = |stairwell_id| MoveVolunteer {
+        volunteer_id: V,
+        stairwell_id,
+    };
+    let moved = volunteer::move_volunteer(&c, &v, &mv(s2)).unwrap();
+    assert!(
+        matches!(&moved[..], [Event::VolunteerMoved { stairwell_id, grid_id, .. }] if *stairwell_id == s2 && *grid_id == g2)
+    );
+    assert_eq!(
+        code(volunteer::move_volunteer(&c, &v, &mv(S))),
+        "INVALID_STATE"
+    );
+    assert_eq!(
+        code(volunteer::move_volunteer(
+            &c,
+            &v,
+            &mv(StairwellId(Uuid::nil()))
+        )),
+        "NOT_FOUND"
+    );
+    let after: VolunteerState = given(&[registered(V), moved[0].clone()]);
+    assert_eq!((after.stairwell_id, after.grid_id), (Some(s2), Some(g2)));
+}
+
+#[test]
+fn joining_and_leaving_a_team_need_the_right_membership() {
+    let c = community();
+    let v: VolunteerState = given(&[registered(V)]);
+    let join = JoinTeam {
+        volunteer_id: V,
+        team_id: T,
+    };
+    let leave = LeaveTeam {
+        volunteer_id: V,
+        team_id: T,
+    };
+    assert_eq!(code(volunteer::leave_team(&v, &leave)), "NOT_FOUND");
+    let joined = volunteer::join_team(&c, &v, &join).unwrap();
+    let member: VolunteerState = given(&[registered(V), joined[0].clone()]);
+    assert!(member.teams.contains(&T));
+    assert_eq!(
+        code(volunteer::join_team(&c, &member, &join)),
+        "INVALID_STATE"
+    );
+    let unknown = JoinTeam {
+        volunteer_id: V,
+        team_id: TeamId(Uuid::nil()),
+    };
+    assert_eq!(code(volunteer::join_team(&c, &v, &unknown)), "NOT_FOUND");
+    let left = volunteer::leave_team(&member, &leave).unwrap();
+    let after: VolunteerState = given(&[registered(V), joined[0].clone(), left[0].clone()]);
+    assert!(!after.teams.contains(&T));
+}
+
+#[test]
+fn a_departed_volunteer_acts_no_more_but_can_be_erased() {
+    let c = community();
+    let v: VolunteerState = given(&[registered(V)]);
+    let reason = |r: &str| DepartVolunteer {
+        volunteer_id: V,
+        reason: r.into(),
+    };
+    assert_eq!(code(volunteer::depart(&v, &reason(" "))), "INVALID_INPUT");
+    let departed = volunteer::depart(&v, &reason("搬离社区")).unwrap();
+    let gone: VolunteerState = given(&[registered(V), departed[0].clone()]);
+    assert!(gone.departed);
+    assert_eq!(
+        code(volunteer::depart(&gone, &reason("again"))),
+        "INVALID_STATE"
+    );
+    assert_eq!(
+        code(log(&gone, &log_cmd("1", at(2025, 5, 1)))),
+        "INVALID_STATE"
+    );
+    let join = JoinTeam {
+        volunteer_id: V,
+        team_id: T,
+    };
+    assert_eq!(
+        code(volunteer::join_team(&c, &gone, &join)),
+        "INVALID_STATE"
+    );
+    // Erasure is recorded once; a repeat writes nothing.
+    let erase = ErasePersonalData { volunteer_id: V };
+    let erased = volunteer::erase_personal_data(&gone, &erase).unwrap();
+    assert!(matches!(&erased[..], [Event::PersonalDataErased {}]));
+    let after: VolunteerState = given(&[registered(V), departed[0].clone(), erased[0].clone()]);
+    assert!(after.personal_data_erased);
+    assert!(volunteer::erase_personal_data(&after, &erase)
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        code(volunteer::erase_personal_data(
+            &VolunteerState::default(),
+            &erase
+        )),
+        "NOT_FOUND"
+    );
+}
