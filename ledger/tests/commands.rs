@@ -395,6 +395,19 @@ async fn wish_lifecycle_and_personal_data(store: Store) {
         .unwrap();
     assert_eq!(confirmed.events, 3);
     assert_eq!(confirmed.result["points"], "15.00");
+    // One command, three events in two streams: one cause, named in each.
+    let last = w
+        .handler
+        .store()
+        .read_all(confirmed.position - 3, 10)
+        .await
+        .unwrap();
+    assert_eq!(last.len(), 3);
+    let cause = last[0].metadata.causation_id.expect("a cause");
+    assert!(last.iter().all(|e| e.metadata.causation_id == Some(cause)
+        && e.metadata.idempotency_key.as_deref() == Some("confirm")
+        && e.metadata.actor == Some(w.staff.principal)));
+    assert_ne!(last[0].stream_id, last[2].stream_id);
     let state = replay_volunteer(w.handler.store(), v).await;
     assert_eq!(
         (state.points, state.hours),

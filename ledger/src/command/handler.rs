@@ -435,8 +435,10 @@ impl CommandHandler {
             let metadata = Metadata {
                 actor: Some(actor.principal),
                 role: Some(actor.role.as_str().to_string()),
+                // The command (its scoped idempotency key) caused every event it writes,
+                // and begins the conversation they belong to.
                 correlation_id: Some(ids.seed()),
-                causation_id: None,
+                causation_id: Some(ids.seed()),
                 idempotency_key: Some(client_key.to_string()),
             };
             let mut index = 0usize;

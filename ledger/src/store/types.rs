@@ -49,8 +49,11 @@ pub struct Metadata {
     pub actor: Option<Uuid>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
+    /// The conversation the event belongs to (for a command, the command's id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub correlation_id: Option<Uuid>,
+    /// What caused the event: the id of the command that wrote it, the same for every
+    /// event of one command, whichever streams they are in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub causation_id: Option<Uuid>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
