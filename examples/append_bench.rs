@@ -18,6 +18,10 @@ use ledger::store::*;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
+/// The allocator of the `timebank` binary, so that this measures what it runs.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
     args.iter()

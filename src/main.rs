@@ -6,6 +6,12 @@
 mod cli;
 mod commands;
 
+/// mimalloc rather than the system allocator: the server allocates and frees many small
+/// buffers across threads (requests, rows, JSON), where glibc's malloc spent about an
+/// eighth of the CPU of an `awardPoints` load (BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 
 #[tokio::main]

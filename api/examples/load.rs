@@ -47,6 +47,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
+/// The allocator of the `timebank` binary, so that this measures what it runs.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Connections awarding points during the mixed workload.
 const WRITERS: usize = 16;
 const MIXED: &str = "volunteer balance, 16 more connections awarding points";

@@ -30,6 +30,10 @@ use projections::rebuild::{rebuild_timed, Timings};
 use projections::{Db, Projection};
 use std::time::{Duration, Instant};
 
+/// The allocator of the `timebank` binary, so that this measures what it runs.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn status_mb(field: &str) -> f64 {
     let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
         return 0.0;
