@@ -22,7 +22,10 @@
 //! process, server and clients, per request, each); "vs baseline" is the median of the
 //! per-round ratios to the baseline.
 //!
-//! The clients run in the same process as the server and share its CPUs.
+//! The clients run in the same process as the server and share its CPUs. They speak
+//! HTTP/1.1 on keep-alive connections through a lean client of their own (a prepared
+//! POST, the answer read by its `Content-Length`, a 200 without `errors` checked), so that
+//! they take little of that CPU, as wrk would; the seeding uses reqwest.
 //!
 //! ```text
 //! cargo build --release -p api --example load
@@ -150,9 +153,138 @@ impl Outcome {
 
 type Fut = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 type Make = Arc<dyn Fn(u64, usize) -> Fut + Send + Sync>;
+/// The bearer token and the JSON body of request `i` on connection `c`.
+type MakeRequest = Arc<dyn Fn(u64, usize) -> (String, String) + Send + Sync>;
+/// Checks a 200 answer's body (which has no `errors`).
+type Check = fn(&str) -> Result<(), String>;
 
-/// Runs `make(i, connection)` from `connections` clients for `secs` seconds.
-async fn drive(connections: usize, secs: f64, make: Make) -> Outcome {
+/// What a workload's clients do.
+#[derive(Clone)]
+enum Work {
+    /// GraphQL requests over HTTP/1.1 keep-alive connections, one per client, by the
+    /// lean client below.
+    Http(MakeRequest, Check),
+    /// Anything else (the ledger-only rows), as futures.
+    Direct(Make),
+}
+
+fn any_data(_: &str) -> Result<(), String> {
+    Ok(())
+}
+
+/// A minimal HTTP/1.1 client on one keep-alive connection: it writes a prepared POST and
+/// reads the answer by its `Content-Length`, no more. A general client (reqwest) costs
+/// about as much CPU per request as the server's `{ __typename }`, and the clients
+/// share the server's CPUs here, so a lean one measures the server, as wrk would.
+struct RawConn {
+    stream: tokio::net::TcpStream,
+    addr: std::net::SocketAddr,
+    out: Vec<u8>,
+    buf: Vec<u8>,
+}
+
+impl RawConn {
+    async fn connect(addr: std::net::SocketAddr) -> Result<RawConn, String> {
+        let stream = tokio::net::TcpStream::connect(addr)
+            .await
+            .map_err(|e| e.to_string())?;
+        stream.set_nodelay(true).map_err(|e| e.to_string())?;
+        Ok(RawConn {
+            stream,
+            addr,
+            out: Vec::with_capacity(1024),
+            buf: Vec::with_capacity(4096),
+        })
+    }
+
+    /// POSTs `body` to /graphql as `token`; the status and the body of the answer.
+    async fn post(&mut self, token: &str, body: &str) -> Result<(u16, String), String> {
+        use std::io::Write;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        self.out.clear();
+        let _ = write!(
+            self.out,
+            "POST /graphql HTTP/1.1\r\nhost: {}\r\nauthorization: Bearer {token}\r\ncontent-type: application/json\r\naccept: application/graphql-response+json\r\ncontent-length: {}\r\n\r\n",
+            self.addr,
+            body.len()
+        );
+        self.out.extend_from_slice(body.as_bytes());
+        self.stream
+            .write_all(&self.out)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.buf.clear();
+        let mut chunk = [0u8; 8192];
+        let (head_end, status, length) = loop {
+            let n = self
+                .stream
+                .read(&mut chunk)
+                .await
+                .map_err(|e| e.to_string())?;
+            if n == 0 {
+                return Err("connection closed".into());
+            }
+            self.buf.extend_from_slice(&chunk[..n]);
+            if let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = std::str::from_utf8(&self.buf[..end]).map_err(|e| e.to_string())?;
+                let status: u16 = head
+                    .get(9..12)
+                    .and_then(|s| s.parse().ok())
+                    .ok_or_else(|| format!("bad status line: {head:.60}"))?;
+                let length = head
+                    .lines()
+                    .find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.eq_ignore_ascii_case("content-length")
+                            .then(|| v.trim().parse::<usize>().ok())
+                            .flatten()
+                    })
+                    .ok_or("no content-length in the answer")?;
+                break (end + 4, status, length);
+            }
+        };
+        while self.buf.len() < head_end + length {
+            let n = self
+                .stream
+                .read(&mut chunk)
+                .await
+                .map_err(|e| e.to_string())?;
+            if n == 0 {
+                return Err("connection closed".into());
+            }
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+        let body = String::from_utf8_lossy(&self.buf[head_end..head_end + length]).into_owned();
+        Ok((status, body))
+    }
+}
+
+/// One request of an HTTP workload on a client's connection (reconnecting if needed).
+async fn http_request(
+    conn: &mut Option<RawConn>,
+    addr: std::net::SocketAddr,
+    make: &MakeRequest,
+    check: Check,
+    i: u64,
+    c: usize,
+) -> Result<(), String> {
+    if conn.is_none() {
+        *conn = Some(RawConn::connect(addr).await?);
+    }
+    let (token, body) = make(i, c);
+    let answer = match conn.as_mut() {
+        Some(raw) => raw.post(&token, &body).await,
+        None => return Err("no connection".into()),
+    };
+    let (status, body) = answer.inspect_err(|_| *conn = None)?;
+    if status != 200 || body.contains("\"errors\"") {
+        return Err(format!("HTTP {status}: {body:.300}"));
+    }
+    check(&body)
+}
+
+/// Runs `work` from `connections` clients for `secs` seconds.
+async fn drive(connections: usize, secs: f64, work: Work, addr: std::net::SocketAddr) -> Outcome {
     let counter = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
     let first_error = Arc::new(std::sync::Mutex::new(None::<String>));
@@ -161,18 +293,25 @@ async fn drive(connections: usize, secs: f64, make: Make) -> Outcome {
     let cpu_start = process_cpu_secs();
     let mut tasks = Vec::new();
     for conn in 0..connections {
-        let (make, counter, errors, first_error) = (
-            make.clone(),
+        let (work, counter, errors, first_error) = (
+            work.clone(),
             counter.clone(),
             errors.clone(),
             first_error.clone(),
         );
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
+            let mut raw: Option<RawConn> = None;
             while Instant::now() < deadline {
                 let i = counter.fetch_add(1, Ordering::Relaxed);
                 let t = Instant::now();
-                match make(i, conn).await {
+                let done = match &work {
+                    Work::Http(make, check) => {
+                        http_request(&mut raw, addr, make, *check, i, conn).await
+                    }
+                    Work::Direct(make) => make(i, conn).await,
+                };
+                match done {
                     Ok(()) => lat.push(t.elapsed().as_micros() as u64),
                     Err(e) => {
                         errors.fetch_add(1, Ordering::Relaxed);
@@ -358,58 +497,64 @@ async fn main() -> anyhow::Result<()> {
     let ids = Arc::new(ids);
     let readers = Arc::new(readers);
 
-    let mut workloads: Vec<(&str, Make)> = Vec::new();
+    let gql = |query: &str, variables: Value| {
+        json!({ "query": query, "variables": variables }).to_string()
+    };
+    let mut workloads: Vec<(&str, Work)> = Vec::new();
     {
-        let (c, t) = (client.clone(), admin.clone());
+        let (t, body) = (admin.clone(), gql("{ __typename }", json!({})));
         workloads.push((
             "{ __typename } (baseline)",
-            Arc::new(move |_, _| {
-                let (c, t) = (c.clone(), t.clone());
-                Box::pin(async move { c.gql(&t, "{ __typename }", json!({})).await.map(drop) })
-            }),
+            Work::Http(Arc::new(move |_, _| (t.clone(), body.clone())), any_data),
         ));
     }
     {
-        let (c, readers) = (client.clone(), readers.clone());
+        let bodies: Arc<Vec<(String, String)>> = Arc::new(
+            readers
+                .iter()
+                .map(|(t, id)| {
+                    (t.clone(), gql("query($id: ID!) { volunteer(id: $id) { balance { points hours verifiedHours stars flagged } } }", json!({ "id": id })))
+                })
+                .collect(),
+        );
         workloads.push((
             "volunteer balance (own token)",
-            Arc::new(move |_, conn| {
-                let c = c.clone();
-                let (t, id) = readers[conn % readers.len()].clone();
-                Box::pin(async move {
-                    c.gql(&t, "query($id: ID!) { volunteer(id: $id) { balance { points hours verifiedHours stars flagged } } }", json!({ "id": id }))
-                        .await
-                        .map(drop)
-                })
-            }),
+            Work::Http(
+                Arc::new(move |_, conn| bodies[conn % bodies.len()].clone()),
+                any_data,
+            ),
         ));
     }
     {
-        let (c, t, cid) = (client.clone(), staff.clone(), community.clone());
+        let (t, body) = (
+            staff.clone(),
+            gql("query($c: ID!) { ranking(communityId: $c, metric: POINTS, first: 20) { rows { rank volunteerId points } } }", json!({ "c": community })),
+        );
+        fn twenty_rows(body: &str) -> Result<(), String> {
+            match body.matches("\"rank\"").count() {
+                20 => Ok(()),
+                n => Err(format!("ranking has {n} rows")),
+            }
+        }
         workloads.push((
             "ranking top 20 (points, all time)",
-            Arc::new(move |_, _| {
-                let (c, t, cid) = (c.clone(), t.clone(), cid.clone());
-                Box::pin(async move {
-                    let d = c.gql(&t, "query($c: ID!) { ranking(communityId: $c, metric: POINTS, first: 20) { rows { rank volunteerId points } } }", json!({ "c": cid })).await?;
-                    match d["ranking"]["rows"].as_array().map(Vec::len) {
-                        Some(20) => Ok(()),
-                        n => Err(format!("ranking has {n:?} rows")),
-                    }
-                })
-            }),
+            Work::Http(Arc::new(move |_, _| (t.clone(), body.clone())), twenty_rows),
         ));
     }
-    let award: Make = {
+    let award = {
         let run = Uuid::new_v4();
-        let (c, t, vs) = (client.clone(), staff.clone(), ids.clone());
-        Arc::new(move |i, _| {
-            let (c, t, v) = (c.clone(), t.clone(), vs[i as usize % vs.len()].clone());
-            Box::pin(async move {
-                c.gql(&t, "mutation($k: String!, $v: ID!) { awardPoints(idempotencyKey: $k, volunteerId: $v, points: \"1.00\", reason: \"负载\") { position } }",
-                    json!({ "k": format!("{run}-{i}"), "v": v })).await.map(drop)
-            })
-        })
+        let (t, vs) = (staff.clone(), ids.clone());
+        Work::Http(
+            Arc::new(move |i, _| {
+                let v = &vs[i as usize % vs.len()];
+                (
+                    t.clone(),
+                    gql("mutation($k: String!, $v: ID!) { awardPoints(idempotencyKey: $k, volunteerId: $v, points: \"1.00\", reason: \"负载\") { position } }",
+                        json!({ "k": format!("{run}-{i}"), "v": v })),
+                )
+            }),
+            any_data,
+        )
     };
     workloads.push(("awardPoints mutation", award.clone()));
     // Balances read while awards land on every volunteer (the readers' own included):
@@ -429,7 +574,7 @@ async fn main() -> anyhow::Result<()> {
         let run = Uuid::new_v4();
         workloads.push((
             "ledger only: CommandHandler AwardPoints",
-            Arc::new(move |i, _| {
+            Work::Direct(Arc::new(move |i, _| {
                 let (h, a, v) = (handler.clone(), actor.clone(), vs[i as usize % vs.len()]);
                 Box::pin(async move {
                     let c = AwardPoints {
@@ -442,7 +587,7 @@ async fn main() -> anyhow::Result<()> {
                         .map(drop)
                         .map_err(|e| e.to_string())
                 })
-            }),
+            })),
         ));
         // The store alone: one well-formed event per append, one stream per writer.
         let st = store.clone();
@@ -451,7 +596,7 @@ async fn main() -> anyhow::Result<()> {
         let run = Uuid::new_v4();
         workloads.push((
             "ledger only: Store::append (1 event)",
-            Arc::new(move |i, conn| {
+            Work::Direct(Arc::new(move |i, conn| {
                 let (st, versions) = (st.clone(), versions.clone());
                 Box::pin(async move {
                     let e = Event::PointsAwarded {
@@ -473,7 +618,7 @@ async fn main() -> anyhow::Result<()> {
                     versions[conn].store(v + 1, Ordering::Relaxed);
                     Ok(())
                 })
-            }),
+            })),
         ));
     }
 
@@ -491,13 +636,13 @@ async fn main() -> anyhow::Result<()> {
             client.settle().await;
             let o = match (&mixed_writers, *name == MIXED) {
                 (Some(writers), true) => {
-                    let w = tokio::spawn(drive(WRITERS, secs, writers.clone()));
-                    let o = drive(connections, secs, make.clone()).await;
+                    let w = tokio::spawn(drive(WRITERS, secs, writers.clone(), listen));
+                    let o = drive(connections, secs, make.clone(), listen).await;
                     let w = w.await?;
                     eprintln!("  meanwhile {:.0} awardPoints/s", w.rps());
                     o
                 }
-                _ => drive(connections, secs, make.clone()).await,
+                _ => drive(connections, secs, make.clone(), listen).await,
             };
             let behind = client.settle().await;
             eprintln!(
