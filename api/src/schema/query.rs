@@ -222,6 +222,7 @@ pub struct Query;
 #[Object(name = "ReadQuery")]
 impl Query {
     /// The caller: token, role, community and (for volunteers) their account.
+    #[graphql(complexity = "crate::schema::read_cost(child_complexity)")]
     async fn me(&self, ctx: &Context<'_>, at_least: Option<u64>) -> Res<Me> {
         let p = principal(ctx)?.clone();
         wait(ctx, at_least).await?;
@@ -229,6 +230,7 @@ impl Query {
     }
 
     /// A volunteer: their own account for volunteers; any of their community for staff.
+    #[graphql(complexity = "crate::schema::read_cost(child_complexity)")]
     async fn volunteer(&self, ctx: &Context<'_>, id: ID, at_least: Option<u64>) -> Res<Volunteer> {
         let p = principal(ctx)?;
         let vid = VolunteerId(parse_id(&id, "id")?);
@@ -255,6 +257,7 @@ impl Query {
 
     /// Volunteers of a community by volunteer number (staff and admin), optionally
     /// matching `search` (name or volunteer number).
+    #[graphql(complexity = "crate::schema::page_cost(first, child_complexity)")]
     async fn volunteers(
         &self,
         ctx: &Context<'_>,
@@ -335,6 +338,7 @@ impl Query {
 
     /// A volunteer's statement (账户明细): every entry with running balances, oldest
     /// first, paged by cursor.
+    #[graphql(complexity = "crate::schema::page_cost(first, child_complexity)")]
     async fn statement(
         &self,
         ctx: &Context<'_>,
@@ -386,6 +390,7 @@ impl Query {
     /// scope (COMMUNITY, GRID:<id>, TEAM:<id>, TAG:<tag>): dense ranks, ties share a
     /// rank. Each entry counts in the grid, teams and tags its volunteer had when it
     /// happened.
+    #[graphql(complexity = "crate::schema::page_cost(first, child_complexity)")]
     async fn ranking(
         &self,
         ctx: &Context<'_>,
@@ -421,6 +426,7 @@ impl Query {
 
     /// The caller's own rank (volunteer tokens), or a volunteer's rank (staff, admin);
     /// null while the volunteer has nothing to rank by in that period and scope.
+    #[graphql(complexity = "crate::schema::read_cost(child_complexity)")]
     async fn my_rank(
         &self,
         ctx: &Context<'_>,
@@ -457,6 +463,7 @@ impl Query {
     }
 
     /// The wish board (小心愿) of a community, optionally by status, newest first.
+    #[graphql(complexity = "crate::schema::page_cost(first, child_complexity)")]
     async fn wishes(
         &self,
         ctx: &Context<'_>,
@@ -507,6 +514,7 @@ impl Query {
 
     /// 文明楼道 scores of a community's inspected stairwells for a month ("YYYY-MM"),
     /// ranked (public: volunteers and displays of the community read them too).
+    #[graphql(complexity = "crate::schema::list_cost(crate::schema::LIST_ROWS, child_complexity)")]
     async fn stairwell_scores(
         &self,
         ctx: &Context<'_>,
@@ -527,6 +535,7 @@ impl Query {
     }
 
     /// The 流动红旗 (rotating red flag) holder of a month, if the month was inspected.
+    #[graphql(complexity = "crate::schema::read_cost(child_complexity)")]
     async fn red_flag(
         &self,
         ctx: &Context<'_>,
@@ -547,6 +556,7 @@ impl Query {
     }
 
     /// A community's dashboard for this month and year (staff, admin).
+    #[graphql(complexity = "crate::schema::read_cost(child_complexity)")]
     async fn dashboard(
         &self,
         ctx: &Context<'_>,
@@ -581,6 +591,7 @@ impl Query {
     }
 
     /// The event log after `after` (admin audit), at most `first` events.
+    #[graphql(complexity = "crate::schema::page_cost(first, child_complexity)")]
     async fn events(
         &self,
         ctx: &Context<'_>,
