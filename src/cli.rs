@@ -118,7 +118,9 @@ pub enum TokenAction {
         /// The community a staff or volunteer token is bound to.
         #[arg(long)]
         community: Option<uuid::Uuid>,
-        /// The volunteer a volunteer token speaks for.
+        /// The volunteer a volunteer token speaks for; for a staff token, the staff
+        /// member's own volunteer account in the community (they then cannot verify
+        /// their own service).
         #[arg(long)]
         volunteer: Option<uuid::Uuid>,
         /// A note to recognise the token by.

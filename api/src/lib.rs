@@ -144,7 +144,8 @@ pub async fn serve(
 }
 
 /// Issues a token and returns its plaintext (shown once; only its SHA-256 is stored).
-/// Staff tokens need a community; volunteer tokens a registered volunteer.
+/// Staff tokens need a community (and may name the staff member's own volunteer
+/// account in it); volunteer tokens a registered volunteer.
 pub async fn issue_token(
     store: &ledger::Store,
     role: Role,

@@ -500,3 +500,126 @@ async fn a_volunteer_acts_only_on_their_own_account() {
         s.stop().await;
     }
 }
+
+/// A staff member who is also a volunteer of the community, with a staff token bound to
+/// their own account: they cannot verify or reject their own service, nor confirm a
+/// wish they fulfilled (SELF_VERIFICATION, nothing written); a colleague can; their
+/// staff work on others' accounts goes on as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn staff_who_volunteer_cannot_verify_their_own_service() {
+    for (backend, store, _dir) in backends().await {
+        eprintln!("backend: {backend}");
+        let s = Server::start(store).await;
+        let c = seed(&s).await;
+        let uuid = |x: &str| uuid::Uuid::parse_str(x).unwrap();
+        let reg = "mutation($k: String!, $c: ID!, $s: ID!) { registerVolunteer(idempotencyKey: $k, communityId: $c, stairwellId: $s, name: \"王书记\") { volunteerId } }";
+        let me_v = s
+            .ok(
+                &s.admin,
+                reg,
+                json!({"k": key(), "c": c.id, "s": c.stairwell}),
+            )
+            .await["registerVolunteer"]["volunteerId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        // Bound only to a volunteer of the token's own community.
+        let (status, body) = s
+            .gql(Some(&s.admin), "mutation($c: ID!, $v: ID!) { issueToken(role: STAFF, communityId: $c, volunteerId: $v) { token } }", json!({"c": c.other_id, "v": me_v}))
+            .await;
+        assert_eq!(code(&body), "INVALID_INPUT", "{status} {body}");
+        let (_, body) = s
+            .gql(Some(&s.admin), "mutation($c: ID!, $v: ID!) { issueToken(role: STAFF, communityId: $c, volunteerId: $v) { token } }", json!({"c": c.id, "v": key()}))
+            .await;
+        assert_eq!(code(&body), "NOT_FOUND", "{body}");
+        let me = s
+            .ok(&s.admin, "mutation($c: ID!, $v: ID!) { issueToken(role: STAFF, communityId: $c, volunteerId: $v, label: \"王书记\") { token } }", json!({"c": c.id, "v": me_v}))
+            .await["issueToken"]["token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        // The same from the library entry point the command line uses.
+        let me2 = api::issue_token(
+            &s.store,
+            api::Role::Staff,
+            Some(uuid(&c.id)),
+            Some(uuid(&me_v)),
+            "王书记 2",
+        )
+        .await
+        .unwrap();
+        assert!(api::issue_token(
+            &s.store,
+            api::Role::Staff,
+            Some(uuid(&c.other_id)),
+            Some(uuid(&me_v)),
+            "x"
+        )
+        .await
+        .is_err());
+        let head = s.head().await;
+        let who = s
+            .ok(
+                &me2,
+                "query($p: Int) { me(atLeast: $p) { role volunteer { id } } }",
+                json!({"p": head}),
+            )
+            .await;
+        assert_eq!(who["me"]["role"], "STAFF");
+        assert_eq!(who["me"]["volunteer"]["id"], me_v.as_str());
+
+        // Their own service, logged on their own account.
+        let log = "mutation($k: String!) { logService(idempotencyKey: $k, kind: PATROL, startedAt: \"2024-05-02T02:00:00Z\", hours: \"2\") { serviceId } }";
+        let own = s.ok(&me, log, json!({"k": key()})).await["logService"]["serviceId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let verify = "mutation($k: String!, $v: ID!, $s: ID!) { verifyService(idempotencyKey: $k, volunteerId: $v, serviceId: $s) { entryId } }";
+        let reject = "mutation($k: String!, $v: ID!, $s: ID!) { rejectService(idempotencyKey: $k, volunteerId: $v, serviceId: $s, reason: \"重复\") { position } }";
+        // A wish they claimed and fulfilled.
+        let wish = Fx { s: &s, c: &c }.wish().await;
+        for q in [
+            "mutation($k: String!, $w: ID!) { claimWish(idempotencyKey: $k, wishId: $w) { status } }",
+            "mutation($k: String!, $w: ID!) { fulfilWish(idempotencyKey: $k, wishId: $w, hours: \"1.5\") { status } }",
+        ] {
+            s.ok(&me, q, json!({"k": key(), "w": wish})).await;
+        }
+        let confirm = "mutation($k: String!, $w: ID!) { confirmWish(idempotencyKey: $k, wishId: $w) { volunteerId points } }";
+
+        let head = s.head().await;
+        for (what, q, v) in [
+            ("verify", verify, json!({"k": key(), "v": me_v, "s": own})),
+            ("reject", reject, json!({"k": key(), "v": me_v, "s": own})),
+            ("confirm", confirm, json!({"k": key(), "w": wish})),
+        ] {
+            for token in [&me, &me2] {
+                let (status, body) = s.gql(Some(token), q, v.clone()).await;
+                assert_eq!(
+                    code(&body),
+                    "SELF_VERIFICATION",
+                    "{what} their own: {status} {body}"
+                );
+            }
+        }
+        assert_eq!(
+            s.head().await,
+            head,
+            "a refused self-verification wrote events"
+        );
+
+        // Their colleague can; and they still verify others' service.
+        s.ok(&c.staff, verify, json!({"k": key(), "v": me_v, "s": own}))
+            .await;
+        let confirmed = s
+            .ok(&c.staff, confirm, json!({"k": key(), "w": wish}))
+            .await;
+        assert_eq!(confirmed["confirmWish"]["volunteerId"], me_v.as_str());
+        let theirs = s.ok(&c.vol1, log, json!({"k": key()})).await["logService"]["serviceId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        s.ok(&me, verify, json!({"k": key(), "v": c.v1, "s": theirs}))
+            .await;
+        s.stop().await;
+    }
+}

@@ -701,7 +701,8 @@ impl Me {
     async fn label(&self) -> &str {
         &self.principal.label
     }
-    /// The caller's own volunteer account (volunteer tokens).
+    /// The caller's own volunteer account (volunteer tokens, and staff tokens bound to
+    /// the staff member's account).
     async fn volunteer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Volunteer>> {
         let Some(v) = self.principal.actor.volunteer_id else {
             return Ok(None);
