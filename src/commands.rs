@@ -1,6 +1,8 @@
 //! One function per sub-command; all I/O of the command line lives here.
 
-use crate::cli::{CertificateAction, Cli, Command, PersonAction, ReportKind, TokenAction};
+use crate::cli::{
+    CertificateAction, Cli, Command, PersonAction, ReportKind, ServeArgs, TokenAction,
+};
 use anyhow::Context;
 use futures::StreamExt;
 use ledger::Store;
@@ -43,8 +45,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             seed,
             communities,
         }) => demo(store, volunteers, events, seed, communities).await,
-        Some(Command::Serve { listen }) => serve(store, listen).await,
-        None => serve(store, crate::cli::DEFAULT_LISTEN.parse()?).await,
+        Some(Command::Serve(args)) => serve(store, args).await,
+        None => serve(store, cli.serve).await,
         Some(Command::Token { action }) => token(&store, action).await,
         Some(Command::Report {
             kind:
@@ -148,8 +150,13 @@ async fn demo(
     Ok(())
 }
 
-async fn serve(store: Store, listen: std::net::SocketAddr) -> anyhow::Result<()> {
-    api::serve(store, api::ServeConfig::new(listen), shutdown_signal()).await
+async fn serve(store: Store, args: ServeArgs) -> anyhow::Result<()> {
+    let config = api::ServeConfig {
+        listen: args.listen,
+        request_timeout: std::time::Duration::from_secs(args.request_timeout),
+        max_body_bytes: usize::try_from(args.max_body_bytes)?,
+    };
+    api::serve(store, config, shutdown_signal()).await
 }
 
 /// Ctrl-C or SIGTERM: stop accepting, let in-flight commands finish.

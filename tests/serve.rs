@@ -19,6 +19,63 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// `timebank` with `args` (after `--database-url db`) and `env`, stdout piped.
+fn spawn(db: &str, args: &[&str], env: &[(&str, &str)]) -> std::process::Child {
+    let mut cmd = Command::new(bin());
+    cmd.args(["--database-url", db])
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .env_remove("TIMEBANK_LISTEN")
+        .env_remove("TIMEBANK_REQUEST_TIMEOUT")
+        .env_remove("TIMEBANK_MAX_BODY_BYTES")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.spawn().expect("start timebank")
+}
+
+/// Waits until `/healthz` answers on `base`.
+async fn wait_up(client: &reqwest::Client, base: &str, server: &mut std::process::Child) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(r) = client.get(format!("{base}/healthz")).send().await {
+            if r.status().is_success() {
+                return;
+            }
+        }
+        if let Ok(Some(status)) = server.try_wait() {
+            panic!("the server exited with {status}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "server did not come up on {base}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// An admin token issued on the command line.
+fn admin_token(db: &str) -> String {
+    let out = Command::new(bin())
+        .args(["--database-url", db, "token", "issue", "--role", "admin"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+fn stop(server: &mut std::process::Child) {
+    let killed = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = server.wait().unwrap();
+    assert!(status.success(), "serve exited with {status}");
+}
+
 async fn gql(
     client: &reqwest::Client,
     url: &str,
@@ -194,4 +251,99 @@ async fn serve_answers_graphql_and_finishes_in_flight_commands_on_sigterm() {
         !log.contains("13812345678"),
         "personal data must stay out of the log"
     );
+}
+
+/// The request timeout and body limit come from `serve --request-timeout
+/// --max-body-bytes`, or from TIMEBANK_REQUEST_TIMEOUT and TIMEBANK_MAX_BODY_BYTES;
+/// `timebank` without a sub-command serves too, on `--listen` or TIMEBANK_LISTEN.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_and_address_from_flags_and_environment() {
+    let dir = ledger::testing::TempDir::new();
+    let db = format!("sqlite://{}", dir.path().join("limits.db").display());
+    let client = reqwest::Client::new();
+    let admin = admin_token(&db);
+    let flags = |port: u16| {
+        vec![
+            "serve".to_string(),
+            "--listen".to_string(),
+            format!("127.0.0.1:{port}"),
+            "--request-timeout".to_string(),
+            "1".to_string(),
+            "--max-body-bytes".to_string(),
+            "2048".to_string(),
+        ]
+    };
+    let (p1, p2, p3) = (free_port(), free_port(), free_port());
+    let env_port = format!("127.0.0.1:{p2}");
+    let top_level = format!("127.0.0.1:{p3}");
+    let runs: Vec<(Vec<String>, Vec<(&str, &str)>, u16, bool)> = vec![
+        (flags(p1), vec![], p1, true),
+        (
+            vec![],
+            vec![
+                ("TIMEBANK_LISTEN", env_port.as_str()),
+                ("TIMEBANK_REQUEST_TIMEOUT", "1"),
+                ("TIMEBANK_MAX_BODY_BYTES", "2048"),
+            ],
+            p2,
+            true,
+        ),
+        // No sub-command, no limits given: the defaults (30 s, 256 KiB).
+        (
+            vec!["--listen".to_string(), top_level.clone()],
+            vec![],
+            p3,
+            false,
+        ),
+    ];
+    for (args, env, port, limited) in runs {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut server = spawn(&db, &args, &env);
+        let base = format!("http://127.0.0.1:{port}");
+        wait_up(&client, &base, &mut server).await;
+        let post = |body: String| {
+            client
+                .post(format!("{base}/graphql"))
+                .bearer_auth(&admin)
+                .header("content-type", "application/json")
+                .header("accept", "application/graphql-response+json")
+                .body(body)
+                .send()
+        };
+        let big =
+            json!({"query": "{ __typename }", "variables": {"x": "x".repeat(4096)}}).to_string();
+        let r = post(big).await.unwrap();
+        assert_eq!(
+            r.status(),
+            if limited { 413 } else { 200 },
+            "{args:?} {env:?}"
+        );
+        if limited {
+            let started = Instant::now();
+            let r = post(json!({"query": "query($p: Int) { events(first: 1, atLeast: $p) { position } }", "variables": {"p": 1_000_000}}).to_string())
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 408, "{args:?} {env:?}");
+            let waited = started.elapsed();
+            assert!(
+                waited >= Duration::from_millis(900) && waited < Duration::from_secs(4),
+                "{waited:?}"
+            );
+            let body: Value = serde_json::from_str(&r.text().await.unwrap()).expect("a JSON body");
+            assert_eq!(
+                body["errors"][0]["extensions"]["code"], "REQUEST_TIMEOUT",
+                "{body}"
+            );
+        }
+        stop(&mut server);
+    }
+    // Bad values are refused before anything starts.
+    for bad in [["--request-timeout", "0"], ["--max-body-bytes", "10"]] {
+        let out = Command::new(bin())
+            .args(["--database-url", &db, "serve"])
+            .args(bad)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{bad:?} was accepted");
+    }
 }

@@ -47,18 +47,24 @@ use uuid::Uuid;
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
     pub listen: SocketAddr,
-    /// Longest a `/graphql` request may take before 408.
+    /// Longest a `/graphql` or `/documents` request may take before 408
+    /// `REQUEST_TIMEOUT`.
     pub request_timeout: Duration,
     /// Largest request body, in bytes (413 beyond).
     pub max_body_bytes: usize,
 }
 
+/// Default request timeout.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default largest request body, in bytes.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
+
 impl ServeConfig {
     pub fn new(listen: SocketAddr) -> ServeConfig {
         ServeConfig {
             listen,
-            request_timeout: Duration::from_secs(30),
-            max_body_bytes: 256 * 1024,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
     }
 }

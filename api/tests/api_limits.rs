@@ -167,3 +167,131 @@ async fn costly_queries_are_refused_before_they_run() {
         s.stop().await;
     }
 }
+
+/// A second server on `store`, without read models, with `config`'s limits.
+async fn bare_server(
+    store: ledger::Store,
+    config: api::ServeConfig,
+) -> (String, tokio::sync::watch::Sender<bool>) {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let state = api::AppState::new(store, &config, rx.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut stop = rx;
+    tokio::spawn(async move {
+        axum::serve(listener, api::router(state))
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|v| *v).await;
+            })
+            .await
+            .unwrap();
+    });
+    (format!("http://{addr}"), tx)
+}
+
+/// A request past the timeout is answered 408 with a JSON error REQUEST_TIMEOUT in the
+/// negotiated media type, on /graphql and on the document downloads; the body limit is
+/// the configured one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn timeouts_and_body_limits_answer_json_errors() {
+    for (backend, store, _dir) in backends().await {
+        eprintln!("backend: {backend}");
+        let s = Server::start(store.clone()).await;
+        let c = seed(&s).await;
+        let mut config = api::ServeConfig::new(s.addr);
+        config.request_timeout = Duration::from_millis(300);
+        config.max_body_bytes = 4096;
+        let (base, stop) = bare_server(store.clone(), config).await;
+        let http = reqwest::Client::new();
+        // Waiting for a position the log has not reached takes longer than 300 ms.
+        let ahead = s.head().await + 1_000;
+        let body = json!({"query": "query($p: Int) { events(first: 1, atLeast: $p) { position } }", "variables": {"p": ahead}}).to_string();
+        for (accept, media) in [
+            (
+                "application/graphql-response+json",
+                "application/graphql-response+json",
+            ),
+            ("application/json", "application/json"),
+        ] {
+            let started = Instant::now();
+            let r = http
+                .post(format!("{base}/graphql"))
+                .bearer_auth(&s.admin)
+                .header("content-type", "application/json")
+                .header("accept", accept)
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 408);
+            assert!(
+                started.elapsed() < Duration::from_secs(3),
+                "{:?}",
+                started.elapsed()
+            );
+            let ct = r.headers()["content-type"].to_str().unwrap().to_string();
+            assert!(ct.starts_with(media), "{ct}");
+            let b: Value = serde_json::from_str(&r.text().await.unwrap()).expect("a JSON body");
+            assert_eq!(code(&b), "REQUEST_TIMEOUT", "{b}");
+            assert!(b.get("data").is_none(), "{b}");
+        }
+        // A body over the configured limit (4 KiB here, 256 KiB by default).
+        let r = http
+            .post(format!("{base}/graphql"))
+            .bearer_auth(&s.admin)
+            .header("content-type", "application/json")
+            .body(
+                json!({"query": "{ __typename }", "variables": {"x": "x".repeat(8 * 1024)}})
+                    .to_string(),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 413);
+        let b: Value = r.json().await.unwrap();
+        assert_eq!(code(&b), "PAYLOAD_TOO_LARGE", "{b}");
+        let r = http
+            .post(format!("{base}/graphql"))
+            .bearer_auth(&s.admin)
+            .header("content-type", "application/json")
+            .body(
+                json!({"query": "{ __typename }", "variables": {"x": "x".repeat(2 * 1024)}})
+                    .to_string(),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+
+        // The downloads are bounded too: with a 1 ms limit, rendering the annual
+        // report as XLSX does not make it.
+        let mut config = api::ServeConfig::new(s.addr);
+        config.request_timeout = Duration::from_millis(1);
+        let (fast, stop_fast) = bare_server(store.clone(), config).await;
+        let mut timed_out = 0;
+        for _ in 0..5 {
+            let r = http
+                .get(format!(
+                    "{fast}/documents/annual-report?communityId={}&year=2024&format=xlsx",
+                    c.id
+                ))
+                .bearer_auth(&s.admin)
+                .send()
+                .await
+                .unwrap();
+            if r.status() == 408 {
+                let ct = r.headers()["content-type"].to_str().unwrap().to_string();
+                assert!(ct.starts_with("application/json"), "{ct}");
+                let b: Value = r.json().await.unwrap();
+                assert_eq!(code(&b), "REQUEST_TIMEOUT", "{b}");
+                timed_out += 1;
+            } else {
+                assert_eq!(r.status(), 200);
+            }
+        }
+        assert!(timed_out > 0, "no download was cut off by a 1 ms timeout");
+        let _ = stop_fast.send(true);
+        let _ = stop.send(true);
+        s.stop().await;
+    }
+}
