@@ -4,7 +4,6 @@ use crate::cli::{
     CertificateAction, Cli, Command, PersonAction, ReportKind, ServeArgs, TokenAction,
 };
 use anyhow::Context;
-use futures::StreamExt;
 use ledger::Store;
 use std::io::Write;
 
@@ -73,6 +72,10 @@ fn json_line(e: &ledger::store::RecordedEvent) -> anyhow::Result<String> {
     Ok(serde_json::to_string(e)?)
 }
 
+/// How often `events --follow` looks for events appended by other processes (on
+/// SQLite nothing tells this process of them; on PostgreSQL it is a fallback).
+const FOLLOW_POLL: std::time::Duration = std::time::Duration::from_millis(200);
+
 async fn events(
     store: &Store,
     stream: Option<String>,
@@ -82,34 +85,56 @@ async fn events(
 ) -> anyhow::Result<()> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut left = limit.unwrap_or(u64::MAX);
-    if let Some(stream) = stream {
-        for e in store.read_stream(&stream, 0).await? {
-            if e.position > after && left > 0 {
-                writeln!(out, "{}", json_line(&e)?)?;
-                left -= 1;
+    let mut head = store.watch_head();
+    // Where the next read starts: a log position, or a version of the stream.
+    let mut pos = after;
+    let mut version = 0;
+    while left > 0 {
+        // Seen before reading: a commit of this process during the read still wakes.
+        head.borrow_and_update();
+        let page = match &stream {
+            Some(stream) => {
+                let page = store.read_stream(stream, version).await?;
+                if let Some(last) = page.last() {
+                    version = last.stream_version;
+                }
+                page
             }
-        }
-        return Ok(out.flush()?);
-    }
-    if follow {
-        drop(out);
-        let mut sub = std::pin::pin!(store.subscribe_all(after, 1000));
-        while left > 0 {
-            let Some(e) = sub.next().await else { break };
-            println!("{}", json_line(&e?)?);
+            None => {
+                let page = store.read_all(pos, 1000.min(left) as u32).await?;
+                if let Some(last) = page.last() {
+                    pos = last.position;
+                }
+                page
+            }
+        };
+        let read = page.len();
+        for e in page.iter().filter(|e| e.position > after) {
+            if left == 0 {
+                break;
+            }
+            writeln!(out, "{}", json_line(e)?)?;
             left -= 1;
         }
-        return Ok(());
-    }
-    let mut pos = after;
-    while left > 0 {
-        let page = store.read_all(pos, 1000.min(left) as u32).await?;
-        let Some(last) = page.last() else { break };
-        pos = last.position;
-        for e in &page {
-            writeln!(out, "{}", json_line(e)?)?;
+        if read > 0 {
+            if follow {
+                out.flush()?;
+            }
+            continue;
         }
-        left -= page.len() as u64;
+        if !follow {
+            break;
+        }
+        out.flush()?;
+        tokio::select! {
+            changed = head.changed() => {
+                if changed.is_err() {
+                    // The store is closing: keep polling.
+                    tokio::time::sleep(FOLLOW_POLL).await;
+                }
+            }
+            _ = tokio::time::sleep(FOLLOW_POLL) => {}
+        }
     }
     Ok(out.flush()?)
 }
