@@ -18,8 +18,7 @@
 
 use crate::auth::Principal;
 use crate::errors::ApiError;
-use crate::schema::{self, types::PersonLoader, types::ProfileLoader, AppCtx, AppSchema, Executed};
-use async_graphql::dataloader::DataLoader;
+use crate::schema::{self, AppCtx, AppSchema, Executed};
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use async_graphql::{Data, ServerError, Variables};
@@ -637,16 +636,9 @@ async fn execute(
     if let Some(p) = principal {
         request = request.data(p);
     }
-    let request = request
-        .data(executed.clone())
-        .data(DataLoader::new(
-            PersonLoader(state.app.store.clone()),
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(
-            ProfileLoader(state.app.reads.clone()),
-            tokio::spawn,
-        ));
+    let (people, profiles) =
+        schema::types::request_loaders(state.app.store.clone(), state.app.reads.clone());
+    let request = request.data(executed.clone()).data(people).data(profiles);
     let mut response = state.schema.execute(request).await;
     let ran = executed.0.load(std::sync::atomic::Ordering::Relaxed);
     schema::normalize_errors(&mut response.errors, ran);
@@ -792,8 +784,9 @@ async fn ws(
                     };
                     let mut data = Data::default();
                     data.insert(principal);
-                    data.insert(DataLoader::new(PersonLoader(store), tokio::spawn));
-                    data.insert(DataLoader::new(ProfileLoader(reads), tokio::spawn));
+                    let (people, profiles) = schema::types::connection_loaders(store, reads);
+                    data.insert(people);
+                    data.insert(profiles);
                     Ok(data)
                 },
             );

@@ -2,8 +2,9 @@
 //! bounded, until the read models reflect that log position, or fails with STALE_READ.
 //!
 //! Reads come from the read models of the `projections` crate (see [`crate::reads`]):
-//! one indexed query per read, the related objects of lists (names, profiles) through
-//! DataLoaders.
+//! one indexed query per read; the related objects of lists (names, profiles) loaded
+//! for the whole page in one query each ([`prefetch`]), which the rows' fields then
+//! read from their request's DataLoaders.
 //!
 //! Who reads what: admin everything; staff everything of their community; volunteers
 //! their own account and the boards (rankings, wishes) of their community; displays
@@ -16,7 +17,6 @@ use super::types::*;
 use super::{app, principal, DEFAULT_PAGE, MAX_PAGE};
 use crate::auth::Principal;
 use crate::errors::{gql_error, ApiError};
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ErrorExtensions, Object, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 use ledger::command::Role;
@@ -297,7 +297,7 @@ impl Query {
             }
             // Scan the community in chunks, names batched per chunk.
             Some(needle) => {
-                let people = ctx.data_unchecked::<DataLoader<PersonLoader>>();
+                let people = ctx.data_unchecked::<People>();
                 loop {
                     let chunk = reads
                         .community_balances(community, cursor.as_deref(), SEARCH_CHUNK)
@@ -312,6 +312,7 @@ impl Query {
                     for b in chunk {
                         let name_hit = names
                             .get(&b.volunteer_id.0)
+                            .and_then(Option::as_ref)
                             .is_some_and(|p| p.name.contains(needle.as_str()));
                         if name_hit || b.volunteer_number.contains(needle.as_str()) {
                             found.push(b);
@@ -328,6 +329,15 @@ impl Query {
         }
         let has_next = found.len() > n;
         found.truncate(n);
+        // The page's personal data and profiles, one query each.
+        let ids: Vec<Uuid> = found.iter().map(|b| b.volunteer_id.0).collect();
+        prefetch(
+            ctx,
+            &ids,
+            selects(ctx, &["volunteers"], &PERSON_FIELDS),
+            selects(ctx, &["volunteers"], &PROFILE_FIELDS),
+        )
+        .await?;
         let vis = Visibility::for_caller(p, Some(community));
         Ok(VolunteerPage {
             end_cursor: found.last().map(|b| b.volunteer_number.clone()),
@@ -414,6 +424,8 @@ impl Query {
         let ranking = reads
             .ranking(&scope, window, metric.into(), n as u32, None)
             .await?;
+        let ids: Vec<Uuid> = ranking.top.iter().map(|e| e.volunteer_id.0).collect();
+        prefetch(ctx, &ids, selects(ctx, &["rows"], &["name"]), false).await?;
         let vis = board_visibility(p);
         Ok(Ranking {
             community_id,
@@ -502,6 +514,14 @@ impl Query {
         };
         let has_next = page.len() > n;
         page.truncate(n);
+        let claimers: Vec<Uuid> = page.iter().filter_map(|w| w.claimer.map(|v| v.0)).collect();
+        prefetch(
+            ctx,
+            &claimers,
+            selects(ctx, &["wishes"], &["claimerName"]),
+            false,
+        )
+        .await?;
         let vis = board_visibility(p);
         Ok(WishPage {
             end_cursor: page
