@@ -325,10 +325,11 @@ async fn certificate(store: &Store, action: CertificateAction) -> anyhow::Result
             let path = out.unwrap_or_else(|| format!("certificate-{}.html", cert.number).into());
             write_out(&path, reports::certificate_html(&cert).as_bytes())?;
             println!(
-                "{} {} (pinned at log position {})",
+                "{} {} (pinned at log position {}; check code {})",
                 cert.number,
                 path.display(),
-                cert.position
+                cert.position,
+                reports::certificate::display_check_code(&cert.check_code)
             );
         }
         CertificateAction::Check { number } => {

@@ -475,6 +475,9 @@ pub struct CertificateDocument {
     pub record: CertificateRecord,
     /// The printable page (A4).
     pub page: Download,
+    /// The check code printed on it (`K7QM-3XWD`): the public check asks for it with
+    /// the number.
+    pub check_code: String,
 }
 
 impl From<&Certificate> for CertificateDocument {
@@ -488,6 +491,7 @@ impl From<&Certificate> for CertificateDocument {
             id_number_masked: c.id_number_masked.clone(),
             record: (&c.facts).into(),
             page: download(certificate_url(&c.number), DocumentFormat::Html, c.position),
+            check_code: reports::certificate::display_check_code(&c.check_code),
         }
     }
 }
@@ -610,19 +614,27 @@ impl DocumentQuery {
         Ok(AnnualReport::from(report.as_ref()))
     }
 
-    /// The public check of a certificate (志愿服务记录证明) by its number: anyone may ask,
-    /// without a token. Null when no certificate has that number.
+    /// The public check of a certificate (志愿服务记录证明) by its number and the check
+    /// code printed on it: anyone may ask, without a token. Null when no certificate has
+    /// that number and code (the sequential numbers alone tell nothing).
     #[graphql(complexity = "crate::schema::read_cost(child_complexity)")]
     async fn certificate(
         &self,
         ctx: &Context<'_>,
         number: String,
+        check_code: String,
     ) -> Res<Option<CertificateVerification>> {
         let number = number.trim();
         if number.is_empty() || number.len() > 40 {
             return Err(gql_error("INVALID_INPUT", "not a certificate number"));
         }
-        let check = reports::check_certificate(&app(ctx).store, number)
+        if check_code.trim().is_empty() || check_code.len() > 40 {
+            return Err(gql_error(
+                "INVALID_INPUT",
+                "checkCode: the check code printed on the certificate is required",
+            ));
+        }
+        let check = reports::verify_certificate(&app(ctx).store, number, &check_code)
             .await
             .map_err(|e| report_error(e).extend())?;
         Ok(check.as_ref().map(Into::into))
