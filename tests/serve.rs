@@ -358,7 +358,10 @@ async fn limits_and_address_from_flags_and_environment() {
     let (p1, p2, p3) = (free_port(), free_port(), free_port());
     let env_port = format!("127.0.0.1:{p2}");
     let top_level = format!("127.0.0.1:{p3}");
-    let runs: Vec<(Vec<String>, Vec<(&str, &str)>, u16, bool)> = vec![
+    /// Arguments, environment, the port it should listen on, whether the limits are the
+    /// small ones given.
+    type Run<'a> = (Vec<String>, Vec<(&'a str, &'a str)>, u16, bool);
+    let runs: Vec<Run> = vec![
         (flags(p1), vec![], p1, true),
         (
             vec![],
