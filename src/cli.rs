@@ -16,18 +16,35 @@ pub struct Cli {
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     pub database_url: String,
 
+    /// How to serve when no sub-command is given (`timebank --listen ADDR`).
+    #[command(flatten)]
+    pub serve: ServeArgs,
+
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// Options of the server (`timebank serve`, and `timebank` with no sub-command).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "TIMEBANK_LISTEN", default_value = DEFAULT_LISTEN)]
+    pub listen: std::net::SocketAddr,
+    /// Longest a /graphql or /documents request may take, in seconds (408
+    /// REQUEST_TIMEOUT beyond).
+    #[arg(long, env = "TIMEBANK_REQUEST_TIMEOUT", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub request_timeout: u64,
+    /// Largest request body, in bytes (413 PAYLOAD_TOO_LARGE beyond).
+    #[arg(long, env = "TIMEBANK_MAX_BODY_BYTES", default_value_t = 256 * 1024,
+          value_parser = clap::value_parser!(u64).range(1024..=64 * 1024 * 1024))]
+    pub max_body_bytes: u64,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the GraphQL API (the default when no sub-command is given).
-    Serve {
-        /// Address to listen on.
-        #[arg(long, env = "TIMEBANK_LISTEN", default_value = DEFAULT_LISTEN)]
-        listen: std::net::SocketAddr,
-    },
+    Serve(ServeArgs),
     /// API tokens: issue (printed once, only its hash is stored) and revoke.
     Token {
         #[command(subcommand)]
@@ -118,7 +135,9 @@ pub enum TokenAction {
         /// The community a staff or volunteer token is bound to.
         #[arg(long)]
         community: Option<uuid::Uuid>,
-        /// The volunteer a volunteer token speaks for.
+        /// The volunteer a volunteer token speaks for; for a staff token, the staff
+        /// member's own volunteer account in the community (they then cannot verify
+        /// their own service).
         #[arg(long)]
         volunteer: Option<uuid::Uuid>,
         /// A note to recognise the token by.

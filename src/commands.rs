@@ -1,8 +1,9 @@
 //! One function per sub-command; all I/O of the command line lives here.
 
-use crate::cli::{CertificateAction, Cli, Command, PersonAction, ReportKind, TokenAction};
+use crate::cli::{
+    CertificateAction, Cli, Command, PersonAction, ReportKind, ServeArgs, TokenAction,
+};
 use anyhow::Context;
-use futures::StreamExt;
 use ledger::Store;
 use std::io::Write;
 
@@ -56,8 +57,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             seed,
             communities,
         }) => demo(store, volunteers, events, seed, communities).await,
-        Some(Command::Serve { listen }) => serve(store, listen).await,
-        None => serve(store, crate::cli::DEFAULT_LISTEN.parse()?).await,
+        Some(Command::Serve(args)) => serve(store, args).await,
+        None => serve(store, cli.serve).await,
         Some(Command::Token { action }) => token(&store, action).await,
         Some(Command::Report {
             kind:
@@ -84,6 +85,10 @@ fn json_line(e: &ledger::store::RecordedEvent) -> anyhow::Result<String> {
     Ok(serde_json::to_string(e)?)
 }
 
+/// How often `events --follow` looks for events appended by other processes (on
+/// SQLite nothing tells this process of them; on PostgreSQL it is a fallback).
+const FOLLOW_POLL: std::time::Duration = std::time::Duration::from_millis(200);
+
 async fn events(
     store: &Store,
     stream: Option<String>,
@@ -93,34 +98,56 @@ async fn events(
 ) -> anyhow::Result<()> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut left = limit.unwrap_or(u64::MAX);
-    if let Some(stream) = stream {
-        for e in store.read_stream(&stream, 0).await? {
-            if e.position > after && left > 0 {
-                writeln!(out, "{}", json_line(&e)?)?;
-                left -= 1;
+    let mut head = store.watch_head();
+    // Where the next read starts: a log position, or a version of the stream.
+    let mut pos = after;
+    let mut version = 0;
+    while left > 0 {
+        // Seen before reading: a commit of this process during the read still wakes.
+        head.borrow_and_update();
+        let page = match &stream {
+            Some(stream) => {
+                let page = store.read_stream(stream, version).await?;
+                if let Some(last) = page.last() {
+                    version = last.stream_version;
+                }
+                page
             }
-        }
-        return Ok(out.flush()?);
-    }
-    if follow {
-        drop(out);
-        let mut sub = std::pin::pin!(store.subscribe_all(after, 1000));
-        while left > 0 {
-            let Some(e) = sub.next().await else { break };
-            println!("{}", json_line(&e?)?);
+            None => {
+                let page = store.read_all(pos, 1000.min(left) as u32).await?;
+                if let Some(last) = page.last() {
+                    pos = last.position;
+                }
+                page
+            }
+        };
+        let read = page.len();
+        for e in page.iter().filter(|e| e.position > after) {
+            if left == 0 {
+                break;
+            }
+            writeln!(out, "{}", json_line(e)?)?;
             left -= 1;
         }
-        return Ok(());
-    }
-    let mut pos = after;
-    while left > 0 {
-        let page = store.read_all(pos, 1000.min(left) as u32).await?;
-        let Some(last) = page.last() else { break };
-        pos = last.position;
-        for e in &page {
-            writeln!(out, "{}", json_line(e)?)?;
+        if read > 0 {
+            if follow {
+                out.flush()?;
+            }
+            continue;
         }
-        left -= page.len() as u64;
+        if !follow {
+            break;
+        }
+        out.flush()?;
+        tokio::select! {
+            changed = head.changed() => {
+                if changed.is_err() {
+                    // The store is closing: keep polling.
+                    tokio::time::sleep(FOLLOW_POLL).await;
+                }
+            }
+            _ = tokio::time::sleep(FOLLOW_POLL) => {}
+        }
     }
     Ok(out.flush()?)
 }
@@ -161,8 +188,13 @@ async fn demo(
     Ok(())
 }
 
-async fn serve(store: Store, listen: std::net::SocketAddr) -> anyhow::Result<()> {
-    api::serve(store, api::ServeConfig::new(listen), shutdown_signal()).await
+async fn serve(store: Store, args: ServeArgs) -> anyhow::Result<()> {
+    let config = api::ServeConfig {
+        listen: args.listen,
+        request_timeout: std::time::Duration::from_secs(args.request_timeout),
+        max_body_bytes: usize::try_from(args.max_body_bytes)?,
+    };
+    api::serve(store, config, shutdown_signal()).await
 }
 
 /// Ctrl-C or SIGTERM: stop accepting, let in-flight commands finish.
@@ -306,10 +338,11 @@ async fn certificate(store: &Store, action: CertificateAction) -> anyhow::Result
             let path = out.unwrap_or_else(|| format!("certificate-{}.html", cert.number).into());
             write_out(&path, reports::certificate_html(&cert).as_bytes())?;
             println!(
-                "{} {} (pinned at log position {})",
+                "{} {} (pinned at log position {}; check code {})",
                 cert.number,
                 path.display(),
-                cert.position
+                cert.position,
+                reports::certificate::display_check_code(&cert.check_code)
             );
         }
         CertificateAction::Check { number } => {

@@ -295,3 +295,280 @@ fn reports_certificates_and_statements_come_out_as_files_staff_can_use() {
     assert!(ok, "{err}");
     assert!(std::fs::read(&csv).unwrap().starts_with(b"\xEF\xBB\xBF"));
 }
+
+/// A running `timebank events …` whose output lines are collected as they come.
+struct Follower {
+    child: std::process::Child,
+    lines: std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+}
+
+impl Follower {
+    fn start(db: &str, args: &[&str]) -> Follower {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_timebank"))
+            .arg("--database-url")
+            .arg(db)
+            .arg("events")
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("run timebank events");
+        let stdout = child.stdout.take().unwrap();
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let v = serde_json::from_str(&line).expect("a JSON line");
+                sink.lock().unwrap().push(v);
+            }
+        });
+        Follower { child, lines }
+    }
+
+    fn count(&self) -> usize {
+        self.lines.lock().unwrap().len()
+    }
+
+    /// Waits until `n` lines have come, or fails after 20 s.
+    fn wait_for(&self, n: usize, what: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while self.count() < n {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{what}: {} of {n} events came",
+                self.count()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    fn lines(&self) -> Vec<serde_json::Value> {
+        self.lines.lock().unwrap().clone()
+    }
+
+    fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `events --follow` (alone, and with `--stream`) prints what another process appends
+/// to the same SQLite database, as it is committed.
+#[test]
+fn events_follow_sees_what_other_processes_append() {
+    let dir = ledger::testing::TempDir::new();
+    let db = |name: &str| format!("sqlite://{}", dir.path().join(name).display());
+    let demo = |db: &str, seed: &str| {
+        let (ok, out, err) = timebank(
+            db,
+            &[
+                "demo",
+                "--volunteers",
+                "5",
+                "--events",
+                "150",
+                "--seed",
+                seed,
+            ],
+        );
+        assert!(ok, "{err}");
+        out.lines().next().expect("a community id").to_string()
+    };
+    demo(&db("a.db"), "1");
+    // The community seed 2 creates (ids are derived from the seed).
+    let second = demo(&db("scratch.db"), "2");
+    let stream = format!("community-{second}");
+    let before = events(&db("a.db"), &[]).len();
+
+    let all = Follower::start(&db("a.db"), &["--follow"]);
+    let one_stream = Follower::start(&db("a.db"), &["--follow", "--stream", &stream]);
+    let two = Follower::start(
+        &db("a.db"),
+        &["--follow", "--stream", &stream, "--limit", "2"],
+    );
+    all.wait_for(before, "the history so far");
+    assert_eq!(one_stream.count(), 0, "the stream has no events yet");
+
+    // Another process appends.
+    assert_eq!(demo(&db("a.db"), "2"), second);
+    let now = events(&db("a.db"), &[]);
+    let of_stream = events(&db("a.db"), &["--stream", &stream]);
+    assert!(now.len() > before && !of_stream.is_empty());
+    all.wait_for(now.len(), "events appended by another process");
+    one_stream.wait_for(
+        of_stream.len(),
+        "the stream's events appended by another process",
+    );
+    assert_eq!(all.lines(), now, "the same events, in log order");
+    assert_eq!(one_stream.lines(), of_stream);
+    // With --limit it stops after that many.
+    let mut two = two;
+    let status = {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            if let Some(s) = two.child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "--limit 2 did not stop"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
+    assert!(status.success());
+    two.wait_for(2, "--limit 2");
+    assert_eq!(two.lines(), of_stream[..2].to_vec());
+    all.kill();
+    one_stream.kill();
+    two.kill();
+}
+
+/// `token issue` binds tokens to a community and a volunteer, refusing what does not
+/// fit; `token revoke` takes the token or its id, and a revoked token stops working.
+#[tokio::test]
+async fn tokens_are_issued_bound_and_revoked_from_the_command_line() {
+    let dir = ledger::testing::TempDir::new();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let demo = |seed: &str| {
+        let (ok, out, err) = timebank(
+            &db,
+            &[
+                "demo",
+                "--volunteers",
+                "3",
+                "--events",
+                "60",
+                "--seed",
+                seed,
+            ],
+        );
+        assert!(ok, "{err}");
+        out.lines().next().unwrap().to_string()
+    };
+    let community = demo("4");
+    let other = demo("5");
+    let volunteer = events(&db, &[])
+        .iter()
+        .find(|e| {
+            e["event_type"] == "VolunteerRegistered" && e["community_id"] == community.as_str()
+        })
+        .map(|e| e["payload"]["volunteer_id"].as_str().unwrap().to_string())
+        .expect("a volunteer of the first community");
+    let issue = |args: &[&str]| {
+        let mut all = vec!["token", "issue"];
+        all.extend_from_slice(args);
+        let (ok, out, err) = timebank(&db, &all);
+        (ok, out.trim().to_string(), err)
+    };
+    let store = ledger::Store::open(&db).await.unwrap();
+    let auth = std::sync::Arc::new(api::auth::Authenticator::new(store.clone()));
+
+    let (ok, staff, err) = issue(&["--role", "staff", "--community", &community]);
+    assert!(ok, "{err}");
+    let p = auth.authenticate(&staff).await.unwrap();
+    assert_eq!(p.role(), api::Role::Staff);
+    assert_eq!(
+        p.community().map(|c| c.0.to_string()),
+        Some(community.clone())
+    );
+    assert_eq!(p.actor.volunteer_id, None);
+
+    let (ok, own, err) = issue(&[
+        "--role",
+        "staff",
+        "--community",
+        &community,
+        "--volunteer",
+        &volunteer,
+        "--label",
+        "书记",
+    ]);
+    assert!(ok, "{err}");
+    let p = auth.authenticate(&own).await.unwrap();
+    assert_eq!(p.role(), api::Role::Staff);
+    assert_eq!(
+        p.actor.volunteer_id.map(|v| v.0.to_string()),
+        Some(volunteer.clone())
+    );
+    assert_eq!(p.label, "书记");
+
+    let (ok, vol, err) = issue(&["--role", "volunteer", "--volunteer", &volunteer]);
+    assert!(ok, "{err}");
+    let p = auth.authenticate(&vol).await.unwrap();
+    assert_eq!(p.role(), api::Role::Volunteer);
+    assert_eq!(
+        p.community().map(|c| c.0.to_string()),
+        Some(community.clone())
+    );
+
+    let unknown = uuid::Uuid::new_v4().to_string();
+    for (bad, says) in [
+        (vec!["--role", "staff"], "needs a community"),
+        (
+            vec![
+                "--role",
+                "staff",
+                "--community",
+                &other,
+                "--volunteer",
+                &volunteer,
+            ],
+            "belongs to community",
+        ),
+        (vec!["--role", "volunteer"], "needs a volunteer"),
+        (
+            vec!["--role", "volunteer", "--volunteer", &unknown],
+            "not found",
+        ),
+        (
+            vec![
+                "--role",
+                "volunteer",
+                "--volunteer",
+                &volunteer,
+                "--community",
+                &other,
+            ],
+            "belongs to community",
+        ),
+        (
+            vec!["--role", "admin", "--community", &community],
+            "not bound",
+        ),
+        (vec!["--role", "root"], "unknown role"),
+    ] {
+        let (ok, out, err) = issue(&bad);
+        assert!(!ok && out.is_empty(), "{bad:?} issued {out}");
+        assert!(err.contains(says), "{bad:?}: {err}");
+    }
+
+    // Revoke by the token itself, and by the id printed at issue.
+    let (ok, out, err) = timebank(&db, &["token", "revoke", &staff]);
+    assert!(ok && out.contains("revoked"), "{out}{err}");
+    let out = Command::new(env!("CARGO_BIN_EXE_timebank"))
+        .args(["--database-url", &db, "token", "issue", "--role", "display"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let display = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let said = String::from_utf8(out.stderr).unwrap();
+    let id = said
+        .split_whitespace()
+        .find_map(|w| uuid::Uuid::parse_str(w).ok())
+        .expect("the token id on stderr")
+        .to_string();
+    let (ok, _, err) = timebank(&db, &["token", "revoke", &id]);
+    assert!(ok, "{err}");
+    // A fresh authenticator (no cache): both are refused, the others still work.
+    let auth = std::sync::Arc::new(api::auth::Authenticator::new(store.clone()));
+    assert!(auth.authenticate(&staff).await.is_err());
+    assert!(auth.authenticate(&display).await.is_err());
+    assert!(auth.authenticate(&own).await.is_ok());
+    let (ok, _, err) = timebank(&db, &["token", "revoke", &id]);
+    assert!(!ok && err.contains("no active token"), "{err}");
+}

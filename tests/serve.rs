@@ -3,7 +3,7 @@
 //! SIGTERM, commands in flight finish and every acknowledged one is in the log.
 
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -17,6 +17,63 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// `timebank` with `args` (after `--database-url db`) and `env`, stdout piped.
+fn spawn(db: &str, args: &[&str], env: &[(&str, &str)]) -> std::process::Child {
+    let mut cmd = Command::new(bin());
+    cmd.args(["--database-url", db])
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .env_remove("TIMEBANK_LISTEN")
+        .env_remove("TIMEBANK_REQUEST_TIMEOUT")
+        .env_remove("TIMEBANK_MAX_BODY_BYTES")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.spawn().expect("start timebank")
+}
+
+/// Waits until `/healthz` answers on `base`.
+async fn wait_up(client: &reqwest::Client, base: &str, server: &mut std::process::Child) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(r) = client.get(format!("{base}/healthz")).send().await {
+            if r.status().is_success() {
+                return;
+            }
+        }
+        if let Ok(Some(status)) = server.try_wait() {
+            panic!("the server exited with {status}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "server did not come up on {base}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// An admin token issued on the command line.
+fn admin_token(db: &str) -> String {
+    let out = Command::new(bin())
+        .args(["--database-url", db, "token", "issue", "--role", "admin"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+fn stop(server: &mut std::process::Child) {
+    let killed = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = server.wait().unwrap();
+    assert!(status.success(), "serve exited with {status}");
 }
 
 async fn gql(
@@ -38,24 +95,84 @@ async fn gql(
         .expect("JSON body")
 }
 
+/// A raw HTTP/1.1 POST of a GraphQL request (keep-alive).
+fn post_bytes(token: &str, query: &str, variables: Value) -> Vec<u8> {
+    let body = json!({ "query": query, "variables": variables }).to_string();
+    format!(
+        "POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// How a request on a raw connection ended (the texts show in failure messages).
+#[derive(Debug)]
+#[allow(dead_code)]
+enum Answer {
+    /// A complete response: status and JSON body.
+    Complete(u16, Value),
+    /// The connection was refused or closed before a byte of the response.
+    Unanswered(String),
+    /// Part of a response, then the connection ended.
+    CutOff(String),
+}
+
+/// Reads one HTTP/1.1 response (with a Content-Length) from `conn`.
+async fn read_answer(conn: &mut tokio::io::BufReader<tokio::net::TcpStream>) -> Answer {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+    let mut head = Vec::new();
+    loop {
+        let mut line = Vec::new();
+        match conn.read_until(b'\n', &mut line).await {
+            Ok(0) | Err(_) if head.is_empty() && line.is_empty() => {
+                return Answer::Unanswered("closed before any response".into())
+            }
+            Ok(0) | Err(_) => {
+                return Answer::CutOff(format!(
+                    "headers cut off: {:?}",
+                    String::from_utf8_lossy(&head)
+                ))
+            }
+            Ok(_) => {}
+        }
+        let end = line == b"\r\n";
+        head.extend_from_slice(&line);
+        if end {
+            break;
+        }
+    }
+    let head = String::from_utf8_lossy(&head).to_string();
+    let status: u16 = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let Some(length) = head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim()
+            .eq_ignore_ascii_case("content-length")
+            .then(|| v.trim().parse::<usize>().ok())?
+    }) else {
+        return Answer::CutOff(format!("no Content-Length: {head}"));
+    };
+    let mut body = vec![0u8; length];
+    if let Err(e) = conn.read_exact(&mut body).await {
+        return Answer::CutOff(format!("body cut off ({e}) after {head}"));
+    }
+    match serde_json::from_slice(&body) {
+        Ok(v) => Answer::Complete(status, v),
+        Err(e) => Answer::CutOff(format!("body is not JSON ({e})")),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_answers_graphql_and_finishes_in_flight_commands_on_sigterm() {
+    use tokio::io::AsyncWriteExt;
     let dir = ledger::testing::TempDir::new();
     let db = format!("sqlite://{}", dir.path().join("serve.db").display());
     let port = free_port();
-    let mut server = Command::new(bin())
-        .args([
-            "--database-url",
-            &db,
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start timebank serve");
+    let listen = format!("127.0.0.1:{port}");
+    let mut server = spawn(&db, &["serve", "--listen", &listen], &[]);
     let stdout = server.stdout.take().unwrap();
     let banner = std::thread::spawn(move || {
         BufReader::new(stdout)
@@ -66,17 +183,8 @@ async fn serve_answers_graphql_and_finishes_in_flight_commands_on_sigterm() {
     });
 
     let client = reqwest::Client::new();
-    let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(r) = client.get(format!("{base}/healthz")).send().await {
-            if r.status().is_success() {
-                break;
-            }
-        }
-        assert!(Instant::now() < deadline, "server did not come up");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let base = format!("http://{listen}");
+    wait_up(&client, &base, &mut server).await;
     // Without a token, only /healthz answers.
     let r = client
         .post(format!("{base}/graphql"))
@@ -86,21 +194,7 @@ async fn serve_answers_graphql_and_finishes_in_flight_commands_on_sigterm() {
         .unwrap();
     assert_eq!(r.status(), 401);
 
-    let out = Command::new(bin())
-        .args([
-            "--database-url",
-            &db,
-            "token",
-            "issue",
-            "--role",
-            "admin",
-            "--label",
-            "t",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let admin = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let admin = admin_token(&db);
     let url = format!("{base}/graphql");
     let d = gql(&client, &url, &admin, r#"mutation { establishCommunity(idempotencyKey: "c", name: "幸福社区") { communityId position } }"#, json!({})).await;
     let community = d["data"]["establishCommunity"]["communityId"]
@@ -122,42 +216,90 @@ async fn serve_answers_graphql_and_finishes_in_flight_commands_on_sigterm() {
         .expect("volunteer")
         .to_string();
 
-    // Commands in flight when SIGTERM arrives.
-    let mut tasks = Vec::new();
-    for i in 0..40 {
-        let (client, url, admin, volunteer) = (
-            client.clone(),
-            url.clone(),
-            admin.clone(),
-            volunteer.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(i * 5)).await;
-            let r = client
-                .post(&url)
-                .bearer_auth(&admin)
-                .json(&json!({
-                    "query": "mutation($k: String!, $v: ID!) { awardPoints(idempotencyKey: $k, volunteerId: $v, points: \"2.50\", reason: \"楼道清理\") { entryId position } }",
-                    "variables": { "k": format!("award-{i}"), "v": volunteer },
-                }))
-                .send()
-                .await;
-            match r {
-                Ok(r) => r.json::<Value>().await.ok().and_then(|b| b["data"]["awardPoints"]["entryId"].as_str().map(str::to_string)),
-                Err(_) => None,
-            }
-        }));
-    }
-    tokio::time::sleep(Duration::from_millis(60)).await;
-    let killed = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status()
+    // SIGTERM as soon as it is asked for (the shell is already running).
+    let mut trigger = Command::new("sh")
+        .args([
+            "-c",
+            "read _ && kill -TERM \"$1\"",
+            "sh",
+            &server.id().to_string(),
+        ])
+        .stdin(Stdio::piped())
+        .spawn()
         .unwrap();
-    assert!(killed.success());
+    let award = "mutation($k: String!, $v: ID!) { awardPoints(idempotencyKey: $k, volunteerId: $v, points: \"2.50\", reason: \"楼道清理\") { entryId position } }";
+    // Connections of two kinds: kept alive after a first request (idle when the award
+    // is sent), and fresh ones (the award is their first request; the server may not
+    // have accepted them yet).
+    let mut conns = Vec::new();
+    for i in 0..40 {
+        let stream = tokio::net::TcpStream::connect(&listen).await.unwrap();
+        let mut conn = tokio::io::BufReader::new(stream);
+        if i % 2 == 0 {
+            conn.get_mut()
+                .write_all(&post_bytes(&admin, "{ __typename }", json!({})))
+                .await
+                .unwrap();
+            assert!(matches!(
+                read_answer(&mut conn).await,
+                Answer::Complete(200, _)
+            ));
+        }
+        conns.push(conn);
+    }
+    for (i, conn) in conns.iter_mut().enumerate() {
+        let bytes = post_bytes(
+            &admin,
+            award,
+            json!({ "k": format!("award-{i}"), "v": volunteer }),
+        );
+        conn.get_mut().write_all(&bytes).await.unwrap();
+    }
+    // Every award is sent: now SIGTERM.
+    trigger.stdin.take().unwrap().write_all(b"go\n").unwrap();
+    assert!(trigger.wait().unwrap().success());
+    let answers: Vec<_> = conns
+        .into_iter()
+        .map(|mut conn| tokio::spawn(async move { read_answer(&mut conn).await }))
+        .collect();
+    // Requests sent after SIGTERM: refused or answered in full, never cut off.
+    let mut late = Vec::new();
+    for i in 0..10 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let Ok(stream) = tokio::net::TcpStream::connect(&listen).await else {
+            continue;
+        };
+        let mut conn = tokio::io::BufReader::new(stream);
+        let bytes = post_bytes(
+            &admin,
+            award,
+            json!({ "k": format!("late-{i}"), "v": volunteer }),
+        );
+        if conn.get_mut().write_all(&bytes).await.is_ok() {
+            late.push(read_answer(&mut conn).await);
+        }
+    }
     let mut acknowledged = Vec::new();
-    for t in tasks {
-        if let Some(entry) = t.await.unwrap() {
-            acknowledged.push(entry);
+    for (i, a) in answers.into_iter().enumerate() {
+        match a.await.unwrap() {
+            Answer::Complete(200, body) => {
+                let entry = body["data"]["awardPoints"]["entryId"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("award {i} was refused: {body}"));
+                acknowledged.push(entry.to_string());
+            }
+            other => panic!("award {i}, sent before SIGTERM, got {other:?}"),
+        }
+    }
+    for a in late {
+        match a {
+            Answer::Complete(200, body) => {
+                if let Some(entry) = body["data"]["awardPoints"]["entryId"].as_str() {
+                    acknowledged.push(entry.to_string());
+                }
+            }
+            Answer::Unanswered(_) => {}
+            other => panic!("a request sent after SIGTERM was cut off: {other:?}"),
         }
     }
     let status = server.wait().unwrap();
@@ -166,10 +308,6 @@ async fn serve_answers_graphql_and_finishes_in_flight_commands_on_sigterm() {
     assert!(
         banner.contains("timebank token issue --role admin"),
         "first start should say how to make an admin token:\n{banner}"
-    );
-    assert!(
-        !acknowledged.is_empty(),
-        "no command got through before SIGTERM"
     );
 
     // Every acknowledged award is in the log.
@@ -184,6 +322,7 @@ async fn serve_answers_graphql_and_finishes_in_flight_commands_on_sigterm() {
         .output()
         .unwrap();
     let log = String::from_utf8(out.stdout).unwrap();
+    assert!(acknowledged.len() >= 40);
     for entry in &acknowledged {
         assert!(
             log.contains(entry.as_str()),
@@ -194,4 +333,102 @@ async fn serve_answers_graphql_and_finishes_in_flight_commands_on_sigterm() {
         !log.contains("13812345678"),
         "personal data must stay out of the log"
     );
+}
+
+/// The request timeout and body limit come from `serve --request-timeout
+/// --max-body-bytes`, or from TIMEBANK_REQUEST_TIMEOUT and TIMEBANK_MAX_BODY_BYTES;
+/// `timebank` without a sub-command serves too, on `--listen` or TIMEBANK_LISTEN.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_and_address_from_flags_and_environment() {
+    let dir = ledger::testing::TempDir::new();
+    let db = format!("sqlite://{}", dir.path().join("limits.db").display());
+    let client = reqwest::Client::new();
+    let admin = admin_token(&db);
+    let flags = |port: u16| {
+        vec![
+            "serve".to_string(),
+            "--listen".to_string(),
+            format!("127.0.0.1:{port}"),
+            "--request-timeout".to_string(),
+            "1".to_string(),
+            "--max-body-bytes".to_string(),
+            "2048".to_string(),
+        ]
+    };
+    let (p1, p2, p3) = (free_port(), free_port(), free_port());
+    let env_port = format!("127.0.0.1:{p2}");
+    let top_level = format!("127.0.0.1:{p3}");
+    /// Arguments, environment, the port it should listen on, whether the limits are the
+    /// small ones given.
+    type Run<'a> = (Vec<String>, Vec<(&'a str, &'a str)>, u16, bool);
+    let runs: Vec<Run> = vec![
+        (flags(p1), vec![], p1, true),
+        (
+            vec![],
+            vec![
+                ("TIMEBANK_LISTEN", env_port.as_str()),
+                ("TIMEBANK_REQUEST_TIMEOUT", "1"),
+                ("TIMEBANK_MAX_BODY_BYTES", "2048"),
+            ],
+            p2,
+            true,
+        ),
+        // No sub-command, no limits given: the defaults (30 s, 256 KiB).
+        (
+            vec!["--listen".to_string(), top_level.clone()],
+            vec![],
+            p3,
+            false,
+        ),
+    ];
+    for (args, env, port, limited) in runs {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut server = spawn(&db, &args, &env);
+        let base = format!("http://127.0.0.1:{port}");
+        wait_up(&client, &base, &mut server).await;
+        let post = |body: String| {
+            client
+                .post(format!("{base}/graphql"))
+                .bearer_auth(&admin)
+                .header("content-type", "application/json")
+                .header("accept", "application/graphql-response+json")
+                .body(body)
+                .send()
+        };
+        let big =
+            json!({"query": "{ __typename }", "variables": {"x": "x".repeat(4096)}}).to_string();
+        let r = post(big).await.unwrap();
+        assert_eq!(
+            r.status(),
+            if limited { 413 } else { 200 },
+            "{args:?} {env:?}"
+        );
+        if limited {
+            let started = Instant::now();
+            let r = post(json!({"query": "query($p: Int) { events(first: 1, atLeast: $p) { position } }", "variables": {"p": 1_000_000}}).to_string())
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 408, "{args:?} {env:?}");
+            let waited = started.elapsed();
+            assert!(
+                waited >= Duration::from_millis(900) && waited < Duration::from_secs(4),
+                "{waited:?}"
+            );
+            let body: Value = serde_json::from_str(&r.text().await.unwrap()).expect("a JSON body");
+            assert_eq!(
+                body["errors"][0]["extensions"]["code"], "REQUEST_TIMEOUT",
+                "{body}"
+            );
+        }
+        stop(&mut server);
+    }
+    // Bad values are refused before anything starts.
+    for bad in [["--request-timeout", "0"], ["--max-body-bytes", "10"]] {
+        let out = Command::new(bin())
+            .args(["--database-url", &db, "serve"])
+            .args(bad)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{bad:?} was accepted");
+    }
 }

@@ -5,8 +5,8 @@
 //! [`issue`]. Lookups are cached for [`CACHE_TTL`], and a revocation in this process
 //! clears the cache at once (another process sees it within the TTL).
 //!
-//! Roles (issue "GraphQL API"): admin (every community), staff (one community),
-//! volunteer (their own account in their community), display (read-only public
+//! Roles (issue "GraphQL API"): admin (every community), staff (one community,
+//! optionally bound to the staff member's own volunteer account), volunteer (their own account in their community), display (read-only public
 //! screens, optionally bound to a community).
 
 use crate::errors::{ApiError, ApiResult};
@@ -165,8 +165,10 @@ pub async fn volunteer_community(store: &Store, volunteer: Uuid) -> ApiResult<Op
     ))
 }
 
-/// Issues a token and stores its hash. Staff need a community; volunteers need a
-/// registered volunteer (whose community is used).
+/// Issues a token and stores its hash. Staff need a community, and may be bound to
+/// their own volunteer account (a volunteer of that community: the domain then refuses
+/// them verifying their own service); volunteers need a registered volunteer (whose
+/// community is used).
 pub async fn issue(
     store: &Store,
     role: Role,
@@ -189,12 +191,19 @@ pub async fn issue(
         Role::Staff => {
             let c =
                 community.ok_or_else(|| ApiError::invalid("a staff token needs a community"))?;
-            if volunteer.is_some() {
-                return Err(ApiError::invalid(
-                    "a staff token is not bound to a volunteer",
-                ));
+            // A staff member who is also a volunteer of the community: their own
+            // account, so that they cannot verify their own service.
+            if let Some(v) = volunteer {
+                let own = volunteer_community(store, v)
+                    .await?
+                    .ok_or_else(|| ApiError::NotFound(format!("volunteer {v}")))?;
+                if own.0 != c {
+                    return Err(ApiError::invalid(format!(
+                        "volunteer {v} belongs to community {own}, not {c}: a staff token is bound only to a volunteer of its own community"
+                    )));
+                }
             }
-            (Some(c), None)
+            (Some(c), volunteer)
         }
         Role::Volunteer => {
             let v = volunteer
@@ -365,6 +374,13 @@ fn principal_of(row: TokenRow) -> ApiResult<Principal> {
                 .ok_or_else(|| ApiError::Internal("volunteer token without a community".into()))?;
             Actor::volunteer(VolunteerId(v), c)
         }
+        // Staff may be bound to their own volunteer account.
+        Role::Staff => Actor {
+            principal: row.token_id,
+            role,
+            community_id: community,
+            volunteer_id: row.volunteer.map(VolunteerId),
+        },
         _ => Actor {
             principal: row.token_id,
             role,

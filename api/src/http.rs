@@ -18,8 +18,7 @@
 
 use crate::auth::Principal;
 use crate::errors::ApiError;
-use crate::schema::{self, types::PersonLoader, types::ProfileLoader, AppCtx, AppSchema, Executed};
-use async_graphql::dataloader::DataLoader;
+use crate::schema::{self, AppCtx, AppSchema, Executed};
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use async_graphql::{Data, ServerError, Variables};
@@ -46,7 +45,7 @@ pub struct AppState {
     pub schema: AppSchema,
     /// Largest request body, in bytes.
     pub max_body_bytes: usize,
-    /// Longest a `/graphql` request may take.
+    /// Longest a `/graphql` or `/documents` request may take (408 beyond).
     pub request_timeout: Duration,
     /// Becomes `true` when the server shuts down (closes WebSockets).
     pub shutdown: watch::Receiver<bool>,
@@ -93,18 +92,14 @@ impl DocumentCache {
 pub fn router(state: AppState) -> Router {
     let graphql = Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            state.request_timeout,
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            request_timeout,
         ))
         // The POST handler reads its body itself (`read_body`); the limit here bounds
         // any extractor that reads one.
         .layer(DefaultBodyLimit::max(state.max_body_bytes));
-    Router::new()
-        .merge(graphql)
-        .route("/graphiql", get(graphiql))
-        .route("/ws", get(ws))
-        .route("/healthz", get(healthz))
+    let documents = Router::new()
         .route(
             "/documents/annual-report",
             get(crate::documents::annual_report_file),
@@ -117,6 +112,16 @@ pub fn router(state: AppState) -> Router {
             "/documents/certificates/{number}",
             get(crate::documents::certificate_page),
         )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            request_timeout,
+        ));
+    Router::new()
+        .merge(graphql)
+        .merge(documents)
+        .route("/graphiql", get(graphiql))
+        .route("/ws", get(ws))
+        .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
@@ -205,6 +210,45 @@ fn request_error(
     state.app.metrics.http_error("graphql");
     state.app.metrics.graphql_error(code);
     json_response(status, media, &error_body(code, message))
+}
+
+/// Bounds a request (reading its body included) by `request_timeout`: past it, the
+/// request is answered 408 with a JSON error `REQUEST_TIMEOUT` in the negotiated media
+/// type, and the connection is closed (the body may be unread). A command already
+/// running finishes on its own task, and a retry with its key gets its result.
+async fn request_timeout(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let media = negotiate(request.headers()).unwrap_or(Media::Json);
+    let route = if request.uri().path().starts_with("/documents") {
+        "documents"
+    } else {
+        "graphql"
+    };
+    let limit = state.request_timeout;
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            state.app.metrics.http_error(route);
+            state.app.metrics.graphql_error("REQUEST_TIMEOUT");
+            let mut resp = json_response(
+                StatusCode::REQUEST_TIMEOUT,
+                media,
+                &error_body(
+                    "REQUEST_TIMEOUT",
+                    &format!(
+                        "the request took longer than {:.1} s; a command it ran completes, and a retry with the same idempotencyKey returns its result",
+                        limit.as_secs_f64()
+                    ),
+                ),
+            );
+            resp.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            resp
+        }
+    }
 }
 
 /// The caller of a request, from its `Authorization` header.
@@ -592,16 +636,9 @@ async fn execute(
     if let Some(p) = principal {
         request = request.data(p);
     }
-    let request = request
-        .data(executed.clone())
-        .data(DataLoader::new(
-            PersonLoader(state.app.store.clone()),
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(
-            ProfileLoader(state.app.reads.clone()),
-            tokio::spawn,
-        ));
+    let (people, profiles) =
+        schema::types::request_loaders(state.app.store.clone(), state.app.reads.clone());
+    let request = request.data(executed.clone()).data(people).data(profiles);
     let mut response = state.schema.execute(request).await;
     let ran = executed.0.load(std::sync::atomic::Ordering::Relaxed);
     schema::normalize_errors(&mut response.errors, ran);
@@ -747,8 +784,9 @@ async fn ws(
                     };
                     let mut data = Data::default();
                     data.insert(principal);
-                    data.insert(DataLoader::new(PersonLoader(store), tokio::spawn));
-                    data.insert(DataLoader::new(ProfileLoader(reads), tokio::spawn));
+                    let (people, profiles) = schema::types::connection_loaders(store, reads);
+                    data.insert(people);
+                    data.insert(profiles);
                     Ok(data)
                 },
             );

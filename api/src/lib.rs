@@ -38,6 +38,7 @@ pub use ledger::command::Role;
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -47,18 +48,24 @@ use uuid::Uuid;
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
     pub listen: SocketAddr,
-    /// Longest a `/graphql` request may take before 408.
+    /// Longest a `/graphql` or `/documents` request may take before 408
+    /// `REQUEST_TIMEOUT`.
     pub request_timeout: Duration,
     /// Largest request body, in bytes (413 beyond).
     pub max_body_bytes: usize,
 }
 
+/// Default request timeout.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default largest request body, in bytes.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
+
 impl ServeConfig {
     pub fn new(listen: SocketAddr) -> ServeConfig {
         ServeConfig {
             listen,
-            request_timeout: Duration::from_secs(30),
-            max_body_bytes: 256 * 1024,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
     }
 }
@@ -109,8 +116,9 @@ impl AppState {
     }
 }
 
-/// Serves the API on `config.listen` until `shutdown` resolves; in-flight requests
-/// finish, WebSockets are closed. With no tokens yet, prints how to create the first
+/// Serves the API on `config.listen` until `shutdown` resolves; then, for
+/// [`SHUTDOWN_DRAIN`], requests already sent are still accepted and answered (with
+/// `Connection: close`), in-flight requests finish, WebSockets are closed. With no tokens yet, prints how to create the first
 /// admin token.
 pub async fn serve(
     store: ledger::Store,
@@ -130,10 +138,26 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "timebank API listening: POST/GET /graphql, /graphiql, /ws, /healthz, /metrics");
     println!("timebank API on http://{addr}/graphql (GraphiQL at http://{addr}/graphiql)");
-    axum::serve(listener, router(state))
+    let draining = Arc::new(AtomicBool::new(false));
+    let app = router(state).layer(axum::middleware::from_fn({
+        let draining = draining.clone();
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let draining = draining.clone();
+            async move { close_when_draining(&draining, request, next).await }
+        }
+    }));
+    axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
-            tracing::info!("shutting down: finishing in-flight requests");
+            // Requests already sent may still sit in the listener's backlog or, on an
+            // idle keep-alive connection, in its socket, where a graceful shutdown would
+            // drop them: for a short while, accept and answer them (with
+            // `Connection: close`), then finish what is in flight.
+            tracing::info!(
+                "shutting down: answering requests already sent, then finishing in-flight ones"
+            );
+            draining.store(true, Ordering::Release);
+            tokio::time::sleep(SHUTDOWN_DRAIN).await;
             let _ = tx.send(true);
         })
         .await?;
@@ -143,8 +167,32 @@ pub async fn serve(
     Ok(())
 }
 
+/// How long a shutting-down server still accepts connections and reads requests, so
+/// that none sent before the signal is dropped unanswered.
+pub const SHUTDOWN_DRAIN: Duration = Duration::from_millis(500);
+
+/// Once the server is draining, tells HTTP/1 clients that the connection closes after
+/// this response (so that they send nothing more on it).
+async fn close_when_draining(
+    draining: &AtomicBool,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let http1 = request.version() <= axum::http::Version::HTTP_11;
+    let mut response = next.run(request).await;
+    let upgrade = response.status() == axum::http::StatusCode::SWITCHING_PROTOCOLS;
+    if http1 && !upgrade && draining.load(Ordering::Acquire) {
+        response.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
+    response
+}
+
 /// Issues a token and returns its plaintext (shown once; only its SHA-256 is stored).
-/// Staff tokens need a community; volunteer tokens a registered volunteer.
+/// Staff tokens need a community (and may name the staff member's own volunteer
+/// account in it); volunteer tokens a registered volunteer.
 pub async fn issue_token(
     store: &ledger::Store,
     role: Role,

@@ -58,7 +58,8 @@ const REPORT: &str =
     months { month hours }
     downloads { url format contentType position } } }";
 
-const CERT_CHECK: &str = "query($n: String!) { certificate(number: $n) {
+const CERT_CHECK: &str =
+    "query($n: String!, $code: String!) { certificate(number: $n, checkCode: $code) {
     number position holderNameMasked changedSinceIssue currentPosition
     issuer { organisation }
     issued { totalHours services content volunteerNumber }
@@ -282,12 +283,17 @@ async fn reports_certificates_and_exports() {
         // A certificate, issued by staff before a correction.
         let issue = "mutation($k: String!, $v: ID!) { issueCertificate(idempotencyKey: $k, volunteerId: $v,
             issuer: { organisation: \"海棠社区居民委员会\", personInCharge: \"王书记\", handler: \"李干事\", contact: \"010-1234\" }) {
-            number position holderName record { totalHours services content } page { url } } }";
+            number position holderName checkCode record { totalHours services content } page { url } } }";
         let k = key();
         let cert =
             s.ok(&c.staff, issue, json!({"k": k, "v": c.v1})).await["issueCertificate"].clone();
         let number = cert["number"].as_str().unwrap().to_string();
         assert!(number.starts_with("TB-"), "{number}");
+        let check_code = cert["checkCode"].as_str().unwrap().to_string();
+        assert!(
+            check_code.len() == 9 && check_code.as_bytes()[4] == b'-',
+            "{check_code}"
+        );
         assert_eq!(cert["position"].as_u64(), Some(head));
         assert_eq!(cert["holderName"], "张三丰");
         assert_eq!(dec(&cert["record"]["totalHours"]), Decimal::from(3));
@@ -313,35 +319,72 @@ async fn reports_certificates_and_exports() {
             assert_eq!(code(&body), "FORBIDDEN", "{who}: {body}");
         }
         let list = s
-            .ok(&c.vol1, "{ certificates { number } }", json!({}))
+            .ok(&c.vol1, "{ certificates { number checkCode } }", json!({}))
             .await;
-        assert_eq!(list["certificates"], json!([{"number": number}]));
+        assert_eq!(
+            list["certificates"],
+            json!([{"number": number, "checkCode": check_code}])
+        );
         // Its printable page: for the volunteer and the community's staff.
         let page_url = cert["page"]["url"].as_str().unwrap().to_string();
         let page = download(&s, Some(&c.vol1), &page_url).await;
         assert_eq!(page.status, 200);
         let page_text = String::from_utf8(page.bytes).expect("utf-8");
         assert!(page_text.contains("志愿服务记录证明") && page_text.contains(&number));
+        assert!(page_text.contains(&check_code), "the code is printed on it");
         assert_eq!(download(&s, Some(&c.vol2), &page_url).await.status, 403);
         assert_eq!(download(&s, None, &page_url).await.status, 401);
 
-        // The public check needs no token.
-        let (status, body) = s.gql(None, CERT_CHECK, json!({"n": number})).await;
+        // The public check needs no token, but the code printed on the certificate
+        // (typed in any case, without its dash).
+        let typed = check_code.replace('-', "").to_lowercase();
+        let (status, body) = s
+            .gql(None, CERT_CHECK, json!({"n": number, "code": typed}))
+            .await;
         assert_eq!(status, 200, "{body}");
         let check = &body["data"]["certificate"];
         assert_eq!(check["changedSinceIssue"], false);
         assert_eq!(check["holderNameMasked"], "张**");
         assert_eq!(check["issuer"]["organisation"], "海棠社区居民委员会");
+        // A wrong code, or an unknown number, tells nothing: walking the sequential
+        // numbers reads no one's name or hours.
+        let wrong = if check_code.starts_with('0') {
+            "1111-1111"
+        } else {
+            "0000-0000"
+        };
+        for (n, code_given) in [
+            (number.as_str(), wrong),
+            ("TB-1999-000001", check_code.as_str()),
+        ] {
+            let (status, body) = s
+                .gql(None, CERT_CHECK, json!({"n": n, "code": code_given}))
+                .await;
+            assert_eq!(status, 200, "{body}");
+            assert_eq!(body["data"]["certificate"], Value::Null, "{body}");
+        }
         let (_, body) = s
-            .gql(None, CERT_CHECK, json!({"n": "TB-1999-000001"}))
+            .gql(
+                None,
+                "query($n: String!) { certificate(number: $n, checkCode: \"\") { number } }",
+                json!({"n": number}),
+            )
             .await;
-        assert_eq!(body["data"]["certificate"], Value::Null);
+        assert_eq!(code(&body), "INVALID_INPUT", "{body}");
+        let (_, body) = s
+            .gql(
+                None,
+                "query($n: String!) { certificate(number: $n) { number } }",
+                json!({"n": number}),
+            )
+            .await;
+        assert!(body.get("data").is_none(), "the code is required: {body}");
         // Nothing else runs without a token.
         for q in [
             "{ me { role } }",
-            "{ certificate(number: \"x\") { number } me { role } }",
+            "{ certificate(number: \"x\", checkCode: \"y\") { number } me { role } }",
             "mutation { __typename }",
-            "{ ...F } fragment F on Query { certificate(number: \"x\") { number } }",
+            "{ ...F } fragment F on Query { certificate(number: \"x\", checkCode: \"y\") { number } }",
             "not graphql",
         ] {
             let (status, body) = s.gql(None, q, json!({})).await;
@@ -410,7 +453,9 @@ async fn reports_certificates_and_exports() {
             again.bytes, csv.bytes,
             "{backend}: the pinned CSV is reproduced exactly"
         );
-        let (_, body) = s.gql(None, CERT_CHECK, json!({"n": number})).await;
+        let (_, body) = s
+            .gql(None, CERT_CHECK, json!({"n": number, "code": check_code}))
+            .await;
         let check = &body["data"]["certificate"];
         assert_eq!(check["changedSinceIssue"], true, "{body}");
         assert_eq!(dec(&check["issued"]["totalHours"]), Decimal::from(3));

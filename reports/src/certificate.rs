@@ -8,7 +8,10 @@
 //! - [`certificate_html`] prints it (A4) with the fields of a 志愿服务记录证明: name,
 //!   volunteer number, ID number masked, total hours and content of service, issuing
 //!   organisation, person in charge, handler, contact, number and date.
-//! - [`check_certificate`] is the public check: the facts as issued, and the same
+//! - Each certificate carries a random check code ([`new_check_code`], `K7QM-3XWD`),
+//!   printed on it: [`verify_certificate`], the public check, answers only for a number
+//!   and its code, so that the sequential numbers cannot be walked.
+//! - [`check_certificate`] is the check itself: the facts as issued, and the same
 //!   records as they stand now (`current`): the entries the certificate covered (those at
 //!   or before `P`) with every reversal recorded since applied, and the star level under
 //!   the thresholds used at issue. `changed_since_issue` says whether later corrections
@@ -127,6 +130,9 @@ pub struct Certificate {
     /// Looked up when the certificate is read (not archived).
     pub holder_name: String,
     pub id_number_masked: Option<String>,
+    /// The check code printed on it (`K7QM-3XWD`), required by the public check.
+    #[serde(default)]
+    pub check_code: String,
 }
 
 /// A later correction of a record a certificate covered.
@@ -316,6 +322,56 @@ fn check_issuer(issuer: &IssuingOrganisation) -> Result<IssuingOrganisation, Rep
     })
 }
 
+/// The letters of a check code: Crockford's base 32 (no I, L, O, U).
+const CODE_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+/// Characters of a check code (40 random bits).
+const CODE_LEN: usize = 8;
+
+/// A new random check code, as stored: 8 characters of Crockford's base 32.
+pub fn new_check_code() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; CODE_LEN];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    // 256 is a multiple of 32: every letter is equally likely.
+    bytes
+        .iter()
+        .map(|b| CODE_ALPHABET[usize::from(b % 32)] as char)
+        .collect()
+}
+
+/// A check code as typed: case, spaces and dashes ignored, and O, I, L read as 0, 1, 1.
+pub fn normalize_check_code(typed: &str) -> String {
+    typed
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .map(|c| match c.to_ascii_uppercase() {
+            'O' => '0',
+            'I' | 'L' => '1',
+            c => c,
+        })
+        .collect()
+}
+
+/// A stored check code as printed: `K7QM-3XWD`.
+pub fn display_check_code(code: &str) -> String {
+    let chars: Vec<char> = code.chars().collect();
+    chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// Whether `typed` is the certificate's code (compared in time independent of where
+/// they differ).
+fn code_matches(stored: &str, typed: &str) -> bool {
+    let typed = normalize_check_code(typed);
+    let (a, b) = (stored.as_bytes(), typed.as_bytes());
+    !a.is_empty()
+        && a.len() == b.len()
+        && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// `TB-2026-000001`.
 pub fn format_number(year: i32, seq: i64) -> String {
     format!("TB-{year:04}-{seq:06}")
@@ -345,7 +401,9 @@ pub async fn issue_certificate(
     let (facts, _) = compute_facts(store, volunteer_id, position, position).await?;
     let issued_at = Utc::now();
     let year = local_date(issued_at).year();
+    let check_code = new_check_code();
     let row = NewRow {
+        check_code: &check_code,
         year,
         volunteer_id,
         facts: &facts,
@@ -378,6 +436,7 @@ pub async fn issue_certificate(
         issued_by,
         holder_name: ERASED_NAME.to_string(),
         id_number_masked: None,
+        check_code,
     };
     fill_holder(store, &mut cert).await?;
     tracing::info!(number = %cert.number, volunteer = %volunteer_id, position, "certificate issued");
@@ -432,6 +491,7 @@ struct NewRow<'a> {
     position: u64,
     issued_at: DateTime<Utc>,
     issued_by: Uuid,
+    check_code: &'a str,
     /// The idempotency key and the request, when issued through the API.
     request: Option<(&'a str, &'a str)>,
 }
@@ -451,6 +511,7 @@ async fn insert_certificate(store: &Store, row: &NewRow<'_>) -> Result<String, R
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
     const REQUEST: &str =
         "INSERT INTO certificate_requests (idempotency_key, request, number) VALUES ($1, $2, $3)";
+    const CODE: &str = "INSERT INTO certificate_check_codes (number, code) VALUES ($1, $2)";
     if let Some(pool) = store.sqlite_pool() {
         // `$n` are numbered parameters on SQLite too.
         let mut tx = pool.begin().await?;
@@ -470,6 +531,11 @@ async fn insert_certificate(store: &Store, row: &NewRow<'_>) -> Result<String, R
             .bind(issuer_json.to_string())
             .bind(row.issued_at)
             .bind(row.issued_by.to_string())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(CODE)
+            .bind(&number)
+            .bind(row.check_code)
             .execute(&mut *tx)
             .await?;
         if let Some((key, request)) = row.request {
@@ -500,6 +566,11 @@ async fn insert_certificate(store: &Store, row: &NewRow<'_>) -> Result<String, R
             .bind(&issuer_json)
             .bind(row.issued_at)
             .bind(row.issued_by)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(CODE)
+            .bind(&number)
+            .bind(row.check_code)
             .execute(&mut *tx)
             .await?;
         if let Some((key, request)) = row.request {
@@ -538,6 +609,7 @@ struct StoredRow {
     issuer: serde_json::Value,
     issued_at: DateTime<Utc>,
     issued_by: Uuid,
+    check_code: Option<String>,
 }
 
 fn parse_uuid(s: &str) -> Result<Uuid, ReportError> {
@@ -545,7 +617,8 @@ fn parse_uuid(s: &str) -> Result<Uuid, ReportError> {
 }
 
 const SELECT: &str =
-    "SELECT number, position, facts, issuer, issued_at, issued_by FROM certificates";
+    "SELECT c.number, c.position, c.facts, c.issuer, c.issued_at, c.issued_by, k.code \
+     FROM certificates c LEFT JOIN certificate_check_codes k ON k.number = c.number";
 
 async fn fetch_rows(
     store: &Store,
@@ -554,9 +627,9 @@ async fn fetch_rows(
 ) -> Result<Vec<StoredRow>, ReportError> {
     if let Some(pool) = store.sqlite_pool() {
         let (sql, key) = match (by_number, by_volunteer) {
-            (Some(n), _) => (format!("{SELECT} WHERE number = ?1"), n.to_string()),
+            (Some(n), _) => (format!("{SELECT} WHERE c.number = ?1"), n.to_string()),
             (None, Some(v)) => (
-                format!("{SELECT} WHERE volunteer_id = ?1 ORDER BY issued_at, number"),
+                format!("{SELECT} WHERE c.volunteer_id = ?1 ORDER BY c.issued_at, c.number"),
                 v.0.to_string(),
             ),
             (None, None) => return Ok(Vec::new()),
@@ -571,20 +644,21 @@ async fn fetch_rows(
                     issuer: serde_json::from_str(&r.try_get::<String, _>("issuer")?)?,
                     issued_at: r.try_get("issued_at")?,
                     issued_by: parse_uuid(&r.try_get::<String, _>("issued_by")?)?,
+                    check_code: r.try_get("code")?,
                 })
             })
             .collect()
     } else if let Some(pool) = store.postgres_pool() {
         let rows = match (by_number, by_volunteer) {
             (Some(n), _) => {
-                sqlx::query(&format!("{SELECT} WHERE number = $1"))
+                sqlx::query(&format!("{SELECT} WHERE c.number = $1"))
                     .bind(n)
                     .fetch_all(pool)
                     .await?
             }
             (None, Some(v)) => {
                 sqlx::query(&format!(
-                    "{SELECT} WHERE volunteer_id = $1 ORDER BY issued_at, number"
+                    "{SELECT} WHERE c.volunteer_id = $1 ORDER BY c.issued_at, c.number"
                 ))
                 .bind(v.0)
                 .fetch_all(pool)
@@ -601,6 +675,7 @@ async fn fetch_rows(
                     issuer: r.try_get("issuer")?,
                     issued_at: r.try_get("issued_at")?,
                     issued_by: r.try_get("issued_by")?,
+                    check_code: r.try_get("code")?,
                 })
             })
             .collect()
@@ -621,6 +696,7 @@ fn from_row(row: StoredRow) -> Result<Certificate, ReportError> {
         issued_by: row.issued_by,
         holder_name: ERASED_NAME.to_string(),
         id_number_masked: None,
+        check_code: row.check_code.unwrap_or_default(),
         facts,
     })
 }
@@ -656,7 +732,29 @@ pub async fn list_certificates(
     Ok(out)
 }
 
-/// The public check of a certificate number: `None` if no such certificate.
+/// The public check: the check of a certificate given its number and the check code
+/// printed on it; `None` when there is no such certificate or the code is not its code
+/// (the two are not told apart).
+pub async fn verify_certificate(
+    store: &Store,
+    number: &str,
+    check_code: &str,
+) -> Result<Option<CertificateCheck>, ReportError> {
+    let Some(row) = fetch_rows(store, Some(number.trim()), None)
+        .await?
+        .into_iter()
+        .next()
+    else {
+        return Ok(None);
+    };
+    if !code_matches(row.check_code.as_deref().unwrap_or(""), check_code) {
+        return Ok(None);
+    }
+    check_certificate(store, number).await
+}
+
+/// The check of a certificate number, for those who may read the registry (the
+/// operator's command line): `None` if no such certificate.
 pub async fn check_certificate(
     store: &Store,
     number: &str,
@@ -754,6 +852,7 @@ pub fn certificate_html(cert: &Certificate) -> String {
         ("经办人", cert.issuer.handler.clone()),
         ("联系方式", cert.issuer.contact.clone()),
         ("证明编号", cert.number.clone()),
+        ("校验码", display_check_code(&cert.check_code)),
         ("出具日期", issued.clone()),
     ];
     s.push_str(r#"<table class="fields"><tbody>"#);
@@ -776,9 +875,10 @@ pub fn certificate_html(cert: &Certificate) -> String {
     );
     let _ = write!(
         s,
-        r#"<div class="foot">本证明根据事件日志第 {pos} 号位置的志愿服务记录出具，已登记存档。可凭证明编号 {number} 查询核验；如记录在出具后被更正，核验结果将予以说明。</div></div>"#,
+        r#"<div class="foot">本证明根据事件日志第 {pos} 号位置的志愿服务记录出具，已登记存档。可凭证明编号 {number} 及校验码 {code} 查询核验；如记录在出具后被更正，核验结果将予以说明。</div></div>"#,
         pos = cert.position,
         number = escape(&cert.number),
+        code = escape(&display_check_code(&cert.check_code)),
     );
     s.push_str("\n</body>\n</html>\n");
     s

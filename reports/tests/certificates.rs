@@ -7,11 +7,11 @@ use chrono::Datelike;
 use common::*;
 use ledger::amount::{Hours, Points};
 use ledger::event::ServiceKind;
-use reports::certificate::format_number;
+use reports::certificate::{display_check_code, format_number};
 use reports::statement::statement_sections;
 use reports::{
     certificate_html, check_certificate, get_certificate, issue_certificate, list_certificates,
-    statement, statement_csv, statement_xlsx, IssuingOrganisation,
+    statement, statement_csv, statement_xlsx, verify_certificate, IssuingOrganisation,
 };
 use std::io::Cursor;
 use uuid::Uuid;
@@ -105,6 +105,45 @@ async fn certificates_are_numbered_pinned_and_checked() {
         assert!(!check.changed_since_issue);
         assert_eq!(check.holder_name_masked, "张*");
         assert_eq!(check.issued, cert.facts);
+
+        // The public check needs the code printed on the certificate (as typed: any
+        // case, dashes and spaces ignored); a wrong one tells nothing.
+        assert_eq!(cert.check_code.len(), 8, "{backend}");
+        assert_eq!(got.check_code, cert.check_code, "the code is archived");
+        let printed = display_check_code(&cert.check_code);
+        assert!(html.contains(&printed), "the code is printed");
+        let typed = format!(" {} ", printed.to_lowercase());
+        let verified = verify_certificate(&store, &cert.number, &typed)
+            .await
+            .expect("verify")
+            .expect("the right code");
+        assert_eq!(verified, check);
+        let mut wrong = cert.check_code.clone().into_bytes();
+        wrong[0] = if wrong[0] == b'0' { b'1' } else { b'0' };
+        for code in [
+            String::from_utf8(wrong).unwrap(),
+            String::new(),
+            "X".repeat(40),
+        ] {
+            assert!(verify_certificate(&store, &cert.number, &code)
+                .await
+                .expect("verify")
+                .is_none());
+        }
+        assert!(
+            verify_certificate(&store, "TB-1999-000001", &cert.check_code)
+                .await
+                .expect("verify")
+                .is_none()
+        );
+        let other = issue_certificate(&store, w.volunteers[1], staff, &issuer(), None)
+            .await
+            .expect("issue");
+        assert_ne!(other.check_code, cert.check_code, "codes are random");
+        assert!(verify_certificate(&store, &other.number, &cert.check_code)
+            .await
+            .expect("verify")
+            .is_none());
 
         // New service after issue is not a change of what the certificate states.
         w.serve(0, ServiceKind::Repair, ymd(2026, 7, 1), "2", true)

@@ -305,15 +305,24 @@ pub struct AnnualReport {
     pub star_thresholds: Vec<HoursScalar>,
     pub star_rule_version: u32,
     pub totals: ReportTotals,
+    #[graphql(complexity = "crate::schema::rows_cost(6, child_complexity)")]
     pub services_by_kind: Vec<ReportKindTotal>,
+    #[graphql(complexity = "crate::schema::rows_cost(reports::TOP_N, child_complexity)")]
     pub top_by_hours: Vec<ReportVolunteer>,
+    #[graphql(complexity = "crate::schema::rows_cost(reports::TOP_N, child_complexity)")]
     pub top_by_points: Vec<ReportVolunteer>,
     /// Volunteers who reached a new star level in the year.
+    #[graphql(complexity = "crate::schema::rows_cost(crate::schema::LIST_ROWS, child_complexity)")]
     pub new_stars: Vec<ReportVolunteer>,
+    #[graphql(complexity = "crate::schema::rows_cost(crate::schema::LIST_ROWS, child_complexity)")]
     pub teams: Vec<ReportUnit>,
+    #[graphql(complexity = "crate::schema::rows_cost(crate::schema::LIST_ROWS, child_complexity)")]
     pub grids: Vec<ReportUnit>,
+    #[graphql(complexity = "crate::schema::rows_cost(crate::schema::LIST_ROWS, child_complexity)")]
     pub stairwells: Vec<ReportStairwell>,
+    #[graphql(complexity = "crate::schema::rows_cost(12, child_complexity)")]
     pub red_flags: Vec<ReportRedFlag>,
+    #[graphql(complexity = "crate::schema::rows_cost(12, child_complexity)")]
     pub months: Vec<ReportMonth>,
     /// The report as XLSX, CSV (UTF-8 with BOM) and printable HTML.
     pub downloads: Vec<Download>,
@@ -466,6 +475,9 @@ pub struct CertificateDocument {
     pub record: CertificateRecord,
     /// The printable page (A4).
     pub page: Download,
+    /// The check code printed on it (`K7QM-3XWD`): the public check asks for it with
+    /// the number.
+    pub check_code: String,
 }
 
 impl From<&Certificate> for CertificateDocument {
@@ -479,6 +491,7 @@ impl From<&Certificate> for CertificateDocument {
             id_number_masked: c.id_number_masked.clone(),
             record: (&c.facts).into(),
             page: download(certificate_url(&c.number), DocumentFormat::Html, c.position),
+            check_code: reports::certificate::display_check_code(&c.check_code),
         }
     }
 }
@@ -526,6 +539,7 @@ pub struct CertificateVerification {
     pub current: CertificateRecord,
     pub current_position: u64,
     pub changed_since_issue: bool,
+    #[graphql(complexity = "crate::schema::rows_cost(crate::schema::LIST_ROWS, child_complexity)")]
     pub corrections: Vec<CertificateCorrection>,
 }
 
@@ -576,6 +590,7 @@ impl DocumentQuery {
     /// The annual commendation report (年度表彰) of a community for a year (admin and
     /// the community's staff), at log position `at` or the head. Computed from the log
     /// (exactly reproducible at its `position`), with links to XLSX, CSV and HTML.
+    #[graphql(complexity = "crate::schema::REPORT_COST + child_complexity")]
     async fn annual_report(
         &self,
         ctx: &Context<'_>,
@@ -599,18 +614,27 @@ impl DocumentQuery {
         Ok(AnnualReport::from(report.as_ref()))
     }
 
-    /// The public check of a certificate (志愿服务记录证明) by its number: anyone may ask,
-    /// without a token. Null when no certificate has that number.
+    /// The public check of a certificate (志愿服务记录证明) by its number and the check
+    /// code printed on it: anyone may ask, without a token. Null when no certificate has
+    /// that number and code (the sequential numbers alone tell nothing).
+    #[graphql(complexity = "crate::schema::read_cost(child_complexity)")]
     async fn certificate(
         &self,
         ctx: &Context<'_>,
         number: String,
+        check_code: String,
     ) -> Res<Option<CertificateVerification>> {
         let number = number.trim();
         if number.is_empty() || number.len() > 40 {
             return Err(gql_error("INVALID_INPUT", "not a certificate number"));
         }
-        let check = reports::check_certificate(&app(ctx).store, number)
+        if check_code.trim().is_empty() || check_code.len() > 40 {
+            return Err(gql_error(
+                "INVALID_INPUT",
+                "checkCode: the check code printed on the certificate is required",
+            ));
+        }
+        let check = reports::verify_certificate(&app(ctx).store, number, &check_code)
             .await
             .map_err(|e| report_error(e).extend())?;
         Ok(check.as_ref().map(Into::into))
@@ -618,6 +642,7 @@ impl DocumentQuery {
 
     /// Certificates issued to a volunteer (their own, or any of the community for its
     /// staff), oldest first.
+    #[graphql(complexity = "crate::schema::list_cost(crate::schema::LIST_ROWS, child_complexity)")]
     async fn certificates(
         &self,
         ctx: &Context<'_>,
@@ -639,6 +664,7 @@ impl DocumentQuery {
 
     /// A volunteer's full statement as a file (their right to a copy of their records):
     /// CSV (UTF-8 with BOM) or XLSX, pinned to the head.
+    #[graphql(complexity = "crate::schema::read_cost(child_complexity)")]
     async fn statement_export(
         &self,
         ctx: &Context<'_>,
@@ -680,6 +706,7 @@ impl DocumentMutation {
     /// Issues a numbered 志愿服务记录证明 for a volunteer (admin and the community's
     /// staff), pinned to the current log position. A retry with the same
     /// `idempotencyKey` returns the same certificate.
+    #[graphql(complexity = "crate::schema::read_cost(child_complexity)")]
     async fn issue_certificate(
         &self,
         ctx: &Context<'_>,

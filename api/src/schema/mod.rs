@@ -19,9 +19,10 @@ use crate::errors::ApiError;
 use crate::metrics::Metrics;
 use crate::reads::ReadSide;
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextSubscribe,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextSubscribe,
 };
 use async_graphql::futures_util::stream::BoxStream;
+use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{Context, Response, Schema, ServerError, Value};
 use ledger::command::{CommandError, CommandHandler};
 use ledger::Store;
@@ -30,14 +31,52 @@ use std::sync::Arc;
 
 /// Deepest selection accepted.
 pub const MAX_DEPTH: usize = 12;
-/// Highest complexity accepted (a list field counts `first × child`).
+/// Highest complexity accepted. A field costs 1 plus its selection; a root field that
+/// reads the database [`READ_COST`] plus its selection; a page or list costs its rows
+/// (`first`, or the most it returns) times its selection: see [`page_cost`] and
+/// [`list_cost`]. A full page of 100 volunteers with every field is about 3,500.
 pub const MAX_COMPLEXITY: usize = 5_000;
+/// Most root fields (aliases included, fragments expanded) one operation may select:
+/// each root field of a query is at least one database read, each of a mutation a
+/// command.
+pub const MAX_ROOT_FIELDS: usize = 20;
+/// What a root field costs for reading the database, before what it returns.
+pub const READ_COST: usize = 10;
+/// What computing an annual report costs (a fold of the community's log, then cached).
+pub const REPORT_COST: usize = 500;
+/// Rows counted for a list that has no `first` (stairwells of a community, a report's
+/// lists): the most a community usually has.
+pub const LIST_ROWS: usize = 100;
 /// Deepest nesting of the document itself (lists, objects, selections).
 pub const MAX_RECURSIVE_DEPTH: usize = 32;
 /// Largest page (`first`).
 pub const MAX_PAGE: i32 = 100;
 /// Default page size.
 pub const DEFAULT_PAGE: i32 = 20;
+
+/// The cost of a root field answering a page of `first` rows (default
+/// [`DEFAULT_PAGE`]): [`READ_COST`] plus `first × child`. A `first` beyond
+/// [`MAX_PAGE`] counts as [`MAX_PAGE`]: the field refuses it with INVALID_INPUT when it
+/// runs.
+pub fn page_cost(first: Option<i32>, child: usize) -> usize {
+    let rows = first.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE) as usize;
+    READ_COST.saturating_add(rows.saturating_mul(child))
+}
+
+/// The cost of a root field answering a list of at most `rows` rows.
+pub fn list_cost(rows: usize, child: usize) -> usize {
+    READ_COST.saturating_add(rows.saturating_mul(child))
+}
+
+/// The cost of a root field answering one object.
+pub fn read_cost(child: usize) -> usize {
+    READ_COST.saturating_add(child)
+}
+
+/// The cost of a list inside an object (already read): `rows × child`.
+pub fn rows_cost(rows: usize, child: usize) -> usize {
+    rows.saturating_mul(child).max(1)
+}
 
 /// The query root: reads of the read models, and documents.
 #[derive(async_graphql::MergedObject, Default)]
@@ -89,6 +128,32 @@ impl ExtensionFactory for ExecutionMarker {
 
 #[async_graphql::async_trait::async_trait]
 impl Extension for ExecutionMarker {
+    /// Refuses an operation with more than [`MAX_ROOT_FIELDS`] root fields before it is
+    /// validated or run.
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &async_graphql::Variables,
+        next: NextParseQuery<'_>,
+    ) -> async_graphql::ServerResult<ExecutableDocument> {
+        let doc = next.run(ctx, query, variables).await?;
+        let n = root_fields(&doc);
+        if n > MAX_ROOT_FIELDS {
+            let mut e = ServerError::new(
+                format!(
+                    "Query is too complex: an operation selects {n} root fields (aliases included), at most {MAX_ROOT_FIELDS}"
+                ),
+                None,
+            );
+            e.extensions
+                .get_or_insert_with(Default::default)
+                .set("code", "QUERY_TOO_COMPLEX");
+            return Err(e);
+        }
+        Ok(doc)
+    }
+
     async fn execute(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -115,6 +180,53 @@ impl Extension for ExecutionMarker {
             })
             .boxed()
     }
+}
+
+/// The most root fields any operation of `doc` selects, with its fragments expanded
+/// (each fragment counted once: a cycle, refused later by validation, counts nothing).
+pub fn root_fields(doc: &ExecutableDocument) -> usize {
+    use async_graphql::parser::types::{DocumentOperations, Selection, SelectionSet};
+    use std::collections::HashMap;
+    fn count<'a>(
+        set: &'a SelectionSet,
+        doc: &'a ExecutableDocument,
+        memo: &mut HashMap<&'a str, usize>,
+    ) -> usize {
+        let mut n = 0usize;
+        for item in &set.items {
+            n = n.saturating_add(match &item.node {
+                Selection::Field(_) => 1,
+                Selection::InlineFragment(f) => count(&f.node.selection_set.node, doc, memo),
+                Selection::FragmentSpread(s) => {
+                    let name = s.node.fragment_name.node.as_str();
+                    match memo.get(name) {
+                        Some(&n) => n,
+                        None => match doc.fragments.get(&s.node.fragment_name.node) {
+                            Some(f) => {
+                                memo.insert(name, 0);
+                                let n = count(&f.node.selection_set.node, doc, memo);
+                                memo.insert(name, n);
+                                n
+                            }
+                            None => 0,
+                        },
+                    }
+                }
+            });
+        }
+        n
+    }
+    let sets: Vec<&SelectionSet> = match &doc.operations {
+        DocumentOperations::Single(op) => vec![&op.node.selection_set.node],
+        DocumentOperations::Multiple(ops) => {
+            ops.values().map(|op| &op.node.selection_set.node).collect()
+        }
+    };
+    let mut memo = HashMap::new();
+    sets.into_iter()
+        .map(|set| count(set, doc, &mut memo))
+        .max()
+        .unwrap_or(0)
 }
 
 /// Builds the schema with its limits.

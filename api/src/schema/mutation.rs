@@ -911,7 +911,10 @@ impl Mutation {
         })
     }
 
-    /// Issues an API token (admin). The plaintext is returned once.
+    /// Issues an API token (admin). The plaintext is returned once. Staff tokens need
+    /// `communityId`, and may name the staff member's own `volunteerId` in it (they then
+    /// cannot verify their own service or confirm a wish they fulfilled); volunteer
+    /// tokens need `volunteerId`.
     async fn issue_token(
         &self,
         ctx: &Context<'_>,

@@ -2,8 +2,9 @@
 //! bounded, until the read models reflect that log position, or fails with STALE_READ.
 //!
 //! Reads come from the read models of the `projections` crate (see [`crate::reads`]):
-//! one indexed query per read, the related objects of lists (names, profiles) through
-//! DataLoaders.
+//! one indexed query per read; the related objects of lists (names, profiles) loaded
+//! for the whole page in one query each ([`prefetch`]), which the rows' fields then
+//! read from their request's DataLoaders.
 //!
 //! Who reads what: admin everything; staff everything of their community; volunteers
 //! their own account and the boards (rankings, wishes) of their community; displays
@@ -16,7 +17,6 @@ use super::types::*;
 use super::{app, principal, DEFAULT_PAGE, MAX_PAGE};
 use crate::auth::Principal;
 use crate::errors::{gql_error, ApiError};
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ErrorExtensions, Object, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 use ledger::command::Role;
@@ -222,6 +222,7 @@ pub struct Query;
 #[Object(name = "ReadQuery")]
 impl Query {
     /// The caller: token, role, community and (for volunteers) their account.
+    #[graphql(complexity = "crate::schema::read_cost(child_complexity)")]
     async fn me(&self, ctx: &Context<'_>, at_least: Option<u64>) -> Res<Me> {
         let p = principal(ctx)?.clone();
         wait(ctx, at_least).await?;
@@ -229,6 +230,7 @@ impl Query {
     }
 
     /// A volunteer: their own account for volunteers; any of their community for staff.
+    #[graphql(complexity = "crate::schema::read_cost(child_complexity)")]
     async fn volunteer(&self, ctx: &Context<'_>, id: ID, at_least: Option<u64>) -> Res<Volunteer> {
         let p = principal(ctx)?;
         let vid = VolunteerId(parse_id(&id, "id")?);
@@ -255,6 +257,7 @@ impl Query {
 
     /// Volunteers of a community by volunteer number (staff and admin), optionally
     /// matching `search` (name or volunteer number).
+    #[graphql(complexity = "crate::schema::page_cost(first, child_complexity)")]
     async fn volunteers(
         &self,
         ctx: &Context<'_>,
@@ -294,7 +297,7 @@ impl Query {
             }
             // Scan the community in chunks, names batched per chunk.
             Some(needle) => {
-                let people = ctx.data_unchecked::<DataLoader<PersonLoader>>();
+                let people = ctx.data_unchecked::<People>();
                 loop {
                     let chunk = reads
                         .community_balances(community, cursor.as_deref(), SEARCH_CHUNK)
@@ -309,6 +312,7 @@ impl Query {
                     for b in chunk {
                         let name_hit = names
                             .get(&b.volunteer_id.0)
+                            .and_then(Option::as_ref)
                             .is_some_and(|p| p.name.contains(needle.as_str()));
                         if name_hit || b.volunteer_number.contains(needle.as_str()) {
                             found.push(b);
@@ -325,6 +329,15 @@ impl Query {
         }
         let has_next = found.len() > n;
         found.truncate(n);
+        // The page's personal data and profiles, one query each.
+        let ids: Vec<Uuid> = found.iter().map(|b| b.volunteer_id.0).collect();
+        prefetch(
+            ctx,
+            &ids,
+            selects(ctx, &["volunteers"], &PERSON_FIELDS),
+            selects(ctx, &["volunteers"], &PROFILE_FIELDS),
+        )
+        .await?;
         let vis = Visibility::for_caller(p, Some(community));
         Ok(VolunteerPage {
             end_cursor: found.last().map(|b| b.volunteer_number.clone()),
@@ -335,6 +348,7 @@ impl Query {
 
     /// A volunteer's statement (账户明细): every entry with running balances, oldest
     /// first, paged by cursor.
+    #[graphql(complexity = "crate::schema::page_cost(first, child_complexity)")]
     async fn statement(
         &self,
         ctx: &Context<'_>,
@@ -386,6 +400,7 @@ impl Query {
     /// scope (COMMUNITY, GRID:<id>, TEAM:<id>, TAG:<tag>): dense ranks, ties share a
     /// rank. Each entry counts in the grid, teams and tags its volunteer had when it
     /// happened.
+    #[graphql(complexity = "crate::schema::page_cost(first, child_complexity)")]
     async fn ranking(
         &self,
         ctx: &Context<'_>,
@@ -409,6 +424,8 @@ impl Query {
         let ranking = reads
             .ranking(&scope, window, metric.into(), n as u32, None)
             .await?;
+        let ids: Vec<Uuid> = ranking.top.iter().map(|e| e.volunteer_id.0).collect();
+        prefetch(ctx, &ids, selects(ctx, &["rows"], &["name"]), false).await?;
         let vis = board_visibility(p);
         Ok(Ranking {
             community_id,
@@ -421,6 +438,7 @@ impl Query {
 
     /// The caller's own rank (volunteer tokens), or a volunteer's rank (staff, admin);
     /// null while the volunteer has nothing to rank by in that period and scope.
+    #[graphql(complexity = "crate::schema::read_cost(child_complexity)")]
     async fn my_rank(
         &self,
         ctx: &Context<'_>,
@@ -457,6 +475,7 @@ impl Query {
     }
 
     /// The wish board (小心愿) of a community, optionally by status, newest first.
+    #[graphql(complexity = "crate::schema::page_cost(first, child_complexity)")]
     async fn wishes(
         &self,
         ctx: &Context<'_>,
@@ -495,6 +514,14 @@ impl Query {
         };
         let has_next = page.len() > n;
         page.truncate(n);
+        let claimers: Vec<Uuid> = page.iter().filter_map(|w| w.claimer.map(|v| v.0)).collect();
+        prefetch(
+            ctx,
+            &claimers,
+            selects(ctx, &["wishes"], &["claimerName"]),
+            false,
+        )
+        .await?;
         let vis = board_visibility(p);
         Ok(WishPage {
             end_cursor: page
@@ -507,6 +534,7 @@ impl Query {
 
     /// 文明楼道 scores of a community's inspected stairwells for a month ("YYYY-MM"),
     /// ranked (public: volunteers and displays of the community read them too).
+    #[graphql(complexity = "crate::schema::list_cost(crate::schema::LIST_ROWS, child_complexity)")]
     async fn stairwell_scores(
         &self,
         ctx: &Context<'_>,
@@ -527,6 +555,7 @@ impl Query {
     }
 
     /// The 流动红旗 (rotating red flag) holder of a month, if the month was inspected.
+    #[graphql(complexity = "crate::schema::read_cost(child_complexity)")]
     async fn red_flag(
         &self,
         ctx: &Context<'_>,
@@ -547,6 +576,7 @@ impl Query {
     }
 
     /// A community's dashboard for this month and year (staff, admin).
+    #[graphql(complexity = "crate::schema::read_cost(child_complexity)")]
     async fn dashboard(
         &self,
         ctx: &Context<'_>,
@@ -581,6 +611,7 @@ impl Query {
     }
 
     /// The event log after `after` (admin audit), at most `first` events.
+    #[graphql(complexity = "crate::schema::page_cost(first, child_complexity)")]
     async fn events(
         &self,
         ctx: &Context<'_>,

@@ -4,7 +4,7 @@ use crate::auth::{mask_id_number, mask_phone, shorten_name, Principal};
 use crate::errors::ApiError;
 use crate::reads::{Profile, ReadSide};
 use crate::scalars::{HoursScalar, PointsScalar};
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 use ledger::amount::{Hours, Points};
@@ -102,15 +102,86 @@ pub enum TokenRole {
     Display,
 }
 
-/// Batches personal-data lookups (one query per request for a whole list).
+/// Personal data of a request, batched and kept for the request: a list resolver loads
+/// its whole page at once ([`prefetch`]), and its rows' fields then read what it
+/// loaded, so that a page costs one query however large it is.
+pub type People = DataLoader<PersonLoader, HashMapCache>;
+/// Volunteer profiles of a request, batched and kept like [`People`].
+pub type Profiles = DataLoader<ProfileLoader, HashMapCache>;
+
+/// The loaders of one HTTP request (kept for the request).
+pub fn request_loaders(store: Store, reads: ReadSide) -> (People, Profiles) {
+    (
+        DataLoader::with_cache(PersonLoader(store), tokio::spawn, HashMapCache::default()),
+        DataLoader::with_cache(ProfileLoader(reads), tokio::spawn, HashMapCache::default()),
+    )
+}
+
+/// The loaders of a WebSocket connection: batched, but nothing kept (a connection may
+/// live for days).
+pub fn connection_loaders(store: Store, reads: ReadSide) -> (People, Profiles) {
+    let (people, profiles) = request_loaders(store, reads);
+    people.enable_all_cache(false);
+    profiles.enable_all_cache(false);
+    (people, profiles)
+}
+
+/// Loads, in one batch each, the personal data and the profiles of `ids` that a list
+/// is about to show (`None` for what its selection does not ask).
+pub async fn prefetch(
+    ctx: &Context<'_>,
+    ids: &[Uuid],
+    people: bool,
+    profiles: bool,
+) -> async_graphql::Result<()> {
+    let err = |e: Arc<ApiError>| async_graphql::Error::new(e.public_message());
+    let load_people = async {
+        if people {
+            ctx.data_unchecked::<People>()
+                .load_many(ids.iter().copied())
+                .await
+                .map_err(err)?;
+        }
+        Ok::<_, async_graphql::Error>(())
+    };
+    let load_profiles = async {
+        if profiles {
+            ctx.data_unchecked::<Profiles>()
+                .load_many(ids.iter().copied())
+                .await
+                .map_err(err)?;
+        }
+        Ok::<_, async_graphql::Error>(())
+    };
+    let (a, b) = futures::join!(load_people, load_profiles);
+    a.and(b)
+}
+
+/// Whether the selection of the field being resolved asks, under `path` (fields of its
+/// result, outermost first), for any of `fields`.
+pub fn selects(ctx: &Context<'_>, path: &[&str], fields: &[&str]) -> bool {
+    let mut at = ctx.look_ahead();
+    for p in path {
+        at = at.field(p);
+    }
+    fields.iter().any(|f| at.field(f).exists())
+}
+
+/// Fields of a [`Volunteer`] that read personal data.
+pub const PERSON_FIELDS: [&str; 4] = ["name", "phone", "idNumber", "erased"];
+/// Fields of a [`Volunteer`] that read its profile.
+pub const PROFILE_FIELDS: [&str; 5] = ["stairwellId", "gridId", "tags", "teamIds", "departed"];
+
+/// Batches personal-data lookups (one query for a whole list). Every key gets an
+/// answer (`None` once erased), so that an absence is kept too.
 pub struct PersonLoader(pub Store);
 
 impl Loader<Uuid> for PersonLoader {
-    type Value = Person;
+    type Value = Option<Person>;
     type Error = Arc<ApiError>;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Person>, Self::Error> {
-        let mut out = HashMap::new();
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Option<Person>>, Self::Error> {
+        let mut out: HashMap<Uuid, Option<Person>> = keys.iter().map(|k| (*k, None)).collect();
         if keys.is_empty() {
             return Ok(out);
         }
@@ -129,12 +200,12 @@ impl Loader<Uuid> for PersonLoader {
                 if let Ok(id) = Uuid::parse_str(&id) {
                     out.insert(
                         id,
-                        Person {
+                        Some(Person {
                             volunteer_id: id,
                             name: r.try_get("name").map_err(wrap)?,
                             phone: r.try_get("phone").map_err(wrap)?,
                             id_number: r.try_get("id_number").map_err(wrap)?,
-                        },
+                        }),
                     );
                 }
             }
@@ -150,12 +221,12 @@ impl Loader<Uuid> for PersonLoader {
                 let id: Uuid = r.try_get("volunteer_id").map_err(wrap)?;
                 out.insert(
                     id,
-                    Person {
+                    Some(Person {
                         volunteer_id: id,
                         name: r.try_get("name").map_err(wrap)?,
                         phone: r.try_get("phone").map_err(wrap)?,
                         id_number: r.try_get("id_number").map_err(wrap)?,
-                    },
+                    }),
                 );
             }
         }
@@ -172,7 +243,12 @@ impl Loader<Uuid> for ProfileLoader {
     type Error = Arc<ApiError>;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Profile>, Self::Error> {
-        self.0.profiles(keys).await.map_err(Arc::new)
+        let mut found = self.0.profiles(keys).await.map_err(Arc::new)?;
+        // Every key gets an answer, so that an unknown volunteer is kept too.
+        for k in keys {
+            found.entry(*k).or_default();
+        }
+        Ok(found)
     }
 }
 
@@ -201,11 +277,12 @@ impl Visibility {
 
 /// Personal data shown of a person (absent once erased).
 pub async fn person_fields(ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Option<Person>> {
-    let loader = ctx.data_unchecked::<DataLoader<PersonLoader>>();
-    loader
+    let loader = ctx.data_unchecked::<People>();
+    Ok(loader
         .load_one(id)
         .await
-        .map_err(|e| async_graphql::Error::new(e.public_message()))
+        .map_err(|e| async_graphql::Error::new(e.public_message()))?
+        .flatten())
 }
 
 pub fn show_name(p: &Option<Person>, vis: Visibility) -> Option<String> {
@@ -310,7 +387,7 @@ impl Volunteer {
     }
 
     async fn profile(&self, ctx: &Context<'_>) -> async_graphql::Result<Profile> {
-        let loader = ctx.data_unchecked::<DataLoader<ProfileLoader>>();
+        let loader = ctx.data_unchecked::<Profiles>();
         Ok(loader
             .load_one(self.uuid())
             .await
@@ -701,7 +778,8 @@ impl Me {
     async fn label(&self) -> &str {
         &self.principal.label
     }
-    /// The caller's own volunteer account (volunteer tokens).
+    /// The caller's own volunteer account (volunteer tokens, and staff tokens bound to
+    /// the staff member's account).
     async fn volunteer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Volunteer>> {
         let Some(v) = self.principal.actor.volunteer_id else {
             return Ok(None);
