@@ -45,6 +45,7 @@ async fn reads_from_read_models() {
         let pos = volunteers(&s, &c, &w).await;
         statements(&s, &c, &w, pos).await;
         wishes(&s, &c).await;
+        stars_by_date(&s, &c).await;
         s.stop().await;
     }
 }
@@ -642,4 +643,44 @@ async fn wishes(s: &Server, c: &Community) {
     assert_eq!(code(&body), "INVALID_INPUT");
     let (_, body) = s.gql(Some(&c.other_staff), q, json!({"c": c.id})).await;
     assert_eq!(code(&body), "FORBIDDEN");
+}
+
+/// Star levels follow the thresholds in force today: a version dated tomorrow changes
+/// nothing yet, one set after it but dated yesterday applies at once.
+async fn stars_by_date(s: &Server, c: &Community) {
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let set = "mutation($k: String!, $c: ID!, $t: [Hours!]!, $f: NaiveDate!) { setStarThresholds(idempotencyKey: $k, communityId: $c, thresholds: $t, effectiveFrom: $f) { version position } }";
+    let q = "query($p: Int) { me(atLeast: $p) { volunteer { balance { verifiedHours stars } totals { starThresholds stars { level thresholdHours reachedOn } } } } }";
+    let (_, pos) = m(
+        s,
+        &s.admin,
+        "setStarThresholds",
+        set,
+        json!({"k": key(), "c": c.id, "t": ["0.25", "0.5", "0.75", "1", "1.25"], "f": (today + chrono::Duration::days(1)).to_string()}),
+    )
+    .await;
+    let me = s.ok(&c.vol1, q, json!({"p": pos})).await;
+    let v = &me["me"]["volunteer"];
+    assert_eq!(v["balance"]["verifiedHours"], "1.00");
+    assert_eq!(v["balance"]["stars"], 0, "a version dated tomorrow: {v}");
+    assert_eq!(v["totals"]["starThresholds"][0], "100.00");
+    let (_, pos) = m(
+        s,
+        &s.admin,
+        "setStarThresholds",
+        set,
+        json!({"k": key(), "c": c.id, "t": ["0.5", "1", "2", "3", "4"], "f": (today - chrono::Duration::days(1)).to_string()}),
+    )
+    .await;
+    let me = s.ok(&c.vol1, q, json!({"p": pos})).await;
+    let v = &me["me"]["volunteer"];
+    assert_eq!(v["balance"]["stars"], 2, "{v}");
+    assert_eq!(v["totals"]["starThresholds"][0], "0.50");
+    assert_eq!(
+        v["totals"]["stars"],
+        json!([
+            {"level": 1, "thresholdHours": "0.50", "reachedOn": today.to_string()},
+            {"level": 2, "thresholdHours": "1.00", "reachedOn": today.to_string()},
+        ])
+    );
 }

@@ -491,18 +491,33 @@ async fn stars(store: Store) {
         vec![(1, d("100"), today)]
     );
     p.shutdown().await.expect("shutdown");
-    // Smaller thresholds (10/20/30/40/50 h) apply to the whole history.
+    // Smaller thresholds (10/20/30/40/50 h) from 2024 apply to the whole history; a
+    // later version dated tomorrow (200/400/… h) changes nothing today, and applies
+    // from tomorrow with no new event; a version set after it but dated earlier (this
+    // month: 50/100/… h) is in force until then.
     let cs = community_stream(CommunityId(w.c));
+    let tomorrow = today + Days::days(1);
+    let hours_of = |h: [i64; 5]| h.into_iter().map(Hours::whole).collect::<Vec<_>>();
     append(
         &store,
-        &[(
-            cs,
-            Event::StarThresholdsSet {
-                version: 2,
-                thresholds: [10, 20, 30, 40, 50].into_iter().map(Hours::whole).collect(),
-                effective_from: NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default(),
-            },
-        )],
+        &[
+            (
+                cs.clone(),
+                Event::StarThresholdsSet {
+                    version: 2,
+                    thresholds: hours_of([10, 20, 30, 40, 50]),
+                    effective_from: NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default(),
+                },
+            ),
+            (
+                cs.clone(),
+                Event::StarThresholdsSet {
+                    version: 3,
+                    thresholds: hours_of([200, 400, 600, 800, 1000]),
+                    effective_from: tomorrow,
+                },
+            ),
+        ],
         1,
     )
     .await;
@@ -515,7 +530,61 @@ async fn stars(store: Store) {
         .expect("balance")
         .expect("row");
     assert_eq!(b.star_level, 5);
-    assert_eq!(b.stars.len(), 5);
+    assert_eq!(
+        b.stars
+            .iter()
+            .map(|s| (s.level, s.threshold_hours, s.reached_on))
+            .collect::<Vec<_>>(),
+        [10, 20, 30, 40, 50]
+            .into_iter()
+            .enumerate()
+            .map(|(i, h)| (i as u32 + 1, Decimal::from(h), today))
+            .collect::<Vec<_>>()
+    );
+    let later = projections::balances::balance_on(p.db(), VolunteerId(v), tomorrow)
+        .await
+        .expect("balance")
+        .expect("row");
+    assert_eq!((later.star_level, later.stars.len()), (0, 0));
+    assert_eq!(later.star_thresholds[0], d("200"));
+    append(
+        &store,
+        &[(
+            cs,
+            Event::StarThresholdsSet {
+                version: 4,
+                thresholds: hours_of([50, 100, 150, 200, 250]),
+                effective_from: today - Days::days(1),
+            },
+        )],
+        1,
+    )
+    .await;
+    p.wait_for(store.head().await.expect("head"), Duration::from_secs(20))
+        .await
+        .expect("caught up");
+    let b = projections::balances::balance(p.db(), VolunteerId(v))
+        .await
+        .expect("balance")
+        .expect("row");
+    // Version 4 has been in force since yesterday: today's entries (99 h, then 101 h)
+    // crossed its first two thresholds.
+    assert_eq!(
+        b.stars
+            .iter()
+            .map(|s| (s.level, s.threshold_hours, s.reached_on))
+            .collect::<Vec<_>>(),
+        vec![(1, d("50"), today), (2, d("100"), today)]
+    );
+    assert_eq!(b.star_level, 2);
+    let tomorrow_b = projections::balances::balance_on(p.db(), VolunteerId(v), tomorrow)
+        .await
+        .expect("balance")
+        .expect("row");
+    assert_eq!(
+        tomorrow_b.star_level, 0,
+        "version 3 is in force from tomorrow"
+    );
     p.shutdown().await.expect("shutdown");
 }
 

@@ -47,6 +47,66 @@ fn rt() -> tokio::runtime::Runtime {
         .expect("runtime")
 }
 
+/// (gap in tens of days, change of verified minutes) per entry; (day offset, minutes)
+/// per version; the day read.
+type StarCase = (Vec<(i64, i64)>, Vec<(i64, Vec<i64>)>, i64);
+
+/// Random timelines over a few months and threshold versions dated in any order.
+fn star_case() -> impl Strategy<Value = StarCase> {
+    let timeline = proptest::collection::vec((0i64..4, -300i64..400), 0..12);
+    let versions =
+        proptest::collection::vec((0i64..120, proptest::collection::vec(1i64..400, 5)), 0..5);
+    (timeline, versions, 0i64..130)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    /// The balances' star evaluation equals the oracle's plain walk, with the ledger's
+    /// own `star_thresholds_on`, on any day.
+    #[test]
+    fn stars_equal_the_oracle(case in star_case()) {
+        use chrono::{Duration as Days, NaiveDate};
+        use ledger::amount::Hours;
+        use ledger::domain::community::StarThresholds;
+        use ledger::domain::CommunityState;
+        use projections::balances::{stars_on, ThresholdVersion};
+        let (steps, versions, today) = case;
+        let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default();
+        let (mut day, mut minutes) = (start, 0i64);
+        let mut timeline = Vec::new();
+        for (gap, delta) in steps {
+            day += Days::days(gap * 10);
+            minutes = (minutes + delta).max(0);
+            timeline.push((day, minutes));
+        }
+        let mut community = CommunityState::default();
+        let mut read_model = Vec::new();
+        for (i, (offset, mut t)) in versions.into_iter().enumerate() {
+            t.sort_unstable();
+            t.dedup();
+            let from = start + Days::days(offset);
+            community.star_thresholds.push(StarThresholds {
+                version: i as u32 + 1,
+                thresholds: t.iter().map(|m| Hours::from_minutes(*m)).collect(),
+                effective_from: from,
+            });
+            read_model.push(ThresholdVersion { version: i as u32 + 1, effective_from: from, minutes: t });
+        }
+        let today = start + Days::days(today);
+        let timeline: Vec<_> = timeline.into_iter().filter(|(d, _)| *d <= today).collect();
+        let switches: std::collections::BTreeSet<NaiveDate> =
+            community.star_thresholds.iter().map(|t| t.effective_from).filter(|d| *d <= today).collect();
+        let switches: Vec<NaiveDate> = switches.into_iter().collect();
+        let (level, dates) = oracle_stars(&timeline, &switches, today, |d| {
+            community.star_thresholds_on(d).thresholds.iter().map(|h| h.minutes()).collect()
+        });
+        let got = stars_on(&timeline, &read_model, today);
+        prop_assert_eq!(got.level as u32, level);
+        prop_assert_eq!(got.dates, dates);
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
 

@@ -503,15 +503,26 @@ pub fn generate(seed: u64, ops: usize) -> History {
     }
 }
 
+/// A version of the star thresholds, dated in the past, today, or in the future (so
+/// versions come into force out of order, and some only after the day the test runs).
 fn thresholds_event(rng: &mut SmallRng, version: u32) -> Event {
     let base = rng.gen_range(1..=3);
+    let today = cst_day(Utc::now());
+    let effective_from = match rng.gen_range(0..6) {
+        0 => NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default(),
+        1 => NaiveDate::from_ymd_opt(2024, 3, 1).unwrap_or_default(),
+        2 => today - Duration::days(1),
+        3 => today,
+        4 => today + Duration::days(1),
+        _ => today + Duration::days(30),
+    };
     Event::StarThresholdsSet {
         version,
         thresholds: [1, 2, 4, 8, 16]
             .iter()
             .map(|h| Hours::whole(h * base))
             .collect(),
-        effective_from: NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default(),
+        effective_from,
     }
 }
 
@@ -650,7 +661,9 @@ pub struct OWish {
 #[derive(Default)]
 pub struct Oracle {
     pub accounts: BTreeMap<Uuid, OAccount>,
-    pub thresholds: HashMap<Uuid, Vec<i64>>,
+    /// Each community's rules (its star threshold versions), folded by the ledger's own
+    /// aggregate: `star_thresholds_on` is what the documents use.
+    pub communities: HashMap<Uuid, ledger::domain::CommunityState>,
     /// (period, scope) -> volunteer -> (number, points, minutes)
     pub cells: BTreeMap<(String, String), BTreeMap<Uuid, (String, i64, i64)>>,
     pub wishes: BTreeMap<Uuid, OWish>,
@@ -686,9 +699,9 @@ impl Oracle {
             let ms = r.recorded_at.timestamp_millis();
             match kind {
                 StreamKind::Community => match e {
-                    Event::StarThresholdsSet { thresholds, .. } => {
-                        o.thresholds
-                            .insert(sid, thresholds.iter().map(|h| h.minutes()).collect());
+                    Event::StarThresholdsSet { .. } => {
+                        use ledger::domain::Aggregate;
+                        o.communities.entry(sid).or_default().evolve(e);
                     }
                     Event::RubricSet {
                         version,
@@ -1038,42 +1051,50 @@ impl Oracle {
         }
     }
 
-    fn thresholds_of(&self, c: Option<Uuid>) -> Vec<i64> {
-        c.and_then(|c| self.thresholds.get(&c).cloned())
-            .unwrap_or_else(|| vec![6000, 18000, 36000, 60000, 90000])
-    }
-
-    /// Star dates: the day of the last upward crossing of each threshold still held.
-    fn stars(&self, acc: &OAccount) -> Vec<Option<NaiveDate>> {
-        let t = self.thresholds_of(acc.community);
-        t.iter()
-            .map(|th| {
-                if acc.verified < *th {
-                    return None;
-                }
-                let mut date = None;
-                let mut prev = 0;
-                for (d, cum) in &acc.timeline {
-                    if *cum >= *th && prev < *th {
-                        date = Some(*d);
-                    }
-                    prev = *cum;
-                }
-                date
-            })
+    /// The thresholds (minutes) in force in a community on `day`.
+    fn thresholds_on(&self, c: Option<Uuid>, day: NaiveDate) -> Vec<i64> {
+        c.and_then(|c| self.communities.get(&c))
+            .cloned()
+            .unwrap_or_default()
+            .star_thresholds_on(day)
+            .thresholds
+            .iter()
+            .map(|h| h.minutes())
             .collect()
     }
 
+    /// Star level and dates on `today`.
+    pub fn stars_on(&self, acc: &OAccount, today: NaiveDate) -> (u32, Vec<Option<NaiveDate>>) {
+        let switches: BTreeSet<NaiveDate> = acc
+            .community
+            .and_then(|c| self.communities.get(&c))
+            .map(|c| c.star_thresholds.iter().map(|t| t.effective_from).collect())
+            .unwrap_or_default();
+        let switches: Vec<NaiveDate> = switches.into_iter().filter(|d| *d <= today).collect();
+        oracle_stars(&acc.timeline, &switches, today, |d| {
+            self.thresholds_on(acc.community, d)
+        })
+    }
+
+    /// Balances with their stars as of today, and as of days to come (when versions
+    /// dated in the future come into force, with no new event).
     pub async fn check_balances(&self, db: &Db) {
+        let today = cst_day(Utc::now());
+        for day in [today, today + Duration::days(1), today + Duration::days(40)] {
+            self.check_balances_on(db, day).await;
+        }
+    }
+
+    pub async fn check_balances_on(&self, db: &Db, today: NaiveDate) {
         for (vid, acc) in &self.accounts {
             if acc.community.is_none() {
                 continue;
             }
-            let b = projections::balances::balance(db, VolunteerId(*vid))
+            let b = projections::balances::balance_on(db, VolunteerId(*vid), today)
                 .await
                 .expect("balance query")
                 .expect("balance row");
-            let ctx = format!("volunteer {vid}");
+            let ctx = format!("volunteer {vid} on {today}");
             assert_eq!(b.points_earned, dec2(acc.earned), "{ctx}");
             assert_eq!(b.points_spent, dec2(acc.spent), "{ctx}");
             assert_eq!(b.points_reversed, dec2(acc.reversed), "{ctx}");
@@ -1092,17 +1113,24 @@ impl Oracle {
             assert_eq!(b.hours_received, hours(acc.received), "{ctx}");
             assert_eq!(b.hours_spent, hours(acc.hours_spent), "{ctx}");
             assert_eq!(b.verified_hours, hours(acc.verified), "{ctx}");
-            let t = self.thresholds_of(acc.community);
-            let level = t.iter().filter(|x| acc.verified >= **x).count() as u32;
+            let t = self.thresholds_on(acc.community, today);
+            assert_eq!(
+                b.star_thresholds,
+                t.iter().map(|m| hours(*m)).collect::<Vec<_>>(),
+                "{ctx}"
+            );
+            let (level, dates) = self.stars_on(acc, today);
             assert_eq!(b.star_level, level, "{ctx}");
-            let want: Vec<(u32, NaiveDate)> = self
-                .stars(acc)
+            let want: Vec<(u32, Decimal, NaiveDate)> = dates
                 .into_iter()
                 .enumerate()
-                .filter_map(|(i, d)| d.map(|d| (i as u32 + 1, d)))
+                .filter_map(|(i, d)| d.map(|d| (i as u32 + 1, hours(t[i]), d)))
                 .collect();
-            let got: Vec<(u32, NaiveDate)> =
-                b.stars.iter().map(|s| (s.level, s.reached_on)).collect();
+            let got: Vec<(u32, Decimal, NaiveDate)> = b
+                .stars
+                .iter()
+                .map(|s| (s.level, s.threshold_hours, s.reached_on))
+                .collect();
             assert_eq!(got, want, "{ctx} stars");
         }
     }
@@ -1438,6 +1466,44 @@ impl Oracle {
         self.check_wishes(db).await;
         self.check_dashboard(db, community).await;
     }
+}
+
+/// Star level and dates on `today`, plainly: walk the moments (a version coming into
+/// force on each of `switches`, before that day's entries; then each entry of the
+/// timeline), decide at each whether each star is held under the thresholds in force
+/// that day, and date a star by the last moment it went from not held to held.
+pub fn oracle_stars(
+    timeline: &[(NaiveDate, i64)],
+    switches: &[NaiveDate],
+    today: NaiveDate,
+    thresholds_on: impl Fn(NaiveDate) -> Vec<i64>,
+) -> (u32, Vec<Option<NaiveDate>>) {
+    // (day, 0 for a switch / 1 for an entry, index) in order; entries keep theirs.
+    let mut moments: Vec<(NaiveDate, u8, usize)> = switches.iter().map(|d| (*d, 0, 0)).collect();
+    moments.extend(timeline.iter().enumerate().map(|(i, (d, _))| (*d, 1, i)));
+    moments.sort();
+    let now = thresholds_on(today);
+    let mut held = [false; 8];
+    let mut dates: [Option<NaiveDate>; 8] = [None; 8];
+    let mut minutes = 0;
+    for (day, kind, i) in moments {
+        if kind == 1 {
+            minutes = timeline[i].1;
+        }
+        let t = thresholds_on(day);
+        for s in 0..held.len() {
+            let h = t.get(s).is_some_and(|x| minutes >= *x);
+            if h && !held[s] {
+                dates[s] = Some(day);
+            }
+            held[s] = h;
+        }
+    }
+    let level = now.iter().filter(|x| minutes >= **x).count() as u32;
+    let dates = (0..now.len())
+        .map(|s| if minutes >= now[s] { dates[s] } else { None })
+        .collect();
+    (level, dates)
 }
 
 pub fn parse_period(k: &str) -> Period {
