@@ -98,6 +98,7 @@ impl World {
                     stairwell_id: self.stairwell,
                     tags: vec!["党员".into()],
                     teams: vec![],
+                    household: None,
                 }
                 .into(),
             )

@@ -1,5 +1,5 @@
 //! Worked examples of the scoring rules, on both backends: dense ranking with ties, a
-//! volunteer who moved stairwells mid-year, the 文明楼道 score with participation and
+//! volunteer who moved stairwells mid-year, the 文明楼道 score with participation (counted by household) and
 //! deductions, the red flag, and star levels.
 
 mod support;
@@ -72,6 +72,18 @@ impl World {
     }
 
     fn register(&mut self, v: Uuid, number: &str, sw: usize, tags: &[&str]) {
+        self.register_in(v, number, sw, tags, None);
+    }
+
+    /// [`World::register`] into a household (户) of the stairwell.
+    fn register_in(
+        &mut self,
+        v: Uuid,
+        number: &str,
+        sw: usize,
+        tags: &[&str],
+        household: Option<&str>,
+    ) {
         self.events.push((
             volunteer_stream(VolunteerId(v)),
             Event::VolunteerRegistered {
@@ -82,6 +94,7 @@ impl World {
                 grid_id: GridId(self.grids[sw]),
                 tags: tags.iter().map(|t| t.to_string()).collect(),
                 teams: vec![],
+                household: household.map(str::to_string),
             },
         ));
     }
@@ -115,11 +128,17 @@ impl World {
     }
 
     fn mv(&mut self, v: Uuid, sw: usize) {
+        self.mv_in(v, sw, None);
+    }
+
+    /// A move into a household (户) of stairwell `sw`.
+    fn mv_in(&mut self, v: Uuid, sw: usize, household: Option<&str>) {
         self.events.push((
             volunteer_stream(VolunteerId(v)),
             Event::VolunteerMoved {
                 stairwell_id: StairwellId(self.sws[sw]),
                 grid_id: GridId(self.grids[sw]),
+                household: household.map(str::to_string),
             },
         ));
     }
@@ -330,6 +349,57 @@ async fn moved_mid_year(store: Store) {
             (w.sws[0].to_string(), "2024-03".to_string(), 1),
             (w.sws[1].to_string(), "2024-08".to_string(), 1)
         ]
+    );
+    p.shutdown().await.expect("shutdown");
+}
+
+/// 邻里互助 counts households: two volunteers of room 3-2-201 are one household, a
+/// volunteer who moved into 3-2-202 joins its household, a volunteer with no household
+/// is one of their own.
+async fn households(store: Store) {
+    let mut w = World::new();
+    let now = Utc::now();
+    let month = (now + Days::hours(8))
+        .date_naive()
+        .format("%Y-%m")
+        .to_string();
+    let [a, b, c, e, f] = [u(600), u(601), u(602), u(603), u(604)];
+    w.register_in(a, "V060", 0, &[], Some("3-2-201"));
+    w.register_in(b, "V061", 0, &[], Some("3-2-201"));
+    w.register_in(c, "V062", 0, &[], Some("3-2-202"));
+    w.register(e, "V063", 0, &[]);
+    w.register_in(f, "V064", 1, &[], Some("5-1-101"));
+    w.mv_in(f, 0, Some("3-2-202"));
+    for (i, v) in [a, b, c, e, f].into_iter().enumerate() {
+        w.serve(v, 6000 + 10 * i as u128, now - Days::hours(1), 60, 10);
+    }
+    w.events.push((
+        stairwell_stream(StairwellId(w.sws[0])),
+        Event::StairwellInspected {
+            month: month.clone(),
+            scores: [
+                ("cleanliness", "28"),
+                ("clutter", "20"),
+                ("fire_safety", "25"),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), d(v)))
+            .collect::<BTreeMap<_, _>>(),
+            inspector: u(99),
+            note: String::new(),
+            rubric_version: 0,
+        },
+    ));
+    let p = build(&store, &w).await;
+    let scores = projections::stairwells::monthly_scores(p.db(), CommunityId(w.c), &month)
+        .await
+        .expect("scores");
+    // Five volunteers served, in three households (3-2-201, 3-2-202, and the one of the
+    // volunteer with none): 20 × min(1, 3 ÷ (30% × 20)) = 10, not 20 × 5 ÷ 6.
+    let s = &scores[0];
+    assert_eq!(
+        (s.items, s.served, s.participation, s.total),
+        (d("73"), 3, d("10"), d("83"))
     );
     p.shutdown().await.expect("shutdown");
 }
@@ -621,3 +691,4 @@ both!(
     stairwell_score_postgres
 );
 both!(stars, stars_sqlite, stars_postgres);
+both!(households, households_sqlite, households_postgres);

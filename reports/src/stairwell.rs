@@ -5,10 +5,12 @@
 //! - the rubric items of the month's inspection (every score key except
 //!   `participation`, whose inspection value is replaced by the measured one below);
 //! - plus 邻里互助 participation = `participation_max × min(1, participants ÷ (30% of
-//!   households))`, where participants are the volunteers living in the stairwell (as
-//!   attributed when their service was recorded) with net verified service hours dated
-//!   in that month, each counted as one household; `participation_max` is the rubric's
-//!   (20 by default), from the rubric in force on the first day of the month;
+//!   households))`, where participants are the distinct households of the stairwell
+//!   with a volunteer who has net verified service hours dated in that month (each
+//!   volunteer in the stairwell and household attributed when their service was
+//!   recorded; a volunteer with no household given counts as a household of their own);
+//!   `participation_max` is the rubric's (20 by default), from the rubric in force on the
+//!   first day of the month;
 //! - minus the deductions of issues reported by the end of the month and not resolved
 //!   by then (China Standard Time, by when they were recorded);
 //! - clamped to 0–100 and rounded to hundredths.
@@ -50,7 +52,7 @@ pub struct StairwellMonth {
     pub inspected: bool,
     /// Sum of the rubric items of the inspection (0 when not inspected).
     pub items: Decimal,
-    /// Volunteers of the stairwell who served in the month.
+    /// Households of the stairwell with a volunteer who served in the month.
     pub participants: u64,
     pub participation: Decimal,
     /// Deductions of issues open at the end of the month.
@@ -101,8 +103,31 @@ pub struct StairwellFacts {
     /// Per stairwell: month (1–12 of the report year) → sum of the rubric items.
     pub inspections: HashMap<StairwellId, BTreeMap<u32, Decimal>>,
     pub issues: HashMap<StairwellId, Vec<IssueSpan>>,
-    /// (stairwell, month) → volunteers who served.
+    /// (stairwell, month) → households with a volunteer who served.
     pub participants: HashMap<(StairwellId, u32), u64>,
+}
+
+/// A household label as kept: trimmed, "" when none (or a blank one) was given.
+pub fn household_key(household: Option<&str>) -> String {
+    household.map(str::trim).unwrap_or_default().to_string()
+}
+
+/// The distinct households among `(volunteer, household)` pairs: a volunteer without a
+/// household ("") is a household of their own.
+pub fn households_served<'a, V: Eq + std::hash::Hash>(
+    pairs: impl IntoIterator<Item = (V, &'a str)>,
+) -> u64 {
+    let set: std::collections::HashSet<(Option<V>, &str)> = pairs
+        .into_iter()
+        .map(|(v, h)| {
+            if h.is_empty() {
+                (Some(v), h)
+            } else {
+                (None, h)
+            }
+        })
+        .collect();
+    set.len() as u64
 }
 
 fn round2(d: Decimal) -> Decimal {

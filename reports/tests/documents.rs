@@ -96,7 +96,7 @@ async fn a_past_year_uses_the_organisation_as_it_was() {
             .await
             .expect("served");
         // Moves to stairwell 2 (grid 1), leaves team 0 for team 1, serves in 2026.
-        assert!(w.move_to(0, 2).await);
+        assert!(w.move_to(0, 2, None).await);
         let (volunteer_id, t0, t1) = (w.volunteers[0], w.teams[0], w.teams[1]);
         w.must(ledger::command::LeaveTeam {
             volunteer_id,

@@ -41,6 +41,14 @@ pub struct History {
 
 const SW_HOUSEHOLDS: [u32; 4] = [10, 5, 20, 3];
 
+/// Rooms volunteers live in (often none, so that both kinds are counted; the same room
+/// in two stairwells is two households).
+fn household(rng: &mut SmallRng) -> Option<String> {
+    const ROOMS: [&str; 3] = ["1-101", "1-102", "2-201"];
+    rng.gen_bool(0.6)
+        .then(|| ROOMS[rng.gen_range(0..ROOMS.len())].to_string())
+}
+
 /// Generates `ops` random operations after a fixed set-up.
 pub fn generate(seed: u64, ops: usize) -> History {
     let mut rng = SmallRng::seed_from_u64(seed);
@@ -139,6 +147,7 @@ pub fn generate(seed: u64, ops: usize) -> History {
                 grid_id: GridId(grids[stairwells[sw].1]),
                 tags: my_tags,
                 teams: my_teams,
+                household: household(rng),
             },
         ));
         vols.push(Vol {
@@ -170,6 +179,7 @@ pub fn generate(seed: u64, ops: usize) -> History {
                     Event::VolunteerMoved {
                         stairwell_id: StairwellId(stairwells[sw].0),
                         grid_id: GridId(grids[stairwells[sw].1]),
+                        household: household(&mut rng),
                     },
                 ));
             }
@@ -644,6 +654,7 @@ struct OVol {
     teams: BTreeSet<Uuid>,
     tags: Vec<String>,
     departed: bool,
+    household: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -670,7 +681,8 @@ pub struct Oracle {
     /// (stairwell, month) -> (items hundredths, rubric version)
     pub inspections: BTreeMap<(Uuid, String), (i64, u32)>,
     /// (stairwell, month, volunteer) -> verified unreversed services
-    pub served: HashMap<(Uuid, String, Uuid), i64>,
+    /// (stairwell, month, volunteer, household) -> verified unreversed services
+    pub served: HashMap<(Uuid, String, Uuid, Option<String>), i64>,
     /// issue -> (stairwell, reported month, resolved month, deduction)
     pub issues: BTreeMap<Uuid, (Uuid, String, Option<String>, i64)>,
     pub stairwells: BTreeMap<Uuid, (Uuid, String, String, u32)>,
@@ -828,6 +840,7 @@ impl Oracle {
                             grid_id,
                             tags,
                             teams,
+                            household,
                             ..
                         } => {
                             acc.community = Some(community_id.0);
@@ -842,6 +855,7 @@ impl Oracle {
                                     teams: teams.iter().map(|t| t.0).collect(),
                                     tags: tags.clone(),
                                     departed: false,
+                                    household: household.clone(),
                                 },
                             );
                             *o.active.entry(community_id.0).or_default() += 1;
@@ -849,10 +863,12 @@ impl Oracle {
                         Event::VolunteerMoved {
                             stairwell_id,
                             grid_id,
+                            household,
                         } => {
                             if let Some(v) = vols.get_mut(&sid) {
                                 v.stairwell = stairwell_id.0;
                                 v.grid = grid_id.0;
+                                v.household = household.clone();
                             }
                         }
                         Event::TeamJoined { team_id } => {
@@ -1042,7 +1058,7 @@ impl Oracle {
             kk.1 += m;
             *self
                 .served
-                .entry((v.stairwell, month.clone(), vid))
+                .entry((v.stairwell, month.clone(), vid, v.household.clone()))
                 .or_default() += sign;
             *self
                 .dash_served
@@ -1262,11 +1278,14 @@ impl Oracle {
             if *c != community {
                 continue;
             }
+            // Distinct households; a volunteer without one is a household of their own.
             let served = self
                 .served
                 .iter()
-                .filter(|((s, mm, _), n)| s == sw && mm == month && **n > 0)
-                .count() as u32;
+                .filter(|((s, mm, _, _), n)| s == sw && mm == month && **n > 0)
+                .map(|((_, _, v, h), _)| h.clone().ok_or(*v))
+                .collect::<BTreeSet<Result<String, Uuid>>>()
+                .len() as u32;
             let pmax = Decimal::new(self.participation_max(community, *version), 2);
             let part = if *households == 0 {
                 Decimal::ZERO
