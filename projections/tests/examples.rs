@@ -1,6 +1,6 @@
 //! Worked examples of the scoring rules, on both backends: dense ranking with ties, a
-//! volunteer who moved stairwells mid-year, the 文明楼道 score with participation (counted by household) and
-//! deductions, the red flag, and star levels.
+//! volunteer who moved stairwells mid-year, the 文明楼道 score with participation and
+//! deductions, participation counted by household, the red flag, and star levels.
 
 mod support;
 

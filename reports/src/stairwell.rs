@@ -17,7 +17,8 @@
 //!
 //! A month without an inspection has no score. The yearly score is the average of the
 //! scored months; stairwells are ranked by it (dense ranks, ties share a rank). The red
-//! flag of a month goes to the month's top score; tied top scores share it.
+//! flag is one physical flag: each month it goes to one stairwell, the top score, a tie
+//! broken by building, unit and stairwell id (as the 文明楼道 read model gives it).
 
 use crate::labels::{local_midnight, next_month_start};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -87,14 +88,30 @@ impl StairwellStanding {
     }
 }
 
-/// The 流动红旗 of one month.
+/// The 流动红旗 of one month: its one holder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RedFlagMonth {
     pub month: u32,
     pub score: Decimal,
-    pub stairwell_ids: Vec<StairwellId>,
-    /// "3号楼 2单元" of each holder, in the order of `stairwell_ids`.
-    pub labels: Vec<String>,
+    pub stairwell_id: StairwellId,
+    /// "3号楼 2单元" of the holder.
+    pub label: String,
+}
+
+/// The red flag's holder among `(score, building, unit, id)` candidates: the top score,
+/// a tie broken by building, unit and id.
+pub fn red_flag_holder<'a>(
+    candidates: impl IntoIterator<Item = (Decimal, &'a str, &'a str, StairwellId)>,
+) -> Option<(Decimal, StairwellId)> {
+    candidates
+        .into_iter()
+        .min_by(|a, b| {
+            b.0.cmp(&a.0)
+                .then_with(|| a.1.cmp(b.1))
+                .then_with(|| a.2.cmp(b.2))
+                .then_with(|| a.3.cmp(&b.3))
+        })
+        .map(|(score, _, _, id)| (score, id))
 }
 
 /// What the scores are computed from (collected by the annual fold).
@@ -229,22 +246,22 @@ pub fn standings(
     let mut flags = Vec::new();
     for m in 1..=12u32 {
         let idx = (m - 1) as usize;
-        let Some(top) = rows.iter().filter_map(|r| r.months[idx].score).max() else {
+        let Some((score, holder)) = red_flag_holder(rows.iter().filter_map(|r| {
+            r.months[idx]
+                .score
+                .map(|s| (s, r.building.as_str(), r.unit.as_str(), r.stairwell_id))
+        })) else {
             continue;
         };
-        let mut holders = Vec::new();
-        for r in rows.iter_mut() {
-            if r.months[idx].score == Some(top) {
-                r.red_flag_months.push(m);
-                holders.push((r.stairwell_id, r.label(), r.grid_name.clone()));
-            }
-        }
-        holders.sort_by(|a, b| (&a.2, &a.1, a.0).cmp(&(&b.2, &b.1, b.0)));
+        let Some(r) = rows.iter_mut().find(|r| r.stairwell_id == holder) else {
+            continue;
+        };
+        r.red_flag_months.push(m);
         flags.push(RedFlagMonth {
             month: m,
-            score: top,
-            stairwell_ids: holders.iter().map(|h| h.0).collect(),
-            labels: holders.into_iter().map(|h| h.1).collect(),
+            score,
+            stairwell_id: holder,
+            label: r.label(),
         });
     }
 

@@ -72,8 +72,8 @@ pub struct Expected {
     /// (stairwell, month) → score
     pub scores: BTreeMap<(StairwellId, u32), Option<Decimal>>,
     pub averages: BTreeMap<StairwellId, Option<Decimal>>,
-    /// month → (top score, holders)
-    pub red_flags: BTreeMap<u32, (Decimal, BTreeSet<StairwellId>)>,
+    /// month → (top score, the one holder: a tie broken by building, unit, id)
+    pub red_flags: BTreeMap<u32, (Decimal, StairwellId)>,
 }
 
 pub async fn expected(store: &Store, community: CommunityId, year: i32, at: u64) -> Expected {
@@ -94,6 +94,7 @@ pub async fn expected(store: &Store, community: CommunityId, year: i32, at: u64)
     let mut star_sets: Vec<(NaiveDate, u32, Vec<i64>)> = vec![];
     let mut rubrics: Vec<(NaiveDate, u32, Decimal)> = vec![];
     let mut stairwells: BTreeMap<StairwellId, (GridId, u32)> = BTreeMap::new();
+    let mut places: HashMap<StairwellId, (String, String)> = HashMap::new();
     let mut teams_known: BTreeSet<TeamId> = BTreeSet::new();
     let mut grids_known: BTreeSet<GridId> = BTreeSet::new();
     // volunteer → (stairwell, grid, teams, household)
@@ -131,9 +132,11 @@ pub async fn expected(store: &Store, community: CommunityId, year: i32, at: u64)
                 stairwell_id,
                 grid_id,
                 households,
-                ..
+                building,
+                unit,
             } => {
                 stairwells.insert(stairwell_id, (grid_id, households));
+                places.insert(stairwell_id, (building, unit));
             }
             Event::StarThresholdsSet {
                 version,
@@ -510,17 +513,13 @@ pub async fn expected(store: &Store, community: CommunityId, year: i32, at: u64)
             .map(|((s, _), sc)| (*s, sc.expect("score")))
             .collect();
         if let Some(top) = month.iter().map(|(_, s)| *s).max() {
-            out.red_flags.insert(
-                m,
-                (
-                    top,
-                    month
-                        .iter()
-                        .filter(|(_, s)| *s == top)
-                        .map(|(s, _)| *s)
-                        .collect(),
-                ),
-            );
+            let mut tied: Vec<(&String, &String, StairwellId)> = month
+                .iter()
+                .filter(|(_, s)| *s == top)
+                .map(|(s, _)| (&places[s].0, &places[s].1, *s))
+                .collect();
+            tied.sort();
+            out.red_flags.insert(m, (top, tied[0].2));
         }
     }
     out
