@@ -120,6 +120,8 @@ pub fn generate(seed: u64, ops: usize) -> History {
     let mut issues: Vec<(usize, Uuid, bool)> = Vec::new();
     let mut inspected: BTreeSet<(usize, String)> = BTreeSet::new();
     let mut threshold_version = 1;
+    let this_month = cst_day(Utc::now());
+    let next_month = this_month + Duration::days(32);
     let tags = ["党员", "五老", "青年"];
     let register = |rng: &mut SmallRng, vols: &mut Vec<Vol>, ev: &mut Vec<(String, Event)>| {
         let v = id(rng);
@@ -451,12 +453,26 @@ pub fn generate(seed: u64, ops: usize) -> History {
             }
             85..=91 => {
                 let sw = rng.gen_range(0..4);
-                let month = format!("2024-{:02}", rng.gen_range(1..=6));
+                // Months of 2024 (services are dated there), and this month and the
+                // next (issues are dated when recorded, i.e. now: reported and resolved
+                // inside inspected months, or still open at their end).
+                let month = match rng.gen_range(0..8) {
+                    6 => month_of(this_month),
+                    7 => month_of(next_month),
+                    m => format!("2024-{:02}", m + 1),
+                };
                 if inspected.insert((sw, month.clone())) {
                     let mut scores = BTreeMap::new();
                     for item in ledger::event::default_rubric_items() {
                         let max: i64 = item.max.try_into().unwrap_or(0);
                         scores.insert(item.key, Decimal::new(rng.gen_range(0..=max * 2) * 50, 2));
+                    }
+                    if rng.gen_bool(0.3) {
+                        // A legacy hand-entered participation score: readers ignore it.
+                        scores.insert(
+                            ledger::domain::community::PARTICIPATION_KEY.to_string(),
+                            Decimal::new(rng.gen_range(0..=40) * 50, 2),
+                        );
                     }
                     ev.push((
                         stairwell_stream(StairwellId(stairwells[sw].0)),
@@ -748,7 +764,14 @@ impl Oracle {
                         rubric_version,
                         ..
                     } => {
-                        let items: Decimal = scores.values().sum();
+                        // A legacy participation score is not an item.
+                        let items: Decimal = scores
+                            .iter()
+                            .filter(|(k, _)| {
+                                k.as_str() != ledger::domain::community::PARTICIPATION_KEY
+                            })
+                            .map(|(_, v)| *v)
+                            .sum();
                         o.inspections.insert(
                             (sid, month.clone()),
                             (
@@ -1347,35 +1370,91 @@ impl Oracle {
                 usize::from(!got.is_empty())
             );
         }
-        // quarterly average for Q1 and Q2 2024
-        for q in [1u32, 2] {
-            let mut sums: BTreeMap<Uuid, (i64, i64)> = BTreeMap::new();
-            for m in Period::Quarter(2024, q).months() {
-                for (sw, total, _) in self.stairwell_month(community, &m) {
-                    let e = sums.entry(sw).or_default();
-                    e.0 += total;
-                    e.1 += 1;
-                }
-            }
-            let got = projections::stairwells::average_scores(
-                db,
-                CommunityId(community),
-                Period::Quarter(2024, q),
-            )
-            .await
-            .expect("averages");
-            assert_eq!(got.len(), sums.len());
-            for a in got {
-                let (sum, n) = sums[&a.stairwell_id.0];
-                let avg = (Decimal::new(sum, 2) / Decimal::from(n))
-                    .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
-                assert_eq!(a.average, avg, "average of {}", a.stairwell_id);
-                assert_eq!(a.months_scored as i64, n);
-            }
+        // Averages and the 流动红旗 history over quarters and years: 2024 (where
+        // services are dated) and this month's quarter and year (where issues are).
+        let today = cst_day(Utc::now());
+        let next = today + Duration::days(32);
+        let mut periods = vec![
+            Period::Quarter(2024, 1),
+            Period::Quarter(2024, 2),
+            Period::Year(2024),
+        ];
+        for d in [today, next] {
+            periods.push(Period::Quarter(d.year(), (d.month() - 1) / 3 + 1));
+            periods.push(Period::Year(d.year()));
+        }
+        for period in periods {
+            self.check_period(db, community, period).await;
         }
     }
 
-    pub async fn check_wishes(&self, db: &Db) {
+    /// Averages (values, order, dense ranks) and red-flag holders of a period.
+    async fn check_period(&self, db: &Db, community: Uuid, period: Period) {
+        let mut sums: BTreeMap<Uuid, (i64, i64)> = BTreeMap::new();
+        let mut flags = Vec::new();
+        for m in period.months() {
+            let month = self.stairwell_month(community, &m);
+            if let Some((sw, total, _)) = month.first() {
+                flags.push((m.clone(), *sw, *total));
+            }
+            for (sw, total, _) in month {
+                let e = sums.entry(sw).or_default();
+                e.0 += total;
+                e.1 += 1;
+            }
+        }
+        let got: Vec<(String, Uuid, i64)> =
+            projections::stairwells::red_flags(db, CommunityId(community), period)
+                .await
+                .expect("red flags")
+                .into_iter()
+                .map(|f| {
+                    let total = (f.total * Decimal::ONE_HUNDRED).try_into().unwrap_or(-1);
+                    (f.month, f.stairwell_id.0, total)
+                })
+                .collect();
+        assert_eq!(got, flags, "red flags of {period:?}");
+        let mut want: Vec<(Uuid, Decimal, u32)> = sums
+            .iter()
+            .map(|(sw, (sum, n))| {
+                let avg = (Decimal::new(*sum, 2) / Decimal::from(*n))
+                    .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+                (*sw, avg, *n as u32)
+            })
+            .collect();
+        want.sort_by(|a, b| {
+            let (sa, sb) = (&self.stairwells[&a.0], &self.stairwells[&b.0]);
+            b.1.cmp(&a.1)
+                .then(sa.1.cmp(&sb.1))
+                .then(sa.2.cmp(&sb.2))
+                .then(a.0.cmp(&b.0))
+        });
+        let mut ranks = Vec::new();
+        for (i, w) in want.iter().enumerate() {
+            let rank = match i {
+                0 => 1,
+                _ if want[i - 1].1 == w.1 => ranks[i - 1],
+                _ => ranks[i - 1] + 1,
+            };
+            ranks.push(rank);
+        }
+        let got: Vec<(Uuid, Decimal, u32, u64)> =
+            projections::stairwells::average_scores(db, CommunityId(community), period)
+                .await
+                .expect("averages")
+                .into_iter()
+                .map(|a| (a.stairwell_id.0, a.average, a.months_scored, a.rank))
+                .collect();
+        let want: Vec<(Uuid, Decimal, u32, u64)> = want
+            .into_iter()
+            .zip(ranks)
+            .map(|((sw, avg, n), rank)| (sw, avg, n, rank))
+            .collect();
+        assert_eq!(got, want, "averages of {period:?}");
+    }
+
+    pub async fn check_wishes(&self, db: &Db, community: Uuid) {
+        self.check_wish_board(db, community).await;
         for (wid, w) in &self.wishes {
             let g = projections::wishes::wish(db, WishId(*wid))
                 .await
@@ -1393,6 +1472,46 @@ impl Oracle {
                 g.seconds_to_fulfil,
                 w.fulfilled.map(|f| (f - w.posted) / 1000)
             );
+        }
+    }
+
+    /// The wish board: every status and none, newest first (posted at, then id), whole
+    /// and before the median posting time.
+    async fn check_wish_board(&self, db: &Db, community: Uuid) {
+        let mut times: Vec<i64> = self.wishes.values().map(|w| w.posted).collect();
+        times.sort_unstable();
+        let median = times.get(times.len() / 2).copied();
+        for status in [
+            None,
+            Some("open"),
+            Some("claimed"),
+            Some("fulfilled"),
+            Some("confirmed"),
+            Some("cancelled"),
+        ] {
+            for before in [None, median] {
+                let mut want: Vec<(i64, Uuid)> = self
+                    .wishes
+                    .iter()
+                    .filter(|(_, w)| status.is_none_or(|s| w.status == s))
+                    .filter(|(_, w)| before.is_none_or(|b| w.posted < b))
+                    .map(|(id, w)| (w.posted, *id))
+                    .collect();
+                want.sort_unstable_by(|a, b| b.cmp(a));
+                let got: Vec<(i64, Uuid)> = projections::wishes::wishes(
+                    db,
+                    CommunityId(community),
+                    status,
+                    before.and_then(chrono::DateTime::<Utc>::from_timestamp_millis),
+                    500,
+                )
+                .await
+                .expect("wish board")
+                .into_iter()
+                .map(|w| (w.posted_at.timestamp_millis(), w.wish_id.0))
+                .collect();
+                assert_eq!(got, want, "wish board {status:?} before {before:?}");
+            }
         }
     }
 
@@ -1482,7 +1601,7 @@ impl Oracle {
         self.check_statements(db).await;
         self.check_rankings(db).await;
         self.check_stairwells(db, community).await;
-        self.check_wishes(db).await;
+        self.check_wishes(db, community).await;
         self.check_dashboard(db, community).await;
     }
 }
