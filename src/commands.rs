@@ -257,12 +257,12 @@ async fn rebuild(store: &Store, projection: Option<&str>) -> anyhow::Result<()> 
         bar.set_position(p.position);
         bar.set_message(p.projection);
     };
-    projections::rebuild(store, projection, Some(&progress)).await?;
+    let position = projections::rebuild(store, projection, Some(&progress)).await?;
     bar.finish_and_clear();
     println!(
         "rebuilt {} up to position {} in {:.1}s",
         projection.unwrap_or("all projections"),
-        store.head().await?,
+        position,
         started.elapsed().as_secs_f64()
     );
     Ok(())

@@ -9,6 +9,10 @@
 //! and read-your-writes holds: once `atLeast: P` has waited for the read models to reach
 //! P, a cached balance that predates an event ≤ P of its volunteer is no longer served.
 //!
+//! Stars are evaluated for the day they are read (a threshold version dated in the
+//! future applies from its day on, with no new event), so an entry read on an earlier
+//! day is not served.
+//!
 //! When the follower is behind the read model, or an entry is older than [`MAX_AGE`]
 //! (a safety net, e.g. for a rebuild swapped in at the same position), the read model
 //! is queried. Writes to one volunteer leave every other volunteer's entry valid.
@@ -90,7 +94,7 @@ impl BalanceCache {
         let (balance, tag) = {
             let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
             let e = entries.get(&v)?;
-            if e.at.elapsed() > MAX_AGE {
+            if e.at.elapsed() > MAX_AGE || e.balance.stars_on != projections::balances::today() {
                 return None;
             }
             (e.balance.clone(), e.tag)

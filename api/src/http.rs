@@ -804,6 +804,21 @@ async fn healthz(State(state): State<AppState>) -> Response {
     state.app.metrics.request("healthz");
     let head = state.app.store.head().await;
     let projected = state.app.reads.position().await;
+    // Each read model: where it is, and whether this process is the one updating it
+    // (on PostgreSQL one process of a cluster leads each; the others follow).
+    let models: Vec<Value> = state
+        .app
+        .reads
+        .projections()
+        .map(|p| {
+            p.positions()
+                .into_iter()
+                .map(|(name, position)| {
+                    json!({ "name": name, "position": position, "leader": p.is_leader(name) })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     match (head, projected) {
         (Ok(head), Ok(pos)) => (
             StatusCode::OK,
@@ -813,6 +828,7 @@ async fn healthz(State(state): State<AppState>) -> Response {
                 "head": head,
                 "projection_position": pos,
                 "projection_lag": head.saturating_sub(pos),
+                "projections": models,
             })),
         )
             .into_response(),

@@ -45,6 +45,8 @@ async fn reads_from_read_models() {
         let pos = volunteers(&s, &c, &w).await;
         statements(&s, &c, &w, pos).await;
         wishes(&s, &c).await;
+        stars_by_date(&s, &c).await;
+        households(&s, &c).await;
         s.stop().await;
     }
 }
@@ -642,4 +644,137 @@ async fn wishes(s: &Server, c: &Community) {
     assert_eq!(code(&body), "INVALID_INPUT");
     let (_, body) = s.gql(Some(&c.other_staff), q, json!({"c": c.id})).await;
     assert_eq!(code(&body), "FORBIDDEN");
+}
+
+/// Star levels follow the thresholds in force today: a version dated tomorrow changes
+/// nothing yet, one set after it but dated yesterday applies at once.
+async fn stars_by_date(s: &Server, c: &Community) {
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let set = "mutation($k: String!, $c: ID!, $t: [Hours!]!, $f: NaiveDate!) { setStarThresholds(idempotencyKey: $k, communityId: $c, thresholds: $t, effectiveFrom: $f) { version position } }";
+    let q = "query($p: Int) { me(atLeast: $p) { volunteer { balance { verifiedHours stars } totals { starThresholds stars { level thresholdHours reachedOn } } } } }";
+    let (_, pos) = m(
+        s,
+        &s.admin,
+        "setStarThresholds",
+        set,
+        json!({"k": key(), "c": c.id, "t": ["0.25", "0.5", "0.75", "1", "1.25"], "f": (today + chrono::Duration::days(1)).to_string()}),
+    )
+    .await;
+    let me = s.ok(&c.vol1, q, json!({"p": pos})).await;
+    let v = &me["me"]["volunteer"];
+    assert_eq!(v["balance"]["verifiedHours"], "1.00");
+    assert_eq!(v["balance"]["stars"], 0, "a version dated tomorrow: {v}");
+    assert_eq!(v["totals"]["starThresholds"][0], "100.00");
+    let (_, pos) = m(
+        s,
+        &s.admin,
+        "setStarThresholds",
+        set,
+        json!({"k": key(), "c": c.id, "t": ["0.5", "1", "2", "3", "4"], "f": (today - chrono::Duration::days(1)).to_string()}),
+    )
+    .await;
+    let me = s.ok(&c.vol1, q, json!({"p": pos})).await;
+    let v = &me["me"]["volunteer"];
+    assert_eq!(v["balance"]["stars"], 2, "{v}");
+    assert_eq!(v["totals"]["starThresholds"][0], "0.50");
+    assert_eq!(
+        v["totals"]["stars"],
+        json!([
+            {"level": 1, "thresholdHours": "0.50", "reachedOn": today.to_string()},
+            {"level": 2, "thresholdHours": "1.00", "reachedOn": today.to_string()},
+        ])
+    );
+}
+
+/// 邻里互助 counts households: two volunteers registered into room 3-2-201 and one moved
+/// into 3-2-202 of the same stairwell serve in May 2024: two households served. A
+/// household that is blank or too long is INVALID_INPUT and writes nothing.
+async fn households(s: &Server, c: &Community) {
+    let register = "mutation($k: String!, $c: ID!, $s: ID!, $h: String) { registerVolunteer(idempotencyKey: $k, communityId: $c, stairwellId: $s, name: \"赵六\", household: $h) { volunteerId position } }";
+    let mv = "mutation($k: String!, $v: ID!, $s: ID!, $h: String) { moveVolunteer(idempotencyKey: $k, volunteerId: $v, stairwellId: $s, household: $h) { position } }";
+    let head = |s: &Server| {
+        let store = s.store.clone();
+        async move { store.head().await.unwrap() }
+    };
+    let before = head(s).await;
+    let (_, body) = s
+        .gql(
+            Some(&c.staff),
+            register,
+            json!({"k": key(), "c": c.id, "s": c.stairwell, "h": "x".repeat(31)}),
+        )
+        .await;
+    assert_eq!(code(&body), "INVALID_INPUT", "{body}");
+    assert_eq!(head(s).await, before, "nothing written");
+    let mut vols = Vec::new();
+    for h in [Some("3-2-201"), Some("3-2-201"), None] {
+        let (d, _) = m(
+            s,
+            &c.staff,
+            "registerVolunteer",
+            register,
+            json!({"k": key(), "c": c.id, "s": c.stairwell, "h": h}),
+        )
+        .await;
+        vols.push(d["volunteerId"].as_str().unwrap().to_string());
+    }
+    let (_, body) = s
+        .gql(
+            Some(&c.staff),
+            mv,
+            json!({"k": key(), "v": vols[2], "s": c.stairwell, "h": "  "}),
+        )
+        .await;
+    assert_eq!(code(&body), "INVALID_INPUT", "{body}");
+    m(
+        s,
+        &c.staff,
+        "moveVolunteer",
+        mv,
+        json!({"k": key(), "v": vols[2], "s": c.stairwell, "h": "3-2-202"}),
+    )
+    .await;
+    for v in &vols {
+        let (d, _) = m(
+            s,
+            &s.admin,
+            "logService",
+            "mutation($k: String!, $v: ID!) { logService(idempotencyKey: $k, volunteerId: $v, kind: PATROL, startedAt: \"2024-05-10T02:00:00Z\", hours: \"1\") { serviceId position } }",
+            json!({"k": key(), "v": v}),
+        )
+        .await;
+        m(
+            s,
+            &c.staff,
+            "verifyService",
+            "mutation($k: String!, $v: ID!, $s: ID!) { verifyService(idempotencyKey: $k, volunteerId: $v, serviceId: $s) { entryId position } }",
+            json!({"k": key(), "v": v, "s": d["serviceId"]}),
+        )
+        .await;
+    }
+    let (_, pos) = m(
+        s,
+        &c.staff,
+        "recordInspection",
+        "mutation($k: String!, $c: ID!, $s: ID!) { recordInspection(idempotencyKey: $k, communityId: $c, stairwellId: $s, month: \"2024-05\", scores: [{item: \"cleanliness\", score: \"28\"}, {item: \"clutter\", score: \"20\"}, {item: \"fire_safety\", score: \"25\"}]) { total position } }",
+        json!({"k": key(), "c": c.id, "s": c.stairwell}),
+    )
+    .await;
+    let d = s
+        .ok(
+            &c.staff,
+            "query($c: ID!, $p: Int) { stairwellScores(communityId: $c, month: \"2024-05\", atLeast: $p) { stairwellId served participation } }",
+            json!({"c": c.id, "p": pos}),
+        )
+        .await;
+    let row = d["stairwellScores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["stairwellId"] == c.stairwell.as_str())
+        .cloned()
+        .unwrap();
+    // 24 households: 20 × min(1, 2 ÷ 7.2) = 5.56.
+    assert_eq!(row["served"], 2, "{row}");
+    assert_eq!(row["participation"], "5.56", "{row}");
 }

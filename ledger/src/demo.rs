@@ -503,6 +503,7 @@ pub async fn generate(
                         stairwell_id,
                         tags,
                         teams: my_teams.clone(),
+                        household: None,
                     }
                     .into(),
                 )
@@ -793,6 +794,7 @@ pub async fn generate(
                                     command: MoveVolunteer {
                                         volunteer_id: sim.id,
                                         stairwell_id: *stairwell_id,
+                                        household: None,
                                     }
                                     .into(),
                                 },

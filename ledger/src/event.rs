@@ -140,10 +140,19 @@ pub enum Event {
         /// 党员, 五老, 青年, …
         tags: Vec<String>,
         teams: Vec<TeamId>,
+        /// The household (户) in the stairwell, e.g. room "3-2-201"; absent when not
+        /// given (and in events recorded before households were kept): the volunteer
+        /// then counts as a household of their own.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        household: Option<String>,
     },
+    /// A move to another stairwell, or to another household of the same one.
     VolunteerMoved {
         stairwell_id: StairwellId,
         grid_id: GridId,
+        /// The household moved into; absent: not given (a household of their own).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        household: Option<String>,
     },
     TeamJoined {
         team_id: TeamId,

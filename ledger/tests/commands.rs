@@ -98,6 +98,7 @@ impl World {
                     stairwell_id: self.stairwell,
                     tags: vec!["党员".into()],
                     teams: vec![],
+                    household: None,
                 }
                 .into(),
             )
@@ -554,6 +555,7 @@ async fn failed_registration_leaves_no_personal_data(store: Store) {
                 stairwell_id: StairwellId(Uuid::nil()),
                 tags: vec![],
                 teams: vec![],
+                household: None,
             }
             .into(),
         )
@@ -576,6 +578,7 @@ async fn failed_registration_leaves_no_personal_data(store: Store) {
                 stairwell_id: w.stairwell,
                 tags: vec![],
                 teams: vec![],
+                household: None,
             }
             .into(),
         )

@@ -88,6 +88,7 @@ fn registered(v: VolunteerId) -> Event {
         grid_id: G,
         tags: vec!["党员".into()],
         teams: vec![],
+        household: None,
     }
 }
 
@@ -706,6 +707,7 @@ fn registration_numbers_volunteers_and_checks_references() {
         stairwell_id: S,
         tags: vec!["五老".into()],
         teams: vec![T],
+        household: None,
     };
     let (ce, ve) = volunteer::register(&c, &VolunteerState::default(), &cmd, V).unwrap();
     assert!(
@@ -758,6 +760,82 @@ fn registration_numbers_volunteers_and_checks_references() {
             V2
         )),
         "NOT_FOUND"
+    );
+}
+
+#[test]
+fn a_household_is_optional_short_and_not_blank() {
+    let c = community();
+    let cmd = RegisterVolunteer {
+        community_id: C,
+        name: "李四".into(),
+        phone: None,
+        id_number: None,
+        stairwell_id: S,
+        tags: vec![],
+        teams: vec![],
+        household: Some(" 3-2-201 ".into()),
+    };
+    let (_, ve) = volunteer::register(&c, &VolunteerState::default(), &cmd, V).unwrap();
+    assert!(
+        matches!(&ve[..], [Event::VolunteerRegistered { household: Some(h), .. }] if h == "3-2-201")
+    );
+    for bad in ["   ", &"1".repeat(volunteer::MAX_HOUSEHOLD + 1)] {
+        let cmd = RegisterVolunteer {
+            household: Some(bad.to_string()),
+            ..cmd.clone()
+        };
+        let r = volunteer::register(&c, &VolunteerState::default(), &cmd, V);
+        assert_eq!(code(r), "INVALID_INPUT", "{bad:?}");
+    }
+    // A registration recorded before households were kept still decodes (no household).
+    let old = serde_json::json!({
+        "volunteer_id": V, "community_id": C, "volunteer_number": "TB-000001",
+        "stairwell_id": S, "grid_id": G, "tags": [], "teams": [],
+    });
+    let e = Event::decode_parts("VolunteerRegistered", 1, old).unwrap();
+    assert!(matches!(
+        e,
+        Event::VolunteerRegistered {
+            household: None,
+            ..
+        }
+    ));
+    // Without a household the payload is what it was.
+    let json = serde_json::to_value(registered(V)).unwrap();
+    assert!(json.get("household").is_none());
+}
+
+#[test]
+fn a_move_changes_the_stairwell_or_the_household() {
+    let c = community();
+    let v: VolunteerState = given(&[registered(V)]);
+    let mv = |household: Option<&str>| MoveVolunteer {
+        volunteer_id: V,
+        stairwell_id: S,
+        household: household.map(str::to_string),
+    };
+    // Same stairwell, same (no) household: nothing moves.
+    assert_eq!(
+        code(volunteer::move_volunteer(&c, &v, &mv(None))),
+        "INVALID_STATE"
+    );
+    // Into a household of the same stairwell.
+    let e = volunteer::move_volunteer(&c, &v, &mv(Some("3-2-201"))).unwrap();
+    assert!(matches!(&e[..], [Event::VolunteerMoved { household: Some(h), .. }] if h == "3-2-201"));
+    let moved: VolunteerState = given(&[registered(V), e[0].clone()]);
+    assert_eq!(moved.household.as_deref(), Some("3-2-201"));
+    assert_eq!(
+        code(volunteer::move_volunteer(&c, &moved, &mv(Some("3-2-201")))),
+        "INVALID_STATE"
+    );
+    assert_eq!(
+        code(volunteer::move_volunteer(
+            &c,
+            &moved,
+            &mv(Some(&"x".repeat(31)))
+        )),
+        "INVALID_INPUT"
     );
 }
 
@@ -1241,6 +1319,7 @@ fn a_move_changes_stairwell_and_grid() {
     let mv = |stairwell_id| MoveVolunteer {
         volunteer_id: V,
         stairwell_id,
+        household: None,
     };
     let moved = volunteer::move_volunteer(&c, &v, &mv(s2)).unwrap();
     assert!(

@@ -145,6 +145,7 @@ async fn run_ops(store: ledger::Store, ops: Vec<Op>) {
                     stairwell_id,
                     tags: vec![],
                     teams: vec![],
+                    household: None,
                 }
                 .into(),
             )
@@ -386,6 +387,7 @@ proptest! {
         let mut streams: Vec<Vec<Event>> = vols.iter().map(|v| vec![Event::VolunteerRegistered {
             volunteer_id: *v, community_id: CommunityId(Uuid::nil()), volunteer_number: "TB-1".into(),
             stairwell_id: StairwellId(Uuid::nil()), grid_id: GridId(Uuid::nil()), tags: vec![], teams: vec![],
+            household: None,
         }]).collect();
         let staff = Actor::staff(Uuid::from_u128(99), CommunityId(Uuid::nil()));
         for (i, op) in ops.into_iter().enumerate() {

@@ -204,7 +204,16 @@ async fn rebuild_batched(
     let db = Db::of_store(store);
     let mut t = Timings::default();
     let cpu = cpu_secs();
-    rebuild_timed(store, &db, list, batch, None, &mut t).await?;
+    rebuild_timed(
+        store,
+        &db,
+        list,
+        batch,
+        projections::rebuild::Limits::default(),
+        None,
+        &mut t,
+    )
+    .await?;
     Ok((t, cpu_secs() - cpu))
 }
 

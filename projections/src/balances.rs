@@ -7,23 +7,30 @@
 //! - points earned = verified service points + awards; balance = earned − spent − reversed;
 //! - hours banked = verified hours + received − gifted − spent − reversed hours;
 //! - verified service hours = verified hours − reversed hours;
-//! - the thresholds in force are the community's latest `StarThresholdsSet` (the
-//!   national default 100/300/600/1000/1500 h until one is set), applied to the whole
-//!   history: when they change, every star of the community is recomputed;
-//! - the date a star was reached is the (UTC+8) day of the entry that last took the
-//!   verified hours from below the threshold to at or above it; a star lost through a
-//!   reversal has no date.
+//! - star thresholds are versioned: the version in force on a day is the one with the
+//!   latest `effective_from` on or before it (ties: the higher version), the national
+//!   default 100/300/600/1000/1500 h before any (as `CommunityState::star_thresholds_on`);
+//! - the current star level counts the thresholds in force *today* that the verified
+//!   hours reach;
+//! - a star is held on a day when the verified hours reach its threshold in force that
+//!   day; the date it was reached is the (UTC+8) day it was last taken from not held to
+//!   held: by an entry (under the thresholds in force on the entry's day), or by a new
+//!   version coming into force (on its `effective_from`). A star not held has no date.
+//!
+//! The read model keeps every dated version and each account's timeline of verified
+//! hours, and evaluates stars when read, for the reading day: a version dated in the
+//! future changes nothing until its day comes, and then applies without any new event.
 
-use crate::common::{day_key, hours_dec, key_strings, local_date, parse_day, points_dec, Cached};
+use crate::common::{hours_dec, key_strings, local_date, points_dec, Cached};
 use crate::db::{Db, Kind, OnConflict, Rows, Tx, Upsert, Val, Writer};
 use crate::error::{ProjectionError, Result};
 use crate::projection::{apply_with_state, Envelope, Names, Projection, State, TableDef};
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, NaiveDate, Utc};
 use futures::future::BoxFuture;
 use ledger::event::{default_star_thresholds, Event};
 use ledger::ids::{CommunityId, StreamKind, VolunteerId};
 use rust_decimal::Decimal;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use uuid::Uuid;
 
 pub const NAME: &str = "balances";
@@ -34,13 +41,14 @@ const TABLES: &[TableDef] = &[
         columns: "volunteer_id TEXT NOT NULL PRIMARY KEY, community_id TEXT NOT NULL, volunteer_number TEXT NOT NULL,
             points_balance BIGINT NOT NULL, points_earned BIGINT NOT NULL, points_spent BIGINT NOT NULL, points_reversed BIGINT NOT NULL,
             hours_banked BIGINT NOT NULL, hours_gifted BIGINT NOT NULL, hours_received BIGINT NOT NULL, hours_spent BIGINT NOT NULL,
-            hours_reversed BIGINT NOT NULL, verified_minutes BIGINT NOT NULL, star_level BIGINT NOT NULL, star_dates TEXT NOT NULL,
+            hours_reversed BIGINT NOT NULL, verified_minutes BIGINT NOT NULL,
             negative BIGINT NOT NULL, position BIGINT NOT NULL, timeline TEXT NOT NULL",
         indexes: &["(community_id, volunteer_number)"],
     },
     TableDef {
         name: "pj_balances_stars",
-        columns: "community_id TEXT NOT NULL PRIMARY KEY, version BIGINT NOT NULL, thresholds TEXT NOT NULL",
+        columns: "community_id TEXT NOT NULL, version BIGINT NOT NULL, effective_from BIGINT NOT NULL,
+            thresholds TEXT NOT NULL, PRIMARY KEY (community_id, version)",
         indexes: &[],
     },
 ];
@@ -59,12 +67,13 @@ const COLS: &[&str] = &[
     "hours_spent",
     "hours_reversed",
     "verified_minutes",
-    "star_level",
-    "star_dates",
     "negative",
     "position",
     "timeline",
 ];
+
+/// Columns of [`COLS`] that hold text.
+const TEXT_COLS: [usize; 4] = [0, 1, 2, 15];
 
 /// One volunteer's account, in minor units (points in hundredths, hours in minutes).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -81,10 +90,9 @@ pub struct Account {
     pub hours_spent: i64,
     pub hours_reversed: i64,
     pub verified_minutes: i64,
-    pub star_level: usize,
-    /// Per threshold, the day it was reached (if currently held).
-    pub star_dates: Vec<Option<NaiveDate>>,
     pub position: u64,
+    /// (day, verified minutes after) for every entry that changed the verified minutes.
+    pub timeline: Vec<(NaiveDate, i64)>,
 }
 
 /// Thresholds in minutes of the built-in default.
@@ -95,7 +103,27 @@ pub fn default_thresholds() -> Vec<i64> {
         .collect()
 }
 
-/// Moves star dates for a change of verified minutes from `before` to `after` on `day`.
+/// One dated version of a community's star thresholds, in minutes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThresholdVersion {
+    pub version: u32,
+    pub effective_from: NaiveDate,
+    pub minutes: Vec<i64>,
+}
+
+/// The thresholds in force on `day`: the version with the latest `effective_from` on or
+/// before it (ties: the higher version), else the built-in default.
+pub fn thresholds_on(versions: &[ThresholdVersion], day: NaiveDate) -> Vec<i64> {
+    versions
+        .iter()
+        .filter(|v| v.effective_from <= day)
+        .max_by_key(|v| (v.effective_from, v.version))
+        .map(|v| v.minutes.clone())
+        .unwrap_or_else(default_thresholds)
+}
+
+/// Moves star dates for a change of verified minutes from `before` to `after` on `day`,
+/// under the thresholds in force that day.
 pub fn star_step(
     dates: &mut Vec<Option<NaiveDate>>,
     thresholds: &[i64],
@@ -113,6 +141,27 @@ pub fn star_step(
     }
 }
 
+/// Moves star dates for thresholds `to` coming into force on `day`, in place of `from`,
+/// with `minutes` verified: a star held under both keeps its date, one held only under
+/// `to` is reached that day, one not held under `to` has none.
+fn star_switch(
+    dates: &mut Vec<Option<NaiveDate>>,
+    from: &[i64],
+    to: &[i64],
+    minutes: i64,
+    day: NaiveDate,
+) {
+    dates.resize(to.len(), None);
+    for (i, t) in to.iter().enumerate() {
+        let held_before = from.get(i).is_some_and(|f| minutes >= *f);
+        if minutes < *t {
+            dates[i] = None;
+        } else if !held_before {
+            dates[i] = Some(day);
+        }
+    }
+}
+
 /// Star level: how many thresholds the verified minutes reach.
 pub fn star_level(thresholds: &[i64], verified_minutes: i64) -> usize {
     thresholds
@@ -121,23 +170,65 @@ pub fn star_level(thresholds: &[i64], verified_minutes: i64) -> usize {
         .count()
 }
 
-/// Star dates recomputed from a volunteer's timeline of (day, verified minutes after).
-pub fn stars_from_timeline(
+/// Stars as of `today`, from a timeline of (day, verified minutes after) and the dated
+/// versions of the thresholds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StarsOn {
+    /// The thresholds in force today, in minutes.
+    pub thresholds: Vec<i64>,
+    /// How many of them the verified minutes reach.
+    pub level: usize,
+    /// Per threshold in force today, the day it was reached (if held).
+    pub dates: Vec<Option<NaiveDate>>,
+}
+
+/// Evaluates the stars of a timeline on `today` (see the module's rules): versions come
+/// into force at the start of their day, before that day's entries; versions dated after
+/// `today` do not count.
+pub fn stars_on(
     timeline: &[(NaiveDate, i64)],
-    thresholds: &[i64],
-) -> Vec<Option<NaiveDate>> {
-    let mut dates = vec![None; thresholds.len()];
-    let mut before = 0;
+    versions: &[ThresholdVersion],
+    today: NaiveDate,
+) -> StarsOn {
+    let mut switches: Vec<NaiveDate> = versions
+        .iter()
+        .map(|v| v.effective_from)
+        .filter(|d| *d <= today)
+        .collect();
+    switches.sort_unstable();
+    switches.dedup();
+    let mut switches = switches.into_iter().peekable();
+    let mut current = thresholds_on(versions, NaiveDate::MIN);
+    let mut dates = vec![None; current.len()];
+    let mut minutes = 0;
+    let switch = |current: &mut Vec<i64>, dates: &mut Vec<_>, minutes: i64, day| {
+        let next = thresholds_on(versions, day);
+        if next != *current {
+            star_switch(dates, current, &next, minutes, day);
+            *current = next;
+        }
+    };
     for (day, after) in timeline {
-        star_step(&mut dates, thresholds, before, *after, *day);
-        before = *after;
+        while let Some(d) = switches.next_if(|d| d <= day) {
+            switch(&mut current, &mut dates, minutes, d);
+        }
+        star_step(&mut dates, &current, minutes, *after, *day);
+        minutes = *after;
     }
-    dates
+    for d in switches {
+        switch(&mut current, &mut dates, minutes, d);
+    }
+    dates.resize(current.len(), None);
+    StarsOn {
+        level: star_level(&current, minutes),
+        thresholds: current,
+        dates,
+    }
 }
 
 /// Folds one volunteer-stream event into an account; returns the new verified minutes
-/// when they changed (a timeline point).
-pub fn evolve(acc: &mut Account, ev: &Envelope, thresholds: &[i64]) -> Option<i64> {
+/// when they changed (a timeline point, also pushed onto the account's timeline).
+pub fn evolve(acc: &mut Account, ev: &Envelope) -> Option<i64> {
     let before = acc.verified_minutes;
     match &ev.event {
         Event::VolunteerRegistered {
@@ -186,39 +277,11 @@ pub fn evolve(acc: &mut Account, ev: &Envelope, thresholds: &[i64]) -> Option<i6
     acc.position = ev.position;
     let after = acc.verified_minutes;
     if after != before {
-        star_step(
-            &mut acc.star_dates,
-            thresholds,
-            before,
-            after,
-            local_date(ev.recorded_at),
-        );
-        acc.star_level = star_level(thresholds, after);
+        acc.timeline.push((local_date(ev.recorded_at), after));
         Some(after)
     } else {
         None
     }
-}
-
-/// Star dates as `YYYY-MM-DD` or empty per threshold; no star at all is stored as ""
-/// (whether the list was ever sized to the thresholds depends on when the account was
-/// first seen, not on what it holds).
-fn encode_dates(dates: &[Option<NaiveDate>]) -> String {
-    if dates.iter().all(|d| d.is_none()) {
-        return String::new();
-    }
-    dates
-        .iter()
-        .map(|d| d.map(day_key).unwrap_or_default())
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-fn decode_dates(s: &str) -> Vec<Option<NaiveDate>> {
-    if s.is_empty() {
-        return vec![];
-    }
-    s.split(',').map(parse_day).collect()
 }
 
 fn encode_thresholds(t: &[i64]) -> String {
@@ -233,12 +296,7 @@ fn decode_thresholds(s: &str) -> Vec<i64> {
 }
 
 const SELECT: &str = "volunteer_id, community_id, volunteer_number, points_balance, points_earned, points_spent, points_reversed,
-    hours_banked, hours_gifted, hours_received, hours_spent, hours_reversed, verified_minutes, star_level, star_dates, negative, position";
-
-/// [`SELECT`] and the timeline, for the fold.
-const SELECT_ALL: &str = "volunteer_id, community_id, volunteer_number, points_balance, points_earned, points_spent, points_reversed,
-    hours_banked, hours_gifted, hours_received, hours_spent, hours_reversed, verified_minutes, star_level, star_dates, negative, position,
-    timeline";
+    hours_banked, hours_gifted, hours_received, hours_spent, hours_reversed, verified_minutes, negative, position, timeline";
 
 fn account_from_row(r: &crate::db::Row) -> Result<(Uuid, Account)> {
     let id = parse_uuid(&r.text(0)?)?;
@@ -258,9 +316,8 @@ fn account_from_row(r: &crate::db::Row) -> Result<(Uuid, Account)> {
             hours_spent: r.int(10)?,
             hours_reversed: r.int(11)?,
             verified_minutes: r.int(12)?,
-            star_level: r.int(13)? as usize,
-            star_dates: decode_dates(&r.text(14)?),
-            position: r.int(16)? as u64,
+            position: r.int(14)? as u64,
+            timeline: decode_timeline(&r.text(15)?)?,
         },
     ))
 }
@@ -297,7 +354,7 @@ fn decode_timeline(s: &str) -> Result<Vec<(NaiveDate, i64)>> {
         .ok_or_else(|| ProjectionError::corrupt(NAME, format!("timeline {s:?}")))
 }
 
-fn account_row(id: Uuid, a: &Account, timeline: &[(NaiveDate, i64)]) -> Vec<Val> {
+fn account_row(id: Uuid, a: &Account) -> Vec<Val> {
     vec![
         Val::from(id.to_string()),
         Val::from(a.community_id.map(|c| c.to_string()).unwrap_or_default()),
@@ -312,11 +369,9 @@ fn account_row(id: Uuid, a: &Account, timeline: &[(NaiveDate, i64)]) -> Vec<Val>
         a.hours_spent.into(),
         a.hours_reversed.into(),
         a.verified_minutes.into(),
-        (a.star_level as i64).into(),
-        Val::from(encode_dates(&a.star_dates)),
         Val::from(i64::from(a.points_balance < 0)),
         (a.position as i64).into(),
-        Val::from(encode_timeline(timeline)),
+        Val::from(encode_timeline(&a.timeline)),
     ]
 }
 
@@ -329,7 +384,8 @@ impl Projection for Balances {
         NAME
     }
     fn version(&self) -> u32 {
-        2
+        // 3: dated threshold versions, stars evaluated when read.
+        3
     }
     fn tables(&self) -> &'static [TableDef] {
         TABLES
@@ -370,22 +426,12 @@ fn is_account_event(e: &Event) -> bool {
     )
 }
 
-/// An account and its timeline of verified minutes (for star dates under new thresholds).
-#[derive(Debug, Clone, Default)]
-struct Acc {
-    account: Account,
-    timeline: Vec<(NaiveDate, i64)>,
-}
-
 /// The balances' rows in memory.
 struct BalanceState {
     fresh: bool,
-    accounts: Cached<Uuid, Acc>,
-    /// Thresholds of communities that set their own: (version, minutes).
-    thresholds: Cached<Uuid, (i64, Vec<i64>)>,
-    /// Communities whose thresholds were looked up (absent: the default).
-    known: HashSet<Uuid>,
-    defaults: Vec<i64>,
+    accounts: Cached<Uuid, Account>,
+    /// Threshold versions set since the last flush: (community, version) → version.
+    versions: BTreeMap<(Uuid, u32), ThresholdVersion>,
 }
 
 impl BalanceState {
@@ -393,9 +439,7 @@ impl BalanceState {
         BalanceState {
             fresh,
             accounts: Cached::default(),
-            thresholds: Cached::default(),
-            known: HashSet::new(),
-            defaults: default_thresholds(),
+            versions: BTreeMap::new(),
         }
     }
 
@@ -405,93 +449,46 @@ impl BalanceState {
         names: &Names,
         events: &[Envelope],
     ) -> Result<()> {
-        let t_bal = names.t("pj_balances");
-        let mut vids: HashSet<Uuid> = HashSet::new();
-        let mut communities: HashSet<Uuid> = HashSet::new();
-        let mut changed: HashSet<Uuid> = HashSet::new();
-        for ev in events {
-            if let Some(v) = ev.stream_of(StreamKind::Volunteer) {
-                if is_account_event(&ev.event) && !self.accounts.contains(&v) {
-                    vids.insert(v);
-                }
-                if let Event::VolunteerRegistered { community_id, .. } = &ev.event {
-                    communities.insert(community_id.0);
-                }
-            }
-            if let (Some(c), Event::StarThresholdsSet { .. }) =
-                (ev.stream_of(StreamKind::Community), &ev.event)
-            {
-                communities.insert(c);
-                changed.insert(c);
-            }
-        }
-        let mut rows = tx
-            .select_in(&t_bal, SELECT_ALL, "volunteer_id", &key_strings(&vids))
-            .await?;
-        if !changed.is_empty() {
-            // New thresholds apply to every account of the community.
-            rows.extend(
-                tx.select_in(&t_bal, SELECT_ALL, "community_id", &key_strings(&changed))
-                    .await?,
-            );
-        }
-        for r in rows {
-            let (id, account) = account_from_row(&r)?;
-            if let Some(c) = account.community_id {
-                communities.insert(c);
-            }
-            let timeline = decode_timeline(&r.text(17)?)?;
-            self.accounts.loaded(id, Acc { account, timeline });
-        }
-        for ev in events {
-            if let Some(a) = ev
-                .stream_of(StreamKind::Volunteer)
-                .and_then(|v| self.accounts.get(&v))
-            {
-                if let Some(c) = a.account.community_id {
-                    communities.insert(c);
-                }
-            }
-        }
-        communities.retain(|c| !self.known.contains(c));
+        let vids: HashSet<Uuid> = events
+            .iter()
+            .filter(|ev| is_account_event(&ev.event))
+            .filter_map(|ev| ev.stream_of(StreamKind::Volunteer))
+            .filter(|v| !self.accounts.contains(v))
+            .collect();
         let rows = tx
             .select_in(
-                &names.t("pj_balances_stars"),
-                "community_id, version, thresholds",
-                "community_id",
-                &key_strings(&communities),
+                &names.t("pj_balances"),
+                SELECT,
+                "volunteer_id",
+                &key_strings(&vids),
             )
             .await?;
         for r in rows {
-            self.thresholds.loaded(
-                parse_uuid(&r.text(0)?)?,
-                (r.int(1)?, decode_thresholds(&r.text(2)?)),
-            );
+            let (id, account) = account_from_row(&r)?;
+            self.accounts.loaded(id, account);
         }
-        self.known.extend(communities);
         Ok(())
     }
 
     fn fold_events(&mut self, events: &[Envelope]) {
-        let mut changed: Vec<Uuid> = Vec::new();
         for ev in events {
             if let (
                 Some(c),
                 Event::StarThresholdsSet {
                     version,
-                    thresholds: t,
-                    ..
+                    thresholds,
+                    effective_from,
                 },
             ) = (ev.stream_of(StreamKind::Community), &ev.event)
             {
-                self.thresholds.insert(
-                    c,
-                    (*version as i64, t.iter().map(|h| h.minutes()).collect()),
+                self.versions.insert(
+                    (c, *version),
+                    ThresholdVersion {
+                        version: *version,
+                        effective_from: *effective_from,
+                        minutes: thresholds.iter().map(|h| h.minutes()).collect(),
+                    },
                 );
-                self.known.insert(c);
-                if !changed.contains(&c) {
-                    changed.push(c);
-                }
                 continue;
             }
             let Some(v) = ev.stream_of(StreamKind::Volunteer) else {
@@ -501,46 +498,17 @@ impl BalanceState {
                 continue;
             }
             if !self.accounts.contains(&v) {
-                self.accounts.insert(v, Acc::default());
+                self.accounts.insert(v, Account::default());
             }
-            let Some(acc) = self.accounts.get_mut(&v) else {
-                continue;
-            };
-            let t = acc
-                .account
-                .community_id
-                .and_then(|c| self.thresholds.get(&c))
-                .map(|(_, t)| t.as_slice())
-                .unwrap_or(&self.defaults);
-            if let Some(after) = evolve(&mut acc.account, ev, t) {
-                acc.timeline.push((local_date(ev.recorded_at), after));
-            }
-        }
-        // New thresholds apply to the whole history of the community.
-        for c in changed {
-            let t = self
-                .thresholds
-                .get(&c)
-                .map(|(_, t)| t.clone())
-                .unwrap_or_default();
-            let members: Vec<Uuid> = self
-                .accounts
-                .values()
-                .filter(|(_, a)| a.account.community_id == Some(c))
-                .map(|(id, _)| *id)
-                .collect();
-            for id in members {
-                if let Some(a) = self.accounts.get_mut(&id) {
-                    a.account.star_dates = stars_from_timeline(&a.timeline, &t);
-                    a.account.star_level = star_level(&t, a.account.verified_minutes);
-                }
+            if let Some(acc) = self.accounts.get_mut(&v) {
+                evolve(acc, ev);
             }
         }
     }
 
     async fn write(&mut self, tx: &mut Tx<'_>, names: &Names) -> Result<()> {
         let mut kinds = vec![Kind::Int; COLS.len()];
-        for i in [0, 1, 2, 14, 17] {
+        for i in TEXT_COLS {
             kinds[i] = Kind::Text;
         }
         let t_bal = names.t("pj_balances");
@@ -554,23 +522,23 @@ impl BalanceState {
             &kinds,
         );
         for (id, a) in self.accounts.take_changed() {
-            let row = account_row(*id, &a.account, &a.timeline);
-            w.push(tx, row).await?;
+            w.push(tx, account_row(*id, a)).await?;
         }
         w.finish(tx).await?;
-        let mut rows = Rows::new(&[Kind::Text, Kind::Int, Kind::Text]);
-        for (c, (v, t)) in self.thresholds.take_changed() {
+        let mut rows = Rows::new(&[Kind::Text, Kind::Int, Kind::Int, Kind::Text]);
+        for ((c, _), v) in std::mem::take(&mut self.versions) {
             rows.push([
                 Val::from(c.to_string()),
-                Val::from(*v),
-                Val::from(encode_thresholds(t)),
+                Val::from(i64::from(v.version)),
+                Val::from(i64::from(v.effective_from.num_days_from_ce())),
+                Val::from(encode_thresholds(&v.minutes)),
             ]);
         }
         tx.upsert_owned(
             &Upsert {
                 table: &names.t("pj_balances_stars"),
-                cols: &["community_id", "version", "thresholds"],
-                key: &["community_id"],
+                cols: &["community_id", "version", "effective_from", "thresholds"],
+                key: &["community_id", "version"],
                 on_conflict: OnConflict::Replace,
             },
             rows,
@@ -599,7 +567,7 @@ impl State for BalanceState {
         0
     }
     fn held(&self) -> usize {
-        // Star dates and the timeline are owned by the account.
+        // The timeline is owned by the account.
         self.accounts.bytes(120)
     }
     fn evict(&mut self) {
@@ -636,40 +604,59 @@ pub struct Balance {
     pub hours_spent: Decimal,
     pub hours_reversed: Decimal,
     pub verified_hours: Decimal,
+    /// Under the thresholds in force on the day read.
     pub star_level: u32,
-    /// Thresholds in force, in hours.
+    /// Thresholds in force on the day read, in hours.
     pub star_thresholds: Vec<Decimal>,
     pub stars: Vec<Star>,
+    /// The day (UTC+8) the stars were evaluated for.
+    pub stars_on: NaiveDate,
     /// The points balance is below zero (after a reversal): redemptions are refused.
     pub negative: bool,
     /// Position of the last event that changed this account.
     pub position: u64,
 }
 
-async fn thresholds_of(db: &Db, community: Option<Uuid>) -> Result<Vec<i64>> {
-    if let Some(c) = community {
-        if let Some(r) = db
-            .fetch_optional(
-                "SELECT thresholds FROM pj_balances_stars WHERE community_id = ?",
-                &[Val::from(c.to_string())],
-            )
-            .await?
-        {
-            return Ok(decode_thresholds(&r.text(0)?));
-        }
-    }
-    Ok(default_thresholds())
+/// Today in China Standard Time: the day stars are evaluated for.
+pub fn today() -> NaiveDate {
+    local_date(Utc::now())
 }
 
-fn to_balance(id: Uuid, a: Account, thresholds: &[i64]) -> Balance {
-    let stars = a
-        .star_dates
+/// Every threshold version of a community.
+pub async fn threshold_versions(db: &Db, community: Option<Uuid>) -> Result<Vec<ThresholdVersion>> {
+    let Some(c) = community else {
+        return Ok(Vec::new());
+    };
+    let rows = db
+        .fetch(
+            "SELECT version, effective_from, thresholds FROM pj_balances_stars WHERE community_id = ? ORDER BY version",
+            &[Val::from(c.to_string())],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let days = i32::try_from(r.int(1)?).ok();
+            Ok(ThresholdVersion {
+                version: r.int(0)? as u32,
+                effective_from: days
+                    .and_then(NaiveDate::from_num_days_from_ce_opt)
+                    .ok_or_else(|| ProjectionError::corrupt(NAME, "effective_from"))?,
+                minutes: decode_thresholds(&r.text(2)?),
+            })
+        })
+        .collect()
+}
+
+fn to_balance(id: Uuid, a: Account, versions: &[ThresholdVersion], today: NaiveDate) -> Balance {
+    let s = stars_on(&a.timeline, versions, today);
+    let stars = s
+        .dates
         .iter()
         .enumerate()
         .filter_map(|(i, d)| {
             d.map(|day| Star {
                 level: i as u32 + 1,
-                threshold_hours: hours_dec(thresholds.get(i).copied().unwrap_or_default()),
+                threshold_hours: hours_dec(s.thresholds.get(i).copied().unwrap_or_default()),
                 reached_on: day,
             })
         })
@@ -688,16 +675,27 @@ fn to_balance(id: Uuid, a: Account, thresholds: &[i64]) -> Balance {
         hours_spent: hours_dec(a.hours_spent),
         hours_reversed: hours_dec(a.hours_reversed),
         verified_hours: hours_dec(a.verified_minutes),
-        star_level: a.star_level as u32,
-        star_thresholds: thresholds.iter().map(|m| hours_dec(*m)).collect(),
+        star_level: s.level as u32,
+        star_thresholds: s.thresholds.iter().map(|m| hours_dec(*m)).collect(),
         stars,
+        stars_on: today,
         negative: a.points_balance < 0,
         position: a.position,
     }
 }
 
-/// One volunteer's balances; `None` if the volunteer has no account events.
+/// One volunteer's balances, stars as of today; `None` if the volunteer has no account
+/// events.
 pub async fn balance(db: &Db, volunteer: VolunteerId) -> Result<Option<Balance>> {
+    balance_on(db, volunteer, today()).await
+}
+
+/// [`balance`] with the stars as of `today`.
+pub async fn balance_on(
+    db: &Db,
+    volunteer: VolunteerId,
+    today: NaiveDate,
+) -> Result<Option<Balance>> {
     let Some(r) = db
         .fetch_optional(
             &format!("SELECT {SELECT} FROM pj_balances WHERE volunteer_id = ?"),
@@ -708,8 +706,8 @@ pub async fn balance(db: &Db, volunteer: VolunteerId) -> Result<Option<Balance>>
         return Ok(None);
     };
     let (id, a) = account_from_row(&r)?;
-    let t = thresholds_of(db, a.community_id).await?;
-    Ok(Some(to_balance(id, a, &t)))
+    let versions = threshold_versions(db, a.community_id).await?;
+    Ok(Some(to_balance(id, a, &versions, today)))
 }
 
 /// Balances of a community's volunteers by volunteer number, `limit` after `after_number`.
@@ -732,9 +730,10 @@ pub async fn balances_of_community(
             ],
         )
         .await?;
-    let t = thresholds_of(db, Some(community.0)).await?;
+    let versions = threshold_versions(db, Some(community.0)).await?;
+    let today = today();
     rows.iter()
-        .map(|r| account_from_row(r).map(|(id, a)| to_balance(id, a, &t)))
+        .map(|r| account_from_row(r).map(|(id, a)| to_balance(id, a, &versions, today)))
         .collect()
 }
 
@@ -748,9 +747,10 @@ pub async fn negative_balances(db: &Db, community: CommunityId) -> Result<Vec<Ba
             &[Val::from(community.0.to_string())],
         )
         .await?;
-    let t = thresholds_of(db, Some(community.0)).await?;
+    let versions = threshold_versions(db, Some(community.0)).await?;
+    let today = today();
     rows.iter()
-        .map(|r| account_from_row(r).map(|(id, a)| to_balance(id, a, &t)))
+        .map(|r| account_from_row(r).map(|(id, a)| to_balance(id, a, &versions, today)))
         .collect()
 }
 
@@ -759,21 +759,70 @@ mod tests {
     use super::*;
 
     fn d(s: &str) -> NaiveDate {
-        parse_day(s).unwrap()
+        crate::common::parse_day(s).unwrap()
+    }
+
+    fn v(version: u32, from: &str, minutes: &[i64]) -> ThresholdVersion {
+        ThresholdVersion {
+            version,
+            effective_from: d(from),
+            minutes: minutes.to_vec(),
+        }
     }
 
     #[test]
     fn star_dates_follow_the_last_upward_crossing() {
-        let t = vec![600, 1200];
+        let t = [v(1, "2000-01-01", &[600, 1200])];
         let line = vec![
             (d("2024-01-01"), 300),
             (d("2024-01-05"), 700),  // 1st star
             (d("2024-02-01"), 500),  // reversed below: lost
             (d("2024-03-01"), 1300), // both
         ];
-        let dates = stars_from_timeline(&line, &t);
-        assert_eq!(dates, vec![Some(d("2024-03-01")), Some(d("2024-03-01"))]);
-        assert_eq!(star_level(&t, 1300), 2);
-        assert_eq!(star_level(&t, 599), 0);
+        let s = stars_on(&line, &t, d("2024-12-31"));
+        assert_eq!(s.dates, vec![Some(d("2024-03-01")), Some(d("2024-03-01"))]);
+        assert_eq!(s.level, 2);
+        assert_eq!(star_level(&[600, 1200], 599), 0);
+    }
+
+    #[test]
+    fn crossings_follow_the_thresholds_in_force_on_their_day() {
+        // 10/20 h from March, 5/40 h from June (set later, dated earlier than a
+        // version 3 that brings 30/60 h from next year).
+        let t = [
+            v(1, "2024-03-01", &[600, 1200]),
+            v(3, "2025-01-01", &[1800, 3600]),
+            v(2, "2024-06-01", &[300, 2400]),
+        ];
+        let line = vec![
+            (d("2024-01-10"), 700),  // over 10 h, but the default (100 h) is in force
+            (d("2024-04-02"), 1300), // over 20 h under version 1: both stars
+        ];
+        // In May: reached on 1 March (version 1 came into force) and on 2 April.
+        let may = stars_on(&line, &t, d("2024-05-15"));
+        assert_eq!(may.thresholds, vec![600, 1200]);
+        assert_eq!(
+            may.dates,
+            vec![Some(d("2024-03-01")), Some(d("2024-04-02"))]
+        );
+        // From June (version 2): the first star is still held (kept from March), the
+        // second is lost.
+        let july = stars_on(&line, &t, d("2024-07-01"));
+        assert_eq!(july.level, 1);
+        assert_eq!(july.dates, vec![Some(d("2024-03-01")), None]);
+        // Next year neither is held; the future version changed nothing before its day.
+        let next = stars_on(&line, &t, d("2025-01-01"));
+        assert_eq!((next.level, next.dates), (0, vec![None, None]));
+        // Before any version: the national default.
+        let feb = stars_on(&line, &t, d("2024-02-01"));
+        assert_eq!(feb.thresholds, default_thresholds());
+        assert_eq!(feb.level, 0);
+    }
+
+    #[test]
+    fn the_higher_version_wins_a_tie_of_dates() {
+        let t = [v(2, "2024-01-01", &[60]), v(1, "2024-01-01", &[6000])];
+        let s = stars_on(&[(d("2024-02-01"), 120)], &t, d("2024-02-01"));
+        assert_eq!((s.level, s.dates), (1, vec![Some(d("2024-02-01"))]));
     }
 }

@@ -220,6 +220,7 @@ impl Attribution {
             Event::VolunteerMoved {
                 stairwell_id,
                 grid_id,
+                ..
             } => {
                 if let Some(a) = state {
                     a.stairwell = stairwell_id.0;

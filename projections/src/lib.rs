@@ -64,11 +64,12 @@ pub async fn start_with(store: Store, options: Options) -> Projections {
     Projections::start_with(store, all(), options).await
 }
 
-/// Rebuilds one projection by name, or all of them, from position 0 (`timebank rebuild`).
+/// Rebuilds one projection by name, or all of them, from position 0 (`timebank rebuild`);
+/// returns the position the swapped-in tables are at.
 pub async fn rebuild(
     store: &Store,
     name: Option<&str>,
     progress: Option<ProgressFn<'_>>,
-) -> Result<()> {
+) -> Result<u64> {
     runner::rebuild_with(store, &all(), name, rebuild::REBUILD_BATCH, progress).await
 }

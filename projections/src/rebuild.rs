@@ -38,6 +38,30 @@ const SMALL_CHANGES: usize = 4 << 20;
 /// forgotten (read back as needed), so memory stays bounded whatever the log's length.
 const HOLD_BYTES: usize = 140 << 20;
 
+/// The memory bounds of a rebuild (the defaults suit production; tests shrink them to
+/// push small logs through flushes and evictions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Estimated bytes all the states may hold before changes are written, caches
+    /// forgotten and whole states written and forgotten.
+    pub hold_bytes: usize,
+    /// Pending changes smaller than this (at least 1) are not flushed to make room.
+    pub small_changes: usize,
+    /// Pending bytes above which a state writes its changes; `None`: the state's own
+    /// [`State::flush_at`].
+    pub flush_at: Option<usize>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            hold_bytes: HOLD_BYTES,
+            small_changes: SMALL_CHANGES,
+            flush_at: None,
+        }
+    }
+}
+
 pub(crate) async fn create_tables(
     tx: &mut Tx<'_>,
     names: &Names,
@@ -120,6 +144,9 @@ pub struct Timings {
     pub indexes: Duration,
     /// The swap transaction.
     pub swap: Duration,
+    /// Events the swap applied to catch the shadow tables up with live tables that
+    /// had moved on while the log was replayed.
+    pub swap_events: u64,
     pub total: Duration,
 }
 
@@ -162,15 +189,27 @@ pub async fn rebuild_projections(
     progress: Option<ProgressFn<'_>>,
 ) -> Result<u64> {
     let mut timings = Timings::default();
-    rebuild_timed(store, db, projections, batch, progress, &mut timings).await
+    rebuild_timed(
+        store,
+        db,
+        projections,
+        batch,
+        Limits::default(),
+        progress,
+        &mut timings,
+    )
+    .await
 }
 
-/// [`rebuild_projections`], recording where the time went.
+/// [`rebuild_projections`] within `limits`, recording where the time went. Returns the
+/// position the swapped-in tables are at (the furthest, when the swap caught some of
+/// them up with live tables that had moved on).
 pub async fn rebuild_timed(
     store: &Store,
     db: &Db,
     projections: &[&dyn Projection],
     batch: u32,
+    limits: Limits,
     progress: Option<ProgressFn<'_>>,
     timings: &mut Timings,
 ) -> Result<u64> {
@@ -220,6 +259,7 @@ pub async fn rebuild_timed(
         &names,
         head,
         batch,
+        limits,
         &report,
         timings,
     )
@@ -269,6 +309,7 @@ pub async fn rebuild_timed(
             let Some(last) = envelopes.last() else { break };
             let last = last.position;
             p.apply(&mut tx, &names, &envelopes).await?;
+            timings.swap_events += envelopes.len() as u64;
             at = last;
         }
         for t in p.retired_tables() {
@@ -299,8 +340,12 @@ pub async fn rebuild_timed(
     timings.swap = t.elapsed();
     timings.total = started.elapsed();
     report(last_position, true);
-    tracing::info!(projection = label, position, "projections rebuilt");
-    Ok(position)
+    tracing::info!(
+        projection = label,
+        position = last_position,
+        "projections rebuilt"
+    );
+    Ok(last_position)
 }
 
 /// Folds the log up to `head` into the shadow tables; returns the last position.
@@ -313,9 +358,12 @@ async fn replay(
     names: &Names,
     head: u64,
     batch: u32,
+    limits: Limits,
     report: &(dyn Fn(u64, bool) + Send + Sync),
     timings: &mut Timings,
 ) -> Result<u64> {
+    let hold_bytes = limits.hold_bytes;
+    let small_changes = limits.small_changes.max(1);
     let mut states: Vec<Option<Box<dyn State>>> =
         projections.iter().map(|p| p.state(true)).collect();
     if let Some(reversed) = reversed_entries(db, head).await? {
@@ -387,7 +435,7 @@ async fn replay(
                         pt.fold += t.elapsed();
                         pt.peak_held = pt.peak_held.max(s.held());
                         pt.peak_pending = pt.peak_pending.max(s.pending());
-                        if s.pending() > s.flush_at() {
+                        if s.pending() > limits.flush_at.unwrap_or_else(|| s.flush_at()) {
                             let t = Instant::now();
                             make_room(conn, s.as_mut(), names).await?;
                             pt.flush += t.elapsed();
@@ -413,7 +461,7 @@ async fn replay(
             };
             timings.peak_state_bytes = timings.peak_state_bytes.max(held(&states));
             // First write the largest changes (they have to be written anyway)…
-            while held(&states) > HOLD_BYTES {
+            while held(&states) > hold_bytes {
                 let Some((largest, pt)) = states
                     .iter_mut()
                     .zip(timings.projections.iter_mut())
@@ -422,30 +470,39 @@ async fn replay(
                 else {
                     break;
                 };
-                if largest.pending() < SMALL_CHANGES {
+                let before = largest.pending();
+                if before < small_changes {
                     break;
                 }
                 let t = Instant::now();
                 make_room(conn, largest.as_mut(), names).await?;
                 pt.flush += t.elapsed();
                 pt.flushes += 1;
+                if largest.pending() >= before {
+                    // Nothing more to write (what is left is the maps' capacity).
+                    break;
+                }
             }
             // … then forget caches, then whole states.
-            if held(&states) > HOLD_BYTES {
+            if held(&states) > hold_bytes {
                 for s in states.iter_mut().flatten() {
                     s.shed();
                 }
             }
-            let mut evicted = 0;
-            while held(&states) > HOLD_BYTES && evicted < states.len() {
-                evicted += 1;
-                let Some((largest, pt)) = states
-                    .iter_mut()
-                    .zip(timings.projections.iter_mut())
-                    .filter_map(|(s, pt)| s.as_mut().map(|s| (s, pt)))
-                    .max_by_key(|(s, _)| s.held() + s.pending())
-                else {
+            // The largest first, each at most once a page.
+            let mut order: Vec<(usize, usize)> = states
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| s.as_ref().map(|s| (s.held() + s.pending(), i)))
+                .collect();
+            order.sort_unstable_by(|a, b| b.cmp(a));
+            for (_, i) in order {
+                if held(&states) <= hold_bytes {
                     break;
+                }
+                let (Some(largest), Some(pt)) = (&mut states[i], timings.projections.get_mut(i))
+                else {
+                    continue;
                 };
                 let t = Instant::now();
                 flush(conn, largest.as_mut(), names).await?;

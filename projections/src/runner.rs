@@ -21,7 +21,7 @@ use crate::projection::{
     ensure_checkpoint_table, lock_checkpoint, read_checkpoint, read_envelopes, write_checkpoint,
     Checkpoint, Envelope, Names, Projection,
 };
-use crate::rebuild::{rebuild_projections, ProgressFn, REBUILD_BATCH};
+use crate::rebuild::{rebuild_timed, Limits, ProgressFn, Timings, REBUILD_BATCH};
 use ledger::Store;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::SqlitePoolOptions;
@@ -43,6 +43,8 @@ pub struct Options {
     pub batch_size: u32,
     /// Events per transaction when rebuilding.
     pub rebuild_batch_size: u32,
+    /// Memory bounds when rebuilding.
+    pub rebuild_limits: Limits,
     /// How often to retry leadership and, when idle, re-read followed checkpoints.
     pub poll_interval: Duration,
     /// Fault injection for crash tests.
@@ -54,6 +56,7 @@ impl Default for Options {
         Options {
             batch_size: 5_000,
             rebuild_batch_size: REBUILD_BATCH,
+            rebuild_limits: Limits::default(),
             poll_interval: Duration::from_millis(250),
             fault: None,
         }
@@ -65,6 +68,7 @@ impl std::fmt::Debug for Options {
         f.debug_struct("Options")
             .field("batch_size", &self.batch_size)
             .field("rebuild_batch_size", &self.rebuild_batch_size)
+            .field("rebuild_limits", &self.rebuild_limits)
             .field("poll_interval", &self.poll_interval)
             .field("fault", &self.fault.is_some())
             .finish()
@@ -242,12 +246,14 @@ impl Runner {
             .map(|i| self.slots[*i].projection.clone())
             .collect();
         let refs: Vec<&dyn Projection> = list.iter().map(|p| p.as_ref()).collect();
-        rebuild_projections(
+        rebuild_timed(
             &self.store,
             &self.db,
             &refs,
             self.options.rebuild_batch_size,
+            self.options.rebuild_limits,
             None,
+            &mut Timings::default(),
         )
         .await?;
         for i in stale {
@@ -636,18 +642,33 @@ impl Projections {
     }
 
     /// Rebuilds one projection (or all, with `None`) from position 0 into shadow tables
-    /// and swaps them in; the runner continues from the swapped-in checkpoint.
+    /// and swaps them in; the runner continues from the swapped-in checkpoint. Returns
+    /// the position the swapped-in tables are at.
     pub async fn rebuild(
         &self,
         name: Option<&str>,
         progress: Option<ProgressFn<'_>>,
-    ) -> Result<()> {
-        rebuild_with(
+    ) -> Result<u64> {
+        self.rebuild_timed(name, progress, &mut Timings::default())
+            .await
+    }
+
+    /// [`Projections::rebuild`], recording where the time went (and how much the swap
+    /// had to catch up).
+    pub async fn rebuild_timed(
+        &self,
+        name: Option<&str>,
+        progress: Option<ProgressFn<'_>>,
+        timings: &mut Timings,
+    ) -> Result<u64> {
+        rebuild_selected(
             &self.inner.store,
             &self.inner.projections,
             name,
             self.inner.options.rebuild_batch_size,
+            self.inner.options.rebuild_limits,
             progress,
+            timings,
         )
         .await
     }
@@ -688,13 +709,35 @@ impl Projections {
 }
 
 /// Rebuilds the named projection (or all) without a runner: `timebank rebuild`.
+/// Returns the position the swapped-in tables are at.
 pub async fn rebuild_with(
     store: &Store,
     projections: &[Arc<dyn Projection>],
     name: Option<&str>,
     batch: u32,
     progress: Option<ProgressFn<'_>>,
-) -> Result<()> {
+) -> Result<u64> {
+    rebuild_selected(
+        store,
+        projections,
+        name,
+        batch,
+        Limits::default(),
+        progress,
+        &mut Timings::default(),
+    )
+    .await
+}
+
+async fn rebuild_selected(
+    store: &Store,
+    projections: &[Arc<dyn Projection>],
+    name: Option<&str>,
+    batch: u32,
+    limits: Limits,
+    progress: Option<ProgressFn<'_>>,
+    timings: &mut Timings,
+) -> Result<u64> {
     let db = Db::of_store(store);
     let selected: Vec<&Arc<dyn Projection>> = match name {
         None => projections.iter().collect(),
@@ -707,6 +750,5 @@ pub async fn rebuild_with(
         }
     };
     let refs: Vec<&dyn Projection> = selected.iter().map(|p| p.as_ref()).collect();
-    rebuild_projections(store, &db, &refs, batch, progress).await?;
-    Ok(())
+    rebuild_timed(store, &db, &refs, batch, limits, progress, timings).await
 }

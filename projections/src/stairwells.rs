@@ -7,8 +7,10 @@
 //!   消防安全 25), summed;
 //! - 邻里互助 participation = max × min(1, served ÷ (30% × households)), where max is the
 //!   participation maximum of the inspection's rubric version (default 20) and served is
-//!   the number of volunteers living in the stairwell (at the time of the service) with
-//!   a verified, unreversed service started that month (UTC+8), one per household;
+//!   the number of distinct households of the stairwell with a volunteer who has a
+//!   verified, unreversed service started that month (UTC+8); a volunteer counts in the
+//!   stairwell and household they lived in when the service was logged, and a volunteer
+//!   with no household given counts as a household of their own;
 //! - minus the deductions of issues reported by the end of the month and not resolved
 //!   within it (UTC+8 months of the events);
 //! - clamped to 0–100, in hundredths (participation rounded half away from zero).
@@ -64,21 +66,22 @@ const TABLES: &[TableDef] = &[
             resolved_month TEXT, deduction BIGINT NOT NULL",
         indexes: &["(stairwell_id)"],
     },
+    // `household` is the household label, or "" when none was given.
     TableDef {
         name: "pj_sw_served",
-        columns: "stairwell_id TEXT NOT NULL, month TEXT NOT NULL, volunteer_id TEXT NOT NULL, services BIGINT NOT NULL,
-            PRIMARY KEY (stairwell_id, month, volunteer_id)",
+        columns: "stairwell_id TEXT NOT NULL, month TEXT NOT NULL, volunteer_id TEXT NOT NULL, household TEXT NOT NULL,
+            services BIGINT NOT NULL, PRIMARY KEY (stairwell_id, month, volunteer_id, household)",
         indexes: &["(month)"],
     },
     TableDef {
         name: "pj_sw_volunteers",
-        columns: "volunteer_id TEXT NOT NULL PRIMARY KEY, stairwell_id TEXT NOT NULL",
+        columns: "volunteer_id TEXT NOT NULL PRIMARY KEY, stairwell_id TEXT NOT NULL, household TEXT NOT NULL",
         indexes: &[],
     },
     TableDef {
         name: "pj_sw_services",
         columns: "service_id TEXT NOT NULL PRIMARY KEY, stairwell_id TEXT NOT NULL, month TEXT NOT NULL,
-            volunteer_id TEXT NOT NULL",
+            volunteer_id TEXT NOT NULL, household TEXT NOT NULL",
         indexes: &[],
     },
 ];
@@ -90,6 +93,11 @@ pub struct ServedAt {
     pub stairwell: Uuid,
     pub month: String,
     pub volunteer: Uuid,
+}
+
+/// A household label as kept: trimmed, "" when none (or a blank one) was given.
+pub fn household_key(household: Option<&str>) -> String {
+    household.map(str::trim).unwrap_or_default().to_string()
 }
 
 /// A decimal score in hundredths, rounded half away from zero.
@@ -163,7 +171,8 @@ impl Projection for Stairwells {
         NAME
     }
     fn version(&self) -> u32 {
-        2
+        // 3: participation counts households.
+        3
     }
     fn tables(&self) -> &'static [TableDef] {
         TABLES
@@ -194,12 +203,20 @@ impl Projection for Stairwells {
     }
 }
 
-/// Where a counted service is: stairwell, month number, volunteer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where a counted service is: stairwell, month number, volunteer, household ("" none).
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Served {
     stairwell: Uuid,
     month: i32,
     volunteer: Uuid,
+    household: String,
+}
+
+/// Where a registered volunteer lives: stairwell and household ("" none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Home {
+    stairwell: Uuid,
+    household: String,
 }
 
 /// An issue: stairwell, reported month, resolved month, deduction (hundredths).
@@ -217,8 +234,8 @@ struct Issue {
 /// the volunteer's stream, which holds both the entry and its reversal.
 struct SwState {
     fresh: bool,
-    /// A registered volunteer's home stairwell.
-    vols: Cached<Uuid, Uuid>,
+    /// A registered volunteer's home.
+    vols: Cached<Uuid, Home>,
     services: Cached<Uuid, Served>,
     entries: EntryMemo<Served>,
     issues: Cached<Uuid, Issue>,
@@ -226,14 +243,14 @@ struct SwState {
     stairwells: HashMap<Uuid, (Uuid, Uuid, String, String, i64)>,
     rubrics: HashMap<(Uuid, i64), i64>,
     inspections: FxMap<(Uuid, String), (i64, i64, i64)>,
-    /// Served deltas: (stairwell, month, volunteer) → services.
-    served: FxMap<(Uuid, i32, Uuid), i64>,
+    /// Served deltas: (stairwell, month, volunteer, household) → services.
+    served: FxMap<(Uuid, i32, Uuid, String), i64>,
 }
 
 /// Replays volunteer streams to find where `wanted` entries were counted (the same
 /// rules as [`SwState::fold_events`]).
 fn find_entries(history: &[Envelope], wanted: &FxSet<Uuid>) -> FxMap<Uuid, Served> {
-    let mut homes: FxMap<Uuid, Uuid> = FxMap::default();
+    let mut homes: FxMap<Uuid, Home> = FxMap::default();
     let mut services: FxMap<Uuid, Served> = FxMap::default();
     let mut found = FxMap::default();
     for ev in history {
@@ -241,12 +258,20 @@ fn find_entries(history: &[Envelope], wanted: &FxSet<Uuid>) -> FxMap<Uuid, Serve
             continue;
         };
         match &ev.event {
-            Event::VolunteerRegistered { stairwell_id, .. } => {
-                homes.insert(v, stairwell_id.0);
+            Event::VolunteerRegistered {
+                stairwell_id,
+                household,
+                ..
+            } => {
+                homes.insert(v, Home::new(stairwell_id.0, household.as_deref()));
             }
-            Event::VolunteerMoved { stairwell_id, .. } => {
-                if let Some(s) = homes.get_mut(&v) {
-                    *s = stairwell_id.0;
+            Event::VolunteerMoved {
+                stairwell_id,
+                household,
+                ..
+            } => {
+                if let Some(h) = homes.get_mut(&v) {
+                    *h = Home::new(stairwell_id.0, household.as_deref());
                 }
             }
             Event::ServiceLogged {
@@ -254,13 +279,8 @@ fn find_entries(history: &[Envelope], wanted: &FxSet<Uuid>) -> FxMap<Uuid, Serve
                 started_at,
                 ..
             } => {
-                if let Some(s) = homes.get(&v) {
-                    let at = Served {
-                        stairwell: *s,
-                        month: month_no(local_date(*started_at)),
-                        volunteer: v,
-                    };
-                    services.insert(service_id.0, at);
+                if let Some(h) = homes.get(&v) {
+                    services.insert(service_id.0, h.served(v, *started_at));
                 }
             }
             Event::ServiceVerified {
@@ -281,6 +301,25 @@ fn find_entries(history: &[Envelope], wanted: &FxSet<Uuid>) -> FxMap<Uuid, Serve
         }
     }
     found
+}
+
+impl Home {
+    fn new(stairwell: Uuid, household: Option<&str>) -> Home {
+        Home {
+            stairwell,
+            household: household_key(household),
+        }
+    }
+
+    /// Where a service of `volunteer` logged now, started at `started_at`, counts.
+    fn served(&self, volunteer: Uuid, started_at: chrono::DateTime<chrono::Utc>) -> Served {
+        Served {
+            stairwell: self.stairwell,
+            month: month_no(local_date(started_at)),
+            volunteer,
+            household: self.household.clone(),
+        }
+    }
 }
 
 impl SwState {
@@ -364,19 +403,22 @@ impl SwState {
         for r in tx
             .select_in(
                 &names.t("pj_sw_volunteers"),
-                "volunteer_id, stairwell_id",
+                "volunteer_id, stairwell_id, household",
                 "volunteer_id",
                 &key_strings(&vids),
             )
             .await?
         {
-            self.vols
-                .loaded(uuid_col(NAME, &r, 0)?, uuid_col(NAME, &r, 1)?);
+            let home = Home {
+                stairwell: uuid_col(NAME, &r, 1)?,
+                household: r.text(2)?,
+            };
+            self.vols.loaded(uuid_col(NAME, &r, 0)?, home);
         }
         for r in tx
             .select_in(
                 &names.t("pj_sw_services"),
-                "service_id, stairwell_id, month, volunteer_id",
+                "service_id, stairwell_id, month, volunteer_id, household",
                 "service_id",
                 &key_strings(&sids),
             )
@@ -388,6 +430,7 @@ impl SwState {
                 month: parse_month(&month)
                     .ok_or_else(|| ProjectionError::corrupt(NAME, format!("month {month:?}")))?,
                 volunteer: uuid_col(NAME, &r, 3)?,
+                household: r.text(4)?,
             };
             self.services.loaded(uuid_col(NAME, &r, 0)?, at);
         }
@@ -482,12 +525,21 @@ impl SwState {
                 e if ev.stream_kind == Some(StreamKind::Volunteer) => {
                     let v = ev.stream_id;
                     match e {
-                        Event::VolunteerRegistered { stairwell_id, .. } => {
-                            self.vols.insert(v, stairwell_id.0);
+                        Event::VolunteerRegistered {
+                            stairwell_id,
+                            household,
+                            ..
+                        } => {
+                            self.vols
+                                .insert(v, Home::new(stairwell_id.0, household.as_deref()));
                         }
-                        Event::VolunteerMoved { stairwell_id, .. } => {
-                            if let Some(s) = self.vols.get_mut(&v) {
-                                *s = stairwell_id.0;
+                        Event::VolunteerMoved {
+                            stairwell_id,
+                            household,
+                            ..
+                        } => {
+                            if let Some(h) = self.vols.get_mut(&v) {
+                                *h = Home::new(stairwell_id.0, household.as_deref());
                             }
                         }
                         Event::ServiceLogged {
@@ -495,12 +547,8 @@ impl SwState {
                             started_at,
                             ..
                         } => {
-                            if let Some(s) = self.vols.get(&v) {
-                                let at = Served {
-                                    stairwell: *s,
-                                    month: month_no(local_date(*started_at)),
-                                    volunteer: v,
-                                };
+                            if let Some(h) = self.vols.get(&v) {
+                                let at = h.served(v, *started_at);
                                 self.services.insert(service_id.0, at);
                             }
                         }
@@ -513,7 +561,12 @@ impl SwState {
                             if let Some(at) = self.services.remove(&service_id.0) {
                                 *self
                                     .served
-                                    .entry((at.stairwell, at.month, at.volunteer))
+                                    .entry((
+                                        at.stairwell,
+                                        at.month,
+                                        at.volunteer,
+                                        at.household.clone(),
+                                    ))
                                     .or_default() += 1;
                                 self.entries.remember(entry_id.0, at);
                             }
@@ -526,7 +579,7 @@ impl SwState {
                             if let Some(at) = self.entries.remove(&reverses.0) {
                                 *self
                                     .served
-                                    .entry((at.stairwell, at.month, at.volunteer))
+                                    .entry((at.stairwell, at.month, at.volunteer, at.household))
                                     .or_default() -= 1;
                             }
                         }
@@ -543,14 +596,18 @@ impl SwState {
         let mut w = Writer::new(
             Upsert {
                 table: &t,
-                cols: &["volunteer_id", "stairwell_id"],
+                cols: &["volunteer_id", "stairwell_id", "household"],
                 key: &["volunteer_id"],
                 on_conflict: OnConflict::Replace,
             },
-            &[Kind::Text, Kind::Text],
+            &[Kind::Text, Kind::Text, Kind::Text],
         );
-        for (v, s) in self.vols.take_changed() {
-            let row = [Val::from(v.to_string()), Val::from(s.to_string())];
+        for (v, h) in self.vols.take_changed() {
+            let row = [
+                Val::from(v.to_string()),
+                Val::from(h.stairwell.to_string()),
+                Val::from(h.household.clone()),
+            ];
             w.push(tx, row).await?;
         }
         w.finish(tx).await?;
@@ -565,11 +622,17 @@ impl SwState {
         let mut w = Writer::new(
             Upsert {
                 table: &t_svc,
-                cols: &["service_id", "stairwell_id", "month", "volunteer_id"],
+                cols: &[
+                    "service_id",
+                    "stairwell_id",
+                    "month",
+                    "volunteer_id",
+                    "household",
+                ],
                 key: &["service_id"],
                 on_conflict: OnConflict::Replace,
             },
-            &[Kind::Text, Kind::Text, Kind::Text, Kind::Text],
+            &[Kind::Text, Kind::Text, Kind::Text, Kind::Text, Kind::Text],
         );
         for (id, at) in self.services.take_changed() {
             let row = [
@@ -577,6 +640,7 @@ impl SwState {
                 Val::from(at.stairwell.to_string()),
                 Val::from(month_text(at.month)),
                 Val::from(at.volunteer.to_string()),
+                Val::from(at.household.clone()),
             ];
             w.push(tx, row).await?;
         }
@@ -694,22 +758,29 @@ impl SwState {
             .into_iter()
             .filter(|(_, n)| *n != 0)
             .collect();
-        list.sort_unstable_by_key(|(k, _)| *k);
+        list.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let t = names.t("pj_sw_served");
         let mut w = Writer::new(
             Upsert {
                 table: &t,
-                cols: &["stairwell_id", "month", "volunteer_id", "services"],
-                key: &["stairwell_id", "month", "volunteer_id"],
+                cols: &[
+                    "stairwell_id",
+                    "month",
+                    "volunteer_id",
+                    "household",
+                    "services",
+                ],
+                key: &["stairwell_id", "month", "volunteer_id", "household"],
                 on_conflict: OnConflict::Add(&["services"]),
             },
-            &[Kind::Text, Kind::Text, Kind::Text, Kind::Int],
+            &[Kind::Text, Kind::Text, Kind::Text, Kind::Text, Kind::Int],
         );
-        for ((s, m, v), n) in list {
+        for ((s, m, v, h), n) in list {
             let row = [
                 Val::from(s.to_string()),
                 Val::from(month_text(m)),
                 Val::from(v.to_string()),
+                Val::from(h),
                 Val::from(n),
             ];
             w.push(tx, row).await?;
@@ -735,13 +806,13 @@ impl State for SwState {
         Box::pin(self.write(tx, names))
     }
     fn pending(&self) -> usize {
-        map_bytes(&self.served, 0)
+        map_bytes(&self.served, 16)
             + map_bytes(&self.inspections, 8)
             + map_bytes(&self.stairwells, 32)
             + map_bytes(&self.rubrics, 0)
     }
     fn held(&self) -> usize {
-        self.vols.bytes(0) + self.services.bytes(0) + self.entries.bytes() + self.issues.bytes(16)
+        self.vols.bytes(16) + self.services.bytes(16) + self.entries.bytes() + self.issues.bytes(16)
     }
     fn evict(&mut self) {
         self.vols.evict();
@@ -771,7 +842,8 @@ pub struct StairwellScore {
     /// "YYYY-MM".
     pub month: String,
     pub items: Decimal,
-    /// Volunteers of the stairwell who served that month.
+    /// Households of the stairwell with a volunteer who served that month (a volunteer
+    /// with no household given counts as one).
     pub served: u32,
     pub participation: Decimal,
     pub deductions: Decimal,
@@ -847,10 +919,13 @@ pub async fn scores_for_months(
             &range,
         )
         .await?;
+    // Distinct households: a volunteer without one ("") is a household of their own.
     let mut served: HashMap<(Uuid, String), u32> = HashMap::new();
     for r in db
         .fetch(
-            "SELECT v.stairwell_id, v.month, COUNT(*) FROM pj_sw_served v
+            "SELECT v.stairwell_id, v.month,
+                COUNT(DISTINCT CASE WHEN v.household = '' THEN 'v:' || v.volunteer_id ELSE 'h:' || v.household END)
+             FROM pj_sw_served v
              JOIN pj_sw_stairwells s ON s.stairwell_id = v.stairwell_id
              WHERE s.community_id = ? AND v.month >= ? AND v.month <= ? AND v.services > 0
              GROUP BY v.stairwell_id, v.month",

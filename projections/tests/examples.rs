@@ -1,6 +1,6 @@
 //! Worked examples of the scoring rules, on both backends: dense ranking with ties, a
 //! volunteer who moved stairwells mid-year, the 文明楼道 score with participation and
-//! deductions, the red flag, and star levels.
+//! deductions, participation counted by household, the red flag, and star levels.
 
 mod support;
 
@@ -72,6 +72,18 @@ impl World {
     }
 
     fn register(&mut self, v: Uuid, number: &str, sw: usize, tags: &[&str]) {
+        self.register_in(v, number, sw, tags, None);
+    }
+
+    /// [`World::register`] into a household (户) of the stairwell.
+    fn register_in(
+        &mut self,
+        v: Uuid,
+        number: &str,
+        sw: usize,
+        tags: &[&str],
+        household: Option<&str>,
+    ) {
         self.events.push((
             volunteer_stream(VolunteerId(v)),
             Event::VolunteerRegistered {
@@ -82,6 +94,7 @@ impl World {
                 grid_id: GridId(self.grids[sw]),
                 tags: tags.iter().map(|t| t.to_string()).collect(),
                 teams: vec![],
+                household: household.map(str::to_string),
             },
         ));
     }
@@ -115,11 +128,17 @@ impl World {
     }
 
     fn mv(&mut self, v: Uuid, sw: usize) {
+        self.mv_in(v, sw, None);
+    }
+
+    /// A move into a household (户) of stairwell `sw`.
+    fn mv_in(&mut self, v: Uuid, sw: usize, household: Option<&str>) {
         self.events.push((
             volunteer_stream(VolunteerId(v)),
             Event::VolunteerMoved {
                 stairwell_id: StairwellId(self.sws[sw]),
                 grid_id: GridId(self.grids[sw]),
+                household: household.map(str::to_string),
             },
         ));
     }
@@ -334,6 +353,57 @@ async fn moved_mid_year(store: Store) {
     p.shutdown().await.expect("shutdown");
 }
 
+/// 邻里互助 counts households: two volunteers of room 3-2-201 are one household, a
+/// volunteer who moved into 3-2-202 joins its household, a volunteer with no household
+/// is one of their own.
+async fn households(store: Store) {
+    let mut w = World::new();
+    let now = Utc::now();
+    let month = (now + Days::hours(8))
+        .date_naive()
+        .format("%Y-%m")
+        .to_string();
+    let [a, b, c, e, f] = [u(600), u(601), u(602), u(603), u(604)];
+    w.register_in(a, "V060", 0, &[], Some("3-2-201"));
+    w.register_in(b, "V061", 0, &[], Some("3-2-201"));
+    w.register_in(c, "V062", 0, &[], Some("3-2-202"));
+    w.register(e, "V063", 0, &[]);
+    w.register_in(f, "V064", 1, &[], Some("5-1-101"));
+    w.mv_in(f, 0, Some("3-2-202"));
+    for (i, v) in [a, b, c, e, f].into_iter().enumerate() {
+        w.serve(v, 6000 + 10 * i as u128, now - Days::hours(1), 60, 10);
+    }
+    w.events.push((
+        stairwell_stream(StairwellId(w.sws[0])),
+        Event::StairwellInspected {
+            month: month.clone(),
+            scores: [
+                ("cleanliness", "28"),
+                ("clutter", "20"),
+                ("fire_safety", "25"),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), d(v)))
+            .collect::<BTreeMap<_, _>>(),
+            inspector: u(99),
+            note: String::new(),
+            rubric_version: 0,
+        },
+    ));
+    let p = build(&store, &w).await;
+    let scores = projections::stairwells::monthly_scores(p.db(), CommunityId(w.c), &month)
+        .await
+        .expect("scores");
+    // Five volunteers served, in three households (3-2-201, 3-2-202, and the one of the
+    // volunteer with none): 20 × min(1, 3 ÷ (30% × 20)) = 10, not 20 × 5 ÷ 6.
+    let s = &scores[0];
+    assert_eq!(
+        (s.items, s.served, s.participation, s.total),
+        (d("73"), 3, d("10"), d("83"))
+    );
+    p.shutdown().await.expect("shutdown");
+}
+
 async fn stairwell_score(store: Store) {
     let mut w = World::new();
     // The current month (issues are dated when reported).
@@ -491,18 +561,33 @@ async fn stars(store: Store) {
         vec![(1, d("100"), today)]
     );
     p.shutdown().await.expect("shutdown");
-    // Smaller thresholds (10/20/30/40/50 h) apply to the whole history.
+    // Smaller thresholds (10/20/30/40/50 h) from 2024 apply to the whole history; a
+    // later version dated tomorrow (200/400/… h) changes nothing today, and applies
+    // from tomorrow with no new event; a version set after it but dated earlier (this
+    // month: 50/100/… h) is in force until then.
     let cs = community_stream(CommunityId(w.c));
+    let tomorrow = today + Days::days(1);
+    let hours_of = |h: [i64; 5]| h.into_iter().map(Hours::whole).collect::<Vec<_>>();
     append(
         &store,
-        &[(
-            cs,
-            Event::StarThresholdsSet {
-                version: 2,
-                thresholds: [10, 20, 30, 40, 50].into_iter().map(Hours::whole).collect(),
-                effective_from: NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default(),
-            },
-        )],
+        &[
+            (
+                cs.clone(),
+                Event::StarThresholdsSet {
+                    version: 2,
+                    thresholds: hours_of([10, 20, 30, 40, 50]),
+                    effective_from: NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default(),
+                },
+            ),
+            (
+                cs.clone(),
+                Event::StarThresholdsSet {
+                    version: 3,
+                    thresholds: hours_of([200, 400, 600, 800, 1000]),
+                    effective_from: tomorrow,
+                },
+            ),
+        ],
         1,
     )
     .await;
@@ -515,7 +600,61 @@ async fn stars(store: Store) {
         .expect("balance")
         .expect("row");
     assert_eq!(b.star_level, 5);
-    assert_eq!(b.stars.len(), 5);
+    assert_eq!(
+        b.stars
+            .iter()
+            .map(|s| (s.level, s.threshold_hours, s.reached_on))
+            .collect::<Vec<_>>(),
+        [10, 20, 30, 40, 50]
+            .into_iter()
+            .enumerate()
+            .map(|(i, h)| (i as u32 + 1, Decimal::from(h), today))
+            .collect::<Vec<_>>()
+    );
+    let later = projections::balances::balance_on(p.db(), VolunteerId(v), tomorrow)
+        .await
+        .expect("balance")
+        .expect("row");
+    assert_eq!((later.star_level, later.stars.len()), (0, 0));
+    assert_eq!(later.star_thresholds[0], d("200"));
+    append(
+        &store,
+        &[(
+            cs,
+            Event::StarThresholdsSet {
+                version: 4,
+                thresholds: hours_of([50, 100, 150, 200, 250]),
+                effective_from: today - Days::days(1),
+            },
+        )],
+        1,
+    )
+    .await;
+    p.wait_for(store.head().await.expect("head"), Duration::from_secs(20))
+        .await
+        .expect("caught up");
+    let b = projections::balances::balance(p.db(), VolunteerId(v))
+        .await
+        .expect("balance")
+        .expect("row");
+    // Version 4 has been in force since yesterday: today's entries (99 h, then 101 h)
+    // crossed its first two thresholds.
+    assert_eq!(
+        b.stars
+            .iter()
+            .map(|s| (s.level, s.threshold_hours, s.reached_on))
+            .collect::<Vec<_>>(),
+        vec![(1, d("50"), today), (2, d("100"), today)]
+    );
+    assert_eq!(b.star_level, 2);
+    let tomorrow_b = projections::balances::balance_on(p.db(), VolunteerId(v), tomorrow)
+        .await
+        .expect("balance")
+        .expect("row");
+    assert_eq!(
+        tomorrow_b.star_level, 0,
+        "version 3 is in force from tomorrow"
+    );
     p.shutdown().await.expect("shutdown");
 }
 
@@ -552,3 +691,4 @@ both!(
     stairwell_score_postgres
 );
 both!(stars, stars_sqlite, stars_postgres);
+both!(households, households_sqlite, households_postgres);

@@ -47,6 +47,169 @@ fn rt() -> tokio::runtime::Runtime {
         .expect("runtime")
 }
 
+/// The random histories reach what the oracle runs are there to check: over a sweep of
+/// seeds, issues open at the end of an inspected month (deductions) and issues reported
+/// and resolved inside one, legacy participation scores, threshold versions dated in
+/// the future and out of order, volunteers sharing a household, and wishes in every
+/// status.
+#[test]
+fn random_histories_exercise_every_rule() {
+    use chrono::Utc;
+    use ledger::event::Event;
+    use std::collections::{BTreeSet, HashMap};
+    let this_month = (Utc::now() + chrono::Duration::hours(8))
+        .format("%Y-%m")
+        .to_string();
+    let today = (Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    for seed in 0..40 {
+        let h = generate(seed, 160);
+        let mut inspected_now: BTreeSet<String> = BTreeSet::new();
+        let mut issues: HashMap<uuid::Uuid, (String, bool)> = HashMap::new();
+        let mut versions: Vec<(u32, chrono::NaiveDate)> = Vec::new();
+        let mut homes: HashMap<(String, String), usize> = HashMap::new();
+        for (stream, e) in &h.events {
+            match e {
+                Event::StairwellInspected { month, scores, .. } => {
+                    if *month >= this_month {
+                        inspected_now.insert(stream.clone());
+                    }
+                    if scores.contains_key("participation") {
+                        seen.insert("legacy participation score");
+                    }
+                }
+                Event::StairwellIssueReported { issue_id, .. } => {
+                    issues.insert(issue_id.0, (stream.clone(), false));
+                }
+                Event::StairwellIssueResolved { issue_id, .. } => {
+                    if let Some(i) = issues.get_mut(&issue_id.0) {
+                        i.1 = true;
+                    }
+                }
+                Event::StarThresholdsSet {
+                    version,
+                    effective_from,
+                    ..
+                } => versions.push((*version, *effective_from)),
+                Event::VolunteerRegistered {
+                    stairwell_id,
+                    household: Some(room),
+                    ..
+                } => {
+                    *homes
+                        .entry((format!("{stairwell_id:?}"), room.clone()))
+                        .or_default() += 1;
+                }
+                Event::WishClaimed { .. } => {
+                    seen.insert("wish claimed");
+                }
+                Event::WishConfirmed { .. } => {
+                    seen.insert("wish confirmed");
+                }
+                Event::WishCancelled { .. } => {
+                    seen.insert("wish cancelled");
+                }
+                _ => {}
+            }
+        }
+        for (stream, resolved) in issues.values() {
+            if inspected_now.contains(stream) {
+                seen.insert(if *resolved {
+                    "issue resolved inside an inspected month"
+                } else {
+                    "issue open at the end of an inspected month"
+                });
+            }
+        }
+        if versions.iter().any(|(_, d)| *d > today) {
+            seen.insert("thresholds dated in the future");
+        }
+        if versions
+            .iter()
+            .any(|a| versions.iter().any(|b| b.0 > a.0 && b.1 < a.1))
+        {
+            seen.insert("thresholds dated out of order");
+        }
+        if homes.values().any(|n| *n > 1) {
+            seen.insert("a shared household");
+        }
+    }
+    let want: BTreeSet<&str> = [
+        "legacy participation score",
+        "issue resolved inside an inspected month",
+        "issue open at the end of an inspected month",
+        "thresholds dated in the future",
+        "thresholds dated out of order",
+        "a shared household",
+        "wish claimed",
+        "wish confirmed",
+        "wish cancelled",
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(seen, want);
+}
+
+/// (gap in tens of days, change of verified minutes) per entry; (day offset, minutes)
+/// per version; the day read.
+type StarCase = (Vec<(i64, i64)>, Vec<(i64, Vec<i64>)>, i64);
+
+/// Random timelines over a few months and threshold versions dated in any order.
+fn star_case() -> impl Strategy<Value = StarCase> {
+    let timeline = proptest::collection::vec((0i64..4, -300i64..400), 0..12);
+    let versions =
+        proptest::collection::vec((0i64..120, proptest::collection::vec(1i64..400, 5)), 0..5);
+    (timeline, versions, 0i64..130)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    /// The balances' star evaluation equals the oracle's plain walk, with the ledger's
+    /// own `star_thresholds_on`, on any day.
+    #[test]
+    fn stars_equal_the_oracle(case in star_case()) {
+        use chrono::{Duration as Days, NaiveDate};
+        use ledger::amount::Hours;
+        use ledger::domain::community::StarThresholds;
+        use ledger::domain::CommunityState;
+        use projections::balances::{stars_on, ThresholdVersion};
+        let (steps, versions, today) = case;
+        let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default();
+        let (mut day, mut minutes) = (start, 0i64);
+        let mut timeline = Vec::new();
+        for (gap, delta) in steps {
+            day += Days::days(gap * 10);
+            minutes = (minutes + delta).max(0);
+            timeline.push((day, minutes));
+        }
+        let mut community = CommunityState::default();
+        let mut read_model = Vec::new();
+        for (i, (offset, mut t)) in versions.into_iter().enumerate() {
+            t.sort_unstable();
+            t.dedup();
+            let from = start + Days::days(offset);
+            community.star_thresholds.push(StarThresholds {
+                version: i as u32 + 1,
+                thresholds: t.iter().map(|m| Hours::from_minutes(*m)).collect(),
+                effective_from: from,
+            });
+            read_model.push(ThresholdVersion { version: i as u32 + 1, effective_from: from, minutes: t });
+        }
+        let today = start + Days::days(today);
+        let timeline: Vec<_> = timeline.into_iter().filter(|(d, _)| *d <= today).collect();
+        let switches: std::collections::BTreeSet<NaiveDate> =
+            community.star_thresholds.iter().map(|t| t.effective_from).filter(|d| *d <= today).collect();
+        let switches: Vec<NaiveDate> = switches.into_iter().collect();
+        let (level, dates) = oracle_stars(&timeline, &switches, today, |d| {
+            community.star_thresholds_on(d).thresholds.iter().map(|h| h.minutes()).collect()
+        });
+        let got = stars_on(&timeline, &read_model, today);
+        prop_assert_eq!(got.level as u32, level);
+        prop_assert_eq!(got.dates, dates);
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
 

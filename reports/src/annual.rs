@@ -213,6 +213,8 @@ pub async fn annual_report(
 #[derive(Debug, PartialEq)]
 struct Org {
     stairwell: StairwellId,
+    /// The household (户) in the stairwell; "" when none was given.
+    household: String,
     grid: GridId,
     teams: Vec<TeamId>,
 }
@@ -297,8 +299,8 @@ struct Annual {
     team_vol: HashMap<(TeamId, VolunteerId), i64>,
     grids: HashMap<GridId, Sums>,
     grid_vol: HashMap<(GridId, VolunteerId), i64>,
-    /// (stairwell, month) → volunteer → net minutes.
-    stairwell_vol: HashMap<(StairwellId, u32), HashMap<VolunteerId, i64>>,
+    /// (stairwell, month) → (volunteer, household) → net minutes.
+    stairwell_vol: HashMap<(StairwellId, u32), HashMap<(VolunteerId, String), i64>>,
     wishes: HashMap<WishId, WishTrack>,
     stairwells: StairwellFacts,
     issue_index: HashMap<IssueId, (StairwellId, usize)>,
@@ -371,6 +373,7 @@ impl Annual {
             grid_id,
             tags,
             teams,
+            household,
             ..
         } = event
         {
@@ -384,6 +387,7 @@ impl Annual {
                     tags,
                     org: Arc::new(Org {
                         stairwell: stairwell_id,
+                        household: stairwell::household_key(household.as_deref()),
                         grid: grid_id,
                         teams,
                     }),
@@ -403,9 +407,11 @@ impl Annual {
             Event::VolunteerMoved {
                 stairwell_id,
                 grid_id,
+                household,
             } => {
                 vol.org = Arc::new(Org {
                     stairwell: stairwell_id,
+                    household: stairwell::household_key(household.as_deref()),
                     grid: grid_id,
                     teams: vol.org.teams.clone(),
                 });
@@ -417,6 +423,7 @@ impl Annual {
                 }
                 vol.org = Arc::new(Org {
                     stairwell: vol.org.stairwell,
+                    household: vol.org.household.clone(),
                     grid: vol.org.grid,
                     teams,
                 });
@@ -426,6 +433,7 @@ impl Annual {
                 teams.retain(|t| *t != team_id);
                 vol.org = Arc::new(Org {
                     stairwell: vol.org.stairwell,
+                    household: vol.org.household.clone(),
                     grid: vol.org.grid,
                     teams,
                 });
@@ -527,7 +535,7 @@ impl Annual {
                 .stairwell_vol
                 .entry((attr.org.stairwell, m))
                 .or_default()
-                .entry(attr.volunteer)
+                .entry((attr.volunteer, attr.org.household.clone()))
                 .or_default() += minutes;
             *self
                 .grid_vol
@@ -840,7 +848,11 @@ impl Annual {
 
         // Stairwells.
         for (key, vols) in &self.stairwell_vol {
-            let n = vols.values().filter(|m| **m > 0).count() as u64;
+            let n = stairwell::households_served(
+                vols.iter()
+                    .filter(|(_, m)| **m > 0)
+                    .map(|((v, h), _)| (*v, h.as_str())),
+            );
             self.stairwells.participants.insert(*key, n);
         }
         let (stairwells, red_flags) = stairwell::standings(year, &self.community, &self.stairwells);

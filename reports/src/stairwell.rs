@@ -5,17 +5,20 @@
 //! - the rubric items of the month's inspection (every score key except
 //!   `participation`, whose inspection value is replaced by the measured one below);
 //! - plus 邻里互助 participation = `participation_max × min(1, participants ÷ (30% of
-//!   households))`, where participants are the volunteers living in the stairwell (as
-//!   attributed when their service was recorded) with net verified service hours dated
-//!   in that month, each counted as one household; `participation_max` is the rubric's
-//!   (20 by default), from the rubric in force on the first day of the month;
+//!   households))`, where participants are the distinct households of the stairwell
+//!   with a volunteer who has net verified service hours dated in that month (each
+//!   volunteer in the stairwell and household attributed when their service was
+//!   recorded; a volunteer with no household given counts as a household of their own);
+//!   `participation_max` is the rubric's (20 by default), from the rubric in force on the
+//!   first day of the month;
 //! - minus the deductions of issues reported by the end of the month and not resolved
 //!   by then (China Standard Time, by when they were recorded);
 //! - clamped to 0–100 and rounded to hundredths.
 //!
 //! A month without an inspection has no score. The yearly score is the average of the
 //! scored months; stairwells are ranked by it (dense ranks, ties share a rank). The red
-//! flag of a month goes to the month's top score; tied top scores share it.
+//! flag is one physical flag: each month it goes to one stairwell, the top score, a tie
+//! broken by building, unit and stairwell id (as the 文明楼道 read model gives it).
 
 use crate::labels::{local_midnight, next_month_start};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -50,7 +53,7 @@ pub struct StairwellMonth {
     pub inspected: bool,
     /// Sum of the rubric items of the inspection (0 when not inspected).
     pub items: Decimal,
-    /// Volunteers of the stairwell who served in the month.
+    /// Households of the stairwell with a volunteer who served in the month.
     pub participants: u64,
     pub participation: Decimal,
     /// Deductions of issues open at the end of the month.
@@ -85,14 +88,30 @@ impl StairwellStanding {
     }
 }
 
-/// The 流动红旗 of one month.
+/// The 流动红旗 of one month: its one holder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RedFlagMonth {
     pub month: u32,
     pub score: Decimal,
-    pub stairwell_ids: Vec<StairwellId>,
-    /// "3号楼 2单元" of each holder, in the order of `stairwell_ids`.
-    pub labels: Vec<String>,
+    pub stairwell_id: StairwellId,
+    /// "3号楼 2单元" of the holder.
+    pub label: String,
+}
+
+/// The red flag's holder among `(score, building, unit, id)` candidates: the top score,
+/// a tie broken by building, unit and id.
+pub fn red_flag_holder<'a>(
+    candidates: impl IntoIterator<Item = (Decimal, &'a str, &'a str, StairwellId)>,
+) -> Option<(Decimal, StairwellId)> {
+    candidates
+        .into_iter()
+        .min_by(|a, b| {
+            b.0.cmp(&a.0)
+                .then_with(|| a.1.cmp(b.1))
+                .then_with(|| a.2.cmp(b.2))
+                .then_with(|| a.3.cmp(&b.3))
+        })
+        .map(|(score, _, _, id)| (score, id))
 }
 
 /// What the scores are computed from (collected by the annual fold).
@@ -101,8 +120,31 @@ pub struct StairwellFacts {
     /// Per stairwell: month (1–12 of the report year) → sum of the rubric items.
     pub inspections: HashMap<StairwellId, BTreeMap<u32, Decimal>>,
     pub issues: HashMap<StairwellId, Vec<IssueSpan>>,
-    /// (stairwell, month) → volunteers who served.
+    /// (stairwell, month) → households with a volunteer who served.
     pub participants: HashMap<(StairwellId, u32), u64>,
+}
+
+/// A household label as kept: trimmed, "" when none (or a blank one) was given.
+pub fn household_key(household: Option<&str>) -> String {
+    household.map(str::trim).unwrap_or_default().to_string()
+}
+
+/// The distinct households among `(volunteer, household)` pairs: a volunteer without a
+/// household ("") is a household of their own.
+pub fn households_served<'a, V: Eq + std::hash::Hash>(
+    pairs: impl IntoIterator<Item = (V, &'a str)>,
+) -> u64 {
+    let set: std::collections::HashSet<(Option<V>, &str)> = pairs
+        .into_iter()
+        .map(|(v, h)| {
+            if h.is_empty() {
+                (Some(v), h)
+            } else {
+                (None, h)
+            }
+        })
+        .collect();
+    set.len() as u64
 }
 
 fn round2(d: Decimal) -> Decimal {
@@ -204,22 +246,22 @@ pub fn standings(
     let mut flags = Vec::new();
     for m in 1..=12u32 {
         let idx = (m - 1) as usize;
-        let Some(top) = rows.iter().filter_map(|r| r.months[idx].score).max() else {
+        let Some((score, holder)) = red_flag_holder(rows.iter().filter_map(|r| {
+            r.months[idx]
+                .score
+                .map(|s| (s, r.building.as_str(), r.unit.as_str(), r.stairwell_id))
+        })) else {
             continue;
         };
-        let mut holders = Vec::new();
-        for r in rows.iter_mut() {
-            if r.months[idx].score == Some(top) {
-                r.red_flag_months.push(m);
-                holders.push((r.stairwell_id, r.label(), r.grid_name.clone()));
-            }
-        }
-        holders.sort_by(|a, b| (&a.2, &a.1, a.0).cmp(&(&b.2, &b.1, b.0)));
+        let Some(r) = rows.iter_mut().find(|r| r.stairwell_id == holder) else {
+            continue;
+        };
+        r.red_flag_months.push(m);
         flags.push(RedFlagMonth {
             month: m,
-            score: top,
-            stairwell_ids: holders.iter().map(|h| h.0).collect(),
-            labels: holders.into_iter().map(|h| h.1).collect(),
+            score,
+            stairwell_id: holder,
+            label: r.label(),
         });
     }
 

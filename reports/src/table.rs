@@ -308,7 +308,7 @@ pub fn annual_sections(r: &AnnualReport) -> Vec<Section> {
             vec![
                 Cell::Month(r.year, f.month),
                 Cell::Decimal(f.score),
-                Cell::text(f.labels.join("、")),
+                Cell::text(f.label.clone()),
             ]
         })
         .collect();

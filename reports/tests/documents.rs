@@ -96,7 +96,7 @@ async fn a_past_year_uses_the_organisation_as_it_was() {
             .await
             .expect("served");
         // Moves to stairwell 2 (grid 1), leaves team 0 for team 1, serves in 2026.
-        assert!(w.move_to(0, 2).await);
+        assert!(w.move_to(0, 2, None).await);
         let (volunteer_id, t0, t1) = (w.volunteers[0], w.teams[0], w.teams[1]);
         w.must(ledger::command::LeaveTeam {
             volunteer_id,
@@ -159,6 +159,59 @@ async fn a_past_year_uses_the_organisation_as_it_was() {
         assert_eq!(grid(&y26, w.grids[1]).hours, Hours::whole(2));
         assert_eq!(team(&y26, t0).hours, Hours::ZERO);
         assert_eq!(team(&y26, t1).hours, Hours::whole(2));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_red_flag_a_month_even_on_a_tie() {
+    for (backend, store, _dir) in stores().await {
+        let mut w = World::new(store.clone()).await;
+        // 3号楼 1单元 (a micro-grid) and 2号楼 1单元 score the same in April 2025: the
+        // flag goes to 2号楼 (building, unit, id), as on the boards.
+        assert!(w.inspect(3, "2025-04", 7).await);
+        assert!(w.inspect(2, "2025-04", 7).await);
+        let r = annual_report(&store, w.community, 2025, None, |_, _| {})
+            .await
+            .expect("report");
+        let april: Vec<_> = r.red_flags.iter().filter(|f| f.month == 4).collect();
+        assert_eq!(april.len(), 1, "{backend}");
+        assert_eq!(april[0].stairwell_id, w.stairwells[2], "{backend}");
+        assert_eq!(april[0].label, "2号楼 1单元");
+        let months = |s| {
+            r.stairwells
+                .iter()
+                .find(|x| x.stairwell_id == s)
+                .map(|x| x.red_flag_months.clone())
+                .expect("stairwell")
+        };
+        assert_eq!(months(w.stairwells[2]), vec![4]);
+        assert_eq!(months(w.stairwells[3]), Vec::<u32>::new());
+        let scores: Vec<_> = r
+            .stairwells
+            .iter()
+            .filter_map(|s| s.months[3].score)
+            .collect();
+        assert_eq!(scores.len(), 2);
+        assert_eq!(scores[0], scores[1], "a tie");
+        let p = projections::start(store.clone()).await;
+        p.wait_for(
+            store.head().await.expect("head"),
+            std::time::Duration::from_secs(20),
+        )
+        .await
+        .expect("caught up");
+        let flags = projections::stairwells::red_flags(
+            p.db(),
+            w.community,
+            projections::common::Period::Month(2025, 4),
+        )
+        .await
+        .expect("red flags");
+        assert_eq!(
+            flags.iter().map(|f| f.stairwell_id).collect::<Vec<_>>(),
+            vec![w.stairwells[2]]
+        );
+        p.shutdown().await.expect("shutdown");
     }
 }
 

@@ -191,19 +191,14 @@ pub fn assert_report_matches(r: &AnnualReport, e: &Expected) {
     let flags: BTreeMap<_, _> = r
         .red_flags
         .iter()
-        .map(|f| {
-            (
-                f.month,
-                (f.score, f.stairwell_ids.iter().copied().collect()),
-            )
-        })
+        .map(|f| (f.month, (f.score, f.stairwell_id)))
         .collect();
     assert_eq!(flags, e.red_flags, "red flags");
     for s in &r.stairwells {
         let held: Vec<u32> = e
             .red_flags
             .iter()
-            .filter(|(_, (_, holders))| holders.contains(&s.stairwell_id))
+            .filter(|(_, (_, holder))| *holder == s.stairwell_id)
             .map(|(m, _)| *m)
             .collect();
         assert_eq!(s.red_flag_months, held);
@@ -302,23 +297,38 @@ pub async fn assert_report_matches_projections(r: &AnnualReport, db: &projection
                 s.label()
             );
             if let Some(x) = got {
-                // The read model gives the flag to one stairwell (ties broken by
-                // building, unit and id); the report lists every tied holder.
-                let holders = r
+                // One flag, one holder: the same stairwell in the report and on the
+                // boards (ties broken by building, unit and id in both).
+                let holder = r
                     .red_flags
                     .iter()
                     .find(|f| f.month == m.month)
-                    .map(|f| f.stairwell_ids.as_slice())
-                    .unwrap_or_default();
-                if x.red_flag {
-                    assert!(holders.contains(&s.stairwell_id), "red flag {month}");
-                }
-                if holders == [s.stairwell_id] {
-                    assert!(x.red_flag, "sole red flag {month}");
-                }
+                    .map(|f| f.stairwell_id);
+                assert_eq!(
+                    x.red_flag,
+                    holder == Some(s.stairwell_id),
+                    "red flag {month} of {}",
+                    s.label()
+                );
+                assert_eq!(s.red_flag_months.contains(&m.month), x.red_flag);
             }
         }
     }
+
+    // The year's red flags: one holder a month, the same on the boards.
+    let boards: Vec<(String, ledger::ids::StairwellId)> =
+        projections::stairwells::red_flags(db, r.community_id, Period::Year(r.year))
+            .await
+            .expect("red flags")
+            .into_iter()
+            .map(|f| (f.month, f.stairwell_id))
+            .collect();
+    let report: Vec<(String, ledger::ids::StairwellId)> = r
+        .red_flags
+        .iter()
+        .map(|f| (format!("{}-{:02}", r.year, f.month), f.stairwell_id))
+        .collect();
+    assert_eq!(report, boards, "red-flag holders");
 
     // Star levels (the balances use the thresholds in force now, the report those at
     // its position: the same at the head), for volunteers with no service after the year.

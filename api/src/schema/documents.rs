@@ -241,13 +241,20 @@ impl From<&StairwellStanding> for ReportStairwell {
     }
 }
 
-/// The 流动红旗 holder(s) of a month.
+/// The 流动红旗 holder of a month: one flag, one stairwell (a tie of top scores is
+/// broken by building, unit and id, as on the boards).
 #[derive(SimpleObject)]
 pub struct ReportRedFlag {
     pub month: u32,
     pub score: DecimalScalar,
+    pub stairwell_id: ID,
+    /// "3号楼 2单元" of the holder.
+    pub label: String,
+    /// The holder, alone.
+    #[graphql(deprecation = "one stairwell holds the flag: use stairwellId")]
     pub stairwell_ids: Vec<ID>,
-    /// "3号楼 2单元" of each holder.
+    /// The holder's label, alone.
+    #[graphql(deprecation = "one stairwell holds the flag: use label")]
     pub labels: Vec<String>,
 }
 
@@ -256,8 +263,10 @@ impl From<&RedFlagMonth> for ReportRedFlag {
         ReportRedFlag {
             month: r.month,
             score: DecimalScalar(r.score),
-            stairwell_ids: r.stairwell_ids.iter().map(|s| id(s.0)).collect(),
-            labels: r.labels.clone(),
+            stairwell_id: id(r.stairwell_id.0),
+            label: r.label.clone(),
+            stairwell_ids: vec![id(r.stairwell_id.0)],
+            labels: vec![r.label.clone()],
         }
     }
 }

@@ -407,6 +407,9 @@ impl Mutation {
     }
 
     /// Registers a volunteer. Name, phone and ID number are kept beside the log.
+    /// `household` names the volunteer's household (户) in the stairwell, e.g. room
+    /// "3-2-201" (at most 30 characters): 邻里互助 participation counts households, and
+    /// a volunteer without one counts as a household of their own.
     #[allow(clippy::too_many_arguments)]
     async fn register_volunteer(
         &self,
@@ -419,6 +422,7 @@ impl Mutation {
         id_number: Option<String>,
         #[graphql(default)] tags: Vec<String>,
         #[graphql(default)] team_ids: Vec<ID>,
+        household: Option<String>,
     ) -> Res<RegisterVolunteerPayload> {
         for (field, v) in [("phone", &phone), ("idNumber", &id_number)] {
             if v.as_ref().is_some_and(|s| s.chars().count() > 32) {
@@ -439,6 +443,7 @@ impl Mutation {
                 .iter()
                 .map(|t| parse_id(t, "teamIds").map(TeamId))
                 .collect::<Res<_>>()?,
+            household,
         };
         let o = exec(ctx, &idempotency_key, c.into()).await?;
         Ok(RegisterVolunteerPayload {
@@ -449,17 +454,20 @@ impl Mutation {
         })
     }
 
-    /// Moves a volunteer to another stairwell.
+    /// Moves a volunteer to another stairwell, or to another household of the same
+    /// one; `household` is the household moved into (none: a household of their own).
     async fn move_volunteer(
         &self,
         ctx: &Context<'_>,
         idempotency_key: String,
         volunteer_id: ID,
         stairwell_id: ID,
+        household: Option<String>,
     ) -> Res<VolunteerChangePayload> {
         let c = cmd::MoveVolunteer {
             volunteer_id: VolunteerId(parse_id(&volunteer_id, "volunteerId")?),
             stairwell_id: StairwellId(parse_id(&stairwell_id, "stairwellId")?),
+            household,
         };
         let o = exec(ctx, &idempotency_key, c.into()).await?;
         Ok(VolunteerChangePayload {

@@ -131,37 +131,22 @@ impl Subscription {
             .head()
             .await
             .map_err(|e| ApiError::Store(e).extend())?;
-        // Stars by the thresholds the balance query uses (the balances read model's),
-        // so that a change reports the same star level as `volunteer { balance }`.
-        let from_read_model = match app.reads.balance(vid).await {
-            Ok(Some(b)) if !b.star_thresholds.is_empty() => Some(
-                b.star_thresholds
-                    .iter()
-                    .map(|h| {
-                        ledger::amount::Hours::from_minutes(
-                            (h * rust_decimal::Decimal::from(60))
-                                .round()
-                                .try_into()
-                                .unwrap_or(i64::MAX),
-                        )
-                    })
-                    .collect::<Vec<_>>(),
-            ),
-            _ => None,
-        };
-        let thresholds = match from_read_model {
-            Some(t) => t,
-            None => app
-                .reads
-                .community(community)
-                .await
-                .map_err(|e| e.extend())?
-                .map(|c| {
-                    c.star_thresholds_on(ledger::domain::local_date(chrono::Utc::now()))
-                        .thresholds
-                })
-                .unwrap_or_else(ledger::event::default_star_thresholds),
-        };
+        // Stars by the thresholds in force on the day of each change (as the balance
+        // query and the documents count them): the community's versions as of `head`,
+        // then each new version as it is committed.
+        let community_stream_name = community_stream(community);
+        let mut rules = ledger::domain::CommunityState::default();
+        for r in app
+            .store
+            .read_stream(&community_stream_name, 0)
+            .await
+            .map_err(|e| ApiError::Store(e).extend())?
+            .iter()
+            .filter(|r| r.position <= head && r.event_type == "StarThresholdsSet")
+        {
+            let e = Event::decode(r).map_err(|e| ApiError::Internal(e.to_string()).extend())?;
+            rules.evolve(&e);
+        }
         // The state as of `head`; the subscription delivers what comes after it.
         let mut state = VolunteerState::default();
         for r in app
@@ -177,18 +162,31 @@ impl Subscription {
         }
         let events = Box::pin(app.store.subscribe_all(head, FOLLOW_BATCH));
         Ok(futures::stream::unfold(
-            (events, state),
-            move |(mut events, mut state)| {
+            (events, (state, rules)),
+            move |(mut events, (mut state, mut rules))| {
                 let stream_name = stream_name.clone();
-                let thresholds = thresholds.clone();
+                let community_stream_name = community_stream_name.clone();
                 async move {
                     loop {
                         let e = match events.next().await? {
                             Ok(e) => e,
                             Err(err) => {
-                                return Some((Err(ApiError::Store(err).extend()), (events, state)))
+                                let err = ApiError::Store(err).extend();
+                                return Some((Err(err), (events, (state, rules))));
                             }
                         };
+                        if e.stream_id == community_stream_name
+                            && e.event_type == "StarThresholdsSet"
+                        {
+                            match Event::decode(&e) {
+                                Ok(ev) => rules.evolve(&ev),
+                                Err(err) => {
+                                    let err = ApiError::Internal(err.to_string()).extend();
+                                    return Some((Err(err), (events, (state, rules))));
+                                }
+                            }
+                            continue;
+                        }
                         if e.stream_id != stream_name {
                             continue;
                         }
@@ -196,14 +194,17 @@ impl Subscription {
                             Ok(ev) => ev,
                             Err(err) => {
                                 let err = ApiError::Internal(err.to_string()).extend();
-                                return Some((Err(err), (events, state)));
+                                return Some((Err(err), (events, (state, rules))));
                             }
                         };
                         state.evolve(&ev);
                         if !is_balance_event(&e.event_type) {
                             continue;
                         }
-                        let stars = thresholds
+                        let today = ledger::domain::local_date(chrono::Utc::now());
+                        let stars = rules
+                            .star_thresholds_on(today)
+                            .thresholds
                             .iter()
                             .filter(|t| state.verified_hours >= **t)
                             .count() as i32;
@@ -223,7 +224,7 @@ impl Subscription {
                             },
                             position: e.position,
                         };
-                        return Some((Ok(change), (events, state)));
+                        return Some((Ok(change), (events, (state, rules))));
                     }
                 }
             },

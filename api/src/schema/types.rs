@@ -804,7 +804,8 @@ pub struct StairwellScore {
     pub month: String,
     /// Sum of the inspection's rubric items.
     pub items: crate::scalars::DecimalScalar,
-    /// Volunteers of the stairwell who served that month.
+    /// Households of the stairwell with a volunteer who served that month (a volunteer
+    /// with no household given counts as one).
     pub served: u32,
     pub participation: crate::scalars::DecimalScalar,
     pub deductions: crate::scalars::DecimalScalar,

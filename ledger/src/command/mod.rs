@@ -169,8 +169,16 @@ commands! {
         stairwell_id: StairwellId,
         #[serde(default)] tags: Vec<String>,
         #[serde(default)] teams: Vec<TeamId>,
+        /// The household (户) in the stairwell, e.g. room "3-2-201" (at most 30
+        /// characters); without one the volunteer counts as a household of their own.
+        #[serde(default)] household: Option<String>,
     }
-    MoveVolunteer { volunteer_id: VolunteerId, stairwell_id: StairwellId }
+    /// Moves a volunteer to another stairwell, or to another household of the same one.
+    MoveVolunteer {
+        volunteer_id: VolunteerId,
+        stairwell_id: StairwellId,
+        #[serde(default)] household: Option<String>,
+    }
     JoinTeam { volunteer_id: VolunteerId, team_id: TeamId }
     LeaveTeam { volunteer_id: VolunteerId, team_id: TeamId }
     DepartVolunteer { volunteer_id: VolunteerId, reason: String }
@@ -376,6 +384,7 @@ mod tests {
             stairwell_id: StairwellId(Uuid::from_u128(2)),
             tags: vec![],
             teams: vec![],
+            household: None,
         });
         let f = c.fingerprint("k1").to_string();
         assert!(!f.contains("张三") && !f.contains("13812345678"));

@@ -82,6 +82,8 @@ pub struct VolunteerState {
     pub volunteer_number: String,
     pub stairwell_id: Option<StairwellId>,
     pub grid_id: Option<GridId>,
+    /// The household (户) in the stairwell, when given.
+    pub household: Option<String>,
     pub tags: Vec<String>,
     pub teams: BTreeSet<TeamId>,
     pub departed: bool,
@@ -150,8 +152,10 @@ impl Aggregate for VolunteerState {
                 grid_id,
                 tags,
                 teams,
+                household,
             } => {
                 self.volunteer_id = Some(*volunteer_id);
+                self.household = household.clone();
                 self.community_id = Some(*community_id);
                 self.volunteer_number = volunteer_number.clone();
                 self.stairwell_id = Some(*stairwell_id);
@@ -162,9 +166,11 @@ impl Aggregate for VolunteerState {
             Event::VolunteerMoved {
                 stairwell_id,
                 grid_id,
+                household,
             } => {
                 self.stairwell_id = Some(*stairwell_id);
                 self.grid_id = Some(*grid_id);
+                self.household = household.clone();
             }
             Event::TeamJoined { team_id } => {
                 self.teams.insert(*team_id);
@@ -303,6 +309,7 @@ pub fn register(
         community.require_team(*t)?;
     }
     let teams: Vec<TeamId> = crate::event::team_set(&cmd.teams).into_iter().collect();
+    let household = household(cmd.household.as_deref())?;
     let volunteer_number = community.next_volunteer_number();
     Ok((
         vec![Event::VolunteerEnrolled {
@@ -317,8 +324,19 @@ pub fn register(
             grid_id,
             tags,
             teams,
+            household,
         }],
     ))
+}
+
+/// Longest household label (e.g. "3-2-201"), in characters.
+pub const MAX_HOUSEHOLD: usize = 30;
+
+/// An optional household label: trimmed, not blank, at most [`MAX_HOUSEHOLD`] characters.
+fn household(value: Option<&str>) -> DomainResult<Option<String>> {
+    value
+        .map(|h| required_text("household", h, MAX_HOUSEHOLD))
+        .transpose()
 }
 
 pub fn move_volunteer(
@@ -328,7 +346,8 @@ pub fn move_volunteer(
 ) -> DomainResult<Vec<Event>> {
     volunteer.require_active(cmd.volunteer_id)?;
     let grid_id = community.stairwell(cmd.stairwell_id)?.grid_id;
-    if volunteer.stairwell_id == Some(cmd.stairwell_id) {
+    let household = household(cmd.household.as_deref())?;
+    if volunteer.stairwell_id == Some(cmd.stairwell_id) && volunteer.household == household {
         return Err(DomainError::invalid_state(
             "the volunteer already lives there",
         ));
@@ -336,6 +355,7 @@ pub fn move_volunteer(
     Ok(vec![Event::VolunteerMoved {
         stairwell_id: cmd.stairwell_id,
         grid_id,
+        household,
     }])
 }
 

@@ -41,6 +41,14 @@ pub struct History {
 
 const SW_HOUSEHOLDS: [u32; 4] = [10, 5, 20, 3];
 
+/// Rooms volunteers live in (often none, so that both kinds are counted; the same room
+/// in two stairwells is two households).
+fn household(rng: &mut SmallRng) -> Option<String> {
+    const ROOMS: [&str; 3] = ["1-101", "1-102", "2-201"];
+    rng.gen_bool(0.6)
+        .then(|| ROOMS[rng.gen_range(0..ROOMS.len())].to_string())
+}
+
 /// Generates `ops` random operations after a fixed set-up.
 pub fn generate(seed: u64, ops: usize) -> History {
     let mut rng = SmallRng::seed_from_u64(seed);
@@ -112,6 +120,8 @@ pub fn generate(seed: u64, ops: usize) -> History {
     let mut issues: Vec<(usize, Uuid, bool)> = Vec::new();
     let mut inspected: BTreeSet<(usize, String)> = BTreeSet::new();
     let mut threshold_version = 1;
+    let this_month = cst_day(Utc::now());
+    let next_month = this_month + Duration::days(32);
     let tags = ["党员", "五老", "青年"];
     let register = |rng: &mut SmallRng, vols: &mut Vec<Vol>, ev: &mut Vec<(String, Event)>| {
         let v = id(rng);
@@ -139,6 +149,7 @@ pub fn generate(seed: u64, ops: usize) -> History {
                 grid_id: GridId(grids[stairwells[sw].1]),
                 tags: my_tags,
                 teams: my_teams,
+                household: household(rng),
             },
         ));
         vols.push(Vol {
@@ -170,6 +181,7 @@ pub fn generate(seed: u64, ops: usize) -> History {
                     Event::VolunteerMoved {
                         stairwell_id: StairwellId(stairwells[sw].0),
                         grid_id: GridId(grids[stairwells[sw].1]),
+                        household: household(&mut rng),
                     },
                 ));
             }
@@ -441,12 +453,26 @@ pub fn generate(seed: u64, ops: usize) -> History {
             }
             85..=91 => {
                 let sw = rng.gen_range(0..4);
-                let month = format!("2024-{:02}", rng.gen_range(1..=6));
+                // Months of 2024 (services are dated there), and this month and the
+                // next (issues are dated when recorded, i.e. now: reported and resolved
+                // inside inspected months, or still open at their end).
+                let month = match rng.gen_range(0..8) {
+                    6 => month_of(this_month),
+                    7 => month_of(next_month),
+                    m => format!("2024-{:02}", m + 1),
+                };
                 if inspected.insert((sw, month.clone())) {
                     let mut scores = BTreeMap::new();
                     for item in ledger::event::default_rubric_items() {
                         let max: i64 = item.max.try_into().unwrap_or(0);
                         scores.insert(item.key, Decimal::new(rng.gen_range(0..=max * 2) * 50, 2));
+                    }
+                    if rng.gen_bool(0.3) {
+                        // A legacy hand-entered participation score: readers ignore it.
+                        scores.insert(
+                            ledger::domain::community::PARTICIPATION_KEY.to_string(),
+                            Decimal::new(rng.gen_range(0..=40) * 50, 2),
+                        );
                     }
                     ev.push((
                         stairwell_stream(StairwellId(stairwells[sw].0)),
@@ -503,15 +529,26 @@ pub fn generate(seed: u64, ops: usize) -> History {
     }
 }
 
+/// A version of the star thresholds, dated in the past, today, or in the future (so
+/// versions come into force out of order, and some only after the day the test runs).
 fn thresholds_event(rng: &mut SmallRng, version: u32) -> Event {
     let base = rng.gen_range(1..=3);
+    let today = cst_day(Utc::now());
+    let effective_from = match rng.gen_range(0..6) {
+        0 => NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default(),
+        1 => NaiveDate::from_ymd_opt(2024, 3, 1).unwrap_or_default(),
+        2 => today - Duration::days(1),
+        3 => today,
+        4 => today + Duration::days(1),
+        _ => today + Duration::days(30),
+    };
     Event::StarThresholdsSet {
         version,
         thresholds: [1, 2, 4, 8, 16]
             .iter()
             .map(|h| Hours::whole(h * base))
             .collect(),
-        effective_from: NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default(),
+        effective_from,
     }
 }
 
@@ -633,6 +670,7 @@ struct OVol {
     teams: BTreeSet<Uuid>,
     tags: Vec<String>,
     departed: bool,
+    household: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -650,14 +688,17 @@ pub struct OWish {
 #[derive(Default)]
 pub struct Oracle {
     pub accounts: BTreeMap<Uuid, OAccount>,
-    pub thresholds: HashMap<Uuid, Vec<i64>>,
+    /// Each community's rules (its star threshold versions), folded by the ledger's own
+    /// aggregate: `star_thresholds_on` is what the documents use.
+    pub communities: HashMap<Uuid, ledger::domain::CommunityState>,
     /// (period, scope) -> volunteer -> (number, points, minutes)
     pub cells: BTreeMap<(String, String), BTreeMap<Uuid, (String, i64, i64)>>,
     pub wishes: BTreeMap<Uuid, OWish>,
     /// (stairwell, month) -> (items hundredths, rubric version)
     pub inspections: BTreeMap<(Uuid, String), (i64, u32)>,
     /// (stairwell, month, volunteer) -> verified unreversed services
-    pub served: HashMap<(Uuid, String, Uuid), i64>,
+    /// (stairwell, month, volunteer, household) -> verified unreversed services
+    pub served: HashMap<(Uuid, String, Uuid, Option<String>), i64>,
     /// issue -> (stairwell, reported month, resolved month, deduction)
     pub issues: BTreeMap<Uuid, (Uuid, String, Option<String>, i64)>,
     pub stairwells: BTreeMap<Uuid, (Uuid, String, String, u32)>,
@@ -686,9 +727,9 @@ impl Oracle {
             let ms = r.recorded_at.timestamp_millis();
             match kind {
                 StreamKind::Community => match e {
-                    Event::StarThresholdsSet { thresholds, .. } => {
-                        o.thresholds
-                            .insert(sid, thresholds.iter().map(|h| h.minutes()).collect());
+                    Event::StarThresholdsSet { .. } => {
+                        use ledger::domain::Aggregate;
+                        o.communities.entry(sid).or_default().evolve(e);
                     }
                     Event::RubricSet {
                         version,
@@ -723,7 +764,14 @@ impl Oracle {
                         rubric_version,
                         ..
                     } => {
-                        let items: Decimal = scores.values().sum();
+                        // A legacy participation score is not an item.
+                        let items: Decimal = scores
+                            .iter()
+                            .filter(|(k, _)| {
+                                k.as_str() != ledger::domain::community::PARTICIPATION_KEY
+                            })
+                            .map(|(_, v)| *v)
+                            .sum();
                         o.inspections.insert(
                             (sid, month.clone()),
                             (
@@ -815,6 +863,7 @@ impl Oracle {
                             grid_id,
                             tags,
                             teams,
+                            household,
                             ..
                         } => {
                             acc.community = Some(community_id.0);
@@ -829,6 +878,7 @@ impl Oracle {
                                     teams: teams.iter().map(|t| t.0).collect(),
                                     tags: tags.clone(),
                                     departed: false,
+                                    household: household.clone(),
                                 },
                             );
                             *o.active.entry(community_id.0).or_default() += 1;
@@ -836,10 +886,12 @@ impl Oracle {
                         Event::VolunteerMoved {
                             stairwell_id,
                             grid_id,
+                            household,
                         } => {
                             if let Some(v) = vols.get_mut(&sid) {
                                 v.stairwell = stairwell_id.0;
                                 v.grid = grid_id.0;
+                                v.household = household.clone();
                             }
                         }
                         Event::TeamJoined { team_id } => {
@@ -1029,7 +1081,7 @@ impl Oracle {
             kk.1 += m;
             *self
                 .served
-                .entry((v.stairwell, month.clone(), vid))
+                .entry((v.stairwell, month.clone(), vid, v.household.clone()))
                 .or_default() += sign;
             *self
                 .dash_served
@@ -1038,42 +1090,50 @@ impl Oracle {
         }
     }
 
-    fn thresholds_of(&self, c: Option<Uuid>) -> Vec<i64> {
-        c.and_then(|c| self.thresholds.get(&c).cloned())
-            .unwrap_or_else(|| vec![6000, 18000, 36000, 60000, 90000])
-    }
-
-    /// Star dates: the day of the last upward crossing of each threshold still held.
-    fn stars(&self, acc: &OAccount) -> Vec<Option<NaiveDate>> {
-        let t = self.thresholds_of(acc.community);
-        t.iter()
-            .map(|th| {
-                if acc.verified < *th {
-                    return None;
-                }
-                let mut date = None;
-                let mut prev = 0;
-                for (d, cum) in &acc.timeline {
-                    if *cum >= *th && prev < *th {
-                        date = Some(*d);
-                    }
-                    prev = *cum;
-                }
-                date
-            })
+    /// The thresholds (minutes) in force in a community on `day`.
+    fn thresholds_on(&self, c: Option<Uuid>, day: NaiveDate) -> Vec<i64> {
+        c.and_then(|c| self.communities.get(&c))
+            .cloned()
+            .unwrap_or_default()
+            .star_thresholds_on(day)
+            .thresholds
+            .iter()
+            .map(|h| h.minutes())
             .collect()
     }
 
+    /// Star level and dates on `today`.
+    pub fn stars_on(&self, acc: &OAccount, today: NaiveDate) -> (u32, Vec<Option<NaiveDate>>) {
+        let switches: BTreeSet<NaiveDate> = acc
+            .community
+            .and_then(|c| self.communities.get(&c))
+            .map(|c| c.star_thresholds.iter().map(|t| t.effective_from).collect())
+            .unwrap_or_default();
+        let switches: Vec<NaiveDate> = switches.into_iter().filter(|d| *d <= today).collect();
+        oracle_stars(&acc.timeline, &switches, today, |d| {
+            self.thresholds_on(acc.community, d)
+        })
+    }
+
+    /// Balances with their stars as of today, and as of days to come (when versions
+    /// dated in the future come into force, with no new event).
     pub async fn check_balances(&self, db: &Db) {
+        let today = cst_day(Utc::now());
+        for day in [today, today + Duration::days(1), today + Duration::days(40)] {
+            self.check_balances_on(db, day).await;
+        }
+    }
+
+    pub async fn check_balances_on(&self, db: &Db, today: NaiveDate) {
         for (vid, acc) in &self.accounts {
             if acc.community.is_none() {
                 continue;
             }
-            let b = projections::balances::balance(db, VolunteerId(*vid))
+            let b = projections::balances::balance_on(db, VolunteerId(*vid), today)
                 .await
                 .expect("balance query")
                 .expect("balance row");
-            let ctx = format!("volunteer {vid}");
+            let ctx = format!("volunteer {vid} on {today}");
             assert_eq!(b.points_earned, dec2(acc.earned), "{ctx}");
             assert_eq!(b.points_spent, dec2(acc.spent), "{ctx}");
             assert_eq!(b.points_reversed, dec2(acc.reversed), "{ctx}");
@@ -1092,17 +1152,24 @@ impl Oracle {
             assert_eq!(b.hours_received, hours(acc.received), "{ctx}");
             assert_eq!(b.hours_spent, hours(acc.hours_spent), "{ctx}");
             assert_eq!(b.verified_hours, hours(acc.verified), "{ctx}");
-            let t = self.thresholds_of(acc.community);
-            let level = t.iter().filter(|x| acc.verified >= **x).count() as u32;
+            let t = self.thresholds_on(acc.community, today);
+            assert_eq!(
+                b.star_thresholds,
+                t.iter().map(|m| hours(*m)).collect::<Vec<_>>(),
+                "{ctx}"
+            );
+            let (level, dates) = self.stars_on(acc, today);
             assert_eq!(b.star_level, level, "{ctx}");
-            let want: Vec<(u32, NaiveDate)> = self
-                .stars(acc)
+            let want: Vec<(u32, Decimal, NaiveDate)> = dates
                 .into_iter()
                 .enumerate()
-                .filter_map(|(i, d)| d.map(|d| (i as u32 + 1, d)))
+                .filter_map(|(i, d)| d.map(|d| (i as u32 + 1, hours(t[i]), d)))
                 .collect();
-            let got: Vec<(u32, NaiveDate)> =
-                b.stars.iter().map(|s| (s.level, s.reached_on)).collect();
+            let got: Vec<(u32, Decimal, NaiveDate)> = b
+                .stars
+                .iter()
+                .map(|s| (s.level, s.threshold_hours, s.reached_on))
+                .collect();
             assert_eq!(got, want, "{ctx} stars");
         }
     }
@@ -1234,11 +1301,14 @@ impl Oracle {
             if *c != community {
                 continue;
             }
+            // Distinct households; a volunteer without one is a household of their own.
             let served = self
                 .served
                 .iter()
-                .filter(|((s, mm, _), n)| s == sw && mm == month && **n > 0)
-                .count() as u32;
+                .filter(|((s, mm, _, _), n)| s == sw && mm == month && **n > 0)
+                .map(|((_, _, v, h), _)| h.clone().ok_or(*v))
+                .collect::<BTreeSet<Result<String, Uuid>>>()
+                .len() as u32;
             let pmax = Decimal::new(self.participation_max(community, *version), 2);
             let part = if *households == 0 {
                 Decimal::ZERO
@@ -1300,35 +1370,91 @@ impl Oracle {
                 usize::from(!got.is_empty())
             );
         }
-        // quarterly average for Q1 and Q2 2024
-        for q in [1u32, 2] {
-            let mut sums: BTreeMap<Uuid, (i64, i64)> = BTreeMap::new();
-            for m in Period::Quarter(2024, q).months() {
-                for (sw, total, _) in self.stairwell_month(community, &m) {
-                    let e = sums.entry(sw).or_default();
-                    e.0 += total;
-                    e.1 += 1;
-                }
-            }
-            let got = projections::stairwells::average_scores(
-                db,
-                CommunityId(community),
-                Period::Quarter(2024, q),
-            )
-            .await
-            .expect("averages");
-            assert_eq!(got.len(), sums.len());
-            for a in got {
-                let (sum, n) = sums[&a.stairwell_id.0];
-                let avg = (Decimal::new(sum, 2) / Decimal::from(n))
-                    .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
-                assert_eq!(a.average, avg, "average of {}", a.stairwell_id);
-                assert_eq!(a.months_scored as i64, n);
-            }
+        // Averages and the 流动红旗 history over quarters and years: 2024 (where
+        // services are dated) and this month's quarter and year (where issues are).
+        let today = cst_day(Utc::now());
+        let next = today + Duration::days(32);
+        let mut periods = vec![
+            Period::Quarter(2024, 1),
+            Period::Quarter(2024, 2),
+            Period::Year(2024),
+        ];
+        for d in [today, next] {
+            periods.push(Period::Quarter(d.year(), (d.month() - 1) / 3 + 1));
+            periods.push(Period::Year(d.year()));
+        }
+        for period in periods {
+            self.check_period(db, community, period).await;
         }
     }
 
-    pub async fn check_wishes(&self, db: &Db) {
+    /// Averages (values, order, dense ranks) and red-flag holders of a period.
+    async fn check_period(&self, db: &Db, community: Uuid, period: Period) {
+        let mut sums: BTreeMap<Uuid, (i64, i64)> = BTreeMap::new();
+        let mut flags = Vec::new();
+        for m in period.months() {
+            let month = self.stairwell_month(community, &m);
+            if let Some((sw, total, _)) = month.first() {
+                flags.push((m.clone(), *sw, *total));
+            }
+            for (sw, total, _) in month {
+                let e = sums.entry(sw).or_default();
+                e.0 += total;
+                e.1 += 1;
+            }
+        }
+        let got: Vec<(String, Uuid, i64)> =
+            projections::stairwells::red_flags(db, CommunityId(community), period)
+                .await
+                .expect("red flags")
+                .into_iter()
+                .map(|f| {
+                    let total = (f.total * Decimal::ONE_HUNDRED).try_into().unwrap_or(-1);
+                    (f.month, f.stairwell_id.0, total)
+                })
+                .collect();
+        assert_eq!(got, flags, "red flags of {period:?}");
+        let mut want: Vec<(Uuid, Decimal, u32)> = sums
+            .iter()
+            .map(|(sw, (sum, n))| {
+                let avg = (Decimal::new(*sum, 2) / Decimal::from(*n))
+                    .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+                (*sw, avg, *n as u32)
+            })
+            .collect();
+        want.sort_by(|a, b| {
+            let (sa, sb) = (&self.stairwells[&a.0], &self.stairwells[&b.0]);
+            b.1.cmp(&a.1)
+                .then(sa.1.cmp(&sb.1))
+                .then(sa.2.cmp(&sb.2))
+                .then(a.0.cmp(&b.0))
+        });
+        let mut ranks = Vec::new();
+        for (i, w) in want.iter().enumerate() {
+            let rank = match i {
+                0 => 1,
+                _ if want[i - 1].1 == w.1 => ranks[i - 1],
+                _ => ranks[i - 1] + 1,
+            };
+            ranks.push(rank);
+        }
+        let got: Vec<(Uuid, Decimal, u32, u64)> =
+            projections::stairwells::average_scores(db, CommunityId(community), period)
+                .await
+                .expect("averages")
+                .into_iter()
+                .map(|a| (a.stairwell_id.0, a.average, a.months_scored, a.rank))
+                .collect();
+        let want: Vec<(Uuid, Decimal, u32, u64)> = want
+            .into_iter()
+            .zip(ranks)
+            .map(|((sw, avg, n), rank)| (sw, avg, n, rank))
+            .collect();
+        assert_eq!(got, want, "averages of {period:?}");
+    }
+
+    pub async fn check_wishes(&self, db: &Db, community: Uuid) {
+        self.check_wish_board(db, community).await;
         for (wid, w) in &self.wishes {
             let g = projections::wishes::wish(db, WishId(*wid))
                 .await
@@ -1346,6 +1472,46 @@ impl Oracle {
                 g.seconds_to_fulfil,
                 w.fulfilled.map(|f| (f - w.posted) / 1000)
             );
+        }
+    }
+
+    /// The wish board: every status and none, newest first (posted at, then id), whole
+    /// and before the median posting time.
+    async fn check_wish_board(&self, db: &Db, community: Uuid) {
+        let mut times: Vec<i64> = self.wishes.values().map(|w| w.posted).collect();
+        times.sort_unstable();
+        let median = times.get(times.len() / 2).copied();
+        for status in [
+            None,
+            Some("open"),
+            Some("claimed"),
+            Some("fulfilled"),
+            Some("confirmed"),
+            Some("cancelled"),
+        ] {
+            for before in [None, median] {
+                let mut want: Vec<(i64, Uuid)> = self
+                    .wishes
+                    .iter()
+                    .filter(|(_, w)| status.is_none_or(|s| w.status == s))
+                    .filter(|(_, w)| before.is_none_or(|b| w.posted < b))
+                    .map(|(id, w)| (w.posted, *id))
+                    .collect();
+                want.sort_unstable_by(|a, b| b.cmp(a));
+                let got: Vec<(i64, Uuid)> = projections::wishes::wishes(
+                    db,
+                    CommunityId(community),
+                    status,
+                    before.and_then(chrono::DateTime::<Utc>::from_timestamp_millis),
+                    500,
+                )
+                .await
+                .expect("wish board")
+                .into_iter()
+                .map(|w| (w.posted_at.timestamp_millis(), w.wish_id.0))
+                .collect();
+                assert_eq!(got, want, "wish board {status:?} before {before:?}");
+            }
         }
     }
 
@@ -1435,9 +1601,47 @@ impl Oracle {
         self.check_statements(db).await;
         self.check_rankings(db).await;
         self.check_stairwells(db, community).await;
-        self.check_wishes(db).await;
+        self.check_wishes(db, community).await;
         self.check_dashboard(db, community).await;
     }
+}
+
+/// Star level and dates on `today`, plainly: walk the moments (a version coming into
+/// force on each of `switches`, before that day's entries; then each entry of the
+/// timeline), decide at each whether each star is held under the thresholds in force
+/// that day, and date a star by the last moment it went from not held to held.
+pub fn oracle_stars(
+    timeline: &[(NaiveDate, i64)],
+    switches: &[NaiveDate],
+    today: NaiveDate,
+    thresholds_on: impl Fn(NaiveDate) -> Vec<i64>,
+) -> (u32, Vec<Option<NaiveDate>>) {
+    // (day, 0 for a switch / 1 for an entry, index) in order; entries keep theirs.
+    let mut moments: Vec<(NaiveDate, u8, usize)> = switches.iter().map(|d| (*d, 0, 0)).collect();
+    moments.extend(timeline.iter().enumerate().map(|(i, (d, _))| (*d, 1, i)));
+    moments.sort();
+    let now = thresholds_on(today);
+    let mut held = [false; 8];
+    let mut dates: [Option<NaiveDate>; 8] = [None; 8];
+    let mut minutes = 0;
+    for (day, kind, i) in moments {
+        if kind == 1 {
+            minutes = timeline[i].1;
+        }
+        let t = thresholds_on(day);
+        for s in 0..held.len() {
+            let h = t.get(s).is_some_and(|x| minutes >= *x);
+            if h && !held[s] {
+                dates[s] = Some(day);
+            }
+            held[s] = h;
+        }
+    }
+    let level = now.iter().filter(|x| minutes >= **x).count() as u32;
+    let dates = (0..now.len())
+        .map(|s| if minutes >= now[s] { dates[s] } else { None })
+        .collect();
+    (level, dates)
 }
 
 pub fn parse_period(k: &str) -> Period {

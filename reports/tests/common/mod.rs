@@ -217,6 +217,7 @@ impl World {
                 stairwell_id: w.other_stairwell,
                 tags: vec![],
                 teams: vec![],
+                household: None,
             })
             .await;
         let outsider: VolunteerId = id(&r, "volunteer_id");
@@ -246,6 +247,18 @@ impl World {
         teams: &[usize],
         tags: &[&str],
     ) -> VolunteerId {
+        self.register_in(name, stairwell, teams, tags, None).await
+    }
+
+    /// [`World::register`] into a household (户) of the stairwell.
+    pub async fn register_in(
+        &mut self,
+        name: &str,
+        stairwell: usize,
+        teams: &[usize],
+        tags: &[&str],
+        household: Option<&str>,
+    ) -> VolunteerId {
         let n = self.volunteers.len();
         let r = self
             .must(RegisterVolunteer {
@@ -259,6 +272,7 @@ impl World {
                     .iter()
                     .map(|t| self.teams[t % self.teams.len()])
                     .collect(),
+                household: household.map(str::to_string),
             })
             .await;
         let v: VolunteerId = id(&r, "volunteer_id");
@@ -335,10 +349,11 @@ impl World {
         .is_some()
     }
 
-    pub async fn move_to(&mut self, v: usize, stairwell: usize) -> bool {
+    pub async fn move_to(&mut self, v: usize, stairwell: usize, household: Option<&str>) -> bool {
         self.run(MoveVolunteer {
             volunteer_id: self.volunteers[v],
             stairwell_id: self.stairwells[stairwell % self.stairwells.len()],
+            household: household.map(str::to_string),
         })
         .await
         .is_some()
@@ -451,14 +466,17 @@ impl World {
 /// One step of a random history.
 #[derive(Debug, Clone)]
 pub enum Op {
+    /// `household`: one of a few rooms ([`HOUSEHOLDS`]), so that volunteers share them.
     Register {
         stairwell: usize,
         team: Option<usize>,
         tag: bool,
+        household: Option<usize>,
     },
     Move {
         v: usize,
         stairwell: usize,
+        household: Option<usize>,
     },
     Join {
         v: usize,
@@ -512,9 +530,10 @@ pub enum Op {
 
 pub fn op_strategy() -> impl Strategy<Value = Op> {
     prop_oneof![
-        2 => (0..4usize, proptest::option::of(0..3usize), any::<bool>())
-            .prop_map(|(stairwell, team, tag)| Op::Register { stairwell, team, tag }),
-        1 => (0..50usize, 0..4usize).prop_map(|(v, stairwell)| Op::Move { v, stairwell }),
+        2 => (0..4usize, proptest::option::of(0..3usize), any::<bool>(), proptest::option::of(0..HOUSEHOLDS.len()))
+            .prop_map(|(stairwell, team, tag, household)| Op::Register { stairwell, team, tag, household }),
+        1 => (0..50usize, 0..4usize, proptest::option::of(0..HOUSEHOLDS.len()))
+            .prop_map(|(v, stairwell, household)| Op::Move { v, stairwell, household }),
         1 => (0..50usize, 0..3usize).prop_map(|(v, team)| Op::Join { v, team }),
         1 => (0..50usize, 0..3usize).prop_map(|(v, team)| Op::Leave { v, team }),
         8 => (0..50usize, 0..6usize, 0..MAX_DAY, 1..=32u32, proptest::bool::weighted(0.85))
@@ -532,6 +551,10 @@ pub fn op_strategy() -> impl Strategy<Value = Op> {
 }
 
 pub const KINDS: [ServiceKind; 6] = ServiceKind::ALL;
+
+/// Rooms the random histories put volunteers in (the same room in two stairwells is
+/// two households).
+pub const HOUSEHOLDS: [&str; 3] = ["1-101", "1-102", "2-201"];
 
 /// "2025-01" + `month` months.
 pub fn month_name(month: u32) -> String {
@@ -552,14 +575,21 @@ impl World {
                     stairwell,
                     team,
                     tag,
+                    household,
                 } => {
                     let teams: Vec<usize> = team.into_iter().collect();
                     let tags: &[&str] = if tag { &["五老"] } else { &[] };
-                    self.register(&format!("志愿者{n}"), stairwell, &teams, tags)
+                    let household = household.map(|h| HOUSEHOLDS[h]);
+                    self.register_in(&format!("志愿者{n}"), stairwell, &teams, tags, household)
                         .await;
                 }
-                Op::Move { v, stairwell } => {
-                    self.move_to(v % n, stairwell).await;
+                Op::Move {
+                    v,
+                    stairwell,
+                    household,
+                } => {
+                    self.move_to(v % n, stairwell, household.map(|h| HOUSEHOLDS[h]))
+                        .await;
                 }
                 Op::Join { v, team } => {
                     let (volunteer_id, team_id) = (self.volunteers[v % n], self.teams[team]);

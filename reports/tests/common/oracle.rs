@@ -33,6 +33,8 @@ struct Rec {
     date: NaiveDate,
     kind: Option<ServiceKind>,
     stairwell: StairwellId,
+    /// The volunteer's household in the stairwell, when given.
+    household: Option<String>,
     grid: GridId,
     teams: BTreeSet<TeamId>,
     minutes: i64,
@@ -70,8 +72,8 @@ pub struct Expected {
     /// (stairwell, month) → score
     pub scores: BTreeMap<(StairwellId, u32), Option<Decimal>>,
     pub averages: BTreeMap<StairwellId, Option<Decimal>>,
-    /// month → (top score, holders)
-    pub red_flags: BTreeMap<u32, (Decimal, BTreeSet<StairwellId>)>,
+    /// month → (top score, the one holder: a tie broken by building, unit, id)
+    pub red_flags: BTreeMap<u32, (Decimal, StairwellId)>,
 }
 
 pub async fn expected(store: &Store, community: CommunityId, year: i32, at: u64) -> Expected {
@@ -92,9 +94,13 @@ pub async fn expected(store: &Store, community: CommunityId, year: i32, at: u64)
     let mut star_sets: Vec<(NaiveDate, u32, Vec<i64>)> = vec![];
     let mut rubrics: Vec<(NaiveDate, u32, Decimal)> = vec![];
     let mut stairwells: BTreeMap<StairwellId, (GridId, u32)> = BTreeMap::new();
+    let mut places: HashMap<StairwellId, (String, String)> = HashMap::new();
     let mut teams_known: BTreeSet<TeamId> = BTreeSet::new();
     let mut grids_known: BTreeSet<GridId> = BTreeSet::new();
-    let mut org: HashMap<VolunteerId, (StairwellId, GridId, BTreeSet<TeamId>)> = HashMap::new();
+    // volunteer → (stairwell, grid, teams, household)
+    #[allow(clippy::type_complexity)]
+    let mut org: HashMap<VolunteerId, (StairwellId, GridId, BTreeSet<TeamId>, Option<String>)> =
+        HashMap::new();
     let mut numbers: HashMap<VolunteerId, String> = HashMap::new();
     let mut registered_at: HashMap<VolunteerId, DateTime<Utc>> = HashMap::new();
     let mut departed_at: HashMap<VolunteerId, DateTime<Utc>> = HashMap::new();
@@ -126,9 +132,11 @@ pub async fn expected(store: &Store, community: CommunityId, year: i32, at: u64)
                 stairwell_id,
                 grid_id,
                 households,
-                ..
+                building,
+                unit,
             } => {
                 stairwells.insert(stairwell_id, (grid_id, households));
+                places.insert(stairwell_id, (building, unit));
             }
             Event::StarThresholdsSet {
                 version,
@@ -150,19 +158,30 @@ pub async fn expected(store: &Store, community: CommunityId, year: i32, at: u64)
                 stairwell_id,
                 grid_id,
                 teams,
+                household,
                 ..
             } => {
-                org.insert(vid, (stairwell_id, grid_id, teams.into_iter().collect()));
+                org.insert(
+                    vid,
+                    (
+                        stairwell_id,
+                        grid_id,
+                        teams.into_iter().collect(),
+                        household,
+                    ),
+                );
                 numbers.insert(vid, volunteer_number);
                 registered_at.insert(vid, r.recorded_at);
             }
             Event::VolunteerMoved {
                 stairwell_id,
                 grid_id,
+                household,
             } => {
                 let o = org.get_mut(&vid).expect("registered");
                 o.0 = stairwell_id;
                 o.1 = grid_id;
+                o.3 = household;
             }
             Event::TeamJoined { team_id } => {
                 org.get_mut(&vid).expect("registered").2.insert(team_id);
@@ -196,6 +215,7 @@ pub async fn expected(store: &Store, community: CommunityId, year: i32, at: u64)
                     date: d,
                     kind: Some(k),
                     stairwell: o.0,
+                    household: o.3,
                     grid: o.1,
                     teams: o.2,
                     minutes: hours.minutes(),
@@ -212,6 +232,7 @@ pub async fn expected(store: &Store, community: CommunityId, year: i32, at: u64)
                     date: cst_date(r.recorded_at),
                     kind: None,
                     stairwell: o.0,
+                    household: o.3,
                     grid: o.1,
                     teams: o.2,
                     minutes: 0,
@@ -441,7 +462,21 @@ pub async fn expected(store: &Store, community: CommunityId, year: i32, at: u64)
                     .max_by_key(|r| (r.0, r.1))
                     .map(|r| r.2)
                     .unwrap_or(Decimal::from(20));
-                let n = served(&|r: &Rec| r.stairwell == *s && r.date.month() == m);
+                // Households with a volunteer whose net minutes there that month are
+                // positive; a volunteer without a household is one of their own.
+                let mut per: HashMap<(VolunteerId, Option<String>), i64> = HashMap::new();
+                for r in services
+                    .iter()
+                    .filter(|r| r.stairwell == *s && r.date.month() == m)
+                {
+                    *per.entry((r.vol, r.household.clone())).or_default() += r.minutes;
+                }
+                let homes: HashSet<Result<String, VolunteerId>> = per
+                    .into_iter()
+                    .filter(|(_, minutes)| *minutes > 0)
+                    .map(|((v, h), _)| h.ok_or(v))
+                    .collect();
+                let n = homes.len() as u64;
                 let ratio = (Decimal::from(n) / (Decimal::from(*households) * Decimal::new(3, 1)))
                     .min(Decimal::ONE);
                 let participation = r2(pmax * ratio);
@@ -478,17 +513,13 @@ pub async fn expected(store: &Store, community: CommunityId, year: i32, at: u64)
             .map(|((s, _), sc)| (*s, sc.expect("score")))
             .collect();
         if let Some(top) = month.iter().map(|(_, s)| *s).max() {
-            out.red_flags.insert(
-                m,
-                (
-                    top,
-                    month
-                        .iter()
-                        .filter(|(_, s)| *s == top)
-                        .map(|(s, _)| *s)
-                        .collect(),
-                ),
-            );
+            let mut tied: Vec<(&String, &String, StairwellId)> = month
+                .iter()
+                .filter(|(_, s)| *s == top)
+                .map(|(s, _)| (&places[s].0, &places[s].1, *s))
+                .collect();
+            tied.sort();
+            out.red_flags.insert(m, (top, tied[0].2));
         }
     }
     out
