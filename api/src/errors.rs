@@ -31,6 +31,8 @@ pub enum ApiError {
     Database(#[from] sqlx::Error),
     #[error("read model error: {0}")]
     Projection(String),
+    #[error("the read model {0} is still being built (after a start on a new database or a new version); retry shortly")]
+    NotReady(&'static str),
     #[error("{0}")]
     IdempotencyMismatch(String),
     #[error("internal error: {0}")]
@@ -49,6 +51,7 @@ impl ApiError {
             ApiError::Command(e) => e.code(),
             ApiError::Store(_) | ApiError::Database(_) => "STORE_ERROR",
             ApiError::Projection(_) => "READ_MODEL_ERROR",
+            ApiError::NotReady(_) => "READ_MODEL_NOT_READY",
             ApiError::IdempotencyMismatch(_) => "IDEMPOTENCY_MISMATCH",
             ApiError::Internal(_) => "INTERNAL",
         }

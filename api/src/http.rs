@@ -809,12 +809,17 @@ async fn healthz(State(state): State<AppState>) -> Response {
     let models: Vec<Value> = state
         .app
         .reads
-        .projections()
+        .running()
         .map(|p| {
             p.positions()
                 .into_iter()
                 .map(|(name, position)| {
-                    json!({ "name": name, "position": position, "leader": p.is_leader(name) })
+                    json!({
+                        "name": name,
+                        "position": position,
+                        "leader": p.is_leader(name),
+                        "built": p.is_built(name),
+                    })
                 })
                 .collect()
         })

@@ -109,15 +109,26 @@ impl ReadSide {
         }
     }
 
-    /// The read models, or READ_MODEL_ERROR when they do not run in this process.
-    pub fn projections(&self) -> ApiResult<&projections::Projections> {
+    /// The read models, or READ_MODEL_ERROR when they do not run in this process (for
+    /// their positions: they may not be built yet).
+    pub fn running(&self) -> ApiResult<&projections::Projections> {
         self.projections.as_ref().ok_or_else(|| {
             ApiError::Projection("the read models are not running in this server".into())
         })
     }
 
-    fn db(&self) -> ApiResult<&projections::Db> {
-        Ok(self.projections()?.db())
+    /// The read models to query: waits, bounded by [`READ_WAIT`], while their tables are
+    /// first built (after a start on a new database, or a new version of a read model,
+    /// here or in the process leading it), then READ_MODEL_NOT_READY. Immediate once
+    /// they are built.
+    pub async fn projections(&self) -> ApiResult<&projections::Projections> {
+        let p = self.running()?;
+        p.wait_built(READ_WAIT).await.map_err(ApiError::NotReady)?;
+        Ok(p)
+    }
+
+    async fn db(&self) -> ApiResult<&projections::Db> {
+        Ok(self.projections().await?.db())
     }
 
     /// Read-your-writes: waits until the read models reflect `position`, or STALE_READ.
@@ -290,7 +301,7 @@ impl ReadSide {
 
     /// A volunteer's balances (read model `balances`, through the exact cache).
     pub async fn balance(&self, id: VolunteerId) -> ApiResult<Option<Arc<Balance>>> {
-        let p = self.projections()?;
+        let p = self.projections().await?;
         if let Some(b) = self.balances.as_ref().and_then(|c| c.get(id, p)) {
             return Ok(Some(b));
         }
@@ -311,7 +322,7 @@ impl ReadSide {
         after_number: Option<&str>,
         limit: u32,
     ) -> ApiResult<Vec<Arc<Balance>>> {
-        let p = self.projections()?;
+        let p = self.projections().await?;
         let tag = BalanceCache::tag(p);
         let found: Vec<Arc<Balance>> =
             projections::balances::balances_of_community(p.db(), community, after_number, limit)
@@ -334,10 +345,14 @@ impl ReadSide {
         after: Option<u64>,
         limit: u32,
     ) -> ApiResult<StatementPage> {
-        Ok(
-            projections::statement::statement(self.db()?, id, after, limit, Order::OldestFirst)
-                .await?,
+        Ok(projections::statement::statement(
+            self.db().await?,
+            id,
+            after,
+            limit,
+            Order::OldestFirst,
         )
+        .await?)
     }
 
     /// The top `top` of a ranking and `me`'s own place.
@@ -349,11 +364,14 @@ impl ReadSide {
         top: u32,
         me: Option<VolunteerId>,
     ) -> ApiResult<Ranking> {
-        Ok(projections::rankings::ranking(self.db()?, scope, period, metric, top, me).await?)
+        Ok(
+            projections::rankings::ranking(self.db().await?, scope, period, metric, top, me)
+                .await?,
+        )
     }
 
     pub async fn wish(&self, id: WishId) -> ApiResult<Option<Wish>> {
-        Ok(projections::wishes::wish(self.db()?, id).await?)
+        Ok(projections::wishes::wish(self.db().await?, id).await?)
     }
 
     /// A community's wishes, newest first, posted at or before `at_or_before`.
@@ -367,7 +385,7 @@ impl ReadSide {
         // The read model's cursor is exclusive; one millisecond later includes the
         // cursor's own millisecond (the caller skips what it has already shown).
         let before = at_or_before.map(|t| t + chrono::Duration::milliseconds(1));
-        Ok(projections::wishes::wishes(self.db()?, community, status, before, limit).await?)
+        Ok(projections::wishes::wishes(self.db().await?, community, status, before, limit).await?)
     }
 
     /// Events after `after`, at most `limit`.

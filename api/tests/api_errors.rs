@@ -123,3 +123,133 @@ async fn each_refusal_has_its_code() {
         s.stop().await;
     }
 }
+
+/// Holds back the rebuild of every read model, after marking them as from an older
+/// version: on SQLite another connection's write lock, on PostgreSQL another session
+/// holding the leadership of each (as a process that leads but has not built them).
+enum Hold {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
+
+impl Hold {
+    async fn take(store: &ledger::Store) -> Hold {
+        use sqlx::Connection as _;
+        let outdate = "UPDATE projection_checkpoints SET version = 0";
+        match store {
+            ledger::Store::Sqlite(st) => {
+                let mut c = st.pool().acquire().await.expect("conn").detach();
+                sqlx::query(outdate).execute(&mut c).await.expect("outdate");
+                sqlx::query("BEGIN IMMEDIATE")
+                    .execute(&mut c)
+                    .await
+                    .expect("write lock");
+                Hold::Sqlite(c)
+            }
+            ledger::Store::Postgres(st) => {
+                let mut c = st.pool().acquire().await.expect("conn").detach();
+                sqlx::query(outdate).execute(&mut c).await.expect("outdate");
+                for p in projections::all() {
+                    sqlx::query("SELECT pg_advisory_lock($1)")
+                        .bind(projections::runner::leadership_key(p.name()))
+                        .execute(&mut c)
+                        .await
+                        .expect("leadership");
+                }
+                let _ = c.ping().await;
+                Hold::Postgres(c)
+            }
+        }
+    }
+
+    async fn release(self) {
+        use sqlx::Connection as _;
+        match self {
+            Hold::Sqlite(mut c) => {
+                sqlx::query("ROLLBACK")
+                    .execute(&mut c)
+                    .await
+                    .expect("unlock");
+                c.close().await.expect("close");
+            }
+            Hold::Postgres(c) => c.close().await.expect("close"),
+        }
+    }
+}
+
+/// While a read model is first built (a new database, or a new version of a read model
+/// after an upgrade), reads wait for it, bounded, then answer READ_MODEL_NOT_READY
+/// (never a raw database error from a missing or outdated table); /healthz says which
+/// are not built; once built, the same read answers, and on PostgreSQL writes went
+/// through meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reads_before_the_read_models_are_built_say_so() {
+    let points = |d: &Value| -> rust_decimal::Decimal {
+        d["volunteer"]["balance"]["points"]
+            .as_str()
+            .expect("points")
+            .parse()
+            .expect("decimal")
+    };
+    let read = "query($v: ID!, $p: Int) { volunteer(id: $v, atLeast: $p) { balance { points } } }";
+    for (backend, store, _dir) in backends().await {
+        eprintln!("backend: {backend}");
+        let s = Server::start(store.clone()).await;
+        let c = seed(&s).await;
+        let admin = s.admin.clone();
+        let head = s.head().await;
+        let before = points(&s.ok(&admin, read, json!({"v": c.v1, "p": head})).await);
+        s.stop().await;
+
+        let hold = Hold::take(&store).await;
+        let config = api::ServeConfig::new(([127, 0, 0, 1], 0).into());
+        let s = Server::start_as(store.clone(), config, admin.clone()).await;
+        let started = std::time::Instant::now();
+        let (status, body) = s.gql(Some(&admin), read, json!({"v": c.v1})).await;
+        assert_eq!(code(&body), "READ_MODEL_NOT_READY", "{status} {body}");
+        assert!(
+            started.elapsed() >= std::time::Duration::from_secs(4),
+            "the read waited for the build first"
+        );
+        let health: Value = s
+            .http
+            .get(s.url("/healthz"))
+            .send()
+            .await
+            .expect("healthz")
+            .json()
+            .await
+            .expect("json");
+        let models = health["projections"].as_array().expect("read models");
+        assert!(
+            !models.is_empty() && models.iter().all(|m| m["built"] == false),
+            "{health}"
+        );
+        let mut expected = before;
+        if backend == "postgres" {
+            // Writes do not wait for the read models.
+            let award = "mutation($k: String!, $v: ID!) { awardPoints(idempotencyKey: $k, volunteerId: $v, points: \"3.00\", reason: \"好人好事\") { pointsBalance } }";
+            s.ok(&c.staff, award, json!({"k": key(), "v": c.v1})).await;
+            expected += rust_decimal::Decimal::from(3);
+        }
+        hold.release().await;
+        let head = s.head().await;
+        let mut answered = None;
+        for _ in 0..6 {
+            let (_, body) = s
+                .gql(Some(&admin), read, json!({"v": c.v1, "p": head}))
+                .await;
+            if body.get("errors").is_none() {
+                answered = Some(body);
+                break;
+            }
+            assert!(
+                ["READ_MODEL_NOT_READY", "STALE_READ"].contains(&code(&body).as_str()),
+                "{body}"
+            );
+        }
+        let body = answered.expect("the read models are built once released");
+        assert_eq!(points(&body["data"]), expected, "{body}");
+        s.stop().await;
+    }
+}

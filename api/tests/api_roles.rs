@@ -503,7 +503,8 @@ async fn a_volunteer_acts_only_on_their_own_account() {
 
 /// A staff member who is also a volunteer of the community, with a staff token bound to
 /// their own account: they cannot verify or reject their own service, nor confirm a
-/// wish they fulfilled (SELF_VERIFICATION, nothing written); a colleague can; their
+/// wish they fulfilled (SELF_VERIFICATION), nor award themselves points (SELF_AWARD),
+/// nothing written; a colleague can; their
 /// staff work on others' accounts goes on as before.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn staff_who_volunteer_cannot_verify_their_own_service() {
@@ -601,6 +602,14 @@ async fn staff_who_volunteer_cannot_verify_their_own_service() {
                 );
             }
         }
+        // Nor award points to themselves.
+        let award = "mutation($k: String!, $v: ID!) { awardPoints(idempotencyKey: $k, volunteerId: $v, points: \"50\", reason: \"自己\") { entryId } }";
+        for token in [&me, &me2] {
+            let (status, body) = s
+                .gql(Some(token), award, json!({"k": key(), "v": me_v}))
+                .await;
+            assert_eq!(code(&body), "SELF_AWARD", "award to self: {status} {body}");
+        }
         assert_eq!(
             s.head().await,
             head,
@@ -620,6 +629,8 @@ async fn staff_who_volunteer_cannot_verify_their_own_service() {
             .to_string();
         s.ok(&me, verify, json!({"k": key(), "v": c.v1, "s": theirs}))
             .await;
+        s.ok(&me, award, json!({"k": key(), "v": c.v1})).await;
+        s.ok(&c.staff, award, json!({"k": key(), "v": me_v})).await;
         s.stop().await;
     }
 }

@@ -313,7 +313,7 @@ fn verify_uses_rules_in_force_on_the_service_date_and_rounds_half_away_from_zero
 }
 
 #[test]
-fn staff_cannot_verify_or_reject_their_own_service() {
+fn staff_cannot_verify_reject_or_award_their_own_account() {
     let v: VolunteerState = given(&[
         registered(V),
         logged(1, at(2025, 4, 1), 60, ServiceKind::Patrol),
@@ -342,6 +342,17 @@ fn staff_cannot_verify_or_reject_their_own_service() {
         &ctx(&me),
     );
     assert_eq!(code(r), "SELF_VERIFICATION");
+    let r = volunteer::award(
+        &v,
+        &AwardPoints {
+            volunteer_id: V,
+            points: dec("5"),
+            reason: "自己".into(),
+        },
+        entry(2),
+        &ctx(&me),
+    );
+    assert_eq!(code(r), "SELF_AWARD");
 }
 
 #[test]
@@ -584,6 +595,61 @@ fn reversing_a_verified_service_removes_its_hours_and_points() {
         (after.points, after.hours, after.verified_hours),
         (Points::ZERO, Hours::ZERO, Hours::ZERO)
     );
+}
+
+#[test]
+fn a_reversal_that_leaves_the_hours_below_zero_flags_the_account_too() {
+    // 2 h banked with 20 points, 1.5 h gifted to a relative, then the service reversed:
+    // hours −1.5 while points are back to 0.
+    let mut v: VolunteerState = given(&[
+        registered(V),
+        logged(1, at(2025, 4, 1), 120, ServiceKind::Patrol),
+        verified(1, 1, 120, 20),
+        awarded(2, 5),
+        Event::HoursGifted {
+            entry_id: entry(3),
+            to: V2,
+            hours: Hours::from_minutes(90),
+        },
+    ]);
+    let actor = staff();
+    let e = volunteer::reverse(
+        &v,
+        &ReverseEntry {
+            volunteer_id: V,
+            entry_id: entry(1),
+            reason: "重复录入".into(),
+        },
+        entry(4),
+        &ctx(&actor),
+    )
+    .unwrap();
+    v.evolve(&e[0]);
+    assert_eq!(
+        (v.points, v.hours),
+        (Points::whole(5), Hours::from_minutes(-90))
+    );
+    assert!(v.flagged());
+    let redeem = RedeemPoints {
+        volunteer_id: V,
+        points: dec("1"),
+        item: "x".into(),
+    };
+    assert_eq!(
+        volunteer::redeem(&v, &redeem, entry(5), &ctx(&actor)),
+        Err(DomainError::AccountFlagged {
+            points: Points::whole(5),
+            hours: Hours::from_minutes(-90)
+        })
+    );
+    // Hours received back from the relative bring it to zero: redemptions resume.
+    v.evolve(&Event::HoursReceived {
+        entry_id: entry(6),
+        from: V2,
+        hours: Hours::from_minutes(90),
+    });
+    assert!(!v.flagged());
+    assert!(volunteer::redeem(&v, &redeem, entry(7), &ctx(&actor)).is_ok());
 }
 
 #[test]

@@ -58,7 +58,7 @@ fn check_stream(events: &[Event]) -> VolunteerState {
     let mut s = VolunteerState::default();
     for e in events {
         let before = (s.points, s.hours);
-        if before.0.is_negative() {
+        if before.0.is_negative() || before.1.is_negative() {
             assert!(
                 !matches!(e, Event::PointsRedeemed { .. }),
                 "redeemed from a flagged account: {e:?}"

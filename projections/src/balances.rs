@@ -84,6 +84,7 @@ pub struct Account {
     pub points_earned: i64,
     pub points_spent: i64,
     pub points_reversed: i64,
+    /// Hours balance (banked − reversed − gifted + received − spent).
     pub hours_banked: i64,
     pub hours_gifted: i64,
     pub hours_received: i64,
@@ -93,6 +94,13 @@ pub struct Account {
     pub position: u64,
     /// (day, verified minutes after) for every entry that changed the verified minutes.
     pub timeline: Vec<(NaiveDate, i64)>,
+}
+
+impl Account {
+    /// Flagged: a reversal left the points or the hours balance below zero.
+    pub fn flagged(&self) -> bool {
+        self.points_balance < 0 || self.hours_banked < 0
+    }
 }
 
 /// Thresholds in minutes of the built-in default.
@@ -369,7 +377,7 @@ fn account_row(id: Uuid, a: &Account) -> Vec<Val> {
         a.hours_spent.into(),
         a.hours_reversed.into(),
         a.verified_minutes.into(),
-        Val::from(i64::from(a.points_balance < 0)),
+        Val::from(i64::from(a.flagged())),
         (a.position as i64).into(),
         Val::from(encode_timeline(&a.timeline)),
     ]
@@ -384,8 +392,9 @@ impl Projection for Balances {
         NAME
     }
     fn version(&self) -> u32 {
-        // 3: dated threshold versions, stars evaluated when read.
-        3
+        // 3: dated threshold versions, stars evaluated when read. 4: a negative hours
+        // balance flags the account too.
+        4
     }
     fn tables(&self) -> &'static [TableDef] {
         TABLES
@@ -611,7 +620,8 @@ pub struct Balance {
     pub stars: Vec<Star>,
     /// The day (UTC+8) the stars were evaluated for.
     pub stars_on: NaiveDate,
-    /// The points balance is below zero (after a reversal): redemptions are refused.
+    /// The points or the hours balance is below zero (after a reversal): the account is
+    /// flagged and redemptions are refused.
     pub negative: bool,
     /// Position of the last event that changed this account.
     pub position: u64,
@@ -648,6 +658,7 @@ pub async fn threshold_versions(db: &Db, community: Option<Uuid>) -> Result<Vec<
 }
 
 fn to_balance(id: Uuid, a: Account, versions: &[ThresholdVersion], today: NaiveDate) -> Balance {
+    let negative = a.flagged();
     let s = stars_on(&a.timeline, versions, today);
     let stars = s
         .dates
@@ -679,7 +690,7 @@ fn to_balance(id: Uuid, a: Account, versions: &[ThresholdVersion], today: NaiveD
         star_thresholds: s.thresholds.iter().map(|m| hours_dec(*m)).collect(),
         stars,
         stars_on: today,
-        negative: a.points_balance < 0,
+        negative,
         position: a.position,
     }
 }
@@ -737,7 +748,7 @@ pub async fn balances_of_community(
         .collect()
 }
 
-/// Volunteers whose points balance is below zero (flagged), in a community.
+/// Flagged volunteers (a points or hours balance below zero), in a community.
 pub async fn negative_balances(db: &Db, community: CommunityId) -> Result<Vec<Balance>> {
     let rows = db
         .fetch(

@@ -92,10 +92,15 @@ struct Slot {
     position: u64,
     position_tx: watch::Sender<u64>,
     leading_tx: watch::Sender<bool>,
+    /// Set once its tables are built at this version (by this process or another).
+    built_tx: watch::Sender<bool>,
 }
 
 impl Slot {
+    /// Publishes a checkpoint at this projection's version (so its tables are built).
     fn publish(&mut self, position: u64) {
+        self.built_tx
+            .send_if_modified(|b| !std::mem::replace(b, true));
         self.position = position;
         self.position_tx.send_if_modified(|p| {
             if *p != position {
@@ -440,6 +445,7 @@ struct Inner {
     projections: Vec<Arc<dyn Projection>>,
     positions: Vec<(&'static str, watch::Receiver<u64>)>,
     leading: Vec<(&'static str, watch::Receiver<bool>)>,
+    built: Vec<(&'static str, watch::Receiver<bool>)>,
     shutdown: watch::Sender<bool>,
     task: Mutex<Option<JoinHandle<Result<()>>>>,
     options: Options,
@@ -497,11 +503,14 @@ impl Projections {
         let mut slots = Vec::new();
         let mut positions = Vec::new();
         let mut leading = Vec::new();
+        let mut built = Vec::new();
         for p in &projections {
             let (position_tx, position_rx) = watch::channel(0u64);
             let (leading_tx, leading_rx) = watch::channel(false);
+            let (built_tx, built_rx) = watch::channel(false);
             positions.push((p.name(), position_rx));
             leading.push((p.name(), leading_rx));
+            built.push((p.name(), built_rx));
             slots.push(Slot {
                 projection: p.clone(),
                 leading: false,
@@ -509,6 +518,7 @@ impl Projections {
                 position: 0,
                 position_tx,
                 leading_tx,
+                built_tx,
             });
         }
         let (shutdown, shutdown_rx) = watch::channel(false);
@@ -533,6 +543,7 @@ impl Projections {
                 projections,
                 positions,
                 leading,
+                built,
                 shutdown,
                 task: Mutex::new(Some(task)),
                 options,
@@ -587,6 +598,34 @@ impl Projections {
             .leading
             .iter()
             .any(|(n, rx)| *n == name && *rx.borrow())
+    }
+
+    /// Whether projection `name`'s tables are built at its current version (false while
+    /// the first build after start or after a version change runs, here or in the process
+    /// leading it).
+    pub fn is_built(&self, name: &str) -> bool {
+        self.inner
+            .built
+            .iter()
+            .any(|(n, rx)| *n == name && *rx.borrow())
+    }
+
+    /// Waits, at most `timeout`, until every projection's tables are built at its
+    /// current version (immediate once they are: they stay built); the first that is
+    /// not, after `timeout`.
+    pub async fn wait_built(&self, timeout: Duration) -> Result<(), &'static str> {
+        if self.inner.built.iter().all(|(_, rx)| *rx.borrow()) {
+            return Ok(());
+        }
+        let deadline = tokio::time::Instant::now() + timeout;
+        for (name, rx) in &self.inner.built {
+            let mut rx = rx.clone();
+            let built = tokio::time::timeout_at(deadline, rx.wait_for(|b| *b)).await;
+            if !matches!(built, Ok(Ok(_))) {
+                return Err(name);
+            }
+        }
+        Ok(())
     }
 
     /// Read-your-writes: waits until every projection has applied `position`, or fails

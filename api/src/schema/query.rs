@@ -547,7 +547,12 @@ impl Query {
         board_access(p, community)?;
         check_month(&month)?;
         wait(ctx, at_least).await?;
-        let db = app(ctx).reads.projections().map_err(|e| e.extend())?.db();
+        let db = app(ctx)
+            .reads
+            .projections()
+            .await
+            .map_err(|e| e.extend())?
+            .db();
         let scores = projections::stairwells::monthly_scores(db, community, &month)
             .await
             .map_err(|e| ApiError::from(e).extend())?;
@@ -568,7 +573,12 @@ impl Query {
         board_access(p, community)?;
         check_month(&month)?;
         wait(ctx, at_least).await?;
-        let db = app(ctx).reads.projections().map_err(|e| e.extend())?.db();
+        let db = app(ctx)
+            .reads
+            .projections()
+            .await
+            .map_err(|e| e.extend())?
+            .db();
         let scores = projections::stairwells::monthly_scores(db, community, &month)
             .await
             .map_err(|e| ApiError::from(e).extend())?;
@@ -591,7 +601,7 @@ impl Query {
             ));
         }
         wait(ctx, at_least).await?;
-        let proj = app(ctx).reads.projections().map_err(|e| e.extend())?;
+        let proj = app(ctx).reads.projections().await.map_err(|e| e.extend())?;
         let position = proj.min_position();
         let today = ledger::domain::local_date(chrono::Utc::now());
         let d = projections::dashboard::dashboard(proj.db(), community, today)

@@ -301,7 +301,8 @@ pub struct Balance {
     pub hours: HoursScalar,
     /// Verified service hours, cumulative (星级依据).
     pub verified_hours: HoursScalar,
-    /// Redemptions are refused until the balance is back above zero.
+    /// A reversal left the points or the hours balance below zero: redemptions are
+    /// refused until both are back to zero or above.
     pub flagged: bool,
     /// Star level (星级) 0–5 under the community's star thresholds.
     pub stars: i32,

@@ -39,6 +39,14 @@ impl Server {
     }
 
     pub async fn start_with(store: Store, config: ServeConfig) -> Server {
+        let admin = api::issue_token(&store, Role::Admin, None, None, "test admin")
+            .await
+            .expect("admin token");
+        Server::start_as(store, config, admin).await
+    }
+
+    /// A server whose admin token is `admin` (issued earlier: nothing is written here).
+    pub async fn start_as(store: Store, config: ServeConfig, admin: String) -> Server {
         let (tx, rx) = watch::channel(false);
         let projections = projections::start(store.clone()).await;
         let state = AppState::with_projections(
@@ -60,9 +68,6 @@ impl Server {
                 .await
                 .expect("serve");
         });
-        let admin = api::issue_token(&store, Role::Admin, None, None, "test admin")
-            .await
-            .expect("admin token");
         Server {
             addr,
             store,

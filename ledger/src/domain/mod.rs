@@ -117,9 +117,9 @@ pub enum DomainError {
         kind: &'static str,
     },
     #[error(
-        "account is flagged (points balance {balance} is below zero); redemptions are refused"
+        "account is flagged (points balance {points}, hours balance {hours}: a reversal left one below zero); redemptions are refused until both are back to zero or above"
     )]
-    AccountFlagged { balance: Points },
+    AccountFlagged { points: Points, hours: Hours },
     #[error("service {service_id} is already {status}")]
     AlreadyVerified {
         service_id: ServiceId,
@@ -127,6 +127,8 @@ pub enum DomainError {
     },
     #[error("staff cannot verify or reject their own service {service_id}")]
     SelfVerification { service_id: ServiceId },
+    #[error("staff cannot award points to their own volunteer account {volunteer_id}")]
+    SelfAward { volunteer_id: VolunteerId },
     #[error("stairwell {stairwell_id} was already inspected for {month}")]
     AlreadyInspected {
         stairwell_id: StairwellId,
@@ -164,6 +166,7 @@ impl DomainError {
             AccountFlagged { .. } => "ACCOUNT_FLAGGED",
             AlreadyVerified { .. } => "ALREADY_VERIFIED",
             SelfVerification { .. } => "SELF_VERIFICATION",
+            SelfAward { .. } => "SELF_AWARD",
             AlreadyInspected { .. } => "ALREADY_INSPECTED",
             AlreadyResolved { .. } => "ALREADY_RESOLVED",
             InvalidState { .. } => "INVALID_STATE",

@@ -104,9 +104,10 @@ impl VolunteerState {
         self.volunteer_id.is_some()
     }
 
-    /// Flagged while the points balance is below zero.
+    /// Flagged while the points or the hours balance is below zero (only a reversal
+    /// can leave one there).
     pub fn flagged(&self) -> bool {
-        self.points.is_negative()
+        self.points.is_negative() || self.hours.is_negative()
     }
 
     /// The community of a registered volunteer, or NOT_FOUND.
@@ -560,6 +561,11 @@ pub fn award(
 ) -> DomainResult<Vec<Event>> {
     volunteer.require_active(cmd.volunteer_id)?;
     let points = positive_points("points", cmd.points)?;
+    if ctx.actor.volunteer_id == Some(cmd.volunteer_id) {
+        return Err(DomainError::SelfAward {
+            volunteer_id: cmd.volunteer_id,
+        });
+    }
     Ok(vec![Event::PointsAwarded {
         entry_id,
         points,
@@ -579,7 +585,8 @@ pub fn redeem(
     let item = required_text("item", &cmd.item, MAX_NAME)?;
     if volunteer.flagged() {
         return Err(DomainError::AccountFlagged {
-            balance: volunteer.points,
+            points: volunteer.points,
+            hours: volunteer.hours,
         });
     }
     if points > volunteer.points {

@@ -1144,7 +1144,7 @@ impl Oracle {
             );
             assert_eq!(
                 b.negative,
-                acc.earned - acc.spent - acc.reversed < 0,
+                acc.earned - acc.spent - acc.reversed < 0 || acc.banked < 0,
                 "{ctx}"
             );
             assert_eq!(b.hours_banked, hours(acc.banked), "{ctx}");
