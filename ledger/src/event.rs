@@ -140,9 +140,11 @@ pub enum Event {
         /// 党员, 五老, 青年, …
         tags: Vec<String>,
         teams: Vec<TeamId>,
-        /// The household (户) in the stairwell, e.g. room "3-2-201"; absent when not
-        /// given (and in events recorded before households were kept): the volunteer
-        /// then counts as a household of their own.
+        /// The household (户) in the stairwell, as a pseudonym (`hh-…`, keyed by the
+        /// deployment key kept beside the log: the room number given, e.g. "3-2-201",
+        /// is personal data and never stored); absent when not given (and in events
+        /// recorded before households were kept): the volunteer then counts as a
+        /// household of their own.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         household: Option<String>,
     },
@@ -150,7 +152,8 @@ pub enum Event {
     VolunteerMoved {
         stairwell_id: StairwellId,
         grid_id: GridId,
-        /// The household moved into; absent: not given (a household of their own).
+        /// The household moved into, as a pseudonym; absent: not given (a household
+        /// of their own).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         household: Option<String>,
     },

@@ -479,9 +479,23 @@ async fn erasure(store: Store) {
     let v = w.volunteer("v").await;
     let other = w.volunteer("w").await;
     w.award(v, 30, "a1").await;
+    w.handler
+        .execute(
+            &w.staff,
+            "mv",
+            MoveVolunteer {
+                volunteer_id: v,
+                stairwell_id: w.stairwell,
+                household: Some("5-1-101".into()),
+            }
+            .into(),
+        )
+        .await
+        .unwrap();
     let store = w.handler.store().clone();
     let before = command_log_text(&store).await;
-    assert_eq!(before.matches("sha256:").count(), 6, "{before}");
+    assert!(!before.contains("5-1-101"), "{before}");
+    assert_eq!(before.matches("sha256:").count(), 7, "{before}");
     let erase = |v| -> Command { ErasePersonalData { volunteer_id: v }.into() };
     // Only admin and the community's staff erase.
     for actor in [
@@ -498,8 +512,9 @@ async fn erasure(store: Store) {
     assert_eq!(done.result["erased"], true);
     assert_eq!(done.events, 1);
     assert_eq!(done.position, head + 1);
-    // The person is gone, and so are the salted hashes of their name, phone and ID
-    // number that the registration's command record kept; the other volunteer's stay.
+    // The person is gone, and so are the salted hashes of their name, phone, ID number
+    // and household that their registration's and move's command records kept; the
+    // other volunteer's stay.
     assert!(store.get_person(v.0).await.unwrap().is_none());
     assert!(store.get_person(other.0).await.unwrap().is_some());
     let after = command_log_text(&store).await;
@@ -586,6 +601,72 @@ async fn failed_registration_leaves_no_personal_data(store: Store) {
         .unwrap_err();
     assert_eq!(err.code(), "IDEMPOTENCY_MISMATCH");
     assert!(w.handler.store().get_person(v.0).await.unwrap().is_some());
+}
+
+/// Households: the log carries a pseudonym keyed by the deployment key (kept beside the
+/// log, the same for every handler and process on the database), never the room number;
+/// the same label in the same stairwell is the same household, in a move too.
+async fn households_are_pseudonymous(store: Store) {
+    let w = world(store.clone()).await;
+    let register = |key: &'static str, household: &'static str| RegisterVolunteer {
+        community_id: w.community,
+        name: format!("住户{key}"),
+        phone: None,
+        id_number: None,
+        stairwell_id: w.stairwell,
+        tags: vec![],
+        teams: vec![],
+        household: Some(household.into()),
+    };
+    let mut ids = Vec::new();
+    for (key, h) in [("h1", "3-2-201"), ("h2", " 3-2-201"), ("h3", "3-2-202")] {
+        let r = w
+            .handler
+            .execute(&w.staff, key, register(key, h).into())
+            .await
+            .unwrap();
+        ids.push(id::<VolunteerId>(&r.result, "volunteer_id"));
+    }
+    // Another handler (on PostgreSQL another store, as another process) moves the third
+    // into the first one's household.
+    let other = CommandHandler::with_clock(ledger::testing::another_store(&store).await, clock());
+    other
+        .execute(
+            &w.staff,
+            "mv",
+            MoveVolunteer {
+                volunteer_id: ids[2],
+                stairwell_id: w.stairwell,
+                household: Some("3-2-201".into()),
+            }
+            .into(),
+        )
+        .await
+        .unwrap();
+    let households: Vec<Option<String>> = {
+        let mut out = Vec::new();
+        for v in &ids {
+            out.push(replay_volunteer(&store, *v).await.household);
+        }
+        out
+    };
+    let first = households[0].clone().expect("a household");
+    assert!(first.starts_with("hh-"), "{first}");
+    assert_eq!(households, vec![Some(first.clone()); 3]);
+    let key = store.deployment_key("household").await.unwrap();
+    assert!(key.len() >= 64, "a 256-bit key");
+    assert_eq!(
+        ledger::domain::volunteer::HouseholdKey::new(&key).pseudonym(w.stairwell, "3-2-201"),
+        first
+    );
+    let log = serde_json::to_string(&store.read_all(0, 10_000).await.unwrap()).unwrap();
+    assert!(!log.contains("3-2-20"), "a room number in the log");
+    assert!(!log.contains(&key), "the key in the log");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn households_are_pseudonyms_in_the_log() {
+    ledger::for_each_backend!(|store| households_are_pseudonymous(store).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

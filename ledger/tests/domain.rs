@@ -145,6 +145,10 @@ fn log(state: &VolunteerState, cmd: &LogService) -> Result<Vec<Event>, DomainErr
     )
 }
 
+fn hk() -> volunteer::HouseholdKey {
+    volunteer::HouseholdKey::new("test key")
+}
+
 fn code<T: std::fmt::Debug>(r: Result<T, DomainError>) -> &'static str {
     r.expect_err("expected an error").code()
 }
@@ -775,7 +779,7 @@ fn registration_numbers_volunteers_and_checks_references() {
         teams: vec![T],
         household: None,
     };
-    let (ce, ve) = volunteer::register(&c, &VolunteerState::default(), &cmd, V).unwrap();
+    let (ce, ve) = volunteer::register(&c, &VolunteerState::default(), &cmd, V, &hk()).unwrap();
     assert!(
         matches!(&ce[..], [Event::VolunteerEnrolled { volunteer_number, .. }] if volunteer_number == "TB-000001")
     );
@@ -784,7 +788,7 @@ fn registration_numbers_volunteers_and_checks_references() {
     let json = serde_json::to_string(&ve).unwrap();
     assert!(!json.contains("张三") && !json.contains("13800000000"));
     c.evolve(&ce[0]);
-    let (ce2, _) = volunteer::register(&c, &VolunteerState::default(), &cmd, V2).unwrap();
+    let (ce2, _) = volunteer::register(&c, &VolunteerState::default(), &cmd, V2, &hk()).unwrap();
     assert!(
         matches!(&ce2[..], [Event::VolunteerEnrolled { volunteer_number, .. }] if volunteer_number == "TB-000002")
     );
@@ -797,7 +801,8 @@ fn registration_numbers_volunteers_and_checks_references() {
             &c,
             &VolunteerState::default(),
             &bad_stairwell,
-            V2
+            V2,
+            &hk()
         )),
         "NOT_FOUND"
     );
@@ -810,7 +815,8 @@ fn registration_numbers_volunteers_and_checks_references() {
             &c,
             &VolunteerState::default(),
             &bad_team,
-            V2
+            V2,
+            &hk()
         )),
         "NOT_FOUND"
     );
@@ -823,7 +829,8 @@ fn registration_numbers_volunteers_and_checks_references() {
             &c,
             &VolunteerState::default(),
             &unknown_community,
-            V2
+            V2,
+            &hk()
         )),
         "NOT_FOUND"
     );
@@ -842,16 +849,35 @@ fn a_household_is_optional_short_and_not_blank() {
         teams: vec![],
         household: Some(" 3-2-201 ".into()),
     };
-    let (_, ve) = volunteer::register(&c, &VolunteerState::default(), &cmd, V).unwrap();
+    let (_, ve) = volunteer::register(&c, &VolunteerState::default(), &cmd, V, &hk()).unwrap();
+    // The log keeps a keyed pseudonym of the trimmed label in its stairwell, never the
+    // room number itself; the same label is the same household, another key another.
+    let pseudonym = hk().pseudonym(S, "3-2-201");
     assert!(
-        matches!(&ve[..], [Event::VolunteerRegistered { household: Some(h), .. }] if h == "3-2-201")
+        pseudonym.starts_with("hh-") && pseudonym.len() == 27,
+        "{pseudonym}"
     );
+    assert!(
+        matches!(&ve[..], [Event::VolunteerRegistered { household: Some(h), .. }] if *h == pseudonym)
+    );
+    assert!(!serde_json::to_string(&ve).unwrap().contains("3-2-201"));
+    let (_, again) = volunteer::register(&c, &VolunteerState::default(), &cmd, V2, &hk()).unwrap();
+    assert!(
+        matches!(&again[..], [Event::VolunteerRegistered { household: Some(h), .. }] if *h == pseudonym)
+    );
+    let other_key = volunteer::HouseholdKey::new("another deployment");
+    let (_, other) =
+        volunteer::register(&c, &VolunteerState::default(), &cmd, V2, &other_key).unwrap();
+    assert!(
+        matches!(&other[..], [Event::VolunteerRegistered { household: Some(h), .. }] if *h != pseudonym)
+    );
+    assert_ne!(hk().pseudonym(S, "3-2-202"), pseudonym);
     for bad in ["   ", &"1".repeat(volunteer::MAX_HOUSEHOLD + 1)] {
         let cmd = RegisterVolunteer {
             household: Some(bad.to_string()),
             ..cmd.clone()
         };
-        let r = volunteer::register(&c, &VolunteerState::default(), &cmd, V);
+        let r = volunteer::register(&c, &VolunteerState::default(), &cmd, V, &hk());
         assert_eq!(code(r), "INVALID_INPUT", "{bad:?}");
     }
     // A registration recorded before households were kept still decodes (no household).
@@ -883,23 +909,32 @@ fn a_move_changes_the_stairwell_or_the_household() {
     };
     // Same stairwell, same (no) household: nothing moves.
     assert_eq!(
-        code(volunteer::move_volunteer(&c, &v, &mv(None))),
+        code(volunteer::move_volunteer(&c, &v, &mv(None), &hk())),
         "INVALID_STATE"
     );
     // Into a household of the same stairwell.
-    let e = volunteer::move_volunteer(&c, &v, &mv(Some("3-2-201"))).unwrap();
-    assert!(matches!(&e[..], [Event::VolunteerMoved { household: Some(h), .. }] if h == "3-2-201"));
+    let e = volunteer::move_volunteer(&c, &v, &mv(Some("3-2-201")), &hk()).unwrap();
+    let pseudonym = hk().pseudonym(S, "3-2-201");
+    assert!(
+        matches!(&e[..], [Event::VolunteerMoved { household: Some(h), .. }] if *h == pseudonym)
+    );
     let moved: VolunteerState = given(&[registered(V), e[0].clone()]);
-    assert_eq!(moved.household.as_deref(), Some("3-2-201"));
+    assert_eq!(moved.household.as_deref(), Some(pseudonym.as_str()));
     assert_eq!(
-        code(volunteer::move_volunteer(&c, &moved, &mv(Some("3-2-201")))),
+        code(volunteer::move_volunteer(
+            &c,
+            &moved,
+            &mv(Some("3-2-201")),
+            &hk()
+        )),
         "INVALID_STATE"
     );
     assert_eq!(
         code(volunteer::move_volunteer(
             &c,
             &moved,
-            &mv(Some(&"x".repeat(31)))
+            &mv(Some(&"x".repeat(31))),
+            &hk()
         )),
         "INVALID_INPUT"
     );
@@ -1387,19 +1422,20 @@ fn a_move_changes_stairwell_and_grid() {
         stairwell_id,
         household: None,
     };
-    let moved = volunteer::move_volunteer(&c, &v, &mv(s2)).unwrap();
+    let moved = volunteer::move_volunteer(&c, &v, &mv(s2), &hk()).unwrap();
     assert!(
         matches!(&moved[..], [Event::VolunteerMoved { stairwell_id, grid_id, .. }] if *stairwell_id == s2 && *grid_id == g2)
     );
     assert_eq!(
-        code(volunteer::move_volunteer(&c, &v, &mv(S))),
+        code(volunteer::move_volunteer(&c, &v, &mv(S), &hk())),
         "INVALID_STATE"
     );
     assert_eq!(
         code(volunteer::move_volunteer(
             &c,
             &v,
-            &mv(StairwellId(Uuid::nil()))
+            &mv(StairwellId(Uuid::nil())),
+            &hk()
         )),
         "NOT_FOUND"
     );

@@ -310,6 +310,8 @@ struct Inner {
     clock: Arc<dyn Clock>,
     caches: Caches,
     locks: StreamLocks,
+    /// Read from the store on first use.
+    household_key: tokio::sync::OnceCell<domain::volunteer::HouseholdKey>,
 }
 
 /// Executes commands against a [`Store`]. Cheap to clone (shared state).
@@ -330,12 +332,24 @@ impl CommandHandler {
                 clock,
                 caches: Caches::default(),
                 locks: StreamLocks::default(),
+                household_key: tokio::sync::OnceCell::new(),
             }),
         }
     }
 
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// The key of household pseudonyms (the deployment key `household`).
+    async fn household_key(&self) -> Result<&domain::volunteer::HouseholdKey, StoreError> {
+        self.inner
+            .household_key
+            .get_or_try_init(|| async {
+                let secret = self.inner.store.deployment_key("household").await?;
+                Ok(domain::volunteer::HouseholdKey::new(&secret))
+            })
+            .await
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -694,7 +708,8 @@ impl CommandHandler {
                 let comm = self.community(reads, c.community_id).await?;
                 let id = VolunteerId(ids.id("volunteer"));
                 let v = self.volunteer(reads, id).await?;
-                let (ce, ve) = domain::volunteer::register(&comm.state, &v.state, c, id)?;
+                let key = self.household_key().await?;
+                let (ce, ve) = domain::volunteer::register(&comm.state, &v.state, c, id, key)?;
                 let number = comm.state.next_volunteer_number();
                 let mut plan = Plan::new(
                     vec![
@@ -716,7 +731,8 @@ impl CommandHandler {
                     .volunteer_in_community(reads, c.volunteer_id, command, ctx)
                     .await?;
                 let comm = self.community(reads, cid).await?;
-                let events = domain::volunteer::move_volunteer(&comm.state, &v.state, c)?;
+                let key = self.household_key().await?;
+                let events = domain::volunteer::move_volunteer(&comm.state, &v.state, c, key)?;
                 Plan::new(
                     vec![v.write(events, Some(cid)).0],
                     json!({ "volunteer_id": c.volunteer_id }),

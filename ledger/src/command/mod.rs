@@ -262,13 +262,18 @@ impl Command {
     }
 
     /// The JSON kept with the command's idempotency record, to tell a retry from a
-    /// different command. Personal data (name, phone, ID number) is replaced by a
+    /// different command. Personal data (name, phone, ID number, household) is replaced by a
     /// SHA-256 digest salted with the key, so it never lands in the command records.
     pub fn fingerprint(&self, idempotency_key: &str) -> serde_json::Value {
         let mut value = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
-        if let (Command::RegisterVolunteer(_), Some(obj)) = (self, value.as_object_mut()) {
-            for field in ["name", "phone", "id_number"] {
-                if let Some(v) = obj.get_mut(field) {
+        let personal: &[&str] = match self {
+            Command::RegisterVolunteer(_) => &["name", "phone", "id_number", "household"],
+            Command::MoveVolunteer(_) => &["household"],
+            _ => &[],
+        };
+        if let Some(obj) = value.as_object_mut() {
+            for field in personal {
+                if let Some(v) = obj.get_mut(*field) {
                     if let Some(s) = v.as_str() {
                         let mut h = Sha256::new();
                         h.update(idempotency_key.as_bytes());
@@ -384,10 +389,10 @@ mod tests {
             stairwell_id: StairwellId(Uuid::from_u128(2)),
             tags: vec![],
             teams: vec![],
-            household: None,
+            household: Some("3-2-201".into()),
         });
         let f = c.fingerprint("k1").to_string();
-        assert!(!f.contains("张三") && !f.contains("13812345678"));
+        assert!(!f.contains("张三") && !f.contains("13812345678") && !f.contains("3-2-201"));
         assert_eq!(c.fingerprint("k1"), c.fingerprint("k1"));
     }
 

@@ -279,6 +279,7 @@ pub fn register(
     volunteer: &VolunteerState,
     cmd: &RegisterVolunteer,
     volunteer_id: VolunteerId,
+    households: &HouseholdKey,
 ) -> DomainResult<(Vec<Event>, Vec<Event>)> {
     let community_id = community.require(cmd.community_id)?;
     if volunteer.exists() {
@@ -310,7 +311,8 @@ pub fn register(
         community.require_team(*t)?;
     }
     let teams: Vec<TeamId> = crate::event::team_set(&cmd.teams).into_iter().collect();
-    let household = household(cmd.household.as_deref())?;
+    let household =
+        household(cmd.household.as_deref())?.map(|h| households.pseudonym(cmd.stairwell_id, &h));
     let volunteer_number = community.next_volunteer_number();
     Ok((
         vec![Event::VolunteerEnrolled {
@@ -330,6 +332,37 @@ pub fn register(
     ))
 }
 
+/// The key of the pseudonyms events carry for households (the deployment key
+/// `household`, kept beside the log): a room number tied to a volunteer is personal
+/// data, so the log keeps a keyed hash of the stairwell and the label, which tells
+/// households apart (for 邻里互助) and, without the key, nothing more.
+#[derive(Clone)]
+pub struct HouseholdKey([u8; 32]);
+
+impl HouseholdKey {
+    pub fn new(secret: &str) -> HouseholdKey {
+        use sha2::Digest;
+        HouseholdKey(sha2::Sha256::digest(secret.as_bytes()).into())
+    }
+
+    /// The pseudonym of household `label` (as validated) in `stairwell`: `hh-` and 24
+    /// hex digits (96 bits).
+    pub fn pseudonym(&self, stairwell: StairwellId, label: &str) -> String {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(self.0);
+        h.update(stairwell.0.as_bytes());
+        h.update(label.as_bytes());
+        format!("hh-{}", hex::encode(&h.finalize()[..12]))
+    }
+}
+
+impl std::fmt::Debug for HouseholdKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HouseholdKey(..)")
+    }
+}
+
 /// Longest household label (e.g. "3-2-201"), in characters.
 pub const MAX_HOUSEHOLD: usize = 30;
 
@@ -344,10 +377,12 @@ pub fn move_volunteer(
     community: &CommunityState,
     volunteer: &VolunteerState,
     cmd: &MoveVolunteer,
+    households: &HouseholdKey,
 ) -> DomainResult<Vec<Event>> {
     volunteer.require_active(cmd.volunteer_id)?;
     let grid_id = community.stairwell(cmd.stairwell_id)?.grid_id;
-    let household = household(cmd.household.as_deref())?;
+    let household =
+        household(cmd.household.as_deref())?.map(|h| households.pseudonym(cmd.stairwell_id, &h));
     if volunteer.stairwell_id == Some(cmd.stairwell_id) && volunteer.household == household {
         return Err(DomainError::invalid_state(
             "the volunteer already lives there",

@@ -126,6 +126,27 @@ impl Store {
         dispatch!(self, s => s.get_person(id).await)
     }
 
+    /// A key of this deployment, kept beside the log and never in it (table
+    /// `deployment_keys`, made by migration 0420): `household` keys the pseudonyms of
+    /// households in events.
+    pub async fn deployment_key(&self, name: &str) -> Result<String, StoreError> {
+        let key: Option<String> = match self {
+            Store::Sqlite(s) => {
+                sqlx::query_scalar("SELECT key FROM deployment_keys WHERE name = ?1")
+                    .bind(name)
+                    .fetch_optional(s.pool())
+                    .await?
+            }
+            Store::Postgres(s) => {
+                sqlx::query_scalar("SELECT key FROM deployment_keys WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(s.pool())
+                    .await?
+            }
+        };
+        key.ok_or_else(|| StoreError::Config(format!("no deployment key {name:?}")))
+    }
+
     /// See [`EventStore::erase_person`]. (Use the command `ErasePersonalData`, which
     /// also records the erasure in the log.)
     pub async fn erase_person(&self, id: uuid::Uuid) -> Result<bool, StoreError> {
@@ -214,8 +235,8 @@ pub trait EventStore: Clone + Send + Sync + 'static {
         id: uuid::Uuid,
     ) -> impl Future<Output = Result<Option<Person>, StoreError>> + Send;
 
-    /// Removes a person's personal data, and what the records of their registration
-    /// command keep of it (salted hashes, for telling a retry from another command);
+    /// Removes a person's personal data, and what the records of their registration and
+    /// move commands keep of it (salted hashes, for telling a retry from another command);
     /// returns whether there was any. Events are untouched.
     fn erase_person(&self, id: uuid::Uuid)
         -> impl Future<Output = Result<bool, StoreError>> + Send;

@@ -163,8 +163,8 @@ impl EventStore for PostgresStore {
             .await?;
         sqlx::query(
             "UPDATE command_log
-             SET command = (command - 'name' - 'phone' - 'id_number') || '{\"personal_data\": \"erased\"}'::jsonb
-             WHERE command->>'type' = 'RegisterVolunteer' AND result->>'volunteer_id' = $1",
+             SET command = (command - 'name' - 'phone' - 'id_number' - 'household') || '{\"personal_data\": \"erased\"}'::jsonb
+             WHERE command->>'type' IN ('RegisterVolunteer', 'MoveVolunteer') AND result->>'volunteer_id' = $1",
         )
         .bind(id.to_string())
         .execute(&mut *tx)

@@ -231,9 +231,9 @@ impl EventStore for SqliteStore {
             .await?;
         sqlx::query(
             "UPDATE command_log
-             SET command = json_set(json_remove(command, '$.name', '$.phone', '$.id_number'),
+             SET command = json_set(json_remove(command, '$.name', '$.phone', '$.id_number', '$.household'),
                                     '$.personal_data', 'erased')
-             WHERE json_extract(command, '$.type') = 'RegisterVolunteer'
+             WHERE json_extract(command, '$.type') IN ('RegisterVolunteer', 'MoveVolunteer')
                AND json_extract(result, '$.volunteer_id') = ?1",
         )
         .bind(id.to_string())
