@@ -11,6 +11,8 @@
 //! history of EVENTS events (default 100000) and VOLUNTEERS volunteers (default 2000).
 //!
 //! Environment: `RUNS` rebuilds of everything (default 1, the median is reported),
+//! `HOLD_MB` the megabytes of state a rebuild may hold (default: the production bound),
+//! `BATCH` events per page of the log (default: the production page),
 //! `PER_PROJECTION=1` also rebuilds each projection alone, `CATCH_UP=1` also replays
 //! the log the way the runner catches up (batches of 5,000 events, each loaded, folded
 //! and written in its own transaction), `RANK_CALLS` ranking queries per case (default
@@ -169,7 +171,8 @@ fn print_timings(t: &Timings, cpu: f64) {
 }
 
 async fn rebuild(store: &Store, list: &[&dyn Projection]) -> anyhow::Result<(Timings, f64)> {
-    rebuild_batched(store, list, projections::rebuild::REBUILD_BATCH).await
+    let batch = env_num("BATCH", projections::rebuild::REBUILD_BATCH as u64) as u32;
+    rebuild_batched(store, list, batch).await
 }
 
 /// A projection as the runner applies it to a batch (load, fold and write in one
@@ -204,20 +207,23 @@ async fn rebuild_batched(
     let db = Db::of_store(store);
     let mut t = Timings::default();
     let cpu = cpu_secs();
-    rebuild_timed(
-        store,
-        &db,
-        list,
-        batch,
-        projections::rebuild::Limits::default(),
-        None,
-        &mut t,
-    )
-    .await?;
+    rebuild_timed(store, &db, list, batch, limits(), None, &mut t).await?;
     Ok((t, cpu_secs() - cpu))
 }
 
 /// Ranking queries over the community with the most ranked volunteers.
+/// The rebuild's memory bounds: the defaults, or `HOLD_MB` megabytes of states.
+fn limits() -> projections::rebuild::Limits {
+    let mut l = projections::rebuild::Limits::default();
+    if let Some(mb) = std::env::var("HOLD_MB")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        l.hold_bytes = mb << 20;
+    }
+    l
+}
+
 async fn bench_rankings(db: &Db, calls: u64) -> anyhow::Result<()> {
     let rows = db
         .fetch(
