@@ -251,8 +251,14 @@ impl Conn {
                 let mut c = sqlx::SqliteConnection::connect_with(&opts).await?;
                 // An 8 MiB page cache (the default is 2 MiB): the tables are written in
                 // key order, and a larger cache bought no time in measurements, only
-                // memory. Sorts for indexes spill to temporary files, not to memory.
-                for pragma in ["PRAGMA synchronous = NORMAL", "PRAGMA cache_size = -8192"] {
+                // memory. Sorts for indexes spill to temporary files, not to memory, and
+                // run on two of SQLite's worker threads (`threads = 2`: the secondary
+                // indexes at the end of a rebuild took 0.4–1.0 s less, of 3.7–5.4 s).
+                for pragma in [
+                    "PRAGMA synchronous = NORMAL",
+                    "PRAGMA cache_size = -8192",
+                    "PRAGMA threads = 2",
+                ] {
                     sqlx::query(pragma).execute(&mut c).await?;
                 }
                 Conn::Sqlite(Box::new(c))
