@@ -800,7 +800,18 @@ async fn ws(
         })
 }
 
-async fn healthz(State(state): State<AppState>) -> Response {
+/// `/healthz?ready` (readiness, for a load balancer): as `/healthz`, but 503 with status
+/// `building` while a read model is still being built here or in the process leading it
+/// (reads would wait, then answer READ_MODEL_NOT_READY).
+#[derive(serde::Deserialize)]
+struct HealthParams {
+    ready: Option<String>,
+}
+
+async fn healthz(
+    State(state): State<AppState>,
+    axum::extract::Query(params): axum::extract::Query<HealthParams>,
+) -> Response {
     state.app.metrics.request("healthz");
     let head = state.app.store.head().await;
     let projected = state.app.reads.position().await;
@@ -824,11 +835,17 @@ async fn healthz(State(state): State<AppState>) -> Response {
                 .collect()
         })
         .unwrap_or_default();
+    let building = models.iter().any(|m| m["built"] == false);
+    let (ok, status) = match (params.ready.is_some(), building) {
+        (true, true) => (StatusCode::SERVICE_UNAVAILABLE, "building"),
+        _ => (StatusCode::OK, "ok"),
+    };
     match (head, projected) {
         (Ok(head), Ok(pos)) => (
-            StatusCode::OK,
+            ok,
             axum::Json(json!({
-                "status": "ok",
+                "status": status,
+                "building": building,
                 "database": "reachable",
                 "head": head,
                 "projection_position": pos,

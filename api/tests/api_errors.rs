@@ -225,6 +225,15 @@ async fn reads_before_the_read_models_are_built_say_so() {
             !models.is_empty() && models.iter().all(|m| m["built"] == false),
             "{health}"
         );
+        assert_eq!(health["building"], true, "{health}");
+        // Readiness for a load balancer: not ready while building.
+        let ready = s
+            .http
+            .get(s.url("/healthz?ready"))
+            .send()
+            .await
+            .expect("ready");
+        assert_eq!(ready.status(), 503);
         let mut expected = before;
         if backend == "postgres" {
             // Writes do not wait for the read models.
@@ -250,6 +259,13 @@ async fn reads_before_the_read_models_are_built_say_so() {
         }
         let body = answered.expect("the read models are built once released");
         assert_eq!(points(&body["data"]), expected, "{body}");
+        let ready = s
+            .http
+            .get(s.url("/healthz?ready"))
+            .send()
+            .await
+            .expect("ready");
+        assert_eq!(ready.status(), 200);
         s.stop().await;
     }
 }

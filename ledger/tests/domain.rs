@@ -357,6 +357,24 @@ fn staff_cannot_verify_reject_or_award_their_own_account() {
         &ctx(&me),
     );
     assert_eq!(code(r), "SELF_AWARD");
+    // Nor move another volunteer's hours into their own account.
+    let other: VolunteerState = given(&[
+        registered(V2),
+        logged(2, at(2025, 4, 1), 120, ServiceKind::Patrol),
+        verified(2, 3, 120, 20),
+    ]);
+    let r = volunteer::gift(
+        &other,
+        &v,
+        &GiftHours {
+            from: V2,
+            to: V,
+            hours: dec("1"),
+        },
+        entry(4),
+        &ctx(&me),
+    );
+    assert_eq!(code(r), "SELF_AWARD");
 }
 
 #[test]
@@ -715,7 +733,7 @@ fn gifts_move_hours_and_never_overdraw() {
         to: V2,
         hours: dec(h),
     };
-    let r = volunteer::gift(&from, &to, &cmd("2.5"), entry(2));
+    let r = volunteer::gift(&from, &to, &cmd("2.5"), entry(2), &ctx(&staff()));
     assert_eq!(
         r,
         Err(DomainError::InsufficientHours {
@@ -723,12 +741,18 @@ fn gifts_move_hours_and_never_overdraw() {
             requested: Hours::from_minutes(150)
         })
     );
-    let (fe, te) = volunteer::gift(&from, &to, &cmd("1.5"), entry(2)).unwrap();
+    let (fe, te) = volunteer::gift(&from, &to, &cmd("1.5"), entry(2), &ctx(&staff())).unwrap();
     assert!(
         matches!(&fe[..], [Event::HoursGifted { to: t, hours, .. }] if *t == V2 && *hours == Hours::from_minutes(90))
     );
     assert!(matches!(&te[..], [Event::HoursReceived { from: f, .. }] if *f == V));
-    let r = volunteer::gift(&from, &VolunteerState::default(), &cmd("1"), entry(2));
+    let r = volunteer::gift(
+        &from,
+        &VolunteerState::default(),
+        &cmd("1"),
+        entry(2),
+        &ctx(&staff()),
+    );
     assert_eq!(code(r), "NOT_FOUND");
 }
 

@@ -410,7 +410,7 @@ proptest! {
                     if keys.is_empty() { continue; }
                     volunteer::reverse(&st, &ReverseEntry { volunteer_id: vols[v], entry_id: keys[k % keys.len()], reason: "x".into() }, entry, &ctx).map(|e| vec![(v, e)])
                 }
-                Op::Gift(a, b, m) => volunteer::gift(&state(&streams[a]), &state(&streams[b]), &GiftHours { from: vols[a], to: vols[b], hours: minutes(m) }, entry).map(|(x, y)| vec![(a, x), (b, y)]),
+                Op::Gift(a, b, m) => volunteer::gift(&state(&streams[a]), &state(&streams[b]), &GiftHours { from: vols[a], to: vols[b], hours: minutes(m) }, entry, &ctx).map(|(x, y)| vec![(a, x), (b, y)]),
                 Op::Spend(v, m) => volunteer::spend(&state(&streams[v]), &SpendHours { volunteer_id: vols[v], hours: minutes(m), description: "d".into() }, entry).map(|e| vec![(v, e)]),
                 _ => continue,
             };

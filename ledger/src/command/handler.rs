@@ -407,7 +407,8 @@ impl CommandHandler {
         let client_key = idempotency_key;
         let scoped = scoped_key(actor, client_key);
         let idempotency_key = scoped.as_str();
-        let fingerprint = command.fingerprint(idempotency_key);
+        let fingerprint =
+            command.fingerprint(idempotency_key, self.household_key().await?.pepper());
         let written = lock_keys(command);
         let _guards = self.inner.locks.lock(written.clone()).await;
         let ids = IdSource::from_key(idempotency_key);
@@ -861,7 +862,7 @@ impl CommandHandler {
                     .await?;
                 let to = self.volunteer(reads, c.to).await?;
                 let entry = EntryId(ids.id("entry"));
-                let (fe, te) = domain::volunteer::gift(&from.state, &to.state, c, entry)?;
+                let (fe, te) = domain::volunteer::gift(&from.state, &to.state, c, entry, ctx)?;
                 let to_community = to.state.community_id;
                 let (fw, post) = from.write(fe, Some(cid));
                 let (tw, _) = to.write(te, to_community);

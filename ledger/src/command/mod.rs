@@ -263,8 +263,10 @@ impl Command {
 
     /// The JSON kept with the command's idempotency record, to tell a retry from a
     /// different command. Personal data (name, phone, ID number, household) is replaced by a
-    /// SHA-256 digest salted with the key, so it never lands in the command records.
-    pub fn fingerprint(&self, idempotency_key: &str) -> serde_json::Value {
+    /// SHA-256 digest salted with the key and `pepper` (a secret of the deployment kept
+    /// beside the log), so it never lands in the command records and cannot be recovered
+    /// from them by trying likely values.
+    pub fn fingerprint(&self, idempotency_key: &str, pepper: &[u8]) -> serde_json::Value {
         let mut value = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
         let personal: &[&str] = match self {
             Command::RegisterVolunteer(_) => &["name", "phone", "id_number", "household"],
@@ -276,6 +278,7 @@ impl Command {
                 if let Some(v) = obj.get_mut(*field) {
                     if let Some(s) = v.as_str() {
                         let mut h = Sha256::new();
+                        h.update(pepper);
                         h.update(idempotency_key.as_bytes());
                         h.update([0u8]);
                         h.update(s.as_bytes());
@@ -391,9 +394,17 @@ mod tests {
             teams: vec![],
             household: Some("3-2-201".into()),
         });
-        let f = c.fingerprint("k1").to_string();
+        let f = c.fingerprint("k1", b"pepper").to_string();
         assert!(!f.contains("张三") && !f.contains("13812345678") && !f.contains("3-2-201"));
-        assert_eq!(c.fingerprint("k1"), c.fingerprint("k1"));
+        assert_eq!(
+            c.fingerprint("k1", b"pepper"),
+            c.fingerprint("k1", b"pepper")
+        );
+        // Without the pepper, the record alone does not tell the value.
+        assert_ne!(
+            c.fingerprint("k1", b"pepper"),
+            c.fingerprint("k1", b"other")
+        );
     }
 
     #[test]

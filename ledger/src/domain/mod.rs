@@ -127,7 +127,9 @@ pub enum DomainError {
     },
     #[error("staff cannot verify or reject their own service {service_id}")]
     SelfVerification { service_id: ServiceId },
-    #[error("staff cannot award points to their own volunteer account {volunteer_id}")]
+    #[error(
+        "staff cannot award points or move hours to their own volunteer account {volunteer_id}"
+    )]
     SelfAward { volunteer_id: VolunteerId },
     #[error("stairwell {stairwell_id} was already inspected for {month}")]
     AlreadyInspected {

@@ -4,8 +4,8 @@
 //! Balances, derived from the events:
 //! - points = verified service points + awards − redemptions − reversed points;
 //! - hours = banked (verified) − reversed − gifted + received − spent;
-//! - the account is *flagged* while its points balance is below zero (only a reversal
-//!   can cause that); redemptions are refused while it is flagged.
+//! - the account is *flagged* while its points or its hours balance is below zero (only
+//!   a reversal can cause that); redemptions are refused while it is flagged.
 //!
 //! Redemptions, gifts and hours spent are never undone (a reversal of them is refused);
 //! verified services and awards can be reversed, each at most once.
@@ -345,6 +345,13 @@ impl HouseholdKey {
         HouseholdKey(sha2::Sha256::digest(secret.as_bytes()).into())
     }
 
+    /// Secret bytes derived from the key, for salting the hashes of personal data that
+    /// command records keep (so that they cannot be reversed by trying the few likely
+    /// values with the record alone).
+    pub fn pepper(&self) -> &[u8] {
+        &self.0
+    }
+
     /// The pseudonym of household `label` (as validated) in `stairwell`: `hh-` and 24
     /// hex digits (96 bits).
     pub fn pseudonym(&self, stairwell: StairwellId, label: &str) -> String {
@@ -680,6 +687,7 @@ pub fn gift(
     to: &VolunteerState,
     cmd: &GiftHours,
     entry_id: EntryId,
+    ctx: &Ctx,
 ) -> DomainResult<(Vec<Event>, Vec<Event>)> {
     from.require_active(cmd.from)?;
     to.require_active(cmd.to)?;
@@ -687,6 +695,12 @@ pub fn gift(
         return Err(DomainError::InvalidInput {
             field: "to",
             reason: "cannot gift hours to oneself".into(),
+        });
+    }
+    // Staff moving someone else's hours into their own bound account.
+    if ctx.actor.volunteer_id == Some(cmd.to) {
+        return Err(DomainError::SelfAward {
+            volunteer_id: cmd.to,
         });
     }
     let hours = positive_hours("hours", cmd.hours)?;
