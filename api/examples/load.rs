@@ -200,7 +200,7 @@ impl RawConn {
     /// POSTs `body` to /graphql as `token`; the status and the body of the answer.
     async fn post(&mut self, token: &str, body: &str) -> Result<(u16, String), String> {
         use std::io::Write;
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        use tokio::io::AsyncWriteExt;
         self.out.clear();
         let _ = write!(
             self.out,
@@ -214,17 +214,8 @@ impl RawConn {
             .await
             .map_err(|e| e.to_string())?;
         self.buf.clear();
-        let mut chunk = [0u8; 8192];
         let (head_end, status, length) = loop {
-            let n = self
-                .stream
-                .read(&mut chunk)
-                .await
-                .map_err(|e| e.to_string())?;
-            if n == 0 {
-                return Err("connection closed".into());
-            }
-            self.buf.extend_from_slice(&chunk[..n]);
+            self.read_more().await?;
             if let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
                 let head = std::str::from_utf8(&self.buf[..end]).map_err(|e| e.to_string())?;
                 let status: u16 = head
@@ -244,18 +235,26 @@ impl RawConn {
             }
         };
         while self.buf.len() < head_end + length {
-            let n = self
-                .stream
-                .read(&mut chunk)
-                .await
-                .map_err(|e| e.to_string())?;
-            if n == 0 {
-                return Err("connection closed".into());
-            }
-            self.buf.extend_from_slice(&chunk[..n]);
+            self.read_more().await?;
         }
         let body = String::from_utf8_lossy(&self.buf[head_end..head_end + length]).into_owned();
         Ok((status, body))
+    }
+
+    /// Appends what the connection has to the buffer (at least a byte).
+    async fn read_more(&mut self) -> Result<(), String> {
+        use tokio::io::AsyncReadExt;
+        let mut chunk = [0u8; 8192];
+        let n = self
+            .stream
+            .read(&mut chunk)
+            .await
+            .map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err("connection closed".into());
+        }
+        self.buf.extend_from_slice(&chunk[..n]);
+        Ok(())
     }
 }
 

@@ -370,6 +370,15 @@ impl ReadSide {
         )
     }
 
+    /// A community's stairwell scores (文明楼道) of `month`, ranked.
+    pub async fn monthly_scores(
+        &self,
+        community: CommunityId,
+        month: &str,
+    ) -> ApiResult<Vec<projections::stairwells::StairwellScore>> {
+        Ok(projections::stairwells::monthly_scores(self.db().await?, community, month).await?)
+    }
+
     pub async fn wish(&self, id: WishId) -> ApiResult<Option<Wish>> {
         Ok(projections::wishes::wish(self.db().await?, id).await?)
     }

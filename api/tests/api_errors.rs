@@ -227,13 +227,7 @@ async fn reads_before_the_read_models_are_built_say_so() {
         );
         assert_eq!(health["building"], true, "{health}");
         // Readiness for a load balancer: not ready while building.
-        let ready = s
-            .http
-            .get(s.url("/healthz?ready"))
-            .send()
-            .await
-            .expect("ready");
-        assert_eq!(ready.status(), 503);
+        assert_eq!(s.status_of("/healthz?ready").await, 503);
         let mut expected = before;
         if backend == "postgres" {
             // Writes do not wait for the read models.
@@ -259,13 +253,7 @@ async fn reads_before_the_read_models_are_built_say_so() {
         }
         let body = answered.expect("the read models are built once released");
         assert_eq!(points(&body["data"]), expected, "{body}");
-        let ready = s
-            .http
-            .get(s.url("/healthz?ready"))
-            .send()
-            .await
-            .expect("ready");
-        assert_eq!(ready.status(), 200);
+        assert_eq!(s.status_of("/healthz?ready").await, 200);
         s.stop().await;
     }
 }

@@ -620,6 +620,14 @@ const SELECT: &str =
     "SELECT c.number, c.position, c.facts, c.issuer, c.issued_at, c.issued_by, k.code \
      FROM certificates c LEFT JOIN certificate_check_codes k ON k.number = c.number";
 
+/// The stored row of the certificate numbered `number` (trimmed), if any.
+async fn fetch_by_number(store: &Store, number: &str) -> Result<Option<StoredRow>, ReportError> {
+    Ok(fetch_rows(store, Some(number.trim()), None)
+        .await?
+        .into_iter()
+        .next())
+}
+
 async fn fetch_rows(
     store: &Store,
     by_number: Option<&str>,
@@ -706,11 +714,7 @@ pub async fn get_certificate(
     store: &Store,
     number: &str,
 ) -> Result<Option<Certificate>, ReportError> {
-    let Some(row) = fetch_rows(store, Some(number.trim()), None)
-        .await?
-        .into_iter()
-        .next()
-    else {
+    let Some(row) = fetch_by_number(store, number).await? else {
         return Ok(None);
     };
     let mut cert = from_row(row)?;
@@ -740,11 +744,7 @@ pub async fn verify_certificate(
     number: &str,
     check_code: &str,
 ) -> Result<Option<CertificateCheck>, ReportError> {
-    let Some(row) = fetch_rows(store, Some(number.trim()), None)
-        .await?
-        .into_iter()
-        .next()
-    else {
+    let Some(row) = fetch_by_number(store, number).await? else {
         return Ok(None);
     };
     if !code_matches(row.check_code.as_deref().unwrap_or(""), check_code) {
@@ -759,11 +759,7 @@ pub async fn check_certificate(
     store: &Store,
     number: &str,
 ) -> Result<Option<CertificateCheck>, ReportError> {
-    let Some(row) = fetch_rows(store, Some(number.trim()), None)
-        .await?
-        .into_iter()
-        .next()
-    else {
+    let Some(row) = fetch_by_number(store, number).await? else {
         return Ok(None);
     };
     let cert = from_row(row)?;

@@ -547,15 +547,11 @@ impl Query {
         board_access(p, community)?;
         check_month(&month)?;
         wait(ctx, at_least).await?;
-        let db = app(ctx)
+        let scores = app(ctx)
             .reads
-            .projections()
+            .monthly_scores(community, &month)
             .await
-            .map_err(|e| e.extend())?
-            .db();
-        let scores = projections::stairwells::monthly_scores(db, community, &month)
-            .await
-            .map_err(|e| ApiError::from(e).extend())?;
+            .map_err(|e| e.extend())?;
         Ok(scores.into_iter().map(Into::into).collect())
     }
 
@@ -573,15 +569,11 @@ impl Query {
         board_access(p, community)?;
         check_month(&month)?;
         wait(ctx, at_least).await?;
-        let db = app(ctx)
+        let scores = app(ctx)
             .reads
-            .projections()
+            .monthly_scores(community, &month)
             .await
-            .map_err(|e| e.extend())?
-            .db();
-        let scores = projections::stairwells::monthly_scores(db, community, &month)
-            .await
-            .map_err(|e| ApiError::from(e).extend())?;
+            .map_err(|e| e.extend())?;
         Ok(scores.into_iter().find(|s| s.red_flag).map(Into::into))
     }
 

@@ -136,30 +136,13 @@ impl Subscription {
         // then each new version as it is committed.
         let community_stream_name = community_stream(community);
         let mut rules = ledger::domain::CommunityState::default();
-        for r in app
-            .store
-            .read_stream(&community_stream_name, 0)
-            .await
-            .map_err(|e| ApiError::Store(e).extend())?
-            .iter()
-            .filter(|r| r.position <= head && r.event_type == "StarThresholdsSet")
-        {
-            let e = Event::decode(r).map_err(|e| ApiError::Internal(e.to_string()).extend())?;
-            rules.evolve(&e);
-        }
+        fold_until(&app.store, &community_stream_name, head, &mut rules, |r| {
+            r.event_type == "StarThresholdsSet"
+        })
+        .await?;
         // The state as of `head`; the subscription delivers what comes after it.
         let mut state = VolunteerState::default();
-        for r in app
-            .store
-            .read_stream(&stream_name, 0)
-            .await
-            .map_err(|e| ApiError::Store(e).extend())?
-            .iter()
-            .filter(|r| r.position <= head)
-        {
-            let e = Event::decode(r).map_err(|e| ApiError::Internal(e.to_string()).extend())?;
-            state.evolve(&e);
-        }
+        fold_until(&app.store, &stream_name, head, &mut state, |_| true).await?;
         let events = Box::pin(app.store.subscribe_all(head, FOLLOW_BATCH));
         Ok(futures::stream::unfold(
             (events, (state, rules)),
@@ -291,4 +274,23 @@ impl Subscription {
                 }
             }))
     }
+}
+
+/// Folds into `state` the events of `stream` up to position `head` that `keep` takes.
+async fn fold_until<S: Aggregate>(
+    store: &ledger::Store,
+    stream: &str,
+    head: u64,
+    state: &mut S,
+    keep: impl Fn(&ledger::store::RecordedEvent) -> bool,
+) -> async_graphql::Result<()> {
+    let recorded = store
+        .read_stream(stream, 0)
+        .await
+        .map_err(|e| ApiError::Store(e).extend())?;
+    for r in recorded.iter().filter(|r| r.position <= head && keep(r)) {
+        let e = Event::decode(r).map_err(|e| ApiError::Internal(e.to_string()).extend())?;
+        state.evolve(&e);
+    }
+    Ok(())
 }

@@ -91,6 +91,17 @@ impl Server {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// The HTTP status of a GET of `path`.
+    pub async fn status_of(&self, path: &str) -> u16 {
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("GET")
+            .status()
+            .as_u16()
+    }
+
     /// POSTs a GraphQL request; returns (status, body).
     pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
         let mut req = self
