@@ -245,6 +245,7 @@ async fn token(store: &Store, action: TokenAction) -> anyhow::Result<()> {
 }
 
 async fn rebuild(store: &Store, projection: Option<&str>) -> anyhow::Result<()> {
+    projections::alloc::tune_for_rebuild();
     let bar = indicatif::ProgressBar::new(0).with_style(
         indicatif::ProgressStyle::with_template(
             "{msg:>12} [{bar:40}] {pos}/{len} events ({per_sec}, eta {eta})",

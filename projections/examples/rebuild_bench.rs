@@ -12,7 +12,9 @@
 //!
 //! Environment: `RUNS` rebuilds of everything (default 1, the median is reported),
 //! `HOLD_MB` the megabytes of state a rebuild may hold (default: the production bound),
-//! `BATCH` events per page of the log (default: the production page),
+//! `BATCH` events per page of the log (default: the production page), `PURGE_MS` the
+//! allocator's delay before freed memory goes back to the system (default: that of
+//! `timebank rebuild`, [`projections::alloc::REBUILD_PURGE_DELAY_MS`]),
 //! `PER_PROJECTION=1` also rebuilds each projection alone, `CATCH_UP=1` also replays
 //! the log the way the runner catches up (batches of 5,000 events, each loaded, folded
 //! and written in its own transaction), `RANK_CALLS` ranking queries per case (default
@@ -211,7 +213,6 @@ async fn rebuild_batched(
     Ok((t, cpu_secs() - cpu))
 }
 
-/// Ranking queries over the community with the most ranked volunteers.
 /// The rebuild's memory bounds: the defaults, or `HOLD_MB` megabytes of states.
 fn limits() -> projections::rebuild::Limits {
     let mut l = projections::rebuild::Limits::default();
@@ -224,6 +225,7 @@ fn limits() -> projections::rebuild::Limits {
     l
 }
 
+/// Ranking queries over the community with the most ranked volunteers.
 async fn bench_rankings(db: &Db, calls: u64) -> anyhow::Result<()> {
     let rows = db
         .fetch(
@@ -292,6 +294,11 @@ async fn bench_rankings(db: &Db, calls: u64) -> anyhow::Result<()> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // The allocator setting of `timebank rebuild`, or `PURGE_MS` for trials.
+    match std::env::var("PURGE_MS").ok().and_then(|v| v.parse().ok()) {
+        Some(ms) => projections::alloc::purge_freed_memory_after(ms),
+        None => projections::alloc::tune_for_rebuild(),
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let url = match args.first() {
         Some(u) => u.clone(),

@@ -11,6 +11,8 @@
 //!   projections fold the whole log in memory (bounded: changes are written in bulk
 //!   when they grow, and states forgotten and read back when they grow too large),
 //!   while a reader task decodes the next page; secondary indexes come after the load.
+//! - [`alloc`]: the allocator setting a rebuild runs with (freed memory returned
+//!   promptly, so that resident memory follows what the rebuild holds).
 //! - [`db`]: portable SQL on SQLite and PostgreSQL (values, rows, bulk upserts and
 //!   reads by key).
 //! - [`common`]: periods (UTC+8), amounts at the query edge, rows held by a fold
@@ -20,6 +22,7 @@
 //!   (文明楼道), [`wishes`] (小心愿), [`dashboard`]. A batch applied incrementally is the
 //!   same state loaded for the batch's keys, folded and flushed in one transaction.
 
+pub mod alloc;
 pub mod balances;
 pub mod common;
 pub mod dashboard;
