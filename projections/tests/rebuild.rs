@@ -1,16 +1,22 @@
 //! Rebuilds on both backends: through the bounded-memory path (every page flushed and
 //! every state evicted, then read back) equal to incremental catch-up, table for table;
-//! and while a live runner keeps applying new events, so that the swap catches the
-//! shadow tables up, equal to a fold of the log.
+//! while a live runner keeps applying new events, so that the swap catches the shadow
+//! tables up, equal to a fold of the log; readers during a rebuild see the live tables
+//! whole, never the shadow ones; and events stored at an old schema version are upcast
+//! by every reader of the log (the store's and the projections' own).
 
 mod support;
 
+use ledger::event::Event;
+use ledger::store::{AppendRequest, ExpectedVersion, Metadata, StreamWrite};
 use ledger::Store;
 use projections::rebuild::{Limits, Timings};
 use projections::{Options, Progress};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use support::*;
+use uuid::Uuid;
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -123,6 +129,139 @@ async fn while_live(store: Store) {
     p.shutdown().await.expect("shutdown");
 }
 
+/// Reads every live table over and over while a rebuild replays the log (no new events
+/// come, so the rebuilt tables must equal the live ones): every read, before, during and
+/// after the swap, sees the live tables whole.
+async fn readers_during_rebuild(store: Store) {
+    let history = generate(13, 200);
+    let p = projections::start_with(store.clone(), options(Limits::default())).await;
+    append(&store, &history.events, 9).await;
+    let head = store.head().await.expect("head");
+    p.wait_for(head, WAIT).await.expect("caught up");
+    let before = Arc::new(dump(p.db()).await);
+    assert!(
+        before.values().map(Vec::len).sum::<usize>() > 100,
+        "the read models hold rows"
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let reads = Arc::new(AtomicU64::new(0));
+    let reader = {
+        let (db, before, stop, reads) =
+            (p.db().clone(), before.clone(), stop.clone(), reads.clone());
+        tokio::spawn(async move {
+            while !stop.load(Ordering::SeqCst) {
+                let now = dump(&db).await;
+                for (table, rows) in before.iter() {
+                    assert_eq!(Some(rows), now.get(table), "table {table} while rebuilding");
+                }
+                reads.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+    };
+    // Halfway through the replay (the shadow tables partly written), wait for two
+    // whole reads, so that at least one of them ran while the rebuild was under way.
+    let pages = AtomicU64::new(0);
+    let read_during = AtomicU64::new(0);
+    let progress = |pr: Progress| {
+        if pr.done || pr.position < pr.head / 2 || pages.fetch_add(1, Ordering::SeqCst) > 0 {
+            return;
+        }
+        tokio::task::block_in_place(|| {
+            let from = reads.load(Ordering::SeqCst);
+            let t = std::time::Instant::now();
+            while reads.load(Ordering::SeqCst) < from + 2 && t.elapsed() < WAIT {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            read_during.store(reads.load(Ordering::SeqCst) - from, Ordering::SeqCst);
+        });
+    };
+    let mut timings = Timings::default();
+    let at = p
+        .rebuild_timed(None, Some(&progress), &mut timings)
+        .await
+        .expect("rebuild");
+    assert_eq!(at, head);
+    assert!(
+        read_during.load(Ordering::SeqCst) >= 2,
+        "reads while the shadow tables were half written"
+    );
+    // And reads go on through the swap and after it.
+    let after_swap = reads.load(Ordering::SeqCst);
+    let t = std::time::Instant::now();
+    while reads.load(Ordering::SeqCst) < after_swap + 2 && t.elapsed() < WAIT {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    stop.store(true, Ordering::SeqCst);
+    reader.await.expect("every read saw the live tables whole");
+    assert_eq!(
+        *before,
+        dump(p.db()).await,
+        "rebuilt tables equal the live ones"
+    );
+    p.shutdown().await.expect("shutdown");
+}
+
+/// Stores every `ServiceLogged` of a history at schema version 1 (whole `minutes`, no
+/// `place`), as an older release wrote them; the store's reader and the projections'
+/// own page reader must both upcast them, incrementally and in a rebuild.
+async fn old_schema_upcast(store: Store) {
+    let history = generate(17, 160);
+    let mut v1 = 0;
+    let mut originals = Vec::new();
+    for (stream, e) in &history.events {
+        let mut ne = e
+            .to_new_event(Uuid::new_v4(), Metadata::default(), None)
+            .expect("encode");
+        if let Event::ServiceLogged { hours, .. } = e {
+            let obj = ne.payload.as_object_mut().expect("object");
+            obj.remove("hours");
+            obj.remove("place");
+            obj.insert("minutes".into(), hours.minutes().into());
+            ne.schema_version = 1;
+            v1 += 1;
+            originals.push(*hours);
+        }
+        store
+            .append_request(AppendRequest {
+                writes: vec![StreamWrite {
+                    stream_id: stream.clone(),
+                    expected: ExpectedVersion::Any,
+                    events: vec![ne],
+                }],
+                command: None,
+            })
+            .await
+            .expect("append");
+    }
+    assert!(v1 >= 10, "the history logs services ({v1})");
+    let log = read_log(&store).await;
+    let stored_v1 = log
+        .iter()
+        .filter(|(r, _)| r.event_type == "ServiceLogged" && r.schema_version == 1)
+        .count();
+    assert_eq!(stored_v1, v1, "stored at version 1");
+    let upcast: Vec<_> = log
+        .iter()
+        .filter_map(|(_, e)| match e {
+            Event::ServiceLogged { hours, place, .. } => Some((*hours, place.clone())),
+            _ => None,
+        })
+        .collect();
+    let expected: Vec<_> = originals.iter().map(|h| (*h, String::new())).collect();
+    assert_eq!(upcast, expected, "hours kept, place empty");
+    let oracle = Oracle::fold(&log);
+    let p = projections::start_with(store.clone(), options(Limits::default())).await;
+    let head = store.head().await.expect("head");
+    p.wait_for(head, WAIT).await.expect("caught up");
+    oracle.check_all(p.db(), history.community).await;
+    let mut timings = Timings::default();
+    p.rebuild_timed(None, None, &mut timings)
+        .await
+        .expect("rebuild");
+    oracle.check_all(p.db(), history.community).await;
+    p.shutdown().await.expect("shutdown");
+}
+
 macro_rules! both {
     ($name:ident, $sqlite:ident, $pg:ident) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -149,4 +288,14 @@ both!(
     while_live,
     rebuild_while_the_runner_applies_new_events_sqlite,
     rebuild_while_the_runner_applies_new_events_postgres
+);
+both!(
+    readers_during_rebuild,
+    readers_see_the_live_tables_whole_during_a_rebuild_sqlite,
+    readers_see_the_live_tables_whole_during_a_rebuild_postgres
+);
+both!(
+    old_schema_upcast,
+    events_of_an_old_schema_version_are_upcast_by_every_reader_sqlite,
+    events_of_an_old_schema_version_are_upcast_by_every_reader_postgres
 );
