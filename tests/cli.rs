@@ -1,4 +1,5 @@
-//! The `timebank` binary as a user runs it: demo, events, person erase, migrate, rebuild.
+//! The `timebank` binary as a user runs it: demo, events, person erase, migrate, rebuild
+//! (the first three and rebuild on both backends).
 
 use std::collections::BTreeSet;
 use std::process::Command;
@@ -40,12 +41,11 @@ fn content(events: &[serde_json::Value]) -> BTreeSet<String> {
         .collect()
 }
 
-#[test]
-fn demo_writes_a_deterministic_history_that_events_prints_as_json_lines() {
-    let dir = ledger::testing::TempDir::new();
-    let db = |name: &str| format!("sqlite://{}", dir.path().join(name).display());
+/// `demo` on database `a`, then the same seed on database `b`, then two communities on
+/// database `c` (three fresh databases of one backend).
+fn demo_case(a: &str, b: &str, c: &str) {
     let (ok, out, err) = timebank(
-        &db("a.db"),
+        a,
         &[
             "demo",
             "--volunteers",
@@ -60,7 +60,7 @@ fn demo_writes_a_deterministic_history_that_events_prints_as_json_lines() {
     let community = out.lines().next().expect("the community id");
     uuid::Uuid::parse_str(community).expect("a community id");
 
-    let all = events(&db("a.db"), &[]);
+    let all = events(a, &[]);
     assert!(all.len() >= 1500, "{} events", all.len());
     let positions: Vec<u64> = all
         .iter()
@@ -87,7 +87,7 @@ fn demo_writes_a_deterministic_history_that_events_prints_as_json_lines() {
         .any(|e| e["payload"].to_string().contains("phone")));
 
     // Filters.
-    let tail = events(&db("a.db"), &["--after", "1000", "--limit", "5"]);
+    let tail = events(a, &["--after", "1000", "--limit", "5"]);
     assert_eq!(
         tail.iter()
             .map(|e| e["position"].as_u64().unwrap())
@@ -95,12 +95,28 @@ fn demo_writes_a_deterministic_history_that_events_prints_as_json_lines() {
         vec![1001, 1002, 1003, 1004, 1005]
     );
     let stream = format!("community-{community}");
-    let own = events(&db("a.db"), &["--stream", &stream]);
+    let own = events(a, &["--stream", &stream]);
     assert!(!own.is_empty() && own.iter().all(|e| e["stream_id"] == stream.as_str()));
+    // Both filters at once: that stream's events after a position, in order.
+    let mid = own[own.len() / 2]["position"].as_u64().unwrap();
+    let later = events(a, &["--stream", &stream, "--after", &mid.to_string()]);
+    let expected: Vec<u64> = own
+        .iter()
+        .map(|e| e["position"].as_u64().unwrap())
+        .filter(|p| *p > mid)
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(
+        later
+            .iter()
+            .map(|e| e["position"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        expected
+    );
 
     // The same seed on a fresh database writes the same history.
     let (ok, out2, err) = timebank(
-        &db("b.db"),
+        b,
         &[
             "demo",
             "--volunteers",
@@ -113,13 +129,79 @@ fn demo_writes_a_deterministic_history_that_events_prints_as_json_lines() {
     );
     assert!(ok, "{err}");
     assert_eq!(out2, out);
-    assert_eq!(content(&events(&db("b.db"), &[])), content(&all));
+    assert_eq!(content(&events(b, &[])), content(&all));
+
+    // Several communities: one id per line, each with its own history.
+    let (ok, out3, err) = timebank(
+        c,
+        &[
+            "demo",
+            "--volunteers",
+            "20",
+            "--events",
+            "400",
+            "--seed",
+            "4",
+            "--communities",
+            "2",
+        ],
+    );
+    assert!(ok, "{err}");
+    let ids: Vec<uuid::Uuid> = out3
+        .lines()
+        .map(|l| uuid::Uuid::parse_str(l).expect("a community id per line"))
+        .collect();
+    assert_eq!(ids.len(), 2, "{out3}");
+    assert_ne!(ids[0], ids[1]);
+    let all3 = events(c, &[]);
+    for id in &ids {
+        let registered = all3
+            .iter()
+            .filter(|e| {
+                e["event_type"] == "VolunteerRegistered"
+                    && e["community_id"] == id.to_string().as_str()
+            })
+            .count();
+        assert!(registered > 0, "community {id} has volunteers");
+    }
+}
+
+#[test]
+fn demo_writes_a_deterministic_history_that_events_prints_as_json_lines() {
+    let dir = ledger::testing::TempDir::new();
+    let db = |name: &str| format!("sqlite://{}", dir.path().join(name).display());
+    demo_case(&db("a.db"), &db("b.db"), &db("c.db"));
+}
+
+#[tokio::test]
+async fn demo_and_events_on_postgres() {
+    let (Some(a), Some(b), Some(c)) = (
+        ledger::testing::postgres_url().await,
+        ledger::testing::postgres_url().await,
+        ledger::testing::postgres_url().await,
+    ) else {
+        return;
+    };
+    tokio::task::spawn_blocking(move || demo_case(&a, &b, &c))
+        .await
+        .expect("demo on PostgreSQL");
 }
 
 #[tokio::test]
 async fn erasing_a_person_keeps_their_events() {
     let dir = ledger::testing::TempDir::new();
-    let db = format!("sqlite://{}", dir.path().join("e.db").display());
+    erase_case(&format!("sqlite://{}", dir.path().join("e.db").display())).await;
+}
+
+#[tokio::test]
+async fn erasing_a_person_keeps_their_events_on_postgres() {
+    if let Some(db) = ledger::testing::postgres_url().await {
+        erase_case(&db).await;
+    }
+}
+
+async fn erase_case(db: &str) {
+    let db = db.to_string();
     let (ok, _, err) = timebank(
         &db,
         &[
@@ -603,7 +685,18 @@ async fn balances_agree_with_the_log(db: &str, volunteers: &[uuid::Uuid]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rebuild_replays_the_log_and_says_where_it_got_to() {
     let dir = ledger::testing::TempDir::new();
-    let db = format!("sqlite://{}", dir.path().join("r.db").display());
+    rebuild_case(&format!("sqlite://{}", dir.path().join("r.db").display())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rebuild_replays_the_log_and_says_where_it_got_to_on_postgres() {
+    if let Some(db) = ledger::testing::postgres_url().await {
+        rebuild_case(&db).await;
+    }
+}
+
+async fn rebuild_case(db: &str) {
+    let db = db.to_string();
     let (ok, _, err) = timebank(
         &db,
         &[

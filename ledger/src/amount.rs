@@ -51,7 +51,10 @@ impl Points {
 
     /// Exact conversion; more than two decimal places is an error, never rounded.
     pub fn from_decimal(value: Decimal) -> Result<Points, AmountError> {
-        let scaled = value * Decimal::ONE_HUNDRED;
+        // Checked: a value near Decimal's limit is out of range, not a panic.
+        let scaled = value
+            .checked_mul(Decimal::ONE_HUNDRED)
+            .ok_or(AmountError::OutOfRange { value })?;
         if scaled.fract() != Decimal::ZERO {
             return Err(AmountError::PointsTooPrecise { value });
         }
@@ -146,7 +149,9 @@ impl Hours {
 
     /// Exact conversion; a value that is not a whole number of minutes is an error.
     pub fn from_decimal(value: Decimal) -> Result<Hours, AmountError> {
-        let minutes = value * Decimal::from(60);
+        let minutes = value
+            .checked_mul(Decimal::from(60))
+            .ok_or(AmountError::OutOfRange { value })?;
         if minutes.fract() != Decimal::ZERO {
             return Err(AmountError::HoursNotWholeMinutes { value });
         }
@@ -308,6 +313,26 @@ mod tests {
 
     fn dec(s: &str) -> Decimal {
         Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn amounts_near_the_decimal_limit_are_out_of_range_not_a_panic() {
+        for value in [Decimal::MAX, Decimal::MIN] {
+            assert_eq!(
+                Points::from_decimal(value),
+                Err(AmountError::OutOfRange { value })
+            );
+            assert_eq!(
+                Hours::from_decimal(value),
+                Err(AmountError::OutOfRange { value })
+            );
+        }
+        // Representable, but beyond an i64 of minor units.
+        let big = dec("1000000000000000000");
+        assert_eq!(
+            Points::from_decimal(big),
+            Err(AmountError::OutOfRange { value: big })
+        );
     }
 
     #[test]
