@@ -21,8 +21,8 @@ fn fast() -> Options {
 }
 
 /// Builds the projections over a first part of the log, so the crash happens in the
-/// incremental catch-up (not in the initial rebuild).
-async fn crash_in_catch_up(store: Store) {
+/// incremental catch-up (not in the initial rebuild), in `victim`'s part of a batch.
+async fn crash_in_catch_up(store: Store, victim: &'static str) {
     let history = generate(43, 200);
     let (first, rest) = history.events.split_at(history.events.len() / 3);
     append(&store, first, 10).await;
@@ -38,7 +38,7 @@ async fn crash_in_catch_up(store: Store) {
     let calls = Arc::new(AtomicU32::new(0));
     let c = calls.clone();
     let fault: FaultHook =
-        Arc::new(move |name: &str, _| name == "statement" && c.fetch_add(1, Ordering::SeqCst) == 2);
+        Arc::new(move |name: &str, _| name == victim && c.fetch_add(1, Ordering::SeqCst) == 2);
     let p = projections::start_with(
         store.clone(),
         Options {
@@ -52,7 +52,7 @@ async fn crash_in_catch_up(store: Store) {
         matches!(err, ProjectionError::InjectedFault { .. }),
         "{err:?}"
     );
-    let cp = projections::projection::read_checkpoint(p.db(), "statement")
+    let cp = projections::projection::read_checkpoint(p.db(), victim)
         .await
         .expect("checkpoint")
         .expect("exists");
@@ -73,14 +73,18 @@ async fn crash_in_catch_up(store: Store) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crash_between_batch_and_checkpoint_sqlite() {
-    let (store, _dir) = ledger::testing::sqlite_store().await;
-    crash_in_catch_up(store).await;
+    for victim in ["statement", "rankings"] {
+        let (store, _dir) = ledger::testing::sqlite_store().await;
+        crash_in_catch_up(store, victim).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crash_between_batch_and_checkpoint_postgres() {
-    if let Some(store) = ledger::testing::postgres_store().await {
-        crash_in_catch_up(store).await;
+    for victim in ["statement", "rankings"] {
+        if let Some(store) = ledger::testing::postgres_store().await {
+            crash_in_catch_up(store, victim).await;
+        }
     }
 }
 
