@@ -1,10 +1,11 @@
 //! Worked examples of the scoring rules, on both backends: dense ranking with ties, a
 //! volunteer who moved stairwells mid-year, the 文明楼道 score with participation and
-//! deductions, participation counted by household, the red flag, and star levels.
+//! deductions, participation counted by household, the total clamped to 0–100, ties in
+//! the stairwell ranking, the red flag, and star levels.
 
 mod support;
 
-use chrono::{Duration as Days, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration as Days, NaiveDate, TimeZone, Utc};
 use ledger::amount::{Hours, Points};
 use ledger::event::{Event, ServiceKind};
 use ledger::ids::*;
@@ -14,7 +15,7 @@ use projections::rankings::{ranking, Metric, Scope};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::time::Duration;
-use support::append;
+use support::{append, read_log, Oracle};
 use uuid::Uuid;
 
 fn u(n: u128) -> Uuid {
@@ -141,6 +142,62 @@ impl World {
                 household: household.map(str::to_string),
             },
         ));
+    }
+
+    /// Another stairwell of the community, in grid 0, with no volunteers of its own.
+    fn add_stairwell(&mut self, s: Uuid, building: &str, unit: &str, households: u32) {
+        self.events.push((
+            community_stream(CommunityId(self.c)),
+            Event::StairwellRegistered {
+                stairwell_id: StairwellId(s),
+                grid_id: GridId(self.grids[0]),
+                building: building.into(),
+                unit: unit.into(),
+                households,
+            },
+        ));
+    }
+
+    /// Stairwell `sw`'s inspection of `month`, under rubric `version` (0: the built-in one).
+    fn inspect(&mut self, sw: Uuid, month: &str, version: u32, scores: [(&str, &str); 3]) {
+        self.events.push((
+            stairwell_stream(StairwellId(sw)),
+            Event::StairwellInspected {
+                month: month.into(),
+                scores: scores
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), d(v)))
+                    .collect::<BTreeMap<_, _>>(),
+                inspector: u(99),
+                note: String::new(),
+                rubric_version: version,
+            },
+        ));
+    }
+
+    /// An issue of stairwell `sw`, dated when it is recorded (this month); resolved in
+    /// the same month when `resolved`.
+    fn issue(&mut self, sw: Uuid, issue: u128, deduction: &str, resolved: bool) {
+        let s = stairwell_stream(StairwellId(sw));
+        self.events.push((
+            s.clone(),
+            Event::StairwellIssueReported {
+                issue_id: IssueId(u(issue)),
+                description: "楼道堆物".into(),
+                deduction: d(deduction),
+                reported_by: u(99),
+            },
+        ));
+        if resolved {
+            self.events.push((
+                s,
+                Event::StairwellIssueResolved {
+                    issue_id: IssueId(u(issue)),
+                    note: "已清理".into(),
+                    resolved_by: u(99),
+                },
+            ));
+        }
     }
 }
 
@@ -353,6 +410,18 @@ async fn moved_mid_year(store: Store) {
     p.shutdown().await.expect("shutdown");
 }
 
+/// An hour before `now`, or the start of the month (China Standard Time) if that is
+/// later: a service of the current month whenever the test runs, even in a month's
+/// first hour.
+fn earlier_this_month(now: DateTime<Utc>) -> DateTime<Utc> {
+    let month_start = (now + Days::hours(8))
+        .date_naive()
+        .with_day(1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .expect("the first of the month");
+    (now - Days::hours(1)).max(Utc.from_utc_datetime(&month_start) - Days::hours(8))
+}
+
 /// 邻里互助 counts households: two volunteers of room 3-2-201 are one household, a
 /// volunteer who moved into 3-2-202 joins its household, a volunteer with no household
 /// is one of their own.
@@ -371,7 +440,7 @@ async fn households(store: Store) {
     w.register_in(f, "V064", 1, &[], Some("5-1-101"));
     w.mv_in(f, 0, Some("3-2-202"));
     for (i, v) in [a, b, c, e, f].into_iter().enumerate() {
-        w.serve(v, 6000 + 10 * i as u128, now - Days::hours(1), 60, 10);
+        w.serve(v, 6000 + 10 * i as u128, earlier_this_month(now), 60, 10);
     }
     w.events.push((
         stairwell_stream(StairwellId(w.sws[0])),
@@ -416,7 +485,7 @@ async fn stairwell_score(store: Store) {
     }
     // 3 volunteers of stairwell 0 (20 households) serve this month: participation
     // 20 × min(1, 3 ÷ 6) = 10. The 4th serves, but the service is reversed.
-    let start = now - Days::hours(1);
+    let start = earlier_this_month(now);
     for (i, v) in vols.iter().enumerate() {
         w.serve(*v, 3000 + 10 * i as u128, start, 60, 10);
     }
@@ -523,6 +592,243 @@ async fn stairwell_score(store: Store) {
         avg.iter().map(|a| a.average).collect::<Vec<_>>(),
         vec![d("78"), d("67.5")]
     );
+    p.shutdown().await.expect("shutdown");
+}
+
+/// The month's total is clamped to 0–100 after the deductions. A community rubric whose
+/// items are worth 100 (the domain bounds each item, not their sum) plus 20 for
+/// participation makes a full-marks stairwell exceed 100 even with an issue open; open
+/// issues worth more than a poor inspection take another below 0. The components are
+/// shown as they are, unclamped.
+async fn stairwell_clamped(store: Store) {
+    let mut w = World::new();
+    let now = Utc::now();
+    let today = (now + Days::hours(8)).date_naive();
+    let month = today.format("%Y-%m").to_string();
+    w.events.push((
+        community_stream(CommunityId(w.c)),
+        Event::RubricSet {
+            version: 1,
+            items: [("cleanliness", 40), ("clutter", 30), ("fire_safety", 30)]
+                .into_iter()
+                .map(|(key, max)| ledger::event::RubricItem {
+                    key: key.into(),
+                    name: key.into(),
+                    max: Decimal::from(max),
+                })
+                .collect(),
+            participation_max: Decimal::from(20),
+            effective_from: NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default(),
+        },
+    ));
+    // Stairwell 0 (20 households): 6 households served this month, 30% of 20, so the
+    // full 20 for participation.
+    for i in 0..6u128 {
+        let v = u(700 + i);
+        let room = format!("1-10{}", i + 1);
+        w.register_in(v, &format!("V07{i}"), 0, &[], Some(&room));
+        w.serve(v, 7000 + 10 * i, now, 60, 10);
+    }
+    // Stairwell 1 (20 households): one volunteer with no household: 20 × 1 ÷ 6 = 3.33.
+    w.register(u(710), "V080", 1, &[]);
+    w.serve(u(710), 7100, now, 60, 10);
+    let (s0, s1) = (w.sws[0], w.sws[1]);
+    w.inspect(
+        s0,
+        &month,
+        1,
+        [
+            ("cleanliness", "40"),
+            ("clutter", "30"),
+            ("fire_safety", "30"),
+        ],
+    );
+    w.inspect(
+        s1,
+        &month,
+        0,
+        [
+            ("cleanliness", "10"),
+            ("clutter", "8"),
+            ("fire_safety", "6.5"),
+        ],
+    );
+    // Stairwell 0: one issue open (−5). Stairwell 1: two open (−12.5, −20), and one of
+    // 50 resolved within the month, which deducts nothing.
+    w.issue(s0, 7500, "5", false);
+    w.issue(s1, 7510, "12.5", false);
+    w.issue(s1, 7520, "20", false);
+    w.issue(s1, 7530, "50", true);
+    let p = build(&store, &w).await;
+    let db = p.db();
+    let scores = projections::stairwells::monthly_scores(db, CommunityId(w.c), &month)
+        .await
+        .expect("scores");
+    let got: Vec<_> = scores
+        .iter()
+        .map(|s| {
+            (
+                s.stairwell_id.0,
+                s.items,
+                s.served,
+                s.participation,
+                s.deductions,
+                s.total,
+                s.rank,
+                s.red_flag,
+            )
+        })
+        .collect();
+    // Stairwell 0: 100 + 20 − 5 = 115, shown as 100 (not 95: the clamp comes after the
+    // deductions). Stairwell 1: 24.5 + 3.33 − 32.5 = −4.67, shown as 0.
+    assert_eq!(
+        got,
+        vec![
+            (s0, d("100"), 6, d("20"), d("5"), d("100"), 1, true),
+            (s1, d("24.5"), 1, d("3.33"), d("32.5"), d("0"), 2, false),
+        ]
+    );
+    // The averages of the month's quarter and year are of the clamped totals.
+    let q = (today.format("%m").to_string().parse::<u32>().unwrap_or(1) - 1) / 3 + 1;
+    let year: i32 = today.format("%Y").to_string().parse().unwrap_or(2024);
+    for period in [Period::Quarter(year, q), Period::Year(year)] {
+        let avg = projections::stairwells::average_scores(db, CommunityId(w.c), period)
+            .await
+            .expect("averages");
+        assert_eq!(
+            avg.iter()
+                .map(|a| (a.stairwell_id.0, a.average, a.months_scored, a.rank))
+                .collect::<Vec<_>>(),
+            vec![(s0, d("100"), 1, 1), (s1, d("0"), 1, 2)],
+            "{period:?}"
+        );
+    }
+    let flag = projections::stairwells::current_red_flag(db, CommunityId(w.c), &month)
+        .await
+        .expect("red flag")
+        .map(|f| (f.stairwell_id.0, f.total));
+    assert_eq!(flag, Some((s0, d("100"))));
+    // The oracle's plain fold agrees.
+    Oracle::fold(&read_log(&store).await)
+        .check_stairwells(db, w.c)
+        .await;
+    p.shutdown().await.expect("shutdown");
+}
+
+/// Ties in the month's ranking share a dense rank (the next total takes the next rank,
+/// not the one after the tied places) and are shown by building, then unit, then id;
+/// the red flag goes to the first of the tied leaders in that order. Totals tie however
+/// they are made up (items alone, or items and participation).
+async fn stairwell_ties(store: Store) {
+    let mut w = World::new();
+    let month = "2024-03";
+    // Ids run against the display order, so that only building, then unit, then id
+    // gives it. The domain does not make addresses unique: 3栋1单元 is registered twice.
+    let (a, b) = (w.sws[0], w.sws[1]); // 1栋1单元, 1栋2单元 (ids 20, 21)
+    let (c, e, f, g) = (u(18), u(17), u(16), u(15));
+    w.add_stairwell(c, "2栋", "1单元", 20);
+    w.add_stairwell(e, "1栋", "3单元", 20);
+    w.add_stairwell(f, "3栋", "1单元", 20);
+    w.add_stairwell(g, "3栋", "1单元", 20);
+    // 1栋2单元: 3 of its 20 households serve in March: 70 + 20 × 3 ÷ 6 = 80.
+    for i in 0..3u128 {
+        let v = u(800 + i);
+        let room = format!("2-10{}", i + 1);
+        w.register_in(v, &format!("V08{i}"), 1, &[], Some(&room));
+        w.serve(
+            v,
+            8000 + 10 * i,
+            Utc.with_ymd_and_hms(2024, 3, 12, 2, 0, 0).unwrap(),
+            60,
+            10,
+        );
+    }
+    let items = |x: &'static str, y: &'static str, z: &'static str| {
+        [("cleanliness", x), ("clutter", y), ("fire_safety", z)]
+    };
+    w.inspect(b, month, 0, items("28", "20", "22"));
+    w.inspect(c, month, 0, items("30", "25", "25"));
+    w.inspect(a, month, 0, items("25", "25", "25"));
+    w.inspect(e, month, 0, items("30", "20", "25"));
+    w.inspect(f, month, 0, items("20", "20", "20"));
+    w.inspect(g, month, 0, items("25", "15", "20"));
+    let p = build(&store, &w).await;
+    let db = p.db();
+    let community = CommunityId(w.c);
+    let scores = projections::stairwells::monthly_scores(db, community, month)
+        .await
+        .expect("scores");
+    let got: Vec<_> = scores
+        .iter()
+        .map(|s| {
+            (
+                s.rank,
+                s.stairwell_id.0,
+                format!("{}{}", s.building, s.unit),
+                s.total,
+                s.red_flag,
+            )
+        })
+        .collect();
+    let row = |rank: u64, id: Uuid, place: &str, total: &str, flag: bool| {
+        (rank, id, place.to_string(), d(total), flag)
+    };
+    // 80, 80, 75, 75, 60, 60: ranks 1, 1, 2, 2, 3, 3 (not 1, 1, 3, 3, 5, 5).
+    assert_eq!(
+        got,
+        vec![
+            row(1, b, "1栋2单元", "80", true),
+            row(1, c, "2栋1单元", "80", false),
+            row(2, a, "1栋1单元", "75", false),
+            row(2, e, "1栋3单元", "75", false),
+            row(3, g, "3栋1单元", "60", false),
+            row(3, f, "3栋1单元", "60", false),
+        ]
+    );
+    let lead = &scores[0];
+    assert_eq!(
+        (lead.items, lead.served, lead.participation),
+        (d("70"), 3, d("10"))
+    );
+    // The red flag of March, in the quarter's history and as the current holder in April.
+    let flags = projections::stairwells::red_flags(db, community, Period::Quarter(2024, 1))
+        .await
+        .expect("red flags");
+    assert_eq!(
+        flags
+            .iter()
+            .map(|f| (f.month.as_str(), f.stairwell_id.0, f.total))
+            .collect::<Vec<_>>(),
+        vec![(month, b, d("80"))]
+    );
+    let current = projections::stairwells::current_red_flag(db, community, "2024-04")
+        .await
+        .expect("current red flag");
+    assert_eq!(
+        current.map(|f| (f.month, f.stairwell_id.0)),
+        Some((month.into(), b))
+    );
+    // Quarterly averages (one scored month each) tie and rank the same way.
+    let avg = projections::stairwells::average_scores(db, community, Period::Quarter(2024, 1))
+        .await
+        .expect("averages");
+    assert_eq!(
+        avg.iter()
+            .map(|a| (a.rank, a.stairwell_id.0, a.average))
+            .collect::<Vec<_>>(),
+        vec![
+            (1, b, d("80")),
+            (1, c, d("80")),
+            (2, a, d("75")),
+            (2, e, d("75")),
+            (3, g, d("60")),
+            (3, f, d("60")),
+        ]
+    );
+    // The oracle's plain ranks agree.
+    Oracle::fold(&read_log(&store).await)
+        .check_stairwells(db, w.c)
+        .await;
     p.shutdown().await.expect("shutdown");
 }
 
@@ -692,3 +998,13 @@ both!(
 );
 both!(stars, stars_sqlite, stars_postgres);
 both!(households, households_sqlite, households_postgres);
+both!(
+    stairwell_clamped,
+    stairwell_clamped_sqlite,
+    stairwell_clamped_postgres
+);
+both!(
+    stairwell_ties,
+    stairwell_ties_sqlite,
+    stairwell_ties_postgres
+);
