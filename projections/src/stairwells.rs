@@ -16,13 +16,14 @@
 //! - clamped to 0–100, in hundredths (participation rounded half away from zero).
 //!
 //! The monthly ranking orders by total, ties sharing a dense rank and broken for display
-//! by building, unit and id; the red flag goes to the first in that order. An average
+//! by building and unit as people read them (2栋 before 10栋, [`natural_cmp`]), then
+//! id; the red flag goes to the first in that order. An average
 //! is over the months a stairwell was scored in the quarter or year.
 
 use crate::common::EntryMemo;
 use crate::common::{
-    key_strings, local_date, map_bytes, month_key, month_no, month_text, parse_month, points_dec,
-    uuid_col, Cached, FxMap, FxSet, Period,
+    key_strings, local_date, map_bytes, month_key, month_no, month_text, natural_cmp, parse_month,
+    points_dec, uuid_col, Cached, FxMap, FxSet, Period,
 };
 use crate::db::{Db, Kind, OnConflict, Rows, Tx, Upsert, Val, Writer};
 use crate::error::{ProjectionError, Result};
@@ -993,8 +994,8 @@ pub async fn scores_for_months(
         list.sort_by(|a, b| {
             b.total
                 .cmp(&a.total)
-                .then_with(|| a.building.cmp(&b.building))
-                .then_with(|| a.unit.cmp(&b.unit))
+                .then_with(|| natural_cmp(&a.building, &b.building))
+                .then_with(|| natural_cmp(&a.unit, &b.unit))
                 .then_with(|| a.stairwell_id.cmp(&b.stairwell_id))
         });
         let mut rank = 0;
@@ -1091,8 +1092,8 @@ pub async fn average_scores(
     out.sort_by(|a, b| {
         b.average
             .cmp(&a.average)
-            .then_with(|| a.building.cmp(&b.building))
-            .then_with(|| a.unit.cmp(&b.unit))
+            .then_with(|| natural_cmp(&a.building, &b.building))
+            .then_with(|| natural_cmp(&a.unit, &b.unit))
             .then_with(|| a.stairwell_id.cmp(&b.stairwell_id))
     });
     let mut rank = 0;

@@ -724,12 +724,16 @@ async fn stairwell_ties(store: Store) {
     let month = "2024-03";
     // Ids run against the display order, so that only building, then unit, then id
     // gives it. The domain does not make addresses unique: 3栋1单元 is registered twice.
+    // Buildings are read as numbers: 10栋 comes after 2栋 (as text it would come first,
+    // and take the red flag from 1栋2单元).
     let (a, b) = (w.sws[0], w.sws[1]); // 1栋1单元, 1栋2单元 (ids 20, 21)
     let (c, e, f, g) = (u(18), u(17), u(16), u(15));
     w.add_stairwell(c, "2栋", "1单元", 20);
     w.add_stairwell(e, "1栋", "3单元", 20);
     w.add_stairwell(f, "3栋", "1单元", 20);
     w.add_stairwell(g, "3栋", "1单元", 20);
+    let h = u(14);
+    w.add_stairwell(h, "10栋", "1单元", 20);
     // 1栋2单元: 3 of its 20 households serve in March: 70 + 20 × 3 ÷ 6 = 80.
     for i in 0..3u128 {
         let v = u(800 + i);
@@ -752,6 +756,7 @@ async fn stairwell_ties(store: Store) {
     w.inspect(e, month, 0, items("30", "20", "25"));
     w.inspect(f, month, 0, items("20", "20", "20"));
     w.inspect(g, month, 0, items("25", "15", "20"));
+    w.inspect(h, month, 0, items("30", "25", "25"));
     let p = build(&store, &w).await;
     let db = p.db();
     let community = CommunityId(w.c);
@@ -773,12 +778,13 @@ async fn stairwell_ties(store: Store) {
     let row = |rank: u64, id: Uuid, place: &str, total: &str, flag: bool| {
         (rank, id, place.to_string(), d(total), flag)
     };
-    // 80, 80, 75, 75, 60, 60: ranks 1, 1, 2, 2, 3, 3 (not 1, 1, 3, 3, 5, 5).
+    // 80, 80, 80, 75, 75, 60, 60: ranks 1, 1, 1, 2, 2, 3, 3 (not 1, 1, 1, 4, 4, 6, 6).
     assert_eq!(
         got,
         vec![
             row(1, b, "1栋2单元", "80", true),
             row(1, c, "2栋1单元", "80", false),
+            row(1, h, "10栋1单元", "80", false),
             row(2, a, "1栋1单元", "75", false),
             row(2, e, "1栋3单元", "75", false),
             row(3, g, "3栋1单元", "60", false),
@@ -819,6 +825,7 @@ async fn stairwell_ties(store: Store) {
         vec![
             (1, b, d("80")),
             (1, c, d("80")),
+            (1, h, d("80")),
             (2, a, d("75")),
             (2, e, d("75")),
             (3, g, d("60")),

@@ -18,10 +18,12 @@
 //! A month without an inspection has no score. The yearly score is the average of the
 //! scored months; stairwells are ranked by it (dense ranks, ties share a rank). The red
 //! flag is one physical flag: each month it goes to one stairwell, the top score, a tie
-//! broken by building, unit and stairwell id (as the 文明楼道 read model gives it).
+//! broken by building and unit as people read them (2栋 before 10栋) and then stairwell
+//! id (as the 文明楼道 read model gives it).
 
 use crate::labels::{local_midnight, next_month_start};
 use chrono::{DateTime, NaiveDate, Utc};
+use ledger::domain::stairwell::natural_cmp;
 use ledger::domain::CommunityState;
 use ledger::ids::{GridId, StairwellId};
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -99,7 +101,7 @@ pub struct RedFlagMonth {
 }
 
 /// The red flag's holder among `(score, building, unit, id)` candidates: the top score,
-/// a tie broken by building, unit and id.
+/// a tie broken by building and unit as people read them (2栋 before 10栋), then id.
 pub fn red_flag_holder<'a>(
     candidates: impl IntoIterator<Item = (Decimal, &'a str, &'a str, StairwellId)>,
 ) -> Option<(Decimal, StairwellId)> {
@@ -107,8 +109,8 @@ pub fn red_flag_holder<'a>(
         .into_iter()
         .min_by(|a, b| {
             b.0.cmp(&a.0)
-                .then_with(|| a.1.cmp(b.1))
-                .then_with(|| a.2.cmp(b.2))
+                .then_with(|| natural_cmp(a.1, b.1))
+                .then_with(|| natural_cmp(a.2, b.2))
                 .then_with(|| a.3.cmp(&b.3))
         })
         .map(|(score, _, _, id)| (score, id))
@@ -268,9 +270,9 @@ pub fn standings(
     rows.sort_by(|a, b| {
         b.average
             .cmp(&a.average)
-            .then_with(|| a.grid_name.cmp(&b.grid_name))
-            .then_with(|| a.building.cmp(&b.building))
-            .then_with(|| a.unit.cmp(&b.unit))
+            .then_with(|| natural_cmp(&a.grid_name, &b.grid_name))
+            .then_with(|| natural_cmp(&a.building, &b.building))
+            .then_with(|| natural_cmp(&a.unit, &b.unit))
             .then_with(|| a.stairwell_id.cmp(&b.stairwell_id))
     });
     let mut rank = 0u32;

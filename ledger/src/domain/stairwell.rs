@@ -7,11 +7,43 @@
 //!   `participation`; every key must be present, each within `0..=max`, at most two
 //!   decimals. The month must not be in the future (China Standard Time).
 //! - An issue is reported with a deduction (0 < d ≤ 100) and resolved once.
+//! - Buildings and units order as people read them, numbers by value ([`natural_cmp`]:
+//!   2栋 before 10栋), wherever stairwells are listed.
 
 use super::community::{CommunityState, PARTICIPATION_KEY};
 use super::*;
 use crate::command::{RecordInspection, ReportStairwellIssue, ResolveStairwellIssue};
 use std::collections::BTreeMap;
+
+/// Orders names as people read them: runs of digits by their value, so that 2栋 comes
+/// before 10栋 and 1单元 before 2单元 (plain text order puts 10栋 first). Names equal
+/// that way ("01栋", "1栋") fall back to text order, so the order is total.
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (mut x, mut y) = (a, b);
+    while let (Some(cx), Some(cy)) = (x.chars().next(), y.chars().next()) {
+        if cx.is_ascii_digit() && cy.is_ascii_digit() {
+            let nx = x.find(|c: char| !c.is_ascii_digit()).unwrap_or(x.len());
+            let ny = y.find(|c: char| !c.is_ascii_digit()).unwrap_or(y.len());
+            let (dx, dy) = (
+                x[..nx].trim_start_matches('0'),
+                y[..ny].trim_start_matches('0'),
+            );
+            let by_value = dx.len().cmp(&dy.len()).then_with(|| dx.cmp(dy));
+            if by_value != Ordering::Equal {
+                return by_value;
+            }
+            (x, y) = (&x[nx..], &y[ny..]);
+        } else {
+            if cx != cy {
+                return cx.cmp(&cy);
+            }
+            (x, y) = (&x[cx.len_utf8()..], &y[cy.len_utf8()..]);
+        }
+    }
+    // One name is a prefix of the other, as people read them.
+    (!x.is_empty()).cmp(&!y.is_empty()).then_with(|| a.cmp(b))
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Inspection {
@@ -201,4 +233,46 @@ pub fn resolve_issue(
         note: text("note", &cmd.note, MAX_TEXT)?,
         resolved_by: ctx.principal(),
     }])
+}
+
+#[cfg(test)]
+mod natural_order_tests {
+    use super::natural_cmp;
+    use std::cmp::Ordering::*;
+
+    #[test]
+    fn numbers_in_names_compare_by_value() {
+        let mut names = vec![
+            "10栋",
+            "2栋",
+            "1栋",
+            "1栋2单元",
+            "1栋10单元",
+            "A座",
+            "01栋",
+            "9栋",
+        ];
+        names.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(
+            names,
+            vec![
+                "01栋",
+                "1栋",
+                "1栋2单元",
+                "1栋10单元",
+                "2栋",
+                "9栋",
+                "10栋",
+                "A座"
+            ]
+        );
+        assert_eq!(natural_cmp("3单元", "3单元"), Equal);
+        assert_eq!(natural_cmp("12", "9"), Greater);
+        assert_eq!(natural_cmp("", "1栋"), Less);
+        assert_eq!(
+            natural_cmp("007", "7"),
+            Less,
+            "equal values fall back to text"
+        );
+    }
 }

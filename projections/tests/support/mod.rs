@@ -9,7 +9,7 @@ use ledger::event::{Event, ServiceKind};
 use ledger::ids::*;
 use ledger::store::{AppendRequest, ExpectedVersion, Metadata, RecordedEvent, StreamWrite};
 use ledger::Store;
-use projections::common::Period;
+use projections::common::{natural_cmp, Period};
 use projections::rankings::{Metric, Scope};
 use projections::Db;
 use rand::rngs::SmallRng;
@@ -1337,8 +1337,8 @@ impl Oracle {
         out.sort_by(|a, b| {
             let (sa, sb) = (&self.stairwells[&a.0], &self.stairwells[&b.0]);
             b.1.cmp(&a.1)
-                .then(sa.1.cmp(&sb.1))
-                .then(sa.2.cmp(&sb.2))
+                .then(natural_cmp(&sa.1, &sb.1))
+                .then(natural_cmp(&sa.2, &sb.2))
                 .then(a.0.cmp(&b.0))
         });
         out
@@ -1360,12 +1360,13 @@ impl Oracle {
         let holder = list
             .iter()
             .filter(|x| Some(x.1) == top)
-            .map(|x| {
-                let (_, building, unit, _) = &self.stairwells[&x.0];
-                (building, unit, x.0)
+            .min_by(|a, b| {
+                let (sa, sb) = (&self.stairwells[&a.0], &self.stairwells[&b.0]);
+                natural_cmp(&sa.1, &sb.1)
+                    .then(natural_cmp(&sa.2, &sb.2))
+                    .then(a.0.cmp(&b.0))
             })
-            .min()
-            .map(|(_, _, sw)| sw);
+            .map(|x| x.0);
         list.into_iter()
             .map(|(sw, total, served)| {
                 let rank = 1 + totals.range(total + 1..).count() as u64;
@@ -1450,8 +1451,8 @@ impl Oracle {
         want.sort_by(|a, b| {
             let (sa, sb) = (&self.stairwells[&a.0], &self.stairwells[&b.0]);
             b.1.cmp(&a.1)
-                .then(sa.1.cmp(&sb.1))
-                .then(sa.2.cmp(&sb.2))
+                .then(natural_cmp(&sa.1, &sb.1))
+                .then(natural_cmp(&sa.2, &sb.2))
                 .then(a.0.cmp(&b.0))
         });
         let mut ranks = Vec::new();
