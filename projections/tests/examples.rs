@@ -716,7 +716,8 @@ async fn stairwell_clamped(store: Store) {
 }
 
 /// Ties in the month's ranking share a dense rank (the next total takes the next rank,
-/// not the one after the tied places) and are shown by building, then unit, then id;
+/// not the one after the tied places) and are shown by building, then unit (numbers by
+/// value), then id;
 /// the red flag goes to the first of the tied leaders in that order. Totals tie however
 /// they are made up (items alone, or items and participation).
 async fn stairwell_ties(store: Store) {
