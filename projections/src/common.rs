@@ -545,9 +545,6 @@ pub fn map_bytes<K, V, S>(m: &HashMap<K, V, S>, heap: usize) -> usize {
     m.capacity() * (std::mem::size_of::<(K, V)>() + 1) + m.len() * heap
 }
 
-/// Names ordered as people read them (2栋 before 10栋), shared with the reports.
-pub use ledger::domain::stairwell::natural_cmp;
-
 /// A month as a number (`year × 12 + month − 1`), for compact keys.
 pub fn month_no(d: NaiveDate) -> i32 {
     d.year() * 12 + d.month0() as i32

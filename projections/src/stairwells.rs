@@ -16,14 +16,14 @@
 //! - clamped to 0–100, in hundredths (participation rounded half away from zero).
 //!
 //! The monthly ranking orders by total, ties sharing a dense rank and broken for display
-//! by building and unit as people read them (2栋 before 10栋, [`natural_cmp`]), then
+//! by building and unit as people read them (2栋 before 10栋, [`listing_cmp`]), then
 //! id; the red flag goes to the first in that order. An average
 //! is over the months a stairwell was scored in the quarter or year.
 
 use crate::common::EntryMemo;
 use crate::common::{
-    key_strings, local_date, map_bytes, month_key, month_no, month_text, natural_cmp, parse_month,
-    points_dec, uuid_col, Cached, FxMap, FxSet, Period,
+    key_strings, local_date, map_bytes, month_key, month_no, month_text, parse_month, points_dec,
+    uuid_col, Cached, FxMap, FxSet, Period,
 };
 use crate::db::{Db, Kind, OnConflict, Rows, Tx, Upsert, Val, Writer};
 use crate::error::{ProjectionError, Result};
@@ -31,6 +31,7 @@ use crate::projection::{
     apply_with_state, read_streams, Envelope, Names, Projection, State, TableDef,
 };
 use futures::future::BoxFuture;
+use ledger::domain::stairwell::listing_cmp;
 use ledger::event::{Event, DEFAULT_PARTICIPATION_MAX};
 use ledger::ids::{CommunityId, StairwellId, StreamKind, VolunteerId};
 use rust_decimal::prelude::ToPrimitive;
@@ -992,11 +993,12 @@ pub async fn scores_for_months(
     }
     for list in out.values_mut() {
         list.sort_by(|a, b| {
-            b.total
-                .cmp(&a.total)
-                .then_with(|| natural_cmp(&a.building, &b.building))
-                .then_with(|| natural_cmp(&a.unit, &b.unit))
-                .then_with(|| a.stairwell_id.cmp(&b.stairwell_id))
+            b.total.cmp(&a.total).then_with(|| {
+                listing_cmp(
+                    (&a.building, &a.unit, a.stairwell_id),
+                    (&b.building, &b.unit, b.stairwell_id),
+                )
+            })
         });
         let mut rank = 0;
         let mut last: Option<Decimal> = None;
@@ -1090,11 +1092,12 @@ pub async fn average_scores(
         })
         .collect();
     out.sort_by(|a, b| {
-        b.average
-            .cmp(&a.average)
-            .then_with(|| natural_cmp(&a.building, &b.building))
-            .then_with(|| natural_cmp(&a.unit, &b.unit))
-            .then_with(|| a.stairwell_id.cmp(&b.stairwell_id))
+        b.average.cmp(&a.average).then_with(|| {
+            listing_cmp(
+                (&a.building, &a.unit, a.stairwell_id),
+                (&b.building, &b.unit, b.stairwell_id),
+            )
+        })
     });
     let mut rank = 0;
     let mut last = None;

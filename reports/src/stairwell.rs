@@ -23,7 +23,7 @@
 
 use crate::labels::{local_midnight, next_month_start};
 use chrono::{DateTime, NaiveDate, Utc};
-use ledger::domain::stairwell::natural_cmp;
+use ledger::domain::stairwell::{listing_cmp, natural_cmp};
 use ledger::domain::CommunityState;
 use ledger::ids::{GridId, StairwellId};
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -109,9 +109,7 @@ pub fn red_flag_holder<'a>(
         .into_iter()
         .min_by(|a, b| {
             b.0.cmp(&a.0)
-                .then_with(|| natural_cmp(a.1, b.1))
-                .then_with(|| natural_cmp(a.2, b.2))
-                .then_with(|| a.3.cmp(&b.3))
+                .then_with(|| listing_cmp((a.1, a.2, a.3), (b.1, b.2, b.3)))
         })
         .map(|(score, _, _, id)| (score, id))
 }
@@ -271,9 +269,12 @@ pub fn standings(
         b.average
             .cmp(&a.average)
             .then_with(|| natural_cmp(&a.grid_name, &b.grid_name))
-            .then_with(|| natural_cmp(&a.building, &b.building))
-            .then_with(|| natural_cmp(&a.unit, &b.unit))
-            .then_with(|| a.stairwell_id.cmp(&b.stairwell_id))
+            .then_with(|| {
+                listing_cmp(
+                    (&a.building, &a.unit, a.stairwell_id),
+                    (&b.building, &b.unit, b.stairwell_id),
+                )
+            })
     });
     let mut rank = 0u32;
     let mut last: Option<Decimal> = None;

@@ -8,12 +8,23 @@
 //!   decimals. The month must not be in the future (China Standard Time).
 //! - An issue is reported with a deduction (0 < d ≤ 100) and resolved once.
 //! - Buildings and units order as people read them, numbers by value ([`natural_cmp`]:
-//!   2栋 before 10栋), wherever stairwells are listed.
+//!   2栋 before 10栋), wherever stairwells are listed ([`listing_cmp`]).
 
 use super::community::{CommunityState, PARTICIPATION_KEY};
 use super::*;
 use crate::command::{RecordInspection, ReportStairwellIssue, ResolveStairwellIssue};
 use std::collections::BTreeMap;
+
+/// The order stairwells are listed in on a tie (rankings, the red flag, reports):
+/// building, then unit, as people read them ([`natural_cmp`]), then id.
+pub fn listing_cmp(
+    a: (&str, &str, StairwellId),
+    b: (&str, &str, StairwellId),
+) -> std::cmp::Ordering {
+    natural_cmp(a.0, b.0)
+        .then_with(|| natural_cmp(a.1, b.1))
+        .then_with(|| a.2.cmp(&b.2))
+}
 
 /// Orders names as people read them: runs of digits by their value, so that 2栋 comes
 /// before 10栋 and 1单元 before 2单元 (plain text order puts 10栋 first). Names equal

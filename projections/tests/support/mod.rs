@@ -5,11 +5,12 @@
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use ledger::amount::{Hours, Points};
+use ledger::domain::stairwell::natural_cmp;
 use ledger::event::{Event, ServiceKind};
 use ledger::ids::*;
 use ledger::store::{AppendRequest, ExpectedVersion, Metadata, RecordedEvent, StreamWrite};
 use ledger::Store;
-use projections::common::{natural_cmp, Period};
+use projections::common::Period;
 use projections::rankings::{Metric, Scope};
 use projections::Db;
 use rand::rngs::SmallRng;
