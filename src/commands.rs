@@ -40,8 +40,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 volunteer_id: ledger::ids::VolunteerId(id),
             };
             let key = format!("person-erase-{}", uuid::Uuid::new_v4());
-            let outcome = handler.execute(&actor, &key, command.into()).await?;
-            if outcome.result["erased"] == true {
+            let outcome = handler.run(&actor, &key, command).await?;
+            if outcome.result.erased {
                 println!(
                     "erased the personal data of volunteer {id} (log position {}); their events and totals are kept",
                     outcome.position

@@ -14,6 +14,7 @@
 //! - [`command`]: commands, actors and authorization, and the idempotent command handler.
 //! - [`demo`]: a deterministic, realistic community history generated through commands.
 
+pub mod actor;
 pub mod amount;
 pub mod command;
 pub mod demo;

@@ -10,7 +10,6 @@ use ledger::event::{Event, ServiceKind};
 use ledger::ids::*;
 use ledger::store::Store;
 use rust_decimal::Decimal;
-use serde_json::Value;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -18,10 +17,6 @@ fn clock() -> Arc<FixedClock> {
     Arc::new(FixedClock::new(
         Utc.with_ymd_and_hms(2025, 6, 1, 4, 0, 0).unwrap(),
     ))
-}
-
-fn id<T: From<Uuid>>(v: &Value, field: &str) -> T {
-    T::from(v[field].as_str().unwrap().parse::<Uuid>().unwrap())
 }
 
 struct World {
@@ -35,50 +30,47 @@ async fn world(store: Store) -> World {
     let handler = CommandHandler::with_clock(store, clock());
     let admin = Actor::admin(Uuid::from_u128(1));
     let c = handler
-        .execute(
+        .run(
             &admin,
             "c",
             EstablishCommunity {
                 name: "幸福社区".into(),
-            }
-            .into(),
+            },
         )
         .await
         .unwrap();
-    let community: CommunityId = id(&c.result, "community_id");
+    let community: CommunityId = c.result.community_id;
     let staff = Actor::staff(Uuid::from_u128(2), community);
     let g = handler
-        .execute(
+        .run(
             &staff,
             "g",
             AddGrid {
                 community_id: community,
                 name: "第1网格".into(),
                 parent: None,
-            }
-            .into(),
+            },
         )
         .await
         .unwrap();
     let s = handler
-        .execute(
+        .run(
             &staff,
             "s",
             RegisterStairwell {
                 community_id: community,
-                grid_id: id(&g.result, "grid_id"),
+                grid_id: g.result.grid_id,
                 building: "1号楼".into(),
                 unit: "1单元".into(),
                 households: 20,
-            }
-            .into(),
+            },
         )
         .await
         .unwrap();
     World {
         handler,
         community,
-        stairwell: id(&s.result, "stairwell_id"),
+        stairwell: s.result.stairwell_id,
         staff,
     }
 }
@@ -87,7 +79,7 @@ impl World {
     async fn volunteer(&self, key: &str) -> VolunteerId {
         let r = self
             .handler
-            .execute(
+            .run(
                 &self.staff,
                 key,
                 RegisterVolunteer {
@@ -99,25 +91,23 @@ impl World {
                     tags: vec!["党员".into()],
                     teams: vec![],
                     household: None,
-                }
-                .into(),
+                },
             )
             .await
             .unwrap();
-        id(&r.result, "volunteer_id")
+        r.result.volunteer_id
     }
 
-    async fn award(&self, v: VolunteerId, points: i64, key: &str) -> Value {
+    async fn award(&self, v: VolunteerId, points: i64, key: &str) -> BalanceEntry {
         self.handler
-            .execute(
+            .run(
                 &self.staff,
                 key,
                 AwardPoints {
                     volunteer_id: v,
                     points: Decimal::from(points),
                     reason: "表现突出".into(),
-                }
-                .into(),
+                },
             )
             .await
             .unwrap()
@@ -158,7 +148,7 @@ async fn claim_race(store: Store) {
     }
     let posted = w
         .handler
-        .execute(
+        .run(
             &w.staff,
             "wish",
             PostWish {
@@ -167,12 +157,11 @@ async fn claim_race(store: Store) {
                 category: "维修".into(),
                 description: "修水龙头".into(),
                 resident_label: "独居老人".into(),
-            }
-            .into(),
+            },
         )
         .await
         .unwrap();
-    let wish: WishId = id(&posted.result, "wish_id");
+    let wish: WishId = posted.result.wish_id;
     let handlers = handlers(&w).await;
     let mut tasks = Vec::new();
     for (i, v) in volunteers.iter().copied().enumerate() {
@@ -256,28 +245,19 @@ async fn redeem_race(store: Store) {
 async fn idempotency(store: Store) {
     let w = world(store).await;
     let v = w.volunteer("v").await;
-    let cmd: Command = AwardPoints {
+    let cmd = AwardPoints {
         volunteer_id: v,
         points: Decimal::new(1250, 2),
         reason: "楼道清理".into(),
-    }
-    .into();
-    let first = w
-        .handler
-        .execute(&w.staff, "k1", cmd.clone())
-        .await
-        .unwrap();
+    };
+    let first = w.handler.run(&w.staff, "k1", cmd.clone()).await.unwrap();
     assert!(!first.replayed);
-    assert_eq!(first.result["points_balance"], "12.50");
+    assert_eq!(first.result.points_balance.to_string(), "12.50");
     let head = w.handler.store().head().await.unwrap();
     // a retry, also through a fresh handler (another process), returns the same result
-    let again = w
-        .handler
-        .execute(&w.staff, "k1", cmd.clone())
-        .await
-        .unwrap();
+    let again = w.handler.run(&w.staff, "k1", cmd.clone()).await.unwrap();
     let other = CommandHandler::with_clock(w.handler.store().clone(), clock());
-    let again2 = other.execute(&w.staff, "k1", cmd).await.unwrap();
+    let again2 = other.run(&w.staff, "k1", cmd).await.unwrap();
     for r in [&again, &again2] {
         assert!(r.replayed);
         assert_eq!(r.result, first.result);
@@ -306,28 +286,23 @@ async fn idempotency(store: Store) {
     let stranger = Actor::staff(Uuid::from_u128(77), CommunityId(Uuid::from_u128(78)));
     let err = w
         .handler
-        .execute(&stranger, "k1", cmd_again(v))
+        .run(&stranger, "k1", cmd_again(v))
         .await
         .unwrap_err();
     assert_eq!(err.code(), "FORBIDDEN");
     // … and another member of staff may use the same key for a command of their own.
     let colleague = Actor::staff(Uuid::from_u128(79), w.community);
-    let theirs = w
-        .handler
-        .execute(&colleague, "k1", cmd_again(v))
-        .await
-        .unwrap();
+    let theirs = w.handler.run(&colleague, "k1", cmd_again(v)).await.unwrap();
     assert!(!theirs.replayed);
-    assert_eq!(theirs.result["points_balance"], "25.00");
+    assert_eq!(theirs.result.points_balance.to_string(), "25.00");
 }
 
-fn cmd_again(v: VolunteerId) -> Command {
+fn cmd_again(v: VolunteerId) -> AwardPoints {
     AwardPoints {
         volunteer_id: v,
         points: Decimal::new(1250, 2),
         reason: "楼道清理".into(),
     }
-    .into()
 }
 
 async fn wish_lifecycle_and_personal_data(store: Store) {
@@ -338,7 +313,7 @@ async fn wish_lifecycle_and_personal_data(store: Store) {
     let me = Actor::volunteer(v, w.community);
     let posted = w
         .handler
-        .execute(
+        .run(
             &w.staff,
             "wish",
             PostWish {
@@ -347,12 +322,11 @@ async fn wish_lifecycle_and_personal_data(store: Store) {
                 category: "陪伴".into(),
                 description: "陪老人聊天".into(),
                 resident_label: "5单元".into(),
-            }
-            .into(),
+            },
         )
         .await
         .unwrap();
-    let wish: WishId = id(&posted.result, "wish_id");
+    let wish: WishId = posted.result.wish_id;
     w.handler
         .execute(
             &me,
@@ -391,11 +365,11 @@ async fn wish_lifecycle_and_personal_data(store: Store) {
     );
     let confirmed = w
         .handler
-        .execute(&w.staff, "confirm", ConfirmWish { wish_id: wish }.into())
+        .run(&w.staff, "confirm", ConfirmWish { wish_id: wish })
         .await
         .unwrap();
     assert_eq!(confirmed.events, 3);
-    assert_eq!(confirmed.result["points"], "15.00");
+    assert_eq!(confirmed.result.points.to_string(), "15.00");
     // One command, three events in two streams: one cause, named in each.
     let last = w
         .handler
@@ -496,20 +470,20 @@ async fn erasure(store: Store) {
     let before = command_log_text(&store).await;
     assert!(!before.contains("5-1-101"), "{before}");
     assert_eq!(before.matches("sha256:").count(), 7, "{before}");
-    let erase = |v| -> Command { ErasePersonalData { volunteer_id: v }.into() };
+    let erase = |v| ErasePersonalData { volunteer_id: v };
     // Only admin and the community's staff erase.
     for actor in [
         Actor::volunteer(v, w.community),
         Actor::display(Uuid::from_u128(90)),
         Actor::staff(Uuid::from_u128(91), CommunityId(Uuid::from_u128(92))),
     ] {
-        let err = w.handler.execute(&actor, "e", erase(v)).await.unwrap_err();
+        let err = w.handler.run(&actor, "e", erase(v)).await.unwrap_err();
         assert_eq!(err.code(), "FORBIDDEN");
     }
     assert!(store.get_person(v.0).await.unwrap().is_some());
     let head = store.head().await.unwrap();
-    let done = w.handler.execute(&w.staff, "e", erase(v)).await.unwrap();
-    assert_eq!(done.result["erased"], true);
+    let done = w.handler.run(&w.staff, "e", erase(v)).await.unwrap();
+    assert!(done.result.erased);
     assert_eq!(done.events, 1);
     assert_eq!(done.position, head + 1);
     // The person is gone, and so are the salted hashes of their name, phone, ID number
@@ -528,17 +502,17 @@ async fn erasure(store: Store) {
     assert!(state.personal_data_erased);
     assert_eq!(state.points, Points::whole(30));
     // A retry answers the same; erasing again writes nothing.
-    let again = w.handler.execute(&w.staff, "e", erase(v)).await.unwrap();
+    let again = w.handler.run(&w.staff, "e", erase(v)).await.unwrap();
     assert!(again.replayed);
     assert_eq!(again.position, done.position);
-    let twice = w.handler.execute(&w.staff, "e2", erase(v)).await.unwrap();
-    assert_eq!(twice.result["erased"], false);
+    let twice = w.handler.run(&w.staff, "e2", erase(v)).await.unwrap();
+    assert!(!twice.result.erased);
     assert_eq!(twice.events, 0);
     assert_eq!(store.head().await.unwrap(), head + 1);
     // An unknown volunteer is NOT_FOUND.
     let err = w
         .handler
-        .execute(&w.staff, "e3", erase(VolunteerId(Uuid::nil())))
+        .run(&w.staff, "e3", erase(VolunteerId(Uuid::nil())))
         .await
         .unwrap_err();
     assert_eq!(err.code(), "NOT_FOUND");
@@ -622,10 +596,10 @@ async fn households_are_pseudonymous(store: Store) {
     for (key, h) in [("h1", "3-2-201"), ("h2", " 3-2-201"), ("h3", "3-2-202")] {
         let r = w
             .handler
-            .execute(&w.staff, key, register(key, h).into())
+            .run(&w.staff, key, register(key, h))
             .await
             .unwrap();
-        ids.push(id::<VolunteerId>(&r.result, "volunteer_id"));
+        ids.push(r.result.volunteer_id);
     }
     // Another handler (on PostgreSQL another store, as another process) moves the third
     // into the first one's household.
@@ -799,7 +773,8 @@ async fn demo_is_deterministic_and_replayable() {
     .unwrap();
     assert_eq!(other.community_ids, summary.community_ids);
     let by_stream = |events: Vec<ledger::store::RecordedEvent>| {
-        let mut m: std::collections::BTreeMap<(String, u64), (Uuid, Value)> = Default::default();
+        let mut m: std::collections::BTreeMap<(String, u64), (Uuid, serde_json::Value)> =
+            Default::default();
         for r in events {
             m.insert((r.stream_id, r.stream_version), (r.event_id, r.payload));
         }
@@ -809,4 +784,56 @@ async fn demo_is_deterministic_and_replayable() {
         by_stream(store.read_all(0, 100_000).await.unwrap()),
         by_stream(store2.read_all(0, 100_000).await.unwrap())
     );
+}
+
+/// The database of the release before typed command results (see
+/// `tests/fixtures/release-0.1` at the workspace root): every command record it kept
+/// reads as its command's typed result and writes back as the same JSON, every command
+/// is among them, and its demo history, generated again with the same options, replays
+/// every command and writes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_of_the_earlier_release_read_as_typed_results() {
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/release-0.1");
+    let dir = ledger::testing::TempDir::new();
+    let path = dir.path().join("timebank.db");
+    std::fs::copy(fixture.join("timebank.db"), &path).unwrap();
+    let replies: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture.join("replies.json")).unwrap())
+            .unwrap();
+    let store = Store::open(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let pool = store.sqlite_pool().unwrap();
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT command, result FROM command_log")
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    let mut names = std::collections::BTreeSet::new();
+    for (command, result) in &rows {
+        let command: serde_json::Value = serde_json::from_str(command).unwrap();
+        let result: serde_json::Value = serde_json::from_str(result).unwrap();
+        let name = command["type"].as_str().unwrap();
+        let outcome = Outcome::from_json(name, result.clone())
+            .unwrap_or_else(|e| panic!("{name}: {e} in {result}"))
+            .unwrap_or_else(|| panic!("{name} is no command"));
+        assert_eq!(outcome.command_name(), name);
+        assert_eq!(outcome.to_json().unwrap(), result, "{name}");
+        names.insert(name.to_string());
+    }
+    assert_eq!(names.len(), 30, "{names:?}");
+    let head = store.head().await.unwrap();
+    let demo = &replies["demo"];
+    let opts = ledger::demo::DemoOptions {
+        volunteers: demo["volunteers"].as_u64().unwrap(),
+        events: demo["events"].as_u64().unwrap(),
+        seed: demo["seed"].as_u64().unwrap(),
+        communities: demo["communities"].as_u64().unwrap(),
+        concurrency: 16,
+    };
+    let summary = ledger::demo::generate(&CommandHandler::new(store.clone()), opts, |_| {})
+        .await
+        .unwrap();
+    assert!(summary.events_written >= 800);
+    assert_eq!(store.head().await.unwrap(), head, "the demo replays");
 }

@@ -15,7 +15,6 @@ use ledger::event::{Event, ServiceKind};
 use ledger::ids::*;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -89,34 +88,32 @@ async fn run_ops(store: ledger::Store, ops: Vec<Op>) {
     let handler = CommandHandler::with_clock(store.clone(), Arc::new(FixedClock::new(now)));
     let admin = Actor::admin(Uuid::from_u128(1));
     let c = handler
-        .execute(
+        .run(
             &admin,
             "c",
             EstablishCommunity {
                 name: "社区".into(),
-            }
-            .into(),
+            },
         )
         .await
         .unwrap();
-    let community: CommunityId = c.result["community_id"].as_str().unwrap().parse().unwrap();
+    let community: CommunityId = c.result.community_id;
     let staff = Actor::staff(Uuid::from_u128(2), community);
     let g = handler
-        .execute(
+        .run(
             &staff,
             "g",
             AddGrid {
                 community_id: community,
                 name: "网格".into(),
                 parent: None,
-            }
-            .into(),
+            },
         )
         .await
         .unwrap();
-    let grid_id = g.result["grid_id"].as_str().unwrap().parse().unwrap();
+    let grid_id = g.result.grid_id;
     let s = handler
-        .execute(
+        .run(
             &staff,
             "s",
             RegisterStairwell {
@@ -125,16 +122,15 @@ async fn run_ops(store: ledger::Store, ops: Vec<Op>) {
                 building: "1".into(),
                 unit: "1".into(),
                 households: 10,
-            }
-            .into(),
+            },
         )
         .await
         .unwrap();
-    let stairwell_id = s.result["stairwell_id"].as_str().unwrap().parse().unwrap();
+    let stairwell_id = s.result.stairwell_id;
     let mut vols = Vec::new();
     for i in 0..3 {
         let r = handler
-            .execute(
+            .run(
                 &staff,
                 &format!("v{i}"),
                 RegisterVolunteer {
@@ -146,18 +142,11 @@ async fn run_ops(store: ledger::Store, ops: Vec<Op>) {
                     tags: vec![],
                     teams: vec![],
                     household: None,
-                }
-                .into(),
+                },
             )
             .await
             .unwrap();
-        vols.push(
-            r.result["volunteer_id"]
-                .as_str()
-                .unwrap()
-                .parse::<VolunteerId>()
-                .unwrap(),
-        );
+        vols.push(r.result.volunteer_id);
     }
     let mut pending: Vec<Vec<ServiceId>> = vec![vec![]; 3];
     let mut entries: Vec<Vec<EntryId>> = vec![vec![]; 3];
@@ -167,14 +156,6 @@ async fn run_ops(store: ledger::Store, ops: Vec<Op>) {
         .map(|v| (*v, (Points::ZERO, Hours::ZERO)))
         .collect();
     let mut last: Option<(String, Actor, Command, CommandOutcome)> = None;
-    let bal = |r: &Value| -> (Option<Points>, Option<Hours>) {
-        (
-            r.get("points_balance")
-                .and_then(|p| serde_json::from_value(p.clone()).ok()),
-            r.get("hours_balance")
-                .and_then(|h| serde_json::from_value(h.clone()).ok()),
-        )
-    };
     for (i, op) in ops.into_iter().enumerate() {
         let key = format!("op{i}");
         let (actor, cmd, who): (Actor, Command, Option<usize>) = match op {
@@ -279,15 +260,15 @@ async fn run_ops(store: ledger::Store, ops: Vec<Op>) {
         match handler.execute(&actor, &key, cmd.clone()).await {
             Ok(out) => {
                 let v = who.unwrap();
-                if let Some(sid) = out.result.get("service_id").and_then(|s| s.as_str()) {
+                if let Some(sid) = out.result.service_id() {
                     if matches!(cmd, Command::LogService(_)) {
-                        pending[v].push(sid.parse().unwrap());
+                        pending[v].push(sid);
                     }
                 }
-                if let Some(e) = out.result.get("entry_id").and_then(|s| s.as_str()) {
-                    entries[v].push(e.parse().unwrap());
+                if let Some(e) = out.result.entry_id() {
+                    entries[v].push(e);
                 }
-                let (p, h) = bal(&out.result);
+                let (p, h) = out.result.balances();
                 let entry = seen.get_mut(&vols[v]).unwrap();
                 if let Some(p) = p {
                     entry.0 = p;

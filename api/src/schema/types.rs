@@ -60,6 +60,7 @@ pub enum ServiceKind {
 
 /// Lifecycle of a wish (小心愿).
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "ledger::domain::wish::WishStage")]
 pub enum WishStatus {
     Open,
     Claimed,
@@ -71,24 +72,11 @@ pub enum WishStatus {
 impl WishStatus {
     /// The status as the wish board stores it.
     pub fn as_str(self) -> &'static str {
-        match self {
-            WishStatus::Open => "open",
-            WishStatus::Claimed => "claimed",
-            WishStatus::Fulfilled => "fulfilled",
-            WishStatus::Confirmed => "confirmed",
-            WishStatus::Cancelled => "cancelled",
-        }
+        ledger::domain::wish::WishStage::from(self).as_str()
     }
 
     pub fn parse(s: &str) -> Option<WishStatus> {
-        match s {
-            "open" => Some(WishStatus::Open),
-            "claimed" => Some(WishStatus::Claimed),
-            "fulfilled" => Some(WishStatus::Fulfilled),
-            "confirmed" => Some(WishStatus::Confirmed),
-            "cancelled" => Some(WishStatus::Cancelled),
-            _ => None,
-        }
+        ledger::domain::wish::WishStage::parse(s).map(WishStatus::from)
     }
 }
 

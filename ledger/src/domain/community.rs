@@ -11,15 +11,72 @@
 //! - rubric: 楼道卫生 30, 杂物清理 25, 消防安全 25, participation 20.
 
 use super::*;
-use crate::command::{
-    AddGrid, EstablishCommunity, FormTeam, RegisterStairwell, SetPointRules, SetRubric,
-    SetStarThresholds,
-};
 use crate::event::{
     default_rubric_items, default_star_thresholds, RubricItem, ServiceKind,
     DEFAULT_PARTICIPATION_MAX,
 };
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
+
+/// 建立社区 (admin).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EstablishCommunity {
+    pub name: String,
+}
+
+/// Adds a grid (网格), or a micro-grid (微网格) under `parent`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AddGrid {
+    pub community_id: CommunityId,
+    pub name: String,
+    #[serde(default)]
+    pub parent: Option<GridId>,
+}
+
+/// Registers a stairwell (楼道): building (楼栋) and unit (单元) in a grid.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegisterStairwell {
+    pub community_id: CommunityId,
+    pub grid_id: GridId,
+    pub building: String,
+    pub unit: String,
+    pub households: u32,
+}
+
+/// Forms a volunteer team (志愿服务队).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FormTeam {
+    pub community_id: CommunityId,
+    pub name: String,
+}
+
+/// New point rules version (admin). Kinds without a coefficient use 1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetPointRules {
+    pub community_id: CommunityId,
+    pub points_per_hour: Decimal,
+    #[serde(default)]
+    pub coefficients: BTreeMap<ServiceKind, Decimal>,
+    pub max_hours_per_record: Decimal,
+    pub effective_from: NaiveDate,
+}
+
+/// New star thresholds version (admin): five ascending cumulative hours.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetStarThresholds {
+    pub community_id: CommunityId,
+    pub thresholds: Vec<Decimal>,
+    pub effective_from: NaiveDate,
+}
+
+/// New stairwell rubric version (admin).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetRubric {
+    pub community_id: CommunityId,
+    pub items: Vec<RubricItem>,
+    pub participation_max: Decimal,
+    pub effective_from: NaiveDate,
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Grid {

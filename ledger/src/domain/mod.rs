@@ -18,8 +18,8 @@ pub mod stairwell;
 pub mod volunteer;
 pub mod wish;
 
+use crate::actor::Actor;
 use crate::amount::{AmountError, Hours, Points};
-use crate::command::Actor;
 use crate::event::Event;
 use crate::ids::*;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};

@@ -12,8 +12,38 @@
 
 use super::community::{CommunityState, PARTICIPATION_KEY};
 use super::*;
-use crate::command::{RecordInspection, ReportStairwellIssue, ResolveStairwellIssue};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+/// A monthly stairwell inspection: a score per rubric item and `participation`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordInspection {
+    pub community_id: CommunityId,
+    pub stairwell_id: StairwellId,
+    pub month: String,
+    pub scores: BTreeMap<String, Decimal>,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Reports an issue of a stairwell with a deduction (扣分).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportStairwellIssue {
+    pub community_id: CommunityId,
+    pub stairwell_id: StairwellId,
+    pub description: String,
+    pub deduction: Decimal,
+}
+
+/// Resolves a reported issue (整改).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResolveStairwellIssue {
+    pub community_id: CommunityId,
+    pub stairwell_id: StairwellId,
+    pub issue_id: IssueId,
+    #[serde(default)]
+    pub note: String,
+}
 
 /// The order stairwells are listed in on a tie (rankings, the red flag, reports):
 /// building, then unit, as people read them ([`natural_cmp`]), then id.

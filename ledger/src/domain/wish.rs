@@ -11,8 +11,56 @@
 use super::community::CommunityState;
 use super::volunteer::{verification, VolunteerState};
 use super::*;
-use crate::command::{CancelWish, ClaimWish, ConfirmWish, FulfilWish, PostWish, ReleaseWish};
 use crate::event::ServiceKind;
+use serde::{Deserialize, Serialize};
+
+/// Posts a resident's small wish (小心愿) to the wish library.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PostWish {
+    pub community_id: CommunityId,
+    pub stairwell_id: StairwellId,
+    pub category: String,
+    pub description: String,
+    pub resident_label: String,
+}
+
+/// Claims a wish (认领) for a volunteer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClaimWish {
+    pub wish_id: WishId,
+    pub volunteer_id: VolunteerId,
+}
+
+/// Releases a claimed wish (by its claimer or staff).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReleaseWish {
+    pub wish_id: WishId,
+}
+
+/// The claimer reports the wish fulfilled; `fulfilled_at` defaults to now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FulfilWish {
+    pub wish_id: WishId,
+    pub volunteer_id: VolunteerId,
+    pub hours: Decimal,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub fulfilled_at: Option<DateTime<Utc>>,
+}
+
+/// Staff confirm a fulfilled wish; the service is recorded on the claimer's account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfirmWish {
+    pub wish_id: WishId,
+}
+
+/// Cancels a wish (staff), with a reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CancelWish {
+    pub wish_id: WishId,
+    pub reason: String,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum WishStatus {
@@ -31,6 +79,55 @@ pub enum WishStatus {
         service_id: ServiceId,
     },
     Cancelled,
+}
+
+impl WishStatus {
+    /// The stage of the lifecycle, without its details.
+    pub fn stage(&self) -> WishStage {
+        match self {
+            WishStatus::Open => WishStage::Open,
+            WishStatus::Claimed { .. } => WishStage::Claimed,
+            WishStatus::Fulfilled { .. } => WishStage::Fulfilled,
+            WishStatus::Confirmed { .. } => WishStage::Confirmed,
+            WishStatus::Cancelled => WishStage::Cancelled,
+        }
+    }
+}
+
+/// The stage of a wish's lifecycle, as the wish board and the API name it: the one
+/// table of wish status names (`open`, `claimed`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WishStage {
+    Open,
+    Claimed,
+    Fulfilled,
+    Confirmed,
+    Cancelled,
+}
+
+impl WishStage {
+    pub const ALL: [WishStage; 5] = [
+        WishStage::Open,
+        WishStage::Claimed,
+        WishStage::Fulfilled,
+        WishStage::Confirmed,
+        WishStage::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WishStage::Open => "open",
+            WishStage::Claimed => "claimed",
+            WishStage::Fulfilled => "fulfilled",
+            WishStage::Confirmed => "confirmed",
+            WishStage::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<WishStage> {
+        WishStage::ALL.into_iter().find(|w| w.as_str() == s)
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -108,14 +205,7 @@ impl Aggregate for WishState {
 }
 
 fn closed(wish_id: WishId, status: WishStatus) -> DomainError {
-    let what = match status {
-        WishStatus::Confirmed { .. } => "confirmed",
-        WishStatus::Cancelled => "cancelled",
-        WishStatus::Fulfilled { .. } => "fulfilled",
-        WishStatus::Claimed { .. } => "claimed",
-        WishStatus::Open => "open",
-    };
-    DomainError::invalid_state(format!("wish {wish_id} is {what}"))
+    DomainError::invalid_state(format!("wish {wish_id} is {}", status.stage().as_str()))
 }
 
 pub fn post(

@@ -1,9 +1,14 @@
-//! Test support shared by every crate's tests: a fresh store on each backend.
+//! Test support shared by every crate's tests: a fresh store on each backend, and
+//! [`given`] / when / then for the domain's rules (no database).
 //!
 //! PostgreSQL tests use `TIMEBANK_TEST_PG_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/test`) to create a database of their own. Without a
 //! reachable server they are skipped with a message, unless `CI=true`, where a missing
 //! PostgreSQL is a failure.
+
+mod given;
+
+pub use given::{given, Given, Then};
 
 use crate::store::Store;
 use sqlx::Connection;

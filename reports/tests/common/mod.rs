@@ -12,7 +12,6 @@ use ledger::store::Store;
 use ledger::testing::TempDir;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
-use serde_json::Value;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -74,10 +73,6 @@ pub struct World {
     seq: u64,
 }
 
-fn id<T: serde::de::DeserializeOwned>(v: &Value, field: &str) -> T {
-    serde_json::from_value(v[field].clone()).unwrap_or_else(|e| panic!("{field} in {v}: {e}"))
-}
-
 impl World {
     fn key(&mut self) -> String {
         self.seq += 1;
@@ -85,23 +80,18 @@ impl World {
     }
 
     /// Runs a command as admin; domain refusals are returned as `None`.
-    pub async fn run(&mut self, command: impl Into<Command>) -> Option<Value> {
+    pub async fn run<C: CommandPayload>(&mut self, command: C) -> Option<C::Output> {
         let key = self.key();
-        match self
-            .handler
-            .execute(&self.admin, &key, command.into())
-            .await
-        {
+        match self.handler.run(&self.admin, &key, command).await {
             Ok(o) => Some(o.result),
             Err(ledger::command::CommandError::Domain(_)) => None,
             Err(e) => panic!("command failed: {e}"),
         }
     }
 
-    pub async fn must(&mut self, command: impl Into<Command>) -> Value {
-        let c = command.into();
-        let name = c.name();
-        self.run(c)
+    pub async fn must<C: CommandPayload>(&mut self, command: C) -> C::Output {
+        let name = std::any::type_name::<C>();
+        self.run(command)
             .await
             .unwrap_or_else(|| panic!("{name} was refused"))
     }
@@ -131,7 +121,7 @@ impl World {
                 name: "幸福里社区".into(),
             })
             .await;
-        w.community = id(&r, "community_id");
+        w.community = r.community_id;
         let c = w.community;
         for (name, parent) in [
             ("第一网格", None),
@@ -146,7 +136,7 @@ impl World {
                     parent,
                 })
                 .await;
-            w.grids.push(id(&r, "grid_id"));
+            w.grids.push(r.grid_id);
         }
         for (g, b, u, h) in [
             (0, "1号楼", "1单元", 10),
@@ -163,7 +153,7 @@ impl World {
                     households: h,
                 })
                 .await;
-            w.stairwells.push(id(&r, "stairwell_id"));
+            w.stairwells.push(r.stairwell_id);
         }
         for name in ["邻里互助队", "红管家服务队", "巾帼志愿服务队"] {
             let r = w
@@ -172,7 +162,7 @@ impl World {
                     name: name.into(),
                 })
                 .await;
-            w.teams.push(id(&r, "team_id"));
+            w.teams.push(r.team_id);
         }
         w.must(SetStarThresholds {
             community_id: c,
@@ -189,7 +179,7 @@ impl World {
                 name: "隔壁社区".into(),
             })
             .await;
-        w.other_community = id(&r, "community_id");
+        w.other_community = r.community_id;
         let r = w
             .must(AddGrid {
                 community_id: w.other_community,
@@ -197,7 +187,7 @@ impl World {
                 parent: None,
             })
             .await;
-        let g: GridId = id(&r, "grid_id");
+        let g: GridId = r.grid_id;
         let r = w
             .must(RegisterStairwell {
                 community_id: w.other_community,
@@ -207,7 +197,7 @@ impl World {
                 households: 10,
             })
             .await;
-        w.other_stairwell = id(&r, "stairwell_id");
+        w.other_stairwell = r.stairwell_id;
         let r = w
             .must(RegisterVolunteer {
                 community_id: w.other_community,
@@ -220,7 +210,7 @@ impl World {
                 household: None,
             })
             .await;
-        let outsider: VolunteerId = id(&r, "volunteer_id");
+        let outsider: VolunteerId = r.volunteer_id;
         let r = w
             .must(LogService {
                 volunteer_id: outsider,
@@ -231,7 +221,7 @@ impl World {
                 note: String::new(),
             })
             .await;
-        let s: ServiceId = id(&r, "service_id");
+        let s: ServiceId = r.service_id;
         w.must(VerifyService {
             volunteer_id: outsider,
             service_id: s,
@@ -275,7 +265,7 @@ impl World {
                 household: household.map(str::to_string),
             })
             .await;
-        let v: VolunteerId = id(&r, "volunteer_id");
+        let v: VolunteerId = r.volunteer_id;
         self.volunteers.push(v);
         self.entries.push(vec![]);
         v
@@ -301,7 +291,7 @@ impl World {
                 note: "服务".into(),
             })
             .await?;
-        let service_id: ServiceId = id(&r, "service_id");
+        let service_id: ServiceId = r.service_id;
         if !verify {
             return None;
         }
@@ -311,7 +301,7 @@ impl World {
                 service_id,
             })
             .await?;
-        let e: EntryId = id(&r, "entry_id");
+        let e: EntryId = r.entry_id;
         self.entries[v].push(e);
         Some(e)
     }
@@ -324,7 +314,7 @@ impl World {
                 reason: "表现突出".into(),
             })
             .await?;
-        let e: EntryId = id(&r, "entry_id");
+        let e: EntryId = r.entry_id;
         self.entries[v].push(e);
         Some(e)
     }
@@ -388,7 +378,7 @@ impl World {
                 deduction: dec(deduction),
             })
             .await?;
-        let i: IssueId = id(&r, "issue_id");
+        let i: IssueId = r.issue_id;
         self.issues.push((s, i));
         Some(i)
     }
@@ -429,7 +419,7 @@ impl World {
         else {
             return;
         };
-        let wish_id: WishId = id(&r, "wish_id");
+        let wish_id: WishId = r.wish_id;
         let volunteer_id = self.volunteers[v];
         if self
             .run(ClaimWish {
@@ -456,7 +446,7 @@ impl World {
         }
         if confirm {
             if let Some(r) = self.run(ConfirmWish { wish_id }).await {
-                let e: EntryId = id(&r, "entry_id");
+                let e: EntryId = r.entry_id;
                 self.entries[v].push(e);
             }
         }

@@ -1,0 +1,220 @@
+//! Mutations of service records and of an account's points and hours: log, verify and
+//! reject services; award, redeem, reverse; gift and spend hours.
+
+use super::super::types::ServiceKind;
+use super::{acting_volunteer, exec, id, parse_id, payload, Res};
+use crate::scalars::{HoursScalar, PointsScalar};
+use async_graphql::{Context, Object, ID};
+use chrono::{DateTime, Utc};
+use ledger::command::{self as cmd, BalanceEntry, CommandOutcome};
+use ledger::ids::*;
+
+payload!(ServicePayload { service_id: ID });
+payload!(VerifyServicePayload {
+    service_id: ID,
+    entry_id: ID,
+    points: PointsScalar,
+    hours: HoursScalar,
+    points_balance: PointsScalar,
+    hours_balance: HoursScalar,
+});
+payload!(
+    /// A balance-changing entry and the balances after it.
+    EntryPayload {
+        entry_id: ID,
+        points_balance: PointsScalar,
+        hours_balance: HoursScalar,
+        flagged: bool,
+    }
+);
+payload!(GiftHoursPayload {
+    entry_id: ID,
+    hours_balance: HoursScalar
+});
+
+impl From<CommandOutcome<BalanceEntry>> for EntryPayload {
+    fn from(o: CommandOutcome<BalanceEntry>) -> EntryPayload {
+        EntryPayload {
+            entry_id: id(o.result.entry_id),
+            points_balance: PointsScalar(o.result.points_balance),
+            hours_balance: HoursScalar(o.result.hours_balance),
+            flagged: o.result.flagged,
+            position: o.position,
+            replayed: o.replayed,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct AccountMutation;
+
+#[Object]
+impl AccountMutation {
+    /// Logs a service awaiting verification (a volunteer logs their own; staff anyone's).
+    #[allow(clippy::too_many_arguments)]
+    async fn log_service(
+        &self,
+        ctx: &Context<'_>,
+        idempotency_key: String,
+        volunteer_id: Option<ID>,
+        kind: ServiceKind,
+        started_at: DateTime<Utc>,
+        hours: HoursScalar,
+        #[graphql(default)] place: String,
+        #[graphql(default)] note: String,
+    ) -> Res<ServicePayload> {
+        let c = cmd::LogService {
+            volunteer_id: acting_volunteer(ctx, volunteer_id.as_ref())?,
+            kind: kind.into(),
+            started_at,
+            hours: hours.decimal(),
+            place,
+            note,
+        };
+        let o = exec(ctx, &idempotency_key, c).await?;
+        Ok(ServicePayload {
+            service_id: id(o.result.service_id),
+            position: o.position,
+            replayed: o.replayed,
+        })
+    }
+
+    /// Verifies a service: banks its hours and credits points under the rules in force
+    /// on the service date (staff; not their own service).
+    async fn verify_service(
+        &self,
+        ctx: &Context<'_>,
+        idempotency_key: String,
+        volunteer_id: ID,
+        service_id: ID,
+    ) -> Res<VerifyServicePayload> {
+        let c = cmd::VerifyService {
+            volunteer_id: VolunteerId(parse_id(&volunteer_id, "volunteerId")?),
+            service_id: ServiceId(parse_id(&service_id, "serviceId")?),
+        };
+        let o = exec(ctx, &idempotency_key, c).await?;
+        Ok(VerifyServicePayload {
+            service_id,
+            entry_id: id(o.result.entry_id),
+            points: PointsScalar(o.result.points),
+            hours: HoursScalar(o.result.hours),
+            points_balance: PointsScalar(o.result.points_balance),
+            hours_balance: HoursScalar(o.result.hours_balance),
+            position: o.position,
+            replayed: o.replayed,
+        })
+    }
+
+    /// Rejects a service, with a reason (staff).
+    async fn reject_service(
+        &self,
+        ctx: &Context<'_>,
+        idempotency_key: String,
+        volunteer_id: ID,
+        service_id: ID,
+        reason: String,
+    ) -> Res<ServicePayload> {
+        let c = cmd::RejectService {
+            volunteer_id: VolunteerId(parse_id(&volunteer_id, "volunteerId")?),
+            service_id: ServiceId(parse_id(&service_id, "serviceId")?),
+            reason,
+        };
+        let o = exec(ctx, &idempotency_key, c).await?;
+        Ok(ServicePayload {
+            service_id,
+            position: o.position,
+            replayed: o.replayed,
+        })
+    }
+
+    /// 积分奖励 (staff); a reason is required.
+    async fn award_points(
+        &self,
+        ctx: &Context<'_>,
+        idempotency_key: String,
+        volunteer_id: ID,
+        points: PointsScalar,
+        reason: String,
+    ) -> Res<EntryPayload> {
+        let c = cmd::AwardPoints {
+            volunteer_id: VolunteerId(parse_id(&volunteer_id, "volunteerId")?),
+            points: points.decimal(),
+            reason,
+        };
+        Ok(exec(ctx, &idempotency_key, c).await?.into())
+    }
+
+    /// Redemption at the points shop (积分超市, staff); never overdraws.
+    async fn redeem_points(
+        &self,
+        ctx: &Context<'_>,
+        idempotency_key: String,
+        volunteer_id: ID,
+        points: PointsScalar,
+        item: String,
+    ) -> Res<EntryPayload> {
+        let c = cmd::RedeemPoints {
+            volunteer_id: VolunteerId(parse_id(&volunteer_id, "volunteerId")?),
+            points: points.decimal(),
+            item,
+        };
+        Ok(exec(ctx, &idempotency_key, c).await?.into())
+    }
+
+    /// Reverses (冲正) an earlier entry, saying why (staff). At most once per entry.
+    async fn reverse_entry(
+        &self,
+        ctx: &Context<'_>,
+        idempotency_key: String,
+        volunteer_id: ID,
+        entry_id: ID,
+        reason: String,
+    ) -> Res<EntryPayload> {
+        let c = cmd::ReverseEntry {
+            volunteer_id: VolunteerId(parse_id(&volunteer_id, "volunteerId")?),
+            entry_id: EntryId(parse_id(&entry_id, "entryId")?),
+            reason,
+        };
+        Ok(exec(ctx, &idempotency_key, c).await?.into())
+    }
+
+    /// Gifts banked hours to another volunteer (a relative); never overdraws.
+    async fn gift_hours(
+        &self,
+        ctx: &Context<'_>,
+        idempotency_key: String,
+        from_volunteer_id: Option<ID>,
+        to_volunteer_id: ID,
+        hours: HoursScalar,
+    ) -> Res<GiftHoursPayload> {
+        let c = cmd::GiftHours {
+            from: acting_volunteer(ctx, from_volunteer_id.as_ref())?,
+            to: VolunteerId(parse_id(&to_volunteer_id, "toVolunteerId")?),
+            hours: hours.decimal(),
+        };
+        let o = exec(ctx, &idempotency_key, c).await?;
+        Ok(GiftHoursPayload {
+            entry_id: id(o.result.entry_id),
+            hours_balance: HoursScalar(o.result.hours_balance),
+            position: o.position,
+            replayed: o.replayed,
+        })
+    }
+
+    /// Spends banked hours on receiving a service; never overdraws.
+    async fn spend_hours(
+        &self,
+        ctx: &Context<'_>,
+        idempotency_key: String,
+        volunteer_id: Option<ID>,
+        hours: HoursScalar,
+        description: String,
+    ) -> Res<EntryPayload> {
+        let c = cmd::SpendHours {
+            volunteer_id: acting_volunteer(ctx, volunteer_id.as_ref())?,
+            hours: hours.decimal(),
+            description,
+        };
+        Ok(exec(ctx, &idempotency_key, c).await?.into())
+    }
+}

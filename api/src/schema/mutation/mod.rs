@@ -1,0 +1,101 @@
+//! Mutations: one per command, by family (one file each, merged into one root). Each
+//! takes a client-generated `idempotencyKey` (a retry with the same key returns the
+//! original result and writes nothing) and returns what it changed plus the log
+//! `position` to pass as `atLeast` to later reads. A resolver builds the command from its
+//! arguments, runs it with [`exec`] and reads the command's typed result.
+
+mod account;
+mod community;
+mod stairwell;
+mod tokens;
+mod volunteer;
+mod wish;
+
+use super::{app, principal};
+use crate::errors::{gql_error, ApiError};
+use async_graphql::{Context, ErrorExtensions, MergedObject, ID};
+use ledger::command::{CommandOutcome, CommandPayload};
+use ledger::ids::VolunteerId;
+use std::time::Instant;
+use uuid::Uuid;
+
+type Res<T> = async_graphql::Result<T>;
+
+/// Every mutation of the API.
+#[derive(MergedObject, Default)]
+#[graphql(name = "CommandMutation")]
+pub struct Mutation(
+    community::CommunityMutation,
+    volunteer::VolunteerMutation,
+    account::AccountMutation,
+    wish::WishMutation,
+    stairwell::StairwellMutation,
+    tokens::TokenMutation,
+);
+
+pub fn parse_id(id: &ID, field: &str) -> Res<Uuid> {
+    Uuid::parse_str(id.as_str()).map_err(|_| {
+        gql_error(
+            "INVALID_INPUT",
+            format!("{field}: {:?} is not a UUID", truncate(id.as_str())),
+        )
+    })
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(64).collect()
+}
+
+fn id(u: impl Into<Uuid>) -> ID {
+    ID(u.into().to_string())
+}
+
+/// Runs a command as the caller, recording its latency; answers the command's own
+/// result type.
+async fn exec<C>(ctx: &Context<'_>, key: &str, command: C) -> Res<CommandOutcome<C::Output>>
+where
+    C: CommandPayload + Send + 'static,
+    C::Output: Send + 'static,
+{
+    let p = principal(ctx)?;
+    let app = app(ctx);
+    let started = Instant::now();
+    // Run on its own task: a client that disconnects or times out cannot cancel a
+    // command half-way (its retry with the same key gets the stored result).
+    let handler = app.handler.clone();
+    let actor = p.actor.clone();
+    let key = key.to_string();
+    let result = tokio::spawn(async move { handler.run(&actor, &key, command).await })
+        .await
+        .map_err(|e| gql_error("INTERNAL", format!("command task failed: {e}")))?;
+    app.metrics
+        .command(C::NAME, result.is_ok(), started.elapsed());
+    result.map_err(|e| ApiError::Command(e).extend())
+}
+
+/// A mutation's answer: its own fields, the log position and whether it was replayed.
+macro_rules! payload {
+    ($(#[$doc:meta])* $name:ident { $( $(#[$fdoc:meta])* $field:ident : $ty:ty ),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(async_graphql::SimpleObject)]
+        pub struct $name {
+            /// Log position of the command's last event: pass it as `atLeast`.
+            pub position: u64,
+            /// True when this is the stored result of an earlier call with the same key.
+            pub replayed: bool,
+            $( $(#[$fdoc])* pub $field: $ty, )*
+        }
+    };
+}
+use payload;
+
+/// The volunteer a volunteer token acts for, or the one named.
+fn acting_volunteer(ctx: &Context<'_>, given: Option<&ID>) -> Res<VolunteerId> {
+    match given {
+        Some(v) => Ok(VolunteerId(parse_id(v, "volunteerId")?)),
+        None => principal(ctx)?
+            .actor
+            .volunteer_id
+            .ok_or_else(|| gql_error("INVALID_INPUT", "volunteerId is required")),
+    }
+}

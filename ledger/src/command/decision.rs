@@ -1,0 +1,373 @@
+//! What one decision works with: the states it loads ([`Decision`], from the log through
+//! the handler's per-stream cache, or from given events in tests), and what it decides
+//! ([`Plan`]: the writes, each with the version it was decided on, and the typed result).
+
+use super::{authorize, Command, CommandError};
+use crate::domain::volunteer::HouseholdKey;
+use crate::domain::*;
+use crate::event::Event;
+use crate::ids::*;
+use crate::store::{Person, Store};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use uuid::Uuid;
+
+/// Streams kept in a state cache before it is cleared.
+const CACHE_LIMIT: usize = 200_000;
+
+pub(crate) type PlanResult<T> = Result<Plan<T>, CommandError>;
+
+/// `(version, state)` per stream.
+pub(crate) struct StreamCache<S> {
+    map: Mutex<HashMap<String, (u64, Arc<S>)>>,
+}
+
+impl<S> Default for StreamCache<S> {
+    fn default() -> Self {
+        StreamCache {
+            map: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<S> StreamCache<S> {
+    fn get(&self, stream: &str) -> Option<(u64, Arc<S>)> {
+        let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(stream).map(|(v, s)| (*v, s.clone()))
+    }
+
+    fn put(&self, stream: &str, version: u64, state: Arc<S>) {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= CACHE_LIMIT && !map.contains_key(stream) {
+            map.clear();
+        }
+        match map.get(stream) {
+            Some((v, _)) if *v >= version => {}
+            _ => {
+                map.insert(stream.to_string(), (version, state));
+            }
+        }
+    }
+}
+
+/// The handler's state caches, one per aggregate.
+#[derive(Default)]
+pub(crate) struct Caches {
+    community: StreamCache<CommunityState>,
+    volunteer: StreamCache<VolunteerState>,
+    wish: StreamCache<WishState>,
+    stairwell: StreamCache<StairwellState>,
+}
+
+impl Caches {
+    /// Keeps the state of a written stream after its write.
+    pub(crate) fn refresh(&self, w: &Write) {
+        let version = w.expected + w.events.len() as u64;
+        match &w.post {
+            PostState::Community(s) => self.community.put(&w.stream, version, s.clone()),
+            PostState::Volunteer(s) => self.volunteer.put(&w.stream, version, s.clone()),
+            PostState::Wish(s) => self.wish.put(&w.stream, version, s.clone()),
+            PostState::Stairwell(s) => self.stairwell.put(&w.stream, version, s.clone()),
+        }
+    }
+}
+
+/// An aggregate with a cache in the handler.
+pub(crate) trait Cached: Aggregate {
+    fn cache(c: &Caches) -> &StreamCache<Self>;
+    fn wrap(s: Arc<Self>) -> PostState;
+}
+
+macro_rules! cached {
+    ($t:ty, $field:ident, $variant:ident) => {
+        impl Cached for $t {
+            fn cache(c: &Caches) -> &StreamCache<Self> {
+                &c.$field
+            }
+            fn wrap(s: Arc<Self>) -> PostState {
+                PostState::$variant(s)
+            }
+        }
+    };
+}
+cached!(CommunityState, community, Community);
+cached!(VolunteerState, volunteer, Volunteer);
+cached!(WishState, wish, Wish);
+cached!(StairwellState, stairwell, Stairwell);
+
+/// The state of a written stream after the write, to refresh the cache.
+pub(crate) enum PostState {
+    Community(Arc<CommunityState>),
+    Volunteer(Arc<VolunteerState>),
+    Wish(Arc<WishState>),
+    Stairwell(Arc<StairwellState>),
+}
+
+/// A loaded stream.
+pub(crate) struct Loaded<S> {
+    pub(crate) stream: String,
+    pub(crate) version: u64,
+    pub(crate) state: Arc<S>,
+}
+
+impl<S: Cached> Loaded<S> {
+    /// The write of `events` to this stream, decided on its loaded version, and the
+    /// state after them.
+    pub(crate) fn write(
+        &self,
+        events: Vec<Event>,
+        community: Option<CommunityId>,
+    ) -> (Write, Arc<S>) {
+        let mut post = (*self.state).clone();
+        for e in &events {
+            post.evolve(e);
+        }
+        let post = Arc::new(post);
+        (
+            Write {
+                stream: self.stream.clone(),
+                expected: self.version,
+                community,
+                events,
+                post: S::wrap(post.clone()),
+            },
+            post,
+        )
+    }
+}
+
+/// Events to append to one stream, expecting it at `expected`.
+pub(crate) struct Write {
+    pub(crate) stream: String,
+    pub(crate) expected: u64,
+    pub(crate) community: Option<CommunityId>,
+    pub(crate) events: Vec<Event>,
+    pub(crate) post: PostState,
+}
+
+/// What a decision wrote and answered: the writes of one atomic append, the command's
+/// result, and the personal data to keep beside the log (a registration's).
+pub(crate) struct Plan<T> {
+    pub(crate) writes: Vec<Write>,
+    pub(crate) result: T,
+    pub(crate) person: Option<Person>,
+}
+
+impl<T> Plan<T> {
+    pub(crate) fn new(writes: Vec<Write>, result: T) -> Plan<T> {
+        Plan {
+            writes,
+            result,
+            person: None,
+        }
+    }
+
+    pub(crate) fn map<U>(self, f: impl FnOnce(T) -> U) -> Plan<U> {
+        Plan {
+            writes: self.writes,
+            result: f(self.result),
+            person: self.person,
+        }
+    }
+
+    /// Whether the append checks every state that was used from the cache: each is
+    /// written with the version it was cached at as the expected version.
+    pub(crate) fn checks(&self, cached: &[(String, u64)]) -> bool {
+        cached.iter().all(|(stream, version)| {
+            self.writes
+                .iter()
+                .any(|w| &w.stream == stream && w.expected == *version)
+        })
+    }
+}
+
+/// Where a decision's states come from.
+enum Source<'a> {
+    /// The log, through the handler's cache. The streams the command writes are
+    /// `trusted`: a state of theirs cached in this process may be used without reading
+    /// the log, because the append checks the version it was decided on (a stale cache,
+    /// say after another process wrote, then fails as a version conflict and the next
+    /// attempt reads).
+    Log {
+        store: &'a Store,
+        caches: &'a Caches,
+        trusted: &'a [String],
+    },
+    /// Given events per stream (tests: no database).
+    Given(&'a HashMap<String, Vec<Event>>),
+}
+
+/// One decision of one command: the context, the command, and the states it loads.
+/// Which states were used from the cache without a read is recorded, so that the
+/// handler can insist the append really checks each of them, and decide again on read
+/// states when it does not, or when the decision is a refusal (which no append checks).
+pub(crate) struct Decision<'a> {
+    ctx: Ctx<'a>,
+    command: &'a Command,
+    household: &'a HouseholdKey,
+    source: Source<'a>,
+    served: Mutex<Vec<(String, u64)>>,
+}
+
+impl<'a> Decision<'a> {
+    /// A decision on states of the log.
+    pub(crate) fn on_log(
+        ctx: Ctx<'a>,
+        command: &'a Command,
+        household: &'a HouseholdKey,
+        store: &'a Store,
+        caches: &'a Caches,
+        trusted: &'a [String],
+    ) -> Decision<'a> {
+        Decision::new(
+            ctx,
+            command,
+            household,
+            Source::Log {
+                store,
+                caches,
+                trusted,
+            },
+        )
+    }
+
+    /// A decision on given events (per stream).
+    pub(crate) fn on_given(
+        ctx: Ctx<'a>,
+        command: &'a Command,
+        household: &'a HouseholdKey,
+        streams: &'a HashMap<String, Vec<Event>>,
+    ) -> Decision<'a> {
+        Decision::new(ctx, command, household, Source::Given(streams))
+    }
+
+    fn new(
+        ctx: Ctx<'a>,
+        command: &'a Command,
+        household: &'a HouseholdKey,
+        source: Source<'a>,
+    ) -> Decision<'a> {
+        Decision {
+            ctx,
+            command,
+            household,
+            source,
+            served: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub(crate) fn ctx(&self) -> &Ctx<'a> {
+        &self.ctx
+    }
+
+    /// A new id of the command (the same on every retry of its key).
+    pub(crate) fn id(&self, label: &str) -> Uuid {
+        self.ctx.ids.id(label)
+    }
+
+    /// The key of household pseudonyms.
+    pub(crate) fn household_key(&self) -> &HouseholdKey {
+        self.household
+    }
+
+    /// Whether the actor may issue the command in `target` (see [`authorize`]).
+    pub(crate) fn authorize(&self, target: Option<CommunityId>) -> Result<(), DomainError> {
+        authorize(self.ctx.actor, self.command, target)
+    }
+
+    /// The states used from the cache without reading the log, with their versions.
+    pub(crate) fn served(&self) -> Vec<(String, u64)> {
+        let served = self.served.lock().unwrap_or_else(|e| e.into_inner());
+        served.clone()
+    }
+
+    /// The current state of a stream.
+    pub(crate) async fn load<S: Cached>(&self, stream: String) -> Result<Loaded<S>, CommandError> {
+        let (store, caches, trusted) = match &self.source {
+            Source::Given(streams) => {
+                let events = streams.get(&stream).map(Vec::as_slice).unwrap_or(&[]);
+                return Ok(Loaded {
+                    version: events.len() as u64,
+                    state: Arc::new(S::from_events(events)),
+                    stream,
+                });
+            }
+            Source::Log {
+                store,
+                caches,
+                trusted,
+            } => (*store, *caches, *trusted),
+        };
+        let cache = S::cache(caches);
+        let (mut version, state) = cache
+            .get(&stream)
+            .unwrap_or_else(|| (0, Arc::new(S::default())));
+        if version > 0 && trusted.contains(&stream) {
+            let mut served = self.served.lock().unwrap_or_else(|e| e.into_inner());
+            served.push((stream.clone(), version));
+            drop(served);
+            return Ok(Loaded {
+                stream,
+                version,
+                state,
+            });
+        }
+        let recorded = store.read_stream(&stream, version).await?;
+        if recorded.is_empty() {
+            return Ok(Loaded {
+                stream,
+                version,
+                state,
+            });
+        }
+        let mut s = (*state).clone();
+        for r in &recorded {
+            s.evolve(&Event::decode(r)?);
+            version = r.stream_version;
+        }
+        let state = Arc::new(s);
+        cache.put(&stream, version, state.clone());
+        Ok(Loaded {
+            stream,
+            version,
+            state,
+        })
+    }
+
+    pub(crate) async fn community(
+        &self,
+        id: CommunityId,
+    ) -> Result<Loaded<CommunityState>, CommandError> {
+        self.load(community_stream(id)).await
+    }
+
+    pub(crate) async fn volunteer(
+        &self,
+        id: VolunteerId,
+    ) -> Result<Loaded<VolunteerState>, CommandError> {
+        self.load(volunteer_stream(id)).await
+    }
+
+    pub(crate) async fn wish(&self, id: WishId) -> Result<Loaded<WishState>, CommandError> {
+        self.load(wish_stream(id)).await
+    }
+
+    pub(crate) async fn stairwell(
+        &self,
+        id: StairwellId,
+    ) -> Result<Loaded<StairwellState>, CommandError> {
+        self.load(stairwell_stream(id)).await
+    }
+
+    /// A registered volunteer and the community it belongs to, after authorization in
+    /// that community.
+    pub(crate) async fn volunteer_in_community(
+        &self,
+        id: VolunteerId,
+    ) -> Result<(Loaded<VolunteerState>, CommunityId), CommandError> {
+        let v = self.volunteer(id).await?;
+        let community_id = v.state.require(id)?;
+        self.authorize(Some(community_id))?;
+        Ok((v, community_id))
+    }
+}

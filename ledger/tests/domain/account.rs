@@ -1,0 +1,361 @@
+//! Points and hours: awards need a reason, redemptions and spending never overdraw,
+//! reversals always succeed (flagging an account below zero) and only once, gifts move
+//! hours between accounts.
+
+use super::*;
+
+#[test]
+fn award_needs_a_reason() {
+    let v: VolunteerState = given(&[registered(V)]);
+    let actor = staff();
+    let r = volunteer::award(
+        &v,
+        &AwardPoints {
+            volunteer_id: V,
+            points: dec("5"),
+            reason: "".into(),
+        },
+        entry(1),
+        &ctx(&actor),
+    );
+    assert!(matches!(r, Err(DomainError::Required { field: "reason" })));
+    let ok = volunteer::award(
+        &v,
+        &AwardPoints {
+            volunteer_id: V,
+            points: dec("5.5"),
+            reason: "楼道清理".into(),
+        },
+        entry(1),
+        &ctx(&actor),
+    )
+    .unwrap();
+    assert!(
+        matches!(&ok[..], [Event::PointsAwarded { points, .. }] if *points == Points::from_hundredths(550))
+    );
+}
+
+#[test]
+fn redemption_never_overdraws() {
+    let v: VolunteerState = given(&[registered(V), awarded(1, 10)]);
+    let actor = staff();
+    let r = volunteer::redeem(
+        &v,
+        &RedeemPoints {
+            volunteer_id: V,
+            points: dec("10.01"),
+            item: "大米".into(),
+        },
+        entry(2),
+        &ctx(&actor),
+    );
+    assert_eq!(
+        r,
+        Err(DomainError::InsufficientPoints {
+            balance: Points::whole(10),
+            requested: Points::from_hundredths(1001)
+        })
+    );
+    assert!(volunteer::redeem(
+        &v,
+        &RedeemPoints {
+            volunteer_id: V,
+            points: dec("10"),
+            item: "大米".into()
+        },
+        entry(2),
+        &ctx(&actor)
+    )
+    .is_ok());
+}
+
+#[test]
+fn a_reversal_always_succeeds_and_flags_a_negative_account() {
+    let v: VolunteerState = given(&[
+        registered(V),
+        awarded(1, 10),
+        Event::PointsRedeemed {
+            entry_id: entry(2),
+            points: Points::whole(8),
+            item: "油".into(),
+            redeemed_by: STAFF,
+        },
+    ]);
+    let actor = staff();
+    let e = volunteer::reverse(
+        &v,
+        &ReverseEntry {
+            volunteer_id: V,
+            entry_id: entry(1),
+            reason: "录入错误".into(),
+        },
+        entry(3),
+        &ctx(&actor),
+    )
+    .unwrap();
+    assert!(
+        matches!(&e[..], [Event::EntryReversed { reverses, points, .. }] if *reverses == entry(1) && *points == Points::whole(10))
+    );
+    let mut after = v.clone();
+    after.evolve(&e[0]);
+    assert_eq!(after.points, Points::whole(-8));
+    assert!(after.flagged());
+    // flagged: redemptions are refused
+    let r = volunteer::redeem(
+        &after,
+        &RedeemPoints {
+            volunteer_id: V,
+            points: dec("1"),
+            item: "x".into(),
+        },
+        entry(4),
+        &ctx(&actor),
+    );
+    assert_eq!(code(r), "ACCOUNT_FLAGGED");
+    // back above zero: allowed again
+    after.evolve(&awarded(5, 9));
+    assert!(!after.flagged());
+    assert!(volunteer::redeem(
+        &after,
+        &RedeemPoints {
+            volunteer_id: V,
+            points: dec("1"),
+            item: "x".into()
+        },
+        entry(6),
+        &ctx(&actor)
+    )
+    .is_ok());
+}
+
+#[test]
+fn an_entry_is_reversed_at_most_once() {
+    let v: VolunteerState = given(&[
+        registered(V),
+        awarded(1, 10),
+        Event::EntryReversed {
+            entry_id: entry(2),
+            reverses: entry(1),
+            points: Points::whole(10),
+            hours: Hours::ZERO,
+            reason: "x".into(),
+            reversed_by: STAFF,
+        },
+    ]);
+    let actor = staff();
+    let r = volunteer::reverse(
+        &v,
+        &ReverseEntry {
+            volunteer_id: V,
+            entry_id: entry(1),
+            reason: "again".into(),
+        },
+        entry(3),
+        &ctx(&actor),
+    );
+    assert_eq!(
+        r,
+        Err(DomainError::AlreadyReversed {
+            entry_id: entry(1),
+            reversed_by: entry(2)
+        })
+    );
+}
+
+#[test]
+fn reversing_a_verified_service_removes_its_hours_and_points() {
+    let v: VolunteerState = given(&[
+        registered(V),
+        logged(1, at(2025, 4, 1), 120, ServiceKind::Patrol),
+        verified(1, 1, 120, 20),
+    ]);
+    let actor = staff();
+    let e = volunteer::reverse(
+        &v,
+        &ReverseEntry {
+            volunteer_id: V,
+            entry_id: entry(1),
+            reason: "重复录入".into(),
+        },
+        entry(2),
+        &ctx(&actor),
+    )
+    .unwrap();
+    let after = given::<VolunteerState>(&[
+        registered(V),
+        logged(1, at(2025, 4, 1), 120, ServiceKind::Patrol),
+        verified(1, 1, 120, 20),
+        e[0].clone(),
+    ]);
+    assert_eq!(
+        (after.points, after.hours, after.verified_hours),
+        (Points::ZERO, Hours::ZERO, Hours::ZERO)
+    );
+}
+
+#[test]
+fn a_reversal_that_leaves_the_hours_below_zero_flags_the_account_too() {
+    // 2 h banked with 20 points, 1.5 h gifted to a relative, then the service reversed:
+    // hours −1.5 while points are back to 0.
+    let mut v: VolunteerState = given(&[
+        registered(V),
+        logged(1, at(2025, 4, 1), 120, ServiceKind::Patrol),
+        verified(1, 1, 120, 20),
+        awarded(2, 5),
+        Event::HoursGifted {
+            entry_id: entry(3),
+            to: V2,
+            hours: Hours::from_minutes(90),
+        },
+    ]);
+    let actor = staff();
+    let e = volunteer::reverse(
+        &v,
+        &ReverseEntry {
+            volunteer_id: V,
+            entry_id: entry(1),
+            reason: "重复录入".into(),
+        },
+        entry(4),
+        &ctx(&actor),
+    )
+    .unwrap();
+    v.evolve(&e[0]);
+    assert_eq!(
+        (v.points, v.hours),
+        (Points::whole(5), Hours::from_minutes(-90))
+    );
+    assert!(v.flagged());
+    let redeem = RedeemPoints {
+        volunteer_id: V,
+        points: dec("1"),
+        item: "x".into(),
+    };
+    assert_eq!(
+        volunteer::redeem(&v, &redeem, entry(5), &ctx(&actor)),
+        Err(DomainError::AccountFlagged {
+            points: Points::whole(5),
+            hours: Hours::from_minutes(-90)
+        })
+    );
+    // Hours received back from the relative bring it to zero: redemptions resume.
+    v.evolve(&Event::HoursReceived {
+        entry_id: entry(6),
+        from: V2,
+        hours: Hours::from_minutes(90),
+    });
+    assert!(!v.flagged());
+    assert!(volunteer::redeem(&v, &redeem, entry(7), &ctx(&actor)).is_ok());
+}
+
+#[test]
+fn redemptions_and_gifts_are_not_reversible() {
+    let v: VolunteerState = given(&[
+        registered(V),
+        awarded(1, 10),
+        Event::PointsRedeemed {
+            entry_id: entry(2),
+            points: Points::whole(5),
+            item: "油".into(),
+            redeemed_by: STAFF,
+        },
+        Event::HoursReceived {
+            entry_id: entry(3),
+            from: V2,
+            hours: Hours::whole(1),
+        },
+    ]);
+    let actor = staff();
+    for e in [entry(2), entry(3)] {
+        let r = volunteer::reverse(
+            &v,
+            &ReverseEntry {
+                volunteer_id: V,
+                entry_id: e,
+                reason: "x".into(),
+            },
+            entry(9),
+            &ctx(&actor),
+        );
+        assert_eq!(code(r), "NOT_REVERSIBLE");
+    }
+    let r = volunteer::reverse(
+        &v,
+        &ReverseEntry {
+            volunteer_id: V,
+            entry_id: entry(7),
+            reason: "x".into(),
+        },
+        entry(9),
+        &ctx(&actor),
+    );
+    assert_eq!(code(r), "NOT_FOUND");
+}
+
+#[test]
+fn gifts_move_hours_and_never_overdraw() {
+    let from: VolunteerState = given(&[
+        registered(V),
+        logged(1, at(2025, 4, 1), 120, ServiceKind::Patrol),
+        verified(1, 1, 120, 20),
+    ]);
+    let to: VolunteerState = given(&[registered(V2)]);
+    let cmd = |h: &str| GiftHours {
+        from: V,
+        to: V2,
+        hours: dec(h),
+    };
+    let r = volunteer::gift(&from, &to, &cmd("2.5"), entry(2), &ctx(&staff()));
+    assert_eq!(
+        r,
+        Err(DomainError::InsufficientHours {
+            balance: Hours::whole(2),
+            requested: Hours::from_minutes(150)
+        })
+    );
+    let (fe, te) = volunteer::gift(&from, &to, &cmd("1.5"), entry(2), &ctx(&staff())).unwrap();
+    assert!(
+        matches!(&fe[..], [Event::HoursGifted { to: t, hours, .. }] if *t == V2 && *hours == Hours::from_minutes(90))
+    );
+    assert!(matches!(&te[..], [Event::HoursReceived { from: f, .. }] if *f == V));
+    let r = volunteer::gift(
+        &from,
+        &VolunteerState::default(),
+        &cmd("1"),
+        entry(2),
+        &ctx(&staff()),
+    );
+    assert_eq!(code(r), "NOT_FOUND");
+}
+
+#[test]
+fn spending_hours_never_overdraws() {
+    let v: VolunteerState = given(&[
+        registered(V),
+        Event::HoursReceived {
+            entry_id: entry(1),
+            from: V2,
+            hours: Hours::whole(1),
+        },
+    ]);
+    let r = volunteer::spend(
+        &v,
+        &SpendHours {
+            volunteer_id: V,
+            hours: dec("1.05"),
+            description: "理发".into(),
+        },
+        entry(2),
+    );
+    assert_eq!(code(r), "INSUFFICIENT_HOURS");
+    assert!(volunteer::spend(
+        &v,
+        &SpendHours {
+            volunteer_id: V,
+            hours: dec("1"),
+            description: "理发".into()
+        },
+        entry(2)
+    )
+    .is_ok());
+}
