@@ -8,19 +8,48 @@
 //! the ones in force at `P`. Names come from the personal-data table when a document is
 //! produced (never from events); an erased person shows as [`people::ERASED_NAME`].
 //!
-//! Module map:
-//! - [`fold`]: pinning (`at` or the head); the read-ahead scan of the log, and the
-//!   faster scan of one community's events (index, lean columns, parallel windows).
-//! - [`annual`]: the annual commendation report (年度表彰报告), [`annual_report`].
+//! Crate map (one line per module; this crate depends on `ledger` only, and `api` and the
+//! binary depend on it):
+//! - [`fold`]: pinning, the scan of the log, and [`fold::scan_community`] (one community's events).
+//! - [`annual`]: the annual commendation report (年度表彰报告): its model, tally and finish.
 //! - [`stairwell`]: 文明楼道 monthly scores, yearly standings and the 流动红旗.
 //! - [`table`]: the neutral table model (sections of typed cells) shared by the renderers.
-//! - [`mod@render_xlsx`], [`mod@render_csv`], [`mod@render_html`]: the three formats of a
-//!   report (and the generic section renderers the statement uses).
-//! - [`mod@certificate`]: numbered 志愿服务记录证明, the registry, the public check.
+//! - [`mod@render_xlsx`]: an annual report as XLSX, and any sections as sheets.
+//! - [`mod@render_csv`]: an annual report as CSV (UTF-8 with a BOM), and any sections.
+//! - [`mod@render_html`]: an annual report as a printable page with charts; the page and tables.
+//! - [`mod@certificate`]: numbered 志愿服务记录证明: facts, registry, check code and check, page.
 //! - [`mod@statement`]: a volunteer's statement (every ledger entry with running balances).
 //! - [`people`]: names at render time, masking of ID numbers, phones and names.
 //! - [`labels`]: Chinese labels (service kinds, stars) and China Standard Time helpers.
 //! - [`error`]: the error type ([`ReportError`]) and its stable codes.
+//! - this file: [`Format`] and [`render`], the three formats of an annual report.
+//!
+//! To add a report:
+//! 1. **The fold**: a module (`src/<report>.rs`, or a directory like `annual/` once it
+//!    grows) with `pub async fn <report>(store, .., at: Option<u64>)`. It pins first
+//!    ([`fold::pin`], and [`fold::recorded_at`] for its `as_of`). Figures of a community
+//!    come from a tally fed by `fold::scan_community(store, community, &WANTED, position,
+//!    &progress, |e| ..)`, with the list of the event types it reads beside the `match`
+//!    that reads them (as [`annual::WANTED`]); one volunteer's records come from their
+//!    stream (`Store::read_stream`) up to the position, as [`statement()`] and the
+//!    certificates do. Names are looked up after the fold with [`people::display_names`],
+//!    never taken from events; labels and dates come from [`labels`]; a new failure is a
+//!    [`ReportError`] variant with its code.
+//! 2. **The model**: the report's struct (serde), carrying its `position` and `as_of`.
+//! 3. **The table model**: `fn <report>_sections(&Report) -> Vec<table::Section>` of typed
+//!    cells, as [`table::annual_sections`] and [`statement::statement_sections`].
+//! 4. **The renderers**: the generic ones take sections: [`render_csv::sections_to_csv`],
+//!    [`render_xlsx::sections_to_xlsx`], [`render_html::page_start`] with
+//!    [`render_html::table_html`]. A report needs a renderer of its own only for charts
+//!    or a page of its own (as [`render_html()`] and [`certificate_html`]).
+//! 5. **This file**: `pub mod` for the module and `pub use` for its entry points.
+//! 6. **Tests**: `tests/documents.rs` on both backends (`common::stores()`), and the
+//!    figures against an independent plain fold in `tests/oracle.rs` (`common::oracle`).
+//! 7. **Outside this crate**: the download route lives in the api crate's documents routes
+//!    (a handler in `api::documents` beside `annual_report_file` and `statement_file`, its
+//!    `/documents/..` path in the router, and a `*_url` helper the GraphQL answer links
+//!    to); the GraphQL field is in `api::schema::documents`; an operator command, if any,
+//!    is in the binary's `src/commands.rs`.
 //!
 //! Attribution rules (the same in every document):
 //! - verified service hours and points count on the **service date** (`started_at` in
