@@ -2,6 +2,10 @@
 //!
 //! - `cli`: the arguments (one `clap` struct, every option also from the environment).
 //! - `commands`: one function per sub-command.
+//!
+//! To add a sub-command: its variant in `cli.rs`, its function in `commands.rs` (a
+//! command that changes the log goes through `ledger::command::CommandHandler::run`, as
+//! the API does), a row in README.md's command-line table, a test in `tests/cli.rs`.
 
 mod cli;
 mod commands;

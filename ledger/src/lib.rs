@@ -2,17 +2,47 @@
 //!
 //! Every volunteer action is an append-only event; nothing is updated or deleted.
 //!
-//! Module map:
-//! - [`store`]: the event store (append with expected version, group commit, reads,
-//!   live head), on SQLite and PostgreSQL, plus personal data and command records kept
-//!   beside the log.
-//! - [`testing`]: fresh stores for tests on each backend.
+//! ## Crate map
+//!
+//! - [`actor`]: who issues a command ([`actor::Actor`]) and their [`actor::Role`]; a
+//!   leaf that the domain and the command layer both use.
 //! - [`amount`]: exact amounts, points in hundredths and hours in minutes.
 //! - [`ids`]: typed UUID ids and stream names.
 //! - [`event`]: the domain events, their schema versions and upcasting.
-//! - [`domain`]: pure decide/evolve per aggregate (community, volunteer, wish, stairwell).
-//! - [`command`]: commands, actors and authorization, and the idempotent command handler.
+//! - [`domain`]: pure decide/evolve per aggregate — [`domain::community`],
+//!   [`domain::volunteer`] (registration, services, points and hours),
+//!   [`domain::wish`], [`domain::stairwell`] — each with its command payloads beside the
+//!   rules that decide them, and [`domain::DomainError`] with its stable codes.
+//! - [`command`]: the list of commands and their typed results ([`command::Outcome`]),
+//!   one plan file per family (community, volunteer, service, account, wish,
+//!   stairwell), the role matrix ([`command::authorize`]), and the
+//!   [`command::CommandHandler`] loop (idempotency, load, decide, append, retry).
+//! - [`store`]: the event store (append with expected version, group commit, reads,
+//!   live head), on SQLite and PostgreSQL, plus personal data and command records kept
+//!   beside the log.
 //! - [`demo`]: a deterministic, realistic community history generated through commands.
+//! - [`testing`]: fresh stores for tests on each backend, and `given / when / then` for
+//!   the domain's rules.
+//!
+//! Direction: `actor`, `ids`, `amount` ← `event` ← `domain` ← `command` → `store`;
+//! nothing in `domain` knows the handler or the store.
+//!
+//! ## To add a command (four files)
+//!
+//! 1. `domain/<aggregate>.rs` (or a file of `domain/volunteer/`): the payload struct
+//!    (serde, `Clone`, `PartialEq`) and its rule, a pure function from the states and the
+//!    payload to `DomainResult<Vec<Event>>` (a new event also goes in `event.rs`).
+//! 2. `command/<family>.rs`: `impl Payload { fn locks(&self); async fn plan(&self, d) }`
+//!    — the streams it writes, the states it loads through the [`command`] module's
+//!    `Decision`, the rule, and its result type (a struct there, serde, whose JSON is
+//!    what its command record keeps).
+//! 3. `command/mod.rs`: one line in the `commands!` list, `Payload => Result`, and a
+//!    `pub use` of the payload. [`command::authorize`] needs a line only if volunteers
+//!    may issue it or it is for administrators alone.
+//! 4. `tests/domain/<concept>.rs`: given / when / then ([`testing::given`]).
+//!
+//! The API's mutation goes in `api/src/schema/mutation/<family>.rs` (see the api
+//! crate's map).
 
 pub mod actor;
 pub mod amount;

@@ -18,9 +18,9 @@
 //! results and writes nothing.
 
 //!
-//! Layout: [`setup`] sets up each community and registers its volunteers; [`round`]
+//! Layout: `setup` sets up each community and registers its volunteers; `round`
 //! chooses what happens in a round (inspections, resolutions, one chain per chosen
-//! volunteer); [`chain`] runs chains of dependent commands and reads their results.
+//! volunteer); `chain` runs chains of dependent commands and reads their results.
 
 mod chain;
 mod round;

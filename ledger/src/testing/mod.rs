@@ -1,5 +1,5 @@
 //! Test support shared by every crate's tests: a fresh store on each backend, and
-//! [`given`] / when / then for the domain's rules (no database).
+//! `given` / when / then for the domain's rules (no database).
 //!
 //! PostgreSQL tests use `TIMEBANK_TEST_PG_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/test`) to create a database of their own. Without a

@@ -106,10 +106,7 @@ pub fn reverse(
 ) -> DomainResult<Vec<Event>> {
     volunteer.require(cmd.volunteer_id)?;
     let reason = required_text("reason", &cmd.reason, MAX_TEXT)?;
-    let entry = volunteer
-        .entries
-        .get(&cmd.entry_id)
-        .ok_or_else(|| DomainError::not_found("entry", cmd.entry_id))?;
+    let entry = volunteer.entry(cmd.entry_id)?;
     if !entry.kind.reversible() {
         return Err(DomainError::NotReversible {
             entry_id: cmd.entry_id,

@@ -10,8 +10,8 @@
 //! Redemptions, gifts and hours spent are never undone (a reversal of them is refused);
 //! verified services and awards can be reversed, each at most once.
 //!
-//! The state and its `evolve` are here; the decisions are in [`registration`] (register,
-//! move, teams, depart, erase), [`service`] (log, verify, reject) and [`account`]
+//! The state and its `evolve` are here; the decisions are in `registration` (register,
+//! move, teams, depart, erase), `service` (log, verify, reject) and `account`
 //! (points and hours).
 
 mod account;
