@@ -3,7 +3,7 @@
 //! come from the `reports` crate (a fold of the log pinned to a position); the files
 //! are downloaded from the links each answer carries (see [`crate::documents`]).
 
-use super::mutation::parse_id;
+use super::args::{community_of, forbidden, id, parse_id};
 use super::{app, principal};
 use crate::documents::{annual_report_url, certificate_url, report_error, statement_url};
 use crate::errors::{gql_error, ApiError};
@@ -18,10 +18,6 @@ use reports::{Certificate, CertificateCheck, CertificateFacts, Format};
 use std::time::Instant;
 
 type Res<T> = async_graphql::Result<T>;
-
-fn id<T: std::fmt::Display>(v: T) -> ID {
-    ID(v.to_string())
-}
 
 /// A file to download (with the caller's bearer token), pinned to a log position.
 #[derive(SimpleObject, Clone)]
@@ -567,18 +563,6 @@ impl From<&CertificateCheck> for CertificateVerification {
             corrections: c.corrections.iter().map(Into::into).collect(),
         }
     }
-}
-
-fn forbidden(msg: &str) -> async_graphql::Error {
-    ApiError::forbidden(msg.to_string()).extend()
-}
-
-/// The community of a registered volunteer, or NOT_FOUND.
-async fn community_of(ctx: &Context<'_>, v: VolunteerId) -> Res<CommunityId> {
-    crate::auth::volunteer_community(&app(ctx).store, v.0)
-        .await
-        .map_err(|e| e.extend())?
-        .ok_or_else(|| ApiError::NotFound(format!("volunteer {v}")).extend())
 }
 
 fn volunteer_arg(ctx: &Context<'_>, v: Option<ID>) -> Res<VolunteerId> {

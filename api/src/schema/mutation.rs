@@ -4,6 +4,7 @@
 // The resolvers' arguments are the operation's GraphQL arguments.
 #![allow(clippy::too_many_arguments)]
 
+use super::args::{id, parse_id};
 use super::types::{ServiceKind, TokenRole, WishStatus};
 use super::{app, principal};
 use crate::errors::{gql_error, ApiError};
@@ -19,23 +20,6 @@ use std::time::Instant;
 use uuid::Uuid;
 
 type Res<T> = async_graphql::Result<T>;
-
-pub fn parse_id(id: &ID, field: &str) -> Res<Uuid> {
-    Uuid::parse_str(id.as_str()).map_err(|_| {
-        gql_error(
-            "INVALID_INPUT",
-            format!("{field}: {:?} is not a UUID", truncate(id.as_str())),
-        )
-    })
-}
-
-fn truncate(s: &str) -> String {
-    s.chars().take(64).collect()
-}
-
-fn id(u: impl Into<Uuid>) -> ID {
-    ID(u.into().to_string())
-}
 
 /// Runs a command as the caller, recording its latency.
 async fn exec(ctx: &Context<'_>, key: &str, command: Command) -> Res<CommandOutcome> {

@@ -12,7 +12,7 @@
 // The resolvers' arguments are the operation's GraphQL arguments.
 #![allow(clippy::too_many_arguments)]
 
-use super::mutation::parse_id;
+use super::args::{community_of, forbidden, not_found, parse_id};
 use super::types::*;
 use super::{app, principal, DEFAULT_PAGE, MAX_PAGE};
 use crate::auth::Principal;
@@ -55,14 +55,6 @@ async fn wait(ctx: &Context<'_>, at_least: Option<u64>) -> Res<()> {
     Ok(())
 }
 
-fn forbidden(msg: &str) -> async_graphql::Error {
-    ApiError::forbidden(msg.to_string()).extend()
-}
-
-fn not_found(what: String) -> async_graphql::Error {
-    ApiError::NotFound(what).extend()
-}
-
 fn board_access(p: &Principal, community: CommunityId) -> Res<()> {
     if p.reads_boards_of(community) {
         Ok(())
@@ -78,15 +70,6 @@ fn board_visibility(p: &Principal) -> Visibility {
     } else {
         Visibility::Masked
     }
-}
-
-/// The community of a registered volunteer, or NOT_FOUND.
-async fn community_of(ctx: &Context<'_>, v: VolunteerId) -> Res<CommunityId> {
-    app(ctx)
-        .reads
-        .volunteer_community(v)
-        .await?
-        .ok_or_else(|| not_found(format!("volunteer {v}")))
 }
 
 /// "ALL", "2024", "2024-Q1" or "2024-03".

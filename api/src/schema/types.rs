@@ -1,5 +1,6 @@
 //! Output types shared by the roots, and the DataLoaders that batch their lookups.
 
+use super::args::id;
 use crate::auth::{mask_id_number, mask_phone, shorten_name, Principal};
 use crate::errors::ApiError;
 use crate::reads::{Profile, ReadSide};
@@ -34,10 +35,6 @@ pub fn hours_of(d: Decimal) -> HoursScalar {
     HoursScalar(Hours::from_minutes(
         (d * Decimal::from(60)).round().to_i64().unwrap_or_default(),
     ))
-}
-
-fn id_of(u: Uuid) -> ID {
-    ID(u.to_string())
 }
 
 /// Kind of a volunteer service.
@@ -401,7 +398,7 @@ impl Volunteer {
 #[Object]
 impl Volunteer {
     async fn id(&self) -> ID {
-        id_of(self.uuid())
+        id(self.uuid())
     }
 
     /// Number within the community (志愿者编号).
@@ -419,12 +416,12 @@ impl Volunteer {
 
     /// Home stairwell (楼道) today.
     async fn stairwell_id(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ID>> {
-        Ok(self.profile(ctx).await?.stairwell_id.map(|s| id_of(s.0)))
+        Ok(self.profile(ctx).await?.stairwell_id.map(|s| id(s.0)))
     }
 
     /// Grid (网格) of the home stairwell today.
     async fn grid_id(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ID>> {
-        Ok(self.profile(ctx).await?.grid_id.map(|g| id_of(g.0)))
+        Ok(self.profile(ctx).await?.grid_id.map(|g| id(g.0)))
     }
 
     /// 党员, 五老, 青年, …
@@ -439,7 +436,7 @@ impl Volunteer {
             .await?
             .teams
             .iter()
-            .map(|t| id_of(t.0))
+            .map(|t| id(t.0))
             .collect())
     }
 
@@ -548,19 +545,19 @@ impl From<projections::statement::StatementEntry> for StatementEntry {
             _ => None,
         }
         .and_then(|s| Uuid::parse_str(s.trim()).ok())
-        .map(id_of);
+        .map(id);
         StatementEntry {
-            entry_id: id_of(e.entry_id.0),
+            entry_id: id(e.entry_id.0),
             kind: entry_kind(&e.kind),
             points_delta: points_of(e.points_delta),
             hours_delta: hours_of(e.hours_delta),
             points_balance: points_of(e.points_balance),
             hours_balance: hours_of(e.hours_balance),
             description: e.detail,
-            reverses: e.reverses.map(|r| id_of(r.0)),
-            reversed_by: e.reversed_by.map(|r| id_of(r.0)),
+            reverses: e.reverses.map(|r| id(r.0)),
+            reversed_by: e.reversed_by.map(|r| id(r.0)),
             counterpart,
-            event_id: id_of(e.event_id),
+            event_id: id(e.event_id),
             position: e.position,
             recorded_at: e.recorded_at,
             cursor: e.seq.to_string(),
@@ -604,7 +601,7 @@ impl RankRow {
     pub fn new(e: &projections::rankings::RankEntry, vis: Visibility) -> RankRow {
         RankRow {
             rank: i32::try_from(e.rank).unwrap_or(i32::MAX),
-            volunteer_id: id_of(e.volunteer_id.0),
+            volunteer_id: id(e.volunteer_id.0),
             volunteer_number: e.volunteer_number.clone(),
             points: points_of(e.points),
             hours: hours_of(e.hours),
@@ -683,14 +680,14 @@ pub struct Wish {
 impl Wish {
     pub fn new(w: projections::wishes::Wish, vis: Visibility) -> Wish {
         Wish {
-            id: id_of(w.wish_id.0),
-            community_id: id_of(w.community_id.0),
-            stairwell_id: Some(id_of(w.stairwell_id.0)),
+            id: id(w.wish_id.0),
+            community_id: id(w.community_id.0),
+            stairwell_id: Some(id(w.stairwell_id.0)),
             category: w.category,
             description: w.description,
             resident_label: w.resident_label,
             status: WishStatus::parse(&w.status).unwrap_or(WishStatus::Open),
-            claimed_by: w.claimer.map(|v| id_of(v.0)),
+            claimed_by: w.claimer.map(|v| id(v.0)),
             posted_at: Some(w.posted_at),
             claimed_at: w.claimed_at,
             fulfilled_at: w.fulfilled_at,
