@@ -14,7 +14,7 @@
 //!   CSV or XLSX. Each names its log position in `X-Timebank-Position`.
 
 use crate::errors::ApiError;
-use crate::http::{authenticate, AppState};
+use crate::state::{authenticate, AppState};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};

@@ -18,7 +18,8 @@
 
 use crate::auth::Principal;
 use crate::errors::ApiError;
-use crate::schema::{self, AppCtx, AppSchema, Executed};
+use crate::schema::{self, Executed};
+use crate::state::{authenticate, AppState};
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use async_graphql::{Data, ServerError, Variables};
@@ -30,62 +31,11 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Map, Value};
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
 
 pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 pub const APPLICATION_JSON: &str = "application/json";
-
-/// Everything the routes share.
-#[derive(Clone)]
-pub struct AppState {
-    pub app: Arc<AppCtx>,
-    pub schema: AppSchema,
-    /// Largest request body, in bytes.
-    pub max_body_bytes: usize,
-    /// Longest a `/graphql` or `/documents` request may take (408 beyond).
-    pub request_timeout: Duration,
-    /// Becomes `true` when the server shuts down (closes WebSockets).
-    pub shutdown: watch::Receiver<bool>,
-    /// Parsed documents by query text.
-    pub documents: Arc<DocumentCache>,
-}
-
-/// Longest query text whose parsed document is kept.
-const CACHED_DOCUMENT_MAX: usize = 8 * 1024;
-/// Documents kept before the cache starts over.
-const CACHED_DOCUMENTS: usize = 1_000;
-
-/// Parsed documents by query text: clients send the same few operations over and over,
-/// and parsing (a PEG parser) costs more than a clone of the parsed document. Only
-/// documents that parse are kept; every request is still validated and checked against
-/// the depth, complexity and directive limits.
-#[derive(Default)]
-pub struct DocumentCache {
-    map: std::sync::Mutex<HashMap<String, ExecutableDocument>>,
-}
-
-impl DocumentCache {
-    fn parse(&self, query: &str) -> Result<ExecutableDocument, ServerError> {
-        if query.len() <= CACHED_DOCUMENT_MAX {
-            let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(doc) = map.get(query) {
-                return Ok(doc.clone());
-            }
-        }
-        let doc = async_graphql::parser::parse_query(query)?;
-        if query.len() <= CACHED_DOCUMENT_MAX {
-            let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-            if map.len() >= CACHED_DOCUMENTS {
-                map.clear();
-            }
-            map.insert(query.to_string(), doc.clone());
-        }
-        Ok(doc)
-    }
-}
 
 /// The router: `/graphql`, `/graphiql`, `/ws`, `/healthz`, `/metrics`, and the
 /// document downloads under `/documents/`.
@@ -249,17 +199,6 @@ async fn request_timeout(
             resp
         }
     }
-}
-
-/// The caller of a request, from its `Authorization` header.
-pub(crate) async fn authenticate(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<Principal, ApiError> {
-    let h = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    state.app.auth.authenticate_header(h).await
 }
 
 fn auth_failure(state: &AppState, media: Media, e: ApiError) -> Response {
@@ -564,7 +503,7 @@ async fn execute(
     method: Method,
 ) -> Response {
     // Parse first: a syntax error is a request error, and GET must not mutate.
-    let parsed = state.documents.parse(&params.query);
+    let parsed = state.parsed_queries.parse(&params.query);
     let mut request = async_graphql::Request::new(params.query);
     if let Some(name) = params.operation_name.clone() {
         request = request.operation_name(name);

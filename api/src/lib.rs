@@ -31,10 +31,12 @@ pub mod metrics;
 pub mod reads;
 pub mod scalars;
 pub mod schema;
+pub mod state;
 
 pub use errors::{ApiError, ApiResult};
-pub use http::{router, AppState};
+pub use http::router;
 pub use ledger::command::Role;
+pub use state::AppState;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -73,46 +75,6 @@ impl ServeConfig {
 impl Default for ServeConfig {
     fn default() -> Self {
         ServeConfig::new(SocketAddr::from(([127, 0, 0, 1], 8080)))
-    }
-}
-
-impl AppState {
-    /// The state of a server on `store` without read models: queries of accounts,
-    /// statements, rankings, boards and scores then answer READ_MODEL_ERROR (mutations,
-    /// `me` and `events` work). `shutdown` becoming `true` closes WebSockets.
-    pub fn new(
-        store: ledger::Store,
-        config: &ServeConfig,
-        shutdown: watch::Receiver<bool>,
-    ) -> AppState {
-        AppState::with_projections(store, config, shutdown, None)
-    }
-
-    /// The state of a server on `store` reading the running `projections` (call it
-    /// inside a Tokio runtime: a cache of balances starts following the log, until
-    /// `shutdown` becomes `true`).
-    pub fn with_projections(
-        store: ledger::Store,
-        config: &ServeConfig,
-        shutdown: watch::Receiver<bool>,
-        projections: Option<projections::Projections>,
-    ) -> AppState {
-        let app = Arc::new(schema::AppCtx {
-            handler: ledger::command::CommandHandler::new(store.clone()),
-            reads: reads::ReadSide::new(store.clone(), projections, shutdown.clone()),
-            metrics: Arc::new(metrics::Metrics::default()),
-            auth: Arc::new(auth::Authenticator::new(store.clone())),
-            reports: Default::default(),
-            store,
-        });
-        AppState {
-            schema: schema::build(Some(app.clone())),
-            app,
-            max_body_bytes: config.max_body_bytes,
-            request_timeout: config.request_timeout,
-            shutdown,
-            documents: Arc::default(),
-        }
     }
 }
 
