@@ -52,15 +52,15 @@ pub fn router(state: AppState) -> Router {
     let documents = Router::new()
         .route(
             "/documents/annual-report",
-            get(crate::documents::annual_report_file),
+            get(crate::documents::routes::annual_report_file),
         )
         .route(
             "/documents/statement",
-            get(crate::documents::statement_file),
+            get(crate::documents::routes::statement_file),
         )
         .route(
             "/documents/certificates/{number}",
-            get(crate::documents::certificate_page),
+            get(crate::documents::routes::certificate_page),
         )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
