@@ -1,6 +1,6 @@
 //! What every route shares: [`AppState`] (the schema, the services resolvers reach,
 //! the request limits, the shutdown signal, the cache of parsed queries) and
-//! [`authenticate`], the caller of a request. The router ([`crate::http`]) and the
+//! `authenticate`, the caller of a request. The router ([`crate::http`]) and the
 //! download routes ([`crate::documents::routes`]) both use it.
 
 use crate::auth::Principal;

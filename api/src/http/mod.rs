@@ -2,14 +2,14 @@
 //! subscriptions (`/ws`, graphql-transport-ws), GraphiQL, `/healthz` and `/metrics`.
 //!
 //! - [`router`] (here): every route and its layers, and the request timeout;
-//! - [`media`]: the response media type negotiated from `Accept`, and the JSON errors
+//! - `media`: the response media type negotiated from `Accept`, and the JSON errors
 //!   of requests refused before GraphQL runs;
-//! - [`params`]: a GraphQL request's parameters from a JSON body or a query string,
+//! - `params`: a GraphQL request's parameters from a JSON body or a query string,
 //!   and its body read within the size limit;
-//! - [`graphql`]: the `/graphql` handlers (the public certificate check, execution,
+//! - `graphql`: the `/graphql` handlers (the public certificate check, execution,
 //!   status codes) and GraphiQL;
-//! - [`ws`]: subscriptions over WebSocket, authenticated in `connection_init`;
-//! - [`ops`]: `/healthz` and `/metrics`.
+//! - `ws`: subscriptions over WebSocket, authenticated in `connection_init`;
+//! - `ops`: `/healthz` and `/metrics`.
 //!
 //! The `/graphql` handler follows the GraphQL-over-HTTP specification:
 //! - the response media type is negotiated from `Accept`:

@@ -78,10 +78,10 @@ pub fn selects(ctx: &Context<'_>, path: &[&str], fields: &[&str]) -> bool {
     fields.iter().any(|f| at.field(f).exists())
 }
 
-/// Fields of a [`Volunteer`] that read personal data.
+/// Fields of a [`Volunteer`](super::Volunteer) that read personal data.
 pub const PERSON_FIELDS: [&str; 4] = ["name", "phone", "idNumber", "erased"];
 
-/// Fields of a [`Volunteer`] that read its profile.
+/// Fields of a [`Volunteer`](super::Volunteer) that read its profile.
 pub const PROFILE_FIELDS: [&str; 5] = ["stairwellId", "gridId", "tags", "teamIds", "departed"];
 
 /// Batches personal-data lookups (one query for a whole list). Every key gets an

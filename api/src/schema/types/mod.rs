@@ -1,16 +1,16 @@
 //! Output types shared by the roots, one module per concept, and the DataLoaders that
 //! batch their lookups; everything is re-exported here (`types::Volunteer`, …).
 //!
-//! - [`volunteer`]: a volunteer, their balances and totals, a page of volunteers;
-//! - [`statement`]: the lines of a statement (账户明细) and their pages;
-//! - [`ranking`]: rankings (排行榜) and their rows;
-//! - [`wish`]: wishes (小心愿), their status and the wish board's pages;
-//! - [`stairwell`]: 文明楼道 scores;
-//! - [`dashboard`]: a community's dashboard (社区看板);
-//! - [`event`]: events of the log (admin audit);
-//! - [`me`]: the caller and the roles of tokens;
-//! - [`person`]: how much of a person a caller sees, and names as shown;
-//! - [`loaders`]: the DataLoaders of personal data and profiles, and [`prefetch`].
+//! - `volunteer`: a volunteer, their balances and totals, a page of volunteers;
+//! - `statement`: the lines of a statement (账户明细) and their pages;
+//! - `ranking`: rankings (排行榜) and their rows;
+//! - `wish`: wishes (小心愿), their status and the wish board's pages;
+//! - `stairwell`: 文明楼道 scores;
+//! - `dashboard`: a community's dashboard (社区看板);
+//! - `event`: events of the log (admin audit);
+//! - `me`: the caller and the roles of tokens;
+//! - `person`: how much of a person a caller sees, and names as shown;
+//! - `loaders`: the DataLoaders of personal data and profiles, and [`prefetch`].
 
 mod dashboard;
 mod event;
