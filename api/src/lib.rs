@@ -3,21 +3,74 @@
 //! An async-graphql schema served by axum: volunteer apps, community staff, public
 //! displays and reports reach the ledger through it.
 //!
-//! Module map:
-//! - [`http`]: the router; GraphQL over HTTP (spec-compliant content negotiation and
-//!   status codes), WebSocket subscriptions, GraphiQL, `/healthz`, `/metrics`;
+//! ## Layout
+//!
+//! - [`state`]: [`AppState`], what every route shares (schema, services, limits, parsed
+//!   queries), and `authenticate`, the caller of a request;
+//! - [`http`]: the router and its layers; GraphQL over HTTP (`http/{media, params,
+//!   graphql}`), WebSocket subscriptions (`http/ws`), `/healthz` and `/metrics`
+//!   (`http/ops`);
+//! - [`schema`]: the schema roots, limits and error codes; [`schema::query`] (one file
+//!   per family of reads), [`schema::mutation`], [`schema::subscription`],
+//!   [`schema::documents`], the output [`schema::types`] (one file per concept) and
+//!   [`schema::args`] (what the resolvers share);
+//! - [`documents`]: who may read reports and records, the annual report cache and the
+//!   links to the files; [`documents::routes`]: the download routes (`/documents/...`:
+//!   report XLSX/CSV/HTML, certificate pages, statement CSV/XLSX);
 //! - [`auth`]: bearer tokens (hashed at rest), principals and roles, masking of
 //!   personal data;
-//! - [`schema`]: the schema roots — [`schema::query`], [`schema::mutation`],
-//!   [`schema::subscription`] — output [`schema::types`], limits and error codes;
-//! - [`scalars`]: `Points`, `Hours` and `Decimal`, exact decimal strings;
-//! - [`errors`]: [`ApiError`] and the stable `extensions.code` of every error;
-//! - [`metrics`]: Prometheus counters and histograms;
 //! - [`reads`]: the read side queries use, with read-your-writes waits;
 //! - [`cache`]: an exact cache of balances, invalidated per volunteer by following the log;
-//! - [`documents`]: who may read reports and records, the annual report cache, and the
-//!   download routes (`/documents/...`: report XLSX/CSV/HTML, certificate pages,
-//!   statement CSV/XLSX).
+//! - [`scalars`]: `Points`, `Hours` and `Decimal`, exact decimal strings;
+//! - [`errors`]: [`ApiError`] and the stable `extensions.code` of every error;
+//! - [`metrics`]: Prometheus counters and histograms.
+//!
+//! Imports go one way: each module imports only modules after it in `http`,
+//! `documents::routes`, `state`, `schema`, `documents` (its `mod.rs`, which knows no
+//! HTTP), `reads`, `auth`, `cache`, `errors`, `scalars`, `metrics` (and `state` the
+//! crate root's [`ServeConfig`]). Nothing imports `http`; `schema` knows neither the
+//! state nor the routes.
+//!
+//! ## To add a GraphQL field
+//!
+//! - A query: its resolver in the `#[Object]` of its family in
+//!   `schema/query/<family>.rs` (accounts, boards, audit; a new family is a new file
+//!   whose object is added to [`schema::query::Query`]'s `MergedObject`), or in
+//!   `schema/documents/query.rs` for a document. It checks the caller with
+//!   [`schema::principal`] and the [`auth::Principal`] rules (refusing with
+//!   [`schema::args::forbidden`]) and waits for `atLeast`. Its
+//!   `#[graphql(complexity = ...)]` charges the database read:
+//!   [`schema::read_cost`] for one object, [`schema::page_cost`] for a page,
+//!   [`schema::list_cost`] for a list; a list inside an object costs
+//!   [`schema::rows_cost`]. New output objects go in `schema/types/<concept>.rs`,
+//!   re-exported from `schema/types/mod.rs`. Every field needs a token but the public
+//!   `certificate` check (`is_public` in `http/graphql.rs`).
+//! - A mutation: its resolver in `schema/mutation/<family>.rs`, which builds the ledger
+//!   command and runs it through `exec` (its idempotency key, on its own task, timed);
+//!   who may run it is the ledger's `authorize` rule. Its payload carries `position`
+//!   and `replayed`. Command mutations carry no complexity attribute: each is one
+//!   command, and an operation has at most [`schema::MAX_ROOT_FIELDS`] root fields.
+//! - Its `///` comment is its description in the schema. Regenerate the committed
+//!   schema with `UPDATE_SCHEMA=1 cargo test -p api --test api_schema` and commit
+//!   `schema.graphql` with the change.
+//! - A row in `api/tests/api_roles.rs`: a mutation in `MUTATIONS`, its request in
+//!   `Fx::request` and its roles in `allowed` (`the_matrix_covers_every_mutation` fails
+//!   until it is listed); a query in `read_allowed` and the `queries` of
+//!   `every_query_with_every_role` (no test enforces this one: add it). Document
+//!   queries are tested in `api/tests/api_documents.rs`.
+//!
+//! ## To add a download route or a report page
+//!
+//! - The handler in `documents/routes.rs`: it authenticates the caller
+//!   (`state::authenticate`), checks the [`auth::Principal`] rule, produces the file
+//!   with the `reports` crate (pinned to a log position) and answers through `respond`
+//!   and `file_response` (`X-Timebank-Position`, `Cache-Control: private, no-store`,
+//!   errors as JSON with their code);
+//! - its route in [`http::router`], under `/documents/`, beside the others (they share
+//!   the request timeout);
+//! - its link, a `*_url` function in `documents/mod.rs`, which the GraphQL answer
+//!   carries as a [`schema::documents::Download`];
+//! - a test in `api/tests/api_documents.rs` (the file, its position, who may read it).
 //!
 //! Entry points for the `timebank` binary: [`serve`], [`issue_token`],
 //! [`revoke_token`], [`sdl`]; for tests: [`router`] and [`AppState::new`].
@@ -31,10 +84,12 @@ pub mod metrics;
 pub mod reads;
 pub mod scalars;
 pub mod schema;
+pub mod state;
 
 pub use errors::{ApiError, ApiResult};
-pub use http::{router, AppState};
+pub use http::router;
 pub use ledger::command::Role;
+pub use state::AppState;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -73,46 +128,6 @@ impl ServeConfig {
 impl Default for ServeConfig {
     fn default() -> Self {
         ServeConfig::new(SocketAddr::from(([127, 0, 0, 1], 8080)))
-    }
-}
-
-impl AppState {
-    /// The state of a server on `store` without read models: queries of accounts,
-    /// statements, rankings, boards and scores then answer READ_MODEL_ERROR (mutations,
-    /// `me` and `events` work). `shutdown` becoming `true` closes WebSockets.
-    pub fn new(
-        store: ledger::Store,
-        config: &ServeConfig,
-        shutdown: watch::Receiver<bool>,
-    ) -> AppState {
-        AppState::with_projections(store, config, shutdown, None)
-    }
-
-    /// The state of a server on `store` reading the running `projections` (call it
-    /// inside a Tokio runtime: a cache of balances starts following the log, until
-    /// `shutdown` becomes `true`).
-    pub fn with_projections(
-        store: ledger::Store,
-        config: &ServeConfig,
-        shutdown: watch::Receiver<bool>,
-        projections: Option<projections::Projections>,
-    ) -> AppState {
-        let app = Arc::new(schema::AppCtx {
-            handler: ledger::command::CommandHandler::new(store.clone()),
-            reads: reads::ReadSide::new(store.clone(), projections, shutdown.clone()),
-            metrics: Arc::new(metrics::Metrics::default()),
-            auth: Arc::new(auth::Authenticator::new(store.clone())),
-            reports: Default::default(),
-            store,
-        });
-        AppState {
-            schema: schema::build(Some(app.clone())),
-            app,
-            max_body_bytes: config.max_body_bytes,
-            request_timeout: config.request_timeout,
-            shutdown,
-            documents: Arc::default(),
-        }
     }
 }
 

@@ -6,8 +6,11 @@
 //! - [`subscription`]: live ledger events, balance and ranking changes;
 //! - [`documents`]: the annual report, certificates and statement exports (queries and
 //!   the `issueCertificate` mutation), merged into the roots;
-//! - [`types`]: output objects and enums shared by the roots.
+//! - [`types`]: output objects and enums shared by the roots;
+//! - [`args`]: what the resolvers share: ids of arguments, refusals, a volunteer's
+//!   community.
 
+pub mod args;
 pub mod documents;
 pub mod mutation;
 pub mod query;

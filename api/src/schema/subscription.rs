@@ -1,7 +1,7 @@
 //! Subscriptions over WebSocket (graphql-transport-ws): each follows the log from the
 //! moment of subscribing, through [`ledger::Store::subscribe_all`].
 
-use super::mutation::parse_id;
+use super::args::parse_id;
 use super::types::{Balance, LedgerEvent};
 use super::{app, principal};
 use crate::errors::ApiError;

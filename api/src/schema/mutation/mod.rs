@@ -11,13 +11,13 @@ mod tokens;
 mod volunteer;
 mod wish;
 
+pub(crate) use super::args::{id, parse_id};
 use super::{app, principal};
 use crate::errors::{gql_error, ApiError};
 use async_graphql::{Context, ErrorExtensions, MergedObject, ID};
 use ledger::command::{CommandOutcome, CommandPayload};
 use ledger::ids::VolunteerId;
 use std::time::Instant;
-use uuid::Uuid;
 
 type Res<T> = async_graphql::Result<T>;
 
@@ -32,23 +32,6 @@ pub struct Mutation(
     stairwell::StairwellMutation,
     tokens::TokenMutation,
 );
-
-pub fn parse_id(id: &ID, field: &str) -> Res<Uuid> {
-    Uuid::parse_str(id.as_str()).map_err(|_| {
-        gql_error(
-            "INVALID_INPUT",
-            format!("{field}: {:?} is not a UUID", truncate(id.as_str())),
-        )
-    })
-}
-
-fn truncate(s: &str) -> String {
-    s.chars().take(64).collect()
-}
-
-fn id(u: impl Into<Uuid>) -> ID {
-    ID(u.into().to_string())
-}
 
 /// Runs a command as the caller, recording its latency; answers the command's own
 /// result type.

@@ -1,0 +1,140 @@
+//! The document queries: the annual report, the public certificate check, a volunteer's
+//! certificates and the link to their statement as a file.
+
+use super::annual::AnnualReport;
+use super::certificate::{CertificateDocument, CertificateVerification};
+use super::{download, DocumentFormat, Download};
+use crate::documents::{report_error, statement_url};
+use crate::errors::{gql_error, ApiError};
+use crate::schema::args::{community_of, forbidden, parse_id};
+use crate::schema::{app, principal};
+use async_graphql::{Context, ErrorExtensions, Object, ID};
+use ledger::ids::{CommunityId, VolunteerId};
+
+type Res<T> = async_graphql::Result<T>;
+
+fn volunteer_arg(ctx: &Context<'_>, v: Option<ID>) -> Res<VolunteerId> {
+    match v {
+        Some(v) => Ok(VolunteerId(parse_id(&v, "volunteerId")?)),
+        None => principal(ctx)?
+            .actor
+            .volunteer_id
+            .ok_or_else(|| gql_error("INVALID_INPUT", "volunteerId is required")),
+    }
+}
+
+#[derive(Default)]
+pub struct DocumentQuery;
+
+#[Object]
+impl DocumentQuery {
+    /// The annual commendation report (年度表彰) of a community for a year (admin and
+    /// the community's staff), at log position `at` or the head. Computed from the log
+    /// (exactly reproducible at its `position`), with links to XLSX, CSV and HTML.
+    #[graphql(complexity = "crate::schema::REPORT_COST + child_complexity")]
+    async fn annual_report(
+        &self,
+        ctx: &Context<'_>,
+        community_id: ID,
+        year: i32,
+        at: Option<u64>,
+    ) -> Res<AnnualReport> {
+        let p = principal(ctx)?;
+        let community = CommunityId(parse_id(&community_id, "communityId")?);
+        if !p.manages(community) {
+            return Err(forbidden(
+                "annual reports are for admin and the community's staff",
+            ));
+        }
+        let app = app(ctx);
+        let report = app
+            .reports
+            .annual(&app.store, community, year, at)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(AnnualReport::from(report.as_ref()))
+    }
+
+    /// The public check of a certificate (志愿服务记录证明) by its number and the check
+    /// code printed on it: anyone may ask, without a token. Null when no certificate has
+    /// that number and code (the sequential numbers alone tell nothing).
+    #[graphql(complexity = "crate::schema::read_cost(child_complexity)")]
+    async fn certificate(
+        &self,
+        ctx: &Context<'_>,
+        number: String,
+        check_code: String,
+    ) -> Res<Option<CertificateVerification>> {
+        let number = number.trim();
+        if number.is_empty() || number.len() > 40 {
+            return Err(gql_error("INVALID_INPUT", "not a certificate number"));
+        }
+        if check_code.trim().is_empty() || check_code.len() > 40 {
+            return Err(gql_error(
+                "INVALID_INPUT",
+                "checkCode: the check code printed on the certificate is required",
+            ));
+        }
+        let check = reports::verify_certificate(&app(ctx).store, number, &check_code)
+            .await
+            .map_err(|e| report_error(e).extend())?;
+        Ok(check.as_ref().map(Into::into))
+    }
+
+    /// Certificates issued to a volunteer (their own, or any of the community for its
+    /// staff), oldest first.
+    #[graphql(complexity = "crate::schema::list_cost(crate::schema::LIST_ROWS, child_complexity)")]
+    async fn certificates(
+        &self,
+        ctx: &Context<'_>,
+        volunteer_id: Option<ID>,
+    ) -> Res<Vec<CertificateDocument>> {
+        let p = principal(ctx)?;
+        let vid = volunteer_arg(ctx, volunteer_id)?;
+        let community = community_of(ctx, vid).await?;
+        if !p.reads_account_of(vid, Some(community)) {
+            return Err(forbidden(
+                "certificates are for their volunteer and the community's staff",
+            ));
+        }
+        let list = reports::list_certificates(&app(ctx).store, vid)
+            .await
+            .map_err(|e| report_error(e).extend())?;
+        Ok(list.iter().map(Into::into).collect())
+    }
+
+    /// A volunteer's full statement as a file (their right to a copy of their records):
+    /// CSV (UTF-8 with BOM) or XLSX, pinned to the head.
+    #[graphql(complexity = "crate::schema::read_cost(child_complexity)")]
+    async fn statement_export(
+        &self,
+        ctx: &Context<'_>,
+        volunteer_id: Option<ID>,
+        #[graphql(default_with = "DocumentFormat::Csv")] format: DocumentFormat,
+    ) -> Res<Download> {
+        let p = principal(ctx)?;
+        let vid = volunteer_arg(ctx, volunteer_id)?;
+        if format == DocumentFormat::Html {
+            return Err(gql_error(
+                "INVALID_INPUT",
+                "a statement is exported as CSV or XLSX",
+            ));
+        }
+        let community = community_of(ctx, vid).await?;
+        if !p.reads_account_of(vid, Some(community)) {
+            return Err(forbidden(
+                "a statement is for its volunteer and the community's staff",
+            ));
+        }
+        let position = app(ctx)
+            .store
+            .head()
+            .await
+            .map_err(|e| ApiError::from(e).extend())?;
+        Ok(download(
+            statement_url(vid, position, format.into()),
+            format,
+            position,
+        ))
+    }
+}

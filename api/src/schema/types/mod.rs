@@ -1,0 +1,79 @@
+//! Output types shared by the roots, one module per concept, and the DataLoaders that
+//! batch their lookups; everything is re-exported here (`types::Volunteer`, …).
+//!
+//! - `volunteer`: a volunteer, their balances and totals, a page of volunteers;
+//! - `statement`: the lines of a statement (账户明细) and their pages;
+//! - `ranking`: rankings (排行榜) and their rows;
+//! - `wish`: wishes (小心愿), their status and the wish board's pages;
+//! - `stairwell`: 文明楼道 scores;
+//! - `dashboard`: a community's dashboard (社区看板);
+//! - `event`: events of the log (admin audit);
+//! - `me`: the caller and the roles of tokens;
+//! - `person`: how much of a person a caller sees, and names as shown;
+//! - `loaders`: the DataLoaders of personal data and profiles, and [`prefetch`].
+
+mod dashboard;
+mod event;
+mod loaders;
+mod me;
+mod person;
+mod ranking;
+mod stairwell;
+mod statement;
+mod volunteer;
+mod wish;
+
+pub use dashboard::{Dashboard, KindTotals, PeriodTotals};
+pub use event::LedgerEvent;
+pub use loaders::{
+    connection_loaders, prefetch, request_loaders, selects, People, PersonLoader, ProfileLoader,
+    Profiles, PERSON_FIELDS, PROFILE_FIELDS,
+};
+pub use me::{Me, TokenRole};
+pub use person::{person_fields, show_name, Visibility};
+pub use ranking::{RankMetric, RankRow, Ranking};
+pub use stairwell::StairwellScore;
+pub use statement::{StatementEntry, StatementPage};
+pub use volunteer::{AccountTotals, Balance, StarReached, Volunteer, VolunteerPage};
+pub use wish::{Wish, WishPage, WishStatus};
+
+use crate::scalars::{HoursScalar, PointsScalar};
+use async_graphql::Enum;
+use ledger::amount::{Hours, Points};
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+
+/// Points of a read model (exact hundredths) as the `Points` scalar.
+pub fn points_of(d: Decimal) -> PointsScalar {
+    PointsScalar(Points::from_hundredths(
+        (d * Decimal::ONE_HUNDRED)
+            .round()
+            .to_i64()
+            .unwrap_or_default(),
+    ))
+}
+
+/// Hours of a read model (whole minutes) as the `Hours` scalar.
+pub fn hours_of(d: Decimal) -> HoursScalar {
+    HoursScalar(Hours::from_minutes(
+        (d * Decimal::from(60)).round().to_i64().unwrap_or_default(),
+    ))
+}
+
+/// Kind of a volunteer service.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "ledger::event::ServiceKind")]
+pub enum ServiceKind {
+    /// 巡逻
+    Patrol,
+    /// 维修
+    Repair,
+    /// 上门探访
+    ElderlyVisit,
+    /// 小心愿
+    Wish,
+    /// 调解
+    Mediation,
+    /// 其他
+    Other,
+}

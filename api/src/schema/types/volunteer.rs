@@ -1,0 +1,236 @@
+//! A volunteer (志愿者): the account from the `balances` read model (balances, totals,
+//! stars), the profile and the personal data through the request's DataLoaders; and a
+//! page of volunteers.
+
+use super::loaders::Profiles;
+use super::person::{person_fields, show_name, Visibility};
+use super::{hours_of, points_of};
+use crate::auth::{mask_id_number, mask_phone};
+use crate::reads::Profile;
+use crate::scalars::{HoursScalar, PointsScalar};
+use crate::schema::args::id;
+use async_graphql::{Context, Object, SimpleObject, ID};
+use chrono::NaiveDate;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// Balances of a volunteer.
+#[derive(SimpleObject, Clone)]
+pub struct Balance {
+    /// Current points balance (积分余额); negative only after a flagged reversal.
+    pub points: PointsScalar,
+    /// Banked hours (时间银行余额).
+    pub hours: HoursScalar,
+    /// Verified service hours, cumulative (星级依据).
+    pub verified_hours: HoursScalar,
+    /// A reversal left the points or the hours balance below zero: redemptions are
+    /// refused until both are back to zero or above.
+    pub flagged: bool,
+    /// Star level (星级) 0–5 under the community's star thresholds.
+    pub stars: i32,
+}
+
+impl From<&projections::balances::Balance> for Balance {
+    fn from(b: &projections::balances::Balance) -> Self {
+        Balance {
+            points: points_of(b.points_balance),
+            hours: hours_of(b.hours_banked),
+            verified_hours: hours_of(b.verified_hours),
+            flagged: b.negative,
+            stars: b.star_level as i32,
+        }
+    }
+}
+
+/// A star (星级) reached.
+#[derive(SimpleObject, Clone)]
+pub struct StarReached {
+    /// 1–5.
+    pub level: i32,
+    /// Verified hours the star takes.
+    pub threshold_hours: HoursScalar,
+    /// The day (UTC+8) the verified hours last crossed the threshold.
+    pub reached_on: NaiveDate,
+}
+
+/// Everything a volunteer's account holds (积分 and 时间银行).
+#[derive(SimpleObject, Clone)]
+pub struct AccountTotals {
+    pub points_earned: PointsScalar,
+    pub points_spent: PointsScalar,
+    pub points_reversed: PointsScalar,
+    pub hours_gifted: HoursScalar,
+    pub hours_received: HoursScalar,
+    pub hours_spent: HoursScalar,
+    pub hours_reversed: HoursScalar,
+    /// The community's star thresholds, in verified hours.
+    pub star_thresholds: Vec<HoursScalar>,
+    pub stars: Vec<StarReached>,
+}
+
+impl From<&projections::balances::Balance> for AccountTotals {
+    fn from(b: &projections::balances::Balance) -> Self {
+        AccountTotals {
+            points_earned: points_of(b.points_earned),
+            points_spent: points_of(b.points_spent),
+            points_reversed: points_of(b.points_reversed),
+            hours_gifted: hours_of(b.hours_gifted),
+            hours_received: hours_of(b.hours_received),
+            hours_spent: hours_of(b.hours_spent),
+            hours_reversed: hours_of(b.hours_reversed),
+            star_thresholds: b.star_thresholds.iter().map(|h| hours_of(*h)).collect(),
+            stars: b
+                .stars
+                .iter()
+                .map(|s| StarReached {
+                    level: s.level as i32,
+                    threshold_hours: hours_of(s.threshold_hours),
+                    reached_on: s.reached_on,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A volunteer (志愿者): the account from the `balances` read model, the profile and
+/// personal data through DataLoaders (one query per list, not per volunteer).
+#[derive(Clone)]
+pub struct Volunteer {
+    pub account: Arc<projections::balances::Balance>,
+    pub vis: Visibility,
+}
+
+impl Volunteer {
+    pub fn new(account: Arc<projections::balances::Balance>, vis: Visibility) -> Volunteer {
+        Volunteer { account, vis }
+    }
+
+    fn uuid(&self) -> Uuid {
+        self.account.volunteer_id.0
+    }
+
+    async fn profile(&self, ctx: &Context<'_>) -> async_graphql::Result<Profile> {
+        let loader = ctx.data_unchecked::<Profiles>();
+        Ok(loader
+            .load_one(self.uuid())
+            .await
+            .map_err(|e| async_graphql::Error::new(e.public_message()))?
+            .unwrap_or_default())
+    }
+}
+
+/// A volunteer (志愿者).
+#[Object]
+impl Volunteer {
+    async fn id(&self) -> ID {
+        id(self.uuid())
+    }
+
+    /// Number within the community (志愿者编号).
+    async fn volunteer_number(&self) -> &str {
+        &self.account.volunteer_number
+    }
+
+    async fn community_id(&self) -> ID {
+        ID(self
+            .account
+            .community_id
+            .map(|c| c.0.to_string())
+            .unwrap_or_default())
+    }
+
+    /// Home stairwell (楼道) today.
+    async fn stairwell_id(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ID>> {
+        Ok(self.profile(ctx).await?.stairwell_id.map(|s| id(s.0)))
+    }
+
+    /// Grid (网格) of the home stairwell today.
+    async fn grid_id(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ID>> {
+        Ok(self.profile(ctx).await?.grid_id.map(|g| id(g.0)))
+    }
+
+    /// 党员, 五老, 青年, …
+    async fn tags(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<String>> {
+        Ok(self.profile(ctx).await?.tags)
+    }
+
+    /// Teams (服务队) the volunteer is in today.
+    async fn team_ids(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ID>> {
+        Ok(self
+            .profile(ctx)
+            .await?
+            .teams
+            .iter()
+            .map(|t| id(t.0))
+            .collect())
+    }
+
+    async fn departed(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        Ok(self.profile(ctx).await?.departed)
+    }
+
+    /// Name; shortened on public displays; null once personal data is erased.
+    async fn name(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        let p = person_fields(ctx, self.uuid()).await?;
+        Ok(show_name(&p, self.vis))
+    }
+
+    /// Phone, masked (138****5678) for all but staff of the volunteer's community.
+    async fn phone(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        if self.vis == Visibility::Public {
+            return Ok(None);
+        }
+        let p = person_fields(ctx, self.uuid()).await?;
+        Ok(p.and_then(|p| p.phone).map(|ph| {
+            if self.vis == Visibility::Full {
+                ph
+            } else {
+                mask_phone(&ph)
+            }
+        }))
+    }
+
+    /// ID number, masked for all but staff of the volunteer's community.
+    async fn id_number(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        if self.vis == Visibility::Public {
+            return Ok(None);
+        }
+        let p = person_fields(ctx, self.uuid()).await?;
+        Ok(p.and_then(|p| p.id_number).map(|n| {
+            if self.vis == Visibility::Full {
+                n
+            } else {
+                mask_id_number(&n)
+            }
+        }))
+    }
+
+    /// Whether the volunteer's personal data was erased (events and totals remain).
+    async fn erased(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        Ok(person_fields(ctx, self.uuid()).await?.is_none())
+    }
+
+    /// Balances (not shown on public displays).
+    async fn balance(&self) -> Option<Balance> {
+        (self.vis != Visibility::Public).then(|| Balance::from(self.account.as_ref()))
+    }
+
+    /// Earned, spent, reversed, gifted and received totals and the stars reached (not
+    /// shown on public displays).
+    async fn totals(&self) -> Option<AccountTotals> {
+        (self.vis != Visibility::Public).then(|| AccountTotals::from(self.account.as_ref()))
+    }
+
+    /// Log position of the last event that changed the volunteer's account.
+    async fn position(&self) -> u64 {
+        self.account.position
+    }
+}
+
+/// A page of volunteers.
+#[derive(SimpleObject)]
+pub struct VolunteerPage {
+    pub volunteers: Vec<Volunteer>,
+    pub has_next_page: bool,
+    pub end_cursor: Option<String>,
+}
