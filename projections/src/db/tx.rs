@@ -98,15 +98,7 @@ impl Tx<'_> {
                     let sql = format!(
                         "SELECT {cols} FROM {table} WHERE {key} IN (SELECT value FROM json_each(?))"
                     );
-                    let mut json = String::with_capacity(chunk.len() * 40 + 2);
-                    json.push('[');
-                    for (i, k) in chunk.iter().enumerate() {
-                        if i > 0 {
-                            json.push(',');
-                        }
-                        push_json_str(&mut json, k);
-                    }
-                    json.push(']');
+                    let json = json_list(chunk);
                     let rows = sqlx::query(&sql).bind(json).fetch_all(&mut **t).await?;
                     out.extend(rows.into_iter().map(Row::Sqlite));
                 }
@@ -131,15 +123,7 @@ impl Tx<'_> {
                     let sql = format!(
                         "DELETE FROM {table} WHERE {key} IN (SELECT value FROM json_each(?))"
                     );
-                    let mut json = String::with_capacity(chunk.len() * 40 + 2);
-                    json.push('[');
-                    for (i, k) in chunk.iter().enumerate() {
-                        if i > 0 {
-                            json.push(',');
-                        }
-                        push_json_str(&mut json, k);
-                    }
-                    json.push(']');
+                    let json = json_list(chunk);
                     sqlx::query(&sql).bind(json).execute(&mut **t).await?;
                 }
                 Tx::Postgres(t) => {
@@ -156,6 +140,20 @@ impl Tx<'_> {
 }
 /// Keys per `select_in` statement.
 const KEYS_CHUNK: usize = 20_000;
+
+/// `keys` as a JSON list of strings, the one parameter of a SQLite statement by key.
+fn json_list(keys: &[String]) -> String {
+    let mut json = String::with_capacity(keys.len() * 40 + 2);
+    json.push('[');
+    for (i, k) in keys.iter().enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        push_json_str(&mut json, k);
+    }
+    json.push(']');
+    json
+}
 
 /// Appends `s` as a JSON string.
 pub(crate) fn push_json_str(out: &mut String, s: &str) {
