@@ -6,7 +6,7 @@
 //!
 //! Bulk I/O: [`Tx::select_in`] reads rows by key (one JSON list or array parameter per
 //! 20,000 keys), [`Tx::upsert_rows`] / [`Writer`] write rows in few statements,
-//! [`Tx::delete_in`] deletes by key; [`Conn`] is a rebuild's own connection.
+//! [`Tx::delete_in`] deletes by key; `Conn` is a rebuild's own connection.
 //!
 //! - `value`: bound values, rows read back, and binding on either backend.
 //! - `tx`: a transaction: statements, reads and deletes by key, commit.
