@@ -1,0 +1,106 @@
+//! Balances per volunteer (积分 and 时间银行): points balance, earned, spent and
+//! reversed; hours banked (the hours balance), gifted, received, spent and reversed;
+//! verified service hours; the star level (星级) under the thresholds in force and the
+//! date each star was reached; the negative-balance flag.
+//!
+//! Rules:
+//! - points earned = verified service points + awards; balance = earned − spent − reversed;
+//! - hours banked = verified hours + received − gifted − spent − reversed hours;
+//! - verified service hours = verified hours − reversed hours;
+//! - star thresholds are versioned: the version in force on a day is the one with the
+//!   latest `effective_from` on or before it (ties: the higher version), the national
+//!   default 100/300/600/1000/1500 h before any (as `CommunityState::star_thresholds_on`);
+//! - the current star level counts the thresholds in force *today* that the verified
+//!   hours reach;
+//! - a star is held on a day when the verified hours reach its threshold in force that
+//!   day; the date it was reached is the (UTC+8) day it was last taken from not held to
+//!   held: by an entry (under the thresholds in force on the entry's day), or by a new
+//!   version coming into force (on its `effective_from`). A star not held has no date.
+//!
+//! The read model keeps every dated version and each account's timeline of verified
+//! hours, and evaluates stars when read, for the reading day: a version dated in the
+//! future changes nothing until its day comes, and then applies without any new event.
+//!
+//! - `account`: one volunteer's account and how an event changes it.
+//! - `stars`: the star rules (thresholds in force on a day, the dates stars were reached).
+//! - `rows`: how an account and a threshold version are kept in rows.
+//! - `state`: the accounts in memory: read back, folded, written.
+//! - `query`: a volunteer's balances, a community's, the flagged ones.
+
+mod account;
+mod query;
+mod rows;
+mod stars;
+mod state;
+
+pub use account::{evolve, Account};
+pub use query::{
+    balance, balance_on, balances_of_community, negative_balances, threshold_versions, today,
+    Balance, Star,
+};
+pub use stars::{
+    default_thresholds, star_level, star_step, stars_on, thresholds_on, StarsOn, ThresholdVersion,
+};
+
+use crate::db::Tx;
+use crate::error::Result;
+use crate::projection::{apply_with_state, Envelope, Names, Projection, State, TableDef};
+use futures::future::BoxFuture;
+use state::BalanceState;
+
+pub const NAME: &str = "balances";
+
+const TABLES: &[TableDef] = &[
+    TableDef {
+        name: "pj_balances",
+        columns: "volunteer_id TEXT NOT NULL PRIMARY KEY, community_id TEXT NOT NULL, volunteer_number TEXT NOT NULL,
+            points_balance BIGINT NOT NULL, points_earned BIGINT NOT NULL, points_spent BIGINT NOT NULL, points_reversed BIGINT NOT NULL,
+            hours_banked BIGINT NOT NULL, hours_gifted BIGINT NOT NULL, hours_received BIGINT NOT NULL, hours_spent BIGINT NOT NULL,
+            hours_reversed BIGINT NOT NULL, verified_minutes BIGINT NOT NULL,
+            negative BIGINT NOT NULL, position BIGINT NOT NULL, timeline TEXT NOT NULL",
+        indexes: &["(community_id, volunteer_number)"],
+    },
+    TableDef {
+        name: "pj_balances_stars",
+        columns: "community_id TEXT NOT NULL, version BIGINT NOT NULL, effective_from BIGINT NOT NULL,
+            thresholds TEXT NOT NULL, PRIMARY KEY (community_id, version)",
+        indexes: &[],
+    },
+];
+
+/// The balances projection.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Balances;
+
+impl Projection for Balances {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+    fn version(&self) -> u32 {
+        // 3: dated threshold versions, stars evaluated when read. 4: a negative hours
+        // balance flags the account too.
+        4
+    }
+    fn tables(&self) -> &'static [TableDef] {
+        TABLES
+    }
+    fn apply<'a>(
+        &'a self,
+        tx: &'a mut Tx<'_>,
+        names: &'a Names,
+        events: &'a [Envelope],
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(apply_with_state(
+            Box::new(BalanceState::new(false)),
+            tx,
+            names,
+            events,
+        ))
+    }
+    fn state(&self, fresh: bool) -> Option<Box<dyn State>> {
+        Some(Box::new(BalanceState::new(fresh)))
+    }
+    fn retired_tables(&self) -> &'static [&'static str] {
+        &["pj_balances_timeline"]
+    }
+}

@@ -1,0 +1,191 @@
+//! Balances read: one volunteer's, a community's by volunteer number, and the flagged
+//! ones, with the stars evaluated for the day read.
+
+use super::account::Account;
+use super::rows::{account_from_row, decode_thresholds, SELECT};
+use super::stars::{stars_on, ThresholdVersion};
+use super::NAME;
+use crate::common::{hours_dec, local_date, points_dec};
+use crate::db::{Db, Val};
+use crate::error::{ProjectionError, Result};
+use chrono::{NaiveDate, Utc};
+use ledger::ids::{CommunityId, VolunteerId};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+/// A star reached.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Star {
+    /// 1..=5.
+    pub level: u32,
+    pub threshold_hours: Decimal,
+    pub reached_on: NaiveDate,
+}
+
+/// A volunteer's balances, in exact decimals.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Balance {
+    pub volunteer_id: VolunteerId,
+    pub community_id: Option<CommunityId>,
+    pub volunteer_number: String,
+    pub points_balance: Decimal,
+    pub points_earned: Decimal,
+    pub points_spent: Decimal,
+    pub points_reversed: Decimal,
+    pub hours_banked: Decimal,
+    pub hours_gifted: Decimal,
+    pub hours_received: Decimal,
+    pub hours_spent: Decimal,
+    pub hours_reversed: Decimal,
+    pub verified_hours: Decimal,
+    /// Under the thresholds in force on the day read.
+    pub star_level: u32,
+    /// Thresholds in force on the day read, in hours.
+    pub star_thresholds: Vec<Decimal>,
+    pub stars: Vec<Star>,
+    /// The day (UTC+8) the stars were evaluated for.
+    pub stars_on: NaiveDate,
+    /// The points or the hours balance is below zero (after a reversal): the account is
+    /// flagged and redemptions are refused.
+    pub negative: bool,
+    /// Position of the last event that changed this account.
+    pub position: u64,
+}
+
+/// Today in China Standard Time: the day stars are evaluated for.
+pub fn today() -> NaiveDate {
+    local_date(Utc::now())
+}
+
+/// Every threshold version of a community.
+pub async fn threshold_versions(db: &Db, community: Option<Uuid>) -> Result<Vec<ThresholdVersion>> {
+    let Some(c) = community else {
+        return Ok(Vec::new());
+    };
+    let rows = db
+        .fetch(
+            "SELECT version, effective_from, thresholds FROM pj_balances_stars WHERE community_id = ? ORDER BY version",
+            &[Val::from(c.to_string())],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let days = i32::try_from(r.int(1)?).ok();
+            Ok(ThresholdVersion {
+                version: r.int(0)? as u32,
+                effective_from: days
+                    .and_then(NaiveDate::from_num_days_from_ce_opt)
+                    .ok_or_else(|| ProjectionError::corrupt(NAME, "effective_from"))?,
+                minutes: decode_thresholds(&r.text(2)?),
+            })
+        })
+        .collect()
+}
+
+fn to_balance(id: Uuid, a: Account, versions: &[ThresholdVersion], today: NaiveDate) -> Balance {
+    let negative = a.flagged();
+    let s = stars_on(&a.timeline, versions, today);
+    let stars = s
+        .dates
+        .iter()
+        .enumerate()
+        .filter_map(|(i, d)| {
+            d.map(|day| Star {
+                level: i as u32 + 1,
+                threshold_hours: hours_dec(s.thresholds.get(i).copied().unwrap_or_default()),
+                reached_on: day,
+            })
+        })
+        .collect();
+    Balance {
+        volunteer_id: VolunteerId(id),
+        community_id: a.community_id.map(CommunityId),
+        volunteer_number: a.volunteer_number,
+        points_balance: points_dec(a.points_balance),
+        points_earned: points_dec(a.points_earned),
+        points_spent: points_dec(a.points_spent),
+        points_reversed: points_dec(a.points_reversed),
+        hours_banked: hours_dec(a.hours_banked),
+        hours_gifted: hours_dec(a.hours_gifted),
+        hours_received: hours_dec(a.hours_received),
+        hours_spent: hours_dec(a.hours_spent),
+        hours_reversed: hours_dec(a.hours_reversed),
+        verified_hours: hours_dec(a.verified_minutes),
+        star_level: s.level as u32,
+        star_thresholds: s.thresholds.iter().map(|m| hours_dec(*m)).collect(),
+        stars,
+        stars_on: today,
+        negative,
+        position: a.position,
+    }
+}
+
+/// One volunteer's balances, stars as of today; `None` if the volunteer has no account
+/// events.
+pub async fn balance(db: &Db, volunteer: VolunteerId) -> Result<Option<Balance>> {
+    balance_on(db, volunteer, today()).await
+}
+
+/// [`balance`] with the stars as of `today`.
+pub async fn balance_on(
+    db: &Db,
+    volunteer: VolunteerId,
+    today: NaiveDate,
+) -> Result<Option<Balance>> {
+    let Some(r) = db
+        .fetch_optional(
+            &format!("SELECT {SELECT} FROM pj_balances WHERE volunteer_id = ?"),
+            &[Val::from(volunteer.0.to_string())],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let (id, a) = account_from_row(&r)?;
+    let versions = threshold_versions(db, a.community_id).await?;
+    Ok(Some(to_balance(id, a, &versions, today)))
+}
+
+/// Balances of a community's volunteers by volunteer number, `limit` after `after_number`.
+pub async fn balances_of_community(
+    db: &Db,
+    community: CommunityId,
+    after_number: Option<&str>,
+    limit: u32,
+) -> Result<Vec<Balance>> {
+    let rows = db
+        .fetch(
+            &format!(
+                "SELECT {SELECT} FROM pj_balances WHERE community_id = ? AND volunteer_number > ?
+                 ORDER BY volunteer_number LIMIT ?"
+            ),
+            &[
+                Val::from(community.0.to_string()),
+                Val::from(after_number.unwrap_or("").to_string()),
+                Val::from(limit as i64),
+            ],
+        )
+        .await?;
+    let versions = threshold_versions(db, Some(community.0)).await?;
+    let today = today();
+    rows.iter()
+        .map(|r| account_from_row(r).map(|(id, a)| to_balance(id, a, &versions, today)))
+        .collect()
+}
+
+/// Flagged volunteers (a points or hours balance below zero), in a community.
+pub async fn negative_balances(db: &Db, community: CommunityId) -> Result<Vec<Balance>> {
+    let rows = db
+        .fetch(
+            &format!(
+                "SELECT {SELECT} FROM pj_balances WHERE community_id = ? AND negative = 1 ORDER BY volunteer_number"
+            ),
+            &[Val::from(community.0.to_string())],
+        )
+        .await?;
+    let versions = threshold_versions(db, Some(community.0)).await?;
+    let today = today();
+    rows.iter()
+        .map(|r| account_from_row(r).map(|(id, a)| to_balance(id, a, &versions, today)))
+        .collect()
+}
