@@ -11,6 +11,7 @@ use crate::error::{ProjectionError, Result};
 use crate::projection::{apply_with_state, Envelope, Names, Projection, State, TableDef};
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
+use ledger::domain::wish::WishStage;
 use ledger::event::Event;
 use ledger::ids::{CommunityId, StairwellId, StreamKind, VolunteerId, WishId};
 use rust_decimal::Decimal;
@@ -83,7 +84,7 @@ pub fn evolve(w: &mut Option<WishRow>, ev: &Envelope) {
             category: category.clone(),
             description: description.clone(),
             resident_label: resident_label.clone(),
-            status: "open".into(),
+            status: WishStage::Open.as_str().into(),
             posted_at: at,
             position: ev.position,
             ..WishRow::default()
@@ -93,12 +94,12 @@ pub fn evolve(w: &mut Option<WishRow>, ev: &Envelope) {
     let Some(w) = w else { return };
     match &ev.event {
         Event::WishClaimed { volunteer_id } => {
-            w.status = "claimed".into();
+            w.status = WishStage::Claimed.as_str().into();
             w.claimer = Some(volunteer_id.0);
             w.claimed_at = Some(at);
         }
         Event::WishReleased { .. } => {
-            w.status = "open".into();
+            w.status = WishStage::Open.as_str().into();
             w.claimer = None;
             w.claimed_at = None;
         }
@@ -107,16 +108,16 @@ pub fn evolve(w: &mut Option<WishRow>, ev: &Envelope) {
             fulfilled_at,
             ..
         } => {
-            w.status = "fulfilled".into();
+            w.status = WishStage::Fulfilled.as_str().into();
             w.fulfilled_at = Some(millis(*fulfilled_at));
             w.minutes = Some(hours.minutes());
         }
         Event::WishConfirmed { .. } => {
-            w.status = "confirmed".into();
+            w.status = WishStage::Confirmed.as_str().into();
             w.confirmed_at = Some(at);
         }
         Event::WishCancelled { .. } => {
-            w.status = "cancelled".into();
+            w.status = WishStage::Cancelled.as_str().into();
             w.cancelled_at = Some(at);
         }
         _ => return,
