@@ -48,3 +48,14 @@ pub async fn community_of(ctx: &Context<'_>, v: VolunteerId) -> Res<CommunityId>
         .map_err(|e| e.extend())?
         .ok_or_else(|| not_found(format!("volunteer {v}")))
 }
+
+/// The volunteer a volunteer token acts for, or the one named.
+pub fn acting_volunteer(ctx: &Context<'_>, given: Option<&ID>) -> Res<VolunteerId> {
+    match given {
+        Some(v) => Ok(VolunteerId(parse_id(v, "volunteerId")?)),
+        None => super::principal(ctx)?
+            .actor
+            .volunteer_id
+            .ok_or_else(|| gql_error("INVALID_INPUT", "volunteerId is required")),
+    }
+}

@@ -6,22 +6,12 @@ use super::certificate::{CertificateDocument, CertificateVerification};
 use super::{download, DocumentFormat, Download};
 use crate::documents::{report_error, statement_url};
 use crate::errors::{gql_error, ApiError};
-use crate::schema::args::{community_of, forbidden, parse_id};
+use crate::schema::args::{acting_volunteer, community_of, forbidden, parse_id};
 use crate::schema::{app, principal};
 use async_graphql::{Context, ErrorExtensions, Object, ID};
-use ledger::ids::{CommunityId, VolunteerId};
+use ledger::ids::CommunityId;
 
 type Res<T> = async_graphql::Result<T>;
-
-fn volunteer_arg(ctx: &Context<'_>, v: Option<ID>) -> Res<VolunteerId> {
-    match v {
-        Some(v) => Ok(VolunteerId(parse_id(&v, "volunteerId")?)),
-        None => principal(ctx)?
-            .actor
-            .volunteer_id
-            .ok_or_else(|| gql_error("INVALID_INPUT", "volunteerId is required")),
-    }
-}
 
 #[derive(Default)]
 pub struct DocumentQuery;
@@ -90,7 +80,7 @@ impl DocumentQuery {
         volunteer_id: Option<ID>,
     ) -> Res<Vec<CertificateDocument>> {
         let p = principal(ctx)?;
-        let vid = volunteer_arg(ctx, volunteer_id)?;
+        let vid = acting_volunteer(ctx, volunteer_id.as_ref())?;
         let community = community_of(ctx, vid).await?;
         if !p.reads_account_of(vid, Some(community)) {
             return Err(forbidden(
@@ -113,7 +103,7 @@ impl DocumentQuery {
         #[graphql(default_with = "DocumentFormat::Csv")] format: DocumentFormat,
     ) -> Res<Download> {
         let p = principal(ctx)?;
-        let vid = volunteer_arg(ctx, volunteer_id)?;
+        let vid = acting_volunteer(ctx, volunteer_id.as_ref())?;
         if format == DocumentFormat::Html {
             return Err(gql_error(
                 "INVALID_INPUT",

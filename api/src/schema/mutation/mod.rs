@@ -11,12 +11,11 @@ mod tokens;
 mod volunteer;
 mod wish;
 
-pub(crate) use super::args::{id, parse_id};
+pub(crate) use super::args::{acting_volunteer, id, parse_id};
 use super::{app, principal};
 use crate::errors::{gql_error, ApiError};
-use async_graphql::{Context, ErrorExtensions, MergedObject, ID};
+use async_graphql::{Context, ErrorExtensions, MergedObject};
 use ledger::command::{CommandOutcome, CommandPayload};
-use ledger::ids::VolunteerId;
 use std::time::Instant;
 
 type Res<T> = async_graphql::Result<T>;
@@ -71,14 +70,3 @@ macro_rules! payload {
     };
 }
 use payload;
-
-/// The volunteer a volunteer token acts for, or the one named.
-fn acting_volunteer(ctx: &Context<'_>, given: Option<&ID>) -> Res<VolunteerId> {
-    match given {
-        Some(v) => Ok(VolunteerId(parse_id(v, "volunteerId")?)),
-        None => principal(ctx)?
-            .actor
-            .volunteer_id
-            .ok_or_else(|| gql_error("INVALID_INPUT", "volunteerId is required")),
-    }
-}
