@@ -18,62 +18,19 @@
 //! schema version of each type is [`Event::schema_version`]; [`Event::decode`] upcasts
 //! older payloads (ServiceLogged v1 stored `minutes` and no `place`).
 
+mod codec;
+mod kinds;
+
+pub use codec::{current_schema_version, DecodeError};
+pub use kinds::*;
+
 use crate::amount::{Hours, Points};
 use crate::ids::*;
-use crate::store::{Metadata, NewEvent, RecordedEvent};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use uuid::Uuid;
-
-/// Kind of a volunteer service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ServiceKind {
-    /// 巡逻: patrols, fire-hazard checks.
-    Patrol,
-    /// 维修: small repairs.
-    Repair,
-    /// 上门探访: visits to elders living alone.
-    ElderlyVisit,
-    /// 小心愿: a fulfilled wish (recorded when staff confirm it).
-    Wish,
-    /// 调解: neighbourhood mediation.
-    Mediation,
-    /// 其他: haircuts, blood-pressure checks, phone classes…
-    Other,
-}
-
-impl ServiceKind {
-    pub const ALL: [ServiceKind; 6] = [
-        ServiceKind::Patrol,
-        ServiceKind::Repair,
-        ServiceKind::ElderlyVisit,
-        ServiceKind::Wish,
-        ServiceKind::Mediation,
-        ServiceKind::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ServiceKind::Patrol => "patrol",
-            ServiceKind::Repair => "repair",
-            ServiceKind::ElderlyVisit => "elderly_visit",
-            ServiceKind::Wish => "wish",
-            ServiceKind::Mediation => "mediation",
-            ServiceKind::Other => "other",
-        }
-    }
-}
-
-/// One item of the stairwell rubric (文明楼道评分细则), scored 0..=max.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RubricItem {
-    pub key: String,
-    pub name: String,
-    pub max: Decimal,
-}
 
 /// Every event of every stream.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -292,16 +249,6 @@ pub enum Event {
     PersonalDataErased {},
 }
 
-/// A stored event that cannot be read as an [`Event`].
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("cannot decode event at position {position} ({event_type} v{schema_version}): {reason}")]
-pub struct DecodeError {
-    pub position: u64,
-    pub event_type: String,
-    pub schema_version: u32,
-    pub reason: String,
-}
-
 impl Event {
     /// The variant name, stored as the event type.
     pub fn event_type(&self) -> &'static str {
@@ -358,199 +305,5 @@ impl Event {
             | Event::HoursSpent { entry_id, .. } => Some(*entry_id),
             _ => None,
         }
-    }
-
-    /// The event as it is appended.
-    pub fn to_new_event(
-        &self,
-        event_id: Uuid,
-        metadata: Metadata,
-        community_id: Option<CommunityId>,
-    ) -> Result<NewEvent, serde_json::Error> {
-        Ok(NewEvent {
-            event_id,
-            event_type: self.event_type().to_string(),
-            schema_version: self.schema_version(),
-            payload: serde_json::to_value(self)?,
-            metadata,
-            community_id: community_id.map(|c| c.0),
-        })
-    }
-
-    /// Reads a stored event, upcasting older schema versions to the current one.
-    pub fn decode(recorded: &RecordedEvent) -> Result<Event, DecodeError> {
-        Event::decode_parts(
-            &recorded.event_type,
-            recorded.schema_version,
-            recorded.payload.clone(),
-        )
-        .map_err(|reason| DecodeError {
-            position: recorded.position,
-            event_type: recorded.event_type.clone(),
-            schema_version: recorded.schema_version,
-            reason,
-        })
-    }
-
-    /// [`Event::decode`] on the raw parts.
-    pub fn decode_parts(
-        event_type: &str,
-        schema_version: u32,
-        payload: serde_json::Value,
-    ) -> Result<Event, String> {
-        let current = current_schema_version(event_type);
-        if schema_version > current {
-            return Err(format!(
-                "schema version {schema_version} is newer than this build knows ({current})"
-            ));
-        }
-        let mut payload = upcast(event_type, schema_version, payload)?;
-        let obj = payload
-            .as_object_mut()
-            .ok_or_else(|| "payload is not a JSON object".to_string())?;
-        obj.insert("type".into(), serde_json::Value::String(event_type.into()));
-        serde_json::from_value(payload).map_err(|e| e.to_string())
-    }
-}
-
-/// Current schema version per event type (1 unless changed).
-pub fn current_schema_version(event_type: &str) -> u32 {
-    match event_type {
-        "ServiceLogged" => 2,
-        _ => 1,
-    }
-}
-
-/// Brings a payload of an old schema version up to the current one, step by step.
-fn upcast(
-    event_type: &str,
-    mut version: u32,
-    mut payload: serde_json::Value,
-) -> Result<serde_json::Value, String> {
-    while version < current_schema_version(event_type) {
-        payload = match (event_type, version) {
-            ("ServiceLogged", 1) => service_logged_v1_to_v2(payload)?,
-            _ => return Err(format!("no upcast from {event_type} v{version}")),
-        };
-        version += 1;
-    }
-    Ok(payload)
-}
-
-/// ServiceLogged v1 stored `minutes` (an integer) and had no `place`;
-/// v2 stores `hours` as a decimal string and a `place` (empty when unknown).
-fn service_logged_v1_to_v2(mut payload: serde_json::Value) -> Result<serde_json::Value, String> {
-    let obj = payload
-        .as_object_mut()
-        .ok_or_else(|| "ServiceLogged v1 payload is not an object".to_string())?;
-    let minutes = obj
-        .remove("minutes")
-        .and_then(|m| m.as_i64())
-        .ok_or_else(|| "ServiceLogged v1 has no integer `minutes`".to_string())?;
-    let hours = serde_json::to_value(Hours::from_minutes(minutes)).map_err(|e| e.to_string())?;
-    obj.insert("hours".into(), hours);
-    obj.entry("place")
-        .or_insert_with(|| serde_json::Value::String(String::new()));
-    Ok(payload)
-}
-
-/// The built-in rubric (used until a community sets its own): 楼道卫生 30, 杂物清理 25,
-/// 消防安全 25, plus participation (居民参与) 20.
-pub fn default_rubric_items() -> Vec<RubricItem> {
-    vec![
-        RubricItem {
-            key: "cleanliness".into(),
-            name: "楼道卫生".into(),
-            max: Decimal::from(30),
-        },
-        RubricItem {
-            key: "clutter".into(),
-            name: "杂物清理".into(),
-            max: Decimal::from(25),
-        },
-        RubricItem {
-            key: "fire_safety".into(),
-            name: "消防安全".into(),
-            max: Decimal::from(25),
-        },
-    ]
-}
-
-/// Participation maximum of the built-in rubric.
-pub const DEFAULT_PARTICIPATION_MAX: i64 = 20;
-
-/// The built-in star thresholds (national default): 100/300/600/1000/1500 h.
-pub fn default_star_thresholds() -> Vec<Hours> {
-    [100, 300, 600, 1000, 1500]
-        .into_iter()
-        .map(Hours::whole)
-        .collect()
-}
-
-/// Teams named in a set, for evolve functions.
-pub(crate) fn team_set(teams: &[TeamId]) -> BTreeSet<TeamId> {
-    teams.iter().copied().collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn payload_carries_type_and_round_trips() {
-        let e = Event::PointsAwarded {
-            entry_id: EntryId(Uuid::from_u128(1)),
-            points: Points::from_hundredths(1250),
-            reason: "楼道清理".into(),
-            awarded_by: Uuid::from_u128(2),
-        };
-        let ne = e
-            .to_new_event(Uuid::from_u128(3), Metadata::default(), None)
-            .unwrap();
-        assert_eq!(ne.event_type, "PointsAwarded");
-        assert_eq!(ne.payload["type"], "PointsAwarded");
-        assert_eq!(ne.payload["points"], "12.50");
-        let back = Event::decode_parts(&ne.event_type, ne.schema_version, ne.payload).unwrap();
-        assert_eq!(back, e);
-    }
-
-    #[test]
-    fn service_logged_v1_is_upcast() {
-        let recorded = RecordedEvent {
-            position: 9,
-            stream_id: "volunteer-00000000-0000-0000-0000-000000000001".into(),
-            stream_version: 2,
-            event_id: Uuid::from_u128(5),
-            event_type: "ServiceLogged".into(),
-            schema_version: 1,
-            payload: json!({
-                "service_id": Uuid::from_u128(4),
-                "kind": "patrol",
-                "started_at": "2024-03-01T08:00:00Z",
-                "minutes": 90,
-                "note": "红袖标巡逻",
-                "logged_by": Uuid::from_u128(6),
-            }),
-            metadata: Metadata::default(),
-            community_id: None,
-            recorded_at: Utc::now(),
-        };
-        let event = Event::decode(&recorded).unwrap();
-        match event {
-            Event::ServiceLogged {
-                hours, place, kind, ..
-            } => {
-                assert_eq!(hours, Hours::from_minutes(90));
-                assert_eq!(place, "");
-                assert_eq!(kind, ServiceKind::Patrol);
-            }
-            other => panic!("decoded as {other:?}"),
-        }
-    }
-
-    #[test]
-    fn newer_schema_is_refused() {
-        assert!(Event::decode_parts("PointsAwarded", 7, json!({})).is_err());
     }
 }

@@ -1,0 +1,94 @@
+//! The vocabularies events use: kinds of service, rubric items, and the built-in rules
+//! that apply until a community sets its own.
+
+use crate::amount::Hours;
+use crate::ids::TeamId;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// Kind of a volunteer service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceKind {
+    /// 巡逻: patrols, fire-hazard checks.
+    Patrol,
+    /// 维修: small repairs.
+    Repair,
+    /// 上门探访: visits to elders living alone.
+    ElderlyVisit,
+    /// 小心愿: a fulfilled wish (recorded when staff confirm it).
+    Wish,
+    /// 调解: neighbourhood mediation.
+    Mediation,
+    /// 其他: haircuts, blood-pressure checks, phone classes…
+    Other,
+}
+
+impl ServiceKind {
+    pub const ALL: [ServiceKind; 6] = [
+        ServiceKind::Patrol,
+        ServiceKind::Repair,
+        ServiceKind::ElderlyVisit,
+        ServiceKind::Wish,
+        ServiceKind::Mediation,
+        ServiceKind::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceKind::Patrol => "patrol",
+            ServiceKind::Repair => "repair",
+            ServiceKind::ElderlyVisit => "elderly_visit",
+            ServiceKind::Wish => "wish",
+            ServiceKind::Mediation => "mediation",
+            ServiceKind::Other => "other",
+        }
+    }
+}
+
+/// One item of the stairwell rubric (文明楼道评分细则), scored 0..=max.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RubricItem {
+    pub key: String,
+    pub name: String,
+    pub max: Decimal,
+}
+
+/// The built-in rubric (used until a community sets its own): 楼道卫生 30, 杂物清理 25,
+/// 消防安全 25, plus participation (居民参与) 20.
+pub fn default_rubric_items() -> Vec<RubricItem> {
+    vec![
+        RubricItem {
+            key: "cleanliness".into(),
+            name: "楼道卫生".into(),
+            max: Decimal::from(30),
+        },
+        RubricItem {
+            key: "clutter".into(),
+            name: "杂物清理".into(),
+            max: Decimal::from(25),
+        },
+        RubricItem {
+            key: "fire_safety".into(),
+            name: "消防安全".into(),
+            max: Decimal::from(25),
+        },
+    ]
+}
+
+/// Participation maximum of the built-in rubric.
+pub const DEFAULT_PARTICIPATION_MAX: i64 = 20;
+
+/// The built-in star thresholds (national default): 100/300/600/1000/1500 h.
+pub fn default_star_thresholds() -> Vec<Hours> {
+    [100, 300, 600, 1000, 1500]
+        .into_iter()
+        .map(Hours::whole)
+        .collect()
+}
+
+/// Teams named in a set, for evolve functions.
+pub(crate) fn team_set(teams: &[TeamId]) -> BTreeSet<TeamId> {
+    teams.iter().copied().collect()
+}
