@@ -1,7 +1,7 @@
 //! Typed identifiers (UUID newtypes) and stream names.
 //!
 //! Each aggregate instance has a stream: `community-{uuid}` (社区), `volunteer-{uuid}`
-//! (志愿者账户), `wish-{uuid}` (小心愿), `stairwell-{uuid}` (楼道).
+//! (志愿者账户), `wish-{uuid}` (小心愿), `stairwell-{uuid}` (楼道), `activity-{uuid}` (活动).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -90,11 +90,20 @@ id_type!(
     /// A stairwell issue (楼道问题), reported with a deduction.
     IssueId
 );
+id_type!(
+    /// An activity (志愿活动) that volunteers sign up for and attend.
+    ActivityId
+);
+id_type!(
+    /// An objection (异议) raised against an attendance record during its 公示.
+    ObjectionId
+);
 
 pub const COMMUNITY_PREFIX: &str = "community-";
 pub const VOLUNTEER_PREFIX: &str = "volunteer-";
 pub const WISH_PREFIX: &str = "wish-";
 pub const STAIRWELL_PREFIX: &str = "stairwell-";
+pub const ACTIVITY_PREFIX: &str = "activity-";
 
 pub fn community_stream(id: CommunityId) -> String {
     format!("{COMMUNITY_PREFIX}{}", id.0)
@@ -112,6 +121,10 @@ pub fn stairwell_stream(id: StairwellId) -> String {
     format!("{STAIRWELL_PREFIX}{}", id.0)
 }
 
+pub fn activity_stream(id: ActivityId) -> String {
+    format!("{ACTIVITY_PREFIX}{}", id.0)
+}
+
 /// The kind of aggregate a stream holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StreamKind {
@@ -119,6 +132,7 @@ pub enum StreamKind {
     Volunteer,
     Wish,
     Stairwell,
+    Activity,
 }
 
 /// Splits a stream name into its kind and id; `None` for names not made here.
@@ -128,6 +142,7 @@ pub fn parse_stream(stream: &str) -> Option<(StreamKind, Uuid)> {
         (StreamKind::Volunteer, VOLUNTEER_PREFIX),
         (StreamKind::Wish, WISH_PREFIX),
         (StreamKind::Stairwell, STAIRWELL_PREFIX),
+        (StreamKind::Activity, ACTIVITY_PREFIX),
     ]
     .into_iter()
     .find_map(|(k, p)| stream.strip_prefix(p).map(|r| (k, r)))?;

@@ -113,6 +113,7 @@ impl World {
                 place: "小区".into(),
                 note: String::new(),
                 logged_by: u(99),
+                activity: None,
             },
         ));
         self.events.push((

@@ -15,7 +15,9 @@ use crate::ids::*;
 /// - staff: everything in their own community except establishing communities and
 ///   setting point rules, star thresholds and rubrics;
 /// - volunteer: in their own community, log their own service, claim / release /
-///   fulfil wishes for themself, gift and spend their own hours.
+///   fulfil wishes for themself, gift and spend their own hours, sign up for and
+///   withdraw from activities, check in and out (with the code), and object to a
+///   record on notice.
 pub fn authorize(
     actor: &Actor,
     command: &Command,
@@ -32,7 +34,11 @@ pub fn authorize(
         Role::Staff => {
             if matches!(
                 command,
-                EstablishCommunity(_) | SetPointRules(_) | SetStarThresholds(_) | SetRubric(_)
+                EstablishCommunity(_)
+                    | SetPointRules(_)
+                    | SetStarThresholds(_)
+                    | SetRubric(_)
+                    | SetActivityRules(_)
             ) {
                 return Err(DomainError::forbidden(format!(
                     "{} is for administrators",
@@ -63,6 +69,13 @@ pub fn authorize(
                 ReleaseWish(_) => own.is_some(),
                 GiftHours(c) => is_self(c.from),
                 SpendHours(c) => is_self(c.volunteer_id),
+                SignUp(c) => is_self(c.volunteer_id),
+                WithdrawSignUp(c) => is_self(c.volunteer_id),
+                // with the activity's code (the domain requires it of a volunteer)
+                CheckIn(c) => is_self(c.volunteer_id),
+                CheckOut(c) => is_self(c.volunteer_id),
+                // any volunteer of the community may object to a record on notice
+                RaiseObjection(_) => own.is_some(),
                 _ => false,
             };
             if allowed {

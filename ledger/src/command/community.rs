@@ -165,3 +165,19 @@ impl SetRubric {
         .await
     }
 }
+
+impl SetActivityRules {
+    pub(super) fn locks(&self) -> Vec<String> {
+        vec![community_stream(self.community_id)]
+    }
+
+    pub(super) async fn plan(&self, d: &Decision<'_>) -> PlanResult<RulesVersion> {
+        rules_plan(
+            d,
+            self.community_id,
+            |s| community::set_activity_rules(s, self),
+            |s| s.activity_rules.len(),
+        )
+        .await
+    }
+}

@@ -3,6 +3,7 @@
 //! ([`Plan`]: the writes, each with the version it was decided on, and the typed result).
 
 use super::{authorize, Command, CommandError};
+use crate::domain::activity::CodeKey;
 use crate::domain::volunteer::HouseholdKey;
 use crate::domain::*;
 use crate::event::Event;
@@ -57,6 +58,7 @@ pub(crate) struct Caches {
     volunteer: StreamCache<VolunteerState>,
     wish: StreamCache<WishState>,
     stairwell: StreamCache<StairwellState>,
+    activity: StreamCache<ActivityState>,
 }
 
 impl Caches {
@@ -68,6 +70,7 @@ impl Caches {
             PostState::Volunteer(s) => self.volunteer.put(&w.stream, version, s.clone()),
             PostState::Wish(s) => self.wish.put(&w.stream, version, s.clone()),
             PostState::Stairwell(s) => self.stairwell.put(&w.stream, version, s.clone()),
+            PostState::Activity(s) => self.activity.put(&w.stream, version, s.clone()),
         }
     }
 }
@@ -94,6 +97,7 @@ cached!(CommunityState, community, Community);
 cached!(VolunteerState, volunteer, Volunteer);
 cached!(WishState, wish, Wish);
 cached!(StairwellState, stairwell, Stairwell);
+cached!(ActivityState, activity, Activity);
 
 /// The state of a written stream after the write, to refresh the cache.
 pub(crate) enum PostState {
@@ -101,6 +105,7 @@ pub(crate) enum PostState {
     Volunteer(Arc<VolunteerState>),
     Wish(Arc<WishState>),
     Stairwell(Arc<StairwellState>),
+    Activity(Arc<ActivityState>),
 }
 
 /// A loaded stream.
@@ -181,6 +186,56 @@ impl<T> Plan<T> {
     }
 }
 
+/// The deployment's keys a decision may use (kept beside the log, never in it).
+pub(crate) struct Keys {
+    pub(crate) household: HouseholdKey,
+    pub(crate) codes: CodeKey,
+}
+
+/// The state of `stream` caught up with the log from the `(version, state)` cached.
+async fn caught_up<S: Cached>(
+    store: &Store,
+    cache: &StreamCache<S>,
+    stream: String,
+    mut version: u64,
+    state: Arc<S>,
+) -> Result<Loaded<S>, CommandError> {
+    let recorded = store.read_stream(&stream, version).await?;
+    if recorded.is_empty() {
+        return Ok(Loaded {
+            stream,
+            version,
+            state,
+        });
+    }
+    let mut s = (*state).clone();
+    for r in &recorded {
+        s.evolve(&Event::decode(r)?);
+        version = r.stream_version;
+    }
+    let state = Arc::new(s);
+    cache.put(&stream, version, state.clone());
+    Ok(Loaded {
+        stream,
+        version,
+        state,
+    })
+}
+
+/// The current state of `stream` read from the log (through the cache), outside a
+/// decision.
+pub(crate) async fn current<S: Cached>(
+    store: &Store,
+    caches: &Caches,
+    stream: String,
+) -> Result<Arc<S>, CommandError> {
+    let cache = S::cache(caches);
+    let (version, state) = cache
+        .get(&stream)
+        .unwrap_or_else(|| (0, Arc::new(S::default())));
+    Ok(caught_up(store, cache, stream, version, state).await?.state)
+}
+
 /// Where a decision's states come from.
 enum Source<'a> {
     /// The log, through the handler's cache. The streams the command writes are
@@ -204,7 +259,7 @@ enum Source<'a> {
 pub(crate) struct Decision<'a> {
     ctx: Ctx<'a>,
     command: &'a Command,
-    household: &'a HouseholdKey,
+    keys: &'a Keys,
     source: Source<'a>,
     served: Mutex<Vec<(String, u64)>>,
 }
@@ -214,7 +269,7 @@ impl<'a> Decision<'a> {
     pub(crate) fn on_log(
         ctx: Ctx<'a>,
         command: &'a Command,
-        household: &'a HouseholdKey,
+        keys: &'a Keys,
         store: &'a Store,
         caches: &'a Caches,
         trusted: &'a [String],
@@ -222,7 +277,7 @@ impl<'a> Decision<'a> {
         Decision::new(
             ctx,
             command,
-            household,
+            keys,
             Source::Log {
                 store,
                 caches,
@@ -235,22 +290,17 @@ impl<'a> Decision<'a> {
     pub(crate) fn on_given(
         ctx: Ctx<'a>,
         command: &'a Command,
-        household: &'a HouseholdKey,
+        keys: &'a Keys,
         streams: &'a HashMap<String, Vec<Event>>,
     ) -> Decision<'a> {
-        Decision::new(ctx, command, household, Source::Given(streams))
+        Decision::new(ctx, command, keys, Source::Given(streams))
     }
 
-    fn new(
-        ctx: Ctx<'a>,
-        command: &'a Command,
-        household: &'a HouseholdKey,
-        source: Source<'a>,
-    ) -> Decision<'a> {
+    fn new(ctx: Ctx<'a>, command: &'a Command, keys: &'a Keys, source: Source<'a>) -> Decision<'a> {
         Decision {
             ctx,
             command,
-            household,
+            keys,
             source,
             served: Mutex::new(Vec::new()),
         }
@@ -267,7 +317,12 @@ impl<'a> Decision<'a> {
 
     /// The key of household pseudonyms.
     pub(crate) fn household_key(&self) -> &HouseholdKey {
-        self.household
+        &self.keys.household
+    }
+
+    /// The key of activities' check-in codes.
+    pub(crate) fn code_key(&self) -> &CodeKey {
+        &self.keys.codes
     }
 
     /// Whether the actor may issue the command in `target` (see [`authorize`]).
@@ -299,7 +354,7 @@ impl<'a> Decision<'a> {
             } => (*store, *caches, *trusted),
         };
         let cache = S::cache(caches);
-        let (mut version, state) = cache
+        let (version, state) = cache
             .get(&stream)
             .unwrap_or_else(|| (0, Arc::new(S::default())));
         if version > 0 && trusted.contains(&stream) {
@@ -312,26 +367,7 @@ impl<'a> Decision<'a> {
                 state,
             });
         }
-        let recorded = store.read_stream(&stream, version).await?;
-        if recorded.is_empty() {
-            return Ok(Loaded {
-                stream,
-                version,
-                state,
-            });
-        }
-        let mut s = (*state).clone();
-        for r in &recorded {
-            s.evolve(&Event::decode(r)?);
-            version = r.stream_version;
-        }
-        let state = Arc::new(s);
-        cache.put(&stream, version, state.clone());
-        Ok(Loaded {
-            stream,
-            version,
-            state,
-        })
+        caught_up(store, cache, stream, version, state).await
     }
 
     pub(crate) async fn community(
@@ -357,6 +393,13 @@ impl<'a> Decision<'a> {
         id: StairwellId,
     ) -> Result<Loaded<StairwellState>, CommandError> {
         self.load(stairwell_stream(id)).await
+    }
+
+    pub(crate) async fn activity(
+        &self,
+        id: ActivityId,
+    ) -> Result<Loaded<ActivityState>, CommandError> {
+        self.load(activity_stream(id)).await
     }
 
     /// A registered volunteer and the community it belongs to, after authorization in

@@ -24,9 +24,11 @@
 //!    jittered backoff.
 
 use super::clock::{Clock, SystemClock};
-use super::decision::{Caches, Decision, Plan};
+use super::decision::{current, Caches, Decision, Keys, Plan};
 use super::locks::StreamLocks;
+use super::throttle::{code_sender, CodeThrottle};
 use super::{Actor, Command, CommandPayload, Outcome};
+use crate::domain::activity::{CodeKey, ShownCode};
 use crate::domain::volunteer::HouseholdKey;
 use crate::domain::*;
 use crate::event::DecodeError;
@@ -116,8 +118,9 @@ struct Inner {
     clock: Arc<dyn Clock>,
     caches: Caches,
     locks: StreamLocks,
+    throttle: CodeThrottle,
     /// Read from the store on first use.
-    household_key: tokio::sync::OnceCell<HouseholdKey>,
+    keys: tokio::sync::OnceCell<Keys>,
 }
 
 /// Executes commands against a [`Store`]. Cheap to clone (shared state).
@@ -160,7 +163,8 @@ impl CommandHandler {
                 clock,
                 caches: Caches::default(),
                 locks: StreamLocks::default(),
-                household_key: tokio::sync::OnceCell::new(),
+                throttle: CodeThrottle::default(),
+                keys: tokio::sync::OnceCell::new(),
             }),
         }
     }
@@ -169,13 +173,17 @@ impl CommandHandler {
         &self.inner.store
     }
 
-    /// The key of household pseudonyms (the deployment key `household`).
-    async fn household_key(&self) -> Result<&HouseholdKey, StoreError> {
+    /// The deployment's keys: household pseudonyms (`household`) and check-in codes
+    /// (`activity-codes`).
+    async fn keys(&self) -> Result<&Keys, StoreError> {
         self.inner
-            .household_key
+            .keys
             .get_or_try_init(|| async {
-                let secret = self.inner.store.deployment_key("household").await?;
-                Ok(HouseholdKey::new(&secret))
+                let store = &self.inner.store;
+                Ok(Keys {
+                    household: HouseholdKey::new(&store.deployment_key("household").await?),
+                    codes: CodeKey::new(&store.deployment_key("activity-codes").await?),
+                })
             })
             .await
     }
@@ -188,6 +196,22 @@ impl CommandHandler {
     /// [`IdSource`]).
     pub fn ids_for(actor: &Actor, idempotency_key: &str) -> IdSource {
         IdSource::from_key(&scoped_key(actor, idempotency_key))
+    }
+
+    /// The check-in code an activity's organiser shows now, and when it changes (for its
+    /// staff only: the caller checks who asks).
+    pub async fn check_in_code(&self, activity_id: ActivityId) -> Result<ShownCode, CommandError> {
+        let inner = &self.inner;
+        let activity: Arc<ActivityState> =
+            current(&inner.store, &inner.caches, activity_stream(activity_id)).await?;
+        let community_id = activity.require(activity_id)?;
+        let community: Arc<CommunityState> =
+            current(&inner.store, &inner.caches, community_stream(community_id)).await?;
+        let period = community
+            .activity_rules_on(local_date(activity.starts_at))
+            .code_period_seconds;
+        let keys = self.keys().await?;
+        Ok(keys.codes.shown(activity_id, self.now(), period))
     }
 
     /// Runs one command and answers its own result type (see [`Self::execute`]).
@@ -220,7 +244,17 @@ impl CommandHandler {
         idempotency_key: &str,
         command: Command,
     ) -> Result<CommandOutcome, CommandError> {
+        // Check-in codes: refused while the sender has sent too many wrong ones.
+        let sender = code_sender(&command);
+        if let Some(v) = sender {
+            self.inner.throttle.check(v, self.now())?;
+        }
         let outcome = self.run_command(actor, idempotency_key, &command).await;
+        if let (Some(v), Err(e)) = (sender, &outcome) {
+            if matches!(e.code(), "WRONG_CODE" | "CODE_EXPIRED") {
+                self.inner.throttle.wrong(v, self.now());
+            }
+        }
         match (&command, &outcome) {
             // The erasure is done on every success, a retry's too: it is what the
             // command is for, and a first attempt may have stopped after its append.
@@ -257,12 +291,12 @@ impl CommandHandler {
         }
         text("idempotency_key", client_key, MAX_IDEMPOTENCY_KEY)?;
         let key = scoped_key(actor, client_key);
-        let household = self.household_key().await?;
+        let keys = self.keys().await?;
         let run = Run {
             actor,
             client_key,
             ids: IdSource::from_key(&key),
-            fingerprint: command.fingerprint(&key, household.pepper()),
+            fingerprint: command.fingerprint(&key, keys.household.pepper()),
             key,
             command,
         };
@@ -274,7 +308,7 @@ impl CommandHandler {
         // without reading the log (see `Decision`); after that, every state is read.
         let mut trusted: &[String] = &written;
         loop {
-            match self.attempt(&run, household, trusted).await? {
+            match self.attempt(&run, keys, trusted).await? {
                 Attempt::Done(outcome) => return Ok(outcome),
                 Attempt::Stale => {
                     trusted = &[];
@@ -302,19 +336,13 @@ impl CommandHandler {
     async fn attempt(
         &self,
         run: &Run<'_>,
-        household: &HouseholdKey,
+        keys: &Keys,
         trusted: &[String],
     ) -> Result<Attempt, CommandError> {
         let ctx = Ctx::new(self.inner.clock.now(), run.actor, run.ids);
         let inner = &self.inner;
-        let decision = Decision::on_log(
-            ctx,
-            run.command,
-            household,
-            &inner.store,
-            &inner.caches,
-            trusted,
-        );
+        let decision =
+            Decision::on_log(ctx, run.command, keys, &inner.store, &inner.caches, trusted);
         let planned = run.command.plan(&decision).await;
         let cached = decision.served();
         let plan = match planned {

@@ -4,7 +4,8 @@
 //! A command is a payload struct in the domain module of the aggregate it changes (e.g.
 //! [`crate::domain::wish::ClaimWish`], beside the rule that decides it), one line in the
 //! list below (its name and the type of its result), and a plan in this module's file of
-//! its family (`community`, `volunteer`, `service`, `account`, `wish`, `stairwell`): the
+//! its family (`community`, `volunteer`, `service`, `account`, `wish`, `stairwell`,
+//! `activity`, `approval`): the
 //! streams it locks, the states it loads, the rule it calls and the result it answers.
 //! Who may issue it is in [`authorize`]; the handler only loops (load, decide, append,
 //! retry).
@@ -15,6 +16,8 @@
 //! returned in the result.
 
 mod account;
+mod activity;
+mod approval;
 mod authorize;
 mod clock;
 mod community;
@@ -24,23 +27,32 @@ mod locks;
 mod outcome;
 mod service;
 mod stairwell;
+mod throttle;
 mod volunteer;
 mod wish;
 
 pub use crate::actor::{Actor, Role};
 pub use account::{BalanceEntry, HoursGift};
+pub use activity::{ActivityChange, Attendance, NewActivity, Signed};
+pub use approval::{AttendanceOutcome, LateRecord, ObjectionRef};
 pub use authorize::authorize;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use community::{NewCommunity, NewGrid, NewStairwell, NewTeam, RulesVersion};
 pub use handler::{CommandError, CommandHandler, CommandOutcome, MAX_CONFLICT_RETRIES};
 pub use service::{ServiceRef, Verification};
 pub use stairwell::{InspectionTotal, IssueRef};
+pub use throttle::MAX_WRONG_CODES;
 pub use volunteer::{Erasure, NewVolunteer, VolunteerRef};
 pub use wish::{WishChange, WishConfirmation, WishRef};
 
+pub use crate::domain::activity::{
+    ApproveAttendance, AttendanceAdjustment, CancelActivity, ChangeActivity, CheckIn, CheckOut,
+    Exclusion, FinaliseAttendance, PostActivity, RaiseObjection, RecordLateAttendance,
+    ResolveObjection, SignUp, Verdict, WithdrawSignUp,
+};
 pub use crate::domain::community::{
-    AddGrid, EstablishCommunity, FormTeam, RegisterStairwell, SetPointRules, SetRubric,
-    SetStarThresholds,
+    AddGrid, EstablishCommunity, FormTeam, RegisterStairwell, SetActivityRules, SetPointRules,
+    SetRubric, SetStarThresholds,
 };
 pub use crate::domain::stairwell::{RecordInspection, ReportStairwellIssue, ResolveStairwellIssue};
 pub use crate::domain::volunteer::{
@@ -200,6 +212,19 @@ commands! {
     ReportStairwellIssue => IssueRef,
     ResolveStairwellIssue => IssueRef,
     ErasePersonalData => Erasure,
+    SetActivityRules => RulesVersion,
+    PostActivity => NewActivity,
+    ChangeActivity => ActivityChange,
+    CancelActivity => ActivityChange,
+    SignUp => Signed,
+    WithdrawSignUp => ActivityChange,
+    CheckIn => Attendance,
+    CheckOut => Attendance,
+    ApproveAttendance => AttendanceOutcome,
+    RecordLateAttendance => LateRecord,
+    RaiseObjection => ObjectionRef,
+    ResolveObjection => ObjectionRef,
+    FinaliseAttendance => AttendanceOutcome,
 }
 
 impl Command {
@@ -218,6 +243,8 @@ impl Command {
             RecordInspection(c) => Some(c.community_id),
             ReportStairwellIssue(c) => Some(c.community_id),
             ResolveStairwellIssue(c) => Some(c.community_id),
+            SetActivityRules(c) => Some(c.community_id),
+            PostActivity(c) => Some(c.community_id),
             _ => None,
         }
     }

@@ -13,20 +13,24 @@
 //! Times: the service *date* (which selects the point rules in force) is the calendar
 //! date in China Standard Time (UTC+8), see [`local_date`].
 
+pub mod activity;
 pub mod community;
+mod error;
 pub mod stairwell;
 pub mod volunteer;
 pub mod wish;
 
 use crate::actor::Actor;
-use crate::amount::{AmountError, Hours, Points};
+use crate::amount::{Hours, Points};
 use crate::event::Event;
 use crate::ids::*;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+pub use activity::ActivityState;
 pub use community::CommunityState;
+pub use error::{DomainError, DomainResult};
 pub use stairwell::StairwellState;
 pub use volunteer::VolunteerState;
 pub use wish::WishState;
@@ -48,154 +52,6 @@ pub trait Aggregate: Default + Clone + std::fmt::Debug + PartialEq + Send + Sync
         s
     }
 }
-
-/// Why a command is refused. Carries the facts; [`DomainError::code`] is stable.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum DomainError {
-    #[error("{field}: {reason}")]
-    InvalidInput { field: &'static str, reason: String },
-    #[error("{field}: {source}")]
-    InvalidAmount {
-        field: &'static str,
-        source: AmountError,
-    },
-    #[error("{field} is required")]
-    Required { field: &'static str },
-    #[error("{field} is {len} characters long; at most {max} are allowed")]
-    TextTooLong {
-        field: &'static str,
-        len: usize,
-        max: usize,
-    },
-    #[error("{field} must be greater than zero")]
-    NotPositive { field: &'static str },
-    #[error("{hours} h is beyond the cap of {cap} h per record (point rules v{rule_version})")]
-    HoursOverCap {
-        hours: Hours,
-        cap: Hours,
-        rule_version: u32,
-    },
-    #[error("{field} {at} is in the future (now {now})")]
-    InFuture {
-        field: &'static str,
-        at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    },
-    #[error("{kind} {id} not found")]
-    NotFound { kind: &'static str, id: String },
-    #[error("{kind} {id} already exists")]
-    AlreadyExists { kind: &'static str, id: String },
-    #[error("forbidden: {reason}")]
-    Forbidden { reason: String },
-    #[error("stream {stream} kept changing; gave up after {attempts} attempts")]
-    VersionConflict { stream: String, attempts: u32 },
-    #[error("idempotency key {key:?} was already used for a different command")]
-    IdempotencyMismatch { key: String },
-    #[error("insufficient points: balance {balance}, requested {requested}")]
-    InsufficientPoints { balance: Points, requested: Points },
-    #[error("insufficient hours: balance {balance} h, requested {requested} h")]
-    InsufficientHours { balance: Hours, requested: Hours },
-    #[error("wish {wish_id} is already claimed by volunteer {claimed_by}")]
-    WishAlreadyClaimed {
-        wish_id: WishId,
-        claimed_by: VolunteerId,
-    },
-    #[error("{volunteer_id:?} did not claim wish {wish_id} (claimer: {claimer:?})")]
-    NotClaimer {
-        wish_id: WishId,
-        volunteer_id: Option<VolunteerId>,
-        claimer: Option<VolunteerId>,
-    },
-    #[error("entry {entry_id} was already reversed by entry {reversed_by}")]
-    AlreadyReversed {
-        entry_id: EntryId,
-        reversed_by: EntryId,
-    },
-    #[error("entry {entry_id} ({kind}) cannot be reversed")]
-    NotReversible {
-        entry_id: EntryId,
-        kind: &'static str,
-    },
-    #[error(
-        "account is flagged (points balance {points}, hours balance {hours}: a reversal left one below zero); redemptions are refused until both are back to zero or above"
-    )]
-    AccountFlagged { points: Points, hours: Hours },
-    #[error("service {service_id} is already {status}")]
-    AlreadyVerified {
-        service_id: ServiceId,
-        status: &'static str,
-    },
-    #[error("staff cannot verify or reject their own service {service_id}")]
-    SelfVerification { service_id: ServiceId },
-    #[error(
-        "staff cannot award points or move hours to their own volunteer account {volunteer_id}"
-    )]
-    SelfAward { volunteer_id: VolunteerId },
-    #[error("stairwell {stairwell_id} was already inspected for {month}")]
-    AlreadyInspected {
-        stairwell_id: StairwellId,
-        month: String,
-    },
-    #[error("issue {issue_id} is already resolved")]
-    AlreadyResolved { issue_id: IssueId },
-    #[error("{reason}")]
-    InvalidState { reason: String },
-}
-
-impl DomainError {
-    /// A stable, machine-readable code.
-    pub fn code(&self) -> &'static str {
-        use DomainError::*;
-        match self {
-            InvalidInput { .. }
-            | InvalidAmount { .. }
-            | Required { .. }
-            | TextTooLong { .. }
-            | NotPositive { .. }
-            | HoursOverCap { .. }
-            | InFuture { .. } => "INVALID_INPUT",
-            NotFound { .. } => "NOT_FOUND",
-            AlreadyExists { .. } => "ALREADY_EXISTS",
-            Forbidden { .. } => "FORBIDDEN",
-            VersionConflict { .. } => "VERSION_CONFLICT",
-            IdempotencyMismatch { .. } => "IDEMPOTENCY_MISMATCH",
-            InsufficientPoints { .. } => "INSUFFICIENT_POINTS",
-            InsufficientHours { .. } => "INSUFFICIENT_HOURS",
-            WishAlreadyClaimed { .. } => "WISH_ALREADY_CLAIMED",
-            NotClaimer { .. } => "NOT_CLAIMER",
-            AlreadyReversed { .. } => "ALREADY_REVERSED",
-            NotReversible { .. } => "NOT_REVERSIBLE",
-            AccountFlagged { .. } => "ACCOUNT_FLAGGED",
-            AlreadyVerified { .. } => "ALREADY_VERIFIED",
-            SelfVerification { .. } => "SELF_VERIFICATION",
-            SelfAward { .. } => "SELF_AWARD",
-            AlreadyInspected { .. } => "ALREADY_INSPECTED",
-            AlreadyResolved { .. } => "ALREADY_RESOLVED",
-            InvalidState { .. } => "INVALID_STATE",
-        }
-    }
-
-    pub fn not_found(kind: &'static str, id: impl std::fmt::Display) -> DomainError {
-        DomainError::NotFound {
-            kind,
-            id: id.to_string(),
-        }
-    }
-
-    pub fn invalid_state(reason: impl Into<String>) -> DomainError {
-        DomainError::InvalidState {
-            reason: reason.into(),
-        }
-    }
-
-    pub fn forbidden(reason: impl Into<String>) -> DomainError {
-        DomainError::Forbidden {
-            reason: reason.into(),
-        }
-    }
-}
-
-pub type DomainResult<T> = Result<T, DomainError>;
 
 /// Deterministic new ids: UUID v5 of a seed (derived from the idempotency key) and a
 /// label, so that a retried command creates the same ids.

@@ -339,6 +339,7 @@ pub fn confirm(
         place: String::new(),
         note: format!("小心愿 {}", cmd.wish_id),
         logged_by: ctx.principal(),
+        activity: None,
     };
     let verified = verification(
         community,

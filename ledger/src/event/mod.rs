@@ -8,7 +8,10 @@
 //! - `volunteer-…` (志愿者账户): registration, moves, teams, services (服务记录), points
 //!   (积分) and time-bank hours (时间银行);
 //! - `wish-…` (小心愿): a resident's small wish through its lifecycle;
-//! - `stairwell-…` (楼道): monthly inspections and issues.
+//! - `stairwell-…` (楼道): monthly inspections and issues;
+//! - `activity-…` (活动): an activity from its recruitment through sign-ups, check-in
+//!   and check-out to its approved attendance, the 公示 notice and its objections, and
+//!   the finality that credits the services to each volunteer's account.
 //!
 //! Events name people only by id: names, phones and ID numbers are kept beside the log
 //! ([`crate::store::Person`]). Every event that changes a balance carries an
@@ -18,9 +21,11 @@
 //! schema version of each type is [`Event::schema_version`]; [`Event::decode`] upcasts
 //! older payloads (ServiceLogged v1 stored `minutes` and no `place`).
 
+mod activity;
 mod codec;
 mod kinds;
 
+pub use activity::*;
 pub use codec::{current_schema_version, DecodeError};
 pub use kinds::*;
 
@@ -80,6 +85,18 @@ pub enum Event {
         participation_max: Decimal,
         effective_from: NaiveDate,
     },
+    /// Versioned activity rules (活动规则): the unit hours from attendance are rounded down
+    /// to, how long after an activity a 补录 may be added, the 公示 notice period (0: final
+    /// at approval), how early check-in opens, and how often the check-in code changes.
+    ActivityRulesSet {
+        version: u32,
+        time_unit_minutes: u32,
+        late_record_days: u32,
+        notice_days: u32,
+        checkin_opens_minutes: u32,
+        code_period_seconds: u32,
+        effective_from: NaiveDate,
+    },
     /// A volunteer number assigned by the community, written with `VolunteerRegistered`
     /// in the same append so numbers stay unique within the community.
     VolunteerEnrolled {
@@ -132,6 +149,9 @@ pub enum Event {
         place: String,
         note: String,
         logged_by: Uuid,
+        /// The activity whose attendance this is, when it is (absent in earlier events).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        activity: Option<ActivityService>,
     },
     /// Hours banked and points credited by the point rules in force on the service date.
     ServiceVerified {
@@ -247,6 +267,109 @@ pub enum Event {
     /// The volunteer's personal data (name, phone, ID number) was erased on request. It
     /// carries none: it records that, when and by whom (in its metadata) it was done.
     PersonalDataErased {},
+    // ---- activity stream (活动) ----
+    /// An activity is posted for recruitment (活动招募).
+    ActivityPosted {
+        activity_id: ActivityId,
+        community_id: CommunityId,
+        title: String,
+        kind: ServiceKind,
+        place: String,
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+        places: u32,
+        signup_deadline: DateTime<Utc>,
+        #[serde(default)]
+        eligibility: Eligibility,
+        #[serde(default)]
+        walk_ins: bool,
+        posted_by: Uuid,
+    },
+    /// Details changed: `change` the new values, `previous` the values they replace, and
+    /// `notify` the volunteers signed up or waiting then (for their inbox).
+    ActivityChanged {
+        change: ActivityDetails,
+        previous: ActivityDetails,
+        reason: String,
+        changed_by: Uuid,
+        notify: Vec<VolunteerId>,
+    },
+    /// The activity is called off; `notify` as for a change.
+    ActivityCancelled {
+        reason: String,
+        cancelled_by: Uuid,
+        notify: Vec<VolunteerId>,
+    },
+    /// A sign-up (报名): with a place, or on the waiting list (候补) when `waiting`.
+    SignedUp {
+        volunteer_id: VolunteerId,
+        waiting: bool,
+        signed_up_by: Uuid,
+    },
+    /// A sign-up withdrawn (取消报名), from a place or the waiting list.
+    SignUpWithdrawn {
+        volunteer_id: VolunteerId,
+        reason: String,
+        withdrawn_by: Uuid,
+    },
+    /// The first of the waiting list moved up into a freed place (候补转正).
+    MovedUp {
+        volunteer_id: VolunteerId,
+    },
+    /// 签到: with the activity's code, or by staff (`by_staff`); a walk-in had not
+    /// signed up.
+    CheckedIn {
+        volunteer_id: VolunteerId,
+        at: DateTime<Utc>,
+        walk_in: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by_staff: Option<Uuid>,
+    },
+    /// 签退.
+    CheckedOut {
+        volunteer_id: VolunteerId,
+        at: DateTime<Utc>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by_staff: Option<Uuid>,
+    },
+    /// The attendance list approved in one go (审核); the records are pending until
+    /// `notice_until` (公示), or final in the same append when it is absent.
+    AttendanceApproved {
+        records: Vec<AttendanceRecord>,
+        excluded: Vec<Excluded>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        notice_until: Option<DateTime<Utc>>,
+        approved_by: Uuid,
+    },
+    /// A 补录: attendance added by staff for someone who took part without checking in.
+    LateAttendanceRecorded {
+        record: AttendanceRecord,
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        notice_until: Option<DateTime<Utc>>,
+        recorded_by: Uuid,
+    },
+    /// An objection (异议) to a volunteer's record during its notice.
+    ObjectionRaised {
+        objection_id: ObjectionId,
+        volunteer_id: VolunteerId,
+        reason: String,
+        raised_by: Uuid,
+    },
+    /// An objection resolved: dismissed, or upheld with the record corrected or rejected.
+    ObjectionResolved {
+        objection_id: ObjectionId,
+        volunteer_id: VolunteerId,
+        decision: ObjectionDecision,
+        reason: String,
+        resolved_by: Uuid,
+    },
+    /// These volunteers' records are final (公示期满): their services are credited in the
+    /// same append (`ServiceLogged` and `ServiceVerified` in each account).
+    AttendanceFinalised {
+        volunteers: Vec<VolunteerId>,
+        finalised_by: Uuid,
+    },
 }
 
 impl Event {
@@ -260,6 +383,7 @@ impl Event {
             Event::PointRulesSet { .. } => "PointRulesSet",
             Event::StarThresholdsSet { .. } => "StarThresholdsSet",
             Event::RubricSet { .. } => "RubricSet",
+            Event::ActivityRulesSet { .. } => "ActivityRulesSet",
             Event::VolunteerEnrolled { .. } => "VolunteerEnrolled",
             Event::VolunteerRegistered { .. } => "VolunteerRegistered",
             Event::VolunteerMoved { .. } => "VolunteerMoved",
@@ -285,6 +409,19 @@ impl Event {
             Event::StairwellIssueReported { .. } => "StairwellIssueReported",
             Event::StairwellIssueResolved { .. } => "StairwellIssueResolved",
             Event::PersonalDataErased { .. } => "PersonalDataErased",
+            Event::ActivityPosted { .. } => "ActivityPosted",
+            Event::ActivityChanged { .. } => "ActivityChanged",
+            Event::ActivityCancelled { .. } => "ActivityCancelled",
+            Event::SignedUp { .. } => "SignedUp",
+            Event::SignUpWithdrawn { .. } => "SignUpWithdrawn",
+            Event::MovedUp { .. } => "MovedUp",
+            Event::CheckedIn { .. } => "CheckedIn",
+            Event::CheckedOut { .. } => "CheckedOut",
+            Event::AttendanceApproved { .. } => "AttendanceApproved",
+            Event::LateAttendanceRecorded { .. } => "LateAttendanceRecorded",
+            Event::ObjectionRaised { .. } => "ObjectionRaised",
+            Event::ObjectionResolved { .. } => "ObjectionResolved",
+            Event::AttendanceFinalised { .. } => "AttendanceFinalised",
         }
     }
 

@@ -20,8 +20,9 @@
 //! ```
 
 use crate::actor::Actor;
-use crate::command::decision::Decision;
+use crate::command::decision::{Decision, Keys};
 use crate::command::{Command, CommandError, CommandHandler, Outcome};
+use crate::domain::activity::CodeKey;
 use crate::domain::volunteer::HouseholdKey;
 use crate::domain::{Ctx, DomainError, IdSource};
 use crate::event::Event;
@@ -97,9 +98,12 @@ impl Given {
     pub fn when(self, actor: &Actor, command: impl Into<Command>) -> Then {
         let command = command.into();
         let ids = CommandHandler::ids_for(actor, &self.key);
-        let household = HouseholdKey::new("given");
+        let keys = Keys {
+            household: HouseholdKey::new("given"),
+            codes: CodeKey::new("given"),
+        };
         let ctx = Ctx::new(self.now, actor, ids);
-        let decision = Decision::on_given(ctx, &command, &household, &self.streams);
+        let decision = Decision::on_given(ctx, &command, &keys, &self.streams);
         let result = futures::executor::block_on(command.plan(&decision)).map(|plan| {
             let writes = plan
                 .writes

@@ -5,6 +5,7 @@
 //! `ledger::domain` on states folded from events (`given(&[..])`). One module per concept.
 
 mod account;
+mod activities;
 mod communities;
 mod registration;
 mod services;
@@ -113,6 +114,7 @@ fn logged(service: u128, started: DateTime<Utc>, minutes: i64, kind: ServiceKind
         place: String::new(),
         note: String::new(),
         logged_by: V.0,
+        activity: None,
     }
 }
 

@@ -17,6 +17,7 @@ fn log_service_records_hours_and_place() {
             place: "小区东门".into(),
             note: String::new(),
             logged_by: V.0,
+            activity: None,
         }],
     );
 }

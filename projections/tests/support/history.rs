@@ -217,6 +217,7 @@ pub fn generate(seed: u64, ops: usize) -> History {
                         place: String::new(),
                         note: String::new(),
                         logged_by: staff,
+                        activity: None,
                     },
                 ));
                 pending.push((vi, s, minutes));
@@ -426,6 +427,7 @@ pub fn generate(seed: u64, ops: usize) -> History {
                                     place: String::new(),
                                     note: String::new(),
                                     logged_by: staff,
+                                    activity: None,
                                 },
                             ));
                             let points = minutes * 100 / 60;

@@ -192,6 +192,8 @@ impl Oracle {
                     }
                     _ => {}
                 },
+                // Attendance counts once final, as the services it credits.
+                StreamKind::Activity => {}
                 StreamKind::Wish => {
                     let w = o.wishes.entry(sid).or_default();
                     let (before_open, before_prog) = (

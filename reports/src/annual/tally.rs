@@ -170,7 +170,8 @@ impl Annual {
             Some((StreamKind::Volunteer, id)) => self.volunteer_event(VolunteerId(id), at, event),
             Some((StreamKind::Wish, id)) => self.wish_event(WishId(id), at, event),
             Some((StreamKind::Stairwell, id)) => self.stairwell_event(StairwellId(id), at, event),
-            None => {}
+            // An activity's attendance counts once final, as the services it credits.
+            Some((StreamKind::Activity, _)) | None => {}
         }
     }
 

@@ -83,6 +83,8 @@ mod fast {
         place: String,
         note: String,
         logged_by: Uuid,
+        #[serde(default)]
+        activity: Option<ledger::event::ActivityService>,
     }
 
     #[derive(Deserialize)]
@@ -148,6 +150,7 @@ mod fast {
                     place: e.place,
                     note: e.note,
                     logged_by: e.logged_by,
+                    activity: e.activity,
                 })
             }
             "ServiceVerified" => {
@@ -230,6 +233,20 @@ mod tests {
                 place: "老年食堂 \"东\"".into(),
                 note: "a\nb".into(),
                 logged_by: id(),
+                activity: None,
+            },
+            Event::ServiceLogged {
+                service_id: ServiceId(id()),
+                kind: ServiceKind::Patrol,
+                started_at: at,
+                hours: Hours::from_minutes(120),
+                place: "小区北门".into(),
+                note: "北门巡逻".into(),
+                logged_by: id(),
+                activity: Some(ledger::event::ActivityService {
+                    activity_id: ActivityId(id()),
+                    source: ledger::event::RecordSource::Late,
+                }),
             },
             Event::ServiceVerified {
                 service_id: ServiceId(id()),

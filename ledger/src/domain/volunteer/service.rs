@@ -90,6 +90,7 @@ pub fn log_service(
         place: text("place", &cmd.place, 200)?,
         note: text("note", &cmd.note, MAX_TEXT)?,
         logged_by: ctx.principal(),
+        activity: None,
     }])
 }
 
