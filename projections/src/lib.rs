@@ -22,6 +22,8 @@
 //! - [`stairwells`]: 文明楼道 monthly scores, ranking, red flag (流动红旗) and averages.
 //! - [`wishes`]: the wish board (小心愿).
 //! - [`dashboard`]: a community's dashboard.
+//! - [`activities`]: activities (志愿活动) with their rosters, attendance, records through
+//!   the 公示 notice, and objections; a volunteer's hours and points pending.
 //!
 //! Each read model is one module: its rules in the module's documentation, `NAME`,
 //! `TABLES`, the [`Projection`], its [`State`] (load, fold, flush) and its queries; a
@@ -47,6 +49,7 @@
 //!
 //! Serving it over GraphQL or in a report is the api's or the reports' recipe.
 
+pub mod activities;
 pub mod alloc;
 pub mod balances;
 pub mod common;
@@ -79,6 +82,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(stairwells::Stairwells),
         Arc::new(wishes::Wishes),
         Arc::new(dashboard::Dashboard),
+        Arc::new(activities::Activities),
     ]
 }
 

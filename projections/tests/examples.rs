@@ -1017,3 +1017,323 @@ both!(
     stairwell_ties_sqlite,
     stairwell_ties_postgres
 );
+
+/// An activity through its whole life by the command handler: a place freed and taken
+/// from the waiting list, a check-in by code and one by staff, a 3-day notice with an
+/// objection, finality; the roster, the counts, the pending hours and the records due
+/// as the read model gives them, and the same tables after a rebuild.
+async fn activity_lifecycle(store: Store) {
+    use ledger::command::*;
+    use projections::activities;
+    let start = Utc.with_ymd_and_hms(2025, 6, 7, 0, 0, 0).unwrap();
+    let clock = std::sync::Arc::new(FixedClock::new(start - Days::days(7)));
+    let h = CommandHandler::with_clock(store.clone(), clock.clone());
+    let admin = Actor::admin(u(1));
+    let c = h
+        .run(
+            &admin,
+            "c",
+            EstablishCommunity {
+                name: "海棠社区".into(),
+            },
+        )
+        .await
+        .unwrap()
+        .result
+        .community_id;
+    let staff = Actor::staff(u(2), c);
+    let g = h
+        .run(
+            &staff,
+            "g",
+            AddGrid {
+                community_id: c,
+                name: "一网格".into(),
+                parent: None,
+            },
+        )
+        .await
+        .unwrap()
+        .result
+        .grid_id;
+    let s = h
+        .run(
+            &staff,
+            "s",
+            RegisterStairwell {
+                community_id: c,
+                grid_id: g,
+                building: "1栋".into(),
+                unit: "1单元".into(),
+                households: 10,
+            },
+        )
+        .await
+        .unwrap()
+        .result
+        .stairwell_id;
+    h.run(
+        &admin,
+        "rules",
+        SetActivityRules {
+            community_id: c,
+            time_unit_minutes: 15,
+            late_record_days: 30,
+            notice_days: 3,
+            checkin_opens_minutes: 30,
+            code_period_seconds: 30,
+            effective_from: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+        },
+    )
+    .await
+    .unwrap();
+    let mut v = Vec::new();
+    for i in 0..4 {
+        let r = RegisterVolunteer {
+            community_id: c,
+            name: format!("志愿者{i}"),
+            phone: None,
+            id_number: None,
+            stairwell_id: s,
+            tags: vec![],
+            teams: vec![],
+            household: None,
+        };
+        v.push(
+            h.run(&staff, &format!("v{i}"), r)
+                .await
+                .unwrap()
+                .result
+                .volunteer_id,
+        );
+    }
+    let a = h
+        .run(
+            &staff,
+            "a",
+            PostActivity {
+                community_id: c,
+                title: "北门巡逻".into(),
+                kind: ServiceKind::Patrol,
+                place: "小区北门".into(),
+                starts_at: start,
+                ends_at: start + Days::hours(2),
+                places: 2,
+                signup_deadline: None,
+                eligibility: Default::default(),
+                walk_ins: false,
+            },
+        )
+        .await
+        .unwrap()
+        .result
+        .activity_id;
+    let me = |i: usize| Actor::volunteer(v[i], c);
+    for (i, vi) in v.iter().take(3).enumerate() {
+        h.run(
+            &me(i),
+            &format!("su{i}"),
+            SignUp {
+                activity_id: a,
+                volunteer_id: *vi,
+                waitlist: true,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    h.run(
+        &me(1),
+        "wd",
+        WithdrawSignUp {
+            activity_id: a,
+            volunteer_id: v[1],
+            reason: "有事".into(),
+        },
+    )
+    .await
+    .unwrap();
+    clock.set(start + Days::minutes(5));
+    let code = h.check_in_code(a).await.unwrap().code;
+    h.run(
+        &me(0),
+        "in0",
+        CheckIn {
+            activity_id: a,
+            volunteer_id: v[0],
+            code: Some(code),
+        },
+    )
+    .await
+    .unwrap();
+    h.run(
+        &staff,
+        "in2",
+        CheckIn {
+            activity_id: a,
+            volunteer_id: v[2],
+            code: None,
+        },
+    )
+    .await
+    .unwrap();
+    clock.set(start + Days::minutes(95));
+    let code = h.check_in_code(a).await.unwrap().code;
+    h.run(
+        &me(0),
+        "out0",
+        CheckOut {
+            activity_id: a,
+            volunteer_id: v[0],
+            code: Some(code),
+        },
+    )
+    .await
+    .unwrap();
+    clock.set(start + Days::hours(3));
+    h.run(
+        &staff,
+        "ok",
+        ApproveAttendance {
+            activity_id: a,
+            adjustments: vec![],
+            exclusions: vec![],
+        },
+    )
+    .await
+    .unwrap();
+    h.run(
+        &me(3),
+        "obj",
+        RaiseObjection {
+            activity_id: a,
+            volunteer_id: v[0],
+            reason: "时长不实".into(),
+        },
+    )
+    .await
+    .unwrap();
+
+    let p = projections::start(store.clone()).await;
+    let caught_up = |p: &projections::Projections| {
+        let store = store.clone();
+        let p = p.clone();
+        async move {
+            let head = store.head().await.expect("head");
+            p.wait_for(head, Duration::from_secs(20))
+                .await
+                .expect("caught up");
+        }
+    };
+    caught_up(&p).await;
+    let db = projections::Db::of_store(&store);
+    let act = activities::activity(&db, a).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            act.status.as_str(),
+            act.taken,
+            act.waiting,
+            act.checked_in,
+            act.pending
+        ),
+        ("approved", 2, 0, 2, 2)
+    );
+    assert_eq!(
+        act.notice_until,
+        Some(start + Days::hours(3) + Days::days(3))
+    );
+    let roster = activities::roster(&db, a).await.unwrap();
+    let who: Vec<_> = roster
+        .iter()
+        .map(|r| (r.volunteer_id, r.signup.as_str()))
+        .collect();
+    assert_eq!(who, vec![(v[0], "place"), (v[2], "place"), (v[1], "none")]);
+    // v0: in at 5 min, out at 95 min → 90 min; v2: checked in by staff, no check-out:
+    // 5 min to the end → 115 min, rounded down to 105.
+    let r0 = &roster[0];
+    assert_eq!(
+        (
+            r0.record.as_deref(),
+            r0.hours,
+            r0.points,
+            r0.checkout_missing
+        ),
+        (Some("pending"), Some(d("1.5")), Some(d("15")), false)
+    );
+    let r2 = &roster[1];
+    assert_eq!(
+        (r2.hours, r2.by_staff, r2.checkout_missing),
+        (Some(d("1.75")), true, true)
+    );
+    assert_eq!(
+        activities::pending_of(&db, v[0]).await.unwrap(),
+        (d("1.5"), d("15"))
+    );
+    let objections = activities::objections(&db, a).await.unwrap();
+    assert_eq!(objections.len(), 1);
+    assert!(objections[0].open);
+    let listed = activities::activities(
+        &db,
+        c,
+        Some(start - Days::days(1)),
+        Some(start + Days::days(1)),
+        None,
+        50,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        listed.iter().map(|x| x.activity_id).collect::<Vec<_>>(),
+        vec![a]
+    );
+    // When the notice has passed, v2's record is due; v0's is held by the objection.
+    let after = start + Days::hours(3) + Days::days(3);
+    assert_eq!(
+        activities::due_for_finality(&db, after - Days::minutes(1))
+            .await
+            .unwrap(),
+        vec![]
+    );
+    assert_eq!(
+        activities::due_for_finality(&db, after).await.unwrap(),
+        vec![a]
+    );
+    clock.set(after);
+    h.run(&staff, "fin", FinaliseAttendance { activity_id: a })
+        .await
+        .unwrap();
+    caught_up(&p).await;
+    assert_eq!(
+        activities::due_for_finality(&db, after).await.unwrap(),
+        vec![]
+    );
+    let roster = activities::roster(&db, a).await.unwrap();
+    assert_eq!(roster[1].record.as_deref(), Some("final"));
+    assert_eq!(
+        activities::activity(&db, a).await.unwrap().unwrap().pending,
+        1
+    );
+    assert_eq!(
+        activities::pending_of(&db, v[2]).await.unwrap(),
+        (Decimal::ZERO, Decimal::ZERO)
+    );
+    // The credited service counts in the balance like any verified service.
+    let b = projections::balances::balance(&db, v[2])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((b.verified_hours, b.points_balance), (d("1.75"), d("17.5")));
+    // The same tables from a rebuild of the log.
+    let before = support::dump(&db).await;
+    p.shutdown().await.expect("shutdown");
+    projections::rebuild(&store, None, None)
+        .await
+        .expect("rebuild");
+    assert_eq!(support::dump(&db).await, before);
+}
+
+both!(
+    activity_lifecycle,
+    an_activity_read_model_follows_its_life_sqlite,
+    an_activity_read_model_follows_its_life_postgres
+);

@@ -109,6 +109,31 @@ fn random_histories_exercise_every_rule() {
                 Event::WishCancelled { .. } => {
                     seen.insert("wish cancelled");
                 }
+                Event::SignedUp { waiting: true, .. } => {
+                    seen.insert("activity waiting list");
+                }
+                Event::MovedUp { .. } => {
+                    seen.insert("activity moved up");
+                }
+                Event::ActivityCancelled { .. } => {
+                    seen.insert("activity cancelled");
+                }
+                Event::AttendanceApproved {
+                    notice_until: Some(_),
+                    ..
+                } => {
+                    seen.insert("activity notice");
+                }
+                Event::ObjectionResolved { decision, .. } => {
+                    seen.insert(match decision {
+                        ledger::event::ObjectionDecision::Dismissed => "objection dismissed",
+                        ledger::event::ObjectionDecision::Corrected { .. } => "objection corrected",
+                        ledger::event::ObjectionDecision::Rejected => "objection rejected",
+                    });
+                }
+                Event::AttendanceFinalised { .. } => {
+                    seen.insert("attendance final");
+                }
                 _ => {}
             }
         }
@@ -144,6 +169,14 @@ fn random_histories_exercise_every_rule() {
         "wish claimed",
         "wish confirmed",
         "wish cancelled",
+        "activity waiting list",
+        "activity moved up",
+        "activity cancelled",
+        "activity notice",
+        "objection dismissed",
+        "objection corrected",
+        "objection rejected",
+        "attendance final",
     ]
     .into_iter()
     .collect();

@@ -518,12 +518,261 @@ pub fn generate(seed: u64, ops: usize) -> History {
             _ => {}
         }
     }
+    activity_phase(&mut rng, c, staff, &vols, &mut ev);
     History {
         community: c,
         grids,
         stairwells,
         teams,
         events: ev,
+    }
+}
+
+/// One to three activities after the rest: sign-ups past the places (the waiting list),
+/// a withdrawal that moves the first waiting up, a cancellation, check-ins with and
+/// without a check-out, an approval with or without a notice, an objection left open,
+/// dismissed, corrected or upheld by rejection, and the finality that credits the
+/// records to the accounts (as `ServiceLogged` marked with the activity and
+/// `ServiceVerified`).
+fn activity_phase(
+    rng: &mut SmallRng,
+    c: Uuid,
+    staff: Uuid,
+    vols: &[Vol],
+    ev: &mut Vec<(String, Event)>,
+) {
+    use ledger::event::{
+        ActivityService, AttendanceRecord, Eligibility, ObjectionDecision, RecordSource,
+    };
+    for _ in 0..rng.gen_range(1..=3) {
+        let a = ActivityId(id(rng));
+        let stream = activity_stream(a);
+        let start = Utc
+            .with_ymd_and_hms(2024, rng.gen_range(1..=12), rng.gen_range(1..=28), 1, 0, 0)
+            .single()
+            .unwrap_or_default();
+        let end = start + Duration::hours(2);
+        let places = rng.gen_range(1..=4usize);
+        ev.push((
+            stream.clone(),
+            Event::ActivityPosted {
+                activity_id: a,
+                community_id: CommunityId(c),
+                title: "巡逻".into(),
+                kind: ServiceKind::Patrol,
+                place: "北门".into(),
+                starts_at: start,
+                ends_at: end,
+                places: places as u32,
+                signup_deadline: start,
+                eligibility: Eligibility::default(),
+                walk_ins: false,
+                posted_by: staff,
+            },
+        ));
+        let (mut placed, mut waiting) = (Vec::new(), Vec::new());
+        for v in vols.iter().filter(|v| !v.departed) {
+            if rng.gen_bool(0.6) {
+                let wait = placed.len() >= places;
+                ev.push((
+                    stream.clone(),
+                    Event::SignedUp {
+                        volunteer_id: VolunteerId(v.id),
+                        waiting: wait,
+                        signed_up_by: v.id,
+                    },
+                ));
+                if wait {
+                    waiting.push(v.id)
+                } else {
+                    placed.push(v.id)
+                }
+            }
+        }
+        if !placed.is_empty() && rng.gen_bool(0.3) {
+            let gone = placed.remove(rng.gen_range(0..placed.len()));
+            ev.push((
+                stream.clone(),
+                Event::SignUpWithdrawn {
+                    volunteer_id: VolunteerId(gone),
+                    reason: String::new(),
+                    withdrawn_by: gone,
+                },
+            ));
+            if !waiting.is_empty() {
+                let up = waiting.remove(0);
+                placed.push(up);
+                ev.push((
+                    stream.clone(),
+                    Event::MovedUp {
+                        volunteer_id: VolunteerId(up),
+                    },
+                ));
+            }
+        }
+        if rng.gen_bool(0.15) {
+            ev.push((
+                stream.clone(),
+                Event::ActivityCancelled {
+                    reason: "下雨".into(),
+                    cancelled_by: staff,
+                    notify: placed
+                        .iter()
+                        .chain(&waiting)
+                        .map(|v| VolunteerId(*v))
+                        .collect(),
+                },
+            ));
+            continue;
+        }
+        let mut records = Vec::new();
+        for v in &placed {
+            if !rng.gen_bool(0.8) {
+                continue;
+            }
+            let t_in = start + Duration::minutes(rng.gen_range(-20..40));
+            ev.push((
+                stream.clone(),
+                Event::CheckedIn {
+                    volunteer_id: VolunteerId(*v),
+                    at: t_in,
+                    walk_in: false,
+                    by_staff: rng.gen_bool(0.3).then_some(staff),
+                },
+            ));
+            let out = rng
+                .gen_bool(0.7)
+                .then(|| t_in + Duration::minutes(rng.gen_range(30..150)));
+            if let Some(t) = out {
+                ev.push((
+                    stream.clone(),
+                    Event::CheckedOut {
+                        volunteer_id: VolunteerId(*v),
+                        at: t,
+                        by_staff: None,
+                    },
+                ));
+            }
+            let minutes = 15 * rng.gen_range(1..=8);
+            records.push(AttendanceRecord {
+                volunteer_id: VolunteerId(*v),
+                source: RecordSource::Attendance,
+                from: t_in,
+                until: out.unwrap_or(end),
+                checkout_missing: out.is_none(),
+                hours: Hours::from_minutes(minutes),
+                points: Points::from_hundredths(minutes * 1000 / 60),
+                rule_version: 0,
+                adjusted: None,
+                service_id: ServiceId(id(rng)),
+                entry_id: EntryId(id(rng)),
+            });
+        }
+        if rng.gen_bool(0.2) {
+            continue;
+        }
+        let notice = rng.gen_bool(0.5).then(|| end + Duration::days(3));
+        ev.push((
+            stream.clone(),
+            Event::AttendanceApproved {
+                records: records.clone(),
+                excluded: vec![],
+                notice_until: notice,
+                approved_by: staff,
+            },
+        ));
+        // An objection to the first record, left open or resolved one of three ways.
+        let mut held = None;
+        if notice.is_some() && !records.is_empty() && rng.gen_bool(0.6) {
+            let (o, v) = (ObjectionId(id(rng)), records[0].volunteer_id);
+            ev.push((
+                stream.clone(),
+                Event::ObjectionRaised {
+                    objection_id: o,
+                    volunteer_id: v,
+                    reason: "时长不实".into(),
+                    raised_by: staff,
+                },
+            ));
+            let decision = match rng.gen_range(0..4) {
+                0 => None,
+                1 => Some(ObjectionDecision::Dismissed),
+                2 => Some(ObjectionDecision::Corrected {
+                    hours: Hours::from_minutes(30),
+                    points: Points::whole(5),
+                }),
+                _ => Some(ObjectionDecision::Rejected),
+            };
+            match decision {
+                None => held = Some(v),
+                Some(d) => {
+                    if let ObjectionDecision::Corrected { hours, points } = d {
+                        records[0].hours = hours;
+                        records[0].points = points;
+                    }
+                    if d == ObjectionDecision::Rejected {
+                        held = Some(v);
+                    }
+                    ev.push((
+                        stream.clone(),
+                        Event::ObjectionResolved {
+                            objection_id: o,
+                            volunteer_id: v,
+                            decision: d,
+                            reason: "核实".into(),
+                            resolved_by: staff,
+                        },
+                    ));
+                }
+            }
+        }
+        if notice.is_some() && rng.gen_bool(0.3) {
+            continue;
+        }
+        let finals: Vec<&AttendanceRecord> = records
+            .iter()
+            .filter(|r| Some(r.volunteer_id) != held)
+            .collect();
+        if finals.is_empty() {
+            continue;
+        }
+        ev.push((
+            stream.clone(),
+            Event::AttendanceFinalised {
+                volunteers: finals.iter().map(|r| r.volunteer_id).collect(),
+                finalised_by: staff,
+            },
+        ));
+        for r in finals {
+            let vs = volunteer_stream(r.volunteer_id);
+            ev.push((
+                vs.clone(),
+                Event::ServiceLogged {
+                    service_id: r.service_id,
+                    kind: ServiceKind::Patrol,
+                    started_at: r.from.max(start),
+                    hours: r.hours,
+                    place: "北门".into(),
+                    note: "巡逻".into(),
+                    logged_by: staff,
+                    activity: Some(ActivityService {
+                        activity_id: a,
+                        source: r.source,
+                    }),
+                },
+            ));
+            ev.push((
+                vs,
+                Event::ServiceVerified {
+                    service_id: r.service_id,
+                    entry_id: r.entry_id,
+                    hours: r.hours,
+                    points: r.points,
+                    rule_version: 0,
+                    verified_by: staff,
+                },
+            ));
+        }
     }
 }
 

@@ -98,6 +98,8 @@ pub struct Oracle {
     pub months: HashMap<(Uuid, String), (i64, i64, i64)>,
     pub kinds: HashMap<(Uuid, String, String), (i64, i64)>,
     pub dash_served: HashMap<(Uuid, String, Uuid), i64>,
+    /// Each activity folded by the ledger's own aggregate.
+    pub activities: BTreeMap<Uuid, ledger::domain::ActivityState>,
     pub head: u64,
 }
 
@@ -193,7 +195,10 @@ impl Oracle {
                     _ => {}
                 },
                 // Attendance counts once final, as the services it credits.
-                StreamKind::Activity => {}
+                StreamKind::Activity => {
+                    use ledger::domain::Aggregate;
+                    o.activities.entry(sid).or_default().evolve(e);
+                }
                 StreamKind::Wish => {
                     let w = o.wishes.entry(sid).or_default();
                     let (before_open, before_prog) = (
@@ -1021,6 +1026,95 @@ impl Oracle {
         self.check_stairwells(db, community).await;
         self.check_wishes(db, community).await;
         self.check_dashboard(db, community).await;
+        self.check_activities(db).await;
+    }
+
+    /// Every activity's counts and every volunteer in it, against the ledger's fold.
+    pub async fn check_activities(&self, db: &Db) {
+        use ledger::domain::activity::{RecordStatus, Signup};
+        use projections::activities;
+        for (id, a) in &self.activities {
+            let id = ActivityId(*id);
+            let got = activities::activity(db, id)
+                .await
+                .expect("activity")
+                .expect("row");
+            let status = if a.cancelled {
+                "cancelled"
+            } else if a.approved {
+                "approved"
+            } else {
+                "open"
+            };
+            let pending = a
+                .people
+                .values()
+                .filter(|p| {
+                    matches!(
+                        p.record.as_ref().map(|r| r.status),
+                        Some(RecordStatus::Pending { .. })
+                    )
+                })
+                .count() as u32;
+            let checked_in = a.people.values().filter(|p| p.checked_in.is_some()).count() as u32;
+            assert_eq!(
+                (
+                    got.status.as_str(),
+                    got.taken,
+                    got.waiting as usize,
+                    got.checked_in,
+                    got.pending
+                ),
+                (status, a.taken(), a.waiting.len(), checked_in, pending),
+                "activity {id}"
+            );
+            let roster = activities::roster(db, id).await.expect("roster");
+            assert_eq!(roster.len(), a.people.len(), "people of {id}");
+            for p in roster {
+                let o = &a.people[&p.volunteer_id];
+                let signup = match o.signup {
+                    Signup::Place => "place",
+                    Signup::Waiting => "waiting",
+                    Signup::None => "none",
+                };
+                let record = o.record.as_ref().map(|r| match r.status {
+                    RecordStatus::Pending { .. } => "pending",
+                    RecordStatus::Final => "final",
+                    RecordStatus::Rejected => "rejected",
+                });
+                assert_eq!(
+                    (
+                        p.signup.as_str(),
+                        p.checked_in,
+                        p.checked_out,
+                        p.record.as_deref()
+                    ),
+                    (signup, o.checked_in, o.checked_out, record),
+                    "{} in {id}",
+                    p.volunteer_id
+                );
+                if let Some(r) = &o.record {
+                    assert_eq!(
+                        (p.hours, p.points),
+                        (
+                            Some(r.record.hours.to_decimal()),
+                            Some(r.record.points.to_decimal())
+                        ),
+                        "record of {} in {id}",
+                        p.volunteer_id
+                    );
+                }
+                let rank = (o.signup == Signup::Waiting)
+                    .then(|| {
+                        a.waiting
+                            .iter()
+                            .position(|v| *v == p.volunteer_id)
+                            .map(|i| i as u32 + 1)
+                    })
+                    .flatten();
+                assert_eq!(p.waiting_rank, rank, "waiting list of {id}");
+            }
+        }
     }
 }
 
