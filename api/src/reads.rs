@@ -127,7 +127,7 @@ impl ReadSide {
         Ok(p)
     }
 
-    async fn db(&self) -> ApiResult<&projections::Db> {
+    pub(crate) async fn db(&self) -> ApiResult<&projections::Db> {
         Ok(self.projections().await?.db())
     }
 

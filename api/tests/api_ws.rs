@@ -219,3 +219,66 @@ async fn subscriptions_over_websocket() {
         s.stop().await;
     }
 }
+
+/// The hall display follows an activity: a sign-up and a check-in arrive with the
+/// counts after each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_hall_display_follows_an_activity() {
+    for (backend, store, _dir) in backends().await {
+        eprintln!("backend: {backend}");
+        let s = Server::start(store).await;
+        let c = seed(&s).await;
+        let start = chrono::Utc::now() + chrono::Duration::minutes(10);
+        let a = s
+            .ok(
+                &c.staff,
+                "mutation($k: String!, $c: ID!, $s: DateTime!, $e: DateTime!) { postActivity(idempotencyKey: $k, communityId: $c, title: \"巡逻\", kind: PATROL, place: \"北门\", startsAt: $s, endsAt: $e, places: 3) { activityId } }",
+                json!({"k": key(), "c": c.id, "s": start.to_rfc3339(), "e": (start + chrono::Duration::hours(1)).to_rfc3339()}),
+            )
+            .await["postActivity"]["activityId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let mut req = format!("ws://{}/ws", s.addr).into_client_request().unwrap();
+        req.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
+        let (mut ws, _) = tokio_tungstenite::connect_async(req)
+            .await
+            .expect("connect");
+        ws.send(Message::Text(
+            json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {}", c.display)}}).to_string(),
+        ))
+        .await
+        .unwrap();
+        assert_eq!(next_json(&mut ws).await["type"], "connection_ack");
+        ws.send(Message::Text(
+            json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription($a: ID!) { activityChanged(activityId: $a) { eventType volunteerId taken checkedIn position } }", "variables": {"a": a}}}).to_string(),
+        ))
+        .await
+        .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        s.ok(&c.vol1, "mutation($k: String!, $a: ID!) { signUp(idempotencyKey: $k, activityId: $a) { position } }", json!({"k": key(), "a": a}))
+            .await;
+        s.ok(&c.staff, "mutation($k: String!, $a: ID!, $v: ID!) { checkIn(idempotencyKey: $k, activityId: $a, volunteerId: $v) { position } }", json!({"k": key(), "a": a, "v": c.v1}))
+            .await;
+        let first = next_json(&mut ws).await;
+        assert_eq!(
+            first["payload"]["data"]["activityChanged"]["eventType"], "SignedUp",
+            "{first}"
+        );
+        assert_eq!(first["payload"]["data"]["activityChanged"]["taken"], 1);
+        assert_eq!(
+            first["payload"]["data"]["activityChanged"]["volunteerId"],
+            c.v1.as_str()
+        );
+        let second = next_json(&mut ws).await;
+        assert_eq!(
+            second["payload"]["data"]["activityChanged"]["eventType"],
+            "CheckedIn"
+        );
+        assert_eq!(second["payload"]["data"]["activityChanged"]["checkedIn"], 1);
+        s.stop().await;
+    }
+}

@@ -289,7 +289,7 @@ async fn codes_and_throttle(store: Store) {
             .unwrap();
     }
     w.clock.set(start() - Duration::minutes(5));
-    let shown = w.handler.check_in_code(a).await.unwrap();
+    let (shown, _) = w.handler.check_in_code(a).await.unwrap();
     assert_eq!(shown.code.len(), 6);
     assert!(shown.changes_at > w.handler.now());
     let wrong = if shown.code == "000000" {
@@ -327,7 +327,7 @@ async fn codes_and_throttle(store: Store) {
     assert!(!ok.result.walk_in);
     // A minute later the right code of that time goes through; a retry answers the same.
     w.clock.advance(Duration::seconds(61));
-    let now = w.handler.check_in_code(a).await.unwrap();
+    let (now, _) = w.handler.check_in_code(a).await.unwrap();
     let done = w
         .handler
         .run(&me, "right", check_in(p[0], &now.code))
@@ -369,7 +369,7 @@ async fn muster(w: &World, n: usize, early: usize) -> (ActivityId, Vec<Volunteer
         .collect();
     assert!(w.all(&handlers, sign_ups).await.iter().all(|r| r.is_ok()));
     w.clock.set(start());
-    let code = w.handler.check_in_code(a).await.unwrap().code;
+    let code = w.handler.check_in_code(a).await.unwrap().0.code;
     let ins = p
         .iter()
         .map(|v| {
@@ -385,7 +385,7 @@ async fn muster(w: &World, n: usize, early: usize) -> (ActivityId, Vec<Volunteer
         .collect();
     assert!(w.all(&handlers, ins).await.iter().all(|r| r.is_ok()));
     w.clock.set(start() + Duration::minutes(61));
-    let code = w.handler.check_in_code(a).await.unwrap().code;
+    let code = w.handler.check_in_code(a).await.unwrap().0.code;
     let outs = p[..early]
         .iter()
         .map(|v| {

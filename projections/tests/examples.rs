@@ -1154,7 +1154,7 @@ async fn activity_lifecycle(store: Store) {
     .await
     .unwrap();
     clock.set(start + Days::minutes(5));
-    let code = h.check_in_code(a).await.unwrap().code;
+    let code = h.check_in_code(a).await.unwrap().0.code;
     h.run(
         &me(0),
         "in0",
@@ -1178,7 +1178,7 @@ async fn activity_lifecycle(store: Store) {
     .await
     .unwrap();
     clock.set(start + Days::minutes(95));
-    let code = h.check_in_code(a).await.unwrap().code;
+    let code = h.check_in_code(a).await.unwrap().0.code;
     h.run(
         &me(0),
         "out0",

@@ -42,7 +42,36 @@ pub struct BalanceChange {
     pub position: u64,
 }
 
+/// An activity changed: a sign-up, a withdrawal, a check-in or check-out, an approval…
+/// with its counts after the change (for the organiser's screen and the hall display).
+#[derive(SimpleObject, Clone)]
+pub struct ActivityUpdate {
+    pub activity_id: ID,
+    pub event_type: String,
+    /// The volunteer the change is about, if one.
+    pub volunteer_id: Option<ID>,
+    pub taken: i32,
+    pub waiting: i32,
+    pub checked_in: i32,
+    pub cancelled: bool,
+    pub position: u64,
+}
+
 pub struct Subscription;
+
+/// The volunteer an activity event is about.
+fn activity_volunteer(e: &Event) -> Option<VolunteerId> {
+    match e {
+        Event::SignedUp { volunteer_id, .. }
+        | Event::SignUpWithdrawn { volunteer_id, .. }
+        | Event::MovedUp { volunteer_id }
+        | Event::CheckedIn { volunteer_id, .. }
+        | Event::CheckedOut { volunteer_id, .. }
+        | Event::ObjectionRaised { volunteer_id, .. }
+        | Event::ObjectionResolved { volunteer_id, .. } => Some(*volunteer_id),
+        _ => None,
+    }
+}
 
 fn is_balance_event(event_type: &str) -> bool {
     matches!(
@@ -214,6 +243,37 @@ impl Subscription {
         ))
     }
 
+    /// Each change of an activity as it is committed: sign-ups, withdrawals, check-ins
+    /// and check-outs, approval (whoever reads the community's boards: staff,
+    /// volunteers, the hall display). The counts are exact: the activity is folded
+    /// once when subscribing, then each of its events.
+    async fn activity_changed(
+        &self,
+        ctx: &Context<'_>,
+        activity_id: ID,
+    ) -> async_graphql::Result<impl Stream<Item = Res<ActivityUpdate>>> {
+        let p = principal(ctx)?;
+        let aid = ActivityId(parse_id(&activity_id, "activityId")?);
+        let app = app(ctx).clone();
+        let head = app
+            .store
+            .head()
+            .await
+            .map_err(|e| ApiError::Store(e).extend())?;
+        let mut state = ledger::domain::ActivityState::default();
+        fold_until(&app.store, &activity_stream(aid), head, &mut state, |_| {
+            true
+        })
+        .await?;
+        let community = state
+            .require(aid)
+            .map_err(|_| ApiError::NotFound(format!("activity {aid}")).extend())?;
+        if !p.reads_boards_of(community) {
+            return Err(ApiError::forbidden("this token cannot read that community").extend());
+        }
+        Ok(Subscription::activity_updates(app, aid, state, head))
+    }
+
     /// Rankings of the community changed (verified service, awarded points, a
     /// reversal); sent once the rankings read model shows the change.
     async fn ranking_changed(
@@ -273,6 +333,57 @@ impl Subscription {
                     }))
                 }
             }))
+    }
+}
+
+impl Subscription {
+    /// The updates of one activity after `head`, folded from its state at `head`.
+    fn activity_updates(
+        app: std::sync::Arc<super::AppCtx>,
+        aid: ActivityId,
+        state: ledger::domain::ActivityState,
+        head: u64,
+    ) -> impl Stream<Item = Res<ActivityUpdate>> {
+        let stream_name = activity_stream(aid);
+        let events = Box::pin(app.store.subscribe_all(head, FOLLOW_BATCH));
+        futures::stream::unfold((events, state), move |(mut events, mut state)| {
+            let stream_name = stream_name.clone();
+            async move {
+                loop {
+                    let e = match events.next().await? {
+                        Ok(e) if e.stream_id == stream_name => e,
+                        Ok(_) => continue,
+                        Err(err) => {
+                            return Some((Err(ApiError::Store(err).extend()), (events, state)))
+                        }
+                    };
+                    let ev = match Event::decode(&e) {
+                        Ok(ev) => ev,
+                        Err(err) => {
+                            let err = ApiError::Internal(err.to_string()).extend();
+                            return Some((Err(err), (events, state)));
+                        }
+                    };
+                    state.evolve(&ev);
+                    let n = |v: usize| i32::try_from(v).unwrap_or(i32::MAX);
+                    let update = ActivityUpdate {
+                        activity_id: ID(aid.0.to_string()),
+                        event_type: e.event_type.clone(),
+                        volunteer_id: activity_volunteer(&ev).map(|v| ID(v.0.to_string())),
+                        taken: n(state.taken() as usize),
+                        waiting: n(state.waiting.len()),
+                        checked_in: n(state
+                            .people
+                            .values()
+                            .filter(|p| p.checked_in.is_some())
+                            .count()),
+                        cancelled: state.cancelled,
+                        position: e.position,
+                    };
+                    return Some((Ok(update), (events, state)));
+                }
+            }
+        })
     }
 }
 

@@ -253,3 +253,50 @@ pub async fn seed(s: &Server) -> Community {
         other_id,
     }
 }
+
+/// An activity of `c` that ended an hour ago, with volunteer `v` checked in by staff
+/// during it (by a handler on the server's store whose clock stood then), not yet
+/// approved.
+pub async fn ended_activity(s: &Server, c: &Community, v: &str) -> String {
+    use ledger::command::*;
+    let then = chrono::Utc::now() - chrono::Duration::hours(2);
+    let clock = std::sync::Arc::new(FixedClock::new(then));
+    let h = CommandHandler::with_clock(s.store.clone(), clock.clone());
+    let admin = Actor::admin(uuid::Uuid::new_v4());
+    let community = ledger::ids::CommunityId(c.id.parse().expect("community id"));
+    let a = h
+        .run(
+            &admin,
+            &key(),
+            PostActivity {
+                community_id: community,
+                title: "巡逻".into(),
+                kind: ledger::event::ServiceKind::Patrol,
+                place: "北门".into(),
+                starts_at: then + chrono::Duration::minutes(5),
+                ends_at: then + chrono::Duration::minutes(65),
+                places: 10,
+                signup_deadline: None,
+                eligibility: Default::default(),
+                walk_ins: true,
+            },
+        )
+        .await
+        .expect("post")
+        .result
+        .activity_id;
+    clock.advance(chrono::Duration::minutes(10));
+    let volunteer_id = ledger::ids::VolunteerId(v.parse().expect("volunteer id"));
+    h.run(
+        &admin,
+        &key(),
+        CheckIn {
+            activity_id: a,
+            volunteer_id,
+            code: None,
+        },
+    )
+    .await
+    .expect("check in");
+    a.0.to_string()
+}

@@ -198,9 +198,13 @@ impl CommandHandler {
         IdSource::from_key(&scoped_key(actor, idempotency_key))
     }
 
-    /// The check-in code an activity's organiser shows now, and when it changes (for its
-    /// staff only: the caller checks who asks).
-    pub async fn check_in_code(&self, activity_id: ActivityId) -> Result<ShownCode, CommandError> {
+    /// The check-in code an activity's organiser shows now, when it changes, and the
+    /// activity's community (its staff alone may see the code: the caller checks who
+    /// asks). Read from the log, so an activity just posted has one.
+    pub async fn check_in_code(
+        &self,
+        activity_id: ActivityId,
+    ) -> Result<(ShownCode, CommunityId), CommandError> {
         let inner = &self.inner;
         let activity: Arc<ActivityState> =
             current(&inner.store, &inner.caches, activity_stream(activity_id)).await?;
@@ -211,7 +215,10 @@ impl CommandHandler {
             .activity_rules_on(local_date(activity.starts_at))
             .code_period_seconds;
         let keys = self.keys().await?;
-        Ok(keys.codes.shown(activity_id, self.now(), period))
+        Ok((
+            keys.codes.shown(activity_id, self.now(), period),
+            community_id,
+        ))
     }
 
     /// Runs one command and answers its own result type (see [`Self::execute`]).

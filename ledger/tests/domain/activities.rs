@@ -967,3 +967,11 @@ fn a_late_record_is_marked_comes_after_the_approval_within_its_days_and_fits_the
         "{events:?}"
     );
 }
+
+#[test]
+fn staff_check_in_closes_at_the_end_too_and_a_late_one_is_a_late_record() {
+    activity([posted(5), signed(V)])
+        .at(end() + mins(1))
+        .when(&staff(), check_in(V, None))
+        .then_expect_error("CHECKIN_CLOSED");
+}

@@ -24,7 +24,7 @@ payload!(RulesPayload {
 });
 
 impl RulesPayload {
-    fn from_outcome(o: CommandOutcome<RulesVersion>) -> Res<RulesPayload> {
+    pub(super) fn from_outcome(o: CommandOutcome<RulesVersion>) -> Res<RulesPayload> {
         Ok(RulesPayload {
             version: i32::try_from(o.result.version)
                 .map_err(|_| gql_error("INTERNAL", "rules version out of range"))?,

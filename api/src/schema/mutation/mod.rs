@@ -5,6 +5,7 @@
 //! arguments, runs it with [`exec`] and reads the command's typed result.
 
 mod account;
+mod activity;
 mod community;
 mod stairwell;
 mod tokens;
@@ -30,6 +31,7 @@ pub struct Mutation(
     wish::WishMutation,
     stairwell::StairwellMutation,
     tokens::TokenMutation,
+    activity::ActivityMutation,
 );
 
 /// Runs a command as the caller, recording its latency; answers the command's own

@@ -15,11 +15,13 @@
 //! - [`accounts`]: `me`, a volunteer, the volunteers of a community, a statement;
 //! - [`boards`]: rankings, the wish board, 文明楼道 scores and the red flag, the
 //!   dashboard;
-//! - [`audit`]: the event log (admin).
+//! - [`audit`]: the event log (admin);
+//! - [`activities`]: activities with their rosters, and the organiser's check-in code.
 //!
 //! [`prefetch`]: crate::schema::types::prefetch
 
 pub mod accounts;
+pub mod activities;
 pub mod audit;
 pub mod boards;
 
@@ -38,6 +40,7 @@ pub struct Query(
     accounts::AccountQuery,
     boards::BoardQuery,
     audit::AuditQuery,
+    activities::ActivityQuery,
 );
 
 /// Page size: default 20, at most [`MAX_PAGE`].

@@ -2,6 +2,7 @@
 //! batch their lookups; everything is re-exported here (`types::Volunteer`, …).
 //!
 //! - `volunteer`: a volunteer, their balances and totals, a page of volunteers;
+//! - `activity`: activities (志愿活动), their rosters, objections and check-in code;
 //! - `statement`: the lines of a statement (账户明细) and their pages;
 //! - `ranking`: rankings (排行榜) and their rows;
 //! - `wish`: wishes (小心愿), their status and the wish board's pages;
@@ -12,6 +13,7 @@
 //! - `person`: how much of a person a caller sees, and names as shown;
 //! - `loaders`: the DataLoaders of personal data and profiles, and [`prefetch`].
 
+mod activity;
 mod dashboard;
 mod event;
 mod loaders;
@@ -23,6 +25,10 @@ mod statement;
 mod volunteer;
 mod wish;
 
+pub use activity::{
+    Activity, ActivityStatus, CheckInCode, Objection, ObjectionDecision, Participant,
+    PendingRecords, RecordSource, RecordState, SignupState,
+};
 pub use dashboard::{Dashboard, KindTotals, PeriodTotals};
 pub use event::LedgerEvent;
 pub use loaders::{

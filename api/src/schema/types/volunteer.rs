@@ -9,7 +9,7 @@ use crate::auth::{mask_id_number, mask_phone};
 use crate::reads::Profile;
 use crate::scalars::{HoursScalar, PointsScalar};
 use crate::schema::args::id;
-use async_graphql::{Context, Object, SimpleObject, ID};
+use async_graphql::{Context, ErrorExtensions, Object, SimpleObject, ID};
 use chrono::NaiveDate;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -213,6 +213,29 @@ impl Volunteer {
     /// Balances (not shown on public displays).
     async fn balance(&self) -> Option<Balance> {
         (self.vis != Visibility::Public).then(|| Balance::from(self.account.as_ref()))
+    }
+
+    /// Hours and points of activity records in their 公示 notice (公示中): shown here,
+    /// not in the balance until final (not shown on public displays).
+    async fn pending(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<super::PendingRecords>> {
+        if self.vis == Visibility::Public {
+            return Ok(None);
+        }
+        let db = crate::schema::app(ctx)
+            .reads
+            .db()
+            .await
+            .map_err(|e| e.extend())?;
+        let (hours, points) = projections::activities::pending_of(db, self.account.volunteer_id)
+            .await
+            .map_err(|e| crate::errors::ApiError::from(e).extend())?;
+        Ok(Some(super::PendingRecords {
+            hours: super::hours_of(hours),
+            points: super::points_of(points),
+        }))
     }
 
     /// Earned, spent, reversed, gifted and received totals and the stars reached (not

@@ -249,7 +249,7 @@ pub fn approve(
         let from = adj.and_then(|a| a.checked_in).unwrap_or(checked_in);
         let out = adj.and_then(|a| a.checked_out).or(p.checked_out);
         let until = out.unwrap_or(activity.ends_at);
-        if until <= from {
+        if adj.is_some() && until <= from {
             return Err(DomainError::InvalidInput {
                 field: "adjustments",
                 reason: format!("volunteer {v} would check out at {until}, not after {from}"),

@@ -160,9 +160,10 @@ fn window(
     Ok(())
 }
 
-/// Check-in: in the window (from `checkin_opens_minutes` before the start until the end;
-/// staff until the approval), once, by a volunteer signed up (with a place), or any
-/// volunteer of the community where walk-ins are allowed.
+/// Check-in: in the window (from `checkin_opens_minutes` before the start until the
+/// end, by code or by staff: after the end a 补录 records who took part), once, by a
+/// volunteer signed up (with a place), or any volunteer of the community where walk-ins
+/// are allowed.
 pub fn check_in(
     community: &CommunityState,
     activity: &ActivityState,
@@ -186,12 +187,7 @@ pub fn check_in(
         ));
     }
     let opens = activity.starts_at - chrono::Duration::minutes(rules.checkin_opens_minutes.into());
-    let closes = if by_staff.is_some() {
-        DateTime::<Utc>::MAX_UTC
-    } else {
-        activity.ends_at
-    };
-    window(cmd.activity_id, opens, closes, ctx.now)?;
+    window(cmd.activity_id, opens, activity.ends_at, ctx.now)?;
     let p = activity.participant(cmd.volunteer_id);
     if let Some(at) = p.and_then(|p| p.checked_in) {
         return Err(DomainError::AlreadyCheckedIn {
