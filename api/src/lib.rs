@@ -23,6 +23,8 @@
 //! - [`cache`]: an exact cache of balances, invalidated per volunteer by following the log;
 //! - [`scalars`]: `Points`, `Hours` and `Decimal`, exact decimal strings;
 //! - [`errors`]: [`ApiError`] and the stable `extensions.code` of every error;
+//! - [`finality`]: the server's task that makes activity records final when their 公示
+//!   notice has passed (in the process leading the `activities` read model);
 //! - [`metrics`]: Prometheus counters and histograms.
 //!
 //! Imports go one way: each module imports only modules after it in `http`,
@@ -79,6 +81,7 @@ pub mod auth;
 pub mod cache;
 pub mod documents;
 pub mod errors;
+pub mod finality;
 pub mod http;
 pub mod metrics;
 pub mod reads;
@@ -148,7 +151,13 @@ pub async fn serve(
     }
     let (tx, rx) = watch::channel(false);
     let projections = projections::start(store.clone()).await;
-    let state = AppState::with_projections(store, &config, rx, Some(projections.clone()));
+    let state = AppState::with_projections(store, &config, rx.clone(), Some(projections.clone()));
+    finality::spawn(
+        state.app.handler.clone(),
+        projections.clone(),
+        finality::FINALITY_EVERY,
+        rx,
+    );
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "timebank API listening: POST/GET /graphql, /graphiql, /ws, /healthz, /metrics");

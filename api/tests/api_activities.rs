@@ -284,3 +284,201 @@ async fn an_approval_under_a_notice_shows_pending_hours_and_takes_objections() {
         s.stop().await;
     }
 }
+
+/// The server's finality task: after the notice, records no open objection holds are
+/// made final and credited; two processes trying at once make them final once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_server_makes_records_final_when_their_notice_has_passed() {
+    use ledger::command::*;
+    use ledger::ids::*;
+    for (backend, store, _dir) in backends().await {
+        eprintln!("backend: {backend}");
+        let start = chrono::Utc::now() - chrono::Duration::days(10);
+        let clock = Arc::new(FixedClock::new(start - chrono::Duration::days(1)));
+        let h = CommandHandler::with_clock(store.clone(), clock.clone());
+        let admin = Actor::admin(uuid::Uuid::new_v4());
+        let c = h
+            .run(
+                &admin,
+                "c",
+                EstablishCommunity {
+                    name: "海棠社区".into(),
+                },
+            )
+            .await
+            .unwrap()
+            .result
+            .community_id;
+        let g = h
+            .run(
+                &admin,
+                "g",
+                AddGrid {
+                    community_id: c,
+                    name: "一网格".into(),
+                    parent: None,
+                },
+            )
+            .await
+            .unwrap()
+            .result
+            .grid_id;
+        let s = h
+            .run(
+                &admin,
+                "s",
+                RegisterStairwell {
+                    community_id: c,
+                    grid_id: g,
+                    building: "1栋".into(),
+                    unit: "1单元".into(),
+                    households: 10,
+                },
+            )
+            .await
+            .unwrap()
+            .result
+            .stairwell_id;
+        h.run(
+            &admin,
+            "rules",
+            SetActivityRules {
+                community_id: c,
+                time_unit_minutes: 15,
+                late_record_days: 30,
+                notice_days: 3,
+                checkin_opens_minutes: 30,
+                code_period_seconds: 30,
+                effective_from: chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+        let mut v = Vec::new();
+        for i in 0..2 {
+            let r = RegisterVolunteer {
+                community_id: c,
+                name: format!("志愿者{i}"),
+                phone: None,
+                id_number: None,
+                stairwell_id: s,
+                tags: vec![],
+                teams: vec![],
+                household: None,
+            };
+            v.push(
+                h.run(&admin, &format!("v{i}"), r)
+                    .await
+                    .unwrap()
+                    .result
+                    .volunteer_id,
+            );
+        }
+        let post = PostActivity {
+            community_id: c,
+            title: "巡逻".into(),
+            kind: ledger::event::ServiceKind::Patrol,
+            place: "北门".into(),
+            starts_at: start,
+            ends_at: start + chrono::Duration::hours(1),
+            places: 5,
+            signup_deadline: None,
+            eligibility: Default::default(),
+            walk_ins: true,
+        };
+        let a = h.run(&admin, "a", post).await.unwrap().result.activity_id;
+        clock.set(start);
+        for (i, vi) in v.iter().enumerate() {
+            h.run(
+                &admin,
+                &format!("in{i}"),
+                CheckIn {
+                    activity_id: a,
+                    volunteer_id: *vi,
+                    code: None,
+                },
+            )
+            .await
+            .unwrap();
+        }
+        clock.set(start + chrono::Duration::hours(2));
+        h.run(
+            &admin,
+            "ok",
+            ApproveAttendance {
+                activity_id: a,
+                adjustments: vec![],
+                exclusions: vec![],
+            },
+        )
+        .await
+        .unwrap();
+        h.run(
+            &admin,
+            "obj",
+            RaiseObjection {
+                activity_id: a,
+                volunteer_id: v[1],
+                reason: "时长不实".into(),
+            },
+        )
+        .await
+        .unwrap();
+        let p = projections::start(store.clone()).await;
+        let caught_up = || {
+            let (p, store) = (p.clone(), store.clone());
+            async move {
+                let head = store.head().await.unwrap();
+                p.wait_for(head, std::time::Duration::from_secs(20))
+                    .await
+                    .unwrap();
+            }
+        };
+        caught_up().await;
+        // Before the end of the notice nothing is due.
+        assert!(api::finality::finalise_due(&h, &p)
+            .await
+            .unwrap()
+            .is_empty());
+        // After it, two processes at once: v0's record is made final once; v1's waits
+        // for its objection.
+        clock.set(start + chrono::Duration::days(3) + chrono::Duration::hours(3));
+        let other_store = ledger::testing::another_store(&store).await;
+        let other = CommandHandler::with_clock(other_store, clock.clone());
+        let (x, y) = tokio::join!(
+            api::finality::finalise_due(&h, &p),
+            api::finality::finalise_due(&other, &p)
+        );
+        let made: u32 = x
+            .unwrap()
+            .iter()
+            .chain(y.unwrap().iter())
+            .map(|(_, n)| n)
+            .sum();
+        assert_eq!(made, 1);
+        let finals = store
+            .read_stream(&activity_stream(a), 0)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| r.event_type == "AttendanceFinalised")
+            .count();
+        assert_eq!(finals, 1);
+        caught_up().await;
+        assert!(api::finality::finalise_due(&h, &p)
+            .await
+            .unwrap()
+            .is_empty());
+        let b = projections::balances::balance(p.db(), v[0])
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(b.verified_hours, rust_decimal::Decimal::ONE);
+        let b = projections::balances::balance(p.db(), v[1])
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(b.verified_hours, rust_decimal::Decimal::ZERO);
+        p.shutdown().await.unwrap();
+    }
+}
