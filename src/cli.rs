@@ -113,6 +113,9 @@ pub enum Command {
         /// Number of communities.
         #[arg(long, default_value_t = 1)]
         communities: u32,
+        /// Activities per community (sign-ups, attendance, approval, notices).
+        #[arg(long, default_value_t = 12)]
+        activities: u64,
     },
 }
 

@@ -56,7 +56,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             events,
             seed,
             communities,
-        }) => demo(store, volunteers, events, seed, communities).await,
+            activities,
+        }) => demo(store, volunteers, events, seed, communities, activities).await,
         Some(Command::Serve(args)) => serve(store, args).await,
         None => serve(store, cli.serve).await,
         Some(Command::Token { action }) => token(&store, action).await,
@@ -158,6 +159,7 @@ async fn demo(
     events: u64,
     seed: u64,
     communities: u32,
+    activities: u64,
 ) -> anyhow::Result<()> {
     use ledger::demo::{generate, DemoOptions};
     let handler = ledger::command::CommandHandler::new(store);
@@ -173,6 +175,7 @@ async fn demo(
         events,
         seed,
         communities: communities.into(),
+        activities,
         ..DemoOptions::default()
     };
     let summary = generate(&handler, opts, |done| bar.set_position(done)).await?;

@@ -727,6 +727,7 @@ async fn demo_is_deterministic_and_replayable() {
         seed: 7,
         communities: 1,
         concurrency: 16,
+        activities: 4,
     };
     let summary = ledger::demo::generate(&handler, opts.clone(), |_| {})
         .await
@@ -830,6 +831,8 @@ async fn records_of_the_earlier_release_read_as_typed_results() {
         seed: demo["seed"].as_u64().unwrap(),
         communities: demo["communities"].as_u64().unwrap(),
         concurrency: 16,
+        // that release had no activities
+        activities: 0,
     };
     let summary = ledger::demo::generate(&CommandHandler::new(store.clone()), opts, |_| {})
         .await

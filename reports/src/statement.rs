@@ -17,7 +17,7 @@ use crate::render_xlsx::sections_to_xlsx;
 use crate::table::{Cell, Section};
 use chrono::{DateTime, NaiveDate, Utc};
 use ledger::amount::{Hours, Points};
-use ledger::event::{Event, ServiceKind};
+use ledger::event::{Event, RecordSource, ServiceKind};
 use ledger::ids::*;
 use ledger::store::Store;
 use serde::{Deserialize, Serialize};
@@ -115,14 +115,22 @@ pub async fn statement(
                 started_at,
                 place,
                 note,
+                activity,
                 ..
             } => {
-                let text = [kind_label(kind), place.as_str(), note.as_str()]
+                // An activity's record says how it came: by check-in, or a 补录.
+                let how = match activity.map(|a| a.source) {
+                    Some(RecordSource::Attendance) => "（活动签到）",
+                    Some(RecordSource::Late) => "（补录）",
+                    None => "",
+                };
+                let mut text = [kind_label(kind), place.as_str(), note.as_str()]
                     .iter()
                     .filter(|s| !s.is_empty())
                     .copied()
                     .collect::<Vec<_>>()
                     .join(" ");
+                text.push_str(how);
                 services.insert(service_id, (kind, local_date(started_at), text));
                 continue;
             }

@@ -81,7 +81,7 @@ impl Section {
 }
 
 /// Column headers of the volunteer lists.
-pub const VOLUNTEER_COLUMNS: [&str; 10] = [
+pub const VOLUNTEER_COLUMNS: [&str; 13] = [
     "名次",
     "志愿者编号",
     "姓名",
@@ -92,6 +92,9 @@ pub const VOLUNTEER_COLUMNS: [&str; 10] = [
     "累计时长（小时）",
     "星级",
     "本年新晋星级",
+    "参加活动（次）",
+    "活动签到时长（小时）",
+    "补录时长（小时）",
 ];
 
 fn volunteer_rows(lines: &[VolunteerLine]) -> Vec<Vec<Cell>> {
@@ -115,6 +118,9 @@ fn volunteer_rows(lines: &[VolunteerLine]) -> Vec<Vec<Cell>> {
                         .collect::<Vec<_>>()
                         .join("、"),
                 ),
+                Cell::Int(l.activities),
+                Cell::Hours(l.activity_hours),
+                Cell::Hours(l.late_hours),
             ]
         })
         .collect()
@@ -176,6 +182,9 @@ pub fn annual_sections(r: &AnnualReport) -> Vec<Section> {
                 .unwrap_or(Cell::Empty),
             "天",
         ),
+        row("参与活动", Cell::Int(t.activity_attendances), "人次"),
+        row("其中活动签到时长", Cell::Hours(t.activity_hours), "小时"),
+        row("其中补录时长", Cell::Hours(t.late_hours), "小时"),
     ];
 
     let mut kinds = Section::new(
@@ -212,6 +221,9 @@ pub fn annual_sections(r: &AnnualReport) -> Vec<Section> {
             "服务次数",
             "服务时长（小时）",
             "积分",
+            "参与活动（人次）",
+            "活动签到时长（小时）",
+            "补录时长（小时）",
         ],
     );
     teams.rows = r
@@ -224,6 +236,9 @@ pub fn annual_sections(r: &AnnualReport) -> Vec<Section> {
                 Cell::Int(t.totals.services),
                 Cell::Hours(t.totals.hours),
                 Cell::Points(t.totals.points),
+                Cell::Int(t.totals.activities),
+                Cell::Hours(t.totals.activity_hours),
+                Cell::Hours(t.totals.late_hours),
             ]
         })
         .collect();

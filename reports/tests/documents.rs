@@ -440,3 +440,172 @@ fn futures_are_send(store: ledger::store::Store) {
     send(reports::get_certificate(&store, "TB-2026-000001"));
     send(reports::statement(&store, v, None));
 }
+
+/// An activity in 2025: one volunteer by check-in (07:55–09:40, 90 minutes counted),
+/// one by 补录 (1 h); the year's report counts both per volunteer, per team and in all,
+/// and their hours apart; the statement says which record is a 补录.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn activities_count_in_the_report_with_their_hours_apart() {
+    use chrono::{Duration, TimeZone, Utc};
+    use ledger::command::*;
+    for (backend, store, _dir) in stores().await {
+        let mut w = World::new(store.clone()).await;
+        let a0 = w.register("钱一", 0, &[0], &[]).await;
+        let a1 = w.register("孙二", 1, &[0], &[]).await;
+        let start = Utc.with_ymd_and_hms(2025, 6, 7, 0, 0, 0).unwrap();
+        let clock = std::sync::Arc::new(FixedClock::new(start - Duration::days(2)));
+        let h = CommandHandler::with_clock(store.clone(), clock.clone());
+        let staff = Actor::staff(uuid::Uuid::new_v4(), w.community);
+        let post = PostActivity {
+            community_id: w.community,
+            title: "北门巡逻".into(),
+            kind: ServiceKind::Patrol,
+            place: "小区北门".into(),
+            starts_at: start,
+            ends_at: start + Duration::hours(2),
+            places: 5,
+            signup_deadline: None,
+            eligibility: Default::default(),
+            walk_ins: false,
+        };
+        let a = h
+            .run(&staff, "post", post)
+            .await
+            .unwrap()
+            .result
+            .activity_id;
+        h.run(
+            &staff,
+            "su",
+            SignUp {
+                activity_id: a,
+                volunteer_id: a0,
+                waitlist: false,
+            },
+        )
+        .await
+        .unwrap();
+        clock.set(start - Duration::minutes(5));
+        h.run(
+            &staff,
+            "in",
+            CheckIn {
+                activity_id: a,
+                volunteer_id: a0,
+                code: None,
+            },
+        )
+        .await
+        .unwrap();
+        clock.set(start + Duration::minutes(100));
+        h.run(
+            &staff,
+            "out",
+            CheckOut {
+                activity_id: a,
+                volunteer_id: a0,
+                code: None,
+            },
+        )
+        .await
+        .unwrap();
+        clock.set(start + Duration::hours(3));
+        h.run(
+            &staff,
+            "ok",
+            ApproveAttendance {
+                activity_id: a,
+                adjustments: vec![],
+                exclusions: vec![],
+            },
+        )
+        .await
+        .unwrap();
+        let late = RecordLateAttendance {
+            activity_id: a,
+            volunteer_id: a1,
+            hours: "1".parse().unwrap(),
+            reason: "未带手机".into(),
+        };
+        h.run(&staff, "late", late).await.unwrap();
+
+        let r = annual_report(&store, w.community, 2025, None, |_, _| {})
+            .await
+            .expect("report");
+        assert_eq!(
+            (
+                r.totals.activity_attendances,
+                r.totals.activity_hours,
+                r.totals.late_hours
+            ),
+            (2, Hours::from_minutes(90), Hours::whole(1)),
+            "{backend}"
+        );
+        assert_eq!(
+            r.totals.verified_hours,
+            Hours::from_minutes(150),
+            "{backend}"
+        );
+        let line = |v| {
+            r.top_by_hours
+                .iter()
+                .find(|l| l.volunteer_id == v)
+                .expect("listed")
+                .clone()
+        };
+        assert_eq!(
+            (
+                line(a0).activities,
+                line(a0).activity_hours,
+                line(a0).late_hours
+            ),
+            (1, Hours::from_minutes(90), Hours::ZERO)
+        );
+        assert_eq!(
+            (
+                line(a1).activities,
+                line(a1).activity_hours,
+                line(a1).late_hours
+            ),
+            (1, Hours::ZERO, Hours::whole(1))
+        );
+        let team = r
+            .teams
+            .iter()
+            .find(|t| t.team_id == w.teams[0])
+            .expect("team");
+        assert_eq!(
+            (
+                team.totals.activities,
+                team.totals.activity_hours,
+                team.totals.late_hours
+            ),
+            (2, Hours::from_minutes(90), Hours::whole(1))
+        );
+        // The tables carry the new columns.
+        let sections = annual_sections(&r);
+        let by_hours = sections
+            .iter()
+            .find(|s| s.key == "top_by_hours")
+            .expect("section");
+        assert!(by_hours.columns.iter().any(|c| c.contains("补录")));
+        // The volunteer's statement says which record is a 补录.
+        let st = reports::statement(&store, a1, None)
+            .await
+            .expect("statement");
+        assert!(
+            st.entries
+                .iter()
+                .any(|e| e.description.contains("（补录）")),
+            "{:?}",
+            st.entries
+        );
+        let st = reports::statement(&store, a0, None)
+            .await
+            .expect("statement");
+        assert!(st
+            .entries
+            .iter()
+            .any(|e| e.description.contains("（活动签到）")));
+    }
+}

@@ -20,8 +20,10 @@
 //!
 //! Layout: `setup` sets up each community and registers its volunteers; `round`
 //! chooses what happens in a round (inspections, resolutions, one chain per chosen
-//! volunteer); `chain` runs chains of dependent commands and reads their results.
+//! volunteer); `chain` runs chains of dependent commands and reads their results;
+//! `activity` adds the activities once the rest is written.
 
+mod activity;
 mod chain;
 mod round;
 mod setup;
@@ -54,6 +56,9 @@ pub struct DemoOptions {
     pub communities: u64,
     /// Commands in flight at once.
     pub concurrency: usize,
+    /// Activities per community (志愿活动, with sign-ups, attendance, approval, 补录,
+    /// notices and objections), generated after the rest of the history.
+    pub activities: u64,
 }
 
 impl Default for DemoOptions {
@@ -64,6 +69,7 @@ impl Default for DemoOptions {
             seed: 1,
             communities: 1,
             concurrency: 64,
+            activities: 12,
         }
     }
 }
@@ -209,9 +215,19 @@ pub async fn generate(
         open_issues: Vec::new(),
     };
     history.run((start, end), &progress).await?;
+    let activities = activity::activities(
+        handler,
+        &opts,
+        &admin,
+        &history.setups,
+        &history.sims,
+        (start, end),
+    )
+    .await?;
+    progress(history.written + activities);
     Ok(DemoSummary {
         community_ids: history.setups.iter().map(|s| s.id).collect(),
-        events_written: history.written,
+        events_written: history.written + activities,
     })
 }
 

@@ -54,6 +54,9 @@ impl Annual {
                     star_level: end,
                     star_level_at_start: start,
                     new_stars: (start.saturating_add(1)..=end).collect(),
+                    activities: v.year.activities,
+                    activity_hours: Hours::from_minutes(v.year.activity_minutes),
+                    late_hours: Hours::from_minutes(v.year.late_minutes),
                 }
             })
             .collect();
@@ -145,6 +148,9 @@ impl Annual {
             wishes_posted,
             wishes_fulfilled: days.len() as u64,
             median_days_to_fulfil,
+            activity_attendances: self.total.activities,
+            activity_hours: Hours::from_minutes(self.total.activity_minutes),
+            late_hours: Hours::from_minutes(self.total.late_minutes),
         };
 
         let services_by_kind = ServiceKind::ALL

@@ -33,6 +33,15 @@ pub struct Totals {
     pub wishes_fulfilled: u64,
     /// Median days from posting to fulfilment, to one decimal.
     pub median_days_to_fulfil: Option<Decimal>,
+    /// Attendances of activities (参与活动人次), final in the year.
+    #[serde(default)]
+    pub activity_attendances: i64,
+    /// Hours from activities' attendance (签到签退).
+    #[serde(default)]
+    pub activity_hours: Hours,
+    /// Hours from 补录.
+    #[serde(default)]
+    pub late_hours: Hours,
 }
 
 /// One service kind.
@@ -64,6 +73,14 @@ pub struct VolunteerLine {
     pub star_level_at_start: u8,
     /// Star levels newly reached in the year (e.g. `[2, 3]`).
     pub new_stars: Vec<u8>,
+    /// Activities attended (records final in the year).
+    #[serde(default)]
+    pub activities: i64,
+    /// Of the hours, those from activities' attendance and those from 补录.
+    #[serde(default)]
+    pub activity_hours: Hours,
+    #[serde(default)]
+    pub late_hours: Hours,
 }
 
 /// A team (志愿服务队) or a grid (网格): what its members did in the year.
@@ -73,6 +90,14 @@ pub struct UnitTotal {
     pub services: i64,
     pub hours: Hours,
     pub points: Points,
+    /// Attendances of activities by its members (参与活动人次).
+    #[serde(default)]
+    pub activities: i64,
+    /// Of the hours, those from activities' attendance and those from 补录.
+    #[serde(default)]
+    pub activity_hours: Hours,
+    #[serde(default)]
+    pub late_hours: Hours,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

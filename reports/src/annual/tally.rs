@@ -11,7 +11,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use ledger::amount::{Hours, Points};
 use ledger::domain::community::PARTICIPATION_KEY;
 use ledger::domain::{Aggregate, CommunityState};
-use ledger::event::{Event, ServiceKind};
+use ledger::event::{Event, RecordSource, ServiceKind};
 use ledger::ids::*;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -32,6 +32,12 @@ pub(super) struct Sums {
     pub(super) services: i64,
     pub(super) minutes: i64,
     pub(super) points: i64,
+    /// Attendances of activities (参与活动人次).
+    pub(super) activities: i64,
+    /// Minutes from activities' attendance (签到签退).
+    pub(super) activity_minutes: i64,
+    /// Minutes from 补录.
+    pub(super) late_minutes: i64,
 }
 
 impl Sums {
@@ -41,12 +47,24 @@ impl Sums {
         self.points += points;
     }
 
+    /// Counts an activity's record (`sign` 1) or takes it away (−1).
+    fn add_activity(&mut self, sign: i64, minutes: i64, source: RecordSource) {
+        self.activities += sign;
+        match source {
+            RecordSource::Attendance => self.activity_minutes += minutes,
+            RecordSource::Late => self.late_minutes += minutes,
+        }
+    }
+
     pub(super) fn unit(&self, active: u64) -> UnitTotal {
         UnitTotal {
             active_volunteers: active,
             services: self.services,
             hours: Hours::from_minutes(self.minutes),
             points: Points::from_hundredths(self.points),
+            activities: self.activities,
+            activity_hours: Hours::from_minutes(self.activity_minutes),
+            late_hours: Hours::from_minutes(self.late_minutes),
         }
     }
 }
@@ -58,8 +76,9 @@ pub(super) struct Vol {
     pub(super) org: Arc<Org>,
     pub(super) registered_at: DateTime<Utc>,
     pub(super) departed_at: Option<DateTime<Utc>>,
-    /// Logged, not yet verified: service → (kind, service date).
-    pub(super) pending: HashMap<ServiceId, (ServiceKind, NaiveDate)>,
+    /// Logged, not yet verified: service → (kind, service date, the activity's record
+    /// it is, if one).
+    pub(super) pending: HashMap<ServiceId, (ServiceKind, NaiveDate, Option<RecordSource>)>,
     /// Net verified minutes dated before the year.
     pub(super) minutes_before: i64,
     pub(super) year: Sums,
@@ -75,6 +94,8 @@ pub(super) struct EntryAttr {
     pub(super) org: Arc<Org>,
     pub(super) minutes: i64,
     pub(super) points: i64,
+    /// The activity record a service is (attendance or 补录).
+    pub(super) activity: Option<RecordSource>,
 }
 
 #[derive(Debug, Default)]
@@ -112,6 +133,8 @@ pub(super) struct Annual {
     pub(super) wishes: HashMap<WishId, WishTrack>,
     pub(super) stairwells: StairwellFacts,
     pub(super) issue_index: HashMap<IssueId, (StairwellId, usize)>,
+    /// The community's activity records of the year (attendances, their hours, 补录).
+    pub(super) total: Sums,
 }
 
 /// Event types the annual report reads; the others are not read.
@@ -158,6 +181,7 @@ impl Annual {
             stairwell_vol: HashMap::default(),
             wishes: HashMap::default(),
             stairwells: StairwellFacts::default(),
+            total: Sums::default(),
             issue_index: HashMap::default(),
         }
     }
@@ -252,10 +276,13 @@ impl Annual {
                 service_id,
                 kind,
                 started_at,
+                activity,
                 ..
             } => {
-                vol.pending
-                    .insert(service_id, (kind, local_date(started_at)));
+                vol.pending.insert(
+                    service_id,
+                    (kind, local_date(started_at), activity.map(|a| a.source)),
+                );
             }
             Event::ServiceVerified {
                 service_id,
@@ -264,7 +291,7 @@ impl Annual {
                 points,
                 ..
             } => {
-                let Some((kind, date)) = vol.pending.remove(&service_id) else {
+                let Some((kind, date, activity)) = vol.pending.remove(&service_id) else {
                     return;
                 };
                 let attr = EntryAttr {
@@ -274,6 +301,7 @@ impl Annual {
                     org: vol.org.clone(),
                     minutes: hours.minutes(),
                     points: points.hundredths(),
+                    activity,
                 };
                 self.apply(&attr, 1);
                 self.entries.insert(entry_id, attr);
@@ -288,6 +316,7 @@ impl Annual {
                     org: vol.org.clone(),
                     minutes: 0,
                     points: points.hundredths(),
+                    activity: None,
                 };
                 self.apply(&attr, 1);
                 self.entries.insert(entry_id, attr);
@@ -324,6 +353,22 @@ impl Annual {
         }
         if let Some(v) = vol {
             v.year.add(services, minutes, points);
+            if let Some(source) = attr.activity {
+                v.year.add_activity(sign, minutes, source);
+            }
+        }
+        if let Some(source) = attr.activity {
+            self.total.add_activity(sign, minutes, source);
+            self.grids
+                .entry(attr.org.grid)
+                .or_default()
+                .add_activity(sign, minutes, source);
+            for t in &attr.org.teams {
+                self.teams
+                    .entry(*t)
+                    .or_default()
+                    .add_activity(sign, minutes, source);
+            }
         }
         let m = attr.date.month();
         let month = &mut self.months[attr.date.month0() as usize];

@@ -28,6 +28,11 @@ pub struct ReportTotals {
     pub wishes_posted: u64,
     pub wishes_fulfilled: u64,
     pub median_days_to_fulfil: Option<DecimalScalar>,
+    /// Attendances of activities (参与活动人次) final in the year.
+    pub activity_attendances: i64,
+    /// Of the hours, those from activities' attendance (签到签退) and from 补录.
+    pub activity_hours: HoursScalar,
+    pub late_hours: HoursScalar,
 }
 
 impl From<&Totals> for ReportTotals {
@@ -44,6 +49,9 @@ impl From<&Totals> for ReportTotals {
             wishes_posted: t.wishes_posted,
             wishes_fulfilled: t.wishes_fulfilled,
             median_days_to_fulfil: t.median_days_to_fulfil.map(DecimalScalar),
+            activity_attendances: t.activity_attendances,
+            activity_hours: HoursScalar(t.activity_hours),
+            late_hours: HoursScalar(t.late_hours),
         }
     }
 }
@@ -89,6 +97,11 @@ pub struct ReportVolunteer {
     pub star_level_at_start: u8,
     /// Star levels newly reached in the year.
     pub new_stars: Vec<u8>,
+    /// Activities attended (records final in the year).
+    pub activities: i64,
+    /// Of the hours, those from activities' attendance and from 补录.
+    pub activity_hours: HoursScalar,
+    pub late_hours: HoursScalar,
 }
 
 impl From<&VolunteerLine> for ReportVolunteer {
@@ -106,6 +119,9 @@ impl From<&VolunteerLine> for ReportVolunteer {
             star_level: l.star_level,
             star_level_at_start: l.star_level_at_start,
             new_stars: l.new_stars.clone(),
+            activities: l.activities,
+            activity_hours: HoursScalar(l.activity_hours),
+            late_hours: HoursScalar(l.late_hours),
         }
     }
 }
@@ -123,6 +139,11 @@ pub struct ReportUnit {
     pub services: i64,
     pub hours: HoursScalar,
     pub points: PointsScalar,
+    /// Attendances of activities by its members (参与活动人次).
+    pub activities: i64,
+    /// Of the hours, those from activities' attendance and from 补录.
+    pub activity_hours: HoursScalar,
+    pub late_hours: HoursScalar,
 }
 
 impl From<&TeamTotal> for ReportUnit {
@@ -136,6 +157,9 @@ impl From<&TeamTotal> for ReportUnit {
             services: t.totals.services,
             hours: HoursScalar(t.totals.hours),
             points: PointsScalar(t.totals.points),
+            activities: t.totals.activities,
+            activity_hours: HoursScalar(t.totals.activity_hours),
+            late_hours: HoursScalar(t.totals.late_hours),
         }
     }
 }
@@ -151,6 +175,9 @@ impl From<&GridTotal> for ReportUnit {
             services: g.totals.services,
             hours: HoursScalar(g.totals.hours),
             points: PointsScalar(g.totals.points),
+            activities: g.totals.activities,
+            activity_hours: HoursScalar(g.totals.activity_hours),
+            late_hours: HoursScalar(g.totals.late_hours),
         }
     }
 }
