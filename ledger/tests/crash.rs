@@ -3,6 +3,9 @@
 //!
 //! The child is this same test binary, re-run with `TIMEBANK_CRASH_CHILD` set: it appends
 //! from many tasks and prints `ack <event id> <position>` after each append returns.
+//! Some tasks append in the shape of a bulk approval (`ApproveAttendance`): one request of
+//! 200 events over an activity stream and 100 account streams. After the kill each such
+//! batch is in the log whole or not at all.
 
 use ledger::store::*;
 use std::collections::HashMap;
@@ -19,6 +22,17 @@ async fn crash_child() {
     };
     let store = Store::open(&url).await.unwrap();
     let mut tasks = Vec::new();
+    for t in 0..4 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0u64.. {
+                let req = approval_shaped(t, i);
+                let first = req.writes[0].events[0].event_id;
+                let out = store.append_request(req).await.unwrap();
+                println!("ack {first} {}", out.positions[0][0]);
+            }
+        }));
+    }
     for t in 0..32 {
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
@@ -43,6 +57,38 @@ async fn crash_child() {
     }
     for t in tasks {
         t.await.unwrap();
+    }
+}
+
+const BATCH: usize = 200;
+
+/// One request like a bulk approval: the activity's stream and 100 accounts, two events
+/// each, every event saying which batch it belongs to.
+fn approval_shaped(task: u64, i: u64) -> AppendRequest {
+    let batch = format!("{task}-{i}");
+    let event = |n: usize| NewEvent {
+        event_id: Uuid::new_v4(),
+        event_type: "Tested".into(),
+        schema_version: 1,
+        payload: serde_json::json!({ "batch": batch, "n": n }),
+        metadata: Metadata::default(),
+        community_id: None,
+    };
+    let mut writes = vec![StreamWrite {
+        stream_id: format!("activity-{task}"),
+        expected: ExpectedVersion::Any,
+        events: vec![event(0), event(1)],
+    }];
+    for a in 1..BATCH / 2 {
+        writes.push(StreamWrite {
+            stream_id: format!("account-{task}-{}", (i as usize * 7 + a) % 400),
+            expected: ExpectedVersion::Any,
+            events: vec![event(2 * a), event(2 * a + 1)],
+        });
+    }
+    AppendRequest {
+        writes,
+        command: None,
     }
 }
 
@@ -94,6 +140,17 @@ async fn check_intact(url: &str, acked: HashMap<Uuid, u64>) {
             "stream {} is not contiguous",
             e.stream_id
         );
+    }
+    // Every approval-shaped batch is whole: all its events, or none of them.
+    let mut batches: HashMap<&str, usize> = HashMap::new();
+    for e in &all {
+        if let Some(b) = e.payload.get("batch").and_then(|b| b.as_str()) {
+            *batches.entry(b).or_default() += 1;
+        }
+    }
+    assert!(!batches.is_empty(), "no approval-shaped batch was written");
+    for (b, n) in &batches {
+        assert_eq!(*n, BATCH, "batch {b} is partly in the log");
     }
     // And the log takes appends again after the crash.
     let next = store
