@@ -1087,6 +1087,18 @@ async fn activity_lifecycle(store: Store) {
     )
     .await
     .unwrap();
+    // Low star thresholds, so that one activity earns the first star.
+    h.run(
+        &admin,
+        "stars",
+        SetStarThresholds {
+            community_id: c,
+            thresholds: ["1", "2", "3", "4", "5"].map(d).to_vec(),
+            effective_from: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+        },
+    )
+    .await
+    .unwrap();
     let mut v = Vec::new();
     for i in 0..4 {
         let r = RegisterVolunteer {
@@ -1286,6 +1298,35 @@ async fn activity_lifecycle(store: Store) {
         listed.iter().map(|x| x.activity_id).collect::<Vec<_>>(),
         vec![a]
     );
+    // While pending (公示中) the hours are in no ranking and earn no star.
+    let by_hours = |db: projections::Db| async move {
+        let r = ranking(
+            &db,
+            &Scope::Community(c),
+            Period::AllTime,
+            Metric::Hours,
+            10,
+            None,
+        )
+        .await
+        .unwrap();
+        r.top
+            .iter()
+            .map(|e| (e.volunteer_id, e.hours))
+            .collect::<Vec<_>>()
+    };
+    let stars = |db: projections::Db, vol: VolunteerId| async move {
+        projections::balances::balance(&db, vol)
+            .await
+            .unwrap()
+            .unwrap()
+            .star_level
+    };
+    assert_eq!(by_hours(db.clone()).await, vec![]);
+    assert_eq!(
+        (stars(db.clone(), v[0]).await, stars(db.clone(), v[2]).await),
+        (0, 0)
+    );
     // When the notice has passed, v2's record is due; v0's is held by the objection.
     let after = start + Days::hours(3) + Days::days(3);
     assert_eq!(
@@ -1323,6 +1364,31 @@ async fn activity_lifecycle(store: Store) {
         .unwrap()
         .unwrap();
     assert_eq!((b.verified_hours, b.points_balance), (d("1.75"), d("17.5")));
+    // v2's statement line says what the service was, and that it came by check-in.
+    let page = projections::statement::statement(
+        &db,
+        v[2],
+        None,
+        10,
+        projections::statement::Order::OldestFirst,
+    )
+    .await
+    .unwrap();
+    let lines: Vec<_> = page
+        .entries
+        .iter()
+        .map(|e| (e.kind.as_str(), e.detail.as_str()))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![("service_verified", "巡逻 小区北门 北门巡逻（活动签到）")]
+    );
+    // Final, v2's hours rank and earn the first star; v0's, still held, do neither.
+    assert_eq!(by_hours(db.clone()).await, vec![(v[2], d("1.75"))]);
+    assert_eq!(
+        (stars(db.clone(), v[0]).await, stars(db.clone(), v[2]).await),
+        (0, 1)
+    );
     // The same tables from a rebuild of the log.
     let before = support::dump(&db).await;
     p.shutdown().await.expect("shutdown");

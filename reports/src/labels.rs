@@ -7,14 +7,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 /// 巡逻, 维修, 上门探访, 小心愿, 调解, 其他.
 pub fn kind_label(kind: ServiceKind) -> &'static str {
-    match kind {
-        ServiceKind::Patrol => "巡逻",
-        ServiceKind::Repair => "维修",
-        ServiceKind::ElderlyVisit => "上门探访",
-        ServiceKind::Wish => "小心愿",
-        ServiceKind::Mediation => "调解",
-        ServiceKind::Other => "其他",
-    }
+    kind.label()
 }
 
 /// "三星" for 3, "—" for 0.

@@ -10,14 +10,14 @@
 
 use crate::error::ReportError;
 use crate::fold;
-use crate::labels::{kind_label, local_date};
+use crate::labels::local_date;
 use crate::people::{self, mask_id_number, mask_phone, ERASED_NAME};
 use crate::render_csv::sections_to_csv;
 use crate::render_xlsx::sections_to_xlsx;
 use crate::table::{Cell, Section};
 use chrono::{DateTime, NaiveDate, Utc};
 use ledger::amount::{Hours, Points};
-use ledger::event::{Event, RecordSource, ServiceKind};
+use ledger::event::{service_text, Event, ServiceKind};
 use ledger::ids::*;
 use ledger::store::Store;
 use serde::{Deserialize, Serialize};
@@ -118,19 +118,7 @@ pub async fn statement(
                 activity,
                 ..
             } => {
-                // An activity's record says how it came: by check-in, or a 补录.
-                let how = match activity.map(|a| a.source) {
-                    Some(RecordSource::Attendance) => "（活动签到）",
-                    Some(RecordSource::Late) => "（补录）",
-                    None => "",
-                };
-                let mut text = [kind_label(kind), place.as_str(), note.as_str()]
-                    .iter()
-                    .filter(|s| !s.is_empty())
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                text.push_str(how);
+                let text = service_text(kind, &place, &note, activity.map(|a| a.source));
                 services.insert(service_id, (kind, local_date(started_at), text));
                 continue;
             }

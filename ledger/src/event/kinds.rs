@@ -45,6 +45,40 @@ impl ServiceKind {
             ServiceKind::Other => "other",
         }
     }
+
+    /// The kind as people in the community call it: 巡逻, 维修, 上门探访…
+    pub fn label(self) -> &'static str {
+        match self {
+            ServiceKind::Patrol => "巡逻",
+            ServiceKind::Repair => "维修",
+            ServiceKind::ElderlyVisit => "上门探访",
+            ServiceKind::Wish => "小心愿",
+            ServiceKind::Mediation => "调解",
+            ServiceKind::Other => "其他",
+        }
+    }
+}
+
+/// How a service reads on a statement: its kind, place and note, and for an activity's
+/// record how it came (（活动签到） or （补录）). "巡逻 北门 周六巡逻（补录）".
+pub fn service_text(
+    kind: ServiceKind,
+    place: &str,
+    note: &str,
+    source: Option<super::RecordSource>,
+) -> String {
+    let mut text = [kind.label(), place, note]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ");
+    text.push_str(match source {
+        Some(super::RecordSource::Attendance) => "（活动签到）",
+        Some(super::RecordSource::Late) => "（补录）",
+        None => "",
+    });
+    text
 }
 
 /// One item of the stairwell rubric (文明楼道评分细则), scored 0..=max.
@@ -91,4 +125,36 @@ pub fn default_star_thresholds() -> Vec<Hours> {
 /// Teams named in a set, for evolve functions.
 pub(crate) fn team_set(teams: &[TeamId]) -> BTreeSet<TeamId> {
     teams.iter().copied().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::RecordSource;
+
+    #[test]
+    fn a_service_reads_as_its_kind_place_note_and_source() {
+        assert_eq!(
+            service_text(
+                ServiceKind::Patrol,
+                "北门",
+                "周六巡逻",
+                Some(RecordSource::Late)
+            ),
+            "巡逻 北门 周六巡逻（补录）"
+        );
+        assert_eq!(
+            service_text(ServiceKind::Repair, "", "换灯泡", None),
+            "维修 换灯泡"
+        );
+        assert_eq!(
+            service_text(
+                ServiceKind::ElderlyVisit,
+                "",
+                "",
+                Some(RecordSource::Attendance)
+            ),
+            "上门探访（活动签到）"
+        );
+    }
 }

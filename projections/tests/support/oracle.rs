@@ -49,6 +49,8 @@ pub struct OAccount {
     pub timeline: Vec<(NaiveDate, i64)>,
     /// (kind, points delta, minutes delta, entry, reverses, position)
     pub lines: Vec<(String, i64, i64, Uuid, Option<Uuid>, u64)>,
+    /// What a verified service's line says, by the line's position.
+    pub details: BTreeMap<u64, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -109,6 +111,7 @@ impl Oracle {
         let mut vols: HashMap<Uuid, OVol> = HashMap::new();
         // service -> (volunteer, day, attribution at logging, kind)
         let mut services: HashMap<Uuid, (NaiveDate, OVol, ServiceKind)> = HashMap::new();
+        let mut texts: HashMap<Uuid, String> = HashMap::new();
         // entry -> (volunteer, day, attribution, kind, is service)
         let mut counted: HashMap<Uuid, (Uuid, NaiveDate, OVol, Option<ServiceKind>)> =
             HashMap::new();
@@ -313,8 +316,16 @@ impl Oracle {
                             service_id,
                             started_at,
                             kind,
+                            place,
+                            note,
+                            activity,
                             ..
                         } => {
+                            let how = activity.as_ref().map(|a| a.source);
+                            texts.insert(
+                                service_id.0,
+                                ledger::event::service_text(*kind, place, note, how),
+                            );
                             if let Some(v) = vols.get(&sid) {
                                 services
                                     .insert(service_id.0, (cst_day(*started_at), v.clone(), *kind));
@@ -338,6 +349,9 @@ impl Oracle {
                                 entry_id.0,
                                 None,
                             );
+                            if let Some(t) = texts.get(&service_id.0) {
+                                acc.details.insert(r.position, t.clone());
+                            }
                             if let Some((sday, v, k)) = services.get(&service_id.0).cloned() {
                                 counted.insert(entry_id.0, (sid, sday, v.clone(), Some(k)));
                                 o.count(
@@ -612,6 +626,9 @@ impl Oracle {
                 assert_eq!(g.reverses.map(|r| r.0), w.4);
                 assert_eq!(g.position, w.5);
                 assert_eq!(g.reversed_by.map(|r| r.0), reversed_by.get(&w.3).copied());
+                if let Some(want) = acc.details.get(&g.position) {
+                    assert_eq!(&g.detail, want, "volunteer {vid} line {}", g.seq);
+                }
             }
             let newest = statement(db, VolunteerId(*vid), None, 2, Order::NewestFirst)
                 .await

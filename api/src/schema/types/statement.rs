@@ -19,7 +19,10 @@ pub struct StatementEntry {
     pub hours_delta: HoursScalar,
     pub points_balance: PointsScalar,
     pub hours_balance: HoursScalar,
-    /// Reason, item, description or counterparty.
+    /// What the entry was: for a service its kind, place and note, with （活动签到） or
+    /// （补录） for an activity's record ("巡逻 小区北门 北门巡逻（活动签到）"); the reason
+    /// of an award or a reversal; the item redeemed; what hours were spent on; the
+    /// counterparty of a gift.
     pub description: String,
     /// The entry this one reverses.
     pub reverses: Option<ID>,
