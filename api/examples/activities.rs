@@ -79,19 +79,21 @@ fn quantiles(mut us: Vec<u64>) -> (f64, f64) {
     (at(0.5) as f64 / 1000.0, at(0.99) as f64 / 1000.0)
 }
 
-/// Sends `requests` (token, variables) on a fixed schedule over `span`; the latency of
-/// each and the error codes.
+/// Sends `n` requests on a fixed schedule over `span`, the `i`th as `make(i)` gives it
+/// (token, variables) when its time comes; the latency of each and the error codes.
 async fn scheduled(
     client: &Client,
     query: &'static str,
-    requests: Vec<(String, Value)>,
+    n: usize,
+    make: impl Fn(usize) -> (String, Value),
     span: Duration,
 ) -> (Vec<u64>, Vec<String>) {
-    let gap = span / requests.len().max(1) as u32;
+    let gap = span / n.max(1) as u32;
     let start = Instant::now();
-    let mut tasks = Vec::with_capacity(requests.len());
-    for (i, (token, vars)) in requests.into_iter().enumerate() {
+    let mut tasks = Vec::with_capacity(n);
+    for i in 0..n {
         tokio::time::sleep_until((start + gap * i as u32).into()).await;
+        let (token, vars) = make(i);
         let client = client.clone();
         tasks.push(tokio::spawn(async move {
             let t = Instant::now();
@@ -205,32 +207,62 @@ async fn main() -> anyhow::Result<()> {
             )
             .await?;
     }
-    let code = client
-        .must(
-            &staff,
-            "query($a: ID!) { activityCheckInCode(activityId: $a) { code } }",
-            json!({"a": a}),
-        )
-        .await?["activityCheckInCode"]["code"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    // The organiser's screen: the code shown now, read again every second (it changes
+    // every 30 s); each volunteer types the one on the screen when their turn comes.
+    let shown = Arc::new(std::sync::RwLock::new(String::new()));
+    let screen = {
+        let (client, staff, shown) = (client.clone(), staff.clone(), shown.clone());
+        let a = a.clone();
+        tokio::spawn(async move {
+            loop {
+                let q = "query($a: ID!) { activityCheckInCode(activityId: $a) { code } }";
+                if let Ok(d) = client.gql(&staff, q, json!({"a": a})).await {
+                    let code = d["activityCheckInCode"]["code"]
+                        .as_str()
+                        .unwrap_or_default();
+                    *shown.write().unwrap() = code.to_string();
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        })
+    };
+    while shown.read().unwrap().is_empty() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 
     // Muster: the baseline on the same schedule first, then the check-ins.
     let span = Duration::from_secs_f64(secs);
-    let baseline: Vec<_> = people.iter().map(|(_, t)| (t.clone(), json!({}))).collect();
-    let (base_lat, base_err) = scheduled(&client, "{ __typename }", baseline, span).await;
-    let check_ins: Vec<_> = people
-        .iter()
-        .map(|(v, t)| {
+    let (base_lat, base_err) = scheduled(
+        &client,
+        "{ __typename }",
+        people.len(),
+        |i| (people[i].1.clone(), json!({})),
+        span,
+    )
+    .await;
+    let check_in = "mutation($k: String!, $a: ID!, $code: String) { checkIn(idempotencyKey: $k, activityId: $a, code: $code) { at } }";
+    let (lat, err) = scheduled(
+        &client,
+        check_in,
+        people.len(),
+        |i| {
+            let (v, t) = &people[i];
+            let code = shown.read().unwrap().clone();
             (
                 t.clone(),
                 json!({"k": format!("in-{v}"), "a": a, "code": code}),
             )
-        })
-        .collect();
-    let check_in = "mutation($k: String!, $a: ID!, $code: String) { checkIn(idempotencyKey: $k, activityId: $a, code: $code) { at } }";
-    let (lat, err) = scheduled(&client, check_in, check_ins, span).await;
+        },
+        span,
+    )
+    .await;
+    screen.abort();
+    if !err.is_empty() {
+        let mut codes: Vec<&String> = err.iter().collect();
+        codes.sort();
+        codes.dedup();
+        println!("check-in errors: {} ({codes:?})", err.len());
+    }
     let (b50, b99) = quantiles(base_lat);
     let (c50, c99) = quantiles(lat);
     println!("timebank activities, {backend}: {n} volunteers");
