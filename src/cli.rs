@@ -39,6 +39,15 @@ pub struct ServeArgs {
     #[arg(long, env = "TIMEBANK_MAX_BODY_BYTES", default_value_t = 256 * 1024,
           value_parser = clap::value_parser!(u64).range(1024..=64 * 1024 * 1024))]
     pub max_body_bytes: u64,
+    /// Load the demo community into an empty database first, and print login links
+    /// for a staff member, a volunteer and the hall display.
+    #[arg(long, env = "TIMEBANK_DEMO")]
+    pub demo: bool,
+    /// Mark session cookies `Secure`: `auto` when the proxy in front says HTTPS
+    /// (`X-Forwarded-Proto: https`), `always`, or `never`.
+    #[arg(long, env = "TIMEBANK_SECURE_COOKIES", default_value = "auto",
+          value_parser = ["auto", "always", "never"])]
+    pub secure_cookies: String,
 }
 
 #[derive(Debug, Subcommand)]

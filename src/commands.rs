@@ -197,7 +197,21 @@ async fn serve(store: Store, args: ServeArgs) -> anyhow::Result<()> {
         request_timeout: std::time::Duration::from_secs(args.request_timeout),
         max_body_bytes: usize::try_from(args.max_body_bytes)?,
     };
-    api::serve(store, config, shutdown_signal()).await
+    crate::pages::before_serving(&store, &args).await?;
+    let web = web::WebConfig {
+        secure_cookies: match args.secure_cookies.as_str() {
+            "always" => Some(true),
+            "never" => Some(false),
+            _ => None,
+        },
+    };
+    api::serve_with(
+        store,
+        config,
+        move |state| web::routes(state, web),
+        shutdown_signal(),
+    )
+    .await
 }
 
 /// Ctrl-C or SIGTERM: stop accepting, let in-flight commands finish.

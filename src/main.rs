@@ -2,6 +2,8 @@
 //!
 //! - `cli`: the arguments (one `clap` struct, every option also from the environment).
 //! - `commands`: one function per sub-command.
+//! - `pages`: what `serve` prints for the pages: the first admin's login link on an
+//!   empty database, and with `--demo` the demo community and its login links.
 //!
 //! To add a sub-command: its variant in `cli.rs`, its function in `commands.rs` (a
 //! command that changes the log goes through `ledger::command::CommandHandler::run`, as
@@ -9,6 +11,7 @@
 
 mod cli;
 mod commands;
+mod pages;
 
 /// mimalloc rather than the system allocator: the server allocates and frees many small
 /// buffers across threads (requests, rows, JSON), where glibc's malloc spent about an

@@ -143,6 +143,17 @@ pub async fn serve(
     config: ServeConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    serve_with(store, config, |_| axum::Router::new(), shutdown).await
+}
+
+/// Like [`serve`], with more routes beside the API's: `pages` makes them from the
+/// server's state (the `web` crate's pages, in the `timebank` binary).
+pub async fn serve_with(
+    store: ledger::Store,
+    config: ServeConfig,
+    pages: impl FnOnce(AppState) -> axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     if auth::active_tokens(&store).await? == 0 {
         println!(
             "No API tokens exist yet. Create the first admin token with:\n\n    timebank token issue --role admin --label first-admin\n\n\
@@ -163,13 +174,15 @@ pub async fn serve(
     tracing::info!(%addr, "timebank API listening: POST/GET /graphql, /graphiql, /ws, /healthz, /metrics");
     println!("timebank API on http://{addr}/graphql (GraphiQL at http://{addr}/graphiql)");
     let draining = Arc::new(AtomicBool::new(false));
-    let app = router(state).layer(axum::middleware::from_fn({
-        let draining = draining.clone();
-        move |request: axum::extract::Request, next: axum::middleware::Next| {
+    let app = router(state.clone())
+        .merge(pages(state))
+        .layer(axum::middleware::from_fn({
             let draining = draining.clone();
-            async move { close_when_draining(&draining, request, next).await }
-        }
-    }));
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                let draining = draining.clone();
+                async move { close_when_draining(&draining, request, next).await }
+            }
+        }));
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;

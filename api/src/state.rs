@@ -51,8 +51,21 @@ impl AppState {
         shutdown: watch::Receiver<bool>,
         projections: Option<projections::Projections>,
     ) -> AppState {
+        let handler = ledger::command::CommandHandler::new(store.clone());
+        AppState::with_handler(handler, config, shutdown, projections)
+    }
+
+    /// Like [`AppState::with_projections`], running commands through `handler` (a test
+    /// gives one with its own clock).
+    pub fn with_handler(
+        handler: ledger::command::CommandHandler,
+        config: &ServeConfig,
+        shutdown: watch::Receiver<bool>,
+        projections: Option<projections::Projections>,
+    ) -> AppState {
+        let store = handler.store().clone();
         let app = Arc::new(AppCtx {
-            handler: ledger::command::CommandHandler::new(store.clone()),
+            handler,
             reads: reads::ReadSide::new(store.clone(), projections, shutdown.clone()),
             metrics: Arc::new(metrics::Metrics::default()),
             auth: Arc::new(auth::Authenticator::new(store.clone())),
@@ -67,6 +80,41 @@ impl AppState {
             shutdown,
             parsed_queries: Arc::default(),
         }
+    }
+}
+
+impl AppState {
+    /// Runs a GraphQL operation as `principal`, the way `/graphql` runs it (the same
+    /// schema, limits, loaders and error codes): what the server-rendered pages use, so
+    /// that a page does exactly what its user could do through the API.
+    pub async fn execute_as(
+        &self,
+        principal: Principal,
+        query: &str,
+        variables: serde_json::Value,
+    ) -> async_graphql::Response {
+        let mut request = async_graphql::Request::new(query)
+            .variables(async_graphql::Variables::from_json(variables));
+        if let Ok(doc) = self.parsed_queries.parse(query) {
+            request.set_parsed_query(doc);
+        }
+        let executed = Arc::new(schema::Executed::default());
+        let (people, profiles) =
+            schema::types::request_loaders(self.app.store.clone(), self.app.reads.clone());
+        let request = request
+            .data(principal)
+            .data(executed.clone())
+            .data(people)
+            .data(profiles);
+        let mut response = self.schema.execute(request).await;
+        let ran = executed.0.load(std::sync::atomic::Ordering::Relaxed);
+        schema::normalize_errors(&mut response.errors, ran);
+        response
+    }
+
+    /// The principal of a token (a page session's), as a bearer token would give.
+    pub async fn authenticate_token(&self, token: &str) -> Result<Principal, ApiError> {
+        self.app.auth.authenticate(token).await
     }
 }
 

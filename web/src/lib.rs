@@ -1,0 +1,295 @@
+//! # web: the pages people use
+//!
+//! Served by `timebank serve` beside the API, from the same binary: server-rendered
+//! HTML (maud: templates are Rust, checked by the compiler, escaped by default), forms
+//! that work without JavaScript, and one small script of our own where a page updates
+//! live (the hall display). Stylesheet and script are embedded; nothing is loaded
+//! from elsewhere.
+//!
+//! ## Layout
+//!
+//! - [`session`]: the session cookie, CSRF tokens, elder mode;
+//! - [`links`]: one-time login links (`login_links`): made, redeemed once, expired;
+//! - [`form`]: a posted form that runs one command (CSRF, idempotency key, redirect);
+//! - [`gql`]: the pages' only way in: GraphQL run in-process as the signed-in person;
+//! - [`layout`]: the page shell, security headers, dates and numbers as written in
+//!   China;
+//! - [`msg`]: every visible text (zh-CN), and what each API error code means;
+//! - [`phone`]: the volunteer's phone page (`/m`, `/checkin/...`);
+//! - [`console`]: the staff console (`/console`);
+//! - [`hall`]: the hall display (`/hall`), live by server-sent events.
+//!
+//! ## To add a page
+//!
+//! A handler in the module of its family, taking [`Signed`] (the session) and
+//! rendering with [`layout::page`]; what it reads or does is a GraphQL operation
+//! through [`gql::run`] (never the store directly: the API's roles and masking apply);
+//! a form carries `csrf` and `key` (the idempotency key) and runs its command
+//! through [`form::submit`]; its texts go in [`msg::Messages`]. Then its route in [`routes`],
+//! and a test in `web/tests/`.
+
+pub mod console;
+pub mod form;
+pub mod gql;
+pub mod hall;
+pub mod layout;
+pub mod links;
+pub mod msg;
+pub mod phone;
+pub mod session;
+
+use api::{AppState, Role};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use maud::html;
+use msg::Messages;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// How the pages are served.
+#[derive(Debug, Clone, Default)]
+pub struct WebConfig {
+    /// Mark cookies `Secure`: always (`Some(true)`), never, or when the proxy in front
+    /// says the request came over HTTPS (`None`).
+    pub secure_cookies: Option<bool>,
+}
+
+/// What the pages share.
+#[derive(Clone)]
+pub struct WebState {
+    pub api: AppState,
+    pub config: WebConfig,
+    pub m: &'static Messages,
+    /// Failed login-link attempts this minute (a guessed link is refused quickly).
+    failures: Arc<(AtomicU64, AtomicU64)>,
+}
+
+/// Failed login attempts allowed per minute before the login page refuses all.
+const FAILURES_PER_MINUTE: u64 = 30;
+
+impl WebState {
+    pub fn new(api: AppState, config: WebConfig) -> WebState {
+        WebState {
+            api,
+            config,
+            m: &msg::ZH_CN,
+            failures: Arc::default(),
+        }
+    }
+
+    /// The time of the command layer (a test's clock in tests).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.api.app.handler.now()
+    }
+
+    /// Counts a failed attempt; whether attempts are still allowed.
+    fn failure_allowed(&self, count: bool) -> bool {
+        let minute = self.now().timestamp() as u64 / 60;
+        let (at, n) = &*self.failures;
+        if at.swap(minute, Ordering::Relaxed) != minute {
+            n.store(0, Ordering::Relaxed);
+        }
+        let before = if count {
+            n.fetch_add(1, Ordering::Relaxed)
+        } else {
+            n.load(Ordering::Relaxed)
+        };
+        before < FAILURES_PER_MINUTE
+    }
+}
+
+/// The session of a page request; without one, the browser is sent to the login
+/// notice.
+pub struct Signed(pub session::Session);
+
+impl FromRequestParts<WebState> for Signed {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Response> {
+        match session::of_request(state, &parts.headers).await {
+            Some(s) => Ok(Signed(s)),
+            None => Err(layout::redirect("/", &[])),
+        }
+    }
+}
+
+/// A posted form's fields.
+pub type Form = axum::Form<HashMap<String, String>>;
+
+/// The pages' routes, for [`api::serve_with`].
+pub fn routes(api: AppState, config: WebConfig) -> Router {
+    let state = WebState::new(api, config);
+    Router::new()
+        .route("/", get(index))
+        .route("/login/{code}", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .route("/static/app.css", get(css))
+        .route("/static/hall.js", get(hall_js))
+        .route("/m", get(phone::home))
+        .route("/m/activities", get(phone::activities))
+        .route("/m/activities/{id}", post(phone::activity_action))
+        .route("/m/checkin", get(phone::checkin_page))
+        .route("/m/checkin/{id}", post(phone::checkin))
+        .route("/checkin/{id}", get(phone::checkin_page))
+        .route("/m/statement", get(phone::statement))
+        .route("/m/wishes", get(phone::wishes))
+        .route("/m/wishes/{id}", post(phone::claim))
+        .route("/m/elder", post(phone::elder))
+        .route("/console", get(console::today))
+        .route("/console/activities/new", get(console::new_activity))
+        .route("/console/activities", post(console::post_activity))
+        .route("/console/activities/{id}", get(console::activity))
+        .route("/console/activities/{id}/approve", post(console::approve))
+        .route("/console/activities/{id}/code", get(console::code))
+        .route("/console/volunteers", get(console::volunteers))
+        .route("/console/links", post(console::make_link))
+        .route("/hall", get(hall::hall))
+        .route("/hall/live", get(hall::live))
+        .route("/hall/events", get(hall::events))
+        .with_state(state)
+}
+
+/// `/`: each person to their page; without a session, how to get one.
+async fn index(State(state): State<WebState>, headers: HeaderMap) -> Response {
+    let m = state.m;
+    match session::of_request(&state, &headers).await {
+        Some(s) => layout::redirect(
+            match s.principal.role() {
+                Role::Volunteer => "/m",
+                Role::Display => "/hall",
+                Role::Staff | Role::Admin => "/console",
+            },
+            &[],
+        ),
+        None => {
+            let shell = phone_shell(m, m.login_title);
+            layout::respond(
+                StatusCode::OK,
+                layout::page(
+                    &shell,
+                    html! { main.narrow { h1 { (m.product) } p.big-text { (m.login_needed) } } },
+                ),
+            )
+        }
+    }
+}
+
+fn phone_shell<'a>(m: &'static Messages, title: &'a str) -> layout::Shell<'a> {
+    layout::Shell {
+        m,
+        title,
+        kind: layout::Kind::Phone,
+        elder: true,
+        script: None,
+        refresh: None,
+    }
+}
+
+/// `GET /login/{code}`: asks to confirm, so that a link preview (WeChat fetches links
+/// it is sent) does not use the link up.
+async fn login_page(State(state): State<WebState>, Path(code): Path<String>) -> Response {
+    let m = state.m;
+    let open = links::is_open(&state.api.app.store, &code, state.now())
+        .await
+        .unwrap_or(false);
+    if !open {
+        state.failure_allowed(true);
+        return layout::error_page(m, StatusCode::NOT_FOUND, m.login_link_invalid, "/");
+    }
+    let body = html! {
+        main.narrow {
+            h1 { (m.product) }
+            p.big-text { (m.login_hint) }
+            form method="post" action=(format!("/login/{code}")) {
+                button.button.primary.huge type="submit" { (m.login_button) }
+            }
+        }
+    };
+    layout::respond(
+        StatusCode::OK,
+        layout::page(&phone_shell(m, m.login_title), body),
+    )
+}
+
+/// `POST /login/{code}`: uses the link (once) and starts a session on this browser.
+async fn login(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> Response {
+    let m = state.m;
+    if !state.failure_allowed(false) {
+        return layout::error_page(m, StatusCode::TOO_MANY_REQUESTS, m.try_again, "/");
+    }
+    let store = &state.api.app.store;
+    let grant = match links::redeem(store, &code, state.now()).await {
+        Ok(Some(g)) => g,
+        Ok(None) => {
+            state.failure_allowed(true);
+            return layout::error_page(m, StatusCode::NOT_FOUND, m.login_link_invalid, "/");
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "redeeming a login link");
+            return layout::error_page(m, StatusCode::SERVICE_UNAVAILABLE, m.try_again, "/");
+        }
+    };
+    let label = format!("session: {}", grant.label);
+    match api::issue_token(store, grant.role, grant.community, grant.volunteer, &label).await {
+        Ok(token) => layout::redirect(
+            "/",
+            &[session::set_cookie(
+                &token,
+                session::is_https(&state, &headers),
+            )],
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "starting a session");
+            layout::error_page(m, StatusCode::BAD_REQUEST, m.login_link_invalid, "/")
+        }
+    }
+}
+
+/// Ends the session on this browser (and revokes its token).
+async fn logout(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    axum::Form(f): Form,
+) -> Response {
+    let Some(s) = session::of_request(&state, &headers).await else {
+        return layout::redirect("/", &[session::clear_cookie()]);
+    };
+    if let Some(r) = form::refused(&state, &s, &f, "/") {
+        return r;
+    }
+    if let Some(token) = session::cookie(&headers, session::COOKIE) {
+        let _ = api::revoke_token(&state.api.app.store, token).await;
+    }
+    layout::redirect("/", &[session::clear_cookie()])
+}
+
+fn asset(body: &'static str, kind: &'static str) -> Response {
+    let mut r = body.into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    r
+}
+
+async fn css() -> Response {
+    asset(include_str!("../static/app.css"), "text/css; charset=utf-8")
+}
+
+async fn hall_js() -> Response {
+    asset(
+        include_str!("../static/hall.js"),
+        "text/javascript; charset=utf-8",
+    )
+}
