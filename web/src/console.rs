@@ -4,7 +4,7 @@
 //! the last digits of the phone, masked as the API masks them) and their one-time
 //! login links, printed as a QR code.
 
-use crate::gql::{self, form_key, i, s};
+use crate::gql::{self, i, s};
 use crate::layout::{self, clock, num, page, parse_time, redirect, respond, when, Kind, Shell};
 use crate::msg::{error_text, Messages};
 use crate::session::Session;
@@ -90,13 +90,6 @@ fn need_community(m: &'static Messages) -> Response {
     respond(StatusCode::OK, page(&shell(m, m.console), body))
 }
 
-fn at(q: &HashMap<String, String>) -> Value {
-    q.get("at")
-        .and_then(|a| a.parse::<i64>().ok())
-        .map(Value::from)
-        .unwrap_or(Value::Null)
-}
-
 /// `/console`: today's work.
 pub async fn today(
     State(state): State<WebState>,
@@ -113,7 +106,7 @@ pub async fn today(
       activities(communityId: $c, from: $from, to: $to, first: 50) { id title place startsAt endsAt places taken checkedIn pending status objections { open } }
       wishes(communityId: $c, status: FULFILLED, first: 20) { wishes { id description } } }";
     let vars = json!({ "c": c, "from": (now - chrono::Duration::days(14)).to_rfc3339(),
-        "to": (now + chrono::Duration::days(30)).to_rfc3339(), "at": at(&q) });
+        "to": (now + chrono::Duration::days(30)).to_rfc3339(), "at": gql::at_least(&q) });
     let d = match gql::run(&state, &session, query, vars).await {
         Ok(d) => d,
         Err(e) => return layout::error_page(m, StatusCode::OK, error_text(&e.code), "/console"),
@@ -186,8 +179,7 @@ pub async fn new_activity(
     ];
     let body = html! {
         form.grid method="post" action=(format!("/console/activities?c={c}")) {
-            input type="hidden" name="csrf" value=(session.csrf());
-            input type="hidden" name="key" value=(form_key());
+            (form::hidden(&session))
             label for="title" { (m.title) } input id="title" name="title" required maxlength="100";
             label for="kind" { (m.kind) }
             select id="kind" name="kind" { @for (k, l) in kinds { option value=(k) { (l) } } }
@@ -236,7 +228,7 @@ pub async fn post_activity(
     };
     let query = "mutation($c: ID!, $k: String!, $t: String!, $kind: ServiceKind!, $p: String!, $s: DateTime!, $e: DateTime!, $n: Int!) {
       postActivity(communityId: $c, idempotencyKey: $k, title: $t, kind: $kind, place: $p, startsAt: $s, endsAt: $e, places: $n) { activityId position } }";
-    let vars = json!({ "c": c, "k": format!("web-{}", g("key")), "t": g("title"), "kind": g("kind"), "p": g("place"),
+    let vars = json!({ "c": c, "k": form::key(&f), "t": g("title"), "kind": g("kind"), "p": g("place"),
         "s": starts, "e": ends, "n": g("places").parse::<i64>().unwrap_or(0) });
     match gql::run(&state, &session, query, vars).await {
         Ok(d) => redirect(
@@ -267,7 +259,14 @@ pub async fn activity(
     };
     let query = "query($a: ID!, $at: Int) { activity(id: $a, atLeast: $at) { id title place startsAt endsAt places taken checkedIn status noticeUntil
       roster { volunteerId name signup waitingRank checkedInAt checkedOutAt checkedInByStaff hours record } } }";
-    let a = match gql::run(&state, &session, query, json!({ "a": id, "at": at(&q) })).await {
+    let a = match gql::run(
+        &state,
+        &session,
+        query,
+        json!({ "a": id, "at": gql::at_least(&q) }),
+    )
+    .await
+    {
         Ok(d) => d["activity"].clone(),
         Err(e) => return layout::error_page(m, StatusCode::OK, error_text(&e.code), "/console"),
     };
@@ -293,8 +292,7 @@ pub async fn activity(
         }
         @if ended && s(&a, "status") == "OPEN" {
             form method="post" action=(format!("/console/activities/{id}/approve?c={c}")) {
-                input type="hidden" name="csrf" value=(session.csrf());
-                input type="hidden" name="key" value=(form_key());
+                (form::hidden(&session))
                 button.button.primary type="submit" { (m.approve) }
             }
         }

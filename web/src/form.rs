@@ -8,8 +8,23 @@ use crate::session::Session;
 use crate::WebState;
 use axum::http::StatusCode;
 use axum::response::Response;
+use maud::{html, Markup};
 use serde_json::Value;
 use std::collections::HashMap;
+
+/// The hidden fields of a form that runs a command: the session's CSRF token and a
+/// fresh idempotency key.
+pub fn hidden(session: &Session) -> Markup {
+    html! {
+        input type="hidden" name="csrf" value=(session.csrf());
+        input type="hidden" name="key" value=(gql::form_key());
+    }
+}
+
+/// The idempotency key of the command a form runs, from its `key` field.
+pub fn key(form: &HashMap<String, String>) -> String {
+    format!("web-{}", form.get("key").map(String::as_str).unwrap_or(""))
+}
 
 /// The refusal page when the form does not carry the session's CSRF token.
 pub fn refused(
@@ -47,8 +62,7 @@ pub async fn submit(
     if let Some(r) = refused(state, session, form, "/") {
         return r;
     }
-    let key = format!("web-{}", form.get("key").map(String::as_str).unwrap_or(""));
-    vars["k"] = Value::from(key);
+    vars["k"] = Value::from(key(form));
     match gql::run(state, session, query, vars).await {
         Ok(d) => layout::redirect(&format!("{ok}&at={}", gql::i(&d[field], "position")), &[]),
         Err(e) => layout::redirect(&format!("{err}&err={}", e.code), &[]),

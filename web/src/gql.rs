@@ -48,6 +48,15 @@ pub async fn run(
     })
 }
 
+/// The `atLeast` of a page's reads: the position a form's redirect carries (`?at=`),
+/// so that a page shows the write that led to it.
+pub fn at_least(q: &std::collections::HashMap<String, String>) -> Value {
+    q.get("at")
+        .and_then(|a| a.parse::<i64>().ok())
+        .map(Value::from)
+        .unwrap_or(Value::Null)
+}
+
 /// A fresh idempotency key for a form: a double-clicked button replays, never repeats.
 pub fn form_key() -> String {
     uuid::Uuid::new_v4().to_string()

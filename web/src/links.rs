@@ -32,6 +32,20 @@ pub enum LinkRefused {
     Invalid(String),
 }
 
+/// Runs `$body` with `$pool` the store's pool, whichever backend it is (`sqlx` gives
+/// each its own pool type); `$none` for a store with neither.
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr, $none:expr) => {
+        if let Some($pool) = $store.sqlite_pool() {
+            $body
+        } else if let Some($pool) = $store.postgres_pool() {
+            $body
+        } else {
+            $none
+        }
+    };
+}
+
 fn hash(code: &str) -> String {
     hex::encode(Sha256::digest(code.as_bytes()))
 }
@@ -116,48 +130,28 @@ async fn insert(
     let sql = "INSERT INTO login_links (link_hash, role, community_id, volunteer_id, label, created_by, created_at, expires_at) \
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
     let expires = (now + LINK_TTL).timestamp_millis();
-    macro_rules! run {
-        ($pool:expr) => {
-            sqlx::query(sql)
-                .bind(hash(code))
-                .bind(g.role.as_str())
-                .bind(g.community.map(|c| c.to_string()))
-                .bind(g.volunteer.map(|v| v.to_string()))
-                .bind(&g.label)
-                .bind(by)
-                .bind(now.timestamp_millis())
-                .bind(expires)
-                .execute($pool)
-                .await
-                .map(|_| ())
-        };
-    }
-    if let Some(pool) = store.sqlite_pool() {
-        run!(pool)
-    } else if let Some(pool) = store.postgres_pool() {
-        run!(pool)
-    } else {
-        Ok(())
-    }
+    on_pool!(store, pool => sqlx::query(sql)
+        .bind(hash(code))
+        .bind(g.role.as_str())
+        .bind(g.community.map(|c| c.to_string()))
+        .bind(g.volunteer.map(|v| v.to_string()))
+        .bind(&g.label)
+        .bind(by)
+        .bind(now.timestamp_millis())
+        .bind(expires)
+        .execute(pool)
+        .await
+        .map(|_| ()), Ok(()))
 }
 
 /// Whether any link is still waiting to be used (so that a restart does not print a
 /// new first-admin link while one is out).
 pub async fn any_open(store: &Store, now: DateTime<Utc>) -> sqlx::Result<bool> {
     let sql = "SELECT COUNT(*) FROM login_links WHERE used_at IS NULL AND expires_at > $1";
-    let n: i64 = if let Some(pool) = store.sqlite_pool() {
-        sqlx::query_scalar(sql)
-            .bind(now.timestamp_millis())
-            .fetch_one(pool)
-            .await?
-    } else if let Some(pool) = store.postgres_pool() {
-        sqlx::query_scalar(sql)
-            .bind(now.timestamp_millis())
-            .fetch_one(pool)
-            .await?
-    } else {
-        0
-    };
+    let n: i64 = on_pool!(store, pool => sqlx::query_scalar(sql)
+        .bind(now.timestamp_millis())
+        .fetch_one(pool)
+        .await?, 0);
     Ok(n > 0)
 }
 
@@ -169,21 +163,11 @@ pub async fn redeem(store: &Store, code: &str, now: DateTime<Utc>) -> sqlx::Resu
     let sql = "UPDATE login_links SET used_at = $1 \
                WHERE link_hash = $2 AND used_at IS NULL AND expires_at > $1 \
                RETURNING role, community_id, volunteer_id, label";
-    let row: Option<GrantRow> = if let Some(pool) = store.sqlite_pool() {
-        sqlx::query_as(sql)
-            .bind(now.timestamp_millis())
-            .bind(hash(code))
-            .fetch_optional(pool)
-            .await?
-    } else if let Some(pool) = store.postgres_pool() {
-        sqlx::query_as(sql)
-            .bind(now.timestamp_millis())
-            .bind(hash(code))
-            .fetch_optional(pool)
-            .await?
-    } else {
-        None
-    };
+    let row: Option<GrantRow> = on_pool!(store, pool => sqlx::query_as(sql)
+        .bind(now.timestamp_millis())
+        .bind(hash(code))
+        .fetch_optional(pool)
+        .await?, None);
     Ok(row.and_then(|(role, c, v, label)| {
         Some(Grant {
             role: api::parse_role(&role).ok()?,
@@ -197,20 +181,10 @@ pub async fn redeem(store: &Store, code: &str, now: DateTime<Utc>) -> sqlx::Resu
 /// Whether a code is a link that can still be used (for the page that asks to confirm).
 pub async fn is_open(store: &Store, code: &str, now: DateTime<Utc>) -> sqlx::Result<bool> {
     let sql = "SELECT COUNT(*) FROM login_links WHERE link_hash = $1 AND used_at IS NULL AND expires_at > $2";
-    let n: i64 = if let Some(pool) = store.sqlite_pool() {
-        sqlx::query_scalar(sql)
-            .bind(hash(code))
-            .bind(now.timestamp_millis())
-            .fetch_one(pool)
-            .await?
-    } else if let Some(pool) = store.postgres_pool() {
-        sqlx::query_scalar(sql)
-            .bind(hash(code))
-            .bind(now.timestamp_millis())
-            .fetch_one(pool)
-            .await?
-    } else {
-        0
-    };
+    let n: i64 = on_pool!(store, pool => sqlx::query_scalar(sql)
+        .bind(hash(code))
+        .bind(now.timestamp_millis())
+        .fetch_one(pool)
+        .await?, 0);
     Ok(n > 0)
 }

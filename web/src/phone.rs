@@ -4,7 +4,7 @@
 //! digits or the organiser's QR link (`/checkin/{activity}?code=`); the statement.
 //! Elder mode (长辈模式) is a cookie of the phone: larger type, higher contrast.
 
-use crate::gql::{self, form_key, i, s};
+use crate::gql::{self, i, s};
 use crate::layout::{
     self, num, page, parse_time, redirect, respond, star_marks, when, Kind, Shell,
 };
@@ -53,13 +53,6 @@ fn flash(m: &Messages, q: &HashMap<String, String>) -> Markup {
     }
 }
 
-fn at(q: &HashMap<String, String>) -> Value {
-    q.get("at")
-        .and_then(|a| a.parse::<i64>().ok())
-        .map(Value::from)
-        .unwrap_or(Value::Null)
-}
-
 /// The volunteer of the session, or a page saying this is for volunteers.
 async fn me(
     state: &WebState,
@@ -67,7 +60,7 @@ async fn me(
     q: &HashMap<String, String>,
 ) -> Result<Value, Response> {
     let m = state.m;
-    let data = gql::run(state, session, HOME, json!({ "at": at(q) }))
+    let data = gql::run(state, session, HOME, json!({ "at": gql::at_least(q) }))
         .await
         .map_err(|e| layout::error_page(m, StatusCode::OK, error_text(&e.code), "/"))?;
     match data["me"]["volunteer"].clone() {
@@ -79,6 +72,17 @@ async fn me(
         )),
         v => Ok(v),
     }
+}
+
+/// The community of the session's volunteer (none for other logins).
+fn community_of(session: &Session) -> Option<String> {
+    let a = &session.principal.actor;
+    a.volunteer_id.and(a.community_id).map(|c| c.0.to_string())
+}
+
+/// The page that says these pages are for volunteers.
+fn for_volunteers(state: &WebState) -> Response {
+    layout::error_page(state.m, StatusCode::FORBIDDEN, state.m.forbidden, "/")
 }
 
 /// `/m`: the volunteer's first screen.
@@ -155,15 +159,15 @@ pub async fn home(
 async fn activities_of(
     state: &WebState,
     session: &Session,
-    v: &Value,
+    community: &str,
     q: &HashMap<String, String>,
 ) -> Vec<Value> {
     let now = state.now();
     let vars = json!({
-        "c": s(v, "communityId"),
+        "c": community,
         "from": (now - chrono::Duration::days(1)).to_rfc3339(),
         "to": (now + chrono::Duration::days(45)).to_rfc3339(),
-        "at": at(q),
+        "at": gql::at_least(q),
     });
     gql::run(state, session, ACTIVITIES, vars)
         .await
@@ -182,7 +186,7 @@ async fn my_activities(
     v: &Value,
     q: &HashMap<String, String>,
 ) -> Markup {
-    let list: Vec<Value> = activities_of(state, session, v, q)
+    let list: Vec<Value> = activities_of(state, session, s(v, "communityId"), q)
         .await
         .into_iter()
         .filter(signed_up)
@@ -217,8 +221,7 @@ fn activity_card(m: &Messages, session: &Session, a: &Value) -> Markup {
             }
             @if status == "OPEN" {
                 form method="post" action=(format!("/m/activities/{id}")) {
-                    input type="hidden" name="csrf" value=(session.csrf());
-                    input type="hidden" name="key" value=(form_key());
+                    (form::hidden(session))
                     @if signed_up(a) {
                         input type="hidden" name="do" value="withdraw";
                         button.button type="submit" { (m.withdraw) }
@@ -243,11 +246,10 @@ pub async fn activities(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let m = state.m;
-    let v = match me(&state, &session, &q).await {
-        Ok(v) => v,
-        Err(r) => return r,
+    let Some(c) = community_of(&session) else {
+        return for_volunteers(&state);
     };
-    let list = activities_of(&state, &session, &v, &q).await;
+    let list = activities_of(&state, &session, &c, &q).await;
     let body = html! {
         header.top { a.back href="/m" { "‹ " (m.back_home) } h1 { (m.activities) } }
         (flash(m, &q))
@@ -305,12 +307,11 @@ pub async fn checkin_page(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let m = state.m;
-    let v = match me(&state, &session, &q).await {
-        Ok(v) => v,
-        Err(r) => return r,
+    let Some(c) = community_of(&session) else {
+        return for_volunteers(&state);
     };
     let fixed = activity.map(|Path(a)| a);
-    let list: Vec<Value> = activities_of(&state, &session, &v, &q)
+    let list: Vec<Value> = activities_of(&state, &session, &c, &q)
         .await
         .into_iter()
         .filter(|a| s(a, "status") == "OPEN")
@@ -327,8 +328,7 @@ pub async fn checkin_page(
                 p { (parse_time(s(a, "startsAt")).map(when).unwrap_or_default()) " · " (s(a, "place")) }
                 @let me = &a["me"];
                 form.checkin method="post" action=(format!("/m/checkin/{}", s(a, "id"))) {
-                    input type="hidden" name="csrf" value=(session.csrf());
-                    input type="hidden" name="key" value=(form_key());
+                    (form::hidden(&session))
                     label for=(format!("code-{}", s(a, "id"))) { (m.check_in_hint) }
                     input.code id=(format!("code-{}", s(a, "id"))) name="code" inputmode="numeric"
                         pattern="[0-9]{6}" maxlength="6" autocomplete="one-time-code" required value=(code);
@@ -396,7 +396,7 @@ pub async fn statement(
             &state,
             &session,
             query,
-            json!({ "at": at(&q), "after": after }),
+            json!({ "at": gql::at_least(&q), "after": after }),
         )
         .await
         {
@@ -457,16 +457,15 @@ pub async fn wishes(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let m = state.m;
-    let v = match me(&state, &session, &q).await {
-        Ok(v) => v,
-        Err(r) => return r,
+    let Some(c) = community_of(&session) else {
+        return for_volunteers(&state);
     };
     let query = "query($c: ID!, $at: Int) { wishes(communityId: $c, status: OPEN, first: 30, atLeast: $at) { wishes { id category description residentLabel postedAt } } }";
     let list = gql::run(
         &state,
         &session,
         query,
-        json!({ "c": s(&v, "communityId"), "at": at(&q) }),
+        json!({ "c": c, "at": gql::at_least(&q) }),
     )
     .await
     .ok()
@@ -481,8 +480,7 @@ pub async fn wishes(
                 h3 { (s(w, "description")) }
                 p.sub { (s(w, "category")) " · " (s(w, "residentLabel")) }
                 form method="post" action=(format!("/m/wishes/{}", s(w, "id"))) {
-                    input type="hidden" name="csrf" value=(session.csrf());
-                    input type="hidden" name="key" value=(form_key());
+                    (form::hidden(&session))
                     button.button.primary type="submit" { (m.claim) }
                 }
             }
