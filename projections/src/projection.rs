@@ -458,9 +458,21 @@ fn decode_payload(event_type: &str, schema_version: u32, payload: &str) -> Optio
     Event::decode_parts(event_type, schema_version, value).ok()
 }
 
-/// Every event of the given streams, in log order, decoded (for a fold that needs the
-/// history of a few streams: the snapshot of an entry it no longer holds).
-pub(crate) async fn read_streams(tx: &mut Tx<'_>, streams: &[String]) -> Result<Vec<Envelope>> {
+/// Every event of these volunteers' streams, in log order, decoded: for a fold that must
+/// find the entry a reversal names when it no longer holds it.
+pub(crate) async fn volunteer_histories(
+    tx: &mut Tx<'_>,
+    volunteers: impl IntoIterator<Item = &Uuid>,
+) -> Result<Vec<Envelope>> {
+    let streams: Vec<String> = volunteers
+        .into_iter()
+        .map(|v| ledger::ids::volunteer_stream(ledger::ids::VolunteerId(*v)))
+        .collect();
+    read_streams(tx, &streams).await
+}
+
+/// Every event of the given streams, in log order, decoded.
+async fn read_streams(tx: &mut Tx<'_>, streams: &[String]) -> Result<Vec<Envelope>> {
     use sqlx::Row as _;
     let mut out = Vec::new();
     if streams.is_empty() {

@@ -7,7 +7,7 @@ use super::{wish_bucket, NAME};
 use crate::common::{key_strings, month_text, parse_month, uuid_col, Attribution, FxSet};
 use crate::db::{Kind, OnConflict, Rows, Tx, Upsert, Val, Writer};
 use crate::error::{ProjectionError, Result};
-use crate::projection::{read_streams, Envelope, Names};
+use crate::projection::{volunteer_histories, Envelope, Names};
 use ledger::event::{Event, ServiceKind};
 use ledger::ids::StreamKind;
 
@@ -71,11 +71,7 @@ impl DashState {
             }
         }
         if !eids.is_empty() && !self.entries.is_whole() {
-            let streams: Vec<String> = reversal_streams
-                .iter()
-                .map(|v| ledger::ids::volunteer_stream(ledger::ids::VolunteerId(*v)))
-                .collect();
-            let history = read_streams(tx, &streams).await?;
+            let history = volunteer_histories(tx, &reversal_streams).await?;
             self.entries.extend(find_entries(&history, &eids));
         }
         if self.fresh {

@@ -9,10 +9,10 @@ use super::NAME;
 use crate::common::{local_date, uuid_col, Attribution, FxMap, FxSet, Period};
 use crate::db::{Kind, OnConflict, Tx, Upsert, Val, Writer};
 use crate::error::{ProjectionError, Result};
-use crate::projection::{read_streams, Envelope, Names};
+use crate::projection::{volunteer_histories, Envelope, Names};
 use chrono::Datelike;
 use ledger::event::Event;
-use ledger::ids::{StreamKind, VolunteerId};
+use ledger::ids::StreamKind;
 use std::collections::BTreeSet;
 use uuid::Uuid;
 
@@ -75,11 +75,7 @@ impl RankState {
         let found = if eids.is_empty() {
             FxMap::default()
         } else {
-            let streams: Vec<String> = reversal_streams
-                .iter()
-                .map(|v| ledger::ids::volunteer_stream(VolunteerId(*v)))
-                .collect();
-            let history = read_streams(tx, &streams).await?;
+            let history = volunteer_histories(tx, &reversal_streams).await?;
             find_entries(&history, &eids)
         };
         vids.extend(found.values().map(|f| f.vol));

@@ -7,9 +7,9 @@ use super::NAME;
 use crate::common::{key_strings, month_text, parse_month, uuid_col, FxSet};
 use crate::db::{Kind, OnConflict, Rows, Tx, Upsert, Val, Writer};
 use crate::error::{ProjectionError, Result};
-use crate::projection::{read_streams, Envelope, Names};
+use crate::projection::{volunteer_histories, Envelope, Names};
 use ledger::event::Event;
-use ledger::ids::{StreamKind, VolunteerId};
+use ledger::ids::StreamKind;
 
 impl SwState {
     pub(super) async fn load_rows(
@@ -61,11 +61,7 @@ impl SwState {
             }
         }
         if !eids.is_empty() && !self.entries.is_whole() {
-            let streams: Vec<String> = reversal_streams
-                .iter()
-                .map(|v| ledger::ids::volunteer_stream(VolunteerId(*v)))
-                .collect();
-            let history = read_streams(tx, &streams).await?;
+            let history = volunteer_histories(tx, &reversal_streams).await?;
             self.entries.extend(find_entries(&history, &eids));
         }
         if self.fresh {
