@@ -39,7 +39,7 @@ pub struct Attendance {
     pub walk_in: bool,
 }
 
-fn activity_locks(id: ActivityId) -> Vec<String> {
+pub(super) fn activity_locks(id: ActivityId) -> Vec<String> {
     vec![activity_stream(id)]
 }
 
@@ -157,20 +157,20 @@ impl WithdrawSignUp {
     }
 }
 
-/// The write of a check-in or check-out and what it recorded (`at`: the time it set).
+/// The write of a check-in or check-out and what it recorded (`at`: the time it set,
+/// the decision's time).
 fn attendance_plan(
     a: &Loaded<ActivityState>,
     id: ActivityId,
     v: VolunteerId,
     events: Vec<Event>,
     cid: CommunityId,
-    at: fn(&Participant) -> Option<DateTime<Utc>>,
+    at: DateTime<Utc>,
 ) -> PlanResult<Attendance> {
     let (w, post) = a.write(events, Some(cid));
     let p = post
         .participant(v)
         .ok_or_else(|| crate::domain::DomainError::not_found("participant", v))?;
-    let at = at(p).ok_or_else(|| crate::domain::DomainError::not_found("attendance", v))?;
     Ok(Plan::new(
         vec![w],
         Attendance {
@@ -193,9 +193,8 @@ impl CheckIn {
         let v = d.volunteer(self.volunteer_id).await?;
         let events =
             activity::check_in(&comm.state, &a.state, &v.state, self, d.code_key(), d.ctx())?;
-        attendance_plan(&a, self.activity_id, self.volunteer_id, events, cid, |p| {
-            p.checked_in
-        })
+        let at = d.ctx().now;
+        attendance_plan(&a, self.activity_id, self.volunteer_id, events, cid, at)
     }
 }
 
@@ -208,8 +207,7 @@ impl CheckOut {
         let (a, cid) = load_activity(d, self.activity_id).await?;
         let comm = d.community(cid).await?;
         let events = activity::check_out(&comm.state, &a.state, self, d.code_key(), d.ctx())?;
-        attendance_plan(&a, self.activity_id, self.volunteer_id, events, cid, |p| {
-            p.checked_out
-        })
+        let at = d.ctx().now;
+        attendance_plan(&a, self.activity_id, self.volunteer_id, events, cid, at)
     }
 }

@@ -2,7 +2,7 @@
 //! write the activity's events and every credited volunteer's services in one append:
 //! all or nothing. The rules are in [`crate::domain::activity::approval`].
 
-use super::activity::load_activity;
+use super::activity::{activity_locks, load_activity};
 use super::decision::{Decision, Loaded, Plan, PlanResult, Write};
 use crate::amount::{Hours, Points};
 use crate::domain::activity::{self, *};
@@ -42,10 +42,6 @@ pub struct ObjectionRef {
     pub objection_id: ObjectionId,
 }
 
-fn activity_locks(id: ActivityId) -> Vec<String> {
-    vec![activity_stream(id)]
-}
-
 /// The writes of `credits`: the activity's events, and each credited volunteer's.
 async fn credit_writes(
     d: &Decision<'_>,
@@ -55,8 +51,10 @@ async fn credit_writes(
 ) -> Result<(Vec<Write>, std::sync::Arc<ActivityState>), super::CommandError> {
     let (w, post) = a.write(credits.activity, Some(cid));
     let mut writes = vec![w];
-    for (v, events) in credits.volunteers {
-        let vol = d.volunteer(v).await?;
+    // Up to an activity's whole attendance: loaded together, not one after another.
+    let loads = credits.volunteers.iter().map(|(v, _)| d.volunteer(*v));
+    let vols = futures::future::try_join_all(loads).await?;
+    for (vol, (_, events)) in vols.into_iter().zip(credits.volunteers) {
         let community = vol.state.community_id;
         writes.push(vol.write(events, community).0);
     }
@@ -115,9 +113,9 @@ impl ApproveAttendance {
         let (a, cid) = load_activity(d, self.activity_id).await?;
         let comm = d.community(cid).await?;
         let credits = activity::approve(&comm.state, &a.state, self, d.ctx())?;
-        let events = credits.activity.clone();
         let (writes, post) = credit_writes(d, &a, cid, credits).await?;
-        Ok(Plan::new(writes, outcome(self.activity_id, &events, &post)))
+        let outcome = outcome(self.activity_id, &writes[0].events, &post);
+        Ok(Plan::new(writes, outcome))
     }
 }
 
@@ -129,9 +127,9 @@ impl FinaliseAttendance {
     pub(super) async fn plan(&self, d: &Decision<'_>) -> PlanResult<AttendanceOutcome> {
         let (a, cid) = load_activity(d, self.activity_id).await?;
         let credits = activity::finalise(&a.state, self, d.ctx())?;
-        let events = credits.activity.clone();
         let (writes, post) = credit_writes(d, &a, cid, credits).await?;
-        Ok(Plan::new(writes, outcome(self.activity_id, &events, &post)))
+        let outcome = outcome(self.activity_id, &writes[0].events, &post);
+        Ok(Plan::new(writes, outcome))
     }
 }
 
@@ -153,7 +151,11 @@ impl RecordLateAttendance {
             }) => (record.clone(), *notice_until),
             _ => return Err(crate::domain::DomainError::invalid_state("no late record").into()),
         };
-        let (writes, _) = credit_writes(d, &a, cid, credits).await?;
+        // The volunteer's write is decided on the state just checked, not a second read.
+        let mut writes = vec![a.write(credits.activity, Some(cid)).0];
+        for (_, events) in credits.volunteers {
+            writes.push(v.write(events, v.state.community_id).0);
+        }
         Ok(Plan::new(
             writes,
             LateRecord {

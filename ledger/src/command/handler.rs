@@ -258,7 +258,10 @@ impl CommandHandler {
         }
         let outcome = self.run_command(actor, idempotency_key, &command).await;
         if let (Some(v), Err(e)) = (sender, &outcome) {
-            if matches!(e.code(), "WRONG_CODE" | "CODE_EXPIRED") {
+            if matches!(
+                e.domain(),
+                Some(DomainError::WrongCode { .. } | DomainError::CodeExpired { .. })
+            ) {
                 self.inner.throttle.wrong(v, self.now());
             }
         }

@@ -21,12 +21,6 @@ pub struct Eligibility {
     pub tag: Option<String>,
 }
 
-impl Eligibility {
-    pub fn is_open(&self) -> bool {
-        self.team.is_none() && self.grid.is_none() && self.tag.is_none()
-    }
-}
-
 /// The details of an activity that a change can set; a change names only those it
 /// changes (and the event keeps their previous values beside them).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
