@@ -211,9 +211,7 @@ impl CommandHandler {
         let community_id = activity.require(activity_id)?;
         let community: Arc<CommunityState> =
             current(&inner.store, &inner.caches, community_stream(community_id)).await?;
-        let period = community
-            .activity_rules_on(local_date(activity.starts_at))
-            .code_period_seconds;
+        let period = activity.rules(&community).code_period_seconds;
         let keys = self.keys().await?;
         Ok((
             keys.codes.shown(activity_id, self.now(), period),

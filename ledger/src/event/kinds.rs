@@ -46,6 +46,11 @@ impl ServiceKind {
         }
     }
 
+    /// The kind [`ServiceKind::as_str`] names.
+    pub fn parse(s: &str) -> Option<ServiceKind> {
+        ServiceKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
     /// The kind as people in the community call it: 巡逻, 维修, 上门探访…
     pub fn label(self) -> &'static str {
         match self {

@@ -4,7 +4,7 @@
 //! account.
 
 use super::super::community::CommunityState;
-use super::super::volunteer::VolunteerState;
+use super::super::volunteer::{points_by, within_cap, VolunteerState};
 use super::super::*;
 use super::attendance::attended_minutes;
 use super::{ActivityState, Record, RecordStatus};
@@ -103,15 +103,9 @@ fn hours_and_points(
     from: DateTime<Utc>,
     minutes: i64,
 ) -> DomainResult<(Hours, Points, u32)> {
-    let rules = community.point_rules_on(local_date(from.max(activity.starts_at)));
+    let rules = community.point_rules_on(local_date(activity.counted_start(from)));
     let hours = Hours::from_minutes(minutes).min(rules.max_hours_per_record);
-    let points =
-        rules
-            .points_for(hours, activity.kind())
-            .ok_or_else(|| DomainError::InvalidInput {
-                field: "hours",
-                reason: "points overflow".into(),
-            })?;
+    let points = points_by(&rules, hours, activity.kind())?;
     Ok((hours, points, rules.version))
 }
 
@@ -121,9 +115,7 @@ fn notice_until(
     activity: &ActivityState,
     now: DateTime<Utc>,
 ) -> Option<DateTime<Utc>> {
-    let days = community
-        .activity_rules_on(local_date(activity.starts_at))
-        .notice_days;
+    let days = activity.rules(community).notice_days;
     (days > 0).then(|| now + chrono::Duration::days(days.into()))
 }
 
@@ -131,7 +123,7 @@ fn notice_until(
 /// `ServiceVerified` with the record's hours and points.
 pub fn credit(activity: &ActivityState, activity_id: ActivityId, r: &Record) -> Vec<Event> {
     let rec = &r.record;
-    let started_at = rec.from.max(activity.starts_at).min(activity.ends_at);
+    let started_at = activity.counted_start(rec.from).min(activity.ends_at);
     vec![
         Event::ServiceLogged {
             service_id: rec.service_id,
@@ -226,9 +218,7 @@ pub fn approve(
         activity,
     )?;
     let exclusions = by_volunteer(&cmd.exclusions, "exclusions", |e| e.volunteer_id, activity)?;
-    let unit = community
-        .activity_rules_on(local_date(activity.starts_at))
-        .time_unit_minutes;
+    let unit = activity.rules(community).time_unit_minutes;
     let mut records = Vec::new();
     let mut excluded = Vec::new();
     for (v, p) in &activity.people {
@@ -263,10 +253,9 @@ pub fn approve(
             });
             continue;
         }
+        let service_id = ServiceId(ctx.ids.id(&format!("service-{v}")));
         if ctx.actor.volunteer_id == Some(*v) {
-            return Err(DomainError::SelfVerification {
-                service_id: ServiceId(ctx.ids.id(&format!("service-{v}"))),
-            });
+            return Err(DomainError::SelfVerification { service_id });
         }
         let (hours, points, rule_version) = hours_and_points(community, activity, from, minutes)?;
         records.push(Record {
@@ -280,7 +269,7 @@ pub fn approve(
                 points,
                 rule_version,
                 adjusted,
-                service_id: ServiceId(ctx.ids.id(&format!("service-{v}"))),
+                service_id,
                 entry_id: EntryId(ctx.ids.id(&format!("entry-{v}"))),
             },
             status: RecordStatus::Pending { until: None },
@@ -320,9 +309,7 @@ pub fn record_late(
     if !activity.approved {
         return Err(DomainError::NotApproved { activity_id });
     }
-    let days = community
-        .activity_rules_on(local_date(activity.starts_at))
-        .late_record_days;
+    let days = activity.rules(community).late_record_days;
     let closes = activity.ends_at + chrono::Duration::days(days.into());
     if ctx.now > closes {
         return Err(DomainError::LateRecordClosed {
@@ -407,14 +394,7 @@ fn late_minutes(
             ),
         });
     }
-    let rules = community.point_rules_on(local_date(activity.starts_at));
-    if h > rules.max_hours_per_record {
-        return Err(DomainError::HoursOverCap {
-            hours: h,
-            cap: rules.max_hours_per_record,
-            rule_version: rules.version,
-        });
-    }
+    within_cap(community, h, local_date(activity.starts_at))?;
     Ok(h.minutes())
 }
 

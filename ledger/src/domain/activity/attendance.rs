@@ -173,7 +173,7 @@ pub fn check_in(
     ctx: &Ctx,
 ) -> DomainResult<Vec<Event>> {
     let community_id = activity.require_open(cmd.activity_id)?;
-    let rules = community.activity_rules_on(local_date(activity.starts_at));
+    let rules = activity.rules(community);
     let by_staff = confirmed_by(
         cmd.activity_id,
         cmd.code.as_deref(),
@@ -220,7 +220,7 @@ pub fn check_out(
     ctx: &Ctx,
 ) -> DomainResult<Vec<Event>> {
     activity.require_open(cmd.activity_id)?;
-    let rules = community.activity_rules_on(local_date(activity.starts_at));
+    let rules = activity.rules(community);
     let by_staff = confirmed_by(
         cmd.activity_id,
         cmd.code.as_deref(),
@@ -261,7 +261,7 @@ pub fn attended_minutes(
     until: DateTime<Utc>,
     unit: u32,
 ) -> i64 {
-    let start = from.max(activity.starts_at);
+    let start = activity.counted_start(from);
     let end = until.min(activity.ends_at);
     let minutes = (end - start).num_minutes().max(0);
     let unit = i64::from(unit.max(1));

@@ -113,6 +113,16 @@ pub struct ActivityState {
 }
 
 impl ActivityState {
+    /// The community's activity rules in force on the activity's day.
+    pub fn rules(&self, community: &CommunityState) -> super::community::ActivityRules {
+        community.activity_rules_on(local_date(self.starts_at))
+    }
+
+    /// When a record starting at `from` counts from: not before the activity starts.
+    pub fn counted_start(&self, from: DateTime<Utc>) -> DateTime<Utc> {
+        from.max(self.starts_at)
+    }
+
     /// The community of a posted activity, or NOT_FOUND.
     pub fn require(&self, id: ActivityId) -> DomainResult<CommunityId> {
         match (self.activity_id, self.community_id) {

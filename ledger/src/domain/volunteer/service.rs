@@ -2,7 +2,7 @@
 //! staff), then verified by staff under the point rules in force on the service date
 //! (hours banked, points credited) or rejected with a reason.
 
-use super::super::community::CommunityState;
+use super::super::community::{CommunityState, PointRules};
 use super::super::*;
 use super::{Service, ServiceStatus, VolunteerState};
 use crate::event::ServiceKind;
@@ -53,7 +53,14 @@ pub fn service_hours(
             now,
         });
     }
-    let rules = community.point_rules_on(local_date(started_at));
+    within_cap(community, hours, local_date(started_at))?;
+    Ok(hours)
+}
+
+/// `HOURS_OVER_CAP` when `hours` are more than one record may hold under the point rules
+/// in force on `day`.
+pub fn within_cap(community: &CommunityState, hours: Hours, day: NaiveDate) -> DomainResult<()> {
+    let rules = community.point_rules_on(day);
     if hours > rules.max_hours_per_record {
         return Err(DomainError::HoursOverCap {
             hours,
@@ -61,7 +68,17 @@ pub fn service_hours(
             rule_version: rules.version,
         });
     }
-    Ok(hours)
+    Ok(())
+}
+
+/// The points `rules` give `hours` of `kind` (`INVALID_INPUT` when they overflow).
+pub fn points_by(rules: &PointRules, hours: Hours, kind: ServiceKind) -> DomainResult<Points> {
+    rules
+        .points_for(hours, kind)
+        .ok_or_else(|| DomainError::InvalidInput {
+            field: "hours",
+            reason: "points overflow".into(),
+        })
 }
 
 pub fn log_service(
@@ -137,12 +154,7 @@ pub fn verification(
     verified_by: Uuid,
 ) -> DomainResult<Event> {
     let rules = community.point_rules_on(local_date(started_at));
-    let points = rules
-        .points_for(hours, kind)
-        .ok_or_else(|| DomainError::InvalidInput {
-            field: "hours",
-            reason: "points overflow".into(),
-        })?;
+    let points = points_by(&rules, hours, kind)?;
     Ok(Event::ServiceVerified {
         service_id,
         entry_id,
