@@ -375,6 +375,20 @@ impl<K: Hash + Eq + Clone + Ord, V> Cached<K, V> {
         Some(&mut s.v)
     }
 
+    /// The value of `k` to change (marked changed), made by `f` when there is none.
+    pub fn get_or_insert_with(&mut self, k: K, f: impl FnOnce() -> V) -> &mut V {
+        let s = self.map.entry(k).or_insert_with(|| Slot {
+            v: f(),
+            dirty: false,
+            stored: false,
+        });
+        if !s.dirty {
+            s.dirty = true;
+            self.changed += 1;
+        }
+        &mut s.v
+    }
+
     pub fn insert(&mut self, k: K, v: V) {
         match self.map.get_mut(&k) {
             Some(s) => {

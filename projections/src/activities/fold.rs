@@ -58,20 +58,14 @@ fn set_record(p: &mut PersonRow, r: &AttendanceRecord, notice_until: Option<i64>
 impl Rows<'_> {
     /// The row of `volunteer` in `activity` (a new one when there is none).
     fn person(&mut self, activity: Uuid, community: Uuid, volunteer: Uuid) -> &mut PersonRow {
-        let k = person_key(activity, volunteer);
-        if !self.people.contains(&k) {
-            self.people.insert(
-                k.clone(),
-                PersonRow {
-                    activity_id: activity,
-                    volunteer_id: volunteer,
-                    community_id: community,
-                    signup: "none".into(),
-                    ..PersonRow::default()
-                },
-            );
-        }
-        self.people.get_mut(&k).expect("just inserted")
+        self.people
+            .get_or_insert_with(person_key(activity, volunteer), || PersonRow {
+                activity_id: activity,
+                volunteer_id: volunteer,
+                community_id: community,
+                signup: "none".into(),
+                ..PersonRow::default()
+            })
     }
 
     /// Folds one event of an activity stream.
@@ -117,13 +111,12 @@ impl Rows<'_> {
             );
             return;
         }
-        let Some(community) = self.activities.get(&id).map(|a| a.community_id) else {
+        let Some(a) = self.activities.get_mut(&id) else {
             return;
         };
+        a.position = ev.position;
+        let community = a.community_id;
         self.activity_event(id, community, at, ev);
-        if let Some(a) = self.activities.get_mut(&id) {
-            a.position = ev.position;
-        }
     }
 
     fn activity_event(&mut self, id: Uuid, community: Uuid, at: i64, ev: &Envelope) {

@@ -255,10 +255,32 @@ pub async fn participant(
     id: ActivityId,
     volunteer: VolunteerId,
 ) -> Result<Option<Participant>> {
-    Ok(roster(db, id)
-        .await?
-        .into_iter()
-        .find(|p| p.volunteer_id == volunteer))
+    // Their own row, and for a waiting volunteer the waiting rows up to theirs: not the
+    // whole roster (asked for each activity of a volunteer's list).
+    let sql = format!(
+        "SELECT {} FROM pj_activity_people WHERE k = ?",
+        select(PERSON_COLS)
+    );
+    let key = Val::from(super::person_key(id.0, volunteer.0));
+    let Some(row) = db.fetch_optional(&sql, &[key]).await? else {
+        return Ok(None);
+    };
+    let (_, p) = person_from(&row)?;
+    let rank = match (p.signup.as_str(), p.seq) {
+        ("waiting", Some(seq)) => {
+            let sql = "SELECT COUNT(*) FROM pj_activity_people \
+                       WHERE activity_id = ? AND signup = 'waiting' AND seq <= ?";
+            let vals = [Val::from(id.0.to_string()), Val::from(seq)];
+            let n = db
+                .fetch_optional(sql, &vals)
+                .await?
+                .map(|r| r.int(0))
+                .transpose()?;
+            Some(n.unwrap_or(0) as u32)
+        }
+        _ => None,
+    };
+    Ok(Some(to_participant(p, rank)))
 }
 
 /// An activity's objections, in the order they were raised.

@@ -5,7 +5,7 @@ use super::fold::{volunteers, Rows};
 use super::{person_key, ActivityRow, ObjectionRow, PersonRow};
 use crate::common::{key_strings, Cached};
 use crate::db::{Kind, OnConflict, Row, Tx, Upsert, Val, Writer};
-use crate::error::{ProjectionError, Result};
+use crate::error::Result;
 use crate::projection::{Envelope, Names, State};
 use futures::future::BoxFuture;
 use ledger::event::Event;
@@ -139,7 +139,7 @@ const OBJECTION_KINDS: &[Kind] = &[
 ];
 
 pub(super) fn uuid(s: &str) -> Result<Uuid> {
-    Uuid::parse_str(s).map_err(|e| ProjectionError::corrupt(super::NAME, e))
+    crate::common::uuid_of(super::NAME, s)
 }
 
 fn opt_uuid(s: Option<String>) -> Result<Option<Uuid>> {

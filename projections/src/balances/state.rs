@@ -86,12 +86,7 @@ impl BalanceState {
             if !is_account_event(&ev.event) {
                 continue;
             }
-            if !self.accounts.contains(&v) {
-                self.accounts.insert(v, Account::default());
-            }
-            if let Some(acc) = self.accounts.get_mut(&v) {
-                evolve(acc, ev);
-            }
+            evolve(self.accounts.get_or_insert_with(v, Account::default), ev);
         }
     }
 

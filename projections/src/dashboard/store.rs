@@ -11,10 +11,6 @@ use crate::projection::{volunteer_histories, Envelope, Names};
 use ledger::event::{Event, ServiceKind};
 use ledger::ids::StreamKind;
 
-fn kind_of(s: &str) -> Option<ServiceKind> {
-    ServiceKind::ALL.into_iter().find(|k| k.as_str() == s)
-}
-
 impl DashState {
     pub(super) async fn load_rows(
         &mut self,
@@ -112,7 +108,7 @@ impl DashState {
                 community: uuid_col(NAME, &r, 1)?,
                 month: parse_month(&month)
                     .ok_or_else(|| ProjectionError::corrupt(NAME, format!("month {month:?}")))?,
-                kind: r.opt_text(3)?.and_then(|k| kind_of(&k)),
+                kind: r.opt_text(3)?.and_then(|k| ServiceKind::parse(&k)),
                 volunteer: uuid_col(NAME, &r, 4)?,
             };
             self.services.loaded(uuid_col(NAME, &r, 0)?, at);

@@ -1,9 +1,9 @@
 //! Reading a statement: a page of lines by cursor, oldest or newest first.
 
 use super::NAME;
-use crate::common::{from_millis, hours_dec, points_dec};
+use crate::common::{from_millis, hours_dec, points_dec, uuid_of};
 use crate::db::{Db, Val};
-use crate::error::{ProjectionError, Result};
+use crate::error::Result;
 use chrono::{DateTime, Utc};
 use ledger::ids::{EntryId, VolunteerId};
 use rust_decimal::Decimal;
@@ -81,7 +81,7 @@ pub async fn statement(
             &[Val::from(volunteer.0.to_string()), cur.into(), (limit + 1).into()],
         )
         .await?;
-    let parse = |s: String| Uuid::parse_str(&s).map_err(|e| ProjectionError::corrupt(NAME, e));
+    let parse = |s: String| uuid_of(NAME, &s);
     let mut entries = Vec::with_capacity(rows.len());
     for r in rows.iter().take(limit as usize) {
         entries.push(StatementEntry {

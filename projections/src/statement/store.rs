@@ -5,9 +5,9 @@
 
 use super::fold::{evolve, logged_text, Line, Running};
 use super::NAME;
-use crate::common::{key_strings, millis, Cached};
+use crate::common::{key_strings, millis, uuid_col, Cached};
 use crate::db::{Kind, OnConflict, Tx, Upsert, Val, Writer};
-use crate::error::{ProjectionError, Result};
+use crate::error::Result;
 use crate::projection::{Envelope, Names, State};
 use futures::future::BoxFuture;
 use ledger::event::Event;
@@ -89,7 +89,7 @@ impl StatementState {
             )
             .await?
         {
-            let id = Uuid::parse_str(&r.text(0)?).map_err(|e| ProjectionError::corrupt(NAME, e))?;
+            let id = uuid_col(NAME, &r, 0)?;
             self.running.loaded(
                 id,
                 Running {
@@ -119,9 +119,6 @@ impl StatementState {
                 }
             }
         }
-        if ids.is_empty() {
-            return Ok(());
-        }
         for r in tx
             .select_in(
                 &names.t("pj_statement_services"),
@@ -131,7 +128,7 @@ impl StatementState {
             )
             .await?
         {
-            let id = Uuid::parse_str(&r.text(0)?).map_err(|e| ProjectionError::corrupt(NAME, e))?;
+            let id = uuid_col(NAME, &r, 0)?;
             self.services.loaded(id, r.text(1)?);
         }
         Ok(())
@@ -151,16 +148,12 @@ impl StatementState {
             if ev.event.entry_id().is_none() {
                 continue;
             }
-            if !self.running.contains(&v) {
-                self.running.insert(v, Running::default());
-            }
-            if let Some(run) = self.running.get_mut(&v) {
-                let services = &mut self.services;
-                // A verified service's text is needed once: its line keeps it.
-                let text = |id: ledger::ids::ServiceId| services.remove(&id.0).unwrap_or_default();
-                if let Some(l) = evolve(run, ev, text) {
-                    self.lines.push((v, l));
-                }
+            let run = self.running.get_or_insert_with(v, Running::default);
+            let services = &mut self.services;
+            // A verified service's text is needed once: its line keeps it.
+            let text = |id: ledger::ids::ServiceId| services.remove(&id.0).unwrap_or_default();
+            if let Some(l) = evolve(run, ev, text) {
+                self.lines.push((v, l));
             }
         }
     }
@@ -174,9 +167,7 @@ impl StatementState {
     async fn write_services(&mut self, tx: &mut Tx<'_>, names: &Names) -> Result<()> {
         let table = names.t("pj_statement_services");
         let gone = key_strings(self.services.take_gone().iter());
-        if !gone.is_empty() {
-            tx.delete_in(&table, "service_id", &gone).await?;
-        }
+        tx.delete_in(&table, "service_id", &gone).await?;
         let mut w = Writer::new(
             Upsert {
                 table: &table,

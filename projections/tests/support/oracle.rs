@@ -1130,6 +1130,11 @@ impl Oracle {
                     })
                     .flatten();
                 assert_eq!(p.waiting_rank, rank, "waiting list of {id}");
+                // One volunteer's place, read alone, is the roster's.
+                let alone = activities::participant(db, id, p.volunteer_id)
+                    .await
+                    .expect("participant");
+                assert_eq!(alone.as_ref(), Some(&p), "{} alone in {id}", p.volunteer_id);
             }
         }
     }
