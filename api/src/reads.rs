@@ -24,6 +24,7 @@ use ledger::event::Event;
 use ledger::ids::*;
 use ledger::store::RecordedEvent;
 use ledger::Store;
+use projections::activities as acts;
 use projections::balances::Balance;
 use projections::common::Period;
 use projections::rankings::{Metric, Ranking, Scope};
@@ -377,6 +378,49 @@ impl ReadSide {
         month: &str,
     ) -> ApiResult<Vec<projections::stairwells::StairwellScore>> {
         Ok(projections::stairwells::monthly_scores(self.db().await?, community, month).await?)
+    }
+
+    pub async fn activity(&self, id: ActivityId) -> ApiResult<Option<acts::Activity>> {
+        Ok(acts::activity(self.db().await?, id).await?)
+    }
+
+    /// A community's activities starting in `[from, to)`, of one status if given.
+    pub async fn activities(
+        &self,
+        community: CommunityId,
+        from: Option<chrono::DateTime<chrono::Utc>>,
+        to: Option<chrono::DateTime<chrono::Utc>>,
+        status: Option<&str>,
+        limit: u32,
+    ) -> ApiResult<Vec<acts::Activity>> {
+        Ok(acts::activities(self.db().await?, community, from, to, status, limit).await?)
+    }
+
+    pub async fn roster(&self, id: ActivityId) -> ApiResult<Vec<acts::Participant>> {
+        Ok(acts::roster(self.db().await?, id).await?)
+    }
+
+    pub async fn participant(
+        &self,
+        id: ActivityId,
+        volunteer: VolunteerId,
+    ) -> ApiResult<Option<acts::Participant>> {
+        Ok(acts::participant(self.db().await?, id, volunteer).await?)
+    }
+
+    pub async fn activity_objections(
+        &self,
+        id: ActivityId,
+    ) -> ApiResult<Vec<acts::ActivityObjection>> {
+        Ok(acts::objections(self.db().await?, id).await?)
+    }
+
+    /// A volunteer's hours and points in their 公示 notice.
+    pub async fn pending_records(
+        &self,
+        volunteer: VolunteerId,
+    ) -> ApiResult<(rust_decimal::Decimal, rust_decimal::Decimal)> {
+        Ok(acts::pending_of(self.db().await?, volunteer).await?)
     }
 
     pub async fn wish(&self, id: WishId) -> ApiResult<Option<Wish>> {

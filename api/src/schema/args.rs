@@ -34,6 +34,22 @@ pub fn forbidden(msg: &str) -> async_graphql::Error {
     ApiError::forbidden(msg.to_string()).extend()
 }
 
+/// A count or a duration of the API (GraphQL `Int`) that must not be negative.
+pub fn non_negative(n: i32, field: &str) -> Res<u32> {
+    u32::try_from(n)
+        .map_err(|_| gql_error("INVALID_INPUT", format!("{field} must not be negative")))
+}
+
+/// FORBIDDEN unless the caller may read `community`'s boards and activities (its staff,
+/// its volunteers and displays, admins).
+pub fn board_access(p: &crate::auth::Principal, community: CommunityId) -> Res<()> {
+    if p.reads_boards_of(community) {
+        Ok(())
+    } else {
+        Err(forbidden("this token cannot read that community"))
+    }
+}
+
 /// NOT_FOUND, saying what.
 pub fn not_found(what: String) -> async_graphql::Error {
     ApiError::NotFound(what).extend()

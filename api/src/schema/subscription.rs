@@ -1,7 +1,7 @@
 //! Subscriptions over WebSocket (graphql-transport-ws): each follows the log from the
 //! moment of subscribing, through [`ledger::Store::subscribe_all`].
 
-use super::args::parse_id;
+use super::args::{board_access, parse_id};
 use super::types::{Balance, LedgerEvent};
 use super::{app, principal};
 use crate::errors::ApiError;
@@ -268,9 +268,7 @@ impl Subscription {
         let community = state
             .require(aid)
             .map_err(|_| ApiError::NotFound(format!("activity {aid}")).extend())?;
-        if !p.reads_boards_of(community) {
-            return Err(ApiError::forbidden("this token cannot read that community").extend());
-        }
+        board_access(p, community)?;
         Ok(Subscription::activity_updates(app, aid, state, head))
     }
 
@@ -283,9 +281,7 @@ impl Subscription {
     ) -> async_graphql::Result<impl Stream<Item = Res<RankingChange>>> {
         let p = principal(ctx)?;
         let community = CommunityId(parse_id(&community_id, "communityId")?);
-        if !p.reads_boards_of(community) {
-            return Err(ApiError::forbidden("this token cannot read that community").extend());
-        }
+        board_access(p, community)?;
         let app = app(ctx).clone();
         let head = app
             .store

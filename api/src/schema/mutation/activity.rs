@@ -6,7 +6,7 @@
 
 use super::super::types::ServiceKind;
 use super::community::RulesPayload;
-use super::{acting_volunteer, exec, id, parse_id, payload, Res};
+use super::{acting_volunteer, exec, id, non_negative, parse_id, payload, Res};
 use crate::scalars::{HoursScalar, PointsScalar};
 use async_graphql::{Context, Enum, InputObject, Object, ID};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -67,6 +67,15 @@ fn change_payload(o: CommandOutcome<ActivityChange>) -> ActivityPayload {
     }
 }
 
+fn objection_payload(o: CommandOutcome<cmd::ObjectionRef>) -> ObjectionPayload {
+    ObjectionPayload {
+        activity_id: id(o.result.activity_id),
+        objection_id: id(o.result.objection_id),
+        position: o.position,
+        replayed: o.replayed,
+    }
+}
+
 fn approval_payload(o: CommandOutcome<AttendanceOutcome>) -> ApprovalPayload {
     let r = o.result;
     ApprovalPayload {
@@ -121,17 +130,6 @@ pub enum ObjectionVerdict {
     Reject,
 }
 
-fn places(n: i32) -> Res<u32> {
-    u32::try_from(n)
-        .map_err(|_| crate::errors::gql_error("INVALID_INPUT", "places must not be negative"))
-}
-
-fn minutes(n: i32, field: &str) -> Res<u32> {
-    u32::try_from(n).map_err(|_| {
-        crate::errors::gql_error("INVALID_INPUT", format!("{field} must not be negative"))
-    })
-}
-
 fn activity_arg(a: &ID) -> Res<ActivityId> {
     Ok(ActivityId(parse_id(a, "activityId")?))
 }
@@ -158,11 +156,11 @@ impl ActivityMutation {
     ) -> Res<RulesPayload> {
         let c = cmd::SetActivityRules {
             community_id: CommunityId(parse_id(&community_id, "communityId")?),
-            time_unit_minutes: minutes(time_unit_minutes, "timeUnitMinutes")?,
-            late_record_days: minutes(late_record_days, "lateRecordDays")?,
-            notice_days: minutes(notice_days, "noticeDays")?,
-            checkin_opens_minutes: minutes(checkin_opens_minutes, "checkinOpensMinutes")?,
-            code_period_seconds: minutes(code_period_seconds, "codePeriodSeconds")?,
+            time_unit_minutes: non_negative(time_unit_minutes, "timeUnitMinutes")?,
+            late_record_days: non_negative(late_record_days, "lateRecordDays")?,
+            notice_days: non_negative(notice_days, "noticeDays")?,
+            checkin_opens_minutes: non_negative(checkin_opens_minutes, "checkinOpensMinutes")?,
+            code_period_seconds: non_negative(code_period_seconds, "codePeriodSeconds")?,
             effective_from,
         };
         RulesPayload::from_outcome(exec(ctx, &idempotency_key, c).await?)
@@ -194,7 +192,7 @@ impl ActivityMutation {
             place,
             starts_at,
             ends_at,
-            places: self::places(places)?,
+            places: non_negative(places, "places")?,
             signup_deadline,
             eligibility: Eligibility {
                 team: team_id
@@ -233,7 +231,10 @@ impl ActivityMutation {
                 place: change.place,
                 starts_at: change.starts_at,
                 ends_at: change.ends_at,
-                places: change.places.map(places).transpose()?,
+                places: change
+                    .places
+                    .map(|n| non_negative(n, "places"))
+                    .transpose()?,
                 signup_deadline: change.signup_deadline,
                 walk_ins: change.walk_ins,
             },
@@ -427,13 +428,7 @@ impl ActivityMutation {
             volunteer_id: VolunteerId(parse_id(&volunteer_id, "volunteerId")?),
             reason,
         };
-        let o = exec(ctx, &idempotency_key, c).await?;
-        Ok(ObjectionPayload {
-            activity_id: id(o.result.activity_id),
-            objection_id: id(o.result.objection_id),
-            position: o.position,
-            replayed: o.replayed,
-        })
+        Ok(objection_payload(exec(ctx, &idempotency_key, c).await?))
     }
 
     /// Resolves an objection (staff), saying why: dismiss it, or uphold it by correcting
@@ -465,13 +460,7 @@ impl ActivityMutation {
             verdict,
             reason,
         };
-        let o = exec(ctx, &idempotency_key, c).await?;
-        Ok(ObjectionPayload {
-            activity_id: id(o.result.activity_id),
-            objection_id: id(o.result.objection_id),
-            position: o.position,
-            replayed: o.replayed,
-        })
+        Ok(objection_payload(exec(ctx, &idempotency_key, c).await?))
     }
 
     /// Makes final the records whose notice has passed with no open objection (the

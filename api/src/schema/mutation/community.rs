@@ -2,7 +2,7 @@
 //! and its versioned rules (admin).
 
 use super::super::types::ServiceKind;
-use super::{exec, id, parse_id, payload, Res};
+use super::{exec, id, non_negative, parse_id, payload, Res};
 use crate::errors::gql_error;
 use crate::scalars::{DecimalScalar, HoursScalar, PointsScalar};
 use async_graphql::{Context, InputObject, Object, ID};
@@ -107,8 +107,7 @@ impl CommunityMutation {
         households: i32,
     ) -> Res<StairwellPayload> {
         let community = CommunityId(parse_id(&community_id, "communityId")?);
-        let households = u32::try_from(households)
-            .map_err(|_| gql_error("INVALID_INPUT", "households must not be negative"))?;
+        let households = non_negative(households, "households")?;
         let grid = match grid_id {
             Some(g) => GridId(parse_id(&g, "gridId")?),
             None => {

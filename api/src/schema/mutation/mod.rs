@@ -12,7 +12,7 @@ mod tokens;
 mod volunteer;
 mod wish;
 
-pub(crate) use super::args::{acting_volunteer, id, parse_id};
+pub(crate) use super::args::{acting_volunteer, id, non_negative, parse_id};
 use super::{app, principal};
 use crate::errors::{gql_error, ApiError};
 use async_graphql::{Context, ErrorExtensions, MergedObject};

@@ -6,8 +6,7 @@
 #![allow(clippy::too_many_arguments)]
 
 use super::wait;
-use crate::auth::Principal;
-use crate::schema::args::{forbidden, not_found, parse_id};
+use crate::schema::args::{board_access, forbidden, not_found, parse_id};
 use crate::schema::types::*;
 use crate::schema::{app, principal};
 use async_graphql::{Context, ErrorExtensions, Object, ID};
@@ -18,14 +17,6 @@ type Res<T> = async_graphql::Result<T>;
 
 /// Most activities one query lists.
 const MAX_ACTIVITIES: i32 = 200;
-
-fn readable(p: &Principal, community: CommunityId) -> Res<()> {
-    if p.reads_boards_of(community) {
-        Ok(())
-    } else {
-        Err(forbidden("this token cannot read that community"))
-    }
-}
 
 #[derive(Default)]
 pub struct ActivityQuery;
@@ -38,12 +29,13 @@ impl ActivityQuery {
         let p = principal(ctx)?;
         let aid = ActivityId(parse_id(&id, "id")?);
         wait(ctx, at_least).await?;
-        let db = app(ctx).reads.db().await.map_err(|e| e.extend())?;
-        let a = projections::activities::activity(db, aid)
+        let a = app(ctx)
+            .reads
+            .activity(aid)
             .await
-            .map_err(|e| crate::errors::ApiError::from(e).extend())?
+            .map_err(|e| e.extend())?
             .ok_or_else(|| not_found(format!("activity {aid}")))?;
-        readable(p, a.community_id)?;
+        board_access(p, a.community_id)?;
         let vis = Visibility::for_caller(p, Some(a.community_id));
         Ok(Activity::new(a, vis, p.actor.volunteer_id))
     }
@@ -63,7 +55,7 @@ impl ActivityQuery {
     ) -> Res<Vec<Activity>> {
         let p = principal(ctx)?;
         let community = CommunityId(parse_id(&community_id, "communityId")?);
-        readable(p, community)?;
+        board_access(p, community)?;
         let n = first.unwrap_or(50);
         if !(1..=MAX_ACTIVITIES).contains(&n) {
             return Err(crate::errors::gql_error(
@@ -72,17 +64,17 @@ impl ActivityQuery {
             ));
         }
         wait(ctx, at_least).await?;
-        let db = app(ctx).reads.db().await.map_err(|e| e.extend())?;
-        let list = projections::activities::activities(
-            db,
-            community,
-            from,
-            to,
-            status.map(ActivityStatus::as_str),
-            n as u32,
-        )
-        .await
-        .map_err(|e| crate::errors::ApiError::from(e).extend())?;
+        let list = app(ctx)
+            .reads
+            .activities(
+                community,
+                from,
+                to,
+                status.map(ActivityStatus::as_str),
+                n as u32,
+            )
+            .await
+            .map_err(|e| e.extend())?;
         let vis = Visibility::for_caller(p, Some(community));
         Ok(list
             .into_iter()

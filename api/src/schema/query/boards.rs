@@ -7,7 +7,7 @@
 use super::{bad_cursor, page_size, wait};
 use crate::auth::Principal;
 use crate::errors::{gql_error, ApiError};
-use crate::schema::args::{community_of, forbidden, not_found, parse_id};
+use crate::schema::args::{board_access, community_of, forbidden, not_found, parse_id};
 use crate::schema::types::*;
 use crate::schema::{app, principal};
 use async_graphql::{Context, ErrorExtensions, Object, ID};
@@ -22,14 +22,6 @@ type Res<T> = async_graphql::Result<T>;
 
 /// Most wishes read per query (the read model's cap).
 const WISH_READ_CAP: usize = 500;
-
-fn board_access(p: &Principal, community: CommunityId) -> Res<()> {
-    if p.reads_boards_of(community) {
-        Ok(())
-    } else {
-        Err(forbidden("this token cannot read that community"))
-    }
-}
 
 /// How names show on the boards: shortened on displays.
 fn board_visibility(p: &Principal) -> Visibility {

@@ -4,7 +4,6 @@
 
 use super::person::{person_fields, show_name, Visibility};
 use super::{hours_of, points_of, ServiceKind};
-use crate::errors::ApiError;
 use crate::scalars::{HoursScalar, PointsScalar};
 use crate::schema::app;
 use crate::schema::args::id;
@@ -139,9 +138,7 @@ impl Activity {
             id: id(a.activity_id.0),
             community_id: id(a.community_id.0),
             title: a.title,
-            kind: ledger::event::ServiceKind::ALL
-                .into_iter()
-                .find(|k| k.as_str() == a.kind)
+            kind: ledger::event::ServiceKind::parse(&a.kind)
                 .unwrap_or(ledger::event::ServiceKind::Other)
                 .into(),
             place: a.place,
@@ -175,10 +172,11 @@ impl Activity {
     /// list in its order, then the rest (withdrawn, walk-ins).
     #[graphql(complexity = "crate::schema::list_cost(crate::schema::LIST_ROWS, child_complexity)")]
     async fn roster(&self, ctx: &Context<'_>) -> Res<Vec<Participant>> {
-        let db = app(ctx).reads.db().await.map_err(|e| e.extend())?;
-        let people = projections::activities::roster(db, self.activity_id)
+        let people = app(ctx)
+            .reads
+            .roster(self.activity_id)
             .await
-            .map_err(|e| ApiError::from(e).extend())?;
+            .map_err(|e| e.extend())?;
         Ok(people
             .into_iter()
             .map(|p| Participant::new(p, self.vis))
@@ -190,21 +188,21 @@ impl Activity {
         let Some(v) = self.caller else {
             return Ok(None);
         };
-        let db = app(ctx).reads.db().await.map_err(|e| e.extend())?;
-        Ok(
-            projections::activities::participant(db, self.activity_id, v)
-                .await
-                .map_err(|e| ApiError::from(e).extend())?
-                .map(|p| Participant::new(p, self.vis)),
-        )
+        Ok(app(ctx)
+            .reads
+            .participant(self.activity_id, v)
+            .await
+            .map_err(|e| e.extend())?
+            .map(|p| Participant::new(p, self.vis)))
     }
 
     /// Objections to records, in the order they were raised.
     async fn objections(&self, ctx: &Context<'_>) -> Res<Vec<Objection>> {
-        let db = app(ctx).reads.db().await.map_err(|e| e.extend())?;
-        Ok(projections::activities::objections(db, self.activity_id)
+        Ok(app(ctx)
+            .reads
+            .activity_objections(self.activity_id)
             .await
-            .map_err(|e| ApiError::from(e).extend())?
+            .map_err(|e| e.extend())?
             .into_iter()
             .map(Objection::from)
             .collect())

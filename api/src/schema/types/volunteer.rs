@@ -224,14 +224,11 @@ impl Volunteer {
         if self.vis == Visibility::Public {
             return Ok(None);
         }
-        let db = crate::schema::app(ctx)
+        let (hours, points) = crate::schema::app(ctx)
             .reads
-            .db()
+            .pending_records(self.account.volunteer_id)
             .await
             .map_err(|e| e.extend())?;
-        let (hours, points) = projections::activities::pending_of(db, self.account.volunteer_id)
-            .await
-            .map_err(|e| crate::errors::ApiError::from(e).extend())?;
         Ok(Some(super::PendingRecords {
             hours: super::hours_of(hours),
             points: super::points_of(points),
