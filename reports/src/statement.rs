@@ -11,13 +11,13 @@
 use crate::error::ReportError;
 use crate::fold;
 use crate::labels::local_date;
-use crate::people::{self, mask_id_number, mask_phone, ERASED_NAME};
+use crate::people::{mask_id_number, mask_phone, ERASED_NAME};
 use crate::render_csv::sections_to_csv;
 use crate::render_xlsx::sections_to_xlsx;
 use crate::table::{Cell, Section};
 use chrono::{DateTime, NaiveDate, Utc};
 use ledger::amount::{Hours, Points};
-use ledger::event::{service_text, Event, ServiceKind};
+use ledger::event::{service_text, Event};
 use ledger::ids::*;
 use ledger::store::Store;
 use serde::{Deserialize, Serialize};
@@ -92,8 +92,7 @@ pub async fn statement(
         hours_balance: Hours::ZERO,
         verified_hours: Hours::ZERO,
     };
-    let mut registered = false;
-    let mut services: HashMap<ServiceId, (ServiceKind, NaiveDate, String)> = HashMap::new();
+    let mut services: HashMap<ServiceId, (NaiveDate, String)> = HashMap::new();
     let mut index: HashMap<EntryId, usize> = HashMap::new();
     for rec in events.iter().filter(|e| e.position <= position) {
         let event = Event::decode(rec)?;
@@ -104,7 +103,6 @@ pub async fn statement(
                 community_id,
                 ..
             } => {
-                registered = true;
                 out.volunteer_number = volunteer_number;
                 out.community_id = Some(community_id);
                 continue;
@@ -119,7 +117,7 @@ pub async fn statement(
                 ..
             } => {
                 let text = service_text(kind, &place, &note, activity.map(|a| a.source));
-                services.insert(service_id, (kind, local_date(started_at), text));
+                services.insert(service_id, (local_date(started_at), text));
                 continue;
             }
             Event::ServiceVerified {
@@ -130,7 +128,7 @@ pub async fn statement(
             } => {
                 let (date, text) = services
                     .get(&service_id)
-                    .map(|(_, d, t)| (Some(*d), t.clone()))
+                    .map(|(d, t)| (Some(*d), t.clone()))
                     .unwrap_or((None, String::new()));
                 ("服务记录", text, date, points, hours, hours, None)
             }
@@ -228,7 +226,7 @@ pub async fn statement(
             reversed_by: None,
         });
     }
-    if !registered {
+    if out.community_id.is_none() {
         return Err(ReportError::VolunteerNotFound {
             volunteer_id: volunteer_id.0,
             position,
@@ -238,8 +236,6 @@ pub async fn statement(
         out.name = p.name;
         out.id_number_masked = p.id_number.as_deref().map(mask_id_number);
         out.phone_masked = p.phone.as_deref().map(mask_phone);
-    } else {
-        out.name = people::ERASED_NAME.to_string();
     }
     Ok(out)
 }

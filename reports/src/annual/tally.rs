@@ -359,16 +359,6 @@ impl Annual {
         }
         if let Some(source) = attr.activity {
             self.total.add_activity(sign, minutes, source);
-            self.grids
-                .entry(attr.org.grid)
-                .or_default()
-                .add_activity(sign, minutes, source);
-            for t in &attr.org.teams {
-                self.teams
-                    .entry(*t)
-                    .or_default()
-                    .add_activity(sign, minutes, source);
-            }
         }
         let m = attr.date.month();
         let month = &mut self.months[attr.date.month0() as usize];
@@ -399,15 +389,17 @@ impl Annual {
                 *self.team_vol.entry((*t, attr.volunteer)).or_default() += minutes;
             }
         }
-        self.grids
-            .entry(attr.org.grid)
-            .or_default()
-            .add(services, minutes, points);
+        let grid = self.grids.entry(attr.org.grid).or_default();
+        grid.add(services, minutes, points);
+        if let Some(source) = attr.activity {
+            grid.add_activity(sign, minutes, source);
+        }
         for t in &attr.org.teams {
-            self.teams
-                .entry(*t)
-                .or_default()
-                .add(services, minutes, points);
+            let team = self.teams.entry(*t).or_default();
+            team.add(services, minutes, points);
+            if let Some(source) = attr.activity {
+                team.add_activity(sign, minutes, source);
+            }
         }
     }
 
