@@ -62,15 +62,11 @@ pub(super) async fn activities(
         let h = h.clone();
         let actor = actor.clone();
         async move {
-            match h.execute(&actor, &key, command.clone()).await {
-                Ok(o) => Ok(Some(o.result)),
+            match run_one(&h, &actor, key, command).await {
+                Ok((o, _)) => Ok(Some(o)),
                 // a sign-up past the places without the waiting list, and the like
-                Err(e) if e.domain().is_some() => Ok(None),
-                Err(source) => Err(DemoError::Command {
-                    command: command.name(),
-                    key,
-                    source,
-                }),
+                Err(DemoError::Command { ref source, .. }) if source.domain().is_some() => Ok(None),
+                Err(e) => Err(e),
             }
         }
     };
@@ -161,15 +157,8 @@ pub(super) async fn activities(
                 let (actor, code) = if rng.gen_bool(0.2) {
                     (s.staff.clone(), None)
                 } else {
-                    let code = h
-                        .check_in_code(a)
-                        .await
-                        .map_err(|source| DemoError::Command {
-                            command: "CheckInCode",
-                            key: a.to_string(),
-                            source,
-                        })?;
-                    (Actor::volunteer(*v, s.id), Some(code.0.code))
+                    let code = shown_code(&h, a).await?;
+                    (Actor::volunteer(*v, s.id), Some(code))
                 };
                 let ci = CheckIn {
                     activity_id: a,
@@ -183,20 +172,13 @@ pub(super) async fn activities(
                 clock.advance(Duration::seconds(rng.gen_range(5..90)));
             }
             clock.set(ends - Duration::minutes(rng.gen_range(0..40)));
-            let (code, _) = h
-                .check_in_code(a)
-                .await
-                .map_err(|source| DemoError::Command {
-                    command: "CheckInCode",
-                    key: a.to_string(),
-                    source,
-                })?;
+            let code = shown_code(&h, a).await?;
             for v in &attended {
                 if rng.gen_bool(0.7) {
                     let co = CheckOut {
                         activity_id: a,
                         volunteer_id: *v,
-                        code: Some(code.code.clone()),
+                        code: Some(code.clone()),
                     };
                     if let Some(o) = run(&Actor::volunteer(*v, s.id), co.into()).await? {
                         written += events_in(&o);
@@ -288,4 +270,17 @@ pub(super) async fn activities(
 
 fn day_start(d: NaiveDate) -> DateTime<Utc> {
     Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
+}
+
+/// The six digits the organiser's screen shows now.
+async fn shown_code(h: &CommandHandler, a: ActivityId) -> Result<String, DemoError> {
+    let (shown, _) = h
+        .check_in_code(a)
+        .await
+        .map_err(|source| DemoError::Command {
+            command: "CheckInCode",
+            key: a.to_string(),
+            source,
+        })?;
+    Ok(shown.code)
 }

@@ -39,6 +39,10 @@ pub use wish::WishState;
 pub const MAX_TEXT: usize = 500;
 /// Longest name or short label, in characters.
 pub const MAX_NAME: usize = 100;
+/// Longest place (地点) of a service or an activity, in characters.
+pub const MAX_PLACE: usize = 200;
+/// Longest tag (标签, such as 党员), in characters.
+pub const MAX_TAG: usize = 20;
 
 /// A state rebuilt by folding the events of one stream.
 pub trait Aggregate: Default + Clone + std::fmt::Debug + PartialEq + Send + Sync + 'static {

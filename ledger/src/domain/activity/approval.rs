@@ -149,6 +149,26 @@ pub fn credit(activity: &ActivityState, activity_id: ActivityId, r: &Record) -> 
     ]
 }
 
+/// The credits of `records` decided now (an approval, a 补录): `head`, the event that
+/// records them with the end of their notice, then their finality when the rules give
+/// them no notice.
+fn decided(
+    community: &CommunityState,
+    activity: &ActivityState,
+    activity_id: ActivityId,
+    records: Vec<Record>,
+    ctx: &Ctx,
+    head: impl FnOnce(Vec<Record>, Option<DateTime<Utc>>) -> Event,
+) -> Credits {
+    let until = notice_until(community, activity, ctx.now);
+    let mut credits = match until {
+        Some(_) => Credits::default(),
+        None => finality(activity, activity_id, &records, ctx),
+    };
+    credits.activity.insert(0, head(records, until));
+    credits
+}
+
 /// The finality of `records` (when there are any): the activity's event and the credits.
 fn finality(
     activity: &ActivityState,
@@ -276,21 +296,19 @@ pub fn approve(
             approved_by: ctx.principal(),
         });
     }
-    let until = notice_until(community, activity, ctx.now);
-    let mut credits = match until {
-        Some(_) => Credits::default(),
-        None => finality(activity, activity_id, &records, ctx),
-    };
-    credits.activity.insert(
-        0,
-        Event::AttendanceApproved {
+    Ok(decided(
+        community,
+        activity,
+        activity_id,
+        records,
+        ctx,
+        |records, until| Event::AttendanceApproved {
             records: records.into_iter().map(|r| r.record).collect(),
             excluded,
             notice_until: until,
             approved_by: ctx.principal(),
         },
-    );
-    Ok(credits)
+    ))
 }
 
 pub fn record_late(
@@ -352,28 +370,24 @@ pub fn record_late(
         service_id,
         entry_id: EntryId(ctx.ids.id("entry")),
     };
-    let until = notice_until(community, activity, ctx.now);
-    let mut credits = match until {
-        Some(_) => Credits::default(),
-        None => {
-            let r = Record {
-                record: record.clone(),
-                status: RecordStatus::Pending { until: None },
-                approved_by: ctx.principal(),
-            };
-            finality(activity, activity_id, &[r], ctx)
-        }
-    };
-    credits.activity.insert(
-        0,
-        Event::LateAttendanceRecorded {
-            record,
+    let records = vec![Record {
+        record,
+        status: RecordStatus::Pending { until: None },
+        approved_by: ctx.principal(),
+    }];
+    Ok(decided(
+        community,
+        activity,
+        activity_id,
+        records,
+        ctx,
+        |mut records, until| Event::LateAttendanceRecorded {
+            record: records.remove(0).record,
             reason,
             notice_until: until,
             recorded_by: ctx.principal(),
         },
-    );
-    Ok(credits)
+    ))
 }
 
 /// Minutes of hours given by staff (a 补录, a correction): positive whole minutes, no

@@ -132,14 +132,14 @@ pub fn post(
     let tag = e
         .tag
         .as_deref()
-        .map(|t| required_text("eligibility.tag", t, 20))
+        .map(|t| required_text("eligibility.tag", t, MAX_TAG))
         .transpose()?;
     Ok(vec![Event::ActivityPosted {
         activity_id,
         community_id,
         title: required_text("title", &cmd.title, MAX_NAME)?,
         kind: cmd.kind,
-        place: required_text("place", &cmd.place, 200)?,
+        place: required_text("place", &cmd.place, MAX_PLACE)?,
         starts_at: cmd.starts_at,
         ends_at: cmd.ends_at,
         places: places(cmd.places)?,
@@ -179,7 +179,7 @@ pub fn change(
     let place = c
         .place
         .as_deref()
-        .map(|p| required_text("place", p, 200))
+        .map(|p| required_text("place", p, MAX_PLACE))
         .transpose()?;
     field!(title, title, activity.title.clone());
     field!(place, place, activity.place.clone());

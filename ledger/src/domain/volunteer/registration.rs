@@ -97,7 +97,7 @@ pub fn register(
     let tags = cmd
         .tags
         .iter()
-        .map(|t| required_text("tags", t, 20))
+        .map(|t| required_text("tags", t, MAX_TAG))
         .collect::<DomainResult<Vec<_>>>()?;
     for t in &cmd.teams {
         community.require_team(*t)?;

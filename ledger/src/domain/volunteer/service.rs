@@ -104,7 +104,7 @@ pub fn log_service(
         kind: cmd.kind,
         started_at: cmd.started_at,
         hours,
-        place: text("place", &cmd.place, 200)?,
+        place: text("place", &cmd.place, MAX_PLACE)?,
         note: text("note", &cmd.note, MAX_TEXT)?,
         logged_by: ctx.principal(),
         activity: None,
