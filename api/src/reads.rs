@@ -42,12 +42,13 @@ use uuid::Uuid;
 pub const READ_WAIT: Duration = Duration::from_secs(5);
 
 /// Events that place a volunteer (their profile).
-const PROFILE_EVENTS: [&str; 5] = [
+const PROFILE_EVENTS: [&str; 6] = [
     "VolunteerRegistered",
     "VolunteerMoved",
     "TeamJoined",
     "TeamLeft",
     "VolunteerDeparted",
+    "VolunteerTagsSet",
 ];
 
 /// Where a volunteer belongs today.

@@ -638,6 +638,161 @@ async fn households_are_pseudonymous(store: Store) {
     assert!(!log.contains(&key), "the key in the log");
 }
 
+async fn corrections(store: Store) {
+    let w = world(store).await;
+    let v = w.volunteer("v").await;
+    let store = w.handler.store().clone();
+    let fix = |phone: &str| CorrectPersonalData {
+        volunteer_id: v,
+        name: "王秀英".into(),
+        phone: Some(phone.into()),
+        id_number: Some(" ".into()),
+    };
+    let head = store.head().await.unwrap();
+    let first = w
+        .handler
+        .run(&w.staff, "fix1", fix("13900000001"))
+        .await
+        .unwrap();
+    assert_eq!(first.position, head + 1);
+    let p = store.get_person(v.0).await.unwrap().unwrap();
+    assert_eq!(
+        (p.name.as_str(), p.phone.as_deref(), p.id_number.as_deref()),
+        ("王秀英", Some("13900000001"), None)
+    );
+    // The log and the command records keep no value of it.
+    let log = serde_json::to_string(&store.read_all(head, 10).await.unwrap()).unwrap();
+    assert!(
+        log.contains("PersonalDataCorrected") && !log.contains("13900000001"),
+        "{log}"
+    );
+    assert!(!command_log_text(&store).await.contains("13900000001"));
+    // A later correction, then a retry of the first: the retry replays and does not
+    // write the older data back.
+    w.handler
+        .run(&w.staff, "fix2", fix("13900000002"))
+        .await
+        .unwrap();
+    let again = w
+        .handler
+        .run(&w.staff, "fix1", fix("13900000001"))
+        .await
+        .unwrap();
+    assert!(again.replayed);
+    let p = store.get_person(v.0).await.unwrap().unwrap();
+    assert_eq!(p.phone.as_deref(), Some("13900000002"));
+    // A correction refused by the rules leaves the data as it was.
+    let err = w
+        .handler
+        .run(
+            &w.staff,
+            "fix3",
+            CorrectPersonalData {
+                volunteer_id: v,
+                name: "王秀英".into(),
+                phone: Some("1".repeat(30)),
+                id_number: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "INVALID_INPUT");
+    assert_eq!(
+        store
+            .get_person(v.0)
+            .await
+            .unwrap()
+            .unwrap()
+            .phone
+            .as_deref(),
+        Some("13900000002")
+    );
+    // Erased: the salted hashes of the corrections go too, and no correction brings
+    // the data back.
+    w.handler
+        .run(&w.staff, "erase", ErasePersonalData { volunteer_id: v })
+        .await
+        .unwrap();
+    assert!(!command_log_text(&store).await.contains("sha256:"));
+    let err = w
+        .handler
+        .run(&w.staff, "fix4", fix("13900000004"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "INVALID_STATE");
+    assert!(store.get_person(v.0).await.unwrap().is_none());
+}
+
+async fn award_to_many(store: Store) {
+    let w = world(store).await;
+    let vs = [
+        w.volunteer("a").await,
+        w.volunteer("b").await,
+        w.volunteer("c").await,
+    ];
+    let store = w.handler.store().clone();
+    let head = store.head().await.unwrap();
+    let cmd = AwardPointsToMany {
+        volunteer_ids: vs.to_vec(),
+        points: Decimal::from(5),
+        reason: "楼道清扫".into(),
+    };
+    let done = w.handler.run(&w.staff, "many", cmd.clone()).await.unwrap();
+    // One append: three events, consecutive positions, one per account.
+    assert_eq!(done.events, 3);
+    assert_eq!(done.position, head + 3);
+    assert_eq!(done.result.awards.len(), 3);
+    for v in vs {
+        assert_eq!(replay_volunteer(&store, v).await.points, Points::whole(5));
+    }
+    let again = w.handler.run(&w.staff, "many", cmd).await.unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.result, done.result);
+    assert_eq!(store.head().await.unwrap(), head + 3);
+    // One departed volunteer: nobody gets the award.
+    w.handler
+        .run(
+            &w.staff,
+            "dep",
+            DepartVolunteer {
+                volunteer_id: vs[2],
+                reason: "搬走".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let head = store.head().await.unwrap();
+    let err = w
+        .handler
+        .run(
+            &w.staff,
+            "many2",
+            AwardPointsToMany {
+                volunteer_ids: vs.to_vec(),
+                points: Decimal::from(5),
+                reason: "再次".into(),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "INVALID_STATE");
+    assert_eq!(store.head().await.unwrap(), head);
+    assert_eq!(
+        replay_volunteer(&store, vs[0]).await.points,
+        Points::whole(5)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn corrections_of_personal_data_stay_beside_the_log() {
+    ledger::for_each_backend!(|store| corrections(store).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_award_to_many_is_one_append() {
+    ledger::for_each_backend!(|store| award_to_many(store).await);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn households_are_pseudonyms_in_the_log() {
     ledger::for_each_backend!(|store| households_are_pseudonymous(store).await);

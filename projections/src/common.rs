@@ -242,6 +242,11 @@ impl Attribution {
                     a.departed = true;
                 }
             }
+            Event::VolunteerTagsSet { tags } => {
+                if let Some(a) = state {
+                    a.tags = tags.clone();
+                }
+            }
             _ => {}
         }
     }
@@ -255,6 +260,7 @@ impl Attribution {
                 | Event::TeamJoined { .. }
                 | Event::TeamLeft { .. }
                 | Event::VolunteerDeparted { .. }
+                | Event::VolunteerTagsSet { .. }
         )
     }
 }

@@ -1,5 +1,6 @@
-//! Plans of the points and hours of an account: award, redeem, reverse, gift and spend.
-//! Each answers with its entry and the balances after it. The rules are in
+//! Plans of the points and hours of an account: award (to one, or to many in one
+//! append), redeem, reverse, gift and spend. Each answers with its entry and the
+//! balances after it (an award to many, with each volunteer's entry). The rules are in
 //! [`crate::domain::volunteer`].
 
 use super::decision::{Decision, Loaded, Plan, PlanResult};
@@ -55,6 +56,51 @@ impl AwardPoints {
         let entry = EntryId(d.id("entry"));
         let events = volunteer::award(&v.state, self, entry, d.ctx())?;
         Ok(balance_plan(&v, events, cid, entry))
+    }
+}
+
+/// One award of an award to many.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AwardMade {
+    pub volunteer_id: VolunteerId,
+    pub entry_id: EntryId,
+}
+
+/// An award to many: each volunteer's entry, in the order named, and the points each.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AwardsMade {
+    pub awards: Vec<AwardMade>,
+    pub points: Points,
+}
+
+impl AwardPointsToMany {
+    pub(super) fn locks(&self) -> Vec<String> {
+        self.volunteer_ids
+            .iter()
+            .map(|v| volunteer_stream(*v))
+            .collect()
+    }
+
+    pub(super) async fn plan(&self, d: &Decision<'_>) -> PlanResult<AwardsMade> {
+        let ids = volunteer::award_list(self)?;
+        let points = crate::domain::positive_points("points", self.points)?;
+        // Loaded together (authorized each), not one after another.
+        let loads = ids.iter().map(|v| d.volunteer_in_community(*v));
+        let loaded = futures::future::try_join_all(loads).await?;
+        let mut writes = Vec::with_capacity(ids.len());
+        let mut awards = Vec::with_capacity(ids.len());
+        for (i, (v, cid)) in loaded.into_iter().enumerate() {
+            let volunteer_id = ids[i];
+            let entry_id = EntryId(d.id(&format!("entry-{i}")));
+            let events =
+                volunteer::award_one_of_many(&v.state, volunteer_id, self, entry_id, d.ctx())?;
+            writes.push(v.write(events, Some(cid)).0);
+            awards.push(AwardMade {
+                volunteer_id,
+                entry_id,
+            });
+        }
+        Ok(Plan::new(writes, AwardsMade { awards, points }))
     }
 }
 

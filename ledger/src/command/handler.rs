@@ -365,16 +365,34 @@ impl CommandHandler {
             }
             _ => return Ok(Attempt::Stale),
         };
+        // Personal data is written before the append: a retry must not write it again
+        // (the person may have been erased since), and an append that does not go
+        // through puts back what was there.
+        let mut previous = None;
         if let Some(person) = &plan.person {
-            // Personal data is written before the append: a retry must not write it
-            // again (the person may have been erased since).
             if let Some(outcome) = self.replay(run).await? {
                 return Ok(Attempt::Done(outcome));
             }
+            previous = Some((
+                person.volunteer_id,
+                inner.store.get_person(person.volunteer_id).await?,
+            ));
             inner.store.put_person(person).await?;
         }
         let (request, events) = append_request(run, &plan)?;
-        match inner.store.append_request(request).await {
+        let appended = inner.store.append_request(request).await;
+        if let (Some((id, before)), false) = (
+            previous,
+            matches!(&appended, Ok(o) if o.duplicate_of.is_none()),
+        ) {
+            match before {
+                Some(p) => inner.store.put_person(&p).await?,
+                None => {
+                    inner.store.erase_person(id).await?;
+                }
+            }
+        }
+        match appended {
             Ok(out) => {
                 if let Some(record) = out.duplicate_of {
                     return compare(run, record).map(Attempt::Done);

@@ -32,7 +32,7 @@ mod volunteer;
 mod wish;
 
 pub use crate::actor::{Actor, Role};
-pub use account::{BalanceEntry, HoursGift};
+pub use account::{AwardMade, AwardsMade, BalanceEntry, HoursGift};
 pub use activity::{ActivityChange, Attendance, NewActivity, Signed};
 pub use approval::{AttendanceOutcome, LateRecord, ObjectionRef};
 pub use authorize::authorize;
@@ -56,9 +56,9 @@ pub use crate::domain::community::{
 };
 pub use crate::domain::stairwell::{RecordInspection, ReportStairwellIssue, ResolveStairwellIssue};
 pub use crate::domain::volunteer::{
-    AwardPoints, DepartVolunteer, ErasePersonalData, GiftHours, JoinTeam, LeaveTeam, LogService,
-    MoveVolunteer, RedeemPoints, RegisterVolunteer, RejectService, ReverseEntry, SpendHours,
-    VerifyService,
+    AwardPoints, AwardPointsToMany, CorrectPersonalData, DepartVolunteer, ErasePersonalData,
+    GiftHours, JoinTeam, LeaveTeam, LogService, MoveVolunteer, RedeemPoints, RegisterVolunteer,
+    RejectService, ReverseEntry, SetVolunteerTags, SpendHours, VerifyService,
 };
 pub use crate::domain::wish::{
     CancelWish, ClaimWish, ConfirmWish, FulfilWish, PostWish, ReleaseWish,
@@ -225,6 +225,9 @@ commands! {
     RaiseObjection => ObjectionRef,
     ResolveObjection => ObjectionRef,
     FinaliseAttendance => AttendanceOutcome,
+    CorrectPersonalData => VolunteerRef,
+    SetVolunteerTags => VolunteerRef,
+    AwardPointsToMany => AwardsMade,
 }
 
 impl Command {
@@ -259,6 +262,7 @@ impl Command {
         let personal: &[&str] = match self {
             Command::RegisterVolunteer(_) => &["name", "phone", "id_number", "household"],
             Command::MoveVolunteer(_) => &["household"],
+            Command::CorrectPersonalData(_) => &["name", "phone", "id_number"],
             _ => &[],
         };
         if let Some(obj) = value.as_object_mut() {

@@ -1,6 +1,6 @@
 //! Plans of a volunteer's registration and membership: register (with the personal data
-//! kept beside the log), move, join and leave teams, depart, erase personal data. The
-//! rules are in [`crate::domain::volunteer`].
+//! kept beside the log), correct that data, set tags, move, join and leave teams,
+//! depart, erase personal data. The rules are in [`crate::domain::volunteer`].
 
 use super::decision::{Decision, Loaded, Plan, PlanResult};
 use crate::domain::volunteer::{self, *};
@@ -53,8 +53,8 @@ impl RegisterVolunteer {
         plan.person = Some(Person {
             volunteer_id: id.0,
             name: self.name.trim().to_string(),
-            phone: self.phone.clone().filter(|p| !p.trim().is_empty()),
-            id_number: self.id_number.clone().filter(|p| !p.trim().is_empty()),
+            phone: given_text(&self.phone),
+            id_number: given_text(&self.id_number),
         });
         Ok(plan)
     }
@@ -108,6 +108,45 @@ impl DepartVolunteer {
         let events = volunteer::depart(&v.state, self)?;
         Ok(volunteer_plan(&v, self.volunteer_id, events, cid))
     }
+}
+
+impl CorrectPersonalData {
+    pub(super) fn locks(&self) -> Vec<String> {
+        vec![volunteer_stream(self.volunteer_id)]
+    }
+
+    pub(super) async fn plan(&self, d: &Decision<'_>) -> PlanResult<VolunteerRef> {
+        let (v, cid) = d.volunteer_in_community(self.volunteer_id).await?;
+        let events = volunteer::correct_personal_data(&v.state, self)?;
+        let mut plan = volunteer_plan(&v, self.volunteer_id, events, cid);
+        plan.person = Some(Person {
+            volunteer_id: self.volunteer_id.0,
+            name: self.name.trim().to_string(),
+            phone: given_text(&self.phone),
+            id_number: given_text(&self.id_number),
+        });
+        Ok(plan)
+    }
+}
+
+impl SetVolunteerTags {
+    pub(super) fn locks(&self) -> Vec<String> {
+        vec![volunteer_stream(self.volunteer_id)]
+    }
+
+    pub(super) async fn plan(&self, d: &Decision<'_>) -> PlanResult<VolunteerRef> {
+        let (v, cid) = d.volunteer_in_community(self.volunteer_id).await?;
+        let events = volunteer::set_tags(&v.state, self)?;
+        Ok(volunteer_plan(&v, self.volunteer_id, events, cid))
+    }
+}
+
+/// An optional text as kept: trimmed, and none when blank.
+fn given_text(t: &Option<String>) -> Option<String> {
+    t.as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
 }
 
 impl ErasePersonalData {

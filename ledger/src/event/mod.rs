@@ -267,6 +267,13 @@ pub enum Event {
     /// The volunteer's personal data (name, phone, ID number) was erased on request. It
     /// carries none: it records that, when and by whom (in its metadata) it was done.
     PersonalDataErased {},
+    /// Staff corrected the volunteer's personal data, which is kept beside the log: the
+    /// event records that it happened (and, in its metadata, who did it), never a value.
+    PersonalDataCorrected {},
+    /// The volunteer's tags (党员, 五老, 青年, …) from now on.
+    VolunteerTagsSet {
+        tags: Vec<String>,
+    },
     // ---- activity stream (活动) ----
     /// An activity is posted for recruitment (活动招募).
     ActivityPosted {
@@ -409,6 +416,8 @@ impl Event {
             Event::StairwellIssueReported { .. } => "StairwellIssueReported",
             Event::StairwellIssueResolved { .. } => "StairwellIssueResolved",
             Event::PersonalDataErased { .. } => "PersonalDataErased",
+            Event::PersonalDataCorrected { .. } => "PersonalDataCorrected",
+            Event::VolunteerTagsSet { .. } => "VolunteerTagsSet",
             Event::ActivityPosted { .. } => "ActivityPosted",
             Event::ActivityChanged { .. } => "ActivityChanged",
             Event::ActivityCancelled { .. } => "ActivityCancelled",

@@ -164,7 +164,7 @@ impl EventStore for PostgresStore {
         sqlx::query(
             "UPDATE command_log
              SET command = (command - 'name' - 'phone' - 'id_number' - 'household') || '{\"personal_data\": \"erased\"}'::jsonb
-             WHERE command->>'type' IN ('RegisterVolunteer', 'MoveVolunteer') AND result->>'volunteer_id' = $1",
+             WHERE command->>'type' IN ('RegisterVolunteer', 'MoveVolunteer', 'CorrectPersonalData') AND result->>'volunteer_id' = $1",
         )
         .bind(id.to_string())
         .execute(&mut *tx)

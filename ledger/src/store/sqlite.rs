@@ -233,7 +233,7 @@ impl EventStore for SqliteStore {
             "UPDATE command_log
              SET command = json_set(json_remove(command, '$.name', '$.phone', '$.id_number', '$.household'),
                                     '$.personal_data', 'erased')
-             WHERE json_extract(command, '$.type') IN ('RegisterVolunteer', 'MoveVolunteer')
+             WHERE json_extract(command, '$.type') IN ('RegisterVolunteer', 'MoveVolunteer', 'CorrectPersonalData')
                AND json_extract(result, '$.volunteer_id') = ?1",
         )
         .bind(id.to_string())

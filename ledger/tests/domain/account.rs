@@ -359,3 +359,78 @@ fn spending_hours_never_overdraws() {
     )
     .is_ok());
 }
+
+#[test]
+fn an_award_to_many_writes_every_award_or_none() {
+    let award = |ids: Vec<VolunteerId>, points: &str, reason: &str| AwardPointsToMany {
+        volunteer_ids: ids,
+        points: dec(points),
+        reason: reason.into(),
+    };
+    let two = || account([registered(V)]).volunteer(V2, [registered(V2)]);
+    // Given two volunteers, when staff award both 5 points for one reason, then each
+    // account gets its own entry with that reason.
+    let then = two().when(&staff(), award(vec![V, V2], "5", "楼道清扫"));
+    let (e0, e1) = (EntryId(then.id("entry-0")), EntryId(then.id("entry-1")));
+    let then = then
+        .then_expect_stream(
+            &volunteer_stream(V),
+            vec![Event::PointsAwarded {
+                entry_id: e0,
+                points: Points::whole(5),
+                reason: "楼道清扫".into(),
+                awarded_by: STAFF,
+            }],
+        )
+        .then_expect_stream(
+            &volunteer_stream(V2),
+            vec![Event::PointsAwarded {
+                entry_id: e1,
+                points: Points::whole(5),
+                reason: "楼道清扫".into(),
+                awarded_by: STAFF,
+            }],
+        );
+    let Outcome::AwardPointsToMany(made) = then.outcome() else {
+        panic!("another outcome")
+    };
+    assert_eq!(made.awards.len(), 2);
+    assert_eq!(made.awards[1].volunteer_id, V2);
+    assert_eq!(made.points, Points::whole(5));
+    // One departed volunteer refuses the whole award.
+    account([registered(V)])
+        .volunteer(
+            V2,
+            [
+                registered(V2),
+                Event::VolunteerDeparted {
+                    reason: "搬走".into(),
+                },
+            ],
+        )
+        .when(&staff(), award(vec![V, V2], "5", "楼道清扫"))
+        .then_expect_error("INVALID_STATE");
+    // A volunteer named twice, nobody, no reason, or nothing to award: refused.
+    two()
+        .when(&staff(), award(vec![V, V], "5", "x"))
+        .then_expect_error("INVALID_INPUT");
+    two()
+        .when(&staff(), award(vec![], "5", "x"))
+        .then_expect_error("INVALID_INPUT");
+    two()
+        .when(&staff(), award(vec![V, V2], "5", " "))
+        .then_expect_error("INVALID_INPUT");
+    two()
+        .when(&staff(), award(vec![V, V2], "0", "x"))
+        .then_expect_error("INVALID_INPUT");
+    // Staff of another community, or a volunteer: forbidden.
+    two()
+        .when(
+            &Actor::staff(STAFF, CommunityId(Uuid::from_u128(77))),
+            award(vec![V, V2], "5", "x"),
+        )
+        .then_expect_error("FORBIDDEN");
+    two()
+        .when(&vol(V), award(vec![V2], "5", "x"))
+        .then_expect_error("FORBIDDEN");
+}

@@ -296,3 +296,80 @@ fn a_departed_volunteer_acts_no_more_but_can_be_erased() {
         "NOT_FOUND"
     );
 }
+
+#[test]
+fn staff_correct_personal_data_and_the_log_keeps_no_value_of_it() {
+    let fix = |name: &str, phone: Option<&str>| CorrectPersonalData {
+        volunteer_id: V,
+        name: name.into(),
+        phone: phone.map(String::from),
+        id_number: None,
+    };
+    // Given a registered volunteer, when staff correct the phone, then the log says
+    // only that a correction was made.
+    let then = account([registered(V)])
+        .when(&staff(), fix("王秀英", Some("13912345678")))
+        .then_expect_events(vec![Event::PersonalDataCorrected {}]);
+    assert!(!format!("{:?}", then.events()).contains("13912345678"));
+    // A name is required, a phone is at most 20 characters.
+    account([registered(V)])
+        .when(&staff(), fix(" ", None))
+        .then_expect_error("INVALID_INPUT");
+    account([registered(V)])
+        .when(&staff(), fix("王秀英", Some("1".repeat(21).as_str())))
+        .then_expect_error("INVALID_INPUT");
+    // Once erased, the data is not written again; a volunteer cannot correct it.
+    account([registered(V), Event::PersonalDataErased {}])
+        .when(&staff(), fix("王秀英", None))
+        .then_expect_error("INVALID_STATE");
+    account([registered(V)])
+        .when(&vol(V), fix("王秀英", None))
+        .then_expect_error("FORBIDDEN");
+    // Staff of another community cannot.
+    account([registered(V)])
+        .when(
+            &Actor::staff(STAFF, CommunityId(Uuid::from_u128(77))),
+            fix("王秀英", None),
+        )
+        .then_expect_error("FORBIDDEN");
+}
+
+#[test]
+fn tags_are_set_as_a_whole_list_each_once() {
+    let set = |tags: &[&str]| SetVolunteerTags {
+        volunteer_id: V,
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+    };
+    // Given 党员, when staff set 党员 and 五老 (五老 twice, padded), then both, once.
+    account([registered(V)])
+        .when(&staff(), set(&["党员", " 五老 ", "五老"]))
+        .then_expect_events(vec![Event::VolunteerTagsSet {
+            tags: vec!["党员".into(), "五老".into()],
+        }]);
+    // Clearing them is a change too; the same list again is not.
+    account([registered(V)])
+        .when(&staff(), set(&[]))
+        .then_expect_events(vec![Event::VolunteerTagsSet { tags: vec![] }]);
+    account([registered(V)])
+        .when(&staff(), set(&["党员"]))
+        .then_expect_error("INVALID_STATE");
+    account([registered(V)])
+        .when(&staff(), set(&["a"; 11]))
+        .then_expect_error("INVALID_INPUT");
+    account([
+        registered(V),
+        Event::VolunteerDeparted {
+            reason: "搬走".into(),
+        },
+    ])
+    .when(&staff(), set(&["青年"]))
+    .then_expect_error("INVALID_STATE");
+    // The state follows: an activity for 五老 now takes them.
+    let v: VolunteerState = given(&[
+        registered(V),
+        Event::VolunteerTagsSet {
+            tags: vec!["五老".into()],
+        },
+    ]);
+    assert_eq!(v.tags, vec!["五老".to_string()]);
+}

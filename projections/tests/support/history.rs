@@ -190,6 +190,16 @@ pub fn generate(seed: u64, ops: usize) -> History {
                 };
                 ev.push((vs, e));
             }
+            // New tags (党员, 五老, 青年): later entries count in the new tag scopes.
+            31 => {
+                let all = ["党员", "五老", "青年"];
+                let tags: Vec<String> = all
+                    .iter()
+                    .filter(|_| rng.gen_bool(0.5))
+                    .map(|t| t.to_string())
+                    .collect();
+                ev.push((vs, Event::VolunteerTagsSet { tags }));
+            }
             10 if active.len() > 2 => {
                 vols[vi].departed = true;
                 ev.push((

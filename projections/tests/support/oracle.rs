@@ -304,6 +304,11 @@ impl Oracle {
                                 v.teams.remove(&team_id.0);
                             }
                         }
+                        Event::VolunteerTagsSet { tags } => {
+                            if let Some(v) = vols.get_mut(&sid) {
+                                v.tags = tags.clone();
+                            }
+                        }
                         Event::VolunteerDeparted { .. } => {
                             if let Some(v) = vols.get_mut(&sid) {
                                 if !v.departed {

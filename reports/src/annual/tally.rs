@@ -138,7 +138,7 @@ pub(super) struct Annual {
 }
 
 /// Event types the annual report reads; the others are not read.
-pub const WANTED: [&str; 22] = [
+pub const WANTED: [&str; 23] = [
     "CommunityEstablished",
     "GridAdded",
     "StairwellRegistered",
@@ -150,6 +150,7 @@ pub const WANTED: [&str; 22] = [
     "TeamJoined",
     "TeamLeft",
     "VolunteerDeparted",
+    "VolunteerTagsSet",
     "ServiceLogged",
     "ServiceVerified",
     "PointsAwarded",
@@ -272,6 +273,7 @@ impl Annual {
                 });
             }
             Event::VolunteerDeparted { .. } => vol.departed_at = Some(at),
+            Event::VolunteerTagsSet { tags } => vol.tags = tags,
             Event::ServiceLogged {
                 service_id,
                 kind,

@@ -14,6 +14,17 @@ pub struct AwardPoints {
     pub reason: String,
 }
 
+/// 积分奖励 to many volunteers at once (staff), with one reason: every award or none.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AwardPointsToMany {
+    pub volunteer_ids: Vec<VolunteerId>,
+    pub points: Decimal,
+    pub reason: String,
+}
+
+/// Most volunteers one [`AwardPointsToMany`] names.
+pub const MAX_AWARDED_AT_ONCE: usize = 500;
+
 /// Redemption at the points shop (积分超市); never overdraws.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RedeemPoints {
@@ -65,6 +76,46 @@ pub fn award(
         reason: required_text("reason", &cmd.reason, MAX_TEXT)?,
         awarded_by: ctx.principal(),
     }])
+}
+
+/// The volunteers of an award to many: 1 to [`MAX_AWARDED_AT_ONCE`], each once.
+pub fn award_list(cmd: &AwardPointsToMany) -> DomainResult<&[VolunteerId]> {
+    let n = cmd.volunteer_ids.len();
+    if n == 0 {
+        return Err(DomainError::Required {
+            field: "volunteer_ids",
+        });
+    }
+    if n > MAX_AWARDED_AT_ONCE {
+        return Err(DomainError::InvalidInput {
+            field: "volunteer_ids",
+            reason: format!("at most {MAX_AWARDED_AT_ONCE} volunteers at once"),
+        });
+    }
+    let distinct: std::collections::BTreeSet<_> = cmd.volunteer_ids.iter().collect();
+    if distinct.len() != n {
+        return Err(DomainError::InvalidInput {
+            field: "volunteer_ids",
+            reason: "a volunteer is named twice".into(),
+        });
+    }
+    Ok(&cmd.volunteer_ids)
+}
+
+/// One volunteer's award of an award to many: the rule of [`award`].
+pub fn award_one_of_many(
+    volunteer: &VolunteerState,
+    volunteer_id: VolunteerId,
+    cmd: &AwardPointsToMany,
+    entry_id: EntryId,
+    ctx: &Ctx,
+) -> DomainResult<Vec<Event>> {
+    let one = AwardPoints {
+        volunteer_id,
+        points: cmd.points,
+        reason: cmd.reason.clone(),
+    };
+    award(volunteer, &one, entry_id, ctx)
 }
 
 pub fn redeem(

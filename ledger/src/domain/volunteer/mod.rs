@@ -194,6 +194,7 @@ impl Aggregate for VolunteerState {
             }
             Event::VolunteerDeparted { .. } => self.departed = true,
             Event::PersonalDataErased {} => self.personal_data_erased = true,
+            Event::VolunteerTagsSet { tags } => self.tags = tags.clone(),
             Event::ServiceLogged {
                 service_id,
                 kind,

@@ -56,6 +56,26 @@ pub struct DepartVolunteer {
     pub reason: String,
 }
 
+/// Corrects a volunteer's personal data (staff): the name, phone and ID number from now
+/// on, all three (an empty phone or ID number removes it). They are kept beside the
+/// log; the event records only that a correction was made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CorrectPersonalData {
+    pub volunteer_id: VolunteerId,
+    pub name: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub id_number: Option<String>,
+}
+
+/// Sets a volunteer's tags (党员, 五老, 青年, …): the whole list from now on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetVolunteerTags {
+    pub volunteer_id: VolunteerId,
+    pub tags: Vec<String>,
+}
+
 /// Erases a volunteer's personal data on request (admin, or staff of the community):
 /// the name, phone and ID number beside the log, and what the command records keep
 /// of them. Events and totals stay; the volunteer shows as erased.
@@ -81,24 +101,9 @@ pub fn register(
         });
     }
     required_text("name", &cmd.name, MAX_NAME)?;
-    if let Some(p) = &cmd.phone {
-        text("phone", p, 20)?;
-    }
-    if let Some(n) = &cmd.id_number {
-        text("id_number", n, 18)?;
-    }
+    personal_fields(cmd.phone.as_deref(), cmd.id_number.as_deref())?;
     let grid_id = community.stairwell(cmd.stairwell_id)?.grid_id;
-    if cmd.tags.len() > 10 {
-        return Err(DomainError::InvalidInput {
-            field: "tags",
-            reason: "at most 10 tags".into(),
-        });
-    }
-    let tags = cmd
-        .tags
-        .iter()
-        .map(|t| required_text("tags", t, MAX_TAG))
-        .collect::<DomainResult<Vec<_>>>()?;
+    let tags = tag_list(&cmd.tags)?;
     for t in &cmd.teams {
         community.require_team(*t)?;
     }
@@ -237,4 +242,61 @@ pub fn depart(volunteer: &VolunteerState, cmd: &DepartVolunteer) -> DomainResult
     Ok(vec![Event::VolunteerDeparted {
         reason: required_text("reason", &cmd.reason, MAX_TEXT)?,
     }])
+}
+
+/// A phone of at most 20 and an ID number of at most 18 characters.
+fn personal_fields(phone: Option<&str>, id_number: Option<&str>) -> DomainResult<()> {
+    if let Some(p) = phone {
+        text("phone", p, 20)?;
+    }
+    if let Some(n) = id_number {
+        text("id_number", n, 18)?;
+    }
+    Ok(())
+}
+
+/// At most 10 tags, each trimmed, not blank, at most [`MAX_TAG`] characters; the same
+/// tag once, in the order given.
+fn tag_list(tags: &[String]) -> DomainResult<Vec<String>> {
+    if tags.len() > 10 {
+        return Err(DomainError::InvalidInput {
+            field: "tags",
+            reason: "at most 10 tags".into(),
+        });
+    }
+    let mut out: Vec<String> = Vec::with_capacity(tags.len());
+    for t in tags {
+        let t = required_text("tags", t, MAX_TAG)?;
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    Ok(out)
+}
+
+/// A correction of personal data: refused once the data was erased (an erasure is not
+/// undone by writing the data again).
+pub fn correct_personal_data(
+    volunteer: &VolunteerState,
+    cmd: &CorrectPersonalData,
+) -> DomainResult<Vec<Event>> {
+    volunteer.require(cmd.volunteer_id)?;
+    if volunteer.personal_data_erased {
+        return Err(DomainError::invalid_state(
+            "the volunteer's personal data was erased",
+        ));
+    }
+    required_text("name", &cmd.name, MAX_NAME)?;
+    personal_fields(cmd.phone.as_deref(), cmd.id_number.as_deref())?;
+    Ok(vec![Event::PersonalDataCorrected {}])
+}
+
+/// New tags for an active volunteer; the same tags again is refused.
+pub fn set_tags(volunteer: &VolunteerState, cmd: &SetVolunteerTags) -> DomainResult<Vec<Event>> {
+    volunteer.require_active(cmd.volunteer_id)?;
+    let tags = tag_list(&cmd.tags)?;
+    if tags == volunteer.tags {
+        return Err(DomainError::invalid_state("the volunteer has these tags"));
+    }
+    Ok(vec![Event::VolunteerTagsSet { tags }])
 }
