@@ -24,6 +24,8 @@
 //! - [`dashboard`]: a community's dashboard.
 //! - [`activities`]: activities (志愿活动) with their rosters, attendance, records through
 //!   the 公示 notice, and objections; a volunteer's hours and points pending.
+//! - [`inbox`]: each volunteer's messages (消息) of what concerns them, and a community's
+//!   recent awards.
 //!
 //! Each read model is one module: its rules in the module's documentation, `NAME`,
 //! `TABLES`, the [`Projection`], its [`State`] (load, fold, flush) and its queries; a
@@ -56,6 +58,7 @@ pub mod common;
 pub mod dashboard;
 pub mod db;
 pub mod error;
+pub mod inbox;
 pub mod projection;
 pub mod rankings;
 pub mod rebuild;
@@ -83,6 +86,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(wishes::Wishes),
         Arc::new(dashboard::Dashboard),
         Arc::new(activities::Activities),
+        Arc::new(inbox::Inbox),
     ]
 }
 

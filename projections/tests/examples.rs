@@ -1389,6 +1389,58 @@ async fn activity_lifecycle(store: Store) {
         (stars(db.clone(), v[0]).await, stars(db.clone(), v[2]).await),
         (0, 1)
     );
+    // The inboxes, newest first. v2: welcome, on the waiting list (third of two
+    // places), moved up when v1 withdrew, on notice (1.75 h), then credited; v0: the
+    // objection raised against the record too.
+    use projections::inbox::{self, Kind};
+    let told = |db: projections::Db, vol: VolunteerId| async move {
+        inbox::messages(&db, vol, None, 50)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| (m.kind, m.subject, m.minutes))
+            .collect::<Vec<_>>()
+    };
+    let title = || "北门巡逻".to_string();
+    assert_eq!(
+        told(db.clone(), v[2]).await,
+        vec![
+            (
+                Kind::ServiceCredited,
+                "巡逻 小区北门 北门巡逻（活动签到）".to_string(),
+                Some(105)
+            ),
+            (Kind::OnNotice, title(), Some(105)),
+            (Kind::MovedUp, title(), None),
+            (Kind::Waitlisted, title(), None),
+            (Kind::Welcome, "TB-000003".to_string(), None),
+        ]
+    );
+    let v0: Vec<_> = told(db.clone(), v[0]).await;
+    assert_eq!(
+        v0.iter().map(|m| m.0).collect::<Vec<_>>(),
+        vec![
+            Kind::ObjectionRaised,
+            Kind::OnNotice,
+            Kind::SignedUp,
+            Kind::Welcome
+        ]
+    );
+    let all = inbox::messages(&db, v[2], None, 50).await.unwrap();
+    assert_eq!(inbox::unread(&db, v[2], 0).await.unwrap(), all.len() as u64);
+    let newest = inbox::newest(&db, v[2]).await.unwrap();
+    assert_eq!(inbox::unread(&db, v[2], newest).await.unwrap(), 0);
+    // The community's recent awards: v2's credited hours.
+    let recent = inbox::recent(&db, c, &[Kind::PointsAwarded, Kind::ServiceCredited], 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        recent
+            .iter()
+            .map(|m| (m.volunteer, m.hundredths))
+            .collect::<Vec<_>>(),
+        vec![(v[2].0, Some(1750))]
+    );
     // The same tables from a rebuild of the log.
     let before = support::dump(&db).await;
     p.shutdown().await.expect("shutdown");

@@ -8,6 +8,7 @@
 #![allow(dead_code, clippy::type_complexity)]
 
 mod history;
+mod inbox;
 mod oracle;
 
 pub use history::*;

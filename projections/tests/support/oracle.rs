@@ -102,12 +102,17 @@ pub struct Oracle {
     pub dash_served: HashMap<(Uuid, String, Uuid), i64>,
     /// Each activity folded by the ledger's own aggregate.
     pub activities: BTreeMap<Uuid, ledger::domain::ActivityState>,
+    /// Every volunteer's messages.
+    pub inbox: super::inbox::InboxOracle,
     pub head: u64,
 }
 
 impl Oracle {
     pub fn fold(log: &[(RecordedEvent, Event)]) -> Oracle {
-        let mut o = Oracle::default();
+        let mut o = Oracle {
+            inbox: super::inbox::InboxOracle::fold(log),
+            ..Oracle::default()
+        };
         let mut vols: HashMap<Uuid, OVol> = HashMap::new();
         // service -> (volunteer, day, attribution at logging, kind)
         let mut services: HashMap<Uuid, (NaiveDate, OVol, ServiceKind)> = HashMap::new();
@@ -1049,6 +1054,7 @@ impl Oracle {
         self.check_wishes(db, community).await;
         self.check_dashboard(db, community).await;
         self.check_activities(db).await;
+        self.inbox.check(db).await;
     }
 
     /// Every activity's counts and every volunteer in it, against the ledger's fold.
