@@ -21,6 +21,8 @@
 //!   personal data;
 //! - [`reads`]: the read side queries use, with read-your-writes waits;
 //! - [`cache`]: an exact cache of balances, invalidated per volunteer by following the log;
+//! - [`inbox`]: how far each volunteer has read their inbox (kept beside the log);
+//! - [`sessions`]: the pages' live sessions of a community, to list and revoke;
 //! - [`scalars`]: `Points`, `Hours` and `Decimal`, exact decimal strings;
 //! - [`errors`]: [`ApiError`] and the stable `extensions.code` of every error;
 //! - [`finality`]: the server's task that makes activity records final when their 公示
@@ -29,7 +31,7 @@
 //!
 //! Imports go one way: each module imports only modules after it in `http`,
 //! `documents::routes`, `state`, `schema`, `documents` (its `mod.rs`, which knows no
-//! HTTP), `reads`, `auth`, `cache`, `errors`, `scalars`, `metrics` (and `state` the
+//! HTTP), `reads`, `inbox`, `sessions`, `auth`, `cache`, `errors`, `scalars`, `metrics` (and `state` the
 //! crate root's [`ServeConfig`]). Nothing imports `http`; `schema` knows neither the
 //! state nor the routes.
 //!
@@ -83,10 +85,12 @@ pub mod documents;
 pub mod errors;
 pub mod finality;
 pub mod http;
+pub mod inbox;
 pub mod metrics;
 pub mod reads;
 pub mod scalars;
 pub mod schema;
+pub mod sessions;
 pub mod state;
 
 pub use errors::{ApiError, ApiResult};

@@ -447,6 +447,96 @@ impl ReadSide {
         Ok(self.store.read_all(after, limit).await?)
     }
 
+    /// Every community, by name (the first event of each community stream).
+    pub async fn communities(&self) -> ApiResult<Vec<(CommunityId, String)>> {
+        let sql = "SELECT stream_id, event_type, schema_version, payload FROM events \
+                   WHERE stream_id >= 'community-' AND stream_id < 'community.' AND stream_version = 1";
+        let mut rows: Vec<(String, String, u32, serde_json::Value)> = Vec::new();
+        if let Some(pool) = self.store.sqlite_pool() {
+            for r in sqlx::query(sql).fetch_all(pool).await? {
+                let payload: String = r.try_get(3)?;
+                rows.push((
+                    r.try_get(0)?,
+                    r.try_get(1)?,
+                    r.try_get::<i64, _>(2)? as u32,
+                    serde_json::from_str(&payload).map_err(|e| ApiError::Internal(e.to_string()))?,
+                ));
+            }
+        } else if let Some(pool) = self.store.postgres_pool() {
+            for r in sqlx::query(sql).fetch_all(pool).await? {
+                rows.push((
+                    r.try_get(0)?,
+                    r.try_get(1)?,
+                    r.try_get::<i32, _>(2)? as u32,
+                    r.try_get(3)?,
+                ));
+            }
+        }
+        let mut out = Vec::new();
+        for (_, ty, version, payload) in rows {
+            if let Ok(Event::CommunityEstablished { community_id, name }) =
+                Event::decode_parts(&ty, version, payload)
+            {
+                out.push((community_id, name));
+            }
+        }
+        out.sort_by(|a, b| a.1.cmp(&b.1).then(a.0 .0.cmp(&b.0 .0)));
+        Ok(out)
+    }
+
+    /// A community's balances by points or verified hours, `limit` after `offset`.
+    pub async fn community_balances_by(
+        &self,
+        community: CommunityId,
+        order: projections::balances::BalanceOrder,
+        offset: u64,
+        limit: u32,
+    ) -> ApiResult<Vec<Arc<Balance>>> {
+        let db = self.db().await?;
+        let found =
+            projections::balances::balances_of_community_by(db, community, order, offset, limit)
+                .await?;
+        Ok(found.into_iter().map(Arc::new).collect())
+    }
+
+    /// What a community's accounts add up to.
+    pub async fn community_totals(
+        &self,
+        community: CommunityId,
+    ) -> ApiResult<projections::balances::CommunityTotals> {
+        Ok(projections::balances::community_totals(self.db().await?, community).await?)
+    }
+
+    /// A volunteer's messages before `before`, newest first.
+    pub async fn inbox(
+        &self,
+        volunteer: VolunteerId,
+        before: Option<u64>,
+        limit: u32,
+    ) -> ApiResult<Vec<projections::inbox::Message>> {
+        Ok(projections::inbox::messages(self.db().await?, volunteer, before, limit).await?)
+    }
+
+    /// How many of a volunteer's messages came after `seen`, and the newest's position.
+    pub async fn inbox_counts(&self, volunteer: VolunteerId, seen: u64) -> ApiResult<(u64, u64)> {
+        let db = self.db().await?;
+        Ok((
+            projections::inbox::unread(db, volunteer, seen).await?,
+            projections::inbox::newest(db, volunteer).await?,
+        ))
+    }
+
+    /// A community's latest awards: points awarded and services credited.
+    pub async fn recent_awards(
+        &self,
+        community: CommunityId,
+        limit: u32,
+    ) -> ApiResult<Vec<projections::inbox::Message>> {
+        use projections::inbox::Kind;
+        let kinds = [Kind::PointsAwarded, Kind::ServiceCredited];
+        Ok(projections::inbox::recent(self.db().await?, community, &kinds, limit).await?)
+    }
+
     pub async fn person(&self, id: Uuid) -> ApiResult<Option<ledger::store::Person>> {
         Ok(self.store.get_person(id).await?)
     }

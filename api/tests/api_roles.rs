@@ -212,6 +212,22 @@ impl Fx<'_> {
             "setRubric" => ("mutation($k: String!, $c: ID!) { setRubric(idempotencyKey: $k, communityId: $c, items: [{key: \"cleanliness\", name: \"楼道卫生\", max: \"30\"}, {key: \"clutter\", name: \"杂物清理\", max: \"25\"}, {key: \"fire_safety\", name: \"消防安全\", max: \"25\"}], participationMax: \"20\", effectiveFrom: \"2024-01-01\") { version position } }", json!({"k": k, "c": c.id})),
             "issueCertificate" => ("mutation($k: String!, $v: ID!) { issueCertificate(idempotencyKey: $k, volunteerId: $v, issuer: {organisation: \"海棠社区志愿服务站\"}) { number position } }", json!({"k": k, "v": c.v1})),
             "issueToken" => ("mutation($c: ID!) { issueToken(role: DISPLAY, communityId: $c, label: \"大厅屏\") { tokenId token } }", json!({"c": c.id})),
+            "correctPersonalData" => {
+                let v = self.volunteer().await;
+                ("mutation($k: String!, $v: ID!) { correctPersonalData(idempotencyKey: $k, volunteerId: $v, name: \"王五\", phone: \"13700002222\") { position } }", json!({"k": k, "v": v}))
+            }
+            "setVolunteerTags" => {
+                let v = self.volunteer().await;
+                ("mutation($k: String!, $v: ID!) { setVolunteerTags(idempotencyKey: $k, volunteerId: $v, tags: [\"党员\"]) { position } }", json!({"k": k, "v": v}))
+            }
+            "awardPointsToMany" => ("mutation($k: String!, $a: ID!, $b: ID!) { awardPointsToMany(idempotencyKey: $k, volunteerIds: [$a, $b], points: \"2\", reason: \"楼道清扫\") { position } }", json!({"k": k, "a": c.v1, "b": c.v2})),
+            "markInboxRead" => ("mutation { markInboxRead(upTo: 1) }", json!({})),
+            "revokeSession" => {
+                let v = Some(uuid::Uuid::parse_str(&c.v1).unwrap());
+                let community = Some(uuid::Uuid::parse_str(&c.id).unwrap());
+                let (id, _) = api::issue_token_with_id(&self.s.store, api::Role::Volunteer, community, v, "session: 志愿者").await.unwrap();
+                ("mutation($t: ID!) { revokeSession(sessionId: $t) }", json!({"t": id.to_string()}))
+            }
             "revokeToken" => {
                 let (id, _) = api::issue_token_with_id(&self.s.store, api::Role::Display, None, None, "to revoke").await.unwrap();
                 ("mutation($t: ID!) { revokeToken(tokenId: $t) }", json!({"t": id.to_string()}))
@@ -281,12 +297,13 @@ fn allowed(mutation: &str) -> &'static [Who] {
         | "signUp" | "withdrawSignUp" | "checkIn" | "checkOut" | "raiseObjection" => {
             &[Who::Admin, Who::Staff, Who::Volunteer]
         }
+        "markInboxRead" => &[Who::Volunteer],
         _ => &[Who::Admin, Who::Staff],
     }
 }
 
 /// Every mutation of the schema (a test checks that none is missing).
-const MUTATIONS: [&str; 46] = [
+const MUTATIONS: [&str; 51] = [
     "establishCommunity",
     "registerStairwell",
     "formTeam",
@@ -333,6 +350,11 @@ const MUTATIONS: [&str; 46] = [
     "raiseObjection",
     "resolveObjection",
     "finaliseAttendance",
+    "correctPersonalData",
+    "setVolunteerTags",
+    "awardPointsToMany",
+    "markInboxRead",
+    "revokeSession",
 ];
 
 /// The mutations the served schema has.
@@ -419,6 +441,10 @@ fn read_allowed(query: &str) -> &'static [Who] {
         "events" => &[Admin],
         "activity" | "activities" => &[Admin, Staff, Volunteer, Display],
         "activityCheckInCode" => &[Admin, Staff],
+        "community" | "recentAwards" => &[Admin, Staff, Volunteer, Display],
+        "communities" => &[Admin, Staff, OtherStaff, Volunteer, Display],
+        "volunteerTotals" | "sessions" | "communityCertificates" => &[Admin, Staff],
+        "inbox" => &[Volunteer],
         other => panic!("no rule for {other}"),
     }
 }
@@ -434,7 +460,7 @@ async fn every_query_with_every_role() {
         let a = s.ok(&s.admin, "mutation($k: String!, $c: ID!) { postActivity(idempotencyKey: $k, communityId: $c, title: \"巡逻\", kind: PATROL, place: \"北门\", startsAt: \"2030-05-01T01:00:00Z\", endsAt: \"2030-05-01T02:00:00Z\", places: 5) { activityId } }", json!({"k": key(), "c": c.id}))
             .await["postActivity"]["activityId"].as_str().unwrap().to_string();
         let head = s.head().await;
-        let queries: [(&str, &str); 14] = [
+        let queries: [(&str, &str); 21] = [
             ("me", "query($p: Int) { me(atLeast: $p) { role } }"),
             ("volunteer", "query($v: ID!, $p: Int) { volunteer(id: $v, atLeast: $p) { id balance { points } } }"),
             ("volunteers", "query($c: ID!, $p: Int) { volunteers(communityId: $c, atLeast: $p) { volunteers { id } } }"),
@@ -449,6 +475,13 @@ async fn every_query_with_every_role() {
             ("activity", "query($a: ID!, $p: Int) { activity(id: $a, atLeast: $p) { title roster { name } } }"),
             ("activities", "query($c: ID!, $p: Int) { activities(communityId: $c, atLeast: $p) { id taken } }"),
             ("activityCheckInCode", "query($a: ID!) { activityCheckInCode(activityId: $a) { code changesAt link } }"),
+            ("community", "query($c: ID!) { community(id: $c) { name stairwells { building openIssues { description } } pointRules { pointsPerHour } } }"),
+            ("recentAwards", "query($c: ID!, $p: Int) { recentAwards(communityId: $c, atLeast: $p) { name points } }"),
+            ("volunteerTotals", "query($c: ID!, $p: Int) { volunteerTotals(communityId: $c, atLeast: $p) { volunteers points } }"),
+            ("sessions", "query($c: ID!) { sessions(communityId: $c) { id role name } }"),
+            ("communityCertificates", "query($c: ID!) { communityCertificates(communityId: $c, year: 2026) { number } }"),
+            ("inbox", "query($p: Int) { inbox(atLeast: $p) { unread messages { kind } } }"),
+            ("communities", "query { communities { id name } }"),
         ];
         let mut failures = Vec::new();
         for (name, q) in queries {

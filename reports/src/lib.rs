@@ -74,8 +74,9 @@ pub mod table;
 
 pub use annual::{annual_report, AnnualReport, TOP_N};
 pub use certificate::{
-    certificate_html, check_certificate, get_certificate, issue_certificate, list_certificates,
-    verify_certificate, Certificate, CertificateCheck, CertificateFacts, IssuingOrganisation,
+    certificate_html, check_certificate, community_certificates, get_certificate,
+    issue_certificate, list_certificates, verify_certificate, Certificate, CertificateCheck,
+    CertificateFacts, IssuingOrganisation,
 };
 pub use error::ReportError;
 pub use render_csv::render_csv;

@@ -25,7 +25,8 @@
 //! - `stars`: the star rules (thresholds in force on a day, the dates stars were reached).
 //! - `rows`: how an account and a threshold version are kept in rows.
 //! - `state`: the accounts in memory: read back, folded, written.
-//! - `query`: a volunteer's balances, a community's, the flagged ones.
+//! - `query`: a volunteer's balances, a community's (by number, points or hours, and
+//!   their totals), the flagged ones.
 
 mod account;
 mod query;
@@ -35,8 +36,8 @@ mod state;
 
 pub use account::{evolve, Account};
 pub use query::{
-    balance, balance_on, balances_of_community, negative_balances, threshold_versions, today,
-    Balance, Star,
+    balance, balance_on, balances_of_community, balances_of_community_by, community_totals,
+    negative_balances, threshold_versions, today, Balance, BalanceOrder, CommunityTotals, Star,
 };
 pub use stars::{
     default_thresholds, star_level, star_step, stars_on, thresholds_on, StarsOn, ThresholdVersion,

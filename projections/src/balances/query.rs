@@ -189,3 +189,76 @@ pub async fn negative_balances(db: &Db, community: CommunityId) -> Result<Vec<Ba
         .map(|r| account_from_row(r).map(|(id, a)| to_balance(id, a, &versions, today)))
         .collect()
 }
+
+/// An order of a community's balances other than by volunteer number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BalanceOrder {
+    /// Points balance, highest first.
+    Points,
+    /// Verified service hours (星级依据), highest first.
+    VerifiedHours,
+}
+
+/// Balances of a community's volunteers in `order` (ties by volunteer number), `limit`
+/// after the first `offset`.
+pub async fn balances_of_community_by(
+    db: &Db,
+    community: CommunityId,
+    order: BalanceOrder,
+    offset: u64,
+    limit: u32,
+) -> Result<Vec<Balance>> {
+    let by = match order {
+        BalanceOrder::Points => "points_balance DESC",
+        BalanceOrder::VerifiedHours => "verified_minutes DESC",
+    };
+    let rows = db
+        .fetch(
+            &format!(
+                "SELECT {SELECT} FROM pj_balances WHERE community_id = ?
+                 ORDER BY {by}, volunteer_number LIMIT ? OFFSET ?"
+            ),
+            &[
+                Val::from(community.0.to_string()),
+                Val::from(limit as i64),
+                Val::from(offset.min(i64::MAX as u64) as i64),
+            ],
+        )
+        .await?;
+    let versions = threshold_versions(db, Some(community.0)).await?;
+    let today = today();
+    rows.iter()
+        .map(|r| account_from_row(r).map(|(id, a)| to_balance(id, a, &versions, today)))
+        .collect()
+}
+
+/// What a community's accounts add up to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CommunityTotals {
+    /// Accounts (volunteers registered, departed ones too).
+    pub volunteers: u64,
+    /// Points balances added up.
+    pub points_balance: Decimal,
+    /// Verified service hours added up.
+    pub verified_hours: Decimal,
+}
+
+/// The totals of a community's accounts.
+pub async fn community_totals(db: &Db, community: CommunityId) -> Result<CommunityTotals> {
+    let row = db
+        .fetch_optional(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(points_balance), 0) AS BIGINT),
+                    CAST(COALESCE(SUM(verified_minutes), 0) AS BIGINT)
+             FROM pj_balances WHERE community_id = ?",
+            &[Val::from(community.0.to_string())],
+        )
+        .await?;
+    let Some(r) = row else {
+        return Ok(CommunityTotals::default());
+    };
+    Ok(CommunityTotals {
+        volunteers: r.int(0)? as u64,
+        points_balance: points_dec(r.int(1)?),
+        verified_hours: hours_dec(r.int(2)?),
+    })
+}

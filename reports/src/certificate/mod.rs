@@ -38,7 +38,9 @@ pub use check::{
 };
 pub use facts::{CertificateFacts, Correction, ServiceSummary};
 pub use html::certificate_html;
-pub use registry::{format_number, get_certificate, issue_certificate, list_certificates};
+pub use registry::{
+    community_certificates, format_number, get_certificate, issue_certificate, list_certificates,
+};
 
 use chrono::{DateTime, Utc};
 use ledger::ids::*;

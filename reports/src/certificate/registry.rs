@@ -296,28 +296,48 @@ pub(super) async fn fetch_by_number(
     store: &Store,
     number: &str,
 ) -> Result<Option<StoredRow>, ReportError> {
-    Ok(fetch_rows(store, Some(number.trim()), None)
+    Ok(fetch_rows(store, Rows::Number(number.trim()))
         .await?
         .into_iter()
         .next())
 }
 
-async fn fetch_rows(
-    store: &Store,
-    by_number: Option<&str>,
-    by_volunteer: Option<VolunteerId>,
-) -> Result<Vec<StoredRow>, ReportError> {
-    if let Some(pool) = store.sqlite_pool() {
-        let (sql, key) = match (by_number, by_volunteer) {
-            (Some(n), _) => (format!("{SELECT} WHERE c.number = ?1"), n.to_string()),
-            (None, Some(v)) => (
-                format!("{SELECT} WHERE c.volunteer_id = ?1 ORDER BY c.issued_at, c.number"),
-                v.0.to_string(),
+/// Which certificates to read.
+enum Rows<'a> {
+    Number(&'a str),
+    Volunteer(VolunteerId),
+    /// A community's of a year of issue, newest first.
+    Community(CommunityId, i32),
+}
+
+impl Rows<'_> {
+    /// The statement on SQLite (`?1`, `?2`) or PostgreSQL (`$1`, `$2`).
+    fn sql(&self, mark: &str) -> String {
+        match self {
+            Rows::Number(_) => format!("{SELECT} WHERE c.number = {mark}1"),
+            Rows::Volunteer(_) => {
+                format!("{SELECT} WHERE c.volunteer_id = {mark}1 ORDER BY c.issued_at, c.number")
+            }
+            Rows::Community(..) => format!(
+                "{SELECT} WHERE c.community_id = {mark}1 AND c.year = {mark}2 \
+                 ORDER BY c.issued_at DESC, c.number DESC LIMIT 1000"
             ),
-            (None, None) => return Ok(Vec::new()),
+        }
+    }
+}
+
+async fn fetch_rows(store: &Store, rows: Rows<'_>) -> Result<Vec<StoredRow>, ReportError> {
+    if let Some(pool) = store.sqlite_pool() {
+        let sql = rows.sql("?");
+        let q = sqlx::query(&sql);
+        let q = match &rows {
+            Rows::Number(n) => q.bind(n.to_string()),
+            Rows::Volunteer(v) => q.bind(v.0.to_string()),
+            Rows::Community(c, year) => q.bind(c.0.to_string()).bind(*year),
         };
-        let rows = sqlx::query(&sql).bind(key).fetch_all(pool).await?;
-        rows.iter()
+        let found = q.fetch_all(pool).await?;
+        found
+            .iter()
             .map(|r| {
                 Ok(StoredRow {
                     number: r.try_get("number")?,
@@ -331,24 +351,16 @@ async fn fetch_rows(
             })
             .collect()
     } else if let Some(pool) = store.postgres_pool() {
-        let rows = match (by_number, by_volunteer) {
-            (Some(n), _) => {
-                sqlx::query(&format!("{SELECT} WHERE c.number = $1"))
-                    .bind(n)
-                    .fetch_all(pool)
-                    .await?
-            }
-            (None, Some(v)) => {
-                sqlx::query(&format!(
-                    "{SELECT} WHERE c.volunteer_id = $1 ORDER BY c.issued_at, c.number"
-                ))
-                .bind(v.0)
-                .fetch_all(pool)
-                .await?
-            }
-            (None, None) => return Ok(Vec::new()),
+        let sql = rows.sql("$");
+        let q = sqlx::query(&sql);
+        let q = match &rows {
+            Rows::Number(n) => q.bind(n.to_string()),
+            Rows::Volunteer(v) => q.bind(v.0),
+            Rows::Community(c, year) => q.bind(c.0).bind(*year),
         };
-        rows.iter()
+        let found = q.fetch_all(pool).await?;
+        found
+            .iter()
             .map(|r| {
                 Ok(StoredRow {
                     number: r.try_get("number")?,
@@ -402,7 +414,23 @@ pub async fn list_certificates(
     volunteer_id: VolunteerId,
 ) -> Result<Vec<Certificate>, ReportError> {
     let mut out = Vec::new();
-    for row in fetch_rows(store, None, Some(volunteer_id)).await? {
+    for row in fetch_rows(store, Rows::Volunteer(volunteer_id)).await? {
+        let mut cert = from_row(row)?;
+        fill_holder(store, &mut cert).await?;
+        out.push(cert);
+    }
+    Ok(out)
+}
+
+/// The certificates a community issued in a year (of issue, China Standard Time),
+/// newest first (at most 1,000).
+pub async fn community_certificates(
+    store: &Store,
+    community_id: CommunityId,
+    year: i32,
+) -> Result<Vec<Certificate>, ReportError> {
+    let mut out = Vec::new();
+    for row in fetch_rows(store, Rows::Community(community_id, year)).await? {
         let mut cert = from_row(row)?;
         fill_holder(store, &mut cert).await?;
         out.push(cert);

@@ -93,6 +93,28 @@ impl DocumentQuery {
         Ok(list.iter().map(Into::into).collect())
     }
 
+    /// The certificates a community issued in a year of issue, newest first (staff of
+    /// the community, admins): to find one again and print it.
+    #[graphql(complexity = "crate::schema::list_cost(crate::schema::LIST_ROWS, child_complexity)")]
+    async fn community_certificates(
+        &self,
+        ctx: &Context<'_>,
+        community_id: ID,
+        year: i32,
+    ) -> Res<Vec<CertificateDocument>> {
+        let p = principal(ctx)?;
+        let c = CommunityId(parse_id(&community_id, "communityId")?);
+        if !p.manages(c) {
+            return Err(forbidden(
+                "a community's certificates are for its staff and admins",
+            ));
+        }
+        let list = reports::community_certificates(&app(ctx).store, c, year)
+            .await
+            .map_err(|e| report_error(e).extend())?;
+        Ok(list.iter().map(Into::into).collect())
+    }
+
     /// A volunteer's full statement as a file (their right to a copy of their records):
     /// CSV (UTF-8 with BOM) or XLSX, pinned to the head.
     #[graphql(complexity = "crate::schema::read_cost(child_complexity)")]

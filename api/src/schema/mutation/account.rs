@@ -1,5 +1,5 @@
 //! Mutations of service records and of an account's points and hours: log, verify and
-//! reject services; award, redeem, reverse; gift and spend hours.
+//! reject services; award (to one or to many), redeem, reverse; gift and spend hours.
 
 use super::super::types::ServiceKind;
 use super::{acting_volunteer, exec, id, parse_id, payload, Res};
@@ -25,6 +25,19 @@ payload!(
         points_balance: PointsScalar,
         hours_balance: HoursScalar,
         flagged: bool,
+    }
+);
+/// One award of an award to many.
+#[derive(async_graphql::SimpleObject)]
+pub struct AwardMade {
+    pub volunteer_id: ID,
+    pub entry_id: ID,
+}
+payload!(
+    /// An award to many: each volunteer's entry, in the order named.
+    AwardsPayload {
+        awards: Vec<AwardMade>,
+        points: PointsScalar,
     }
 );
 payload!(GiftHoursPayload {
@@ -142,6 +155,41 @@ impl AccountMutation {
             reason,
         };
         Ok(exec(ctx, &idempotency_key, c).await?.into())
+    }
+
+    /// 积分奖励 to many volunteers at once (staff), with one reason: up to 500, every
+    /// award or none (one departed or unknown volunteer refuses them all).
+    async fn award_points_to_many(
+        &self,
+        ctx: &Context<'_>,
+        idempotency_key: String,
+        volunteer_ids: Vec<ID>,
+        points: PointsScalar,
+        reason: String,
+    ) -> Res<AwardsPayload> {
+        let c = cmd::AwardPointsToMany {
+            volunteer_ids: volunteer_ids
+                .iter()
+                .map(|v| parse_id(v, "volunteerIds").map(VolunteerId))
+                .collect::<Res<_>>()?,
+            points: points.decimal(),
+            reason,
+        };
+        let o = exec(ctx, &idempotency_key, c).await?;
+        Ok(AwardsPayload {
+            awards: o
+                .result
+                .awards
+                .iter()
+                .map(|a| AwardMade {
+                    volunteer_id: id(a.volunteer_id),
+                    entry_id: id(a.entry_id),
+                })
+                .collect(),
+            points: PointsScalar(o.result.points),
+            position: o.position,
+            replayed: o.replayed,
+        })
     }
 
     /// Redemption at the points shop (积分超市, staff); never overdraws.

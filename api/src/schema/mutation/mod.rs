@@ -7,6 +7,7 @@
 mod account;
 mod activity;
 mod community;
+mod inbox;
 mod stairwell;
 mod tokens;
 mod volunteer;
@@ -32,6 +33,7 @@ pub struct Mutation(
     stairwell::StairwellMutation,
     tokens::TokenMutation,
     activity::ActivityMutation,
+    inbox::InboxMutation,
 );
 
 /// Runs a command as the caller, recording its latency; answers the command's own

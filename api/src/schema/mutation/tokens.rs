@@ -1,4 +1,5 @@
-//! Mutations of API tokens (admin): issue one (the plaintext shown once) and revoke it.
+//! Mutations of API tokens (admin): issue one (the plaintext shown once) and revoke it;
+//! and of the pages' sessions: staff revoke those of their community.
 
 use super::super::types::TokenRole;
 use super::super::{app, principal};
@@ -51,6 +52,40 @@ impl TokenMutation {
             token_id: id(t.token_id),
             token: t.token,
         })
+    }
+
+    /// Ends a session of the pages (staff of its community, admin): the phone or
+    /// screen it was on is logged out at once. False when there was no such live
+    /// session; an admin's session only an admin ends.
+    async fn revoke_session(&self, ctx: &Context<'_>, session_id: ID) -> Res<bool> {
+        let p = principal(ctx)?;
+        let app = app(ctx);
+        let sid = parse_id(&session_id, "sessionId")?;
+        let found = crate::sessions::sessions(&app.store, None, Some(sid))
+            .await
+            .map_err(|e| e.extend())?;
+        let Some(s) = found.first() else {
+            return Ok(false);
+        };
+        let allowed = match p.role() {
+            Role::Admin => true,
+            Role::Staff => {
+                s.role != Role::Admin
+                    && s.community.is_some()
+                    && s.community == p.community().map(|c| c.0)
+            }
+            _ => false,
+        };
+        if !allowed {
+            return Err(
+                ApiError::forbidden("staff end only the sessions of their own community").extend(),
+            );
+        }
+        let revoked = crate::auth::revoke(&app.store, &sid.to_string())
+            .await
+            .map_err(|e| e.extend())?;
+        app.auth.clear();
+        Ok(revoked)
     }
 
     /// Revokes an API token by id (admin).

@@ -1,5 +1,5 @@
-//! Mutations of volunteers' registration and membership: register, move, teams,
-//! departure, and the erasure of personal data.
+//! Mutations of volunteers' registration and membership: register, correct personal
+//! data, set tags, move, teams, departure, and the erasure of personal data.
 
 use super::{exec, id, parse_id, payload, Res};
 use crate::errors::gql_error;
@@ -20,6 +20,20 @@ payload!(
         erased: bool,
     }
 );
+
+/// INVALID_INPUT for a phone or ID number of over 32 characters (before the command,
+/// so that no such text reaches its record).
+fn too_long(phone: &Option<String>, id_number: &Option<String>) -> Res<()> {
+    for (field, v) in [("phone", phone), ("idNumber", id_number)] {
+        if v.as_ref().is_some_and(|s| s.chars().count() > 32) {
+            return Err(gql_error(
+                "INVALID_INPUT",
+                format!("{field} is longer than 32 characters"),
+            ));
+        }
+    }
+    Ok(())
+}
 
 /// The answer of a change of `volunteer_id` (as the caller named it).
 fn changed(volunteer_id: ID, o: CommandOutcome<VolunteerRef>) -> VolunteerChangePayload {
@@ -53,14 +67,7 @@ impl VolunteerMutation {
         #[graphql(default)] team_ids: Vec<ID>,
         household: Option<String>,
     ) -> Res<RegisterVolunteerPayload> {
-        for (field, v) in [("phone", &phone), ("idNumber", &id_number)] {
-            if v.as_ref().is_some_and(|s| s.chars().count() > 32) {
-                return Err(gql_error(
-                    "INVALID_INPUT",
-                    format!("{field} is longer than 32 characters"),
-                ));
-            }
-        }
+        too_long(&phone, &id_number)?;
         let c = cmd::RegisterVolunteer {
             community_id: CommunityId(parse_id(&community_id, "communityId")?),
             name,
@@ -81,6 +88,44 @@ impl VolunteerMutation {
             position: o.position,
             replayed: o.replayed,
         })
+    }
+
+    /// Corrects a volunteer's personal data (staff of the community, admin): the
+    /// name, phone and ID number from now on (an empty phone or ID number removes
+    /// it). Kept beside the log; the log records only that a correction was made.
+    async fn correct_personal_data(
+        &self,
+        ctx: &Context<'_>,
+        idempotency_key: String,
+        volunteer_id: ID,
+        name: String,
+        phone: Option<String>,
+        id_number: Option<String>,
+    ) -> Res<VolunteerChangePayload> {
+        too_long(&phone, &id_number)?;
+        let c = cmd::CorrectPersonalData {
+            volunteer_id: VolunteerId(parse_id(&volunteer_id, "volunteerId")?),
+            name,
+            phone,
+            id_number,
+        };
+        Ok(changed(volunteer_id, exec(ctx, &idempotency_key, c).await?))
+    }
+
+    /// Sets a volunteer's tags (党员, 五老, 青年, …): the whole list from now on, at
+    /// most 10. Later service counts in the new tags' rankings.
+    async fn set_volunteer_tags(
+        &self,
+        ctx: &Context<'_>,
+        idempotency_key: String,
+        volunteer_id: ID,
+        tags: Vec<String>,
+    ) -> Res<VolunteerChangePayload> {
+        let c = cmd::SetVolunteerTags {
+            volunteer_id: VolunteerId(parse_id(&volunteer_id, "volunteerId")?),
+            tags,
+        };
+        Ok(changed(volunteer_id, exec(ctx, &idempotency_key, c).await?))
     }
 
     /// Moves a volunteer to another stairwell, or to another household of the same

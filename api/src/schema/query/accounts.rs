@@ -25,6 +25,39 @@ fn volunteer_cursor(after: Option<String>) -> Res<Option<String>> {
     }
 }
 
+/// The order of a list of volunteers.
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum VolunteerOrder {
+    /// By volunteer number (志愿者编号).
+    Number,
+    /// Points balance, highest first (ties by number).
+    Points,
+    /// Verified service hours, highest first (ties by number): the stars' order too.
+    Hours,
+}
+
+impl VolunteerOrder {
+    fn balance_order(self) -> Option<projections::balances::BalanceOrder> {
+        use projections::balances::BalanceOrder;
+        match self {
+            VolunteerOrder::Number => None,
+            VolunteerOrder::Points => Some(BalanceOrder::Points),
+            VolunteerOrder::Hours => Some(BalanceOrder::VerifiedHours),
+        }
+    }
+}
+
+/// The offset of an ordered page's cursor (`@N`), 0 without one.
+fn offset_cursor(after: Option<&str>) -> Res<u64> {
+    match after {
+        None => Ok(0),
+        Some(a) => a
+            .strip_prefix('@')
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(bad_cursor),
+    }
+}
+
 #[derive(Default)]
 pub struct AccountQuery;
 
@@ -64,14 +97,17 @@ impl AccountQuery {
         Ok(Volunteer::new(account, vis))
     }
 
-    /// Volunteers of a community by volunteer number (staff and admin), optionally
-    /// matching `search` (name or volunteer number).
+    /// Volunteers of a community (staff and admin) in `orderBy` order (by volunteer
+    /// number unless said), optionally matching `search` (name, volunteer number, or
+    /// the last digits of the phone: at least 4), found in volunteer-number order.
     #[graphql(complexity = "crate::schema::page_cost(first, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
     async fn volunteers(
         &self,
         ctx: &Context<'_>,
         community_id: ID,
         search: Option<String>,
+        order_by: Option<VolunteerOrder>,
         first: Option<i32>,
         after: Option<String>,
         at_least: Option<u64>,
@@ -97,15 +133,26 @@ impl AccountQuery {
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty());
         let mut found = Vec::with_capacity(n + 1);
-        match needle {
+        let order = order_by.unwrap_or(VolunteerOrder::Number).balance_order();
+        let mut next_offset = None;
+        match (needle, order) {
+            // Ordered by points or hours: pages by offset (`@N`).
+            (None, Some(order)) => {
+                let offset = offset_cursor(cursor.as_deref())?;
+                found = reads
+                    .community_balances_by(community, order, offset, n as u32 + 1)
+                    .await?;
+                next_offset = Some(offset + n as u64);
+            }
             // One query for the page (and one more row to know whether there is more).
-            None => {
+            (None, None) => {
                 found = reads
                     .community_balances(community, cursor.as_deref(), n as u32 + 1)
                     .await?;
             }
             // Scan the community in chunks, names batched per chunk.
-            Some(needle) => {
+            (Some(needle), _) => {
+                let digits = needle.len() >= 4 && needle.chars().all(|c| c.is_ascii_digit());
                 let people = ctx.data_unchecked::<People>();
                 loop {
                     let chunk = reads
@@ -119,11 +166,14 @@ impl AccountQuery {
                         .await
                         .map_err(|e| async_graphql::Error::new(e.public_message()))?;
                     for b in chunk {
-                        let name_hit = names
-                            .get(&b.volunteer_id.0)
-                            .and_then(Option::as_ref)
-                            .is_some_and(|p| p.name.contains(needle.as_str()));
-                        if name_hit || b.volunteer_number.contains(needle.as_str()) {
+                        let person = names.get(&b.volunteer_id.0).and_then(Option::as_ref);
+                        let name_hit = person.is_some_and(|p| p.name.contains(needle.as_str()));
+                        // The last digits of a phone, which its mask shows too.
+                        let phone_hit = digits
+                            && person
+                                .and_then(|p| p.phone.as_deref())
+                                .is_some_and(|ph| ph.ends_with(needle.as_str()));
+                        if name_hit || phone_hit || b.volunteer_number.contains(needle.as_str()) {
                             found.push(b);
                             if found.len() > n {
                                 break;
@@ -149,7 +199,10 @@ impl AccountQuery {
         .await?;
         let vis = Visibility::for_caller(p, Some(community));
         Ok(VolunteerPage {
-            end_cursor: found.last().map(|b| b.volunteer_number.clone()),
+            end_cursor: match next_offset {
+                Some(o) => has_next.then(|| format!("@{o}")),
+                None => found.last().map(|b| b.volunteer_number.clone()),
+            },
             volunteers: found.into_iter().map(|b| Volunteer::new(b, vis)).collect(),
             has_next_page: has_next,
         })

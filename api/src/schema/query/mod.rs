@@ -16,7 +16,10 @@
 //! - [`boards`]: rankings, the wish board, 文明楼道 scores and the red flag, the
 //!   dashboard;
 //! - [`audit`]: the event log (admin);
-//! - [`activities`]: activities with their rosters, and the organiser's check-in code.
+//! - [`activities`]: activities with their rosters, and the organiser's check-in code;
+//! - [`community`]: a community's organisation and rules, its accounts' totals, its
+//!   pages' live sessions;
+//! - [`inbox`]: a volunteer's messages, a community's recent awards.
 //!
 //! [`prefetch`]: crate::schema::types::prefetch
 
@@ -24,6 +27,8 @@ pub mod accounts;
 pub mod activities;
 pub mod audit;
 pub mod boards;
+pub mod community;
+pub mod inbox;
 
 pub use boards::parse_period;
 
@@ -41,6 +46,8 @@ pub struct Query(
     boards::BoardQuery,
     audit::AuditQuery,
     activities::ActivityQuery,
+    community::CommunityQuery,
+    inbox::InboxQuery,
 );
 
 /// Page size: default 20, at most [`MAX_PAGE`].

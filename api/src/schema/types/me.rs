@@ -49,3 +49,45 @@ impl Me {
         Ok(Some(Volunteer::new(b, vis)))
     }
 }
+
+/// A live session of the pages (a phone or a screen logged in by a one-time link).
+#[derive(async_graphql::SimpleObject, Clone)]
+#[graphql(complex)]
+pub struct SessionInfo {
+    pub id: ID,
+    pub role: TokenRole,
+    pub volunteer_id: Option<ID>,
+    /// What the login link was for (志愿者, 大屏, …).
+    pub label: String,
+    pub created_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[graphql(skip)]
+    pub volunteer: Option<uuid::Uuid>,
+    #[graphql(skip)]
+    pub vis: Visibility,
+}
+
+impl SessionInfo {
+    pub fn new(s: crate::sessions::Session, vis: Visibility) -> SessionInfo {
+        SessionInfo {
+            id: ID(s.id.to_string()),
+            role: s.role.into(),
+            volunteer_id: s.volunteer.map(|v| ID(v.to_string())),
+            label: s.label,
+            created_at: s.created_at,
+            volunteer: s.volunteer,
+            vis,
+        }
+    }
+}
+
+#[async_graphql::ComplexObject]
+impl SessionInfo {
+    /// The volunteer's name, for a volunteer's session.
+    async fn name(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        let Some(v) = self.volunteer else {
+            return Ok(None);
+        };
+        let p = super::person::person_fields(ctx, v).await?;
+        Ok(super::person::show_name(&p, self.vis))
+    }
+}

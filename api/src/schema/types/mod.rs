@@ -3,19 +3,24 @@
 //!
 //! - `volunteer`: a volunteer, their balances and totals, a page of volunteers;
 //! - `activity`: activities (志愿活动), their rosters, objections and check-in code;
+//! - `community`: a community's grids, stairwells (and their open issues), teams and
+//!   rules;
+//! - `inbox`: a volunteer's messages (消息) and a community's recent awards;
 //! - `statement`: the lines of a statement (账户明细) and their pages;
 //! - `ranking`: rankings (排行榜) and their rows;
 //! - `wish`: wishes (小心愿), their status and the wish board's pages;
 //! - `stairwell`: 文明楼道 scores;
 //! - `dashboard`: a community's dashboard (社区看板);
 //! - `event`: events of the log (admin audit);
-//! - `me`: the caller and the roles of tokens;
+//! - `me`: the caller, the roles of tokens, the pages' live sessions;
 //! - `person`: how much of a person a caller sees, and names as shown;
 //! - `loaders`: the DataLoaders of personal data and profiles, and [`prefetch`].
 
 mod activity;
+mod community;
 mod dashboard;
 mod event;
+mod inbox;
 mod loaders;
 mod me;
 mod person;
@@ -29,13 +34,18 @@ pub use activity::{
     Activity, ActivityStatus, CheckInCode, Objection, ObjectionDecision, Participant,
     PendingRecords, RecordSource, RecordState, SignupState,
 };
+pub use community::{
+    ActivityRulesVersion, Coefficient, Community, Grid, PointRules, RubricItemRule, RubricVersion,
+    Stairwell, StairwellIssue, StarThresholdsVersion, Team,
+};
 pub use dashboard::{Dashboard, KindTotals, PeriodTotals};
 pub use event::LedgerEvent;
+pub use inbox::{InboxKind, InboxMessage, InboxPage};
 pub use loaders::{
     connection_loaders, prefetch, request_loaders, selects, People, PersonLoader, ProfileLoader,
     Profiles, PERSON_FIELDS, PROFILE_FIELDS,
 };
-pub use me::{Me, TokenRole};
+pub use me::{Me, SessionInfo, TokenRole};
 pub use person::{person_fields, show_name, Visibility};
 pub use ranking::{RankMetric, RankRow, Ranking};
 pub use stairwell::StairwellScore;
