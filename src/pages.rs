@@ -1,11 +1,11 @@
 //! Before `serve` listens: on a database with no login yet, a one-time link for the
-//! first admin; with `--demo`, the demo community (on an empty database) and one-time
-//! links for a staff member, a volunteer and the hall display, so that a new user
-//! sees the product from the first command.
+//! first admin; with `--demo`, the demo community (on an empty database) with this
+//! week's activities, awards and inspections around today, and one-time links for a
+//! staff member, a volunteer and the hall display, so that a new user sees the product
+//! from the first command.
 
 use crate::cli::ServeArgs;
 use api::Role;
-use ledger::event::Event;
 use ledger::Store;
 use uuid::Uuid;
 
@@ -41,9 +41,11 @@ async fn demo(store: &Store, args: &ServeArgs) -> anyhow::Result<()> {
         let handler = ledger::command::CommandHandler::new(store.clone());
         ledger::demo::generate(&handler, ledger::demo::DemoOptions::default(), |_| {}).await?;
     }
-    let Some((community, volunteer)) = first_volunteer(store).await? else {
-        anyhow::bail!("--demo: the database holds no volunteer; start it on an empty database");
-    };
+    // This week around today: an activity under way, this month's red flag, awards,
+    // wishes to confirm (once a day: a restart on the same day adds nothing).
+    let handler = ledger::command::CommandHandler::new(store.clone());
+    let day = ledger::demo::present(&handler, chrono::Utc::now()).await?;
+    let (community, volunteer) = (day.community_id.0, day.volunteer_id.0);
     let server = api::auth::Principal {
         token_id: Uuid::nil(),
         actor: ledger::command::Actor::admin(Uuid::nil()),
@@ -76,25 +78,4 @@ async fn demo(store: &Store, args: &ServeArgs) -> anyhow::Result<()> {
     }
     println!();
     Ok(())
-}
-
-/// The first volunteer registered in the log, and their community.
-async fn first_volunteer(store: &Store) -> anyhow::Result<Option<(Uuid, Uuid)>> {
-    let mut after = 0;
-    loop {
-        let batch = store.read_all(after, 1000).await?;
-        let Some(last) = batch.last() else {
-            return Ok(None);
-        };
-        after = last.position;
-        for rec in &batch {
-            if let Ok(Event::VolunteerRegistered { community_id, .. }) = Event::decode(rec) {
-                let id = rec
-                    .stream_id
-                    .strip_prefix(ledger::ids::VOLUNTEER_PREFIX)
-                    .unwrap_or("");
-                return Ok(Some((community_id.0, Uuid::parse_str(id)?)));
-            }
-        }
-    }
 }

@@ -340,21 +340,21 @@ impl ReadSide {
         Ok(found)
     }
 
-    /// A page of a volunteer's statement, oldest first, after the cursor (`seq`).
+    /// A page of a volunteer's statement after the cursor (`seq`), oldest first; or,
+    /// `newest_first`, before it.
     pub async fn statement(
         &self,
         id: VolunteerId,
         after: Option<u64>,
         limit: u32,
+        newest_first: bool,
     ) -> ApiResult<StatementPage> {
-        Ok(projections::statement::statement(
-            self.db().await?,
-            id,
-            after,
-            limit,
-            Order::OldestFirst,
-        )
-        .await?)
+        let order = if newest_first {
+            Order::NewestFirst
+        } else {
+            Order::OldestFirst
+        };
+        Ok(projections::statement::statement(self.db().await?, id, after, limit, order).await?)
     }
 
     /// The top `top` of a ranking and `me`'s own place.
@@ -459,7 +459,8 @@ impl ReadSide {
                     r.try_get(0)?,
                     r.try_get(1)?,
                     r.try_get::<i64, _>(2)? as u32,
-                    serde_json::from_str(&payload).map_err(|e| ApiError::Internal(e.to_string()))?,
+                    serde_json::from_str(&payload)
+                        .map_err(|e| ApiError::Internal(e.to_string()))?,
                 ));
             }
         } else if let Some(pool) = self.store.postgres_pool() {

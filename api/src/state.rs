@@ -129,6 +129,36 @@ pub(crate) async fn authenticate(
     state.app.auth.authenticate_header(h).await
 }
 
+/// The cookie of a session of the pages (the `web` crate sets it: `HttpOnly`,
+/// `SameSite=Lax`).
+pub const SESSION_COOKIE: &str = "tb_session";
+
+/// The caller of a download (`/documents/...`, GET only, nothing changed): its
+/// `Authorization` header, or else the pages' session cookie, so that a person signed
+/// in to the pages can open a report or print a certificate in the browser. Requests
+/// that change something never accept the cookie (it would be a door for cross-site
+/// requests).
+pub(crate) async fn authenticate_download(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Principal, ApiError> {
+    if headers.contains_key(header::AUTHORIZATION) {
+        return authenticate(state, headers).await;
+    }
+    let token = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v);
+    match token {
+        Some(t) => state.app.auth.authenticate(t).await,
+        None => authenticate(state, headers).await,
+    }
+}
+
 /// Longest query text whose parsed document is kept.
 const CACHED_QUERY_MAX: usize = 8 * 1024;
 /// Parsed queries kept before the cache starts over.

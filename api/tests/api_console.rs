@@ -80,6 +80,18 @@ async fn awards_order_totals_and_inbox(s: &Server, c: &Community) {
         again["awardPointsToMany"]["position"],
         done["awardPointsToMany"]["position"]
     );
+    // The statement newest first: the last award on top, then the one before.
+    let newest = "query($v: ID!, $p: Int, $after: String) { statement(volunteerId: $v, first: 1, after: $after, newestFirst: true, atLeast: $p) { entries { description pointsDelta } endCursor } }";
+    let top = s.ok(&c.staff, newest, json!({"v": c.v2, "p": p})).await["statement"].clone();
+    assert_eq!(top["entries"][0]["pointsDelta"], "3.00");
+    let next = s
+        .ok(
+            &c.staff,
+            newest,
+            json!({"v": c.v2, "p": p, "after": top["endCursor"]}),
+        )
+        .await;
+    assert_eq!(next["statement"]["entries"][0]["pointsDelta"], "5.00");
     // By points: v2 (8) before v1 (5); one a page, the cursor carries on.
     let page = "query($c: ID!, $p: Int, $after: String) { volunteers(communityId: $c, orderBy: POINTS, first: 1, after: $after, atLeast: $p) { volunteers { id balance { points } } hasNextPage endCursor } }";
     let first = s.ok(&c.staff, page, json!({"c": c.id, "p": p})).await["volunteers"].clone();
@@ -214,7 +226,10 @@ async fn community_certificates_and_sessions(s: &Server, c: &Community) {
             .map(|c| c["name"].as_str().unwrap().to_string())
             .collect::<Vec<_>>()
     };
-    assert_eq!(names(s.ok(&s.admin, all, json!({})).await), ["枫林社区", "海棠社区"]);
+    assert_eq!(
+        names(s.ok(&s.admin, all, json!({})).await),
+        ["枫林社区", "海棠社区"]
+    );
     assert_eq!(names(s.ok(&c.staff, all, json!({})).await), ["海棠社区"]);
     // The certificates the community issued this year.
     let issue = "mutation($k: String!, $v: ID!) { issueCertificate(idempotencyKey: $k, volunteerId: $v, issuer: {organisation: \"海棠社区居委会\"}) { number issuedAt } }";

@@ -1,7 +1,8 @@
 //! The service hall's big screen (`/hall`, 1920×1080, a display login): this month's
 //! 流动红旗 and the stairwell scores, the month's and the year's best volunteers (names
 //! shortened, as the API gives them to displays), today's activities with their
-//! sign-ups and check-ins. It follows the log live: `/hall/events` (server-sent
+//! sign-ups and check-ins, and the latest awards (积分奖励 and services credited). It
+//! follows the log live: `/hall/events` (server-sent
 //! events) says when the log moved, and `/static/hall.js` fetches `/hall/live` (the
 //! same content) and puts it in place; the browser's EventSource reconnects by itself
 //! when the server restarts.
@@ -29,6 +30,7 @@ const BOARD: &str = "query($c: ID!, $month: String!, $year: String!, $from: Date
   month: ranking(communityId: $c, metric: HOURS, period: $month, first: 5) { rows { rank name hours } }
   year: ranking(communityId: $c, metric: HOURS, period: $year, first: 5) { rows { rank name hours } }
   activities(communityId: $c, from: $from, to: $to, first: 12) { id title place startsAt endsAt places taken checkedIn status }
+  recentAwards(communityId: $c, first: 5) { name kind subject detail points hours }
 }";
 
 /// The community a display shows: its own, or `?c=` for an admin.
@@ -77,7 +79,7 @@ fn render(m: &Messages, d: &Value, month: u32) -> Markup {
         section.flag {
             h2 { (month) "月 · " (m.red_flag) }
             @if flag.is_object() {
-                p.flagname { "🚩 " (s(flag, "building")) (s(flag, "unit")) }
+                p.flagname { (layout::flag_icon()) " " (s(flag, "building")) (s(flag, "unit")) }
                 p.big { (num(s(flag, "total"))) " " span.unit { "分" } }
             } @else {
                 p.sub { (m.no_red_flag) }
@@ -93,6 +95,18 @@ fn render(m: &Messages, d: &Value, month: u32) -> Markup {
             (rank_list(m, &names(&d["month"])))
             h2 { (m.year_best) }
             (rank_list(m, &names(&d["year"])))
+            h2 { (m.recent_awards) }
+            @let awards = d["recentAwards"].as_array().cloned().unwrap_or_default();
+            @if awards.is_empty() { p.sub { (m.no_ranking) } }
+            ul.awards {
+                @for a in &awards {
+                    li {
+                        span.name { (s(a, "name")) }
+                        span.what { @if s(a, "kind") == "POINTS_AWARDED" { (s(a, "detail")) } @else { (s(a, "subject")) } }
+                        span.num { "+" (num(s(a, "points"))) " 分" }
+                    }
+                }
+            }
         }
         section.today {
             h2 { (m.today) }

@@ -111,6 +111,17 @@ pub fn redirect(to: &str, cookies: &[HeaderValue]) -> Response {
 
 /// A page that says something went wrong, and the way back.
 pub fn error_page(m: &'static Messages, status: StatusCode, text: &str, back: &str) -> Response {
+    error_page_coded(m, status, text, None, back)
+}
+
+/// [`error_page`] with the API's code, in small type, for whoever helps them.
+pub fn error_page_coded(
+    m: &'static Messages,
+    status: StatusCode,
+    text: &str,
+    code: Option<&str>,
+    back: &str,
+) -> Response {
     let shell = Shell {
         m,
         title: m.error_title,
@@ -127,6 +138,7 @@ pub fn error_page(m: &'static Messages, status: StatusCode, text: &str, back: &s
                 main.narrow {
                     h1 { (m.error_title) }
                     p.notice.bad role="alert" { (text) }
+                    @if let Some(c) = code { p.sub { (m.error_code) "：" (c) } }
                     a.button href=(back) { (m.back_home) }
                 }
             },
@@ -166,6 +178,11 @@ pub fn date(t: DateTime<Utc>) -> String {
     format!("{}年{}月{}日", l.year(), l.month(), l.day())
 }
 
+/// "2026-12-03", the value of a date field (Beijing time).
+pub fn date_value(t: DateTime<Utc>) -> String {
+    t.with_timezone(&cst()).format("%Y-%m-%d").to_string()
+}
+
 /// A decimal of the API ("12.50") as people write it ("12.5"); "0" for nothing.
 pub fn num(s: &str) -> String {
     if !s.contains('.') {
@@ -184,6 +201,16 @@ pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .ok()
         .map(|t| t.with_timezone(&Utc))
+}
+
+/// The 流动红旗: a small red flag drawn in SVG (no emoji font needed).
+pub fn flag_icon() -> maud::Markup {
+    maud::PreEscaped(
+        "<svg class=\"flag-icon\" viewBox=\"0 0 24 24\" role=\"img\" aria-label=\"流动红旗\">\
+         <rect x=\"3\" y=\"2\" width=\"2\" height=\"20\" rx=\"1\" fill=\"#8d6e00\"/>\
+         <path d=\"M5 3h14l-3 5 3 5H5z\" fill=\"#e53935\"/></svg>"
+            .to_string(),
+    )
 }
 
 /// "★★★☆☆" for 3.

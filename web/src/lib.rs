@@ -15,14 +15,16 @@
 //! - [`layout`]: the page shell, security headers, dates and numbers as written in
 //!   China;
 //! - [`msg`]: every visible text (zh-CN), and what each API error code means;
-//! - [`phone`]: the volunteer's phone page (`/m`, `/checkin/...`);
-//! - [`console`]: the staff console (`/console`);
+//! - [`phone`]: the volunteer's phone page (`/m`, `/checkin/...`): home, activities and
+//!   check-in, records (statement, certificates, inbox), wishes;
+//! - [`console`]: the staff console (`/console`), one module per part of the desk;
 //! - [`hall`]: the hall display (`/hall`), live by server-sent events.
 //!
 //! ## To add a page
 //!
-//! A handler in the module of its family, taking [`Signed`] (the session) and
-//! rendering with [`layout::page`]; what it reads or does is a GraphQL operation
+//! A handler in the module of its family, taking [`Signed`] (the session) — or, in the
+//! console, [`console::Desk`] (the session, its community, the query) and rendering
+//! with `Desk::page` — and rendering with [`layout::page`]; what it reads or does is a GraphQL operation
 //! through [`gql::run`] (never the store directly: the API's roles and masking apply);
 //! a form carries `csrf` and `key` (the idempotency key) and runs its command
 //! through [`form::submit`]; its texts go in [`msg::Messages`]. Then its route in [`routes`],
@@ -131,27 +133,96 @@ pub fn routes(api: AppState, config: WebConfig) -> Router {
         .route("/static/app.css", get(css))
         .route("/static/hall.js", get(hall_js))
         .route("/m", get(phone::home))
-        .route("/m/activities", get(phone::activities))
-        .route("/m/activities/{id}", post(phone::activity_action))
-        .route("/m/checkin", get(phone::checkin_page))
-        .route("/m/checkin/{id}", post(phone::checkin))
-        .route("/checkin/{id}", get(phone::checkin_page))
-        .route("/m/statement", get(phone::statement))
-        .route("/m/wishes", get(phone::wishes))
-        .route("/m/wishes/{id}", post(phone::claim))
+        .route("/m/activities", get(phone::activities::activities))
+        .route(
+            "/m/activities/{id}",
+            post(phone::activities::activity_action),
+        )
+        .route("/m/checkin", get(phone::activities::checkin_page))
+        .route("/m/checkin/{id}", post(phone::activities::checkin))
+        .route("/checkin/{id}", get(phone::activities::checkin_page))
+        .route("/m/statement", get(phone::records::statement))
+        .route("/m/certificates", get(phone::records::certificates))
+        .route("/m/inbox", get(phone::records::inbox))
+        .route("/m/wishes", get(phone::wishes::wishes))
+        .route("/m/wishes/{id}", post(phone::wishes::claim))
+        .route("/m/wishes/{id}/done", post(phone::wishes::done))
         .route("/m/elder", post(phone::elder))
-        .route("/console", get(console::today))
-        .route("/console/activities/new", get(console::new_activity))
-        .route("/console/activities", post(console::post_activity))
-        .route("/console/activities/{id}", get(console::activity))
-        .route("/console/activities/{id}/approve", post(console::approve))
-        .route("/console/activities/{id}/code", get(console::code))
-        .route("/console/volunteers", get(console::volunteers))
-        .route("/console/links", post(console::make_link))
+        .merge(console_routes())
         .route("/hall", get(hall::hall))
         .route("/hall/live", get(hall::live))
         .route("/hall/events", get(hall::events))
         .with_state(state)
+}
+
+/// The staff console's routes.
+fn console_routes() -> Router<WebState> {
+    use console::*;
+    Router::new()
+        .route("/console", get(today))
+        .route("/console/communities", post(setup::establish))
+        .route(
+            "/console/activities",
+            get(activities::list).post(activities::post),
+        )
+        .route("/console/activities/new", get(activities::new))
+        .route("/console/activities/{id}", get(attendance::activity))
+        .route(
+            "/console/activities/{id}/approve",
+            post(attendance::approve),
+        )
+        .route(
+            "/console/activities/{id}/checkin",
+            post(attendance::check_in),
+        )
+        .route("/console/activities/{id}/late", post(attendance::late))
+        .route("/console/activities/{id}/change", post(activities::change))
+        .route("/console/activities/{id}/cancel", post(activities::cancel))
+        .route("/console/activities/{id}/code", get(activities::code))
+        .route("/console/notices", get(notices::notices))
+        .route("/console/notices/{id}/resolve", post(notices::resolve))
+        .route("/console/notices/{id}/raise", post(notices::raise))
+        .route("/console/notices/{id}/finalise", post(notices::finalise))
+        .route(
+            "/console/volunteers",
+            get(volunteers::list).post(volunteers::register),
+        )
+        .route("/console/volunteers/new", get(volunteers::new))
+        .route("/console/volunteers/{id}", get(volunteer::page))
+        .route("/console/volunteers/{id}/points", post(volunteer::points))
+        .route("/console/volunteers/{id}/correct", post(volunteer::correct))
+        .route("/console/volunteers/{id}/tags", post(volunteer::tags))
+        .route("/console/volunteers/{id}/move", post(volunteer::move_to))
+        .route("/console/volunteers/{id}/team", post(volunteer::team))
+        .route("/console/volunteers/{id}/depart", post(volunteer::depart))
+        .route(
+            "/console/volunteers/{id}/certificate",
+            post(volunteer::certificate),
+        )
+        .route("/console/points", get(points::page))
+        .route("/console/points/many", post(points::many))
+        .route("/console/wishes", get(wishes::board).post(wishes::post))
+        .route("/console/wishes/{id}", post(wishes::act))
+        .route("/console/stairwells", get(stairwells::scores))
+        .route(
+            "/console/stairwells/inspect",
+            get(stairwells::inspect_page).post(stairwells::inspect),
+        )
+        .route("/console/stairwells/issue", post(stairwells::issue))
+        .route("/console/stairwells/resolve", post(stairwells::resolve))
+        .route("/console/reports", get(reports::page))
+        .route("/console/setup", get(setup::page))
+        .route("/console/setup/grid", post(setup::grid))
+        .route("/console/setup/stairwell", post(setup::stairwell))
+        .route("/console/setup/team", post(setup::team))
+        .route("/console/setup/points", post(rules::points))
+        .route("/console/setup/stars", post(rules::stars))
+        .route("/console/setup/activity", post(rules::activity))
+        .route("/console/setup/rubric", post(rules::rubric))
+        .route("/console/sessions", get(sessions::page))
+        .route("/console/sessions/revoke", post(sessions::revoke))
+        .route("/console/links", post(sessions::make_link))
+        .route("/console/links/cancel", post(sessions::cancel_link))
 }
 
 /// `/`: each person to their page; without a session, how to get one.

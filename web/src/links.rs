@@ -188,3 +188,65 @@ pub async fn is_open(store: &Store, code: &str, now: DateTime<Utc>) -> sqlx::Res
         .await?, 0);
     Ok(n > 0)
 }
+
+/// A link not yet used nor expired, as staff see it (never its code).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenLink {
+    /// The SHA-256 of its code: names it for cancelling, and logs no one in.
+    pub id: String,
+    pub role: Role,
+    pub volunteer: Option<Uuid>,
+    pub label: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+type OpenRow = (String, String, Option<String>, String, i64, i64);
+
+/// The links of `community` still waiting to be used, newest first.
+pub async fn open_of(
+    store: &Store,
+    community: Uuid,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Vec<OpenLink>> {
+    let sql = "SELECT link_hash, role, volunteer_id, label, created_at, expires_at FROM login_links \
+               WHERE community_id = $1 AND used_at IS NULL AND expires_at > $2 ORDER BY created_at DESC LIMIT 200";
+    let rows: Vec<OpenRow> = on_pool!(store, pool => sqlx::query_as(sql)
+        .bind(community.to_string())
+        .bind(now.timestamp_millis())
+        .fetch_all(pool)
+        .await?, Vec::new());
+    let at = |ms: i64| DateTime::from_timestamp_millis(ms).unwrap_or_default();
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, role, v, label, created, expires)| {
+            Some(OpenLink {
+                id,
+                role: api::parse_role(&role).ok()?,
+                volunteer: v.and_then(|v| Uuid::parse_str(&v).ok()),
+                label,
+                created_at: at(created),
+                expires_at: at(expires),
+            })
+        })
+        .collect())
+}
+
+/// Cancels a link of `community` not yet used (it expires now); whether one was.
+pub async fn cancel(
+    store: &Store,
+    id: &str,
+    community: Uuid,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let sql = "UPDATE login_links SET expires_at = $1 WHERE link_hash = $2 AND community_id = $3 \
+               AND used_at IS NULL AND expires_at > $1";
+    let n = on_pool!(store, pool => sqlx::query(sql)
+        .bind(now.timestamp_millis())
+        .bind(id)
+        .bind(community.to_string())
+        .execute(pool)
+        .await?
+        .rows_affected(), 0);
+    Ok(n > 0)
+}

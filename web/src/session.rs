@@ -10,7 +10,7 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use sha2::{Digest, Sha256};
 
 /// The session cookie's name.
-pub const COOKIE: &str = "tb_session";
+pub const COOKIE: &str = api::state::SESSION_COOKIE;
 /// The cookie of elder mode (长辈模式), kept per phone.
 pub const ELDER_COOKIE: &str = "tb_elder";
 /// A session lasts a year on its phone (staff revoke it by its token).

@@ -5,7 +5,7 @@
 
 use super::report_error;
 use crate::errors::ApiError;
-use crate::state::{authenticate, AppState};
+use crate::state::{authenticate_download as authenticate, AppState};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};

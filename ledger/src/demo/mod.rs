@@ -27,6 +27,9 @@ mod activity;
 mod chain;
 mod round;
 mod setup;
+mod today;
+
+pub use today::{present, PresentDay};
 
 use crate::amount::{Hours, Points};
 use crate::command::*;

@@ -64,14 +64,29 @@ impl ServiceKind {
     }
 }
 
+/// The wish a confirmed wish's service names in its note ("小心愿 {wish id}", as
+/// confirmation writes it), if the note is that.
+pub fn wish_of_note(kind: ServiceKind, note: &str) -> Option<uuid::Uuid> {
+    if kind != ServiceKind::Wish {
+        return None;
+    }
+    uuid::Uuid::parse_str(note.strip_prefix("小心愿 ")?).ok()
+}
+
 /// How a service reads on a statement: its kind, place and note, and for an activity's
-/// record how it came (（活动签到） or （补录）). "巡逻 北门 周六巡逻（补录）".
+/// record how it came (（活动签到） or （补录）). "巡逻 北门 周六巡逻（补录）". A wish's
+/// service reads "小心愿" (its note names the wish by id, which tells a reader nothing).
 pub fn service_text(
     kind: ServiceKind,
     place: &str,
     note: &str,
     source: Option<super::RecordSource>,
 ) -> String {
+    let note = if wish_of_note(kind, note).is_some() {
+        ""
+    } else {
+        note
+    };
     let mut text = [kind.label(), place, note]
         .iter()
         .filter(|s| !s.is_empty())
@@ -160,6 +175,12 @@ mod tests {
                 Some(RecordSource::Attendance)
             ),
             "上门探访（活动签到）"
+        );
+        let wish = "小心愿 83c629e1-1479-5ace-b431-d6b950a1c2d3";
+        assert_eq!(service_text(ServiceKind::Wish, "", wish, None), "小心愿");
+        assert_eq!(
+            service_text(ServiceKind::Wish, "", "陪老人散步", None),
+            "小心愿 陪老人散步"
         );
     }
 }

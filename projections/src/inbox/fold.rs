@@ -8,7 +8,7 @@
 use super::{Kind, Message, Subject};
 use crate::common::{millis, Cached};
 use crate::projection::Envelope;
-use ledger::event::{service_text, Event, ObjectionDecision};
+use ledger::event::{service_text, wish_of_note, Event, ObjectionDecision};
 use ledger::ids::StreamKind;
 use uuid::Uuid;
 
@@ -81,7 +81,11 @@ fn volunteer_event(
             activity,
             ..
         } => {
-            let text = service_text(*kind, place, note, activity.map(|a| a.source));
+            let mut text = service_text(*kind, place, note, activity.map(|a| a.source));
+            // A wish's service: what the wish was.
+            if let Some(w) = wish_of_note(*kind, note).and_then(|w| subjects.get(&w)) {
+                text = format!("{text}：{}", w.text);
+            }
             subjects.insert(
                 service_id.0,
                 Subject {

@@ -8,7 +8,7 @@ use crate::db::{Kind as Col, OnConflict, Tx, Upsert, Val, Writer};
 use crate::error::{ProjectionError, Result};
 use crate::projection::{Envelope, Names, State};
 use futures::future::BoxFuture;
-use ledger::event::Event;
+use ledger::event::{wish_of_note, Event};
 use std::collections::HashSet;
 use uuid::Uuid;
 
@@ -47,7 +47,8 @@ impl InboxState {
         }
     }
 
-    /// The subjects `events` name: their streams, and the services they verify.
+    /// The subjects `events` name: their streams, the services they verify, the wishes
+    /// that wish services name.
     fn wanted(&self, events: &[Envelope]) -> HashSet<Uuid> {
         let mut ids = HashSet::new();
         for e in events {
@@ -56,6 +57,9 @@ impl InboxState {
                 Event::ServiceVerified { service_id, .. }
                 | Event::ServiceRejected { service_id, .. } => {
                     ids.insert(service_id.0);
+                }
+                Event::ServiceLogged { kind, note, .. } => {
+                    ids.extend(wish_of_note(*kind, note));
                 }
                 _ => {}
             }

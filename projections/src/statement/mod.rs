@@ -61,8 +61,9 @@ impl Projection for Statement {
         NAME
     }
     fn version(&self) -> u32 {
-        // 3: a service's line says what it was (kind, place, note, 活动签到 or 补录).
-        3
+        // 3: a service's line says what it was (kind, place, note, 活动签到 or 补录);
+        // 4: a wish's service reads 小心愿, not the wish's id.
+        4
     }
     fn tables(&self) -> &'static [TableDef] {
         TABLES

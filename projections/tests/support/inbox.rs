@@ -2,7 +2,7 @@
 //! told what, of which subject, with which amounts), and the checks of the inbox's
 //! queries against them.
 
-use ledger::event::{service_text, Event, ObjectionDecision};
+use ledger::event::{service_text, wish_of_note, Event, ObjectionDecision};
 use ledger::ids::*;
 use ledger::store::RecordedEvent;
 use projections::db::Db;
@@ -58,10 +58,11 @@ impl InboxOracle {
                         ..
                     },
                 ) => {
-                    service.insert(
-                        service_id.0,
-                        service_text(*kind, place, note, activity.map(|a| a.source)),
-                    );
+                    let mut text = service_text(*kind, place, note, activity.map(|a| a.source));
+                    if let Some((w, _)) = wish_of_note(*kind, note).and_then(|w| wish.get(&w)) {
+                        text = format!("{text}：{w}");
+                    }
+                    service.insert(service_id.0, text);
                 }
                 (
                     StreamKind::Volunteer,

@@ -209,14 +209,16 @@ impl AccountQuery {
     }
 
     /// A volunteer's statement (账户明细): every entry with running balances, oldest
-    /// first, paged by cursor.
+    /// first (or newest first with `newestFirst`), paged by cursor.
     #[graphql(complexity = "crate::schema::page_cost(first, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
     async fn statement(
         &self,
         ctx: &Context<'_>,
         volunteer_id: Option<ID>,
         first: Option<i32>,
         after: Option<String>,
+        #[graphql(default)] newest_first: bool,
         at_least: Option<u64>,
     ) -> Res<StatementPage> {
         let p = principal(ctx)?;
@@ -243,7 +245,7 @@ impl AccountQuery {
         }
         let page = app(ctx)
             .reads
-            .statement(vid, after, n.max(1) as u32)
+            .statement(vid, after, n.max(1) as u32, newest_first)
             .await?;
         let (entries, has_next) = if n == 0 {
             (Vec::new(), !page.entries.is_empty())

@@ -1,5 +1,14 @@
 //! Every text the pages show, in one place. [`ZH_CN`] is the only language today; a
 //! second one is another `Messages` value (and a way to choose it).
+//!
+//! - this file: the texts of every page family, and what each API error code means;
+//! - [`console`]: the staff console's texts, and the words of the API's enums;
+//! - [`inbox`]: how an inbox message reads.
+
+pub mod console;
+pub mod inbox;
+
+pub use console::Console;
 
 /// The pages' texts.
 pub struct Messages {
@@ -59,7 +68,7 @@ pub struct Messages {
     pub score: &'static str,
     pub live: &'static str,
     // The staff console.
-    pub console: &'static str,
+    pub console_title: &'static str,
     pub today_work: &'static str,
     pub to_approve: &'static str,
     pub open_objections: &'static str,
@@ -92,6 +101,33 @@ pub struct Messages {
     pub forbidden: &'static str,
     pub not_found: &'static str,
     pub try_again: &'static str,
+    pub error_code: &'static str,
+    // More of the phone page.
+    pub inbox: &'static str,
+    pub unread: &'static str,
+    pub no_messages: &'static str,
+    pub older: &'static str,
+    pub certificates: &'static str,
+    pub no_certificates: &'static str,
+    pub certificate_title: &'static str,
+    pub check_code: &'static str,
+    pub open_certificate: &'static str,
+    pub my_wishes: &'static str,
+    pub open_wishes: &'static str,
+    pub wish_hours: &'static str,
+    pub wish_done: &'static str,
+    pub recent_awards: &'static str,
+    /// The staff console's texts.
+    pub console: &'static Console,
+    /// How an inbox message reads.
+    pub inbox_words: fn(&serde_json::Value) -> String,
+}
+
+impl Messages {
+    /// The sentence of an inbox message.
+    pub fn inbox_text(&self, m: &serde_json::Value) -> String {
+        (self.inbox_words)(m)
+    }
 }
 
 /// 简体中文.
@@ -149,7 +185,7 @@ pub static ZH_CN: Messages = Messages {
     arrived: "已签到",
     score: "得分",
     live: "实时更新",
-    console: "社区工作台",
+    console_title: "社区工作台",
     today_work: "今日待办",
     to_approve: "待审核考勤",
     open_objections: "公示异议",
@@ -181,6 +217,23 @@ pub static ZH_CN: Messages = Messages {
     forbidden: "您没有权限进行此操作。",
     not_found: "没有找到这个页面。",
     try_again: "请稍后重试。",
+    error_code: "错误代码",
+    inbox: "消息",
+    unread: "条未读",
+    no_messages: "还没有消息",
+    older: "更早的记录",
+    certificates: "我的证明",
+    no_certificates: "还没有开具过证明。需要时请到社区服务站开具。",
+    certificate_title: "志愿服务记录证明",
+    check_code: "核验码",
+    open_certificate: "查看并打印",
+    my_wishes: "我认领的心愿",
+    open_wishes: "待认领的心愿",
+    wish_hours: "完成后填写用了多少小时",
+    wish_done: "已完成",
+    recent_awards: "最新表扬",
+    console: &console::CONSOLE_ZH_CN,
+    inbox_words: inbox::zh_cn,
 };
 
 /// What a refusal of the API (its stable `code`) means to the person who caused it.
@@ -206,6 +259,29 @@ pub fn error_text(code: &str) -> &'static str {
         "UNAUTHENTICATED" => "请重新登录。",
         "INVALID_INPUT" => "填写的内容有误，请检查。",
         "NOT_FOUND" => "没有找到。",
+        "NONE_CHOSEN" => "请先选择志愿者。",
+        "ID_NUMBER_AGAIN" => "身份证号显示为遮挡号码，请重新输入完整号码后再保存。",
+        "INSUFFICIENT_POINTS" => "积分不足。",
+        "INSUFFICIENT_HOURS" => "时长余额不足。",
+        "ACCOUNT_FLAGGED" => "账户有负数余额，暂停兑换。",
+        "SELF_AWARD" => "不能给自己奖励积分。",
+        "ALREADY_EXISTS" => "已经存在。",
+        "INVALID_STATE" => "当前状态下不能这样操作。",
+        "IDEMPOTENCY_MISMATCH" => "这个表单已经提交过别的内容，请刷新页面后重试。",
+        "NOTHING_DUE" => "还没有到期可生效的记录。",
+        "LATE_RECORD_CLOSED" => "已超过补录期限。",
+        "NOT_CLAIMER" => "只有认领人可以这样操作。",
+        "VERSION_CONFLICT" => "有人同时在修改，请刷新后重试。",
+        "ALREADY_REVERSED" => "这条记录已经冲正过了。",
+        "NOT_REVERSIBLE" => "这条记录不能冲正。",
+        "ALREADY_VERIFIED" => "这条服务已经审核过了。",
+        "SELF_VERIFICATION" => "不能审核自己的服务。",
+        "ALREADY_INSPECTED" => "这个楼道本月已经检查过了。",
+        "ALREADY_RESOLVED" => "已经处理过了。",
+        "NOT_APPROVED" => "考勤还没有审核。",
+        "ALREADY_RECORDED" => "这位志愿者已经有记录了。",
+        "NOT_IN_NOTICE" => "这条记录不在公示期内。",
+        "STALE_READ" | "READ_MODEL_NOT_READY" => "数据正在更新，请稍后刷新。",
         _ => "操作未完成，请稍后重试。",
     }
 }

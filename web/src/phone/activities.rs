@@ -1,0 +1,243 @@
+//! Activities on the phone: what the community offers in the coming weeks, the
+//! volunteer's own first; sign-up, the waiting list and withdrawal; check-in and
+//! check-out by the six digits the organiser shows, or by opening the QR link
+//! (`/checkin/{activity}?code=`), which only asks to confirm.
+
+use super::{community_of, flash, for_volunteers, shell};
+use crate::gql::{self, i, s};
+use crate::layout::{self, page, parse_time, respond, when};
+use crate::msg::Messages;
+use crate::session::Session;
+use crate::{form, Form, Signed, WebState};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use maud::{html, Markup};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+const ACTIVITIES: &str = "query($c: ID!, $from: DateTime, $to: DateTime, $at: Int) {
+    activities(communityId: $c, from: $from, to: $to, first: 30, atLeast: $at) {
+      id title kind place startsAt endsAt places taken status signupDeadline
+      me { signup waitingRank checkedInAt checkedOutAt record hours } } }";
+
+/// The activities of the coming weeks, the volunteer's own first.
+async fn activities_of(
+    state: &WebState,
+    session: &Session,
+    community: &str,
+    q: &HashMap<String, String>,
+) -> Vec<Value> {
+    let now = state.now();
+    let vars = json!({
+        "c": community,
+        "from": (now - chrono::Duration::days(1)).to_rfc3339(),
+        "to": (now + chrono::Duration::days(45)).to_rfc3339(),
+        "at": gql::at_least(q),
+    });
+    gql::run(state, session, ACTIVITIES, vars)
+        .await
+        .ok()
+        .and_then(|d| d["activities"].as_array().cloned())
+        .unwrap_or_default()
+}
+
+fn signed_up(a: &Value) -> bool {
+    matches!(s(&a["me"], "signup"), "PLACE" | "WAITING")
+}
+
+pub(super) async fn mine(
+    state: &WebState,
+    session: &Session,
+    v: &Value,
+    q: &HashMap<String, String>,
+) -> Markup {
+    let list: Vec<Value> = activities_of(state, session, s(v, "communityId"), q)
+        .await
+        .into_iter()
+        .filter(signed_up)
+        .collect();
+    html! {
+        @if list.is_empty() {
+            p.sub { (state.m.no_activities) }
+        }
+        @for a in &list { (activity_card(state.m, session, a)) }
+    }
+}
+
+fn activity_card(m: &Messages, session: &Session, a: &Value) -> Markup {
+    let id = s(a, "id");
+    let left = i(a, "places") - i(a, "taken");
+    let me = &a["me"];
+    let status = s(a, "status");
+    html! {
+        article.activity {
+            h3 { (s(a, "title")) }
+            p { (parse_time(s(a, "startsAt")).map(when).unwrap_or_default()) " – "
+                (parse_time(s(a, "endsAt")).map(layout::clock).unwrap_or_default()) }
+            p.sub { (s(a, "place")) }
+            @match (status, s(me, "signup")) {
+                ("CANCELLED", _) => p.notice.bad { "活动已取消" },
+                (_, "PLACE") => {
+                    p.tag.good { (m.signed_up) }
+                    @if me["checkedInAt"].is_string() { p.tag { (m.checked_in) } }
+                }
+                (_, "WAITING") => p.tag { (m.waiting) (i(me, "waitingRank")) "位" },
+                _ => p.sub { (m.places_left) " " (left.max(0)) " / " (i(a, "places")) },
+            }
+            @if status == "OPEN" {
+                form method="post" action=(format!("/m/activities/{id}")) {
+                    (form::hidden(session))
+                    @if signed_up(a) {
+                        input type="hidden" name="do" value="withdraw";
+                        button.button type="submit" { (m.withdraw) }
+                    } @else if left > 0 {
+                        input type="hidden" name="do" value="signup";
+                        button.button.primary type="submit" { (m.sign_up) }
+                    } @else {
+                        input type="hidden" name="do" value="waitlist";
+                        button.button type="submit" { (m.join_waitlist) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `/m/activities`: what the community offers, with sign-up.
+pub async fn activities(
+    State(state): State<WebState>,
+    Signed(session): Signed,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let m = state.m;
+    let Some(c) = community_of(&session) else {
+        return for_volunteers(&state);
+    };
+    let list = activities_of(&state, &session, &c, &q).await;
+    let body = html! {
+        header.top { a.back href="/m" { "‹ " (m.back_home) } h1 { (m.activities) } }
+        (flash(m, &q))
+        @if list.is_empty() { p.sub { (m.no_activities) } }
+        @for a in &list { (activity_card(m, &session, a)) }
+    };
+    respond(
+        StatusCode::OK,
+        page(&shell(m, m.activities, &headers), body),
+    )
+}
+
+/// Sign up, join the waiting list, or withdraw.
+pub async fn activity_action(
+    State(state): State<WebState>,
+    Signed(session): Signed,
+    Path(id): Path<String>,
+    axum::Form(f): Form,
+) -> Response {
+    let (query, field) = match f.get("do").map(String::as_str) {
+        Some("withdraw") => (
+            "mutation($a: ID!, $k: String!) { withdrawSignUp(activityId: $a, idempotencyKey: $k) { position } }",
+            "withdrawSignUp",
+        ),
+        Some("waitlist") => (
+            "mutation($a: ID!, $k: String!) { signUp(activityId: $a, idempotencyKey: $k, waitlist: true) { position } }",
+            "signUp",
+        ),
+        _ => (
+            "mutation($a: ID!, $k: String!) { signUp(activityId: $a, idempotencyKey: $k) { position } }",
+            "signUp",
+        ),
+    };
+    let (ok, err) = ("/m/activities?ok=1", "/m/activities?from=form");
+    form::submit(
+        &state,
+        &session,
+        &f,
+        query,
+        json!({ "a": id }),
+        field,
+        ok,
+        err,
+    )
+    .await
+}
+
+/// `/m/checkin`: type the six digits; `/checkin/{activity}?code=`: the QR link, which
+/// asks only to confirm.
+pub async fn checkin_page(
+    State(state): State<WebState>,
+    Signed(session): Signed,
+    headers: HeaderMap,
+    activity: Option<Path<String>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let m = state.m;
+    let Some(c) = community_of(&session) else {
+        return for_volunteers(&state);
+    };
+    let fixed = activity.map(|Path(a)| a);
+    let list: Vec<Value> = activities_of(&state, &session, &c, &q)
+        .await
+        .into_iter()
+        .filter(|a| s(a, "status") == "OPEN")
+        .filter(|a| fixed.as_deref().is_none_or(|f| s(a, "id") == f))
+        .collect();
+    let code = q.get("code").cloned().unwrap_or_default();
+    let body = html! {
+        header.top { a.back href="/m" { "‹ " (m.back_home) } h1 { (m.check_in) } }
+        (flash(m, &q))
+        @if list.is_empty() { p.sub { (m.no_activities) } }
+        @for a in &list {
+            article.activity {
+                h3 { (s(a, "title")) }
+                p { (parse_time(s(a, "startsAt")).map(when).unwrap_or_default()) " · " (s(a, "place")) }
+                @let me = &a["me"];
+                form.checkin method="post" action=(format!("/m/checkin/{}", s(a, "id"))) {
+                    (form::hidden(&session))
+                    label for=(format!("code-{}", s(a, "id"))) { (m.check_in_hint) }
+                    input.code id=(format!("code-{}", s(a, "id"))) name="code" inputmode="numeric"
+                        pattern="[0-9]{6}" maxlength="6" autocomplete="one-time-code" required value=(code);
+                    @if me["checkedInAt"].is_string() && !me["checkedOutAt"].is_string() {
+                        input type="hidden" name="do" value="out";
+                        button.button.primary type="submit" { (m.check_out_button) }
+                    } @else {
+                        input type="hidden" name="do" value="in";
+                        button.button.primary type="submit" { (m.check_in_button) }
+                    }
+                }
+            }
+        }
+    };
+    respond(StatusCode::OK, page(&shell(m, m.check_in, &headers), body))
+}
+
+/// Check in (or out) with the code.
+pub async fn checkin(
+    State(state): State<WebState>,
+    Signed(session): Signed,
+    Path(id): Path<String>,
+    axum::Form(f): Form,
+) -> Response {
+    let code: String = f
+        .get("code")
+        .map(|c| c.chars().filter(char::is_ascii_digit).collect())
+        .unwrap_or_default();
+    let (query, field, ok) = if f.get("do").map(String::as_str) == Some("out") {
+        ("mutation($a: ID!, $c: String, $k: String!) { checkOut(activityId: $a, code: $c, idempotencyKey: $k) { position } }", "checkOut", "/m?ok=out")
+    } else {
+        ("mutation($a: ID!, $c: String, $k: String!) { checkIn(activityId: $a, code: $c, idempotencyKey: $k) { position } }", "checkIn", "/m?ok=in")
+    };
+    let vars = json!({ "a": id, "c": code });
+    form::submit(
+        &state,
+        &session,
+        &f,
+        query,
+        vars,
+        field,
+        ok,
+        "/m/checkin?from=form",
+    )
+    .await
+}

@@ -1,0 +1,195 @@
+//! The volunteer's phone page (`/m`, 360×640 in WeChat's browser): name, points,
+//! hours, stars and the way to the next one, hours in 公示, messages not yet read; the
+//! three things used most first (check in, activities, wishes). Elder mode (长辈模式) is
+//! a cookie of the phone: larger type, higher contrast.
+//!
+//! - [`activities`]: sign-up and withdrawal; check-in by the six digits or the
+//!   organiser's QR link (`/checkin/{activity}?code=`);
+//! - [`records`]: the statement, the certificates, the inbox;
+//! - [`wishes`]: the wish board, claiming, and the volunteer's own wishes fulfilled.
+
+pub mod activities;
+pub mod records;
+pub mod wishes;
+
+use crate::gql::{self, i, s};
+use crate::layout::{self, num, page, redirect, respond, star_marks, Kind, Shell};
+use crate::msg::{error_text, Messages};
+use crate::session::{self, Session};
+use crate::{form, Form, Signed, WebState};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use maud::{html, Markup};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+const HOME: &str = "query($at: Int) { me(atLeast: $at) { volunteer { id name volunteerNumber communityId
+    balance { points hours stars verifiedHours } pending { hours points } totals { starThresholds } } }
+    inbox(first: 0) { unread } }";
+
+/// A page of the phone family.
+fn shell<'a>(m: &'static Messages, title: &'a str, headers: &HeaderMap) -> Shell<'a> {
+    Shell {
+        m,
+        title,
+        kind: Kind::Phone,
+        elder: session::elder(headers),
+        script: None,
+        refresh: None,
+    }
+}
+
+/// What the last action said (from the redirect's query).
+fn flash(m: &Messages, q: &HashMap<String, String>) -> Markup {
+    html! {
+        @if let Some(code) = q.get("err") {
+            p.notice.bad role="alert" { (error_text(code)) }
+        } @else if let Some(ok) = q.get("ok") {
+            p.notice.good role="status" { (match ok.as_str() {
+                "in" => m.checked_in,
+                "out" => m.checked_out,
+                _ => m.done,
+            }) }
+        }
+    }
+}
+
+/// The volunteer of the session, or a page saying this is for volunteers.
+async fn me(
+    state: &WebState,
+    session: &Session,
+    q: &HashMap<String, String>,
+) -> Result<Value, Response> {
+    let m = state.m;
+    let data = gql::run(state, session, HOME, json!({ "at": gql::at_least(q) }))
+        .await
+        .map_err(|e| layout::error_page(m, StatusCode::OK, error_text(&e.code), "/"))?;
+    match data["me"]["volunteer"].clone() {
+        Value::Null => Err(layout::error_page(
+            m,
+            StatusCode::FORBIDDEN,
+            m.forbidden,
+            "/",
+        )),
+        mut v => {
+            v["inbox"] = data["inbox"].clone();
+            Ok(v)
+        }
+    }
+}
+
+/// The community of the session's volunteer (none for other logins).
+fn community_of(session: &Session) -> Option<String> {
+    let a = &session.principal.actor;
+    a.volunteer_id.and(a.community_id).map(|c| c.0.to_string())
+}
+
+/// The page that says these pages are for volunteers.
+fn for_volunteers(state: &WebState) -> Response {
+    layout::error_page(state.m, StatusCode::FORBIDDEN, state.m.forbidden, "/")
+}
+
+/// `/m`: the volunteer's first screen.
+pub async fn home(
+    State(state): State<WebState>,
+    Signed(session): Signed,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let m = state.m;
+    let v = match me(&state, &session, &q).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let b = &v["balance"];
+    let stars = i(b, "stars");
+    let verified: f64 = s(b, "verifiedHours").parse().unwrap_or(0.0);
+    let next = v["totals"]["starThresholds"]
+        .as_array()
+        .and_then(|t| t.get(stars as usize))
+        .and_then(Value::as_str)
+        .and_then(|h| h.parse::<f64>().ok());
+    let pending = num(s(&v["pending"], "hours"));
+    let unread = i(&v["inbox"], "unread");
+    let mine = activities::mine(&state, &session, &v, &q).await;
+    let progress = next.filter(|_| stars < 5).map(|n| {
+        let from = v["totals"]["starThresholds"]
+            .as_array()
+            .and_then(|t| stars.checked_sub(1).and_then(|s| t.get(s as usize)))
+            .and_then(Value::as_str)
+            .and_then(|h| h.parse::<f64>().ok())
+            .unwrap_or(0.0);
+        (((verified - from) / (n - from).max(0.01)) * 100.0).clamp(0.0, 100.0) as u32
+    });
+    let elder = session::elder(&headers);
+    let big3 = html! {
+        nav.big3 {
+            a.button.primary href="/m/checkin" { (m.check_in) }
+            a.button href="/m/activities" { (m.activities) }
+            a.button href="/m/wishes" { (m.wishes) }
+        }
+    };
+    let body = html! {
+        header.top {
+            h1 { (s(&v, "name")) }
+            p.sub { (m.number) " " (s(&v, "volunteerNumber")) }
+        }
+        (flash(m, &q))
+        // In elder mode the three things used most come first, on the first screen.
+        @if elder { (big3) }
+        section.cards {
+            div.card { span.label { (m.points) } span.big { (num(s(b, "points"))) } }
+            div.card { span.label { (m.hours) } span.big { (num(s(b, "hours"))) } span.unit { "小时" } }
+        }
+        section.stars {
+            span.label { (m.stars) }
+            span.marks aria-label=(format!("{stars}星")) { (star_marks(stars)) }
+            @if let Some(p) = progress { progress max="100" value=(p) aria-label=(m.to_next_star) { (p) "%" } }
+            @match next {
+                Some(n) if stars < 5 => p.sub { (m.to_next_star) " " (num(&format!("{:.2}", (n - verified).max(0.0)))) " 小时" },
+                _ if stars >= 5 => p.sub { (m.top_star) },
+                _ => p.sub { (m.no_star_yet) },
+            }
+            @if pending != "0" {
+                p.pending { (m.pending) " " (pending) " 小时（公示期满后计入）" }
+            }
+        }
+        @if !elder { (big3) }
+        section {
+            h2 { (m.my_activities) }
+            (mine)
+        }
+        nav.more {
+            a href="/m/inbox" { (m.inbox) @if unread > 0 { " " span.badge aria-label=(m.unread) { (unread) } } }
+            a href="/m/statement" { (m.statement) }
+            a href="/m/certificates" { (m.certificates) }
+        }
+        footer.links {
+            form method="post" action="/m/elder" {
+                input type="hidden" name="csrf" value=(session.csrf());
+                @if session::elder(&headers) {
+                    input type="hidden" name="on" value="0";
+                    button.link type="submit" { (m.elder_off) }
+                } @else {
+                    input type="hidden" name="on" value="1";
+                    button.link type="submit" { (m.elder_on) }
+                }
+            }
+        }
+    };
+    respond(StatusCode::OK, page(&shell(m, m.product, &headers), body))
+}
+
+/// Elder mode on or off, on this phone.
+pub async fn elder(
+    State(state): State<WebState>,
+    Signed(session): Signed,
+    axum::Form(f): Form,
+) -> Response {
+    if let Some(r) = form::refused(&state, &session, &f, "/m") {
+        return r;
+    }
+    let on = f.get("on").map(String::as_str) == Some("1");
+    redirect("/m", &[session::elder_cookie(on)])
+}
