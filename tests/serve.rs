@@ -517,3 +517,105 @@ async fn a_database_of_the_earlier_release_serves_and_replays_its_commands() {
     );
     stop(&mut server);
 }
+
+/// Reads `server`'s stdout until `n` one-time login links are printed; the links.
+fn login_links(server: &mut std::process::Child, n: usize) -> Vec<String> {
+    let out = server.stdout.take().expect("stdout piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if let Some(at) = line.find("http://") {
+                if line.contains("/login/") {
+                    let _ = tx.send(line[at..].trim().to_string());
+                }
+            }
+        }
+    });
+    (0..n)
+        .map(|_| {
+            rx.recv_timeout(Duration::from_secs(180))
+                .expect("a login link on stdout")
+        })
+        .collect()
+}
+
+/// `timebank serve --demo`, as a new user runs it: three login links (staff, volunteer,
+/// hall display) that each open their page with this week's demo community (an
+/// activity under way, the red flag of this month, messages); started again on the
+/// same database it adds nothing and prints new links.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_demo_opens_a_working_community_from_one_command() {
+    let dir = ledger::testing::TempDir::new();
+    let db = format!("sqlite://{}/demo.db", dir.path().display());
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let events = |db: &str| {
+        let out = Command::new(bin())
+            .args(["--database-url", db, "events", "--limit", "1000000"])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().lines().count()
+    };
+    let mut written = Vec::new();
+    for round in 0..2 {
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let listen = format!("127.0.0.1:{port}");
+        let mut server = spawn(&db, &["serve", "--demo", "--listen", &listen], &[]);
+        let links = login_links(&mut server, 3);
+        wait_up(&client, &base, &mut server).await;
+        let mut pages = Vec::new();
+        for link in &links {
+            assert!(link.starts_with(&format!("{base}/login/")), "{link}");
+            let confirm = client.get(link).send().await.unwrap();
+            assert_eq!(confirm.status(), 200);
+            let r = client.post(link).send().await.unwrap();
+            assert_eq!(r.status(), 303, "{link}");
+            let cookie = r.headers()["set-cookie"].to_str().unwrap();
+            let cookie = cookie.split(';').next().unwrap().to_string();
+            let to = client
+                .get(format!("{base}/"))
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .unwrap();
+            let page = to.headers()["location"].to_str().unwrap().to_string();
+            let body = client
+                .get(format!("{base}{page}"))
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            pages.push((page, body));
+        }
+        let (console, phone, hall) = (&pages[0], &pages[1], &pages[2]);
+        assert_eq!(console.0, "/console");
+        for want in ["今日待办", "北门治安巡逻", "待审核考勤"] {
+            assert!(
+                console.1.contains(want),
+                "round {round}: no {want} on the console"
+            );
+        }
+        assert_eq!(phone.0, "/m");
+        assert!(
+            phone.1.contains("楼道清理日") && phone.1.contains("badge"),
+            "round {round}: {}",
+            phone.1
+        );
+        assert_eq!(hall.0, "/hall");
+        assert!(
+            hall.1.contains("flag-icon") && hall.1.contains("北门治安巡逻"),
+            "round {round}"
+        );
+        stop(&mut server);
+        written.push(events(&db));
+    }
+    assert!(written[0] > 5_000, "{written:?} events");
+    // The second start wrote nothing more (the same day's present replays).
+    assert_eq!(written[0], written[1]);
+}

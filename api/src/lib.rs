@@ -160,8 +160,8 @@ pub async fn serve_with(
 ) -> anyhow::Result<()> {
     if auth::active_tokens(&store).await? == 0 {
         println!(
-            "No API tokens exist yet. Create the first admin token with:\n\n    timebank token issue --role admin --label first-admin\n\n\
-             (it is printed once; send it as `Authorization: Bearer <token>`)."
+            "For API clients (GraphQL): no API token exists yet. Create an admin token with:\n\n    timebank token issue --role admin --label first-admin\n\n\
+             (it is printed once; send it as `Authorization: Bearer <token>`). People use the pages: open a login link."
         );
     }
     let (tx, rx) = watch::channel(false);

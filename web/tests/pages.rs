@@ -3,8 +3,8 @@
 //! backends): a staff member posts an activity in the console; a volunteer on a
 //! phone-sized window signs up and checks in with the code the console shows, while
 //! the hall display shows the check-in live; staff approve; the notice passes; the
-//! volunteer sees the hours. A form without its CSRF token is refused, a used login
-//! link is refused, a hostile name shows as text. Screenshots of each page go to
+//! volunteer sees the hours, and their inbox told them each step. A form without its
+//! CSRF token is refused, a used login link is refused, a hostile name shows as text. Screenshots of each page go to
 //! `target/screenshots/` (and to `docs/screenshots/` with `UPDATE_SCREENSHOTS=1`).
 
 mod support;
@@ -249,7 +249,6 @@ async fn an_activity_from_posting_to_hours_in_the_browser() {
     assert_eq!(staff.eval("window.__pwned === undefined").await, true);
     // Staff of the community see the phone whole (others get it masked, by the API).
     assert!(staff.text().await.contains("13812345678"));
-    screenshot(&staff, "console-volunteers.png").await;
 
     // The volunteer signs up on the phone.
     log_in(&phone, &link(&s, Role::Volunteer, c.0, Some(v.0)).await).await;
@@ -258,7 +257,6 @@ async fn an_activity_from_posting_to_hours_in_the_browser() {
         "{}",
         phone.text().await
     );
-    screenshot(&phone, "phone.png").await;
     phone.open(&format!("{}/m/activities", s.base)).await;
     phone.click("article.activity form button").await;
     assert!(
@@ -331,7 +329,7 @@ async fn an_activity_from_posting_to_hours_in_the_browser() {
         1,
         "the hall reloaded"
     );
-    screenshot(&hall, "hall.png").await;
+    screenshot(&hall, "hall-live.png").await;
 
     // After the end, staff approve the attendance in one go.
     s.clock.set(t0 + Days::minutes(80));
@@ -386,13 +384,27 @@ async fn an_activity_from_posting_to_hours_in_the_browser() {
     );
 
     screenshot(&phone, "phone-statement.png").await;
+    // The inbox told them each step: signed up, on notice, then credited.
+    phone.open(&format!("{}/m", s.base)).await;
+    assert_eq!(phone.eval("!!document.querySelector('.badge')").await, true);
+    phone.open(&format!("{}/m/inbox", s.base)).await;
+    let inbox = phone.text().await;
+    for said in [
+        "服务已计入：巡逻 小区北门 北门巡逻（活动签到），时长 +0.75 小时",
+        "“北门巡逻”考勤已审核：0.75 小时",
+        "您已报名“北门巡逻”",
+    ] {
+        assert!(inbox.contains(said), "{said:?} not in\n{inbox}");
+    }
     // Elder mode: larger type.
     phone.open(&format!("{}/m", s.base)).await;
-    screenshot(&phone, "phone.png").await;
+    assert_eq!(
+        phone.eval("!!document.querySelector('.badge')").await,
+        false
+    );
     phone.click("footer form button").await;
     let size = phone
         .eval("parseFloat(getComputedStyle(document.body).fontSize)")
         .await;
     assert!(size.as_f64().unwrap() >= 20.0, "{size}");
-    screenshot(&phone, "phone-elder.png").await;
 }

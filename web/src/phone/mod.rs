@@ -62,6 +62,9 @@ async fn me(
     q: &HashMap<String, String>,
 ) -> Result<Value, Response> {
     let m = state.m;
+    if session.principal.actor.volunteer_id.is_none() {
+        return Err(for_volunteers(state));
+    }
     let data = gql::run(state, session, HOME, json!({ "at": gql::at_least(q) }))
         .await
         .map_err(|e| layout::error_page(m, StatusCode::OK, error_text(&e.code), "/"))?;
