@@ -63,6 +63,11 @@ pub fn spawn(
                 _ = tick.tick() => {}
                 _ = shutdown.wait_for(|stop| *stop) => return,
             }
+            // Not before the read models are built (a new database, an upgrade): the
+            // records due are read from them.
+            if projections.wait_built(every).await.is_err() {
+                continue;
+            }
             match finalise_due(&handler, &projections).await {
                 Ok(done) => {
                     for (activity_id, records) in done {

@@ -28,7 +28,7 @@ const BOARD: &str = "query($c: ID!, $month: String!, $year: String!, $from: Date
   redFlag(communityId: $c, month: $month, atLeast: $at) { building unit total }
   stairwellScores(communityId: $c, month: $month) { building unit total rank redFlag }
   month: ranking(communityId: $c, metric: HOURS, period: $month, first: 5) { rows { rank name hours } }
-  year: ranking(communityId: $c, metric: HOURS, period: $year, first: 5) { rows { rank name hours } }
+  year: ranking(communityId: $c, metric: HOURS, period: $year, first: 3) { rows { rank name hours } }
   activities(communityId: $c, from: $from, to: $to, first: 12) { id title place startsAt endsAt places taken checkedIn status }
   recentAwards(communityId: $c, first: 5) { name kind subject detail points hours }
 }";
@@ -101,7 +101,7 @@ fn render(m: &Messages, d: &Value, month: u32) -> Markup {
             ul.awards {
                 @for a in &awards {
                     li {
-                        span.name { (s(a, "name")) }
+                        span.name { (short(a)) }
                         span.what { @if s(a, "kind") == "POINTS_AWARDED" { (s(a, "detail")) } @else { (s(a, "subject")) } }
                         span.num { "+" (num(s(a, "points"))) " 分" }
                     }
@@ -126,12 +126,18 @@ fn render(m: &Messages, d: &Value, month: u32) -> Markup {
     }
 }
 
+/// A name as the big screen shows it, whoever is signed in (a clerk may put the hall on
+/// a projector from the console): shortened, 王**.
+fn short(v: &Value) -> String {
+    api::auth::shorten_name(s(v, "name"))
+}
+
 fn rank_list(m: &Messages, rows: &[Value]) -> Markup {
     html! {
         @if rows.is_empty() { p.sub { (m.no_ranking) } }
         ol.ranks {
             @for r in rows {
-                li { span.rank { (i(r, "rank")) } span.name { (s(r, "name")) } span.num { (num(s(r, "hours"))) " 小时" } }
+                li { span.rank { (i(r, "rank")) } span.name { (short(r)) } span.num { (num(s(r, "hours"))) " 小时" } }
             }
         }
     }

@@ -166,6 +166,17 @@ pub fn when(t: DateTime<Utc>) -> String {
     )
 }
 
+/// [`when`], with the year in front when it is not this year ("2025年9月12日 周五 13:00").
+pub fn when_dated(t: DateTime<Utc>) -> String {
+    let this_year = Utc::now().with_timezone(&cst()).year();
+    let l = t.with_timezone(&cst());
+    if l.year() == this_year {
+        when(t)
+    } else {
+        format!("{}年{}", l.year(), when(t))
+    }
+}
+
 /// "08:00".
 pub fn clock(t: DateTime<Utc>) -> String {
     let l = t.with_timezone(&cst());

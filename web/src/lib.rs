@@ -144,6 +144,8 @@ pub fn routes(api: AppState, config: WebConfig) -> Router {
         .route("/m/statement", get(phone::records::statement))
         .route("/m/certificates", get(phone::records::certificates))
         .route("/m/inbox", get(phone::records::inbox))
+        .route("/m/notices", get(phone::notices::notices))
+        .route("/m/notices/{id}", post(phone::notices::object))
         .route("/m/wishes", get(phone::wishes::wishes))
         .route("/m/wishes/{id}", post(phone::wishes::claim))
         .route("/m/wishes/{id}/done", post(phone::wishes::done))
@@ -152,6 +154,7 @@ pub fn routes(api: AppState, config: WebConfig) -> Router {
         .route("/hall", get(hall::hall))
         .route("/hall/live", get(hall::live))
         .route("/hall/events", get(hall::events))
+        .fallback(missing)
         .with_state(state)
 }
 
@@ -226,7 +229,11 @@ fn console_routes() -> Router<WebState> {
 }
 
 /// `/`: each person to their page; without a session, how to get one.
-async fn index(State(state): State<WebState>, headers: HeaderMap) -> Response {
+async fn index(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
     let m = state.m;
     match session::of_request(&state, &headers).await {
         Some(s) => layout::redirect(
@@ -243,7 +250,11 @@ async fn index(State(state): State<WebState>, headers: HeaderMap) -> Response {
                 StatusCode::OK,
                 layout::page(
                     &shell,
-                    html! { main.narrow { h1 { (m.product) } p.big-text { (m.login_needed) } } },
+                    html! { main.narrow {
+                        h1 { (m.product) }
+                        @if q.contains_key("out") { p.notice.good { (m.logged_out) } }
+                        p.big-text { (m.login_needed) }
+                    } },
                 ),
             )
         }
@@ -340,7 +351,13 @@ async fn logout(
     if let Some(token) = session::cookie(&headers, session::COOKIE) {
         let _ = api::revoke_token(&state.api.app.store, token).await;
     }
-    layout::redirect("/", &[session::clear_cookie()])
+    layout::redirect("/?out=1", &[session::clear_cookie()])
+}
+
+/// Any other address: a page that says so, in Chinese, with the way home.
+async fn missing(State(state): State<WebState>) -> Response {
+    let m = state.m;
+    layout::error_page(m, StatusCode::NOT_FOUND, m.page_missing, "/")
 }
 
 fn asset(body: &'static str, kind: &'static str) -> Response {

@@ -338,7 +338,7 @@ async fn an_activity_from_posting_to_hours_in_the_browser() {
         .await;
     staff.click("form button.primary").await;
     assert!(
-        staff.text().await.contains("操作成功"),
+        staff.text().await.contains("考勤已审核"),
         "{}",
         staff.text().await
     );

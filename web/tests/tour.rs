@@ -126,7 +126,13 @@ async fn visit(b: &Browser, d: &Demo, path: &str, want: &[&str]) -> String {
 /// Submits the form of the button `selector` and checks that it went through.
 async fn submit(b: &Browser, selector: &str) -> String {
     b.click(selector).await;
-    shows(b, &["操作成功"]).await
+    let text = shows(b, &[]).await;
+    assert_eq!(
+        b.eval("!!document.querySelector('.notice.good')").await,
+        true,
+        "{text}"
+    );
+    text
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -283,6 +289,9 @@ async fn desk(b: &Browser, d: &Demo) {
         .await;
     b.open(html.as_str().unwrap()).await;
     assert!(b.text().await.contains(&year), "{}", b.text().await);
+    // An address that is no page: a page in Chinese that says so.
+    b.open(&d.url("/console/nothing-here")).await;
+    assert!(b.text().await.contains("没有这个页面"));
     // Setup: the organisation, and the rules (staff see them, admins change them).
     visit(
         b,
@@ -308,6 +317,8 @@ async fn volunteers(b: &Browser, d: &Demo) {
     b.fill("#name", "<script>window.__pwned=1</script>").await;
     b.fill("#phone", "13811112222").await;
     b.fill("#household", "3-2-201").await;
+    b.eval("document.querySelector('#stairwell').selectedIndex = 1")
+        .await;
     let text = submit(b, "form.grid button.primary").await;
     assert!(text.contains("13811112222"), "{text}");
     assert_eq!(b.eval("window.__pwned === undefined").await, true);
@@ -353,8 +364,18 @@ async fn on_the_phone(b: &Browser, d: &Demo) {
     visit(b, d, "/m", &[]).await;
     assert_eq!(b.eval("!!document.querySelector('.badge')").await, false);
     visit(b, d, "/m/statement", &["积分明细"]).await;
+    // Nothing to check into now: the volunteer signed up only for tomorrow.
+    visit(b, d, "/m/checkin", &["现在没有可以签到的活动"]).await;
+    // 公示: the records on notice, and an objection from the phone.
+    visit(b, d, "/m/notices", &["公示", "敬老院探访"]).await;
+    b.eval("document.querySelector('details').open = true")
+        .await;
+    b.fill("form.checkin input[name=reason]", "那天我在场，他没来")
+        .await;
+    b.click("form.checkin button").await;
+    shows(b, &["操作成功"]).await;
     visit(b, d, "/m/certificates", &["我的证明"]).await;
-    visit(b, d, "/m/wishes", &["微心愿"]).await;
+    visit(b, d, "/m/wishes", &["小心愿"]).await;
     visit(b, d, "/m/activities", &["楼道清理日"]).await;
     screenshot(b, "phone-activities.png").await;
     visit(b, d, "/m", &[]).await;

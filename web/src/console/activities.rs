@@ -83,7 +83,7 @@ pub async fn list(desk: Desk) -> Response {
     let month = ym(first);
     let statuses = [
         ("", t.all),
-        ("OPEN", t.status_open),
+        ("OPEN", t.status_unapproved),
         ("APPROVED", t.status_approved),
         ("CANCELLED", t.status_cancelled),
     ];
@@ -102,7 +102,7 @@ pub async fn list(desk: Desk) -> Response {
         (activity_rows(&desk, &refs))
         p.totals {
             (t.total) " " (list.len()) " " (t.activities_unit) " · " (m.places) " " (sum("places"))
-            " · " (m.signed) " " (sum("taken")) " · " (m.arrived) " " (sum("checkedIn")) " · " (m.pending) " " (sum("pending"))
+            " · " (m.signed) " " (sum("taken")) " · " (m.arrived) " " (sum("checkedIn")) " · " (t.pending_records) " " (sum("pending"))
         }
     };
     desk.page(m.activities, body)
@@ -110,48 +110,66 @@ pub async fn list(desk: Desk) -> Response {
 
 /// `/console/activities/new`: the form.
 pub async fn new(desk: Desk) -> Response {
+    form_page(&desk, &HashMap::new())
+}
+
+/// The form, with what was typed (after a refusal) and why it was refused.
+fn form_page(desk: &Desk, keep: &HashMap<String, String>) -> Response {
     let m = desk.m();
     let t = &m.console;
     let kinds: Vec<(String, String)> = KINDS
         .iter()
         .map(|k| (k.to_string(), t.kind(k).to_string()))
         .collect();
+    let v = |k: &str| get(keep, k);
+    let kind = Some(v("kind"))
+        .filter(|k| !k.is_empty())
+        .unwrap_or_else(|| "PATROL".into());
+    let places = Some(v("places"))
+        .filter(|k| !k.is_empty())
+        .unwrap_or_else(|| "12".into());
     let body = html! {
+        @if let Some(code) = keep.get("err") { p.notice.bad role="alert" { (crate::msg::error_text(code)) } }
         form.grid method="post" action=(desk.href("/console/activities")) {
             (crate::form::hidden(&desk.session))
-            (field(m.title, "title", html! { input id="title" name="title" required maxlength="100"; }))
-            (field(m.kind, "kind", select("kind", &kinds, "PATROL")))
-            (field(m.place, "place", html! { input id="place" name="place" required maxlength="100"; }))
-            (field(m.starts, "starts", html! { input id="starts" name="starts" type="datetime-local" required; }))
-            (field(m.ends, "ends", html! { input id="ends" name="ends" type="datetime-local" required; }))
-            (field(m.places, "places", html! { input id="places" name="places" type="number" min="1" max="500" value="12" required; }))
-            (field(m.signup_until, "deadline", html! { input id="deadline" name="deadline" type="datetime-local"; }))
-            (field(t.only_tag, "tag", html! { input id="tag" name="tag" maxlength="20" placeholder=(t.only_tag_hint); }))
-            (field(t.walk_ins, "walk_ins", html! { input id="walk_ins" name="walk_ins" type="checkbox" value="1"; }))
+            (field(m.title, "title", html! { input id="title" name="title" required maxlength="100" value=(v("title")); }))
+            (field(m.kind, "kind", select("kind", &kinds, &kind)))
+            (field(m.place, "place", html! { input id="place" name="place" required maxlength="100" value=(v("place")); }))
+            (field(m.starts, "starts", html! { input id="starts" name="starts" type="datetime-local" required value=(v("starts")); }))
+            (field(m.ends, "ends", html! { input id="ends" name="ends" type="datetime-local" required value=(v("ends")); }))
+            (field(m.places, "places", html! { input id="places" name="places" type="number" min="1" max="500" value=(places) required; }))
+            (field(m.signup_until, "deadline", html! { input id="deadline" name="deadline" type="datetime-local" value=(v("deadline")); }))
+            (field(t.only_tag, "tag", html! { input id="tag" name="tag" maxlength="20" placeholder=(t.only_tag_hint) value=(v("tag")); }))
+            (field(t.walk_ins, "walk_ins", html! { input id="walk_ins" name="walk_ins" type="checkbox" value="1" checked[v("walk_ins") == "1"]; }))
             button.button.primary type="submit" { (m.post_activity) }
         }
     };
     desk.page(m.post_activity, body)
 }
 
-/// Posts the activity.
+/// Posts the activity; a refusal shows the form again with what was typed.
 pub async fn post(desk: Desk, axum::Form(f): Form) -> Response {
-    let g = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
-    let (Some(starts), Some(ends)) = (local(&g("starts")), local(&g("ends"))) else {
-        return layout::redirect(
-            &desk.href_with("/console/activities/new", &[("err", "INVALID_INPUT")]),
-            &[],
-        );
+    if let Some(r) = crate::form::refused(&desk.state, &desk.session, &f, "/console") {
+        return r;
+    }
+    let g = |k: &str| get(&f, k);
+    let again = |code: &str| {
+        let mut keep = f.clone();
+        keep.insert("err".into(), code.to_string());
+        form_page(&desk, &keep)
     };
+    let (Some(starts), Some(ends)) = (local(&g("starts")), local(&g("ends"))) else {
+        return again("INVALID_INPUT");
+    };
+    if ends <= starts {
+        return again("ENDS_BEFORE_STARTS");
+    }
     let query = "mutation($c: ID!, $k: String!, $t: String!, $kind: ServiceKind!, $p: String!, $s: DateTime!, $e: DateTime!, $n: Int!, $d: DateTime, $tag: String, $w: Boolean!) {
       postActivity(communityId: $c, idempotencyKey: $k, title: $t, kind: $kind, place: $p, startsAt: $s, endsAt: $e, places: $n, signupDeadline: $d, tag: $tag, walkIns: $w) { activityId position } }";
     let tag = g("tag");
     let vars = json!({ "c": desk.c, "k": crate::form::key(&f), "t": g("title"), "kind": g("kind"), "p": g("place"),
         "s": starts, "e": ends, "n": g("places").parse::<i64>().unwrap_or(0), "d": local(&g("deadline")),
         "tag": (!tag.is_empty()).then_some(tag), "w": g("walk_ins") == "1" });
-    if let Some(r) = crate::form::refused(&desk.state, &desk.session, &f, "/console") {
-        return r;
-    }
     match crate::gql::run(&desk.state, &desk.session, query, vars).await {
         Ok(d) => {
             let a = &d["postActivity"];
@@ -159,10 +177,7 @@ pub async fn post(desk: Desk, axum::Form(f): Form) -> Response {
             let path = format!("/console/activities/{}", s(a, "activityId"));
             layout::redirect(&desk.href_with(&path, &[("ok", "1"), ("at", &at)]), &[])
         }
-        Err(e) => layout::redirect(
-            &desk.href_with("/console/activities/new", &[("err", &e.code)]),
-            &[],
-        ),
+        Err(e) => again(&e.code),
     }
 }
 
@@ -295,6 +310,7 @@ pub async fn code(desk: Desk, headers: HeaderMap, Path(id): Path<String>) -> Res
     let a = &d["activity"];
     let body = html! {
         main.codescreen {
+            a.back href=(desk.href(&format!("/console/activities/{id}"))) { "‹ " (m.console.back_to_activity) }
             h1 { (s(a, "title")) }
             p.digits aria-label=(m.console.checkin_code) { (digits.get(..3).unwrap_or("")) " " (digits.get(3..).unwrap_or("")) }
             div.qr { (qr(&absolute(&headers, s(code, "link")))) }

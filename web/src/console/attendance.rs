@@ -14,7 +14,9 @@ use axum::response::Response;
 use maud::{html, Markup};
 use serde_json::{json, Value};
 
-const ACTIVITY: &str = "query($a: ID!, $at: Int) { activity(id: $a, atLeast: $at) {
+const ACTIVITY: &str = "query($a: ID!, $c: ID!, $at: Int) {
+  community(id: $c) { activityRules { checkinOpensMinutes } }
+  activity(id: $a, atLeast: $at) {
   id title kind place startsAt endsAt places taken waiting checkedIn pending status noticeUntil walkIns
   roster { volunteerId name signup waitingRank checkedInAt checkedOutAt checkedInByStaff checkoutMissing
     hours points record recordFrom recordUntil excluded adjusted source }
@@ -24,13 +26,17 @@ const ACTIVITY: &str = "query($a: ID!, $at: Int) { activity(id: $a, atLeast: $at
 pub async fn activity(desk: Desk, Path(id): Path<String>) -> Response {
     let m = desk.m();
     let t = &m.console;
-    let vars = json!({ "a": id, "at": crate::gql::at_least(&desk.q) });
-    let a = match desk.read(ACTIVITY, vars).await {
-        Ok(d) => d["activity"].clone(),
+    let vars = json!({ "a": id, "c": desk.c, "at": crate::gql::at_least(&desk.q) });
+    let (a, opens) = match desk.read(ACTIVITY, vars).await {
+        Ok(d) => {
+            let opens = i(&d["community"]["activityRules"], "checkinOpensMinutes");
+            (d["activity"].clone(), chrono::Duration::minutes(opens))
+        }
         Err(r) => return r,
     };
     let now = desk.state.now();
     let started = parse_time(s(&a, "startsAt")).is_some_and(|x| x <= now);
+    let check_in_open = parse_time(s(&a, "startsAt")).is_some_and(|x| x - opens <= now);
     let ended = parse_time(s(&a, "endsAt")).is_some_and(|x| x < now);
     let open = s(&a, "status") == "OPEN";
     let roster = items(&a["roster"]);
@@ -46,7 +52,7 @@ pub async fn activity(desk: Desk, Path(id): Path<String>) -> Response {
         @if open && ended {
             (approval(&desk, &id, &roster))
         } @else {
-            (roster_table(&desk, &id, &roster, open && !ended))
+            (roster_table(&desk, &id, &roster, open && !ended && check_in_open))
         }
         @if s(&a, "status") == "APPROVED" { (late_form(&desk, &id, &roster)) }
         @if open && !started { (change_forms(&desk, &a)) }
@@ -59,9 +65,10 @@ pub async fn activity(desk: Desk, Path(id): Path<String>) -> Response {
     desk.page(s(&a, "title"), body)
 }
 
-fn signup_text(desk: &Desk, p: &Value) -> String {
+fn signup_text(desk: &Desk, p: &Value, approved: bool) -> String {
     let m = desk.m();
     match s(p, "signup") {
+        "PLACE" if approved && s(p, "record").is_empty() => m.console.absent.to_string(),
         "PLACE" => m.signed_up.to_string(),
         "WAITING" => format!("{}{}位", m.waiting, i(p, "waitingRank")),
         _ => "—".to_string(),
@@ -82,6 +89,7 @@ fn record_text(desk: &Desk, p: &Value) -> String {
 /// The roster, with a staff check-in for each volunteer signed up and not yet in.
 fn roster_table(desk: &Desk, id: &str, roster: &[Value], checking_in: bool) -> Markup {
     let m = desk.m();
+    let approved = roster.iter().any(|p| !s(p, "record").is_empty());
     let t = &m.console;
     html! {
         h2 { (m.roster) " (" (roster.len()) ")" }
@@ -92,7 +100,7 @@ fn roster_table(desk: &Desk, id: &str, roster: &[Value], checking_in: bool) -> M
                     tr {
                         td.num { (n + 1) }
                         td { (s(p, "name")) }
-                        td { (signup_text(desk, p)) }
+                        td { (signup_text(desk, p, approved)) }
                         td { (parse_time(s(p, "checkedInAt")).map(clock).unwrap_or_default()) @if p["checkedInByStaff"] == true { (t.by_staff) } }
                         td { (parse_time(s(p, "checkedOutAt")).map(clock).unwrap_or_default()) @if p["checkoutMissing"] == true { (t.checkout_missing) } }
                         td.num { (num(s(p, "hours"))) }
@@ -100,11 +108,10 @@ fn roster_table(desk: &Desk, id: &str, roster: &[Value], checking_in: bool) -> M
                         td { (record_text(desk, p)) }
                         td {
                             @if checking_in && s(p, "signup") == "PLACE" && !p["checkedInAt"].is_string() {
-                                form method="post" action=(desk.href(&format!("/console/activities/{id}/checkin"))) {
-                                    (crate::form::hidden(&desk.session))
-                                    input type="hidden" name="volunteer" value=(s(p, "volunteerId"));
-                                    button.button.small type="submit" { (t.check_in_for) }
-                                }
+                                (staff_button(desk, id, p, "in", t.check_in_for))
+                            }
+                            @if checking_in && p["checkedInAt"].is_string() && !p["checkedOutAt"].is_string() {
+                                (staff_button(desk, id, p, "out", t.check_out_for))
                             }
                         }
                     }
@@ -158,7 +165,7 @@ fn approval(desk: &Desk, id: &str, roster: &[Value]) -> Markup {
 /// Approves the attendance as the form says.
 pub async fn approve(desk: Desk, Path(id): Path<String>, axum::Form(f): Form) -> Response {
     let t = &desk.m().console;
-    let a = match desk.read(ACTIVITY, json!({ "a": id })).await {
+    let a = match desk.read(ACTIVITY, json!({ "a": id, "c": desk.c })).await {
         Ok(d) => d["activity"].clone(),
         Err(r) => return r,
     };
@@ -212,18 +219,28 @@ pub async fn approve(desk: Desk, Path(id): Path<String>, axum::Form(f): Form) ->
     .await
 }
 
-/// Staff check in a volunteer who has no phone (代签到).
+/// A staff check-in or check-out button of a roster row.
+fn staff_button(desk: &Desk, id: &str, p: &Value, what: &str, label: &str) -> Markup {
+    html! {
+        form method="post" action=(desk.href(&format!("/console/activities/{id}/checkin"))) {
+            (crate::form::hidden(&desk.session))
+            input type="hidden" name="volunteer" value=(s(p, "volunteerId"));
+            input type="hidden" name="do" value=(what);
+            button.button.small type="submit" { (label) }
+        }
+    }
+}
+
+/// Staff check in (代签到) or out (代签退) a volunteer who has no phone.
 pub async fn check_in(desk: Desk, Path(id): Path<String>, axum::Form(f): Form) -> Response {
-    let query = "mutation($a: ID!, $v: ID!, $k: String!) { checkIn(activityId: $a, volunteerId: $v, idempotencyKey: $k) { position } }";
+    let (query, field) = if get(&f, "do") == "out" {
+        ("mutation($a: ID!, $v: ID!, $k: String!) { checkOut(activityId: $a, volunteerId: $v, idempotencyKey: $k) { position } }", "checkOut")
+    } else {
+        ("mutation($a: ID!, $v: ID!, $k: String!) { checkIn(activityId: $a, volunteerId: $v, idempotencyKey: $k) { position } }", "checkIn")
+    };
     let vars = json!({ "a": id, "v": get(&f, "volunteer") });
-    desk.submit(
-        &f,
-        query,
-        vars,
-        "checkIn",
-        &format!("/console/activities/{id}"),
-    )
-    .await
+    desk.submit(&f, query, vars, field, &format!("/console/activities/{id}"))
+        .await
 }
 
 /// 补录: the form, for a volunteer signed up who did not check in, or any by number.

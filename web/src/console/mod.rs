@@ -152,7 +152,7 @@ impl Desk {
             Some((path, query)) => format!("{}&{query}", self.href(path)),
             None => self.href(back),
         };
-        let ok = format!("{to}&ok=1");
+        let ok = format!("{to}&ok={field}");
         form::submit(&self.state, &self.session, f, query, vars, field, &ok, &to).await
     }
 
@@ -187,7 +187,9 @@ impl Desk {
             main.work {
                 h1 { (title) }
                 @if let Some(code) = self.q.get("err") { p.notice.bad role="alert" { (error_text(code)) } }
-                @if self.q.contains_key("ok") { p.notice.good role="status" { (m.done) } }
+                @if let Some(ok) = self.q.get("ok") {
+                    p.notice.good role="status" { (m.console.done(ok).unwrap_or(m.done)) }
+                }
                 (body)
             }
         };

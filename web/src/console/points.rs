@@ -14,6 +14,11 @@ use std::collections::HashMap;
 
 /// `/console/points`.
 pub async fn page(desk: Desk) -> Response {
+    page_with(&desk, &HashMap::new()).await
+}
+
+/// The page, with what was typed (after a refusal) and why it was refused.
+async fn page_with(desk: &Desk, keep: &HashMap<String, String>) -> Response {
     let m = desk.m();
     let t = &m.console;
     let query = "query($c: ID!, $at: Int) { recentAwards(communityId: $c, first: 20, atLeast: $at) { name kind subject points hours detail at } }";
@@ -31,12 +36,15 @@ pub async fn page(desk: Desk) -> Response {
         div.columns {
             section {
                 h2 { (t.award_many) }
+                @if let Some(code) = keep.get("err") {
+                    p.notice.bad role="alert" { (crate::msg::error_text(code)) " " (get(keep, "what")) }
+                }
                 p.sub { (t.award_many_hint) }
                 form.grid method="post" action=(desk.href("/console/points/many")) {
                     (crate::form::hidden(&desk.session))
-                    (field(t.numbers, "numbers", html! { textarea id="numbers" name="numbers" rows="5" required placeholder="TB-000001 TB-000002" {} }))
-                    (field(m.points, "p", html! { input id="p" name="points" inputmode="decimal" required size="6"; }))
-                    (field(t.reason, "r", html! { input id="r" name="reason" required maxlength="200"; }))
+                    (field(t.numbers, "numbers", html! { textarea id="numbers" name="numbers" rows="5" required placeholder="TB-000001 TB-000002" { (get(keep, "numbers")) } }))
+                    (field(m.points, "p", html! { input id="p" name="points" inputmode="decimal" required size="6" value=(get(keep, "points")); }))
+                    (field(t.reason, "r", html! { input id="r" name="reason" required maxlength="200" value=(get(keep, "reason")); }))
                     button.button.primary type="submit" { (t.award) }
                 }
                 p.sub { (t.or_tick) " " a href=(desk.href("/console/volunteers")) { (m.volunteers) } }
@@ -76,6 +84,12 @@ pub async fn many(desk: Desk, axum::Form(pairs): axum::Form<Vec<(String, String)
     } else {
         "/console/points"
     };
+    let again = |code: &str, what: &str| {
+        let mut keep = f.clone();
+        keep.insert("err".into(), code.to_string());
+        keep.insert("what".into(), what.to_string());
+        keep
+    };
     for n in numbers
         .split(|c: char| c.is_whitespace() || ",，、;；".contains(c))
         .filter(|n| !n.is_empty())
@@ -83,12 +97,7 @@ pub async fn many(desk: Desk, axum::Form(pairs): axum::Form<Vec<(String, String)
         match volunteer_by_number(&desk, n).await {
             Some(id) if !ids.contains(&id) => ids.push(id),
             Some(_) => {}
-            None => {
-                return layout::redirect(
-                    &desk.href_with(back, &[("err", "NOT_FOUND"), ("what", n)]),
-                    &[],
-                )
-            }
+            None => return page_with(&desk, &again("NUMBER_NOT_FOUND", n)).await,
         }
     }
     if ids.is_empty() {
@@ -96,6 +105,23 @@ pub async fn many(desk: Desk, axum::Form(pairs): axum::Form<Vec<(String, String)
     }
     let query = "mutation($v: [ID!]!, $p: Points!, $r: String!, $k: String!) { awardPointsToMany(volunteerIds: $v, points: $p, reason: $r, idempotencyKey: $k) { position } }";
     let vars = json!({ "v": ids, "p": get(&f, "points"), "r": get(&f, "reason") });
-    desk.submit(&f, query, vars, "awardPointsToMany", back)
-        .await
+    if numbers.is_empty() {
+        return desk
+            .submit(&f, query, vars, "awardPointsToMany", back)
+            .await;
+    }
+    // Typed numbers: a refusal shows them again, to correct.
+    if let Some(r) = crate::form::refused(&desk.state, &desk.session, &f, "/console") {
+        return r;
+    }
+    let mut vars = vars;
+    vars["k"] = json!(crate::form::key(&f));
+    match crate::gql::run(&desk.state, &desk.session, query, vars).await {
+        Ok(d) => {
+            let at = crate::gql::i(&d["awardPointsToMany"], "position").to_string();
+            let ok = [("ok", "awardPointsToMany"), ("at", at.as_str())];
+            layout::redirect(&desk.href_with(back, &ok), &[])
+        }
+        Err(e) => page_with(&desk, &again(&e.code, "")).await,
+    }
 }

@@ -41,7 +41,8 @@ pub async fn page(desk: Desk) -> Response {
             @if year < this_year { a.button href=(desk.href_with("/console/reports", &[("year", &y(year + 1))])) { (year + 1) " ›" } }
         }
         h2 { (t.annual_report) }
-        p.sub { (s(r, "communityName")) " · " (t.as_of_position) " " (i(r, "position")) }
+        p.sub { (s(r, "communityName")) " · " (t.report_hint) " "
+            (parse_time(s(r, "asOf")).map(crate::layout::when_dated).unwrap_or_default()) }
         p {
             @for dl in items(&r["downloads"]) {
                 a.button href=(s(&dl, "url")) target="_blank" { (t.download) " " (s(&dl, "format")) } " "

@@ -32,12 +32,16 @@ pub async fn page(desk: Desk) -> Response {
     let me = desk.session.principal.token_id.to_string();
     let body = html! {
         div.bar {
-            @for (what, label) in [("display", m.link_for_display), ("staff", t.link_for_staff)] {
-                form.inline method="post" action=(desk.href("/console/links")) {
-                    (crate::form::hidden(&desk.session))
-                    input type="hidden" name=(what) value="1";
-                    button.button type="submit" { (label) }
-                }
+            form.inline method="post" action=(desk.href("/console/links")) {
+                (crate::form::hidden(&desk.session))
+                input type="hidden" name="display" value="1";
+                button.button type="submit" { (m.link_for_display) }
+            }
+            form.inline method="post" action=(desk.href("/console/links")) {
+                (crate::form::hidden(&desk.session))
+                input type="hidden" name="staff" value="1";
+                input name="name" required maxlength="30" placeholder=(t.staff_name) aria-label=(t.staff_name);
+                button.button type="submit" { (t.link_for_staff) }
             }
             span.sub { (t.volunteer_link_hint) }
         }
@@ -133,16 +137,29 @@ pub async fn make_link(desk: Desk, headers: HeaderMap, axum::Form(f): Form) -> R
         return r;
     }
     let volunteer = f.get("volunteer").and_then(|v| Uuid::parse_str(v).ok());
-    let (role, label, title) = match (volunteer, f.contains_key("staff")) {
-        (Some(_), _) => (Role::Volunteer, t.role("volunteer"), m.link_for_volunteer),
-        (None, true) => (Role::Staff, t.role("staff"), t.link_for_staff),
-        (None, false) => (Role::Display, t.role("display"), m.link_for_display),
+    // A link says whom it is for: the volunteer's or colleague's name, or the screen.
+    let name = get(&f, "name");
+    let (role, title) = match (volunteer, f.contains_key("staff")) {
+        (Some(_), _) => (Role::Volunteer, m.link_for_volunteer),
+        (None, true) => (Role::Staff, t.link_for_staff),
+        (None, false) => (Role::Display, m.link_for_display),
+    };
+    let whom = if name.is_empty() {
+        t.role(role.as_str()).to_string()
+    } else {
+        name
     };
     let grant = links::Grant {
         role,
         community: Uuid::parse_str(&desk.c).ok(),
         volunteer,
-        label: label.to_string(),
+        // A volunteer's name is not kept with the link (the session list finds it by
+        // the volunteer, and erasure removes it); a colleague's role name is.
+        label: if role == Role::Volunteer {
+            t.role("volunteer").to_string()
+        } else {
+            whom.clone()
+        },
     };
     match links::create(
         &desk.state.api.app.store,
@@ -156,6 +173,7 @@ pub async fn make_link(desk: Desk, headers: HeaderMap, axum::Form(f): Form) -> R
             let url = absolute(&headers, &format!("/login/{code}"));
             let body = html! {
                 div.printable {
+                    h2 { (t.link_for) " " (whom) }
                     div.qr { (qr(&url)) }
                     p { code.link { (url) } }
                     p.sub { (m.link_once) }

@@ -120,7 +120,7 @@ pub async fn page(desk: Desk) -> Response {
                 form.inline method="post" action=(desk.href("/console/setup/stairwell")) {
                     (crate::form::hidden(&desk.session))
                     @if !grids.is_empty() { (select("grid", &grids, "")) }
-                    input name="building" required maxlength="20" size="6" placeholder="3栋" aria-label=(t.building);
+                    input name="building" required maxlength="20" size="6" placeholder="3号楼" aria-label=(t.building);
                     input name="unit" required maxlength="20" size="6" placeholder="2单元" aria-label=(t.unit);
                     input name="households" type="number" min="1" max="999" value="24" aria-label=(t.households);
                     button.button.small type="submit" { (t.add) }

@@ -104,8 +104,10 @@ pub async fn inspect_page(desk: Desk) -> Response {
         .into_iter()
         .find(|x| s(x, "stairwellId") == sid);
     let rubric = &d["community"]["rubric"];
+    let back = desk.href_with("/console/stairwells", &[("month", &month)]);
     let body = html! {
-        p.sub { (t.households) " " (i(&sw, "households")) " · " (month) }
+        p { a href=(back) { "‹ " (t.back_to_stairwells) } }
+        p.sub { (t.households_of) " " (i(&sw, "households")) " " (t.households) " · " (month) }
         @if let Some(x) = &done {
             p.notice.good { (t.already_inspected) " " (layout::num(s(x, "total"))) " 分" }
         } @else {

@@ -20,7 +20,7 @@ const VOLUNTEER: &str = "query($v: ID!, $c: ID!, $at: Int) {
     balance { points hours verifiedHours stars flagged } pending { hours points } totals { starThresholds } }
   statement(volunteerId: $v, first: 10, newestFirst: true) { entries { description pointsDelta hoursDelta recordedAt } }
   certificates(volunteerId: $v) { number issuedAt page { url } }
-  community(id: $c) { stairwells { id building unit } teams { id name } } }";
+  community(id: $c) { name stairwells { id building unit } teams { id name } } }";
 
 /// `/console/volunteers/{id}`.
 pub async fn page(desk: Desk, Path(id): Path<String>) -> Response {
@@ -58,7 +58,7 @@ pub async fn page(desk: Desk, Path(id): Path<String>) -> Response {
             div.tile { span.label { (m.points) } span.big { (num(s(b, "points"))) } }
             div.tile { span.label { (t.verified_hours) } span.big { (num(s(b, "verifiedHours"))) } }
             div.tile { span.label { (t.bank_hours) } span.big { (num(s(b, "hours"))) } }
-            div.tile { span.label { (m.stars) } span.big.stars { (star_marks(i(b, "stars"))) } }
+            div.tile { span.label { (m.stars) } span.big.starmarks { (star_marks(i(b, "stars"))) } }
         }
         @if num(s(&v["pending"], "hours")) != "0" { p.pending { (m.pending) " " (num(s(&v["pending"], "hours"))) " 小时" } }
         @if b["flagged"] == true { p.notice.bad { (t.flagged) } }
@@ -70,12 +70,12 @@ pub async fn page(desk: Desk, Path(id): Path<String>) -> Response {
                 ul.plain { @for cert in items(&d["certificates"]) {
                     li { a href=(s(&cert["page"], "url")) target="_blank" { (s(&cert, "number")) } " · " (parse_time(s(&cert, "issuedAt")).map(date).unwrap_or_default()) }
                 } }
-                @if active { (certificate_form(&desk, &id)) }
+                @if active { (certificate_form(&desk, &id, s(c, "name"))) }
             }
             section {
                 @if active {
                     (points_forms(&desk, &id))
-                    (link_form(&desk, &id))
+                    (link_form(&desk, &id, s(v, "name")))
                     (edit_forms(&desk, &id, v, &stairwells, &tags))
                     (team_forms(&desk, &id, &teams, &mine))
                 }
@@ -132,25 +132,26 @@ fn points_forms(desk: &Desk, id: &str) -> Markup {
     }
 }
 
-fn link_form(desk: &Desk, id: &str) -> Markup {
+fn link_form(desk: &Desk, id: &str, name: &str) -> Markup {
     let m = desk.m();
     html! {
         form method="post" action=(desk.href("/console/links")) {
             input type="hidden" name="csrf" value=(desk.session.csrf());
             input type="hidden" name="volunteer" value=(id);
+            input type="hidden" name="name" value=(name);
             button.button type="submit" { (m.new_link) }
         }
     }
 }
 
-fn certificate_form(desk: &Desk, id: &str) -> Markup {
+fn certificate_form(desk: &Desk, id: &str, community: &str) -> Markup {
     let t = &desk.m().console;
     html! {
         details.box {
             summary { (t.issue_certificate) }
             form.grid method="post" action=(desk.href(&format!("/console/volunteers/{id}/certificate"))) {
                 (crate::form::hidden(&desk.session))
-                (field(t.organisation, "o", html! { input id="o" name="organisation" required maxlength="100" placeholder=(t.organisation_hint); }))
+                (field(t.organisation, "o", html! { input id="o" name="organisation" required maxlength="100" placeholder=(t.organisation_hint) value=(format!("{community}居民委员会")); }))
                 (field(t.person_in_charge, "pic", html! { input id="pic" name="person" maxlength="50"; }))
                 (field(t.handler, "h", html! { input id="h" name="handler" maxlength="50"; }))
                 (field(t.contact, "ct", html! { input id="ct" name="contact" maxlength="50"; }))

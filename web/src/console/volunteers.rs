@@ -4,7 +4,7 @@
 //! is in [`super::volunteer`].
 
 use super::activities::get;
-use super::{field, items, select, stairwell_name, Desk};
+use super::{field, items, stairwell_name, Desk};
 use crate::gql::{i, s};
 use crate::layout::{self, num, star_marks};
 use axum::response::Response;
@@ -77,7 +77,7 @@ pub async fn list(desk: Desk) -> Response {
                 tbody {
                     @for v in &list {
                         tr.departed[v["departed"] == true] {
-                            td { input type="checkbox" name="v" value=(s(v, "id")) aria-label=(s(v, "name")); }
+                            td { @if v["departed"] != true { input type="checkbox" name="v" value=(s(v, "id")) aria-label=(s(v, "name")); } }
                             td { (s(v, "volunteerNumber")) }
                             td { a href=(desk.href(&format!("/console/volunteers/{}", s(v, "id")))) { (s(v, "name")) }
                                  @if v["departed"] == true { " " span.tag { (t.departed) } } }
@@ -86,7 +86,7 @@ pub async fn list(desk: Desk) -> Response {
                             td { @for tag in items(&v["tags"]) { span.tag { (tag.as_str().unwrap_or("")) } } }
                             td.num { (num(s(&v["balance"], "points"))) }
                             td.num { (num(s(&v["balance"], "verifiedHours"))) }
-                            td.stars { (star_marks(i(&v["balance"], "stars"))) }
+                            td.starmarks { (star_marks(i(&v["balance"], "stars"))) }
                         }
                     }
                 }
@@ -153,8 +153,18 @@ pub fn stairwell_options(community: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A mobile phone (11 digits) or a landline with its area code.
+pub const PHONE: &str = r"1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}";
+/// An ID number (居民身份证): 17 digits and a digit or X.
+pub const ID_NUMBER: &str = "[0-9]{17}[0-9Xx]";
+
 /// `/console/volunteers/new`: registration.
 pub async fn new(desk: Desk) -> Response {
+    form_page(&desk, &std::collections::HashMap::new()).await
+}
+
+/// The registration form, with what was typed (after a refusal) and why it was refused.
+async fn form_page(desk: &Desk, keep: &std::collections::HashMap<String, String>) -> Response {
     let m = desk.m();
     let t = &m.console;
     let query = "query($c: ID!) { community(id: $c) { stairwells { id building unit } teams { id name } } }";
@@ -164,17 +174,26 @@ pub async fn new(desk: Desk) -> Response {
     };
     let stairwells = stairwell_options(&c);
     let body = html! {
+        @if let Some(code) = keep.get("err") { p.notice.bad role="alert" { (crate::msg::error_text(code)) } }
         @if stairwells.is_empty() {
             p.notice.bad { (t.no_stairwells) " " a href=(desk.href("/console/setup")) { (t.setup) } }
         }
         form.grid method="post" action=(desk.href("/console/volunteers")) {
             (crate::form::hidden(&desk.session))
-            (field(m.name, "name", html! { input id="name" name="name" required maxlength="50"; }))
-            (field(m.phone, "phone", html! { input id="phone" name="phone" inputmode="tel" maxlength="20"; }))
-            (field(t.id_number, "id_number", html! { input id="id_number" name="id_number" maxlength="18"; }))
-            (field(t.stairwell, "stairwell", select("stairwell", &stairwells, "")))
-            (field(t.household, "household", html! { input id="household" name="household" maxlength="30" placeholder="3-2-201"; }))
-            (field(t.tags, "tags", tag_fields(&desk, &[])))
+            (field(m.name, "name", html! { input id="name" name="name" required maxlength="50" value=(get(keep, "name")); }))
+            (field(m.phone, "phone", html! { input id="phone" name="phone" inputmode="tel" maxlength="20" value=(get(keep, "phone"))
+                pattern=(PHONE) title=(t.phone_title); }))
+            (field(t.id_number, "id_number", html! { input id="id_number" name="id_number" maxlength="18" value=(get(keep, "id_number"))
+                pattern=(ID_NUMBER) title=(t.id_title); }))
+            (field(t.stairwell, "stairwell", html! {
+                select id="stairwell" name="stairwell" required {
+                    option value="" { (t.stairwell_choose) }
+                    @for (v, l) in &stairwells { option value=(v) selected[get(keep, "stairwell") == *v] { (l) } }
+                }
+            }))
+            (field(t.household, "household", html! { input id="household" name="household" maxlength="30" placeholder="3-2-201" value=(get(keep, "household")); }))
+            p.sub.wide { (t.household_hint) }
+            (field(t.tags, "tags", tag_fields(desk, &[])))
             @let teams = items(&c["teams"]);
             @if !teams.is_empty() {
                 (field(t.teams, "teams", html! { span.checks { @for team in &teams {
@@ -214,9 +233,10 @@ pub async fn register(
             let at = i(r, "position").to_string();
             layout::redirect(&desk.href_with(&path, &[("ok", "1"), ("at", &at)]), &[])
         }
-        Err(e) => layout::redirect(
-            &desk.href_with("/console/volunteers/new", &[("err", &e.code)]),
-            &[],
-        ),
+        Err(e) => {
+            let mut keep = f.clone();
+            keep.insert("err".into(), e.code);
+            form_page(&desk, &keep).await
+        }
     }
 }

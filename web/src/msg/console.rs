@@ -2,6 +2,22 @@
 
 /// The console's texts.
 pub struct Console {
+    pub households_of: &'static str,
+    pub people_each: &'static str,
+    pub done_award_many: &'static str,
+    pub number_missing: &'static str,
+    pub report_hint: &'static str,
+    pub id_title: &'static str,
+    pub phone_title: &'static str,
+    pub household_hint: &'static str,
+    pub stairwell_choose: &'static str,
+    pub link_for: &'static str,
+    pub staff_name: &'static str,
+    pub back_to_stairwells: &'static str,
+    pub back_to_activity: &'static str,
+    pub check_out_for: &'static str,
+    pub pending_records: &'static str,
+    pub status_unapproved: &'static str,
     pub status_to_approve: &'static str,
     pub status_running: &'static str,
     pub status_recruiting: &'static str,
@@ -21,7 +37,6 @@ pub struct Console {
     pub annual_report: &'static str,
     pub approval: &'static str,
     pub approval_hint: &'static str,
-    pub as_of_position: &'static str,
     pub award: &'static str,
     pub award_many: &'static str,
     pub award_many_hint: &'static str,
@@ -201,6 +216,22 @@ pub struct Console {
 
 /// 简体中文.
 pub static CONSOLE_ZH_CN: Console = Console {
+    households_of: "共",
+    people_each: "位志愿者",
+    done_award_many: "积分已发放给",
+    number_missing: "没有找到这个志愿者编号：",
+    report_hint: "年度表彰统计本年度已生效的服务记录（已审核、公示期满）；数据截至",
+    id_title: "18 位身份证号",
+    phone_title: "手机号：11 位手机号，或带区号的固定电话",
+    household_hint: "门牌号只用于统计邻里互助户数，不会显示给任何人。",
+    stairwell_choose: "请选择楼道",
+    link_for: "登录链接给",
+    staff_name: "姓名或职务",
+    back_to_stairwells: "返回文明楼道",
+    back_to_activity: "返回活动",
+    check_out_for: "代签退",
+    pending_records: "公示中记录",
+    status_unapproved: "未审核",
     status_to_approve: "待审核",
     status_running: "进行中",
     status_recruiting: "报名中",
@@ -220,7 +251,6 @@ pub static CONSOLE_ZH_CN: Console = Console {
     annual_report: "年度表彰报表",
     approval: "考勤审核",
     approval_hint: "核对每一行：不计入的取消勾选；签到、签退时间有误的直接改正，并写明原因。提交后一次性生效。",
-    as_of_position: "数据截至日志位置",
     award: "奖励",
     award_many: "批量奖励积分",
     award_many_hint: "输入志愿者编号（空格或换行分隔），同一理由、同一分值，一次完成，要么全部成功，要么全部不记。",
@@ -365,7 +395,7 @@ pub static CONSOLE_ZH_CN: Console = Console {
     report_issue: "登记问题",
     reports: "报表与证明",
     resident: "居民",
-    resident_hint: "如：3栋独居老人（不写全名）",
+    resident_hint: "如：3号楼独居老人（不写全名）",
     resolve: "已整改",
     rubric: "文明楼道评分细则",
     rubric_item: "评分项",
@@ -399,13 +429,48 @@ pub static CONSOLE_ZH_CN: Console = Console {
 };
 
 impl Console {
+    /// What a command that went through did, by its mutation (the console's ok=).
+    pub fn done(&self, field: &str) -> Option<&'static str> {
+        Some(match field {
+            "awardPoints" | "awardPointsToMany" => "积分已发放。",
+            "redeemPoints" => "已兑换，积分已扣除。",
+            "approveAttendance" => "考勤已审核。",
+            "recordLateAttendance" => "已补录。",
+            "checkIn" => "已代签到。",
+            "checkOut" => "已代签退。",
+            "changeActivity" => "活动已修改，已通知报名的志愿者。",
+            "cancelActivity" => "活动已取消，已通知报名的志愿者。",
+            "resolveObjection" => "异议已处理，已通知志愿者。",
+            "raiseObjection" => "异议已登记，记录在处理前暂不生效。",
+            "finaliseAttendance" => "公示期满的记录已生效。",
+            "postWish" => "心愿已登记。",
+            "confirmWish" => "心愿已确认完成，服务时长已计入。",
+            "releaseWish" => "认领已释放，心愿重新开放。",
+            "cancelWish" => "心愿已取消。",
+            "recordInspection" => "检查结果已保存。",
+            "reportStairwellIssue" => "问题已登记。",
+            "resolveStairwellIssue" => "问题已整改。",
+            "correctPersonalData" => "个人信息已更正。",
+            "setVolunteerTags" => "标签已保存。",
+            "moveVolunteer" => "已迁移楼道。",
+            "joinTeam" => "已加入服务队。",
+            "leaveTeam" => "已退出服务队。",
+            "departVolunteer" => "已登记离开。",
+            "addGrid" | "registerStairwell" | "formTeam" => "已添加。",
+            "setPointRules" | "setStarThresholds" | "setActivityRules" | "setRubric" => {
+                "新版本规则已保存。"
+            }
+            _ => return None,
+        })
+    }
+
     /// A kind of service (`PATROL` …).
     pub fn kind(&self, k: &str) -> &'static str {
         match k {
             "PATROL" => "巡逻",
             "REPAIR" => "维修",
             "ELDERLY_VISIT" => "上门探访",
-            "WISH" => "微心愿",
+            "WISH" => "小心愿",
             "MEDIATION" => "调解",
             _ => "其他",
         }

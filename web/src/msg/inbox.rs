@@ -2,7 +2,7 @@
 //! reason, when a notice ends) reads in zh-CN.
 
 use crate::gql::s;
-use crate::layout::{num, parse_time, when};
+use crate::layout::{num, parse_time, when_dated};
 use serde_json::Value;
 
 /// The sentence of a message, in zh-CN.
@@ -11,7 +11,9 @@ pub fn zh_cn(m: &Value) -> String {
     let h = num(s(m, "hours"));
     let p = num(s(m, "points"));
     let why = s(m, "detail");
-    let until = parse_time(s(m, "until")).map(when).unwrap_or_default();
+    let until = parse_time(s(m, "until"))
+        .map(when_dated)
+        .unwrap_or_default();
     let because = if why.is_empty() {
         String::new()
     } else {
@@ -39,7 +41,7 @@ pub fn zh_cn(m: &Value) -> String {
         "SERVICE_REJECTED" => format!("服务记录未通过：{subject}{because}。"),
         "POINTS_AWARDED" => format!("获得积分奖励 +{p}{because}。"),
         "POINTS_REDEEMED" => format!("兑换“{subject}”，使用积分 {p}。"),
-        "ENTRY_REVERSED" => format!("一条记录被冲正：积分 -{p}、时长 -{h} 小时{because}。"),
+        "ENTRY_REVERSED" => format!("一条记录已更正：积分 -{p}、时长 -{h} 小时{because}。"),
         "HOURS_RECEIVED" => {
             let from = s(m, "otherName");
             format!("收到{from}赠送的时长 +{h} 小时。")
@@ -62,11 +64,19 @@ mod tests {
     fn messages_read_as_sentences() {
         let m = json!({"kind": "POINTS_AWARDED", "points": "5.00", "detail": "楼道清扫"});
         assert_eq!(zh_cn(&m), "获得积分奖励 +5（楼道清扫）。");
+        // This year's dates go without the year.
+        let until = chrono::Utc::now();
         let m = json!({"kind": "ON_NOTICE", "subject": "北门巡逻", "hours": "0.75", "points": "7.50",
-            "until": "2026-12-07T02:00:00Z"});
+            "until": until.to_rfc3339()});
+        let want = format!(
+            "“北门巡逻”考勤已审核：0.75 小时、7.5 积分，公示至 {}，期满后计入。",
+            crate::layout::when(until)
+        );
+        assert_eq!(zh_cn(&m), want);
+        let m = json!({"kind": "ENTRY_REVERSED", "points": "5.00", "hours": "0.00", "detail": "录入错误"});
         assert_eq!(
             zh_cn(&m),
-            "“北门巡逻”考勤已审核：0.75 小时、7.5 积分，公示至 12月7日 周一 10:00，期满后计入。"
+            "一条记录已更正：积分 -5、时长 -0 小时（录入错误）。"
         );
     }
 }

@@ -12,22 +12,43 @@ use crate::{form, Form, Signed, WebState};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use chrono::{DateTime, Utc};
 use maud::{html, Markup};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
 const ACTIVITIES: &str = "query($c: ID!, $from: DateTime, $to: DateTime, $at: Int) {
     activities(communityId: $c, from: $from, to: $to, first: 30, atLeast: $at) {
-      id title kind place startsAt endsAt places taken status signupDeadline
-      me { signup waitingRank checkedInAt checkedOutAt record hours } } }";
+      id title kind place startsAt endsAt places taken status signupDeadline walkIns
+      me { signup waitingRank checkedInAt checkedOutAt record hours } }
+    community(id: $c) { activityRules { checkinOpensMinutes } } }";
 
-/// The activities of the coming weeks, the volunteer's own first.
+/// The community's activities of the coming weeks, and how long before its start an
+/// activity's check-in opens.
+struct Offer {
+    list: Vec<Value>,
+    opens: chrono::Duration,
+}
+
+impl Offer {
+    /// Whether check-in is open now for the volunteer (signed up, or walk-ins allowed).
+    fn checking_in(&self, a: &Value, now: DateTime<Utc>) -> bool {
+        let (Some(start), Some(end)) = (parse_time(s(a, "startsAt")), parse_time(s(a, "endsAt")))
+        else {
+            return false;
+        };
+        let mine = s(&a["me"], "signup") == "PLACE" || a["walkIns"] == true;
+        s(a, "status") == "OPEN" && mine && start - self.opens <= now && now <= end
+    }
+}
+
+/// The activities of the coming weeks.
 async fn activities_of(
     state: &WebState,
     session: &Session,
     community: &str,
     q: &HashMap<String, String>,
-) -> Vec<Value> {
+) -> Offer {
     let now = state.now();
     let vars = json!({
         "c": community,
@@ -35,11 +56,16 @@ async fn activities_of(
         "to": (now + chrono::Duration::days(45)).to_rfc3339(),
         "at": gql::at_least(q),
     });
-    gql::run(state, session, ACTIVITIES, vars)
+    let d = gql::run(state, session, ACTIVITIES, vars)
         .await
-        .ok()
-        .and_then(|d| d["activities"].as_array().cloned())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    Offer {
+        list: d["activities"].as_array().cloned().unwrap_or_default(),
+        opens: chrono::Duration::minutes(i(
+            &d["community"]["activityRules"],
+            "checkinOpensMinutes",
+        )),
+    }
 }
 
 fn signed_up(a: &Value) -> bool {
@@ -54,22 +80,26 @@ pub(super) async fn mine(
 ) -> Markup {
     let list: Vec<Value> = activities_of(state, session, s(v, "communityId"), q)
         .await
+        .list
         .into_iter()
         .filter(signed_up)
         .collect();
+    let now = state.now();
     html! {
         @if list.is_empty() {
-            p.sub { (state.m.no_activities) }
+            p.sub { (state.m.none_signed_up) " " a href="/m/activities" { (state.m.see_activities) } }
         }
-        @for a in &list { (activity_card(state.m, session, a)) }
+        @for a in &list { (activity_card(state.m, session, a, now)) }
     }
 }
 
-fn activity_card(m: &Messages, session: &Session, a: &Value) -> Markup {
+fn activity_card(m: &Messages, session: &Session, a: &Value, now: DateTime<Utc>) -> Markup {
     let id = s(a, "id");
     let left = i(a, "places") - i(a, "taken");
     let me = &a["me"];
     let status = s(a, "status");
+    let started = parse_time(s(a, "startsAt")).is_none_or(|t| t <= now);
+    let closed = started || parse_time(s(a, "signupDeadline")).is_some_and(|t| t <= now);
     html! {
         article.activity {
             h3 { (s(a, "title")) }
@@ -77,15 +107,16 @@ fn activity_card(m: &Messages, session: &Session, a: &Value) -> Markup {
                 (parse_time(s(a, "endsAt")).map(layout::clock).unwrap_or_default()) }
             p.sub { (s(a, "place")) }
             @match (status, s(me, "signup")) {
-                ("CANCELLED", _) => p.notice.bad { "活动已取消" },
+                ("CANCELLED", _) => p.notice.bad { (m.cancelled) },
                 (_, "PLACE") => {
                     p.tag.good { (m.signed_up) }
                     @if me["checkedInAt"].is_string() { p.tag { (m.checked_in) } }
                 }
                 (_, "WAITING") => p.tag { (m.waiting) (i(me, "waitingRank")) "位" },
+                _ if closed => p.sub { (m.signup_closed) },
                 _ => p.sub { (m.places_left) " " (left.max(0)) " / " (i(a, "places")) },
             }
-            @if status == "OPEN" {
+            @if status == "OPEN" && !started && (signed_up(a) || !closed) {
                 form method="post" action=(format!("/m/activities/{id}")) {
                     (form::hidden(session))
                     @if signed_up(a) {
@@ -115,12 +146,13 @@ pub async fn activities(
     let Some(c) = community_of(&session) else {
         return for_volunteers(&state);
     };
-    let list = activities_of(&state, &session, &c, &q).await;
+    let list = activities_of(&state, &session, &c, &q).await.list;
+    let now = state.now();
     let body = html! {
         header.top { a.back href="/m" { "‹ " (m.back_home) } h1 { (m.activities) } }
         (flash(m, &q))
         @if list.is_empty() { p.sub { (m.no_activities) } }
-        @for a in &list { (activity_card(m, &session, a)) }
+        @for a in &list { (activity_card(m, &session, a, now)) }
     };
     respond(
         StatusCode::OK,
@@ -177,17 +209,22 @@ pub async fn checkin_page(
         return for_volunteers(&state);
     };
     let fixed = activity.map(|Path(a)| a);
-    let list: Vec<Value> = activities_of(&state, &session, &c, &q)
-        .await
-        .into_iter()
-        .filter(|a| s(a, "status") == "OPEN")
+    // Only what can be checked into now: signed up (or open to walk-ins), from when
+    // check-in opens until the end.
+    let offer = activities_of(&state, &session, &c, &q).await;
+    let now = state.now();
+    let list: Vec<Value> = offer
+        .list
+        .iter()
+        .filter(|a| offer.checking_in(a, now))
         .filter(|a| fixed.as_deref().is_none_or(|f| s(a, "id") == f))
+        .cloned()
         .collect();
     let code = q.get("code").cloned().unwrap_or_default();
     let body = html! {
         header.top { a.back href="/m" { "‹ " (m.back_home) } h1 { (m.check_in) } }
         (flash(m, &q))
-        @if list.is_empty() { p.sub { (m.no_activities) } }
+        @if list.is_empty() { p.sub { (m.nothing_to_check_in) } }
         @for a in &list {
             article.activity {
                 h3 { (s(a, "title")) }

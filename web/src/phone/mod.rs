@@ -5,10 +5,12 @@
 //!
 //! - [`activities`]: sign-up and withdrawal; check-in by the six digits or the
 //!   organiser's QR link (`/checkin/{activity}?code=`);
+//! - [`notices`]: the community's records on 公示, and an objection from the phone;
 //! - [`records`]: the statement, the certificates, the inbox;
 //! - [`wishes`]: the wish board, claiming, and the volunteer's own wishes fulfilled.
 
 pub mod activities;
+pub mod notices;
 pub mod records;
 pub mod wishes;
 
@@ -143,7 +145,12 @@ pub async fn home(
         @if elder { (big3) }
         section.cards {
             div.card { span.label { (m.points) } span.big { (num(s(b, "points"))) } }
-            div.card { span.label { (m.hours) } span.big { (num(s(b, "hours"))) } span.unit { "小时" } }
+            div.card {
+                span.label { (m.hours) } span.big { (num(s(b, "verifiedHours"))) } span.unit { "小时" }
+                @if num(s(b, "hours")) != num(s(b, "verifiedHours")) {
+                    span.label { (m.bank_balance) " " (num(s(b, "hours"))) " 小时" }
+                }
+            }
         }
         section.stars {
             span.label { (m.stars) }
@@ -167,6 +174,7 @@ pub async fn home(
             a href="/m/inbox" { (m.inbox) @if unread > 0 { " " span.badge aria-label=(m.unread) { (unread) } } }
             a href="/m/statement" { (m.statement) }
             a href="/m/certificates" { (m.certificates) }
+            a href="/m/notices" { (m.notices) }
         }
         footer.links {
             form method="post" action="/m/elder" {

@@ -137,7 +137,7 @@ pub async fn inbox(
             @for msg in &list {
                 li.unread[msg["unread"] == true] {
                     span.what { (m.inbox_text(msg)) }
-                    span.when { (parse_time(s(msg, "at")).map(layout::when).unwrap_or_default()) }
+                    span.when { (parse_time(s(msg, "at")).map(layout::when_dated).unwrap_or_default()) }
                 }
             }
         }

@@ -1,4 +1,4 @@
-//! Wishes on the phone (微心愿): the community's open wishes, to claim (of two claiming
+//! Wishes on the phone (小心愿): the community's open wishes, to claim (of two claiming
 //! at once, one wins and the other hears why); the wishes the volunteer claimed, to say
 //! they are done and how long it took (staff then confirm it, and the hours count).
 
@@ -36,7 +36,8 @@ pub async fn wishes(
         .unwrap_or_default();
     let query = "query($c: ID!, $at: Int) {
       open: wishes(communityId: $c, status: OPEN, first: 30, atLeast: $at) { wishes { id category description residentLabel } }
-      claimed: wishes(communityId: $c, status: CLAIMED, first: 100) { wishes { id category description residentLabel claimedBy } } }";
+      claimed: wishes(communityId: $c, status: CLAIMED, first: 100, atLeast: $at) { wishes { id category description residentLabel claimedBy } }
+      done: wishes(communityId: $c, status: FULFILLED, first: 100, atLeast: $at) { wishes { id description claimedBy } } }";
     let d = gql::run(
         &state,
         &session,
@@ -50,8 +51,15 @@ pub async fn wishes(
         .into_iter()
         .filter(|w| s(w, "claimedBy") == me)
         .collect();
+    let waiting: Vec<Value> = list(&d, "done")
+        .into_iter()
+        .filter(|w| s(w, "claimedBy") == me)
+        .collect();
     let body = html! {
         header.top { a.back href="/m" { "‹ " (m.back_home) } h1 { (m.wishes) } }
+        @for w in &waiting {
+            p.notice.good { (m.wish_waiting) "：" (s(w, "description")) }
+        }
         (flash(m, &q))
         @if !mine.is_empty() {
             h2 { (m.my_wishes) }

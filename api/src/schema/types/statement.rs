@@ -22,7 +22,7 @@ pub struct StatementEntry {
     /// What the entry was: for a service its kind, place and note, with （活动签到） or
     /// （补录） for an activity's record ("巡逻 小区北门 北门巡逻（活动签到）"); the reason
     /// of an award or a reversal; the item redeemed; what hours were spent on; the
-    /// counterparty of a gift.
+    /// gift of hours, 赠送时长 or 收到赠送的时长 (the other volunteer is `counterpart`).
     pub description: String,
     /// The entry this one reverses.
     pub reverses: Option<ID>,
@@ -55,6 +55,11 @@ impl From<projections::statement::StatementEntry> for StatementEntry {
         }
         .and_then(|s| Uuid::parse_str(s.trim()).ok())
         .map(id);
+        let description = match e.kind.as_str() {
+            "hours_gifted" => "赠送时长".to_string(),
+            "hours_received" => "收到赠送的时长".to_string(),
+            _ => e.detail.clone(),
+        };
         StatementEntry {
             entry_id: id(e.entry_id.0),
             kind: entry_kind(&e.kind),
@@ -62,7 +67,7 @@ impl From<projections::statement::StatementEntry> for StatementEntry {
             hours_delta: hours_of(e.hours_delta),
             points_balance: points_of(e.points_balance),
             hours_balance: hours_of(e.hours_balance),
-            description: e.detail,
+            description,
             reverses: e.reverses.map(|r| id(r.0)),
             reversed_by: e.reversed_by.map(|r| id(r.0)),
             counterpart,
