@@ -485,6 +485,14 @@ impl ReadSide {
         Ok(out)
     }
 
+    /// Open issues per stairwell of a community (those with any).
+    pub async fn open_issue_counts(
+        &self,
+        community: CommunityId,
+    ) -> ApiResult<Vec<(StairwellId, u64)>> {
+        Ok(projections::stairwells::open_issue_counts(self.db().await?, community).await?)
+    }
+
     /// A community's balances by points or verified hours, `limit` after `offset`.
     pub async fn community_balances_by(
         &self,

@@ -209,6 +209,22 @@ async fn community_certificates_and_sessions(s: &Server, c: &Community) {
         got["stairwells"][0]["openIssues"],
         json!([{"description": "楼道堆放杂物", "deduction": "5"}])
     );
+    // The same count for the whole community from the read model, and one stairwell.
+    let counts = "query($c: ID!, $s: ID!, $p: Int) { community(id: $c, atLeast: $p) { openIssueCounts { stairwellId open } stairwell(id: $s) { unit } } }";
+    let head = s.head().await;
+    let one = s
+        .ok(
+            &c.staff,
+            counts,
+            json!({"c": c.id, "s": c.stairwell, "p": head}),
+        )
+        .await["community"]
+        .clone();
+    assert_eq!(
+        one["openIssueCounts"],
+        json!([{"stairwellId": c.stairwell, "open": 1}])
+    );
+    assert_eq!(one["stairwell"]["unit"], "2单元");
     assert_eq!(got["rubric"]["items"][0]["name"], "楼道卫生");
     assert_eq!(
         got["pointRules"],

@@ -247,7 +247,7 @@ async fn desk(b: &Browser, d: &Demo) {
     visit(b, d, "/console/stairwells", &["本月流动红旗", "本月未检查"]).await;
     screenshot(b, "console-stairwells.png").await;
     let inspect = b
-        .eval("[...document.querySelectorAll('a')].find(a => a.innerText === '检查评分').href")
+        .eval("[...document.querySelectorAll('tr')].find(r => r.innerText.includes('本月未检查')).querySelector('a').href")
         .await;
     b.open(inspect.as_str().unwrap()).await;
     shows(b, &["楼道卫生", "消防安全"]).await;
@@ -308,7 +308,13 @@ async fn desk(b: &Browser, d: &Demo) {
 
 /// The volunteers' part of the desk.
 async fn volunteers(b: &Browser, d: &Demo) {
-    visit(b, d, "/console/volunteers", &["合计", "志愿者", "手机号"]).await;
+    visit(
+        b,
+        d,
+        "/console/volunteers",
+        &["全社区合计", "志愿者", "手机号"],
+    )
+    .await;
     screenshot(b, "console-volunteers.png").await;
     // Sorted by points, highest first.
     visit(b, d, "/console/volunteers?sort=points", &["积分 ▼"]).await;
@@ -347,6 +353,7 @@ async fn volunteers(b: &Browser, d: &Demo) {
     b.fill("#o", "海棠社区居民委员会").await;
     b.click("form[action*='/certificate'] button").await;
     shows(b, &["志愿服务记录证明"]).await;
+    screenshot(b, "certificate.png").await;
 }
 
 /// The volunteer on a phone.

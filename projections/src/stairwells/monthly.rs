@@ -231,3 +231,24 @@ pub async fn current_red_flag(
     };
     Ok(monthly_scores(db, community, &m).await?.into_iter().next())
 }
+
+/// How many issues are open (reported, not yet resolved) in each stairwell of a
+/// community that has any.
+pub async fn open_issue_counts(db: &Db, community: CommunityId) -> Result<Vec<(StairwellId, u64)>> {
+    let rows = db
+        .fetch(
+            "SELECT i.stairwell_id, COUNT(*) FROM pj_sw_issues i
+             JOIN pj_sw_stairwells s ON s.stairwell_id = i.stairwell_id
+             WHERE s.community_id = ? AND i.resolved_month IS NULL
+             GROUP BY i.stairwell_id ORDER BY i.stairwell_id",
+            &[Val::from(community.0.to_string())],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let id = uuid::Uuid::parse_str(&r.text(0)?)
+                .map_err(|e| crate::error::ProjectionError::corrupt(super::NAME, e))?;
+            Ok((StairwellId(id), r.int(1)? as u64))
+        })
+        .collect()
+}

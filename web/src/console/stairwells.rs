@@ -30,7 +30,7 @@ pub async fn scores(desk: Desk) -> Response {
     let (month, prev, next) = months(&desk);
     let query = "query($c: ID!, $m: String!, $at: Int) {
       stairwellScores(communityId: $c, month: $m, atLeast: $at) { stairwellId building unit items participation deductions total rank redFlag }
-      community(id: $c) { stairwells { id building unit households openIssues { id } } } }";
+      community(id: $c, atLeast: $at) { stairwells { id building unit } openIssueCounts { stairwellId open } } }";
     let vars = json!({ "c": desk.c, "m": month, "at": crate::gql::at_least(&desk.q) });
     let d = match desk.read(query, vars).await {
         Ok(d) => d,
@@ -39,6 +39,13 @@ pub async fn scores(desk: Desk) -> Response {
     let scores = items(&d["stairwellScores"]);
     let all = items(&d["community"]["stairwells"]);
     let score_of = |id: &str| scores.iter().find(|x| s(x, "stairwellId") == id).cloned();
+    let counts = items(&d["community"]["openIssueCounts"]);
+    let open_of = |id: &str| {
+        counts
+            .iter()
+            .find(|x| s(x, "stairwellId") == id)
+            .map_or(0, |x| i(x, "open"))
+    };
     let flag = scores.iter().find(|x| x["redFlag"] == true);
     let mut rows: Vec<(Value, Option<Value>)> = all
         .iter()
@@ -57,21 +64,19 @@ pub async fn scores(desk: Desk) -> Response {
         } @else { p.sub { (m.no_red_flag) } }
         p.totals { (t.inspected) " " (inspected) " / " (all.len()) }
         table {
-            thead { tr { th.num { (t.rank) } th { (t.stairwell) } th.num { (t.items_score) } th.num { (t.participation) } th.num { (t.deductions) } th.num { (m.score) } th { (t.open_issues) } th {} } }
+            thead { tr { th.num { (t.rank) } th { (t.stairwell) } th.num { (t.items_score) } th.num { (t.participation) } th.num { (t.deductions) } th.num { (m.score) } th.num { (t.open_issues) } } }
             tbody {
                 @for (sw, sc) in &rows {
                     tr {
                         td.num { @if let Some(x) = sc { (i(x, "rank")) @if x["redFlag"] == true { " " (layout::flag_icon()) } } }
-                        td { (stairwell_name(sw)) }
+                        td { a href=(desk.href_with("/console/stairwells/inspect", &[("s", s(sw, "id")), ("month", &month)])) { (stairwell_name(sw)) } }
                         @if let Some(x) = sc {
                             td.num { (layout::num(s(x, "items"))) } td.num { (layout::num(s(x, "participation"))) }
                             td.num { (layout::num(s(x, "deductions"))) } td.num { b { (layout::num(s(x, "total"))) } }
                         } @else {
                             td.sub colspan="4" { (t.not_inspected) }
                         }
-                        td { (items(&sw["openIssues"]).len()) }
-                        td { a.button.small href=(desk.href_with("/console/stairwells/inspect", &[("s", s(sw, "id")), ("month", &month)])) {
-                            @if sc.is_some() { (t.issues) } @else { (t.inspect) } } }
+                        td.num { @let n = open_of(s(sw, "id")); @if n > 0 { (n) } }
                     }
                 }
             }
@@ -86,20 +91,21 @@ pub async fn inspect_page(desk: Desk) -> Response {
     let t = &m.console;
     let (month, _, _) = months(&desk);
     let sid = desk.param("s").to_string();
-    let query = "query($c: ID!, $m: String!) {
-      community(id: $c) { stairwells { id building unit households openIssues { id description deduction } }
+    let query = "query($c: ID!, $s: ID!, $m: String!) {
+      community(id: $c) { stairwell(id: $s) { id building unit households openIssues { id description deduction } }
         rubric { version items { key name max } participationMax } }
       stairwellScores(communityId: $c, month: $m) { stairwellId total } }";
-    let d = match desk.read(query, json!({ "c": desk.c, "m": month })).await {
+    let d = match desk
+        .read(query, json!({ "c": desk.c, "s": sid, "m": month }))
+        .await
+    {
         Ok(d) => d,
         Err(r) => return r,
     };
-    let Some(sw) = items(&d["community"]["stairwells"])
-        .into_iter()
-        .find(|x| s(x, "id") == sid)
-    else {
+    let sw = d["community"]["stairwell"].clone();
+    if !sw.is_object() {
         return desk.failed("NOT_FOUND");
-    };
+    }
     let done = items(&d["stairwellScores"])
         .into_iter()
         .find(|x| s(x, "stairwellId") == sid);

@@ -64,7 +64,7 @@ pub async fn list(desk: Desk) -> Response {
             }
             a.button.primary href=(desk.href("/console/volunteers/new")) { (t.register) }
         }
-        p.totals { (t.total) " " (i(totals, "volunteers")) " " (t.people) " · " (m.points) " " (num(s(totals, "points")))
+        p.totals { (t.community_total) " " (i(totals, "volunteers")) " " (t.people) " · " (m.points) " " (num(s(totals, "points")))
             " · " (t.verified_hours) " " (num(s(totals, "verifiedHours"))) " 小时" }
         form method="post" action=(desk.href("/console/points/many")) {
             (crate::form::hidden(&desk.session))

@@ -2,6 +2,7 @@
 
 /// The console's texts.
 pub struct Console {
+    pub community_total: &'static str,
     pub households_of: &'static str,
     pub people_each: &'static str,
     pub done_award_many: &'static str,
@@ -103,14 +104,12 @@ pub struct Console {
     pub id_number: &'static str,
     pub id_number_again: &'static str,
     pub in_progress: &'static str,
-    pub inspect: &'static str,
     pub inspected: &'static str,
     pub inspections_due: &'static str,
     pub issue: &'static str,
     pub issue_certificate: &'static str,
     pub issue_hint: &'static str,
     pub issued_on: &'static str,
-    pub issues: &'static str,
     pub item: &'static str,
     pub item_hint: &'static str,
     pub items_score: &'static str,
@@ -216,6 +215,7 @@ pub struct Console {
 
 /// 简体中文.
 pub static CONSOLE_ZH_CN: Console = Console {
+    community_total: "全社区合计",
     households_of: "共",
     people_each: "位志愿者",
     done_award_many: "积分已发放给",
@@ -317,14 +317,12 @@ pub static CONSOLE_ZH_CN: Console = Console {
     id_number: "身份证号",
     id_number_again: "重新输入完整身份证号（留空则不变）",
     in_progress: "进行中",
-    inspect: "检查评分",
     inspected: "已检查",
     inspections_due: "待检查楼道",
     issue: "问题",
     issue_certificate: "开具服务证明",
     issue_hint: "如：楼道堆放杂物",
     issued_on: "开具日期",
-    issues: "问题与扣分",
     item: "兑换物品",
     item_hint: "如：大米一袋",
     items_score: "评分项",

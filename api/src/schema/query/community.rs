@@ -38,10 +38,11 @@ impl CommunityQuery {
     /// A community: its grids, stairwells, teams and rules (staff, volunteers and
     /// displays of the community, admins).
     #[graphql(complexity = "crate::schema::read_cost(child_complexity)")]
-    async fn community(&self, ctx: &Context<'_>, id: ID) -> Res<Community> {
+    async fn community(&self, ctx: &Context<'_>, id: ID, at_least: Option<u64>) -> Res<Community> {
         let p = principal(ctx)?;
         let c = CommunityId(parse_id(&id, "id")?);
         board_access(p, c)?;
+        wait(ctx, at_least).await?;
         let app = app(ctx);
         let state = app
             .reads

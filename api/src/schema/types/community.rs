@@ -81,6 +81,13 @@ impl Stairwell {
     }
 }
 
+/// How many issues are open in a stairwell.
+#[derive(SimpleObject, Clone)]
+pub struct IssueCount {
+    pub stairwell_id: ID,
+    pub open: u64,
+}
+
 /// A team (志愿服务队).
 #[derive(SimpleObject, Clone)]
 pub struct Team {
@@ -184,6 +191,30 @@ pub struct Community {
     pub today: NaiveDate,
 }
 
+impl Community {
+    /// The stairwells in the order people read them (2栋 before 10栋).
+    fn stairwells_sorted(&self) -> Vec<Stairwell> {
+        use ledger::domain::stairwell::natural_cmp;
+        let mut list: Vec<Stairwell> = self
+            .state
+            .stairwells
+            .iter()
+            .map(|(s, v)| Stairwell {
+                id: id(s.0),
+                grid_id: id(v.grid_id.0),
+                building: v.building.clone(),
+                unit: v.unit.clone(),
+                households: v.households as i32,
+                stairwell: *s,
+            })
+            .collect();
+        list.sort_by(|a, b| {
+            natural_cmp(&a.building, &b.building).then_with(|| natural_cmp(&a.unit, &b.unit))
+        });
+        list
+    }
+}
+
 #[async_graphql::Object]
 impl Community {
     async fn id(&self) -> ID {
@@ -206,26 +237,37 @@ impl Community {
             .collect()
     }
 
+    /// One stairwell of the community, or null.
+    async fn stairwell(&self, id: ID) -> Option<Stairwell> {
+        let want = uuid::Uuid::parse_str(id.as_str()).ok()?;
+        self.stairwells_sorted()
+            .into_iter()
+            .find(|s| s.stairwell.0 == want)
+    }
+
     /// Stairwells in the order people read them (2栋 before 10栋).
     async fn stairwells(&self) -> Vec<Stairwell> {
-        use ledger::domain::stairwell::natural_cmp;
-        let mut list: Vec<Stairwell> = self
-            .state
-            .stairwells
-            .iter()
-            .map(|(s, v)| Stairwell {
-                id: id(s.0),
-                grid_id: id(v.grid_id.0),
-                building: v.building.clone(),
-                unit: v.unit.clone(),
-                households: v.households as i32,
-                stairwell: *s,
+        self.stairwells_sorted()
+    }
+
+    /// How many issues are open in each stairwell that has any (from the 文明楼道 read
+    /// model: one query for the whole community, where `openIssues` reads each stairwell).
+    async fn open_issue_counts(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<IssueCount>> {
+        let Some(c) = self.state.community_id else {
+            return Ok(Vec::new());
+        };
+        let counts = crate::schema::app(ctx)
+            .reads
+            .open_issue_counts(c)
+            .await
+            .map_err(|e| async_graphql::ErrorExtensions::extend(&e))?;
+        Ok(counts
+            .into_iter()
+            .map(|(s, n)| IssueCount {
+                stairwell_id: id(s.0),
+                open: n,
             })
-            .collect();
-        list.sort_by(|a, b| {
-            natural_cmp(&a.building, &b.building).then_with(|| natural_cmp(&a.unit, &b.unit))
-        });
-        list
+            .collect())
     }
 
     async fn teams(&self) -> Vec<Team> {

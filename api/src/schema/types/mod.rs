@@ -35,8 +35,8 @@ pub use activity::{
     PendingRecords, RecordSource, RecordState, SignupState,
 };
 pub use community::{
-    ActivityRulesVersion, Coefficient, Community, Grid, PointRules, RubricItemRule, RubricVersion,
-    Stairwell, StairwellIssue, StarThresholdsVersion, Team,
+    ActivityRulesVersion, Coefficient, Community, Grid, IssueCount, PointRules, RubricItemRule,
+    RubricVersion, Stairwell, StairwellIssue, StarThresholdsVersion, Team,
 };
 pub use dashboard::{Dashboard, KindTotals, PeriodTotals};
 pub use event::LedgerEvent;
