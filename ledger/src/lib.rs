@@ -10,17 +10,19 @@
 //! - [`ids`]: typed UUID ids and stream names.
 //! - [`event`]: the domain events, their schema versions and upcasting.
 //! - [`domain`]: pure decide/evolve per aggregate — [`domain::community`],
-//!   [`domain::volunteer`] (registration, services, points and hours),
-//!   [`domain::wish`], [`domain::stairwell`] — each with its command payloads beside the
-//!   rules that decide them, and [`domain::DomainError`] with its stable codes.
+//!   [`domain::volunteer`] (registration and personal-data corrections, services, points
+//!   and hours), [`domain::wish`], [`domain::stairwell`], [`domain::activity`] — each
+//!   with its command payloads beside the rules that decide them, and
+//!   [`domain::DomainError`] with its stable codes.
 //! - [`command`]: the list of commands and their typed results ([`command::Outcome`]),
 //!   one plan file per family (community, volunteer, service, account, wish,
-//!   stairwell), the role matrix ([`command::authorize`]), and the
+//!   stairwell, activity, approval), the role matrix ([`command::authorize`]), and the
 //!   [`command::CommandHandler`] loop (idempotency, load, decide, append, retry).
 //! - [`store`]: the event store (append with expected version, group commit, reads,
 //!   live head), on SQLite and PostgreSQL, plus personal data and command records kept
 //!   beside the log.
-//! - [`demo`]: a deterministic, realistic community history generated through commands.
+//! - [`demo`]: a deterministic, realistic community history generated through commands,
+//!   and this week around today for `serve --demo` ([`demo::present`]).
 //! - [`testing`]: fresh stores for tests on each backend, and `given / when / then` for
 //!   the domain's rules.
 //!

@@ -71,3 +71,8 @@ pub fn s<'a>(v: &'a Value, key: &str) -> &'a str {
 pub fn i(v: &Value, key: &str) -> i64 {
     v.get(key).and_then(Value::as_i64).unwrap_or(0)
 }
+
+/// The items of a JSON list of an answer (none when absent).
+pub fn items(v: &Value) -> Vec<Value> {
+    v.as_array().cloned().unwrap_or_default()
+}

@@ -7,7 +7,7 @@
 //! same content) and puts it in place; the browser's EventSource reconnects by itself
 //! when the server restarts.
 
-use crate::gql::{self, i, s};
+use crate::gql::{self, i, items, s};
 use crate::layout::{self, clock, num, page, respond, Kind, Shell};
 use crate::msg::Messages;
 use crate::session::Session;
@@ -68,13 +68,13 @@ async fn board(state: &WebState, session: &Session, c: &str, at: Option<i64>) ->
 }
 
 fn names(rows: &Value) -> Vec<Value> {
-    rows["rows"].as_array().cloned().unwrap_or_default()
+    items(&rows["rows"])
 }
 
 fn render(m: &Messages, d: &Value, month: u32) -> Markup {
     let flag = &d["redFlag"];
-    let scores = d["stairwellScores"].as_array().cloned().unwrap_or_default();
-    let acts = d["activities"].as_array().cloned().unwrap_or_default();
+    let scores = items(&d["stairwellScores"]);
+    let acts = items(&d["activities"]);
     html! {
         section.flag {
             h2 { (month) "月 · " (m.red_flag) }
@@ -96,7 +96,7 @@ fn render(m: &Messages, d: &Value, month: u32) -> Markup {
             h2 { (m.year_best) }
             (rank_list(m, &names(&d["year"])))
             h2 { (m.recent_awards) }
-            @let awards = d["recentAwards"].as_array().cloned().unwrap_or_default();
+            @let awards = items(&d["recentAwards"]);
             @if awards.is_empty() { p.sub { (m.no_ranking) } }
             ul.awards {
                 @for a in &awards {

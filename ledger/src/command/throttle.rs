@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
-/// Wrong codes a volunteer may send within [`WINDOW_SECONDS`].
+/// Wrong codes a volunteer may send within `WINDOW_SECONDS` (a minute).
 pub const MAX_WRONG_CODES: usize = 5;
 const WINDOW_SECONDS: i64 = 60;
 

@@ -235,10 +235,7 @@ pub fn shell<'a>(m: &'static Messages, title: &'a str) -> Shell<'a> {
     }
 }
 
-/// The items of a JSON list.
-pub fn items(v: &Value) -> Vec<Value> {
-    v.as_array().cloned().unwrap_or_default()
-}
+pub use crate::gql::items;
 
 /// A label and its field on one row of a form.
 pub fn field(label: &str, id: &str, input: Markup) -> Markup {

@@ -4,7 +4,7 @@
 //! record then waits for staff to decide).
 
 use super::{community_of, flash, for_volunteers, shell};
-use crate::gql::{self, i, s};
+use crate::gql::{self, i, items, s};
 use crate::layout::{num, page, parse_time, respond, when};
 use crate::{form, Form, Signed, WebState};
 use axum::extract::{Path, Query, State};
@@ -13,10 +13,6 @@ use axum::response::Response;
 use maud::html;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-
-fn items(v: &Value) -> Vec<Value> {
-    v.as_array().cloned().unwrap_or_default()
-}
 
 /// `/m/notices`.
 pub async fn notices(

@@ -3,7 +3,7 @@
 //! from the facts of each message; opening the inbox marks it read.
 
 use super::{flash, shell};
-use crate::gql::{self, i, s};
+use crate::gql::{self, i, items, s};
 use crate::layout::{self, date, num, page, parse_time, respond};
 use crate::msg::error_text;
 use crate::{Signed, WebState};
@@ -11,12 +11,8 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use maud::html;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::HashMap;
-
-fn items(v: &Value) -> Vec<Value> {
-    v.as_array().cloned().unwrap_or_default()
-}
 
 fn signed(n: &str) -> String {
     if n.starts_with('-') {

@@ -13,7 +13,7 @@
 //!   (final at approval), check-in from 30 minutes before the start, a new check-in code
 //!   every 30 s.
 //!
-//! The rules, their defaults and the commands that set them are in [`rules`].
+//! The rules, their defaults and the commands that set them are in `rules`.
 
 mod rules;
 

@@ -1,16 +1,20 @@
 //! Shared pieces of the read models: calendar periods in China Standard Time, amounts at
-//! the query edge, per-batch key/value state, and a volunteer's attribution (home
-//! stairwell, grid, teams, tags) as of a point in the log.
+//! the query edge, per-batch key/value state, rows held by a fold; and, in
+//! `attribution`, a volunteer's attribution (home stairwell, grid, teams, tags) as of a
+//! point in the log.
+
+mod attribution;
+
+pub use attribution::Attribution;
 
 use crate::db::{OnConflict, Tx, Upsert, Val};
 use crate::error::{ProjectionError, Result};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use ledger::amount::{Hours, Points};
-use ledger::event::Event;
 use rust_decimal::Decimal;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use uuid::Uuid;
 
@@ -179,89 +183,6 @@ impl<T: Serialize + DeserializeOwned> Kv<T> {
             rows,
         )
         .await
-    }
-}
-
-/// Where a volunteer belongs, as of a point in the log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Attribution {
-    pub community: Uuid,
-    pub number: String,
-    pub stairwell: Uuid,
-    pub grid: Uuid,
-    pub teams: BTreeSet<Uuid>,
-    pub tags: Vec<String>,
-    pub departed: bool,
-}
-
-impl Attribution {
-    /// Folds a volunteer-stream event; `None` until the volunteer is registered.
-    pub fn evolve(state: &mut Option<Attribution>, event: &Event) {
-        match event {
-            Event::VolunteerRegistered {
-                community_id,
-                volunteer_number,
-                stairwell_id,
-                grid_id,
-                tags,
-                teams,
-                ..
-            } => {
-                *state = Some(Attribution {
-                    community: community_id.0,
-                    number: volunteer_number.clone(),
-                    stairwell: stairwell_id.0,
-                    grid: grid_id.0,
-                    teams: teams.iter().map(|t| t.0).collect(),
-                    tags: tags.clone(),
-                    departed: false,
-                });
-            }
-            Event::VolunteerMoved {
-                stairwell_id,
-                grid_id,
-                ..
-            } => {
-                if let Some(a) = state {
-                    a.stairwell = stairwell_id.0;
-                    a.grid = grid_id.0;
-                }
-            }
-            Event::TeamJoined { team_id } => {
-                if let Some(a) = state {
-                    a.teams.insert(team_id.0);
-                }
-            }
-            Event::TeamLeft { team_id } => {
-                if let Some(a) = state {
-                    a.teams.remove(&team_id.0);
-                }
-            }
-            Event::VolunteerDeparted { .. } => {
-                if let Some(a) = state {
-                    a.departed = true;
-                }
-            }
-            Event::VolunteerTagsSet { tags } => {
-                if let Some(a) = state {
-                    a.tags = tags.clone();
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// Whether this event changes the attribution.
-    pub fn is_attribution_event(event: &Event) -> bool {
-        matches!(
-            event,
-            Event::VolunteerRegistered { .. }
-                | Event::VolunteerMoved { .. }
-                | Event::TeamJoined { .. }
-                | Event::TeamLeft { .. }
-                | Event::VolunteerDeparted { .. }
-                | Event::VolunteerTagsSet { .. }
-        )
     }
 }
 
