@@ -485,6 +485,20 @@ impl ReadSide {
         Ok(out)
     }
 
+    /// The stairwells of a community inspected in `month`.
+    pub async fn inspected_in(
+        &self,
+        community: CommunityId,
+        month: &str,
+    ) -> ApiResult<Vec<StairwellId>> {
+        Ok(projections::stairwells::inspected_in(self.db().await?, community, month).await?)
+    }
+
+    /// A community's wishes per status.
+    pub async fn wish_counts(&self, community: CommunityId) -> ApiResult<Vec<(String, u64)>> {
+        Ok(projections::wishes::wish_counts(self.db().await?, community).await?)
+    }
+
     /// Open issues per stairwell of a community (those with any).
     pub async fn open_issue_counts(
         &self,

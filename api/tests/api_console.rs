@@ -225,6 +225,47 @@ async fn community_certificates_and_sessions(s: &Server, c: &Community) {
         json!([{"stairwellId": c.stairwell, "open": 1}])
     );
     assert_eq!(one["stairwell"]["unit"], "2单元");
+    // Inspected this month: the stairwell once its inspection is recorded; the wish
+    // board's counts by status.
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    let inspected = "query($c: ID!, $m: String!, $p: Int) { community(id: $c, atLeast: $p) { inspectedStairwells(month: $m) wishCounts { status count } } }";
+    let before = s
+        .ok(&c.staff, inspected, json!({"c": c.id, "m": month}))
+        .await;
+    assert_eq!(before["community"]["inspectedStairwells"], json!([]));
+    let record = "mutation($k: String!, $c: ID!, $s: ID!, $m: String!) { recordInspection(idempotencyKey: $k, communityId: $c, stairwellId: $s, month: $m, scores: [{item: \"cleanliness\", score: \"25\"}, {item: \"clutter\", score: \"20\"}, {item: \"fire_safety\", score: \"20\"}]) { position } }";
+    let p = s
+        .ok(
+            &c.staff,
+            record,
+            json!({"k": key(), "c": c.id, "s": c.stairwell, "m": month}),
+        )
+        .await["recordInspection"]["position"]
+        .as_u64()
+        .unwrap();
+    let wish = "mutation($k: String!, $c: ID!, $s: ID!) { postWish(idempotencyKey: $k, communityId: $c, stairwellId: $s, category: \"维修\", description: \"修灯\", residentLabel: \"3号楼住户\") { position } }";
+    s.ok(
+        &c.staff,
+        wish,
+        json!({"k": key(), "c": c.id, "s": c.stairwell}),
+    )
+    .await;
+    let head = s.head().await;
+    let after = s
+        .ok(
+            &c.staff,
+            inspected,
+            json!({"c": c.id, "m": month, "p": head.max(p)}),
+        )
+        .await;
+    assert_eq!(
+        after["community"]["inspectedStairwells"],
+        json!([c.stairwell])
+    );
+    assert_eq!(
+        after["community"]["wishCounts"],
+        json!([{"status": "OPEN", "count": 1}])
+    );
     assert_eq!(got["rubric"]["items"][0]["name"], "楼道卫生");
     assert_eq!(
         got["pointRules"],

@@ -25,8 +25,7 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 const BOARD: &str = "query($c: ID!, $month: String!, $year: String!, $from: DateTime, $to: DateTime, $at: Int) {
-  redFlag(communityId: $c, month: $month, atLeast: $at) { building unit total }
-  stairwellScores(communityId: $c, month: $month) { building unit total rank redFlag }
+  stairwellScores(communityId: $c, month: $month, atLeast: $at) { building unit total rank redFlag }
   month: ranking(communityId: $c, metric: HOURS, period: $month, first: 5) { rows { rank name hours } }
   year: ranking(communityId: $c, metric: HOURS, period: $year, first: 3) { rows { rank name hours } }
   activities(communityId: $c, from: $from, to: $to, first: 12) { id title place startsAt endsAt places taken checkedIn status }
@@ -72,8 +71,13 @@ fn names(rows: &Value) -> Vec<Value> {
 }
 
 fn render(m: &Messages, d: &Value, month: u32) -> Markup {
-    let flag = &d["redFlag"];
     let scores = items(&d["stairwellScores"]);
+    let flag = scores
+        .iter()
+        .find(|x| x["redFlag"] == true)
+        .cloned()
+        .unwrap_or_default();
+    let flag = &flag;
     let acts = items(&d["activities"]);
     html! {
         section.flag {

@@ -36,8 +36,8 @@ mod store;
 pub use averages::{average_scores, StairwellAverage};
 pub use fold::ServedAt;
 pub use monthly::{
-    current_red_flag, monthly_scores, open_issue_counts, red_flags, scores_for_months,
-    StairwellScore,
+    current_red_flag, inspected_in, monthly_scores, open_issue_counts, red_flags,
+    scores_for_months, StairwellScore,
 };
 pub use rules::{deducted_in, household_key, hundredths, inspected_items, participation, total};
 

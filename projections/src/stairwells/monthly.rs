@@ -252,3 +252,25 @@ pub async fn open_issue_counts(db: &Db, community: CommunityId) -> Result<Vec<(S
         })
         .collect()
 }
+
+/// The stairwells of a community inspected in `month` ("YYYY-MM").
+pub async fn inspected_in(
+    db: &Db,
+    community: CommunityId,
+    month: &str,
+) -> Result<Vec<StairwellId>> {
+    let rows = db
+        .fetch(
+            "SELECT i.stairwell_id FROM pj_sw_inspections i
+             JOIN pj_sw_stairwells s ON s.stairwell_id = i.stairwell_id
+             WHERE s.community_id = ? AND i.month = ? ORDER BY i.stairwell_id",
+            &[Val::from(community.0.to_string()), Val::from(month)],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let id = Uuid::parse_str(&r.text(0)?).map_err(|e| ProjectionError::corrupt(NAME, e))?;
+            Ok(StairwellId(id))
+        })
+        .collect()
+}

@@ -14,8 +14,7 @@ const TODAY: &str = "query($c: ID!, $from: DateTime, $to: DateTime, $month: Stri
   dashboard(communityId: $c, atLeast: $at) { activeVolunteers openWishes wishesInProgress }
   activities(communityId: $c, from: $from, to: $to, first: 200) { id title place startsAt endsAt places taken checkedIn pending status objections { open } }
   wishes(communityId: $c, status: FULFILLED, first: 20) { wishes { id description claimerName } }
-  community(id: $c) { name stairwells { id building unit } }
-  stairwellScores(communityId: $c, month: $month) { stairwellId } }";
+  community(id: $c) { name stairwells { id building unit } inspectedStairwells(month: $month) } }";
 
 /// `/console`.
 pub async fn today(desk: Desk) -> Response {
@@ -59,9 +58,9 @@ pub async fn today(desk: Desk) -> Response {
         })
         .sum();
     let fulfilled = items(&d["wishes"]["wishes"]);
-    let inspected: Vec<String> = items(&d["stairwellScores"])
+    let inspected: Vec<String> = items(&d["community"]["inspectedStairwells"])
         .iter()
-        .map(|x| s(x, "stairwellId").to_string())
+        .filter_map(|x| x.as_str().map(String::from))
         .collect();
     let due: Vec<Value> = items(&d["community"]["stairwells"])
         .into_iter()

@@ -24,8 +24,7 @@ pub async fn board(desk: Desk) -> Response {
     let query = "query($c: ID!, $st: WishStatus, $after: String, $at: Int) {
       wishes(communityId: $c, status: $st, first: 30, after: $after, atLeast: $at) {
         wishes { id category description residentLabel status claimerName postedAt fulfilledAt hours } hasNextPage endCursor }
-      dashboard(communityId: $c) { openWishes wishesInProgress }
-      community(id: $c) { stairwells { id building unit } } }";
+      community(id: $c) { stairwells { id building unit } wishCounts { status count } } }";
     let vars = json!({ "c": desk.c, "st": status, "after": (!after.is_empty()).then_some(after),
         "at": crate::gql::at_least(&desk.q) });
     let d = match desk.read(query, vars).await {
@@ -44,7 +43,12 @@ pub async fn board(desk: Desk) -> Response {
                 @else { a.tag href=(desk.href_with("/console/wishes", &[("status", x)])) { (t.wish_status(x)) } }
             }
         }
-        p.totals { (t.wish_status("OPEN")) " " (crate::gql::i(&d["dashboard"], "openWishes")) " · " (t.in_progress) " " (crate::gql::i(&d["dashboard"], "wishesInProgress")) }
+        p.totals {
+            @for (n, c) in items(&d["community"]["wishCounts"]).iter().enumerate() {
+                @if n > 0 { " · " }
+                (t.wish_status(s(c, "status"))) " " (crate::gql::i(c, "count"))
+            }
+        }
         table {
             thead { tr { th { (t.posted) } th { (t.category) } th { (t.wish) } th { (t.resident) } th { (m.status) } th { (t.claimer) } th {} } }
             tbody {

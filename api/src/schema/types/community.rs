@@ -88,6 +88,13 @@ pub struct IssueCount {
     pub open: u64,
 }
 
+/// How many wishes are in a status.
+#[derive(SimpleObject, Clone)]
+pub struct WishCount {
+    pub status: super::WishStatus,
+    pub count: u64,
+}
+
 /// A team (志愿服务队).
 #[derive(SimpleObject, Clone)]
 pub struct Team {
@@ -266,6 +273,45 @@ impl Community {
             .map(|(s, n)| IssueCount {
                 stairwell_id: id(s.0),
                 open: n,
+            })
+            .collect())
+    }
+
+    /// The stairwells inspected in `month` ("YYYY-MM"), from the 文明楼道 read model (the
+    /// ones not listed are still due).
+    async fn inspected_stairwells(
+        &self,
+        ctx: &Context<'_>,
+        month: String,
+    ) -> async_graphql::Result<Vec<ID>> {
+        let Some(c) = self.state.community_id else {
+            return Ok(Vec::new());
+        };
+        let ids = crate::schema::app(ctx)
+            .reads
+            .inspected_in(c, &month)
+            .await
+            .map_err(|e| async_graphql::ErrorExtensions::extend(&e))?;
+        Ok(ids.into_iter().map(|s| id(s.0)).collect())
+    }
+
+    /// How many wishes the community has in each status (statuses with none left out).
+    async fn wish_counts(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<WishCount>> {
+        let Some(c) = self.state.community_id else {
+            return Ok(Vec::new());
+        };
+        let counts = crate::schema::app(ctx)
+            .reads
+            .wish_counts(c)
+            .await
+            .map_err(|e| async_graphql::ErrorExtensions::extend(&e))?;
+        Ok(counts
+            .into_iter()
+            .filter_map(|(s, n)| {
+                Some(WishCount {
+                    status: super::WishStatus::parse(&s)?,
+                    count: n,
+                })
             })
             .collect())
     }

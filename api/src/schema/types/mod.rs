@@ -36,7 +36,7 @@ pub use activity::{
 };
 pub use community::{
     ActivityRulesVersion, Coefficient, Community, Grid, IssueCount, PointRules, RubricItemRule,
-    RubricVersion, Stairwell, StairwellIssue, StarThresholdsVersion, Team,
+    RubricVersion, Stairwell, StairwellIssue, StarThresholdsVersion, Team, WishCount,
 };
 pub use dashboard::{Dashboard, KindTotals, PeriodTotals};
 pub use event::LedgerEvent;
