@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 const LIST: &str = "query($c: ID!, $q: String, $o: VolunteerOrder, $after: String, $at: Int) {
   volunteers(communityId: $c, search: $q, orderBy: $o, first: 50, after: $after, atLeast: $at) {
-    volunteers { id name phone volunteerNumber stairwellId tags departed balance { points verifiedHours stars } pending { hours } }
+    volunteers { id name phone volunteerNumber stairwellId tags departed balance { points verifiedHours stars } }
     hasNextPage endCursor }
   volunteerTotals(communityId: $c) { volunteers points verifiedHours }
   community(id: $c) { stairwells { id building unit } } }";
