@@ -149,6 +149,7 @@ pub fn routes(api: AppState, config: WebConfig) -> Router {
         .route("/m/wishes", get(phone::wishes::wishes))
         .route("/m/wishes/{id}", post(phone::wishes::claim))
         .route("/m/wishes/{id}/done", post(phone::wishes::done))
+        .route("/m/wishes/{id}/release", post(phone::wishes::release))
         .route("/m/elder", post(phone::elder))
         .merge(console_routes())
         .route("/hall", get(hall::hall))

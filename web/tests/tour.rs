@@ -335,6 +335,13 @@ async fn volunteers(b: &Browser, d: &Demo) {
         found.contains("<script>window.__pwned=1</script>"),
         "{found}"
     );
+    // "Tick all on this page" needs no script.
+    visit(b, d, "/console/volunteers", &["全选本页"]).await;
+    b.click("a[href*='tick=all']").await;
+    let ticked = b
+        .eval("document.querySelectorAll('table.list input[type=checkbox]:checked').length")
+        .await;
+    assert!(ticked.as_u64().unwrap() >= 40, "{ticked}");
     // Tick two volunteers and award them at once.
     visit(b, d, "/console/volunteers", &[]).await;
     let tick = "document.querySelectorAll('table.list tr:not(.departed) input[type=checkbox]')";
@@ -385,6 +392,12 @@ async fn on_the_phone(b: &Browser, d: &Demo) {
     visit(b, d, "/m/wishes", &["小心愿"]).await;
     visit(b, d, "/m/activities", &["楼道清理日"]).await;
     screenshot(b, "phone-activities.png").await;
+    // Withdrawing asks once more; then the place is given up.
+    b.click("form input[value=withdraw] ~ button").await;
+    shows(b, &["确定要取消报名吗"]).await;
+    b.click("form button.primary").await;
+    shows(b, &["操作成功"]).await;
+    visit(b, d, "/m", &["您还没有报名活动"]).await;
     visit(b, d, "/m", &[]).await;
     b.click("footer form button").await;
     let size = b

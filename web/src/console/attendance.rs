@@ -156,7 +156,12 @@ fn approval(desk: &Desk, id: &str, roster: &[Value]) -> Markup {
                     }
                 }
             }
-            p.totals { (m.arrived) " " (present.len()) " · " (t.absent) " " (absent.len()) }
+            p.totals {
+                (m.arrived) " " (present.len()) " · " (t.absent) " " (absent.len())
+                @if !absent.is_empty() {
+                    "（" (absent.iter().map(|p| s(p, "name")).collect::<Vec<_>>().join("、")) "）"
+                }
+            }
             button.button.primary type="submit" { (m.approve) }
         }
     }

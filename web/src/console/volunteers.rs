@@ -54,6 +54,18 @@ pub async fn list(desk: Desk) -> Response {
         }
     };
     let next = (page["hasNextPage"] == true).then(|| s(page, "endCursor").to_string());
+    // "Tick all on this page" is a link (no script): the same page with every box ticked.
+    let tick_all = desk.param("tick") == "all";
+    let keep: Vec<(&str, &str)> = [
+        ("search", search.as_str()),
+        ("sort", sort_key.as_str()),
+        ("after", after.as_str()),
+    ]
+    .into_iter()
+    .filter(|(_, v)| !v.is_empty())
+    .collect();
+    let mut keep_all = keep.clone();
+    keep_all.push(("tick", "all"));
     let body = html! {
         div.bar {
             form.search method="get" action="/console/volunteers" {
@@ -68,6 +80,16 @@ pub async fn list(desk: Desk) -> Response {
             " · " (t.verified_hours) " " (num(s(totals, "verifiedHours"))) " 小时" }
         form method="post" action=(desk.href("/console/points/many")) {
             (crate::form::hidden(&desk.session))
+            fieldset.bulk {
+                legend { (t.award_selected) }
+                label { (m.points) " " input name="points" inputmode="decimal" size="6" required; }
+                label { (t.reason) " " input name="reason" required maxlength="200" size="30"; }
+                button.button.primary type="submit" { (t.award) }
+            }
+            p {
+                @if tick_all { a href=(desk.href_with("/console/volunteers", &keep)) { (m.tick_none) } }
+                @else { a href=(desk.href_with("/console/volunteers", &keep_all)) { (m.tick_all) } }
+            }
             table.list {
                 thead { tr {
                     th { span.sr { (t.choose) } }
@@ -77,7 +99,7 @@ pub async fn list(desk: Desk) -> Response {
                 tbody {
                     @for v in &list {
                         tr.departed[v["departed"] == true] {
-                            td { @if v["departed"] != true { input type="checkbox" name="v" value=(s(v, "id")) aria-label=(s(v, "name")); } }
+                            td { @if v["departed"] != true { input type="checkbox" name="v" value=(s(v, "id")) aria-label=(s(v, "name")) checked[tick_all]; } }
                             td { (s(v, "volunteerNumber")) }
                             td { a href=(desk.href(&format!("/console/volunteers/{}", s(v, "id")))) { (s(v, "name")) }
                                  @if v["departed"] == true { " " span.tag { (t.departed) } } }
@@ -93,12 +115,6 @@ pub async fn list(desk: Desk) -> Response {
             }
             @if list.is_empty() { p.sub { (t.none) } }
             (desk.pager("/console/volunteers", &[("search", &search), ("sort", &sort_key)], next.as_deref()))
-            fieldset.bulk {
-                legend { (t.award_selected) }
-                label { (m.points) " " input name="points" inputmode="decimal" size="6" required; }
-                label { (t.reason) " " input name="reason" required maxlength="200" size="30"; }
-                button.button.primary type="submit" { (t.award) }
-            }
         }
     };
     desk.page(m.volunteers, body)

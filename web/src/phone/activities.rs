@@ -164,11 +164,39 @@ pub async fn activities(
 pub async fn activity_action(
     State(state): State<WebState>,
     Signed(session): Signed,
+    headers: HeaderMap,
     Path(id): Path<String>,
     axum::Form(f): Form,
 ) -> Response {
+    // Withdrawing asks once more (one tap by mistake would lose the place).
+    if f.get("do").map(String::as_str) == Some("withdraw") {
+        if let Some(r) = form::refused(&state, &session, &f, "/m/activities") {
+            return r;
+        }
+        let m = state.m;
+        let q = "query($a: ID!) { activity(id: $a) { title startsAt } }";
+        let a = gql::run(&state, &session, q, json!({ "a": id }))
+            .await
+            .map(|d| d["activity"].clone())
+            .unwrap_or_default();
+        let body = html! {
+            header.top { a.back href="/m/activities" { "‹ " (m.activities) } h1 { (m.withdraw) } }
+            article.activity {
+                h3 { (s(&a, "title")) }
+                p { (parse_time(s(&a, "startsAt")).map(when).unwrap_or_default()) }
+                p { (m.withdraw_sure) }
+                form method="post" action=(format!("/m/activities/{id}")) {
+                    (form::hidden(&session))
+                    input type="hidden" name="do" value="withdraw_confirmed";
+                    button.button.primary.huge type="submit" { (m.withdraw_yes) }
+                }
+                p { a.button.huge href="/m/activities" { (m.withdraw_no) } }
+            }
+        };
+        return respond(StatusCode::OK, page(&shell(m, m.withdraw, &headers), body));
+    }
     let (query, field) = match f.get("do").map(String::as_str) {
-        Some("withdraw") => (
+        Some("withdraw_confirmed") => (
             "mutation($a: ID!, $k: String!) { withdrawSignUp(activityId: $a, idempotencyKey: $k) { position } }",
             "withdrawSignUp",
         ),

@@ -73,6 +73,10 @@ pub async fn wishes(
                         input.code id=(format!("h-{}", s(w, "id"))) name="hours" inputmode="decimal" required value="1";
                         button.button.primary type="submit" { (m.wish_done) }
                     }
+                    form method="post" action=(format!("/m/wishes/{}/release", s(w, "id"))) {
+                        (form::hidden(&session))
+                        button.button type="submit" { (m.give_up_wish) }
+                    }
                 }
             }
             h2 { (m.open_wishes) }
@@ -109,6 +113,28 @@ pub async fn claim(
         query,
         json!({ "w": id }),
         "claimWish",
+        ok,
+        err,
+    )
+    .await
+}
+
+/// Give a claimed wish up (it is open again for someone else).
+pub async fn release(
+    State(state): State<WebState>,
+    Signed(session): Signed,
+    Path(id): Path<String>,
+    axum::Form(f): Form,
+) -> Response {
+    let query = "mutation($w: ID!, $k: String!) { releaseWish(wishId: $w, idempotencyKey: $k) { position } }";
+    let (ok, err) = ("/m/wishes?ok=1", "/m/wishes?from=form");
+    form::submit(
+        &state,
+        &session,
+        &f,
+        query,
+        json!({ "w": id }),
+        "releaseWish",
         ok,
         err,
     )
