@@ -70,6 +70,19 @@ impl Fx<'_> {
         self.admin("mutation($k: String!, $w: ID!, $v: ID!) { fulfilWish(idempotencyKey: $k, wishId: $w, volunteerId: $v, hours: \"0.5\") { status } }", json!({"k": key(), "w": w, "v": self.c.v1})).await;
         w
     }
+    /// An item of the community's shop: 1 point a unit, 5 in stock.
+    async fn shop_item(&self) -> String {
+        self.admin("mutation($k: String!, $c: ID!) { listShopItem(idempotencyKey: $k, communityId: $c, name: \"毛巾\", price: \"1\", stock: 5, collectAt: \"服务站\") { itemId } }", json!({"k": key(), "c": self.c.id}))
+            .await["listShopItem"]["itemId"].as_str().unwrap().to_string()
+    }
+    /// v1 redeemed a unit of a new item: (item, redemption).
+    async fn redeemed(&self) -> (String, String) {
+        self.award().await;
+        let i = self.shop_item().await;
+        let r = self.admin("mutation($k: String!, $i: ID!, $v: ID!) { redeemShopItem(idempotencyKey: $k, itemId: $i, volunteerId: $v) { redemptionId } }", json!({"k": key(), "i": i, "v": self.c.v1}))
+            .await["redeemShopItem"]["redemptionId"].as_str().unwrap().to_string();
+        (i, r)
+    }
     async fn team(&self) -> String {
         self.admin("mutation($k: String!, $c: ID!, $n: String!) { formTeam(idempotencyKey: $k, communityId: $c, name: $n) { teamId } }", json!({"k": key(), "c": self.c.id, "n": format!("服务队{}", &key()[..8])}))
             .await["formTeam"]["teamId"].as_str().unwrap().to_string()
@@ -283,6 +296,32 @@ impl Fx<'_> {
                 let a = self.approved(&c.v2).await;
                 ("mutation($k: String!, $a: ID!) { finaliseAttendance(idempotencyKey: $k, activityId: $a) { finalRecords position } }", json!({"k": k, "a": a}))
             }
+            "listShopItem" => ("mutation($k: String!, $c: ID!) { listShopItem(idempotencyKey: $k, communityId: $c, name: \"食用油\", price: \"20\", stock: 3, collectAt: \"服务站\", validUntil: \"2099-12-31\", perPerson: 1) { itemId stock position } }", json!({"k": k, "c": c.id})),
+            "changeShopItem" => {
+                let i = self.shop_item().await;
+                ("mutation($k: String!, $i: ID!) { changeShopItem(idempotencyKey: $k, itemId: $i, name: \"毛巾\", price: \"2\", collectAt: \"服务站二楼\") { position } }", json!({"k": k, "i": i}))
+            }
+            "adjustShopStock" => {
+                let i = self.shop_item().await;
+                ("mutation($k: String!, $i: ID!) { adjustShopStock(idempotencyKey: $k, itemId: $i, change: 10, reason: \"补货\") { stock position } }", json!({"k": k, "i": i}))
+            }
+            "withdrawShopItem" => {
+                let i = self.shop_item().await;
+                ("mutation($k: String!, $i: ID!) { withdrawShopItem(idempotencyKey: $k, itemId: $i, reason: \"停售\") { position } }", json!({"k": k, "i": i}))
+            }
+            "redeemShopItem" => {
+                self.award().await;
+                let i = self.shop_item().await;
+                ("mutation($k: String!, $i: ID!, $v: ID!) { redeemShopItem(idempotencyKey: $k, itemId: $i, volunteerId: $v) { code pointsBalance stock position } }", json!({"k": k, "i": i, "v": c.v1}))
+            }
+            "collectRedemption" => {
+                let (i, r) = self.redeemed().await;
+                ("mutation($k: String!, $i: ID!, $r: ID!) { collectRedemption(idempotencyKey: $k, itemId: $i, redemptionId: $r) { status position } }", json!({"k": k, "i": i, "r": r}))
+            }
+            "cancelRedemption" => {
+                let (i, r) = self.redeemed().await;
+                ("mutation($k: String!, $i: ID!, $r: ID!) { cancelRedemption(idempotencyKey: $k, itemId: $i, redemptionId: $r, reason: \"不要了\") { status refundEntryId position } }", json!({"k": k, "i": i, "r": r}))
+            }
             other => panic!("no request for {other}"),
         };
         (q.to_string(), v)
@@ -294,16 +333,15 @@ fn allowed(mutation: &str) -> &'static [Who] {
         "establishCommunity" | "setPointRules" | "setStarThresholds" | "setRubric"
         | "setActivityRules" | "issueToken" | "revokeToken" => &[Who::Admin],
         "logService" | "claimWish" | "releaseWish" | "fulfilWish" | "giftHours" | "spendHours"
-        | "signUp" | "withdrawSignUp" | "checkIn" | "checkOut" | "raiseObjection" => {
-            &[Who::Admin, Who::Staff, Who::Volunteer]
-        }
+        | "signUp" | "withdrawSignUp" | "checkIn" | "checkOut" | "raiseObjection"
+        | "redeemShopItem" | "cancelRedemption" => &[Who::Admin, Who::Staff, Who::Volunteer],
         "markInboxRead" => &[Who::Volunteer],
         _ => &[Who::Admin, Who::Staff],
     }
 }
 
 /// Every mutation of the schema (a test checks that none is missing).
-const MUTATIONS: [&str; 51] = [
+const MUTATIONS: [&str; 58] = [
     "establishCommunity",
     "registerStairwell",
     "formTeam",
@@ -355,6 +393,13 @@ const MUTATIONS: [&str; 51] = [
     "awardPointsToMany",
     "markInboxRead",
     "revokeSession",
+    "listShopItem",
+    "changeShopItem",
+    "adjustShopStock",
+    "withdrawShopItem",
+    "redeemShopItem",
+    "collectRedemption",
+    "cancelRedemption",
 ];
 
 /// The mutations the served schema has.
@@ -445,6 +490,9 @@ fn read_allowed(query: &str) -> &'static [Who] {
         "communities" => &[Admin, Staff, OtherStaff, Volunteer, Display],
         "volunteerTotals" | "sessions" | "communityCertificates" => &[Admin, Staff],
         "inbox" => &[Volunteer],
+        "shopItems" => &[Admin, Staff, Volunteer, Display],
+        "redemptions" => &[Admin, Staff, Volunteer],
+        "shopStock" => &[Admin, Staff],
         other => panic!("no rule for {other}"),
     }
 }
@@ -460,7 +508,7 @@ async fn every_query_with_every_role() {
         let a = s.ok(&s.admin, "mutation($k: String!, $c: ID!) { postActivity(idempotencyKey: $k, communityId: $c, title: \"巡逻\", kind: PATROL, place: \"北门\", startsAt: \"2030-05-01T01:00:00Z\", endsAt: \"2030-05-01T02:00:00Z\", places: 5) { activityId } }", json!({"k": key(), "c": c.id}))
             .await["postActivity"]["activityId"].as_str().unwrap().to_string();
         let head = s.head().await;
-        let queries: [(&str, &str); 21] = [
+        let queries: [(&str, &str); 24] = [
             ("me", "query($p: Int) { me(atLeast: $p) { role } }"),
             ("volunteer", "query($v: ID!, $p: Int) { volunteer(id: $v, atLeast: $p) { id balance { points } } }"),
             ("volunteers", "query($c: ID!, $p: Int) { volunteers(communityId: $c, atLeast: $p) { volunteers { id } } }"),
@@ -482,6 +530,9 @@ async fn every_query_with_every_role() {
             ("communityCertificates", "query($c: ID!) { communityCertificates(communityId: $c, year: 2026) { number } }"),
             ("inbox", "query($p: Int) { inbox(atLeast: $p) { unread messages { kind } } }"),
             ("communities", "query { communities { id name } }"),
+            ("shopItems", "query($c: ID!, $p: Int) { shopItems(communityId: $c, atLeast: $p) { name price stock available } }"),
+            ("redemptions", "query($c: ID!, $v: ID!, $p: Int) { redemptions(communityId: $c, volunteerId: $v, atLeast: $p) { code status volunteerName } }"),
+            ("shopStock", "query($c: ID!, $p: Int) { shopStock(communityId: $c, month: \"2026-12\", atLeast: $p) { name opening closing } }"),
         ];
         let mut failures = Vec::new();
         for (name, q) in queries {

@@ -1,7 +1,8 @@
 //! Typed identifiers (UUID newtypes) and stream names.
 //!
 //! Each aggregate instance has a stream: `community-{uuid}` (社区), `volunteer-{uuid}`
-//! (志愿者账户), `wish-{uuid}` (小心愿), `stairwell-{uuid}` (楼道), `activity-{uuid}` (活动).
+//! (志愿者账户), `wish-{uuid}` (小心愿), `stairwell-{uuid}` (楼道), `activity-{uuid}` (活动),
+//! `shop-item-{uuid}` (积分超市的商品).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -99,11 +100,21 @@ id_type!(
     ObjectionId
 );
 
+id_type!(
+    /// An item of a community's points shop (积分超市).
+    ShopItemId
+);
+id_type!(
+    /// One redemption of a shop item (兑换), with its redemption code.
+    RedemptionId
+);
+
 pub const COMMUNITY_PREFIX: &str = "community-";
 pub const VOLUNTEER_PREFIX: &str = "volunteer-";
 pub const WISH_PREFIX: &str = "wish-";
 pub const STAIRWELL_PREFIX: &str = "stairwell-";
 pub const ACTIVITY_PREFIX: &str = "activity-";
+pub const SHOP_ITEM_PREFIX: &str = "shop-item-";
 
 pub fn community_stream(id: CommunityId) -> String {
     format!("{COMMUNITY_PREFIX}{}", id.0)
@@ -125,6 +136,10 @@ pub fn activity_stream(id: ActivityId) -> String {
     format!("{ACTIVITY_PREFIX}{}", id.0)
 }
 
+pub fn shop_item_stream(id: ShopItemId) -> String {
+    format!("{SHOP_ITEM_PREFIX}{}", id.0)
+}
+
 /// The kind of aggregate a stream holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StreamKind {
@@ -133,6 +148,7 @@ pub enum StreamKind {
     Wish,
     Stairwell,
     Activity,
+    ShopItem,
 }
 
 /// Splits a stream name into its kind and id; `None` for names not made here.
@@ -143,6 +159,7 @@ pub fn parse_stream(stream: &str) -> Option<(StreamKind, Uuid)> {
         (StreamKind::Wish, WISH_PREFIX),
         (StreamKind::Stairwell, STAIRWELL_PREFIX),
         (StreamKind::Activity, ACTIVITY_PREFIX),
+        (StreamKind::ShopItem, SHOP_ITEM_PREFIX),
     ]
     .into_iter()
     .find_map(|(k, p)| stream.strip_prefix(p).map(|r| (k, r)))?;

@@ -26,6 +26,8 @@
 //!   the 公示 notice, and objections; a volunteer's hours and points pending.
 //! - [`inbox`]: each volunteer's messages (消息) of what concerns them, and a community's
 //!   recent awards.
+//! - [`shop`]: the points shop (积分超市): catalogue, redemptions and their codes, and
+//!   each month's stock movements.
 //!
 //! Each read model is one module: its rules in the module's documentation, `NAME`,
 //! `TABLES`, the [`Projection`], its [`State`] (load, fold, flush) and its queries; a
@@ -63,6 +65,7 @@ pub mod projection;
 pub mod rankings;
 pub mod rebuild;
 pub mod runner;
+pub mod shop;
 pub mod stairwells;
 pub mod statement;
 pub mod wishes;
@@ -87,6 +90,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(dashboard::Dashboard),
         Arc::new(activities::Activities),
         Arc::new(inbox::Inbox),
+        Arc::new(shop::Shop),
     ]
 }
 

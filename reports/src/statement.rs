@@ -150,6 +150,20 @@ pub async fn statement(
                 Hours::ZERO,
                 None,
             ),
+            Event::PointsRefunded {
+                refunds,
+                points,
+                item,
+                ..
+            } => (
+                "取消兑换",
+                item,
+                None,
+                points,
+                Hours::ZERO,
+                Hours::ZERO,
+                Some(refunds),
+            ),
             Event::EntryReversed {
                 reverses,
                 points,

@@ -79,6 +79,7 @@ fn is_balance_event(event_type: &str) -> bool {
         "ServiceVerified"
             | "PointsAwarded"
             | "PointsRedeemed"
+            | "PointsRefunded"
             | "EntryReversed"
             | "HoursGifted"
             | "HoursReceived"

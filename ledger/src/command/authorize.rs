@@ -16,8 +16,8 @@ use crate::ids::*;
 ///   setting point rules, star thresholds and rubrics;
 /// - volunteer: in their own community, log their own service, claim / release /
 ///   fulfil wishes for themself, gift and spend their own hours, sign up for and
-///   withdraw from activities, check in and out (with the code), and object to a
-///   record on notice.
+///   withdraw from activities, check in and out (with the code), object to a
+///   record on notice, and redeem at the points shop (and cancel their own redemption).
 pub fn authorize(
     actor: &Actor,
     command: &Command,
@@ -76,6 +76,9 @@ pub fn authorize(
                 CheckOut(c) => is_self(c.volunteer_id),
                 // any volunteer of the community may object to a record on notice
                 RaiseObjection(_) => own.is_some(),
+                RedeemShopItem(c) => is_self(c.volunteer_id),
+                // the domain checks that the redemption is the volunteer's own
+                CancelRedemption(_) => own.is_some(),
                 _ => false,
             };
             if allowed {

@@ -59,6 +59,7 @@ pub(crate) struct Caches {
     wish: StreamCache<WishState>,
     stairwell: StreamCache<StairwellState>,
     activity: StreamCache<ActivityState>,
+    shop_item: StreamCache<ShopItemState>,
 }
 
 impl Caches {
@@ -71,6 +72,7 @@ impl Caches {
             PostState::Wish(s) => self.wish.put(&w.stream, version, s.clone()),
             PostState::Stairwell(s) => self.stairwell.put(&w.stream, version, s.clone()),
             PostState::Activity(s) => self.activity.put(&w.stream, version, s.clone()),
+            PostState::ShopItem(s) => self.shop_item.put(&w.stream, version, s.clone()),
         }
     }
 }
@@ -98,6 +100,7 @@ cached!(VolunteerState, volunteer, Volunteer);
 cached!(WishState, wish, Wish);
 cached!(StairwellState, stairwell, Stairwell);
 cached!(ActivityState, activity, Activity);
+cached!(ShopItemState, shop_item, ShopItem);
 
 /// The state of a written stream after the write, to refresh the cache.
 pub(crate) enum PostState {
@@ -106,6 +109,7 @@ pub(crate) enum PostState {
     Wish(Arc<WishState>),
     Stairwell(Arc<StairwellState>),
     Activity(Arc<ActivityState>),
+    ShopItem(Arc<ShopItemState>),
 }
 
 /// A loaded stream.
@@ -400,6 +404,13 @@ impl<'a> Decision<'a> {
         id: ActivityId,
     ) -> Result<Loaded<ActivityState>, CommandError> {
         self.load(activity_stream(id)).await
+    }
+
+    pub(crate) async fn shop_item(
+        &self,
+        id: ShopItemId,
+    ) -> Result<Loaded<ShopItemState>, CommandError> {
+        self.load(shop_item_stream(id)).await
     }
 
     /// A registered volunteer and the community it belongs to, after authorization in

@@ -5,7 +5,7 @@
 //! [`crate::domain::wish::ClaimWish`], beside the rule that decides it), one line in the
 //! list below (its name and the type of its result), and a plan in this module's file of
 //! its family (`community`, `volunteer`, `service`, `account`, `wish`, `stairwell`,
-//! `activity`, `approval`): the
+//! `activity`, `approval`, `shop`): the
 //! streams it locks, the states it loads, the rule it calls and the result it answers.
 //! Who may issue it is in [`authorize`]; the handler only loops (load, decide, append,
 //! retry).
@@ -26,6 +26,7 @@ mod handler;
 mod locks;
 mod outcome;
 mod service;
+mod shop;
 mod stairwell;
 mod throttle;
 mod volunteer;
@@ -40,6 +41,7 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use community::{NewCommunity, NewGrid, NewStairwell, NewTeam, RulesVersion};
 pub use handler::{CommandError, CommandHandler, CommandOutcome, MAX_CONFLICT_RETRIES};
 pub use service::{ServiceRef, Verification};
+pub use shop::{RedemptionChange, RedemptionMade, ShopItemRef};
 pub use stairwell::{InspectionTotal, IssueRef};
 pub use throttle::MAX_WRONG_CODES;
 pub use volunteer::{Erasure, NewVolunteer, VolunteerRef};
@@ -53,6 +55,10 @@ pub use crate::domain::activity::{
 pub use crate::domain::community::{
     AddGrid, EstablishCommunity, FormTeam, RegisterStairwell, SetActivityRules, SetPointRules,
     SetRubric, SetStarThresholds,
+};
+pub use crate::domain::shop::{
+    AdjustShopStock, CancelRedemption, ChangeShopItem, CollectRedemption, ListShopItem,
+    RedeemShopItem, WithdrawShopItem,
 };
 pub use crate::domain::stairwell::{RecordInspection, ReportStairwellIssue, ResolveStairwellIssue};
 pub use crate::domain::volunteer::{
@@ -228,6 +234,13 @@ commands! {
     CorrectPersonalData => VolunteerRef,
     SetVolunteerTags => VolunteerRef,
     AwardPointsToMany => AwardsMade,
+    ListShopItem => ShopItemRef,
+    ChangeShopItem => ShopItemRef,
+    AdjustShopStock => ShopItemRef,
+    WithdrawShopItem => ShopItemRef,
+    RedeemShopItem => RedemptionMade,
+    CollectRedemption => RedemptionChange,
+    CancelRedemption => RedemptionChange,
 }
 
 impl Command {
@@ -248,6 +261,7 @@ impl Command {
             ResolveStairwellIssue(c) => Some(c.community_id),
             SetActivityRules(c) => Some(c.community_id),
             PostActivity(c) => Some(c.community_id),
+            ListShopItem(c) => Some(c.community_id),
             _ => None,
         }
     }

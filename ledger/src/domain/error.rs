@@ -186,6 +186,25 @@ pub enum DomainError {
     ObjectionAlreadyResolved { objection_id: ObjectionId },
     #[error("no record of activity {activity_id} is due to become final")]
     NothingDue { activity_id: ActivityId },
+    #[error("shop item {item_id} is out of stock")]
+    OutOfStock { item_id: ShopItemId },
+    #[error("shop item {item_id} is no longer offered")]
+    ItemWithdrawn { item_id: ShopItemId },
+    #[error("shop item {item_id} could be redeemed until {valid_until}")]
+    ItemExpired {
+        item_id: ShopItemId,
+        valid_until: chrono::NaiveDate,
+    },
+    #[error("volunteer {volunteer_id} has redeemed shop item {item_id} {limit} times, the most one person may")]
+    LimitReached {
+        item_id: ShopItemId,
+        volunteer_id: VolunteerId,
+        limit: u32,
+    },
+    #[error("redemption {redemption_id} was already collected")]
+    AlreadyCollected { redemption_id: RedemptionId },
+    #[error("redemption {redemption_id} was cancelled")]
+    RedemptionCancelled { redemption_id: RedemptionId },
 }
 
 impl DomainError {
@@ -239,6 +258,12 @@ impl DomainError {
             NotInNotice { .. } => "NOT_IN_NOTICE",
             ObjectionAlreadyResolved { .. } => "ALREADY_RESOLVED",
             NothingDue { .. } => "NOTHING_DUE",
+            OutOfStock { .. } => "OUT_OF_STOCK",
+            ItemWithdrawn { .. } => "ITEM_WITHDRAWN",
+            ItemExpired { .. } => "ITEM_EXPIRED",
+            LimitReached { .. } => "LIMIT_REACHED",
+            AlreadyCollected { .. } => "ALREADY_COLLECTED",
+            RedemptionCancelled { .. } => "REDEMPTION_CANCELLED",
         }
     }
 

@@ -3,7 +3,9 @@
 //! - [`community`]: 社区 — grids, stairwells, teams, versioned rules;
 //! - [`volunteer`]: 志愿者账户 — registration, services, points (积分) and hours (时间银行);
 //! - [`wish`]: 小心愿 — posted, claimed, fulfilled, confirmed;
-//! - [`stairwell`]: 楼道 — monthly inspections (文明楼道) and issues.
+//! - [`stairwell`]: 楼道 — monthly inspections (文明楼道) and issues;
+//! - [`activity`]: 活动 — recruitment, sign-ups, check-in, approval and 公示;
+//! - [`shop`]: 积分超市 — an item's stock and its redemptions, collected or cancelled.
 //!
 //! Each aggregate has a state with a pure `evolve(&mut self, &Event)` and pure decide
 //! functions: `(states, command, ctx) -> Result<events, DomainError>`, where [`Ctx`]
@@ -16,6 +18,7 @@
 pub mod activity;
 pub mod community;
 mod error;
+pub mod shop;
 pub mod stairwell;
 pub mod volunteer;
 pub mod wish;
@@ -31,6 +34,7 @@ use uuid::Uuid;
 pub use activity::ActivityState;
 pub use community::CommunityState;
 pub use error::{DomainError, DomainResult};
+pub use shop::ShopItemState;
 pub use stairwell::StairwellState;
 pub use volunteer::VolunteerState;
 pub use wish::WishState;

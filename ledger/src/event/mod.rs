@@ -11,7 +11,9 @@
 //! - `stairwell-…` (楼道): monthly inspections and issues;
 //! - `activity-…` (活动): an activity from its recruitment through sign-ups, check-in
 //!   and check-out to its approved attendance, the 公示 notice and its objections, and
-//!   the finality that credits the services to each volunteer's account.
+//!   the finality that credits the services to each volunteer's account;
+//! - `shop-item-…` (积分超市): an item of the points shop, its stock, and each
+//!   redemption of it from the points taken to its collection or cancellation.
 //!
 //! Events name people only by id: names, phones and ID numbers are kept beside the log
 //! ([`crate::store::Person`]). Every event that changes a balance carries an
@@ -181,6 +183,16 @@ pub enum Event {
         points: Points,
         item: String,
         redeemed_by: Uuid,
+    },
+    /// Points given back for a redemption cancelled before its item was collected
+    /// (取消兑换): `refunds` is the redemption's entry, `item` what it was.
+    PointsRefunded {
+        entry_id: EntryId,
+        refunds: EntryId,
+        points: Points,
+        item: String,
+        reason: String,
+        refunded_by: Uuid,
     },
     /// A correction (冲正) of an earlier entry: removes its points and hours.
     EntryReversed {
@@ -377,6 +389,68 @@ pub enum Event {
         volunteers: Vec<VolunteerId>,
         finalised_by: Uuid,
     },
+    // ---- shop item stream (积分超市) ----
+    /// An item offered at the community's points shop: its price in points, the stock,
+    /// where it is collected, until when it can be redeemed, and at most how many one
+    /// volunteer may redeem.
+    ShopItemListed {
+        item_id: ShopItemId,
+        community_id: CommunityId,
+        name: String,
+        price: Points,
+        stock: u32,
+        collect_at: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        valid_until: Option<NaiveDate>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        per_person: Option<u32>,
+        listed_by: Uuid,
+    },
+    /// The item's details from now on (redemptions made keep the price they paid).
+    ShopItemChanged {
+        name: String,
+        price: Points,
+        collect_at: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        valid_until: Option<NaiveDate>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        per_person: Option<u32>,
+        changed_by: Uuid,
+    },
+    /// Stock added (补货, `change` > 0) or taken off after a count (盘点, < 0).
+    ShopItemStockAdjusted {
+        change: i64,
+        reason: String,
+        adjusted_by: Uuid,
+    },
+    /// No longer offered (下架); redemptions made can still be collected or cancelled.
+    ShopItemWithdrawn {
+        reason: String,
+        withdrawn_by: Uuid,
+    },
+    /// One unit redeemed (兑换) by a volunteer: the points are taken in the same append
+    /// (`PointsRedeemed` with `entry_id` on the account); `code` is shown at the outlet.
+    ShopItemRedeemed {
+        redemption_id: RedemptionId,
+        volunteer_id: VolunteerId,
+        entry_id: EntryId,
+        points: Points,
+        code: String,
+        redeemed_by: Uuid,
+    },
+    /// The outlet handed the item over (已领取); it can no longer be cancelled.
+    RedemptionCollected {
+        redemption_id: RedemptionId,
+        collected_by: Uuid,
+    },
+    /// Cancelled before collection (取消兑换): the unit is back in stock and the points
+    /// back on the account in the same append (`PointsRefunded` with `refund`).
+    RedemptionCancelled {
+        redemption_id: RedemptionId,
+        refund: EntryId,
+        reason: String,
+        cancelled_by: Uuid,
+    },
 }
 
 impl Event {
@@ -403,6 +477,7 @@ impl Event {
             Event::PointsAwarded { .. } => "PointsAwarded",
             Event::PointsRedeemed { .. } => "PointsRedeemed",
             Event::EntryReversed { .. } => "EntryReversed",
+            Event::PointsRefunded { .. } => "PointsRefunded",
             Event::HoursGifted { .. } => "HoursGifted",
             Event::HoursReceived { .. } => "HoursReceived",
             Event::HoursSpent { .. } => "HoursSpent",
@@ -431,6 +506,13 @@ impl Event {
             Event::ObjectionRaised { .. } => "ObjectionRaised",
             Event::ObjectionResolved { .. } => "ObjectionResolved",
             Event::AttendanceFinalised { .. } => "AttendanceFinalised",
+            Event::ShopItemListed { .. } => "ShopItemListed",
+            Event::ShopItemChanged { .. } => "ShopItemChanged",
+            Event::ShopItemStockAdjusted { .. } => "ShopItemStockAdjusted",
+            Event::ShopItemWithdrawn { .. } => "ShopItemWithdrawn",
+            Event::ShopItemRedeemed { .. } => "ShopItemRedeemed",
+            Event::RedemptionCollected { .. } => "RedemptionCollected",
+            Event::RedemptionCancelled { .. } => "RedemptionCancelled",
         }
     }
 
@@ -446,6 +528,7 @@ impl Event {
             | Event::PointsAwarded { entry_id, .. }
             | Event::PointsRedeemed { entry_id, .. }
             | Event::EntryReversed { entry_id, .. }
+            | Event::PointsRefunded { entry_id, .. }
             | Event::HoursGifted { entry_id, .. }
             | Event::HoursReceived { entry_id, .. }
             | Event::HoursSpent { entry_id, .. } => Some(*entry_id),

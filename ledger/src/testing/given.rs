@@ -82,6 +82,10 @@ impl Given {
         self.stream(stairwell_stream(id), events)
     }
 
+    pub fn shop_item(self, id: ShopItemId, events: impl IntoIterator<Item = Event>) -> Given {
+        self.stream(shop_item_stream(id), events)
+    }
+
     /// The command is decided at `now`.
     pub fn at(mut self, now: DateTime<Utc>) -> Given {
         self.now = now;

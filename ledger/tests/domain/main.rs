@@ -9,6 +9,7 @@ mod activities;
 mod communities;
 mod registration;
 mod services;
+mod shop;
 mod stairwells;
 mod wishes;
 

@@ -62,6 +62,11 @@ pub fn evolve(acc: &mut Account, ev: &Envelope) -> Option<i64> {
             acc.points_spent += points.hundredths();
             acc.points_balance -= points.hundredths();
         }
+        // A cancelled redemption: the points were not spent after all.
+        Event::PointsRefunded { points, .. } => {
+            acc.points_spent -= points.hundredths();
+            acc.points_balance += points.hundredths();
+        }
         Event::EntryReversed { points, hours, .. } => {
             acc.points_reversed += points.hundredths();
             acc.points_balance -= points.hundredths();
@@ -101,6 +106,7 @@ pub(super) fn is_account_event(e: &Event) -> bool {
             | Event::ServiceVerified { .. }
             | Event::PointsAwarded { .. }
             | Event::PointsRedeemed { .. }
+            | Event::PointsRefunded { .. }
             | Event::EntryReversed { .. }
             | Event::HoursGifted { .. }
             | Event::HoursReceived { .. }

@@ -133,6 +133,16 @@ fn volunteer_event(
             hundredths: Some(points.hundredths()),
             ..to(Kind::PointsRedeemed, item)
         },
+        Event::PointsRefunded {
+            points,
+            item,
+            reason,
+            ..
+        } => Message {
+            hundredths: Some(points.hundredths()),
+            detail: reason.clone(),
+            ..to(Kind::PointsRefunded, item)
+        },
         Event::EntryReversed {
             points,
             hours,

@@ -1,7 +1,7 @@
 //! Each volunteer's inbox (消息): what the ledger did that concerns them, one message per
 //! event — signed up or on the waiting list, moved up, an activity changed or
 //! cancelled, a record in its 公示 notice, an objection raised or decided, hours and
-//! points credited, a service rejected, points awarded or redeemed, a correction, hours
+//! points credited, a service rejected, points awarded, redeemed or refunded, a correction, hours
 //! received or spent, a wish claimed, released, confirmed or cancelled, and a welcome
 //! at registration. Which events and why is in `fold`.
 //!
@@ -69,6 +69,8 @@ pub enum Kind {
     ServiceRejected,
     PointsAwarded,
     PointsRedeemed,
+    /// A redemption cancelled before collection: its points back.
+    PointsRefunded,
     EntryReversed,
     HoursReceived,
     HoursSpent,
@@ -79,7 +81,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 22] = [
+    pub const ALL: [Kind; 23] = [
         Kind::Welcome,
         Kind::SignedUp,
         Kind::Waitlisted,
@@ -95,6 +97,7 @@ impl Kind {
         Kind::ServiceRejected,
         Kind::PointsAwarded,
         Kind::PointsRedeemed,
+        Kind::PointsRefunded,
         Kind::EntryReversed,
         Kind::HoursReceived,
         Kind::HoursSpent,
@@ -122,6 +125,7 @@ impl Kind {
             Kind::ServiceRejected => "SERVICE_REJECTED",
             Kind::PointsAwarded => "POINTS_AWARDED",
             Kind::PointsRedeemed => "POINTS_REDEEMED",
+            Kind::PointsRefunded => "POINTS_REFUNDED",
             Kind::EntryReversed => "ENTRY_REVERSED",
             Kind::HoursReceived => "HOURS_RECEIVED",
             Kind::HoursSpent => "HOURS_SPENT",

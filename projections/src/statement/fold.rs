@@ -113,6 +113,20 @@ pub fn entry_of(event: &Event, service: impl FnOnce(ServiceId) -> String) -> Opt
             Some(reverses.0),
             reason.clone(),
         ),
+        Event::PointsRefunded {
+            entry_id,
+            refunds,
+            points,
+            item,
+            ..
+        } => (
+            entry_id.0,
+            "points_refunded",
+            points.hundredths(),
+            0,
+            Some(refunds.0),
+            item.clone(),
+        ),
         Event::HoursGifted {
             entry_id,
             to,

@@ -18,7 +18,7 @@ pub struct StatementEntry {
     pub position: u64,
     pub event_id: Uuid,
     pub entry_id: EntryId,
-    /// service_verified, points_awarded, points_redeemed, entry_reversed, hours_gifted,
+    /// service_verified, points_awarded, points_redeemed, points_refunded, entry_reversed, hours_gifted,
     /// hours_received, hours_spent.
     pub kind: String,
     pub points_delta: Decimal,

@@ -529,12 +529,142 @@ pub fn generate(seed: u64, ops: usize) -> History {
         }
     }
     activity_phase(&mut rng, c, staff, &vols, &mut ev);
+    shop_phase(&mut rng, c, staff, &mut vols, &mut ev);
     History {
         community: c,
         grids,
         stairwells,
         teams,
         events: ev,
+    }
+}
+
+/// The points shop after the rest: one or two items with a little stock, redemptions
+/// by volunteers with the points (past the stock, never), each then collected,
+/// cancelled (the unit and the points back) or left waiting; stock added or counted
+/// off, and an item withdrawn.
+fn shop_phase(
+    rng: &mut SmallRng,
+    c: Uuid,
+    staff: Uuid,
+    vols: &mut [Vol],
+    ev: &mut Vec<(String, Event)>,
+) {
+    for n in 0..rng.gen_range(1..=2) {
+        let item = ShopItemId(id(rng));
+        let stream = shop_item_stream(item);
+        let price = rng.gen_range(1..=4) * 100;
+        let mut stock: i64 = rng.gen_range(1..=3);
+        let name = ["大米 5kg", "食用油"][n].to_string();
+        ev.push((
+            stream.clone(),
+            Event::ShopItemListed {
+                item_id: item,
+                community_id: CommunityId(c),
+                name: name.clone(),
+                price: Points::from_hundredths(price),
+                stock: stock as u32,
+                collect_at: "服务站".into(),
+                valid_until: None,
+                per_person: None,
+                listed_by: staff,
+            },
+        ));
+        for _ in 0..rng.gen_range(0..6) {
+            match rng.gen_range(0..10) {
+                0 => {
+                    let change = if stock > 0 && rng.gen_bool(0.5) {
+                        -1
+                    } else {
+                        2
+                    };
+                    stock += change;
+                    ev.push((
+                        stream.clone(),
+                        Event::ShopItemStockAdjusted {
+                            change,
+                            reason: "盘点".into(),
+                            adjusted_by: staff,
+                        },
+                    ));
+                }
+                _ => {
+                    let vi = rng.gen_range(0..vols.len());
+                    if stock == 0 || vols[vi].points < price {
+                        continue;
+                    }
+                    let (r, entry) = (RedemptionId(id(rng)), EntryId(id(rng)));
+                    stock -= 1;
+                    vols[vi].points -= price;
+                    let vs = volunteer_stream(VolunteerId(vols[vi].id));
+                    let points = Points::from_hundredths(price);
+                    ev.push((
+                        stream.clone(),
+                        Event::ShopItemRedeemed {
+                            redemption_id: r,
+                            volunteer_id: VolunteerId(vols[vi].id),
+                            entry_id: entry,
+                            points,
+                            code: ledger::domain::shop::redemption_code(r),
+                            redeemed_by: staff,
+                        },
+                    ));
+                    ev.push((
+                        vs.clone(),
+                        Event::PointsRedeemed {
+                            entry_id: entry,
+                            points,
+                            item: name.clone(),
+                            redeemed_by: staff,
+                        },
+                    ));
+                    match rng.gen_range(0..3) {
+                        0 => ev.push((
+                            stream.clone(),
+                            Event::RedemptionCollected {
+                                redemption_id: r,
+                                collected_by: staff,
+                            },
+                        )),
+                        1 => {
+                            let refund = EntryId(id(rng));
+                            stock += 1;
+                            vols[vi].points += price;
+                            ev.push((
+                                stream.clone(),
+                                Event::RedemptionCancelled {
+                                    redemption_id: r,
+                                    refund,
+                                    reason: "不要了".into(),
+                                    cancelled_by: staff,
+                                },
+                            ));
+                            ev.push((
+                                vs,
+                                Event::PointsRefunded {
+                                    entry_id: refund,
+                                    refunds: entry,
+                                    points,
+                                    item: name.clone(),
+                                    reason: "不要了".into(),
+                                    refunded_by: staff,
+                                },
+                            ));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        if rng.gen_bool(0.3) {
+            ev.push((
+                stream,
+                Event::ShopItemWithdrawn {
+                    reason: "下架".into(),
+                    withdrawn_by: staff,
+                },
+            ));
+        }
     }
 }
 

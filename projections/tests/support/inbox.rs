@@ -110,6 +110,22 @@ impl InboxOracle {
                 ),
                 (
                     StreamKind::Volunteer,
+                    Event::PointsRefunded {
+                        points,
+                        item,
+                        reason,
+                        ..
+                    },
+                ) => tell(
+                    id,
+                    Kind::PointsRefunded,
+                    item,
+                    None,
+                    Some(points.hundredths()),
+                    reason,
+                ),
+                (
+                    StreamKind::Volunteer,
                     Event::EntryReversed {
                         points,
                         hours,

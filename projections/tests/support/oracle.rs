@@ -102,6 +102,8 @@ pub struct Oracle {
     pub dash_served: HashMap<(Uuid, String, Uuid), i64>,
     /// Each activity folded by the ledger's own aggregate.
     pub activities: BTreeMap<Uuid, ledger::domain::ActivityState>,
+    /// Each shop item folded by the ledger's own aggregate.
+    pub shop: BTreeMap<Uuid, ledger::domain::ShopItemState>,
     /// Every volunteer's messages.
     pub inbox: super::inbox::InboxOracle,
     pub head: u64,
@@ -206,6 +208,11 @@ impl Oracle {
                 StreamKind::Activity => {
                     use ledger::domain::Aggregate;
                     o.activities.entry(sid).or_default().evolve(e);
+                }
+                // The shop's points count through the redemptions on the accounts.
+                StreamKind::ShopItem => {
+                    use ledger::domain::Aggregate;
+                    o.shop.entry(sid).or_default().evolve(e);
                 }
                 StreamKind::Wish => {
                     let w = o.wishes.entry(sid).or_default();
@@ -403,6 +410,24 @@ impl Oracle {
                                 0,
                                 entry_id.0,
                                 None,
+                            );
+                        }
+                        Event::PointsRefunded {
+                            entry_id,
+                            refunds,
+                            points,
+                            item,
+                            ..
+                        } => {
+                            acc.spent -= points.hundredths();
+                            acc.details.insert(r.position, item.clone());
+                            line(
+                                acc,
+                                "points_refunded",
+                                points.hundredths(),
+                                0,
+                                entry_id.0,
+                                Some(refunds.0),
                             );
                         }
                         Event::EntryReversed {
@@ -1054,7 +1079,85 @@ impl Oracle {
         self.check_wishes(db, community).await;
         self.check_dashboard(db, community).await;
         self.check_activities(db).await;
+        self.check_shop(db, community).await;
         self.inbox.check(db).await;
+    }
+
+    /// The catalogue and every redemption (by volunteer and by code) against the
+    /// ledger's fold of each item.
+    pub async fn check_shop(&self, db: &Db, community: Uuid) {
+        use ledger::domain::shop::RedemptionStage;
+        use projections::shop;
+        let c = CommunityId(community);
+        let all = shop::shop_items(db, c, true).await.expect("items");
+        let offered = shop::shop_items(db, c, false).await.expect("items");
+        assert_eq!(all.len(), self.shop.len(), "shop items");
+        assert_eq!(
+            offered.len(),
+            self.shop.values().filter(|s| !s.withdrawn).count()
+        );
+        for got in &all {
+            let want = &self.shop[&got.item_id.0];
+            let live = want
+                .redemptions
+                .values()
+                .filter(|r| r.stage != RedemptionStage::Cancelled);
+            assert_eq!(
+                (
+                    got.name.as_str(),
+                    got.price,
+                    got.stock,
+                    got.withdrawn,
+                    got.redeemed as usize,
+                    got.collected as usize
+                ),
+                (
+                    want.name.as_str(),
+                    want.price.to_decimal(),
+                    want.stock,
+                    want.withdrawn,
+                    live.count(),
+                    want.redemptions
+                        .values()
+                        .filter(|r| r.stage == RedemptionStage::Collected)
+                        .count()
+                ),
+                "item {}",
+                got.item_id
+            );
+            for (rid, r) in &want.redemptions {
+                let mine = shop::redemptions_of(db, VolunteerId(r.volunteer_id.0))
+                    .await
+                    .expect("redemptions");
+                let g = mine
+                    .iter()
+                    .find(|x| x.redemption_id.0 == rid.0)
+                    .expect("the volunteer's redemption");
+                assert_eq!(
+                    (g.status, g.points, g.code.as_str(), g.item_id.0),
+                    (
+                        r.stage,
+                        r.points.to_decimal(),
+                        r.code.as_str(),
+                        got.item_id.0
+                    )
+                );
+                let by_code = shop::redemptions_by_code(db, c, &r.code.to_lowercase())
+                    .await
+                    .expect("by code");
+                assert!(by_code.iter().any(|x| x.redemption_id.0 == rid.0));
+            }
+        }
+        // The stock sheet of this month ends where the items are.
+        let month = projections::common::local_date(chrono::Utc::now());
+        for line in shop::stock_month(db, c, month).await.expect("stock month") {
+            let want = &self.shop[&line.item_id.0];
+            assert_eq!(line.closing, i64::from(want.stock), "closing stock");
+            assert_eq!(
+                line.opening + line.added - line.counted_off - line.redeemed + line.returned,
+                line.closing
+            );
+        }
     }
 
     /// Every activity's counts and every volunteer in it, against the ledger's fold.

@@ -138,7 +138,7 @@ pub(super) struct Annual {
 }
 
 /// Event types the annual report reads; the others are not read.
-pub const WANTED: [&str; 23] = [
+pub const WANTED: [&str; 24] = [
     "CommunityEstablished",
     "GridAdded",
     "StairwellRegistered",
@@ -155,6 +155,7 @@ pub const WANTED: [&str; 23] = [
     "ServiceVerified",
     "PointsAwarded",
     "PointsRedeemed",
+    "PointsRefunded",
     "EntryReversed",
     "WishPosted",
     "WishFulfilled",
@@ -195,8 +196,9 @@ impl Annual {
             Some((StreamKind::Volunteer, id)) => self.volunteer_event(VolunteerId(id), at, event),
             Some((StreamKind::Wish, id)) => self.wish_event(WishId(id), at, event),
             Some((StreamKind::Stairwell, id)) => self.stairwell_event(StairwellId(id), at, event),
-            // An activity's attendance counts once final, as the services it credits.
-            Some((StreamKind::Activity, _)) | None => {}
+            // An activity's attendance counts once final, as the services it credits; the
+            // points shop through the redemptions on the accounts.
+            Some((StreamKind::Activity | StreamKind::ShopItem, _)) | None => {}
         }
     }
 
@@ -327,6 +329,13 @@ impl Annual {
                 let date = local_date(at);
                 if date.year() == self.year {
                     self.months[date.month0() as usize].redeemed += points.hundredths();
+                }
+            }
+            // A redemption cancelled: net of it in the month of the cancellation.
+            Event::PointsRefunded { points, .. } => {
+                let date = local_date(at);
+                if date.year() == self.year {
+                    self.months[date.month0() as usize].redeemed -= points.hundredths();
                 }
             }
             Event::EntryReversed { reverses, .. } => {

@@ -8,6 +8,7 @@ mod account;
 mod activity;
 mod community;
 mod inbox;
+mod shop;
 mod stairwell;
 mod tokens;
 mod volunteer;
@@ -34,6 +35,7 @@ pub struct Mutation(
     tokens::TokenMutation,
     activity::ActivityMutation,
     inbox::InboxMutation,
+    shop::ShopMutation,
 );
 
 /// Runs a command as the caller, recording its latency; answers the command's own

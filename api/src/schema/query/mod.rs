@@ -19,7 +19,8 @@
 //! - [`activities`]: activities with their rosters, and the organiser's check-in code;
 //! - [`community`]: a community's organisation and rules, its accounts' totals, its
 //!   pages' live sessions;
-//! - [`inbox`]: a volunteer's messages, a community's recent awards.
+//! - [`inbox`]: a volunteer's messages, a community's recent awards;
+//! - [`shop`]: the points shop's catalogue, redemptions and monthly stock sheet.
 //!
 //! [`prefetch`]: crate::schema::types::prefetch
 
@@ -29,6 +30,7 @@ pub mod audit;
 pub mod boards;
 pub mod community;
 pub mod inbox;
+pub mod shop;
 
 pub use boards::parse_period;
 
@@ -48,6 +50,7 @@ pub struct Query(
     activities::ActivityQuery,
     community::CommunityQuery,
     inbox::InboxQuery,
+    shop::ShopQuery,
 );
 
 /// Page size: default 20, at most [`MAX_PAGE`].

@@ -45,6 +45,9 @@ pub enum InboxKind {
     PointsAwarded,
     /// Points redeemed (subject: the item).
     PointsRedeemed,
+    /// A redemption cancelled before collection: its points back (subject: the item;
+    /// detail: why).
+    PointsRefunded,
     /// An entry corrected (冲正): these points and hours taken back (detail: why).
     EntryReversed,
     /// Hours received from another volunteer.

@@ -9,6 +9,7 @@
 //! - `statement`: the lines of a statement (账户明细) and their pages;
 //! - `ranking`: rankings (排行榜) and their rows;
 //! - `wish`: wishes (小心愿), their status and the wish board's pages;
+//! - `shop`: the points shop (积分超市): items, redemptions and the monthly stock lines;
 //! - `stairwell`: 文明楼道 scores;
 //! - `dashboard`: a community's dashboard (社区看板);
 //! - `event`: events of the log (admin audit);
@@ -25,6 +26,7 @@ mod loaders;
 mod me;
 mod person;
 mod ranking;
+mod shop;
 mod stairwell;
 mod statement;
 mod volunteer;
@@ -48,6 +50,7 @@ pub use loaders::{
 pub use me::{Me, SessionInfo, TokenRole};
 pub use person::{person_fields, show_name, Visibility};
 pub use ranking::{RankMetric, RankRow, Ranking};
+pub use shop::{Redemption, RedemptionStatus, ShopItem, StockLine};
 pub use stairwell::StairwellScore;
 pub use statement::{StatementEntry, StatementPage};
 pub use volunteer::{AccountTotals, Balance, StarReached, Volunteer, VolunteerPage};

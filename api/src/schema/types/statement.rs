@@ -12,8 +12,8 @@ use uuid::Uuid;
 #[derive(SimpleObject, Clone)]
 pub struct StatementEntry {
     pub entry_id: ID,
-    /// SERVICE_VERIFIED, POINTS_AWARDED, POINTS_REDEEMED, REVERSAL, HOURS_GIFTED,
-    /// HOURS_RECEIVED or HOURS_SPENT.
+    /// SERVICE_VERIFIED, POINTS_AWARDED, POINTS_REDEEMED, POINTS_REFUNDED (a redemption
+    /// cancelled before collection), REVERSAL, HOURS_GIFTED, HOURS_RECEIVED or HOURS_SPENT.
     pub kind: String,
     pub points_delta: PointsScalar,
     pub hours_delta: HoursScalar,

@@ -51,6 +51,7 @@ pub enum EntryKind {
     HoursGifted,
     HoursReceived,
     HoursSpent,
+    PointsRefunded,
 }
 
 impl EntryKind {
@@ -63,6 +64,7 @@ impl EntryKind {
             EntryKind::HoursGifted => "HoursGifted",
             EntryKind::HoursReceived => "HoursReceived",
             EntryKind::HoursSpent => "HoursSpent",
+            EntryKind::PointsRefunded => "PointsRefunded",
         }
     }
 
@@ -262,6 +264,18 @@ impl Aggregate for VolunteerState {
                 self.points = self.points.saturating_sub(*points);
                 self.hours = self.hours.saturating_sub(*hours);
                 self.verified_hours = self.verified_hours.saturating_sub(*hours);
+            }
+            Event::PointsRefunded {
+                entry_id,
+                refunds,
+                points,
+                ..
+            } => {
+                if let Some(e) = self.entries.get_mut(refunds) {
+                    e.reversed_by = Some(*entry_id);
+                }
+                self.add_entry(*entry_id, EntryKind::PointsRefunded, *points, Hours::ZERO);
+                self.points = self.points.saturating_add(*points);
             }
             Event::HoursGifted {
                 entry_id, hours, ..
