@@ -150,6 +150,15 @@ pub fn routes(api: AppState, config: WebConfig) -> Router {
         .route("/m/wishes/{id}", post(phone::wishes::claim))
         .route("/m/wishes/{id}/done", post(phone::wishes::done))
         .route("/m/wishes/{id}/release", post(phone::wishes::release))
+        .route("/m/shop", get(phone::shop::shop))
+        .route(
+            "/m/shop/{item}",
+            get(phone::shop::confirm).post(phone::shop::redeem),
+        )
+        .route(
+            "/m/shop/{item}/cancel/{redemption}",
+            post(phone::shop::cancel),
+        )
         .route("/m/elder", post(phone::elder))
         .merge(console_routes())
         .route("/hall", get(hall::hall))
@@ -205,6 +214,10 @@ fn console_routes() -> Router<WebState> {
         )
         .route("/console/points", get(points::page))
         .route("/console/points/many", post(points::many))
+        .route("/console/shop", get(shop::page).post(shop::list))
+        .route("/console/shop/{item}/stock", post(shop::stock))
+        .route("/console/shop/{item}/withdraw", post(shop::withdraw))
+        .route("/console/shop/{item}/{what}/{redemption}", post(shop::act))
         .route("/console/wishes", get(wishes::board).post(wishes::post))
         .route("/console/wishes/{id}", post(wishes::act))
         .route("/console/stairwells", get(stairwells::scores))

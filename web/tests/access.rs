@@ -215,6 +215,7 @@ async fn each_person_opens_only_their_pages() {
         "/console",
         "/console/volunteers",
         "/console/points",
+        "/console/shop",
         "/console/sessions",
     ] {
         let (status, _, body) = site.get(&volunteer, path).await;
@@ -232,7 +233,12 @@ async fn each_person_opens_only_their_pages() {
     // A display: the hall, not a phone page or the console.
     assert_eq!(site.get(&display, "/hall").await.0, 200);
     assert_eq!(site.get(&display, "/m").await.0, 403);
+    assert_eq!(site.get(&display, "/m/shop").await.0, 403);
     assert_eq!(site.get(&display, "/console").await.0, 403);
+    assert_eq!(site.get(&display, "/console/shop").await.0, 403);
+    // The points shop: the volunteer's on the phone, the outlet's at the desk.
+    assert_eq!(site.get(&volunteer, "/m/shop").await.0, 200);
+    assert_eq!(site.get(&staff, "/console/shop").await.0, 200);
     // Staff of 海棠: their community, whatever `?c=` says; phones whole.
     let (status, _, body) = site
         .get(&staff, &format!("/console/volunteers?c={}", b.0))

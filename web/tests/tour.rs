@@ -152,6 +152,7 @@ async fn every_page_with_the_demo_community() {
     let phone = Browser::launch(&binary, 360, 640, true).await;
     log_in(&phone, &d.link(Role::Volunteer, Some(d.volunteer)).await).await;
     on_the_phone(&phone, &d).await;
+    at_the_shop(&staff, &phone, &d).await;
     let hall = Browser::launch(&binary, 1920, 1080, false).await;
     log_in(&hall, &d.link(Role::Display, None).await).await;
     shows(&hall, &["本月流动红旗", "最新表扬", "北门治安巡逻"]).await;
@@ -361,6 +362,68 @@ async fn volunteers(b: &Browser, d: &Demo) {
     b.click("form[action*='/certificate'] button").await;
     shows(b, &["志愿服务记录证明"]).await;
     screenshot(b, "certificate.png").await;
+}
+
+/// The points shop: the desk lists an item; the volunteer redeems it on the phone
+/// (asked once more), sees the code of the towel waiting, and the clerk types that code
+/// at the desk and hands the towel over; the phone then shows it collected.
+async fn at_the_shop(desk: &Browser, phone: &Browser, d: &Demo) {
+    visit(
+        desk,
+        d,
+        "/console/shop",
+        &[
+            "积分超市",
+            "兑换码核销",
+            "待领取的兑换",
+            "毛巾",
+            "月度库存与兑换表",
+            "取消退回",
+        ],
+    )
+    .await;
+    desk.fill("input[name=name]", "抽纸 一提").await;
+    desk.fill("input[name=price]", "1").await;
+    desk.fill("input[name=stock]", "10").await;
+    desk.fill("input[name=collectAt]", "社区服务站一楼").await;
+    submit(desk, "#list-item button").await;
+    shows(desk, &["商品已上架", "抽纸 一提"]).await;
+    screenshot(desk, "console-shop.png").await;
+    visit(
+        phone,
+        d,
+        "/m/shop",
+        &[
+            "积分超市",
+            "我的积分",
+            "领取时请出示兑换码",
+            "毛巾",
+            "抽纸 一提",
+        ],
+    )
+    .await;
+    screenshot(phone, "phone-shop.png").await;
+    let code = phone
+        .eval("document.querySelector('.code-big').innerText")
+        .await;
+    let code = code.as_str().expect("a code on the phone").to_string();
+    assert_eq!(code.len(), 8, "{code}");
+    let redeem = "[...document.querySelectorAll('article')].find(a => a.innerText.includes('抽纸')).querySelector('a.button').href";
+    let href = phone.eval(redeem).await;
+    phone.open(href.as_str().expect("a redeem button")).await;
+    shows(phone, &["确认兑换", "抽纸 一提", "兑换后剩余积分"]).await;
+    phone.click("form button.primary").await;
+    shows(phone, &["兑换成功"]).await;
+    // At the counter: the towel's code, typed as said aloud.
+    desk.open(&d.url(&format!("/console/shop?code={}", code.to_lowercase())))
+        .await;
+    shows(desk, &["毛巾", &code]).await;
+    let collect = "[...document.querySelectorAll('article')].find(a => a.innerText.includes('毛巾')).querySelector('button.primary')";
+    desk.eval(&format!("{collect}.id = 'collect-this'")).await;
+    desk.click("#collect-this").await;
+    shows(desk, &["已核销"]).await;
+    let mine = visit(phone, d, "/m/shop", &["积分超市"]).await;
+    assert!(mine.contains("毛巾 · 已领取"), "{mine}");
 }
 
 /// The volunteer on a phone.

@@ -4,7 +4,8 @@
 //! under way with people checked in, one tomorrow still recruiting, one that ended
 //! yesterday waiting for its approval, one on its 公示 notice with an objection; this
 //! month's awards and verified services, this month's inspections (all but two
-//! stairwells: a red flag, and work left), and wishes in every state. It runs through
+//! stairwells: a red flag, and work left), wishes in every state, and the points shop
+//! (积分超市) with redemptions waiting, collected and cancelled. It runs through
 //! the command layer like the rest of the demo; its keys derive from the day, so
 //! running it twice on one day adds nothing.
 
@@ -106,6 +107,7 @@ pub async fn present(
     p.inspections(&community, community_id, now).await?;
     p.wishes(&community, community_id, &people, now).await?;
     p.activities(community_id, &people, now).await?;
+    p.shop(community_id, &people, now).await?;
     clock.set(now);
     Ok(PresentDay {
         community_id,
@@ -189,6 +191,75 @@ impl Present<'_> {
             reason: "见义勇为，帮助走失老人回家".into(),
         };
         self.run(&staff, now - Duration::hours(2), award).await?;
+        Ok(())
+    }
+
+    /// The points shop: four items; the phone's volunteer has a towel waiting to be
+    /// collected, another volunteer collected rice, a third cancelled oil.
+    async fn shop(
+        &mut self,
+        cid: CommunityId,
+        people: &[VolunteerId],
+        now: DateTime<Utc>,
+    ) -> Result<(), DemoError> {
+        let staff = self.staff.clone();
+        let place = "社区服务站一楼";
+        let goods: [(&str, i64, u32, Option<u32>); 4] = [
+            ("毛巾", 8, 30, Some(2)),
+            ("大米 5kg", 40, 20, None),
+            ("食用油 1.8L", 30, 15, None),
+            ("洗衣液", 20, 12, None),
+        ];
+        let mut ids = Vec::new();
+        for (name, price, stock, per_person) in goods {
+            let list = ListShopItem {
+                community_id: cid,
+                name: name.into(),
+                price: Decimal::from(price),
+                stock,
+                collect_at: place.into(),
+                valid_until: None,
+                per_person,
+            };
+            if let Some(Outcome::ListShopItem(r)) =
+                self.run(&staff, now - Duration::days(6), list).await?
+            {
+                ids.push(r.item_id);
+            }
+        }
+        if ids.len() < 3 {
+            return Ok(());
+        }
+        let mut redeemed = Vec::new();
+        for (who, item, hours_ago) in [(0, 0, 5), (1, 1, 50), (2, 2, 28)] {
+            let v = people[who];
+            let actor = Actor::volunteer(v, cid);
+            let redeem = RedeemShopItem {
+                item_id: ids[item],
+                volunteer_id: v,
+            };
+            let at = now - Duration::hours(hours_ago);
+            if let Some(Outcome::RedeemShopItem(r)) = self.run(&actor, at, redeem).await? {
+                redeemed.push((who, r));
+            }
+        }
+        for (who, r) in redeemed.iter().filter(|(who, _)| *who > 0) {
+            let at = now - Duration::hours(20);
+            if *who == 1 {
+                let collect = CollectRedemption {
+                    item_id: r.item_id,
+                    redemption_id: r.redemption_id,
+                };
+                self.run(&staff, at, collect).await?;
+            } else {
+                let cancel = CancelRedemption {
+                    item_id: r.item_id,
+                    redemption_id: r.redemption_id,
+                    reason: "本人不需要了".into(),
+                };
+                self.run(&staff, at, cancel).await?;
+            }
+        }
         Ok(())
     }
 
@@ -364,16 +435,19 @@ impl Present<'_> {
         now: DateTime<Utc>,
     ) -> Result<(), DemoError> {
         let staff = self.staff.clone();
-        let today = (
-            ("北门治安巡逻", ServiceKind::Patrol, "小区北门"),
-            now - Duration::minutes(40),
-            12,
-        );
+        // Under way, and today's in China even just after midnight.
+        let midnight = Utc.from_utc_datetime(
+            &crate::domain::local_date(now)
+                .and_hms_opt(0, 0, 0)
+                .unwrap_or_default(),
+        ) - Duration::hours(8);
+        let start = (now - Duration::minutes(40)).max(midnight + Duration::minutes(1));
+        let today = (("北门治安巡逻", ServiceKind::Patrol, "小区北门"), start, 12);
         if let Some(a) = self
             .activity(c, today.0, today.1, today.2, &people[20..30])
             .await?
         {
-            self.check_in(c, a, &people[20..26], now - Duration::minutes(45))
+            self.check_in(c, a, &people[20..26], start - Duration::minutes(12))
                 .await?;
         }
         let tomorrow = crate::domain::local_date(now) + Duration::days(1);

@@ -10,6 +10,8 @@
 //!   registration; [`volunteer`]: one volunteer's page (correct, tags, move, teams,
 //!   depart, points, login link, certificate);
 //! - [`points`]: points to one volunteer or to many at once, redemptions;
+//! - [`shop`]: the points shop (积分超市): codes handed over, the catalogue, stock, the
+//!   month's sheet;
 //! - [`wishes`]: the wish board;
 //! - [`stairwells`]: the monthly inspection by the rubric, scores, the red flag, issues;
 //! - [`reports`]: the annual report and the certificates issued;
@@ -28,6 +30,7 @@ pub mod reports;
 pub mod rules;
 pub mod sessions;
 pub mod setup;
+pub mod shop;
 pub mod stairwells;
 pub mod volunteer;
 pub mod volunteers;
@@ -160,13 +163,14 @@ impl Desk {
     pub fn page(&self, title: &str, body: Markup) -> Response {
         let m = self.m();
         let t = &m.console;
-        let nav: [(&str, &str); 10] = [
+        let nav: [(&str, &str); 11] = [
             ("/console", m.today_work),
             ("/console/volunteers", m.volunteers),
             ("/console/activities", m.activities),
             ("/console/notices", t.notices),
             ("/console/wishes", m.wishes),
             ("/console/points", t.points),
+            ("/console/shop", m.shop.title),
             ("/console/stairwells", t.stairwells),
             ("/console/reports", t.reports),
             ("/console/setup", t.setup),

@@ -430,6 +430,12 @@ impl Console {
         Some(match field {
             "awardPoints" | "awardPointsToMany" => "积分已发放。",
             "redeemPoints" => "已兑换，积分已扣除。",
+            "listShopItem" => "商品已上架。",
+            "adjustShopStock" => "库存已调整。",
+            "withdrawShopItem" => "商品已下架。",
+            "redeemShopItem" => "已兑换，积分已扣除。",
+            "collectRedemption" => "已核销，商品已领取。",
+            "cancelRedemption" => "兑换已取消，积分和库存已退回。",
             "approveAttendance" => "考勤已审核。",
             "recordLateAttendance" => "已补录。",
             "checkIn" => "已代签到。",

@@ -3,10 +3,12 @@
 //!
 //! - this file: the texts of every page family, and what each API error code means;
 //! - [`console`]: the staff console's texts, and the words of the API's enums;
-//! - [`inbox`]: how an inbox message reads.
+//! - [`inbox`]: how an inbox message reads;
+//! - [`shop`]: the points shop's texts (积分超市).
 
 pub mod console;
 pub mod inbox;
+pub mod shop;
 
 pub use console::Console;
 
@@ -141,6 +143,8 @@ pub struct Messages {
     pub bank_balance: &'static str,
     /// The staff console's texts.
     pub console: &'static Console,
+    /// The points shop's texts.
+    pub shop: &'static shop::Shop,
     /// How an inbox message reads.
     pub inbox_words: fn(&serde_json::Value) -> String,
 }
@@ -277,6 +281,7 @@ pub static ZH_CN: Messages = Messages {
     none_signed_up: "您还没有报名活动。",
     bank_balance: "时间银行余额",
     console: &console::CONSOLE_ZH_CN,
+    shop: &shop::ZH_CN,
     inbox_words: inbox::zh_cn,
 };
 
@@ -308,6 +313,12 @@ pub fn error_text(code: &str) -> &'static str {
         "ENDS_BEFORE_STARTS" => "结束时间要晚于开始时间。",
         "ID_NUMBER_AGAIN" => "身份证号显示为遮挡号码，请重新输入完整号码后再保存。",
         "INSUFFICIENT_POINTS" => "积分不足。",
+        "OUT_OF_STOCK" => "已经兑完了。",
+        "ITEM_WITHDRAWN" => "这件商品已下架。",
+        "ITEM_EXPIRED" => "这件商品已过兑换截止日期。",
+        "LIMIT_REACHED" => "这件商品每人限兑的数量已用完。",
+        "ALREADY_COLLECTED" => "已经领取过了。",
+        "REDEMPTION_CANCELLED" => "这次兑换已取消。",
         "INSUFFICIENT_HOURS" => "时长余额不足。",
         "ACCOUNT_FLAGGED" => "账户有负数余额，暂停兑换。",
         "SELF_AWARD" => "不能给自己奖励积分。",
