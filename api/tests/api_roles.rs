@@ -482,7 +482,9 @@ fn read_allowed(query: &str) -> &'static [Who] {
         "me" => &[Admin, Staff, OtherStaff, Volunteer, Display],
         "volunteer" | "statement" | "myRank" => &[Admin, Staff, Volunteer],
         "volunteers" | "dashboard" => &[Admin, Staff],
-        "ranking" | "wishes" | "stairwellScores" | "redFlag" => &[Admin, Staff, Volunteer, Display],
+        "ranking" | "wishes" | "stairwellScores" | "redFlag" | "stairwellAverages" => {
+            &[Admin, Staff, Volunteer, Display]
+        }
         "events" => &[Admin],
         "activity" | "activities" => &[Admin, Staff, Volunteer, Display],
         "activityCheckInCode" => &[Admin, Staff],
@@ -508,7 +510,7 @@ async fn every_query_with_every_role() {
         let a = s.ok(&s.admin, "mutation($k: String!, $c: ID!) { postActivity(idempotencyKey: $k, communityId: $c, title: \"巡逻\", kind: PATROL, place: \"北门\", startsAt: \"2030-05-01T01:00:00Z\", endsAt: \"2030-05-01T02:00:00Z\", places: 5) { activityId } }", json!({"k": key(), "c": c.id}))
             .await["postActivity"]["activityId"].as_str().unwrap().to_string();
         let head = s.head().await;
-        let queries: [(&str, &str); 24] = [
+        let queries: [(&str, &str); 25] = [
             ("me", "query($p: Int) { me(atLeast: $p) { role } }"),
             ("volunteer", "query($v: ID!, $p: Int) { volunteer(id: $v, atLeast: $p) { id balance { points } } }"),
             ("volunteers", "query($c: ID!, $p: Int) { volunteers(communityId: $c, atLeast: $p) { volunteers { id } } }"),
@@ -532,6 +534,7 @@ async fn every_query_with_every_role() {
             ("communities", "query { communities { id name } }"),
             ("shopItems", "query($c: ID!, $p: Int) { shopItems(communityId: $c, atLeast: $p) { name price stock available } }"),
             ("redemptions", "query($c: ID!, $v: ID!, $p: Int) { redemptions(communityId: $c, volunteerId: $v, atLeast: $p) { code status volunteerName } }"),
+            ("stairwellAverages", "query($c: ID!, $p: Int) { stairwellAverages(communityId: $c, period: \"2026-Q4\", atLeast: $p) { average rank redFlag } }"),
             ("shopStock", "query($c: ID!, $p: Int) { shopStock(communityId: $c, month: \"2026-12\", atLeast: $p) { name opening closing } }"),
         ];
         let mut failures = Vec::new();

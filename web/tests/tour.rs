@@ -245,7 +245,13 @@ async fn desk(b: &Browser, d: &Demo) {
     )
     .await;
     // Stairwells: the red flag, and an inspection of one still due.
-    visit(b, d, "/console/stairwells", &["本月流动红旗", "本月未检查"]).await;
+    visit(
+        b,
+        d,
+        "/console/stairwells",
+        &["本月流动红旗", "本月未检查", "季度平均分", "季度流动红旗"],
+    )
+    .await;
     screenshot(b, "console-stairwells.png").await;
     let inspect = b
         .eval("[...document.querySelectorAll('tr')].find(r => r.innerText.includes('本月未检查')).querySelector('a').href")

@@ -28,14 +28,18 @@ pub async fn scores(desk: Desk) -> Response {
     let m = desk.m();
     let t = &m.console;
     let (month, prev, next) = months(&desk);
-    let query = "query($c: ID!, $m: String!, $at: Int) {
+    let quarter = quarter_of(&month);
+    let query = "query($c: ID!, $m: String!, $q: String!, $at: Int) {
       stairwellScores(communityId: $c, month: $m, atLeast: $at) { stairwellId building unit items participation deductions total rank redFlag }
+      stairwellAverages(communityId: $c, period: $q, atLeast: $at) { building unit monthsScored average rank redFlag }
       community(id: $c, atLeast: $at) { stairwells { id building unit } openIssueCounts { stairwellId open } } }";
-    let vars = json!({ "c": desk.c, "m": month, "at": crate::gql::at_least(&desk.q) });
+    let vars =
+        json!({ "c": desk.c, "m": month, "q": quarter, "at": crate::gql::at_least(&desk.q) });
     let d = match desk.read(query, vars).await {
         Ok(d) => d,
         Err(r) => return r,
     };
+    let averages = items(&d["stairwellAverages"]);
     let scores = items(&d["stairwellScores"]);
     let all = items(&d["community"]["stairwells"]);
     let score_of = |id: &str| scores.iter().find(|x| s(x, "stairwellId") == id).cloned();
@@ -81,8 +85,32 @@ pub async fn scores(desk: Desk) -> Response {
                 }
             }
         }
+        h2 { (t.quarter_averages) " " (quarter) }
+        @if let Some(f) = averages.first() {
+            p.flag { (layout::flag_icon()) " " (t.quarter_flag) "：" b { (s(f, "building")) (s(f, "unit")) } " " (layout::num(s(f, "average"))) " 分" }
+            table {
+                thead { tr { th.num { (t.rank) } th { (t.stairwell) } th.num { (t.months_scored) } th.num { (t.average) } } }
+                tbody {
+                    @for a in averages.iter().take(10) {
+                        tr {
+                            td.num { (i(a, "rank")) @if a["redFlag"] == true { " " (layout::flag_icon()) } }
+                            td { (s(a, "building")) (s(a, "unit")) }
+                            td.num { (i(a, "monthsScored")) }
+                            td.num { b { (layout::num(s(a, "average"))) } }
+                        }
+                    }
+                }
+            }
+        } @else { p.sub { (m.no_red_flag) } }
     };
     desk.page(t.stairwells, body)
+}
+
+/// The quarter ("YYYY-Qn") of a month ("YYYY-MM").
+fn quarter_of(month: &str) -> String {
+    let (y, m) = month.split_once('-').unwrap_or((month, "1"));
+    let q = (m.parse::<u32>().unwrap_or(1).clamp(1, 12) - 1) / 3 + 1;
+    format!("{y}-Q{q}")
 }
 
 /// `/console/stairwells/inspect?s=&month=`: the rubric's form, and the issues.

@@ -336,6 +336,42 @@ impl BoardQuery {
         Ok(scores.into_iter().find(|s| s.red_flag).map(Into::into))
     }
 
+    /// 文明楼道 averages of a community's stairwells over a quarter ("YYYY-Qn") or a
+    /// year ("YYYY"): the mean of the months each was scored in, ranked, the first
+    /// holding the period's red flag (public like the monthly scores).
+    #[graphql(complexity = "crate::schema::list_cost(crate::schema::LIST_ROWS, child_complexity)")]
+    async fn stairwell_averages(
+        &self,
+        ctx: &Context<'_>,
+        community_id: ID,
+        period: String,
+        at_least: Option<u64>,
+    ) -> Res<Vec<StairwellAverage>> {
+        let p = principal(ctx)?;
+        let community = CommunityId(parse_id(&community_id, "communityId")?);
+        board_access(p, community)?;
+        let parsed = match parse_period(&period)? {
+            pd @ (Period::Quarter(..) | Period::Year(_)) => pd,
+            _ => {
+                return Err(gql_error(
+                    "INVALID_INPUT",
+                    "period: a quarter (YYYY-Qn) or a year (YYYY)",
+                ))
+            }
+        };
+        wait(ctx, at_least).await?;
+        let db = app(ctx).reads.db().await.map_err(|e| e.extend())?;
+        let list = projections::stairwells::average_scores(db, community, parsed)
+            .await
+            .map_err(|e| crate::errors::ApiError::from(e).extend())?;
+        let key = parsed.key();
+        Ok(list
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| StairwellAverage::new(s, &key, i == 0))
+            .collect())
+    }
+
     /// A community's dashboard for this month and year (staff, admin).
     #[graphql(complexity = "crate::schema::read_cost(child_complexity)")]
     async fn dashboard(

@@ -51,7 +51,7 @@ pub use me::{Me, SessionInfo, TokenRole};
 pub use person::{person_fields, show_name, Visibility};
 pub use ranking::{RankMetric, RankRow, Ranking};
 pub use shop::{Redemption, RedemptionStatus, ShopItem, StockLine};
-pub use stairwell::StairwellScore;
+pub use stairwell::{StairwellAverage, StairwellScore};
 pub use statement::{StatementEntry, StatementPage};
 pub use volunteer::{AccountTotals, Balance, StarReached, Volunteer, VolunteerPage};
 pub use wish::{Wish, WishPage, WishStatus};

@@ -1,4 +1,5 @@
-//! A stairwell's 文明楼道 score for a month, with its rank and the 流动红旗.
+//! A stairwell's 文明楼道 score for a month, with its rank and the 流动红旗; its average
+//! over a quarter or a year, ranked.
 
 use async_graphql::{SimpleObject, ID};
 
@@ -42,6 +43,42 @@ impl From<projections::stairwells::StairwellScore> for StairwellScore {
             total: D(s.total),
             rank: s.rank,
             red_flag: s.red_flag,
+        }
+    }
+}
+
+/// A stairwell's average 文明楼道 score over a quarter or a year: the mean of the
+/// months it was scored in, ranked (dense ranks).
+#[derive(SimpleObject, Clone)]
+pub struct StairwellAverage {
+    pub stairwell_id: ID,
+    pub building: String,
+    pub unit: String,
+    /// "YYYY-Qn" or "YYYY".
+    pub period: String,
+    pub months_scored: u32,
+    pub average: crate::scalars::DecimalScalar,
+    pub rank: u64,
+    /// Holder of the period's red flag: the first of rank 1, a tie broken by building
+    /// and unit as people read them, as for the month's flag.
+    pub red_flag: bool,
+}
+
+impl StairwellAverage {
+    pub fn new(
+        s: projections::stairwells::StairwellAverage,
+        period: &str,
+        red_flag: bool,
+    ) -> StairwellAverage {
+        StairwellAverage {
+            stairwell_id: ID(s.stairwell_id.0.to_string()),
+            building: s.building,
+            unit: s.unit,
+            period: period.to_string(),
+            months_scored: s.months_scored,
+            average: crate::scalars::DecimalScalar(s.average),
+            rank: s.rank,
+            red_flag,
         }
     }
 }
