@@ -42,13 +42,15 @@ use uuid::Uuid;
 pub const READ_WAIT: Duration = Duration::from_secs(5);
 
 /// Events that place a volunteer (their profile).
-const PROFILE_EVENTS: [&str; 6] = [
+const PROFILE_EVENTS: [&str; 8] = [
     "VolunteerRegistered",
     "VolunteerMoved",
     "TeamJoined",
     "TeamLeft",
     "VolunteerDeparted",
     "VolunteerTagsSet",
+    "RelativeLinked",
+    "RelativeUnlinked",
 ];
 
 /// Where a volunteer belongs today.
@@ -59,6 +61,8 @@ pub struct Profile {
     pub tags: Vec<String>,
     pub teams: Vec<TeamId>,
     pub departed: bool,
+    /// Linked relatives (家属) and what each is to the volunteer.
+    pub relatives: Vec<(VolunteerId, String)>,
 }
 
 /// Community states by id, with the stream version they are folded to.
@@ -294,6 +298,7 @@ impl ReadSide {
                         tags: s.tags,
                         teams: s.teams.into_iter().collect(),
                         departed: s.departed,
+                        relatives: s.relatives.into_iter().collect(),
                     },
                 );
             }

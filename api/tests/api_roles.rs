@@ -322,6 +322,16 @@ impl Fx<'_> {
                 let (i, r) = self.redeemed().await;
                 ("mutation($k: String!, $i: ID!, $r: ID!) { cancelRedemption(idempotencyKey: $k, itemId: $i, redemptionId: $r, reason: \"不要了\") { status refundEntryId position } }", json!({"k": k, "i": i, "r": r}))
             }
+            "setHoursRules" => ("mutation($k: String!, $c: ID!) { setHoursRules(idempotencyKey: $k, communityId: $c, giftsToRelativesOnly: false, effectiveFrom: \"2000-01-01\") { version position } }", json!({"k": k, "c": c.id})),
+            "linkRelative" => {
+                let r = self.volunteer().await;
+                ("mutation($k: String!, $v: ID!, $r: ID!) { linkRelative(idempotencyKey: $k, volunteerId: $v, relativeId: $r, relation: \"母亲\", consent: true) { position } }", json!({"k": k, "v": c.v1, "r": r}))
+            }
+            "unlinkRelative" => {
+                let r = self.volunteer().await;
+                self.admin("mutation($k: String!, $v: ID!, $r: ID!) { linkRelative(idempotencyKey: $k, volunteerId: $v, relativeId: $r, relation: \"母亲\", consent: true) { position } }", json!({"k": key(), "v": c.v1, "r": r})).await;
+                ("mutation($k: String!, $v: ID!, $r: ID!) { unlinkRelative(idempotencyKey: $k, volunteerId: $v, relativeId: $r, reason: \"不再同住\") { position } }", json!({"k": k, "v": c.v1, "r": r}))
+            }
             other => panic!("no request for {other}"),
         };
         (q.to_string(), v)
@@ -331,17 +341,19 @@ impl Fx<'_> {
 fn allowed(mutation: &str) -> &'static [Who] {
     match mutation {
         "establishCommunity" | "setPointRules" | "setStarThresholds" | "setRubric"
-        | "setActivityRules" | "issueToken" | "revokeToken" => &[Who::Admin],
+        | "setActivityRules" | "setHoursRules" | "issueToken" | "revokeToken" => &[Who::Admin],
         "logService" | "claimWish" | "releaseWish" | "fulfilWish" | "giftHours" | "spendHours"
         | "signUp" | "withdrawSignUp" | "checkIn" | "checkOut" | "raiseObjection"
-        | "redeemShopItem" | "cancelRedemption" => &[Who::Admin, Who::Staff, Who::Volunteer],
+        | "redeemShopItem" | "cancelRedemption" | "unlinkRelative" => {
+            &[Who::Admin, Who::Staff, Who::Volunteer]
+        }
         "markInboxRead" => &[Who::Volunteer],
         _ => &[Who::Admin, Who::Staff],
     }
 }
 
 /// Every mutation of the schema (a test checks that none is missing).
-const MUTATIONS: [&str; 58] = [
+const MUTATIONS: [&str; 61] = [
     "establishCommunity",
     "registerStairwell",
     "formTeam",
@@ -400,6 +412,9 @@ const MUTATIONS: [&str; 58] = [
     "redeemShopItem",
     "collectRedemption",
     "cancelRedemption",
+    "setHoursRules",
+    "linkRelative",
+    "unlinkRelative",
 ];
 
 /// The mutations the served schema has.

@@ -242,6 +242,8 @@ async fn run_ops(store: ledger::Store, ops: Vec<Op>) {
                     volunteer_id: vols[v],
                     hours: minutes(m),
                     description: "d".into(),
+                    provider: None,
+                    kind: None,
                 }
                 .into(),
                 Some(v),
@@ -392,7 +394,7 @@ proptest! {
                     volunteer::reverse(&st, &ReverseEntry { volunteer_id: vols[v], entry_id: keys[k % keys.len()], reason: "x".into() }, entry, &ctx).map(|e| vec![(v, e)])
                 }
                 Op::Gift(a, b, m) => volunteer::gift(&state(&streams[a]), &state(&streams[b]), &GiftHours { from: vols[a], to: vols[b], hours: minutes(m) }, entry, &ctx).map(|(x, y)| vec![(a, x), (b, y)]),
-                Op::Spend(v, m) => volunteer::spend(&state(&streams[v]), &SpendHours { volunteer_id: vols[v], hours: minutes(m), description: "d".into() }, entry).map(|e| vec![(v, e)]),
+                Op::Spend(v, m) => volunteer::spend(&state(&streams[v]), &SpendHours { volunteer_id: vols[v], hours: minutes(m), description: "d".into(), provider: None, kind: None }, entry, None).map(|e| vec![(v, e)]),
                 _ => continue,
             };
             if let Ok(writes) = r {

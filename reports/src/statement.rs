@@ -198,10 +198,19 @@ pub async fn statement(
                 None,
             ),
             Event::HoursSpent {
-                hours, description, ..
+                hours,
+                description,
+                provider,
+                ..
             } => (
                 "时长兑换",
-                description,
+                match provider {
+                    Some(p) => format!(
+                        "{description}（服务者：志愿者 {}）",
+                        short_id(p.volunteer_id.0)
+                    ),
+                    None => description,
+                },
                 None,
                 Points::ZERO,
                 -hours,

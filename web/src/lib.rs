@@ -150,6 +150,8 @@ pub fn routes(api: AppState, config: WebConfig) -> Router {
         .route("/m/wishes/{id}", post(phone::wishes::claim))
         .route("/m/wishes/{id}/done", post(phone::wishes::done))
         .route("/m/wishes/{id}/release", post(phone::wishes::release))
+        .route("/m/family", get(phone::family::family))
+        .route("/m/family/{to}", post(phone::family::gift))
         .route("/m/shop", get(phone::shop::shop))
         .route(
             "/m/shop/{item}",
@@ -203,6 +205,13 @@ fn console_routes() -> Router<WebState> {
         .route("/console/volunteers/new", get(volunteers::new))
         .route("/console/volunteers/{id}", get(volunteer::page))
         .route("/console/volunteers/{id}/points", post(volunteer::points))
+        .route("/console/volunteers/{id}/relatives", post(family::link))
+        .route(
+            "/console/volunteers/{id}/relatives/{relative}/unlink",
+            post(family::unlink),
+        )
+        .route("/console/volunteers/{id}/spend", post(family::spend))
+        .route("/console/setup/hours", post(rules::hours))
         .route("/console/volunteers/{id}/correct", post(volunteer::correct))
         .route("/console/volunteers/{id}/tags", post(volunteer::tags))
         .route("/console/volunteers/{id}/move", post(volunteer::move_to))

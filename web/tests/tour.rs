@@ -186,6 +186,18 @@ async fn every_page_with_the_demo_community() {
         admin.eval("document.querySelector('#star1').value").await,
         "50"
     );
+    // Hours go only to relatives from now on.
+    admin
+        .eval("document.querySelector('input[name=relativesOnly]').checked = true")
+        .await;
+    submit(&admin, "form[action*='/console/setup/hours'] button").await;
+    shows(&admin, &["时间银行规则 · v1"]).await;
+    assert_eq!(
+        admin
+            .eval("document.querySelector('input[name=relativesOnly]').checked")
+            .await,
+        true
+    );
 }
 
 /// Staff go through every part of the console and do its work.
@@ -360,9 +372,26 @@ async fn volunteers(b: &Browser, d: &Demo) {
     b.fill("fieldset.bulk input[name=reason]", "社区议事会服务")
         .await;
     submit(b, "fieldset.bulk button").await;
+    let second = "[...document.querySelectorAll('table.list tbody tr:not(.departed)')].map(r => (r.innerText.match(/TB-\\d{6}/) || [])[0]).filter(Boolean)[1]";
+    let relative = b.eval(second).await;
+    let relative = relative
+        .as_str()
+        .expect("a second volunteer's number")
+        .to_string();
     // A volunteer's page: award, certificate, login link.
     b.click("table.list tr:not(.departed) td a").await;
-    shows(b, &["最近明细", "社区议事会服务", "开具服务证明"]).await;
+    shows(
+        b,
+        &["最近明细", "社区议事会服务", "开具服务证明", "未登记家属"],
+    )
+    .await;
+    // A relative, linked with both sides' consent.
+    b.fill("#rel-n", &relative).await;
+    b.fill("#rel-r", "母亲").await;
+    b.eval("document.querySelector('input[name=consent]').checked = true")
+        .await;
+    submit(b, "form[action*='/relatives'] button").await;
+    shows(b, &["家属关系已登记", "（母亲）"]).await;
     screenshot(b, "console-volunteer.png").await;
     b.fill("#o", "海棠社区居民委员会").await;
     b.click("form[action*='/certificate'] button").await;
@@ -455,6 +484,10 @@ async fn on_the_phone(b: &Browser, d: &Demo) {
         .await;
     b.fill("form.checkin input[name=reason]", "那天我在场，他没来")
         .await;
+    b.click("form.checkin button").await;
+    shows(b, &["操作成功"]).await;
+    // The mother staff linked at the desk: an hour for her care later.
+    visit(b, d, "/m/family", &["我的家属", "（母亲）", "时间银行余额"]).await;
     b.click("form.checkin button").await;
     shows(b, &["操作成功"]).await;
     visit(b, d, "/m/certificates", &["我的证明"]).await;

@@ -132,14 +132,28 @@ impl ReverseEntry {
 
 impl SpendHours {
     pub(super) fn locks(&self) -> Vec<String> {
-        vec![volunteer_stream(self.volunteer_id)]
+        let mut streams = vec![volunteer_stream(self.volunteer_id)];
+        streams.extend(self.provider.map(volunteer_stream));
+        streams
     }
 
     pub(super) async fn plan(&self, d: &Decision<'_>) -> PlanResult<BalanceEntry> {
         let (v, cid) = d.volunteer_in_community(self.volunteer_id).await?;
         let entry = EntryId(d.id("entry"));
-        let events = volunteer::spend(&v.state, self, entry)?;
-        Ok(balance_plan(&v, events, cid, entry))
+        let Some(provider_id) = self.provider else {
+            let events = volunteer::spend(&v.state, self, entry, None)?;
+            return Ok(balance_plan(&v, events, cid, entry));
+        };
+        // The provider's service, recorded on their account in the same append.
+        let comm = d.community(cid).await?;
+        let p = d.volunteer(provider_id).await?;
+        let ids = (ServiceId(d.id("service")), EntryId(d.id("provider-entry")));
+        let (provider, pe) =
+            volunteer::provided_service(&comm.state, &v.state, &p.state, self, ids, d.ctx())?;
+        let events = volunteer::spend(&v.state, self, entry, Some(provider))?;
+        let mut plan = balance_plan(&v, events, cid, entry);
+        plan.writes.push(p.write(pe, Some(cid)).0);
+        Ok(plan)
     }
 }
 
@@ -151,6 +165,12 @@ impl GiftHours {
     pub(super) async fn plan(&self, d: &Decision<'_>) -> PlanResult<HoursGift> {
         let (from, cid) = d.volunteer_in_community(self.from).await?;
         let to = d.volunteer(self.to).await?;
+        let rules = d
+            .community(cid)
+            .await?
+            .state
+            .hours_rules_on(crate::domain::local_date(d.ctx().now));
+        volunteer::gift_allowed(&rules, &from.state, self.to)?;
         let entry = EntryId(d.id("entry"));
         let (fe, te) = volunteer::gift(&from.state, &to.state, self, entry, d.ctx())?;
         let to_community = to.state.community_id;

@@ -39,6 +39,7 @@ pub fn authorize(
                     | SetStarThresholds(_)
                     | SetRubric(_)
                     | SetActivityRules(_)
+                    | SetHoursRules(_)
             ) {
                 return Err(DomainError::forbidden(format!(
                     "{} is for administrators",
@@ -79,6 +80,7 @@ pub fn authorize(
                 RedeemShopItem(c) => is_self(c.volunteer_id),
                 // the domain checks that the redemption is the volunteer's own
                 CancelRedemption(_) => own.is_some(),
+                UnlinkRelative(c) => is_self(c.volunteer_id) || is_self(c.relative_id),
                 _ => false,
             };
             if allowed {
@@ -113,6 +115,8 @@ mod tests {
                 volunteer_id: vid,
                 hours: Decimal::ONE,
                 description: "x".into(),
+                provider: None,
+                kind: None,
             })
         };
         let award = Command::AwardPoints(AwardPoints {

@@ -181,3 +181,19 @@ impl SetActivityRules {
         .await
     }
 }
+
+impl SetHoursRules {
+    pub(super) fn locks(&self) -> Vec<String> {
+        vec![community_stream(self.community_id)]
+    }
+
+    pub(super) async fn plan(&self, d: &Decision<'_>) -> PlanResult<RulesVersion> {
+        rules_plan(
+            d,
+            self.community_id,
+            |s| community::set_hours_rules(s, self),
+            |s| s.hours_rules.len(),
+        )
+        .await
+    }
+}

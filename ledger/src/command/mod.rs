@@ -44,7 +44,7 @@ pub use service::{ServiceRef, Verification};
 pub use shop::{RedemptionChange, RedemptionMade, ShopItemRef};
 pub use stairwell::{InspectionTotal, IssueRef};
 pub use throttle::MAX_WRONG_CODES;
-pub use volunteer::{Erasure, NewVolunteer, VolunteerRef};
+pub use volunteer::{Erasure, NewVolunteer, RelativeRef, VolunteerRef};
 pub use wish::{WishChange, WishConfirmation, WishRef};
 
 pub use crate::domain::activity::{
@@ -53,8 +53,8 @@ pub use crate::domain::activity::{
     ResolveObjection, SignUp, Verdict, WithdrawSignUp,
 };
 pub use crate::domain::community::{
-    AddGrid, EstablishCommunity, FormTeam, RegisterStairwell, SetActivityRules, SetPointRules,
-    SetRubric, SetStarThresholds,
+    AddGrid, EstablishCommunity, FormTeam, RegisterStairwell, SetActivityRules, SetHoursRules,
+    SetPointRules, SetRubric, SetStarThresholds,
 };
 pub use crate::domain::shop::{
     AdjustShopStock, CancelRedemption, ChangeShopItem, CollectRedemption, ListShopItem,
@@ -63,8 +63,9 @@ pub use crate::domain::shop::{
 pub use crate::domain::stairwell::{RecordInspection, ReportStairwellIssue, ResolveStairwellIssue};
 pub use crate::domain::volunteer::{
     AwardPoints, AwardPointsToMany, CorrectPersonalData, DepartVolunteer, ErasePersonalData,
-    GiftHours, JoinTeam, LeaveTeam, LogService, MoveVolunteer, RedeemPoints, RegisterVolunteer,
-    RejectService, ReverseEntry, SetVolunteerTags, SpendHours, VerifyService,
+    GiftHours, JoinTeam, LeaveTeam, LinkRelative, LogService, MoveVolunteer, RedeemPoints,
+    RegisterVolunteer, RejectService, ReverseEntry, SetVolunteerTags, SpendHours, UnlinkRelative,
+    VerifyService,
 };
 pub use crate::domain::wish::{
     CancelWish, ClaimWish, ConfirmWish, FulfilWish, PostWish, ReleaseWish,
@@ -241,6 +242,9 @@ commands! {
     RedeemShopItem => RedemptionMade,
     CollectRedemption => RedemptionChange,
     CancelRedemption => RedemptionChange,
+    SetHoursRules => RulesVersion,
+    LinkRelative => RelativeRef,
+    UnlinkRelative => RelativeRef,
 }
 
 impl Command {
@@ -262,6 +266,7 @@ impl Command {
             SetActivityRules(c) => Some(c.community_id),
             PostActivity(c) => Some(c.community_id),
             ListShopItem(c) => Some(c.community_id),
+            SetHoursRules(c) => Some(c.community_id),
             _ => None,
         }
     }

@@ -180,3 +180,71 @@ fn volunteer_plan(
         VolunteerRef { volunteer_id },
     )
 }
+
+/// A family link made or ended, between the two volunteers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelativeRef {
+    pub volunteer_id: VolunteerId,
+    pub relative_id: VolunteerId,
+}
+
+/// Both sides of a link, each after authorization in its community.
+async fn both_sides(
+    d: &Decision<'_>,
+    volunteer_id: VolunteerId,
+    relative_id: VolunteerId,
+) -> Result<
+    (
+        Loaded<VolunteerState>,
+        CommunityId,
+        Loaded<VolunteerState>,
+        CommunityId,
+    ),
+    super::CommandError,
+> {
+    let (v, vc) = d.volunteer_in_community(volunteer_id).await?;
+    let (r, rc) = d.volunteer_in_community(relative_id).await?;
+    Ok((v, vc, r, rc))
+}
+
+impl LinkRelative {
+    pub(super) fn locks(&self) -> Vec<String> {
+        vec![
+            volunteer_stream(self.volunteer_id),
+            volunteer_stream(self.relative_id),
+        ]
+    }
+
+    pub(super) async fn plan(&self, d: &Decision<'_>) -> PlanResult<RelativeRef> {
+        let (v, vc, r, rc) = both_sides(d, self.volunteer_id, self.relative_id).await?;
+        let (ve, re) = volunteer::link(&v.state, &r.state, self, d.ctx())?;
+        Ok(Plan::new(
+            vec![v.write(ve, Some(vc)).0, r.write(re, Some(rc)).0],
+            RelativeRef {
+                volunteer_id: self.volunteer_id,
+                relative_id: self.relative_id,
+            },
+        ))
+    }
+}
+
+impl UnlinkRelative {
+    pub(super) fn locks(&self) -> Vec<String> {
+        vec![
+            volunteer_stream(self.volunteer_id),
+            volunteer_stream(self.relative_id),
+        ]
+    }
+
+    pub(super) async fn plan(&self, d: &Decision<'_>) -> PlanResult<RelativeRef> {
+        let (v, vc, r, rc) = both_sides(d, self.volunteer_id, self.relative_id).await?;
+        let (ve, re) = volunteer::unlink(&v.state, &r.state, self, d.ctx())?;
+        Ok(Plan::new(
+            vec![v.write(ve, Some(vc)).0, r.write(re, Some(rc)).0],
+            RelativeRef {
+                volunteer_id: self.volunteer_id,
+                relative_id: self.relative_id,
+            },
+        ))
+    }
+}

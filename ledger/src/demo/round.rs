@@ -181,6 +181,8 @@ pub(super) fn volunteer_chain(
                     volunteer_id: sim.id,
                     hours: dec_minutes(30 * rng.gen_range(1..=2)),
                     description: "兑换上门理发服务".into(),
+                    provider: None,
+                    kind: None,
                 }
                 .into(),
             },

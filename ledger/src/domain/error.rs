@@ -205,6 +205,12 @@ pub enum DomainError {
     AlreadyCollected { redemption_id: RedemptionId },
     #[error("redemption {redemption_id} was cancelled")]
     RedemptionCancelled { redemption_id: RedemptionId },
+    #[error("volunteer {from} may gift hours only to a linked relative, and {to} is not one (hours rules v{rule_version})")]
+    RelativeLinkRequired {
+        from: VolunteerId,
+        to: VolunteerId,
+        rule_version: u32,
+    },
 }
 
 impl DomainError {
@@ -264,6 +270,7 @@ impl DomainError {
             LimitReached { .. } => "LIMIT_REACHED",
             AlreadyCollected { .. } => "ALREADY_COLLECTED",
             RedemptionCancelled { .. } => "REDEMPTION_CANCELLED",
+            RelativeLinkRequired { .. } => "RELATIVE_LINK_REQUIRED",
         }
     }
 

@@ -107,3 +107,11 @@ pub struct ActivityService {
     pub activity_id: crate::ids::ActivityId,
     pub source: RecordSource,
 }
+
+/// Who provided a service paid for with hours, and the service recorded on their
+/// account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provider {
+    pub volunteer_id: VolunteerId,
+    pub service_id: ServiceId,
+}

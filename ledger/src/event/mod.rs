@@ -87,6 +87,13 @@ pub enum Event {
         participation_max: Decimal,
         effective_from: NaiveDate,
     },
+    /// Versioned hours rules (时间银行规则): whether banked hours may be gifted only to a
+    /// linked relative (家属).
+    HoursRulesSet {
+        version: u32,
+        gifts_to_relatives_only: bool,
+        effective_from: NaiveDate,
+    },
     /// Versioned activity rules (活动规则): the unit hours from attendance are rounded down
     /// to, how long after an activity a 补录 may be added, the 公示 notice period (0: final
     /// at approval), how early check-in opens, and how often the check-in code changes.
@@ -215,11 +222,28 @@ pub enum Event {
         from: VolunteerId,
         hours: Hours,
     },
-    /// Hours spent on receiving a service (时间银行兑换).
+    /// Hours spent on receiving a service (时间银行兑换); `provider` names the volunteer
+    /// who gave it and the service recorded on their account in the same append.
     HoursSpent {
         entry_id: EntryId,
         hours: Hours,
         description: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        provider: Option<Provider>,
+    },
+    /// A family link (家属关系) recorded by staff with both sides' consent, on both
+    /// accounts: `relation` is what `relative` is to this volunteer (母亲, 配偶…), empty
+    /// on the side of the relative when not said.
+    RelativeLinked {
+        relative: VolunteerId,
+        relation: String,
+        linked_by: Uuid,
+    },
+    /// A family link ended (by either side, or by staff), on both accounts.
+    RelativeUnlinked {
+        relative: VolunteerId,
+        reason: String,
+        unlinked_by: Uuid,
     },
 
     // ---- wish stream (小心愿) ----
@@ -481,6 +505,9 @@ impl Event {
             Event::HoursGifted { .. } => "HoursGifted",
             Event::HoursReceived { .. } => "HoursReceived",
             Event::HoursSpent { .. } => "HoursSpent",
+            Event::RelativeLinked { .. } => "RelativeLinked",
+            Event::RelativeUnlinked { .. } => "RelativeUnlinked",
+            Event::HoursRulesSet { .. } => "HoursRulesSet",
             Event::WishPosted { .. } => "WishPosted",
             Event::WishClaimed { .. } => "WishClaimed",
             Event::WishReleased { .. } => "WishReleased",

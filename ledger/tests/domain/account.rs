@@ -344,8 +344,11 @@ fn spending_hours_never_overdraws() {
             volunteer_id: V,
             hours: dec("1.05"),
             description: "理发".into(),
+            provider: None,
+            kind: None,
         },
         entry(2),
+        None,
     );
     assert_eq!(code(r), "INSUFFICIENT_HOURS");
     assert!(volunteer::spend(
@@ -353,9 +356,12 @@ fn spending_hours_never_overdraws() {
         &SpendHours {
             volunteer_id: V,
             hours: dec("1"),
-            description: "理发".into()
+            description: "理发".into(),
+            provider: None,
+            kind: None,
         },
-        entry(2)
+        entry(2),
+        None
     )
     .is_ok());
 }

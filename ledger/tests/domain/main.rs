@@ -7,6 +7,7 @@
 mod account;
 mod activities;
 mod communities;
+mod family;
 mod registration;
 mod services;
 mod shop;

@@ -155,17 +155,30 @@ pub fn entry_of(event: &Event, service: impl FnOnce(ServiceId) -> String) -> Opt
             entry_id,
             hours,
             description,
+            provider,
         } => (
             entry_id.0,
             "hours_spent",
             0,
             -hours.minutes(),
             None,
-            description.clone(),
+            spent_detail(description, provider.map(|p| p.volunteer_id)),
         ),
         _ => return None,
     })
 }
+
+/// What hours were spent on, and who gave the service ("理发" + [`PROVIDER_MARK`] +
+/// "from {id}" when a volunteer did).
+pub fn spent_detail(description: &str, provider: Option<ledger::ids::VolunteerId>) -> String {
+    match provider {
+        Some(p) => format!("{description}{PROVIDER_MARK}from {p}"),
+        None => description.to_string(),
+    }
+}
+
+/// Separates what hours were spent on from who gave it, in a statement line's detail.
+pub const PROVIDER_MARK: char = '\u{1f}';
 
 /// Appends an event's entry to an account: the pure fold.
 pub fn evolve(

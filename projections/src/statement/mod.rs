@@ -13,7 +13,9 @@ mod fold;
 mod query;
 mod store;
 
-pub use fold::{entry_of, evolve, logged_text, EntryParts, Line, Running};
+pub use fold::{
+    entry_of, evolve, logged_text, spent_detail, EntryParts, Line, Running, PROVIDER_MARK,
+};
 pub use query::{statement, Order, StatementEntry, StatementPage};
 
 use crate::db::Tx;

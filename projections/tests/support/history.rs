@@ -341,6 +341,7 @@ pub fn generate(seed: u64, ops: usize) -> History {
                         entry_id: EntryId(id(&mut rng)),
                         hours: Hours::from_minutes(minutes),
                         description: "理发".into(),
+                        provider: None,
                     },
                 ));
             }

@@ -8,7 +8,7 @@
 //! - [`notices`]: 公示 and objections;
 //! - [`volunteers`]: the list (search, sort, pages, totals, award to those ticked),
 //!   registration; [`volunteer`]: one volunteer's page (correct, tags, move, teams,
-//!   depart, points, login link, certificate);
+//!   depart, points, login link, certificate); [`family`]: relatives and hours spent;
 //! - [`points`]: points to one volunteer or to many at once, redemptions;
 //! - [`shop`]: the points shop (积分超市): codes handed over, the catalogue, stock, the
 //!   month's sheet;
@@ -24,6 +24,7 @@
 
 pub mod activities;
 pub mod attendance;
+pub mod family;
 pub mod notices;
 pub mod points;
 pub mod reports;

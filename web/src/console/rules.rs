@@ -21,6 +21,7 @@ pub fn forms(desk: &Desk, c: &Value) -> Markup {
     let st = &c["starThresholds"];
     let a = &c["activityRules"];
     let r = &c["rubric"];
+    let h = &c["hoursRules"];
     let coef = |k: &str| {
         items(&p["coefficients"])
             .iter()
@@ -71,6 +72,14 @@ pub fn forms(desk: &Desk, c: &Value) -> Markup {
                     (field(label, name, html! { input id=(name) name=(name) type="number" min="0" required value=(i(a, name)) disabled[!admin]; }))
                 }
                 @if admin { (from("ar-from")) button.button type="submit" { (t.new_version) } }
+            }
+        }
+        details.box {
+            summary { (t.hours_rules) " · v" (i(h, "version")) }
+            form.grid method="post" action=(desk.href("/console/setup/hours")) {
+                (crate::form::hidden(&desk.session))
+                label.check { input type="checkbox" name="relativesOnly" value="1" checked[h["giftsToRelativesOnly"] == true] disabled[!admin]; " " (t.gifts_relatives_only) }
+                @if admin { (from("hr-from")) button.button type="submit" { (t.new_version) } }
             }
         }
         details.box {
@@ -135,6 +144,15 @@ pub async fn activity(desk: Desk, axum::Form(f): Form) -> Response {
     let vars = json!({ "c": desk.c, "u": n("timeUnitMinutes"), "l": n("lateRecordDays"), "n": n("noticeDays"),
         "o": n("checkinOpensMinutes"), "p": n("codePeriodSeconds"), "f": get(&f, "from") });
     desk.submit(&f, q, vars, "setActivityRules", "/console/setup")
+        .await
+}
+
+/// A new version of the hours rules.
+pub async fn hours(desk: Desk, axum::Form(f): Form) -> Response {
+    let q = "mutation($c: ID!, $r: Boolean!, $f: NaiveDate!, $k: String!) {
+      setHoursRules(communityId: $c, giftsToRelativesOnly: $r, effectiveFrom: $f, idempotencyKey: $k) { position } }";
+    let vars = json!({ "c": desk.c, "r": get(&f, "relativesOnly") == "1", "f": get(&f, "from") });
+    desk.submit(&f, q, vars, "setHoursRules", "/console/setup")
         .await
 }
 

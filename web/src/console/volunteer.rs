@@ -1,8 +1,8 @@
 //! One volunteer at the desk (`/console/volunteers/{id}`): their account (points, hours,
 //! stars, what is in 公示), their latest statement lines and certificates, and what
 //! staff do for them: correct their personal data, set their tags, move them, teams,
-//! record that they left, award or redeem points, issue a certificate, hand them a
-//! login link as a QR code.
+//! record that they left, award or redeem points, relatives and hours spent (in
+//! `family`), issue a certificate, hand them a login link as a QR code.
 
 use super::activities::get;
 use super::volunteers::{stairwell_options, tag_fields, tags_of};
@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 
 const VOLUNTEER: &str = "query($v: ID!, $c: ID!, $at: Int) {
   volunteer(id: $v, atLeast: $at) { id name phone idNumber volunteerNumber stairwellId tags teamIds departed erased
+    relatives { volunteerId relation name }
     balance { points hours verifiedHours stars flagged } pending { hours points } totals { starThresholds } }
   statement(volunteerId: $v, first: 10, newestFirst: true) { entries { description pointsDelta hoursDelta recordedAt } }
   certificates(volunteerId: $v) { number issuedAt page { url } }
@@ -75,6 +76,7 @@ pub async fn page(desk: Desk, Path(id): Path<String>) -> Response {
             section {
                 @if active {
                     (points_forms(&desk, &id))
+                    (super::family::family_box(&desk, &id, &v["relatives"]))
                     (link_form(&desk, &id, s(v, "name")))
                     (edit_forms(&desk, &id, v, &stairwells, &tags))
                     (team_forms(&desk, &id, &teams, &mine))

@@ -143,6 +143,10 @@ pub struct Messages {
     pub bank_balance: &'static str,
     /// The staff console's texts.
     pub console: &'static Console,
+    pub family: &'static str,
+    pub no_family: &'static str,
+    pub gift_hours: &'static str,
+    pub gift: &'static str,
     /// The points shop's texts.
     pub shop: &'static shop::Shop,
     /// How an inbox message reads.
@@ -281,6 +285,10 @@ pub static ZH_CN: Messages = Messages {
     none_signed_up: "您还没有报名活动。",
     bank_balance: "时间银行余额",
     console: &console::CONSOLE_ZH_CN,
+    family: "我的家属",
+    no_family: "还没有登记家属。请到社区服务站，由工作人员在双方同意后登记。",
+    gift_hours: "赠送时长（小时）",
+    gift: "赠送给家属",
     shop: &shop::ZH_CN,
     inbox_words: inbox::zh_cn,
 };
@@ -314,6 +322,7 @@ pub fn error_text(code: &str) -> &'static str {
         "ID_NUMBER_AGAIN" => "身份证号显示为遮挡号码，请重新输入完整号码后再保存。",
         "INSUFFICIENT_POINTS" => "积分不足。",
         "OUT_OF_STOCK" => "已经兑完了。",
+        "RELATIVE_LINK_REQUIRED" => "按社区规则，时长只能转赠给已登记的家属。",
         "ITEM_WITHDRAWN" => "这件商品已下架。",
         "ITEM_EXPIRED" => "这件商品已过兑换截止日期。",
         "LIMIT_REACHED" => "这件商品每人限兑的数量已用完。",

@@ -8,9 +8,11 @@
 //! - [`notices`]: the community's records on 公示, and an objection from the phone;
 //! - [`records`]: the statement, the certificates, the inbox;
 //! - [`wishes`]: the wish board, claiming, and the volunteer's own wishes fulfilled;
-//! - [`shop`]: the points shop (积分超市): redeem, the code to show, cancel.
+//! - [`shop`]: the points shop (积分超市): redeem, the code to show, cancel;
+//! - [`family`]: the volunteer's relatives (家属), and hours gifted to them.
 
 pub mod activities;
+pub mod family;
 pub mod notices;
 pub mod records;
 pub mod shop;
@@ -175,6 +177,7 @@ pub async fn home(
         nav.more {
             a href="/m/inbox" { (m.inbox) @if unread > 0 { " " span.badge aria-label=(m.unread) { (unread) } } }
             a href="/m/shop" { (m.shop.title) }
+            a href="/m/family" { (m.family) }
             a href="/m/statement" { (m.statement) }
             a href="/m/certificates" { (m.certificates) }
             a href="/m/notices" { (m.notices) }

@@ -249,7 +249,11 @@ impl AccountMutation {
         })
     }
 
-    /// Spends banked hours on receiving a service; never overdraws.
+    /// Spends banked hours on receiving a service; never overdraws. When a volunteer of
+    /// the community gave it (`providerId`), their service of `kind` (OTHER when not
+    /// said) is recorded on their account in the same step and named on the debit:
+    /// verified at once when staff record it, waiting for staff when the volunteer does.
+    #[allow(clippy::too_many_arguments)]
     async fn spend_hours(
         &self,
         ctx: &Context<'_>,
@@ -257,11 +261,17 @@ impl AccountMutation {
         volunteer_id: Option<ID>,
         hours: HoursScalar,
         description: String,
+        provider_id: Option<ID>,
+        kind: Option<ServiceKind>,
     ) -> Res<EntryPayload> {
         let c = cmd::SpendHours {
             volunteer_id: acting_volunteer(ctx, volunteer_id.as_ref())?,
             hours: hours.decimal(),
             description,
+            provider: provider_id
+                .map(|p| parse_id(&p, "providerId").map(VolunteerId))
+                .transpose()?,
+            kind: kind.map(Into::into),
         };
         Ok(exec(ctx, &idempotency_key, c).await?.into())
     }

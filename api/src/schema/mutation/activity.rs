@@ -166,6 +166,24 @@ impl ActivityMutation {
         RulesPayload::from_outcome(exec(ctx, &idempotency_key, c).await?)
     }
 
+    /// New hours rules (admin, 时间银行规则) from `effectiveFrom`: whether banked hours
+    /// may be gifted only to a linked relative (RELATIVE_LINK_REQUIRED otherwise).
+    async fn set_hours_rules(
+        &self,
+        ctx: &Context<'_>,
+        idempotency_key: String,
+        community_id: ID,
+        gifts_to_relatives_only: bool,
+        effective_from: NaiveDate,
+    ) -> Res<RulesPayload> {
+        let c = cmd::SetHoursRules {
+            community_id: CommunityId(parse_id(&community_id, "communityId")?),
+            gifts_to_relatives_only,
+            effective_from,
+        };
+        RulesPayload::from_outcome(exec(ctx, &idempotency_key, c).await?)
+    }
+
     /// Posts an activity for recruitment (活动招募, staff). Without a deadline, sign-up
     /// closes at the start; `teamId`, `gridId`, `tag` limit who may sign up.
     async fn post_activity(

@@ -12,6 +12,10 @@ payload!(RegisterVolunteerPayload {
     volunteer_number: String
 });
 payload!(VolunteerChangePayload { volunteer_id: ID });
+payload!(RelativePayload {
+    volunteer_id: ID,
+    relative_id: ID
+});
 payload!(
     /// Personal data erased; events and totals stay.
     ErasePayload {
@@ -126,6 +130,55 @@ impl VolunteerMutation {
             tags,
         };
         Ok(changed(volunteer_id, exec(ctx, &idempotency_key, c).await?))
+    }
+
+    /// Links a relative (家属, staff) on both accounts: `relation` is what the relative is
+    /// to the volunteer (母亲, 配偶…); `consent` that both sides agreed must be true.
+    async fn link_relative(
+        &self,
+        ctx: &Context<'_>,
+        idempotency_key: String,
+        volunteer_id: ID,
+        relative_id: ID,
+        relation: String,
+        consent: bool,
+    ) -> Res<RelativePayload> {
+        let c = cmd::LinkRelative {
+            volunteer_id: VolunteerId(parse_id(&volunteer_id, "volunteerId")?),
+            relative_id: VolunteerId(parse_id(&relative_id, "relativeId")?),
+            relation,
+            consent,
+        };
+        let o = exec(ctx, &idempotency_key, c).await?;
+        Ok(RelativePayload {
+            volunteer_id,
+            relative_id,
+            position: o.position,
+            replayed: o.replayed,
+        })
+    }
+
+    /// Ends a family link (either side, or staff), on both accounts.
+    async fn unlink_relative(
+        &self,
+        ctx: &Context<'_>,
+        idempotency_key: String,
+        volunteer_id: ID,
+        relative_id: ID,
+        #[graphql(default)] reason: String,
+    ) -> Res<RelativePayload> {
+        let c = cmd::UnlinkRelative {
+            volunteer_id: VolunteerId(parse_id(&volunteer_id, "volunteerId")?),
+            relative_id: VolunteerId(parse_id(&relative_id, "relativeId")?),
+            reason,
+        };
+        let o = exec(ctx, &idempotency_key, c).await?;
+        Ok(RelativePayload {
+            volunteer_id,
+            relative_id,
+            position: o.position,
+            replayed: o.replayed,
+        })
     }
 
     /// Moves a volunteer to another stairwell, or to another household of the same

@@ -370,4 +370,23 @@ impl Community {
     async fn activity_rules(&self) -> ActivityRulesVersion {
         (&self.state.activity_rules_on(self.today)).into()
     }
+
+    /// The hours rules (时间银行规则) in force today.
+    async fn hours_rules(&self) -> HoursRulesVersion {
+        let r = self.state.hours_rules_on(self.today);
+        HoursRulesVersion {
+            version: r.version as i32,
+            gifts_to_relatives_only: r.gifts_to_relatives_only,
+            effective_from: r.effective_from,
+        }
+    }
+}
+
+/// A version of the hours rules (时间银行规则); version 0 is the built-in default.
+#[derive(SimpleObject)]
+pub struct HoursRulesVersion {
+    pub version: i32,
+    /// Banked hours may be gifted only to a linked relative (家属).
+    pub gifts_to_relatives_only: bool,
+    pub effective_from: NaiveDate,
 }

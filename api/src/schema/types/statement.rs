@@ -28,7 +28,8 @@ pub struct StatementEntry {
     pub reverses: Option<ID>,
     /// The reversal (冲正) that undid this entry.
     pub reversed_by: Option<ID>,
-    /// The other volunteer of a gift.
+    /// The other volunteer of a gift, or the volunteer who gave a service paid for with
+    /// hours.
     pub counterpart: Option<ID>,
     /// The event that wrote the entry, and its log position.
     pub event_id: ID,
@@ -48,9 +49,14 @@ fn entry_kind(kind: &str) -> String {
 
 impl From<projections::statement::StatementEntry> for StatementEntry {
     fn from(e: projections::statement::StatementEntry) -> Self {
+        let mark = projections::statement::PROVIDER_MARK;
         let counterpart = match e.kind.as_str() {
             "hours_gifted" => e.detail.strip_prefix("to "),
             "hours_received" => e.detail.strip_prefix("from "),
+            "hours_spent" => e
+                .detail
+                .split_once(mark)
+                .and_then(|(_, p)| p.strip_prefix("from ")),
             _ => None,
         }
         .and_then(|s| Uuid::parse_str(s.trim()).ok())
@@ -58,6 +64,7 @@ impl From<projections::statement::StatementEntry> for StatementEntry {
         let description = match e.kind.as_str() {
             "hours_gifted" => "赠送时长".to_string(),
             "hours_received" => "收到赠送的时长".to_string(),
+            "hours_spent" => e.detail.split(mark).next().unwrap_or_default().to_string(),
             _ => e.detail.clone(),
         };
         StatementEntry {

@@ -165,6 +165,23 @@ impl Volunteer {
             .collect())
     }
 
+    /// Linked relatives (家属), to whom hours may be gifted where the community's hours
+    /// rules allow only them.
+    async fn relatives(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Relative>> {
+        Ok(self
+            .profile(ctx)
+            .await?
+            .relatives
+            .into_iter()
+            .map(|(v, relation)| Relative {
+                volunteer_id: id(v.0),
+                relation,
+                relative: v.0,
+                vis: self.vis,
+            })
+            .collect())
+    }
+
     async fn departed(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
         Ok(self.profile(ctx).await?.departed)
     }
@@ -253,4 +270,26 @@ pub struct VolunteerPage {
     pub volunteers: Vec<Volunteer>,
     pub has_next_page: bool,
     pub end_cursor: Option<String>,
+}
+
+/// A linked relative (家属).
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
+pub struct Relative {
+    pub volunteer_id: ID,
+    /// What the relative is to the volunteer (母亲, 配偶…); empty when not said.
+    pub relation: String,
+    #[graphql(skip)]
+    pub relative: Uuid,
+    #[graphql(skip)]
+    pub vis: Visibility,
+}
+
+#[async_graphql::ComplexObject]
+impl Relative {
+    /// The relative's name as the caller may see it; null once erased.
+    async fn name(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        let p = person_fields(ctx, self.relative).await?;
+        Ok(show_name(&p, self.vis))
+    }
 }

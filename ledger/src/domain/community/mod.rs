@@ -11,7 +11,8 @@
 //! - rubric: 楼道卫生 30, 杂物清理 25, 消防安全 25, participation 20;
 //! - activity rules: hours in units of 15 minutes, 补录 within 30 days, no 公示 notice
 //!   (final at approval), check-in from 30 minutes before the start, a new check-in code
-//!   every 30 s.
+//!   every 30 s;
+//! - hours rules: hours may be gifted to anyone of the community.
 //!
 //! The rules, their defaults and the commands that set them are in `rules`.
 
@@ -80,6 +81,7 @@ pub struct CommunityState {
     pub star_thresholds: Vec<StarThresholds>,
     pub rubrics: Vec<Rubric>,
     pub activity_rules: Vec<ActivityRules>,
+    pub hours_rules: Vec<HoursRules>,
     pub volunteers_enrolled: u64,
 }
 
@@ -204,6 +206,15 @@ impl Aggregate for CommunityState {
                 notice_days: *notice_days,
                 checkin_opens_minutes: *checkin_opens_minutes,
                 code_period_seconds: *code_period_seconds,
+                effective_from: *effective_from,
+            }),
+            Event::HoursRulesSet {
+                version,
+                gifts_to_relatives_only,
+                effective_from,
+            } => self.hours_rules.push(HoursRules {
+                version: *version,
+                gifts_to_relatives_only: *gifts_to_relatives_only,
                 effective_from: *effective_from,
             }),
             Event::VolunteerEnrolled { .. } => self.volunteers_enrolled += 1,

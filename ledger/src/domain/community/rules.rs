@@ -1,5 +1,6 @@
 //! A community's versioned rules — point rules (积分规则), star thresholds (星级标准), the
-//! stairwell rubric (文明楼道评分标准) and activity rules (活动规则) — their built-in
+//! stairwell rubric (文明楼道评分标准), activity rules (活动规则) and hours rules
+//! (时间银行规则) — their built-in
 //! defaults (version 0), the version in force on a date, and the commands that set them.
 
 use super::super::*;
@@ -49,6 +50,34 @@ pub struct SetActivityRules {
     pub checkin_opens_minutes: u32,
     pub code_period_seconds: u32,
     pub effective_from: NaiveDate,
+}
+
+/// New hours rules version (admin).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetHoursRules {
+    pub community_id: CommunityId,
+    pub gifts_to_relatives_only: bool,
+    pub effective_from: NaiveDate,
+}
+
+/// One version of the hours rules (时间银行规则).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HoursRules {
+    pub version: u32,
+    /// Banked hours may be gifted only to a linked relative (家属).
+    pub gifts_to_relatives_only: bool,
+    pub effective_from: NaiveDate,
+}
+
+impl HoursRules {
+    /// Gifts to anyone of the community.
+    pub fn defaults() -> HoursRules {
+        HoursRules {
+            version: 0,
+            gifts_to_relatives_only: false,
+            effective_from: NaiveDate::MIN,
+        }
+    }
 }
 
 /// One version of the point rules.
@@ -183,6 +212,13 @@ impl CommunityState {
         in_force(&self.rubrics, date, |r| (r.effective_from, r.version))
             .cloned()
             .unwrap_or_else(Rubric::defaults)
+    }
+
+    /// The hours rules in force on `date` (the defaults when none is).
+    pub fn hours_rules_on(&self, date: NaiveDate) -> HoursRules {
+        in_force(&self.hours_rules, date, |r| (r.effective_from, r.version))
+            .cloned()
+            .unwrap_or_else(HoursRules::defaults)
     }
 
     /// The activity rules in force on `date` (the defaults when none is).
@@ -332,6 +368,15 @@ pub fn set_activity_rules(
         notice_days: within("notice_days", cmd.notice_days, 0, 30)?,
         checkin_opens_minutes: within("checkin_opens_minutes", cmd.checkin_opens_minutes, 0, 240)?,
         code_period_seconds: within("code_period_seconds", cmd.code_period_seconds, 10, 600)?,
+        effective_from: cmd.effective_from,
+    }])
+}
+
+pub fn set_hours_rules(state: &CommunityState, cmd: &SetHoursRules) -> DomainResult<Vec<Event>> {
+    state.require(cmd.community_id)?;
+    Ok(vec![Event::HoursRulesSet {
+        version: state.hours_rules.len() as u32 + 1,
+        gifts_to_relatives_only: cmd.gifts_to_relatives_only,
         effective_from: cmd.effective_from,
     }])
 }

@@ -49,12 +49,18 @@ pub struct GiftHours {
     pub hours: Decimal,
 }
 
-/// Spends banked hours on receiving a service.
+/// Spends banked hours on receiving a service; when a volunteer of the community gave
+/// it (`provider`), their service is recorded in the same append (of `kind`, 其他 when
+/// not said), verified at once when staff record it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpendHours {
     pub volunteer_id: VolunteerId,
     pub hours: Decimal,
     pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<VolunteerId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<crate::event::ServiceKind>,
 }
 
 pub fn award(
@@ -223,10 +229,13 @@ pub fn gift(
     ))
 }
 
+/// The debit of hours spent; `provider` names who gave the service and its record on
+/// their account (see [`super::provided_service`]).
 pub fn spend(
     volunteer: &VolunteerState,
     cmd: &SpendHours,
     entry_id: EntryId,
+    provider: Option<crate::event::Provider>,
 ) -> DomainResult<Vec<Event>> {
     volunteer.require_active(cmd.volunteer_id)?;
     let hours = positive_hours("hours", cmd.hours)?;
@@ -241,5 +250,6 @@ pub fn spend(
         entry_id,
         hours,
         description,
+        provider,
     }])
 }

@@ -11,14 +11,17 @@
 //! verified services and awards can be reversed, each at most once.
 //!
 //! The state and its `evolve` are here; the decisions are in `registration` (register,
-//! move, teams, depart, erase), `service` (log, verify, reject) and `account`
-//! (points and hours).
+//! move, teams, depart, erase), `service` (log, verify, reject), `account` (points and
+//! hours) and `family` (relatives, gifts only to them where the rules say so, and the
+//! service a volunteer gave for hours spent).
 
 mod account;
+mod family;
 mod registration;
 mod service;
 
 pub use account::*;
+pub use family::*;
 pub use registration::*;
 pub use service::*;
 
@@ -94,6 +97,8 @@ pub struct VolunteerState {
     pub household: Option<String>,
     pub tags: Vec<String>,
     pub teams: BTreeSet<TeamId>,
+    /// Linked relatives (家属) and what each is to this volunteer.
+    pub relatives: BTreeMap<VolunteerId, String>,
     pub departed: bool,
     /// Whether the personal data was erased (by a `PersonalDataErased`).
     pub personal_data_erased: bool,
@@ -288,6 +293,14 @@ impl Aggregate for VolunteerState {
             } => {
                 self.add_entry(*entry_id, EntryKind::HoursReceived, Points::ZERO, *hours);
                 self.hours = self.hours.saturating_add(*hours);
+            }
+            Event::RelativeLinked {
+                relative, relation, ..
+            } => {
+                self.relatives.insert(*relative, relation.clone());
+            }
+            Event::RelativeUnlinked { relative, .. } => {
+                self.relatives.remove(relative);
             }
             Event::HoursSpent {
                 entry_id, hours, ..
