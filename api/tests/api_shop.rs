@@ -211,6 +211,42 @@ async fn the_last_units_go_once_and_a_cancellation_gives_them_back() {
             sheet["shopStock"][0],
             json!({"name": "大米 5kg", "opening": 0, "added": 3, "countedOff": 0, "redeemed": 4, "returned": 1, "closing": 0})
         );
+        // The same month as a sheet pinned to the head: the stock, the points net of the
+        // one returned, and every redemption with its code; staff only.
+        let url = s.url(&format!(
+            "/documents/shop-sheet?communityId={}&month={month}&format=csv",
+            c.id
+        ));
+        let r = s.http.get(&url).bearer_auth(&c.staff).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let csv = r.text().await.unwrap();
+        assert!(
+            csv.contains(
+                "商品,单价（积分）,月初库存,入库,盘点减少,兑换,取消退回,月末库存,兑换积分（净）"
+            ),
+            "{csv}"
+        );
+        assert!(csv.contains("大米 5kg,6.00,0,3,0,4,1,0,18.00"), "{csv}");
+        assert!(
+            csv.contains(&code0) && csv.contains("已领取") && csv.contains("已取消"),
+            "{csv}"
+        );
+        assert_eq!(
+            csv.matches(",大米 5kg,6.00,").count(),
+            4,
+            "four redemptions: {csv}"
+        );
+        let r = s.http.get(&url).bearer_auth(&c.vol1).send().await.unwrap();
+        assert_eq!(r.status(), 403);
+        let xlsx = s
+            .http
+            .get(url.replace("csv", "xlsx"))
+            .bearer_auth(&c.staff)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(xlsx.status(), 200);
+        assert!(xlsx.bytes().await.unwrap().starts_with(b"PK"));
         let items = s
             .ok(&c.vol1, "query($c: ID!, $p: Int) { shopItems(communityId: $c, atLeast: $p) { name stock redeemed collected available } }", json!({"c": c.id, "p": s.head().await}))
             .await;

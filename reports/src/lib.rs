@@ -13,6 +13,7 @@
 //! - [`fold`]: pinning, the scan of the log, and [`fold::scan_community`] (one community's events).
 //! - [`annual`]: the annual commendation report (年度表彰报告): its model, tally and finish.
 //! - [`stairwell`]: 文明楼道 monthly scores, yearly standings and the 流动红旗.
+//! - [`shop`]: the points shop's monthly stock and redemption sheet.
 //! - [`table`]: the neutral table model (sections of typed cells) shared by the renderers.
 //! - [`mod@render_xlsx`]: an annual report as XLSX, and any sections as sheets.
 //! - [`mod@render_csv`]: an annual report as CSV (UTF-8 with a BOM), and any sections.
@@ -68,6 +69,7 @@ pub mod people;
 pub mod render_csv;
 pub mod render_html;
 pub mod render_xlsx;
+pub mod shop;
 pub mod stairwell;
 pub mod statement;
 pub mod table;
@@ -82,6 +84,7 @@ pub use error::ReportError;
 pub use render_csv::render_csv;
 pub use render_html::render_html;
 pub use render_xlsx::render_xlsx;
+pub use shop::{shop_sections, shop_sheet, ShopSheet};
 pub use statement::{statement, statement_csv, statement_xlsx, Statement};
 
 /// The output formats of an annual report.

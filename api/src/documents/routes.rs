@@ -209,6 +209,59 @@ pub async fn statement_file(
     .await
 }
 
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShopSheetParams {
+    community_id: String,
+    month: String,
+    at: Option<u64>,
+    format: Option<String>,
+}
+
+/// `GET /documents/shop-sheet?communityId=…&month=YYYY-MM[&at=P][&format=xlsx|csv]`: the
+/// points shop's monthly stock and redemption sheet (the community's staff, admin).
+pub async fn shop_sheet_file(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ShopSheetParams>,
+) -> Response {
+    respond(&state, async {
+        let p = authenticate(&state, &headers).await?;
+        let c = CommunityId(parse_uuid(&q.community_id, "communityId")?);
+        if !p.manages(c) {
+            return Err(ApiError::forbidden(
+                "the shop's sheet is for the community's staff",
+            ));
+        }
+        let f = parse_format(q.format.as_deref(), Format::Xlsx)?;
+        if f == Format::Html {
+            return Err(ApiError::invalid("the shop's sheet is xlsx or csv"));
+        }
+        let (y, m) = q
+            .month
+            .split_once('-')
+            .and_then(|(y, m)| Some((y.parse::<i32>().ok()?, m.parse::<u32>().ok()?)))
+            .ok_or_else(|| ApiError::invalid("month: expected YYYY-MM"))?;
+        let sheet = reports::shop_sheet(&state.app.store, c, y, m, q.at)
+            .await
+            .map_err(report_error)?;
+        let position = sheet.position;
+        let name = format!("积分超市-{y:04}-{m:02}-P{position}.{}", f.extension());
+        let bytes = tokio::task::spawn_blocking(move || {
+            let sections = reports::shop_sections(&sheet);
+            match f {
+                Format::Xlsx => reports::render_xlsx::sections_to_xlsx(&sections),
+                _ => Ok(reports::render_csv::sections_to_csv(&sections)),
+            }
+        })
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(report_error)?;
+        Ok(file_response(bytes, f, &name, position))
+    })
+    .await
+}
+
 /// `GET /documents/certificates/{number}`: the certificate's printable page, for its
 /// volunteer, the community's staff and admin (the public check is the GraphQL
 /// `certificate` query, with the name masked).

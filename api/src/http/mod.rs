@@ -68,6 +68,10 @@ pub fn router(state: AppState) -> Router {
             get(crate::documents::routes::statement_file),
         )
         .route(
+            "/documents/shop-sheet",
+            get(crate::documents::routes::shop_sheet_file),
+        )
+        .route(
             "/documents/certificates/{number}",
             get(crate::documents::routes::certificate_page),
         )

@@ -91,6 +91,8 @@ pub async fn page(desk: Desk) -> Response {
             label for="month" { (t.month) } " "
             input id="month" name="month" type="month" value=(month);
             " " button.button type="submit" { (t.show) }
+            " " a.button href=(format!("/documents/shop-sheet?communityId={}&month={month}&format=xlsx", desk.c)) { (t.download) " XLSX" }
+            " " a.button href=(format!("/documents/shop-sheet?communityId={}&month={month}&format=csv", desk.c)) { "CSV" }
         }
         (sheet(&desk, &items(&d["shopStock"])))
     };
