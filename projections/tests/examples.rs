@@ -1,7 +1,8 @@
 //! Worked examples of the scoring rules, on both backends: dense ranking with ties, a
 //! volunteer who moved stairwells mid-year, the 文明楼道 score with participation and
 //! deductions, participation counted by household, the total clamped to 0–100, ties in
-//! the stairwell ranking, the red flag, and star levels.
+//! the stairwell ranking, the red flag, star levels, an activity's life and the points
+//! shop.
 
 mod support;
 
@@ -1454,4 +1455,164 @@ both!(
     activity_lifecycle,
     an_activity_read_model_follows_its_life_sqlite,
     an_activity_read_model_follows_its_life_postgres
+);
+
+/// The points shop (积分超市): an item of two units, both redeemed (one by each
+/// volunteer), the first cancelled (the unit and the 5 points back), the second
+/// collected, three more added, the item withdrawn: the catalogue, each redemption by
+/// volunteer and by code, the balances and statement, and the month's movements.
+async fn shop(store: Store) {
+    use ledger::domain::shop::{redemption_code, RedemptionStage};
+    use projections::shop;
+    let mut w = World::new();
+    let (v1, v2) = (u(100), u(101));
+    w.register(v1, "TB-000001", 0, &[]);
+    w.register(v2, "TB-000002", 1, &[]);
+    let now = Utc::now();
+    w.serve(v1, 200, now, 60, 10);
+    w.serve(v2, 210, now, 60, 10);
+    let item = ShopItemId(u(300));
+    let is = shop_item_stream(item);
+    let (r1, r2) = (RedemptionId(u(301)), RedemptionId(u(302)));
+    let (e1, e2, refund) = (EntryId(u(303)), EntryId(u(304)), EntryId(u(305)));
+    w.events.push((
+        is.clone(),
+        Event::ShopItemListed {
+            item_id: item,
+            community_id: CommunityId(w.c),
+            name: "大米 5kg".into(),
+            price: Points::whole(5),
+            stock: 2,
+            collect_at: "服务站".into(),
+            valid_until: None,
+            per_person: None,
+            listed_by: u(99),
+        },
+    ));
+    for (r, v, e) in [(r1, v1, e1), (r2, v2, e2)] {
+        w.events.push((
+            is.clone(),
+            Event::ShopItemRedeemed {
+                redemption_id: r,
+                volunteer_id: VolunteerId(v),
+                entry_id: e,
+                points: Points::whole(5),
+                code: redemption_code(r),
+                redeemed_by: v,
+            },
+        ));
+        w.events.push((
+            volunteer_stream(VolunteerId(v)),
+            Event::PointsRedeemed {
+                entry_id: e,
+                points: Points::whole(5),
+                item: "大米 5kg".into(),
+                redeemed_by: v,
+            },
+        ));
+    }
+    w.events.push((
+        is.clone(),
+        Event::RedemptionCancelled {
+            redemption_id: r1,
+            refund,
+            reason: "不要了".into(),
+            cancelled_by: v1,
+        },
+    ));
+    w.events.push((
+        volunteer_stream(VolunteerId(v1)),
+        Event::PointsRefunded {
+            entry_id: refund,
+            refunds: e1,
+            points: Points::whole(5),
+            item: "大米 5kg".into(),
+            reason: "不要了".into(),
+            refunded_by: v1,
+        },
+    ));
+    w.events.push((
+        is.clone(),
+        Event::RedemptionCollected {
+            redemption_id: r2,
+            collected_by: u(99),
+        },
+    ));
+    w.events.push((
+        is.clone(),
+        Event::ShopItemStockAdjusted {
+            change: 3,
+            reason: "补货".into(),
+            adjusted_by: u(99),
+        },
+    ));
+    w.events.push((
+        is,
+        Event::ShopItemWithdrawn {
+            reason: "换季".into(),
+            withdrawn_by: u(99),
+        },
+    ));
+    let p = build(&store, &w).await;
+    let db = p.db();
+    let c = CommunityId(w.c);
+    assert!(shop::shop_items(db, c, false)
+        .await
+        .expect("items")
+        .is_empty());
+    let all = shop::shop_items(db, c, true).await.expect("items");
+    assert_eq!(
+        (
+            all[0].stock,
+            all[0].redeemed,
+            all[0].collected,
+            all[0].withdrawn
+        ),
+        (4, 1, 1, true)
+    );
+    let mine = shop::redemptions_of(db, VolunteerId(v1))
+        .await
+        .expect("mine");
+    assert_eq!(mine[0].status, RedemptionStage::Cancelled);
+    assert_eq!(mine[0].reason, "不要了");
+    let found = shop::redemptions_by_code(db, c, &redemption_code(r2).to_lowercase())
+        .await
+        .expect("by code");
+    assert_eq!(
+        (found[0].volunteer_id.0, found[0].status),
+        (v2, RedemptionStage::Collected)
+    );
+    let b1 = projections::balances::balance(db, VolunteerId(v1))
+        .await
+        .expect("balance")
+        .expect("v1");
+    let b2 = projections::balances::balance(db, VolunteerId(v2))
+        .await
+        .expect("balance")
+        .expect("v2");
+    assert_eq!((b1.points_balance, b2.points_balance), (d("10"), d("5")));
+    let month = projections::common::local_date(Utc::now());
+    let lines = shop::stock_month(db, c, month).await.expect("month");
+    assert_eq!(
+        (
+            lines[0].opening,
+            lines[0].added,
+            lines[0].counted_off,
+            lines[0].redeemed,
+            lines[0].returned,
+            lines[0].closing
+        ),
+        (0, 5, 0, 2, 1, 4)
+    );
+    // The oracle's plain fold agrees, statements included.
+    let o = Oracle::fold(&read_log(&store).await);
+    o.check_shop(db, w.c).await;
+    o.check_statements(db).await;
+    p.shutdown().await.expect("shutdown");
+}
+
+both!(
+    shop,
+    the_shop_read_model_follows_its_items_sqlite,
+    the_shop_read_model_follows_its_items_postgres
 );

@@ -94,7 +94,7 @@ pub async fn shop(
                 }
                 p.sub { (t.collect_at) "：" (s(it, "collectAt")) }
                 @if !it["available"].as_bool().unwrap_or(false) {
-                    p.sub { (t.sold_out) }
+                    p.sub { (if i(it, "stock") > 0 { t.expired } else { t.sold_out }) }
                 } @else if price > have {
                     p.sub { (t.not_enough) }
                 } @else {
