@@ -3,7 +3,8 @@
 //! volunteers with their consent and both accounts show it; the gift then goes; either
 //! side ends the link. Hours spent on a service another volunteer gave name them, and
 //! their service is credited (at once when staff record it, after verification when the
-//! volunteer does).
+//! volunteer does). Under a stored-hours cap an account banks what fits, the statement
+//! says what was over, and a gift above the cap is refused.
 
 mod common;
 
@@ -153,6 +154,56 @@ async fn hours_spent_name_the_volunteer_who_gave_the_service() {
             .gql(Some(&c.vol1), SPEND, json!({"k": key(), "pr": c.v1}))
             .await;
         assert_eq!(code(&r), "INVALID_INPUT");
+        s.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_stored_hours_cap_keeps_the_balance_and_counts_every_hour() {
+    for (backend, store, _dir) in backends().await {
+        eprintln!("backend: {backend}");
+        let s = Server::start(store).await;
+        let c = seed(&s).await;
+        bank(&s, &c, &c.vol1, &c.v1, "2").await;
+        bank(&s, &c, &c.vol2, &c.v2, "1").await;
+        s.ok(&s.admin, "mutation($k: String!, $c: ID!) { setHoursRules(idempotencyKey: $k, communityId: $c, giftsToRelativesOnly: false, effectiveFrom: \"2000-01-01\", storedHoursCap: \"3\") { version } }", json!({"k": key(), "c": c.id})).await;
+        let rules = s
+            .ok(
+                &c.staff,
+                "query($c: ID!) { community(id: $c) { hoursRules { storedHoursCap } } }",
+                json!({"c": c.id}),
+            )
+            .await;
+        assert_eq!(rules["community"]["hoursRules"]["storedHoursCap"], "3.00");
+        // Two more hours: one fits under the cap, the other counts for stars only.
+        bank(&s, &c, &c.vol1, &c.v1, "2").await;
+        let head = s.head().await;
+        let b = s
+            .ok(&c.staff, "query($v: ID!, $p: Int) { volunteer(id: $v, atLeast: $p) { balance { hours verifiedHours } } }", json!({"v": c.v1, "p": head}))
+            .await;
+        assert_eq!(
+            b["volunteer"]["balance"],
+            json!({"hours": "3.00", "verifiedHours": "4.00"})
+        );
+        let st = s
+            .ok(&c.staff, "query($v: ID!, $p: Int) { statement(volunteerId: $v, atLeast: $p, newestFirst: true) { entries { hoursDelta description } } }", json!({"v": c.v1, "p": head}))
+            .await;
+        let top = &st["statement"]["entries"][0];
+        assert_eq!(top["hoursDelta"], "1.00");
+        assert!(
+            top["description"]
+                .as_str()
+                .unwrap()
+                .contains("超出存储上限 1 小时，不计入余额"),
+            "{top}"
+        );
+        // A gift that would take v1 above the cap is refused; v2 keeps the hour.
+        let (_, r) = s
+            .gql(Some(&c.vol2), GIFT, json!({"k": key(), "t": c.v1}))
+            .await;
+        assert_eq!(code(&r), "HOURS_CAP_REACHED", "{r}");
+        let b2 = relatives(&s, &c.staff, &c.v2, Some(s.head().await)).await;
+        assert_eq!(b2["balance"]["hours"], "1.00");
         s.stop().await;
     }
 }

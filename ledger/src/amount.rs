@@ -134,6 +134,11 @@ pub struct Hours(i64);
 impl Hours {
     pub const ZERO: Hours = Hours(0);
 
+    /// Whether this is no time at all (for `skip_serializing_if`).
+    pub fn is_zero(&self) -> bool {
+        self.0 == 0
+    }
+
     pub const fn from_minutes(m: i64) -> Hours {
         Hours(m)
     }

@@ -126,6 +126,7 @@ impl World {
                 points: Points::whole(points),
                 rule_version: 0,
                 verified_by: u(99),
+                over_cap: Hours::ZERO,
             },
         ));
     }
@@ -500,6 +501,7 @@ async fn stairwell_score(store: Store) {
             hours: Hours::from_minutes(60),
             reason: "重复登记".into(),
             reversed_by: u(99),
+            over_cap: Hours::ZERO,
         },
     ));
     let inspect = |sw: Uuid, scores: [(&str, &str); 3]| {

@@ -134,6 +134,12 @@ fn random_histories_exercise_every_rule() {
                 Event::AttendanceFinalised { .. } => {
                     seen.insert("attendance final");
                 }
+                Event::ServiceVerified { over_cap, .. } if !over_cap.is_zero() => {
+                    seen.insert("hours over the stored-hours cap");
+                }
+                Event::EntryReversed { over_cap, .. } if !over_cap.is_zero() => {
+                    seen.insert("a capped service reversed");
+                }
                 _ => {}
             }
         }
@@ -177,6 +183,8 @@ fn random_histories_exercise_every_rule() {
         "objection corrected",
         "objection rejected",
         "attendance final",
+        "hours over the stored-hours cap",
+        "a capped service reversed",
     ]
     .into_iter()
     .collect();

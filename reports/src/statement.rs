@@ -124,13 +124,21 @@ pub async fn statement(
                 service_id,
                 hours,
                 points,
+                over_cap,
                 ..
             } => {
-                let (date, text) = services
+                let (date, mut text) = services
                     .get(&service_id)
                     .map(|(d, t)| (Some(*d), t.clone()))
                     .unwrap_or((None, String::new()));
-                ("服务记录", text, date, points, hours, hours, None)
+                if !over_cap.is_zero() {
+                    text.push_str(&format!(
+                        "（超出存储上限 {} 小时，不计入余额）",
+                        crate::labels::hours_text(over_cap)
+                    ));
+                }
+                let banked = hours.saturating_sub(over_cap);
+                ("服务记录", text, date, points, banked, hours, None)
             }
             Event::PointsAwarded { points, reason, .. } => (
                 "积分奖励",
@@ -169,13 +177,14 @@ pub async fn statement(
                 points,
                 hours,
                 reason,
+                over_cap,
                 ..
             } => (
                 "冲正",
                 reason,
                 None,
                 -points,
-                -hours,
+                -hours.saturating_sub(over_cap),
                 -hours,
                 Some(reverses),
             ),

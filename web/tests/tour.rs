@@ -186,12 +186,17 @@ async fn every_page_with_the_demo_community() {
         admin.eval("document.querySelector('#star1').value").await,
         "50"
     );
-    // Hours go only to relatives from now on.
+    // Hours go only to relatives from now on, and an account banks at most 1,500 h.
     admin
         .eval("document.querySelector('input[name=relativesOnly]').checked = true")
         .await;
+    admin.fill("#cap", "1500").await;
     submit(&admin, "form[action*='/console/setup/hours'] button").await;
     shows(&admin, &["时间银行规则 · v1"]).await;
+    assert_eq!(
+        admin.eval("document.querySelector('#cap').value").await,
+        "1500"
+    );
     assert_eq!(
         admin
             .eval("document.querySelector('input[name=relativesOnly]').checked")

@@ -148,8 +148,12 @@ impl SpendHours {
         let comm = d.community(cid).await?;
         let p = d.volunteer(provider_id).await?;
         let ids = (ServiceId(d.id("service")), EntryId(d.id("provider-entry")));
-        let (provider, pe) =
+        let (provider, mut pe) =
             volunteer::provided_service(&comm.state, &v.state, &p.state, self, ids, d.ctx())?;
+        let rules = comm
+            .state
+            .hours_rules_on(crate::domain::local_date(d.ctx().now));
+        volunteer::cap_credits(&p.state, &rules, &mut pe);
         let events = volunteer::spend(&v.state, self, entry, Some(provider))?;
         let mut plan = balance_plan(&v, events, cid, entry);
         plan.writes.push(p.write(pe, Some(cid)).0);
@@ -171,6 +175,9 @@ impl GiftHours {
             .state
             .hours_rules_on(crate::domain::local_date(d.ctx().now));
         volunteer::gift_allowed(&rules, &from.state, self.to)?;
+        if let Ok(h) = crate::domain::positive_hours("hours", self.hours) {
+            volunteer::may_receive(&rules, &to.state, h)?;
+        }
         let entry = EntryId(d.id("entry"));
         let (fe, te) = volunteer::gift(&from.state, &to.state, self, entry, d.ctx())?;
         let to_community = to.state.community_id;

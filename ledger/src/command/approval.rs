@@ -51,10 +51,22 @@ async fn credit_writes(
 ) -> Result<(Vec<Write>, std::sync::Arc<ActivityState>), super::CommandError> {
     let (w, post) = a.write(credits.activity, Some(cid));
     let mut writes = vec![w];
+    let rules = match credits.volunteers.is_empty() {
+        true => None,
+        false => Some(
+            d.community(cid)
+                .await?
+                .state
+                .hours_rules_on(crate::domain::local_date(d.ctx().now)),
+        ),
+    };
     // Up to an activity's whole attendance: loaded together, not one after another.
     let loads = credits.volunteers.iter().map(|(v, _)| d.volunteer(*v));
     let vols = futures::future::try_join_all(loads).await?;
-    for (vol, (_, events)) in vols.into_iter().zip(credits.volunteers) {
+    for (vol, (_, mut events)) in vols.into_iter().zip(credits.volunteers) {
+        if let Some(r) = &rules {
+            crate::domain::volunteer::cap_credits(&vol.state, r, &mut events);
+        }
         let community = vol.state.community_id;
         writes.push(vol.write(events, community).0);
     }

@@ -50,7 +50,11 @@ impl VerifyService {
         let (v, cid) = d.volunteer_in_community(self.volunteer_id).await?;
         let comm = d.community(cid).await?;
         let entry = EntryId(d.id("entry"));
-        let events = volunteer::verify_service(&comm.state, &v.state, self, entry, d.ctx())?;
+        let mut events = volunteer::verify_service(&comm.state, &v.state, self, entry, d.ctx())?;
+        let rules = comm
+            .state
+            .hours_rules_on(crate::domain::local_date(d.ctx().now));
+        volunteer::cap_credits(&v.state, &rules, &mut events);
         let (w, post) = v.write(events, Some(cid));
         let credited = post.entry(entry)?;
         Ok(Plan::new(

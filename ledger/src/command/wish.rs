@@ -149,7 +149,7 @@ impl ConfirmWish {
         let v = d.volunteer(claimer).await?;
         let service = ServiceId(d.id("service"));
         let entry = EntryId(d.id("entry"));
-        let (we, ve) = wish::confirm(
+        let (we, mut ve) = wish::confirm(
             &comm.state,
             &w.state,
             &v.state,
@@ -158,6 +158,10 @@ impl ConfirmWish {
             entry,
             d.ctx(),
         )?;
+        let rules = comm
+            .state
+            .hours_rules_on(crate::domain::local_date(d.ctx().now));
+        crate::domain::volunteer::cap_credits(&v.state, &rules, &mut ve);
         let v_community = v.state.community_id;
         let (vw, post) = v.write(ve, v_community);
         let points = post.entry(entry)?.points;

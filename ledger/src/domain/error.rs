@@ -205,6 +205,13 @@ pub enum DomainError {
     AlreadyCollected { redemption_id: RedemptionId },
     #[error("redemption {redemption_id} was cancelled")]
     RedemptionCancelled { redemption_id: RedemptionId },
+    #[error("volunteer {volunteer_id} has {balance} h banked; the cap is {cap} h (hours rules v{rule_version})")]
+    HoursCapReached {
+        volunteer_id: VolunteerId,
+        cap: Hours,
+        balance: Hours,
+        rule_version: u32,
+    },
     #[error("volunteer {from} may gift hours only to a linked relative, and {to} is not one (hours rules v{rule_version})")]
     RelativeLinkRequired {
         from: VolunteerId,
@@ -271,6 +278,7 @@ impl DomainError {
             AlreadyCollected { .. } => "ALREADY_COLLECTED",
             RedemptionCancelled { .. } => "REDEMPTION_CANCELLED",
             RelativeLinkRequired { .. } => "RELATIVE_LINK_REQUIRED",
+            HoursCapReached { .. } => "HOURS_CAP_REACHED",
         }
     }
 

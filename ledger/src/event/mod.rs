@@ -93,6 +93,9 @@ pub enum Event {
         version: u32,
         gifts_to_relatives_only: bool,
         effective_from: NaiveDate,
+        /// The most hours an account banks (e.g. 1,500 h); none: no cap.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stored_hours_cap: Option<Hours>,
     },
     /// Versioned activity rules (活动规则): the unit hours from attendance are rounded down
     /// to, how long after an activity a 补录 may be added, the 公示 notice period (0: final
@@ -171,6 +174,10 @@ pub enum Event {
         /// Point rules version applied (0: the built-in defaults).
         rule_version: u32,
         verified_by: Uuid,
+        /// The part of `hours` not banked because the account was at the community's
+        /// stored-hours cap (it counts for stars and totals all the same).
+        #[serde(default, skip_serializing_if = "Hours::is_zero")]
+        over_cap: Hours,
     },
     ServiceRejected {
         service_id: ServiceId,
@@ -209,6 +216,10 @@ pub enum Event {
         hours: Hours,
         reason: String,
         reversed_by: Uuid,
+        /// The part of `hours` the reversed entry had not banked (over the cap): it
+        /// comes off the verified hours, not the balance.
+        #[serde(default, skip_serializing_if = "Hours::is_zero")]
+        over_cap: Hours,
     },
     /// Hours gifted to another volunteer (sender's stream).
     HoursGifted {

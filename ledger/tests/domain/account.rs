@@ -140,6 +140,7 @@ fn an_entry_is_reversed_at_most_once() {
             hours: Hours::ZERO,
             reason: "x".into(),
             reversed_by: STAFF,
+            over_cap: Hours::ZERO,
         },
     ]);
     let actor = staff();

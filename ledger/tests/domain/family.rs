@@ -1,7 +1,8 @@
 //! Relatives (家属) given / when / then: staff link two volunteers with their consent, on
 //! both accounts; either side or staff end it; under hours rules that say so, hours are
 //! gifted only to a linked relative; hours spent on a volunteer's service name them and
-//! record their service in the same append.
+//! record their service in the same append. Under a stored-hours cap an account banks
+//! what fits, counts the rest for stars, and refuses gifts above it.
 
 use super::*;
 use ledger::event::Provider;
@@ -112,6 +113,7 @@ fn where_the_rules_say_so_hours_go_only_to_a_linked_relative() {
         version: 1,
         gifts_to_relatives_only: true,
         effective_from: from,
+        stored_hours_cap: None,
     };
     let gift = GiftHours {
         from: V,
@@ -191,6 +193,7 @@ fn hours_spent_on_a_volunteers_service_name_them_and_credit_it() {
                     points: Points::whole(15),
                     rule_version: 0,
                     verified_by: STAFF,
+                    over_cap: Hours::ZERO,
                 },
             ],
         );
@@ -225,4 +228,98 @@ fn hours_spent_on_a_volunteers_service_name_them_and_credit_it() {
             },
         )
         .then_expect_error("INSUFFICIENT_HOURS");
+}
+
+fn capped_at(hours: i64) -> Event {
+    Event::HoursRulesSet {
+        version: 1,
+        gifts_to_relatives_only: false,
+        effective_from: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+        stored_hours_cap: Some(Hours::whole(hours)),
+    }
+}
+
+#[test]
+fn the_stored_hours_cap_banks_what_fits_and_counts_the_rest_for_stars() {
+    // V has 2 h banked and logs another 2 h; the cap is 3 h.
+    let mut v = banked();
+    v.push(logged(2, at(2025, 5, 1), 120, ServiceKind::Repair));
+    let then = family([capped_at(3)], v.clone(), vec![registered(V2)]).when(
+        &staff(),
+        VerifyService {
+            volunteer_id: V,
+            service_id: ServiceId(Uuid::from_u128(2)),
+        },
+    );
+    let verified = then.events();
+    assert!(
+        matches!(&verified[..], [Event::ServiceVerified { hours, over_cap, .. }]
+            if *hours == Hours::whole(2) && *over_cap == Hours::whole(1)),
+        "{verified:?}"
+    );
+    v.extend(verified);
+    let state: VolunteerState = given(&v);
+    assert_eq!(
+        (state.hours, state.verified_hours),
+        (Hours::whole(3), Hours::whole(4))
+    );
+    // A gift that would take V above the cap is refused; the giver keeps the hours.
+    let mut giver = vec![registered(V2)];
+    giver.extend([
+        logged(3, at(2025, 4, 1), 60, ServiceKind::Patrol),
+        Event::ServiceVerified {
+            service_id: ServiceId(Uuid::from_u128(3)),
+            entry_id: entry(3),
+            hours: Hours::whole(1),
+            points: Points::whole(10),
+            rule_version: 0,
+            verified_by: STAFF,
+            over_cap: Hours::ZERO,
+        },
+    ]);
+    family([capped_at(3)], v.clone(), giver)
+        .when(
+            &vol(V2),
+            GiftHours {
+                from: V2,
+                to: V,
+                hours: dec("0.5"),
+            },
+        )
+        .then_expect_error("HOURS_CAP_REACHED");
+    // Reversing the capped service takes back the hour it banked, and its 2 h from the
+    // verified hours.
+    let entry_id = state
+        .entries
+        .iter()
+        .find(|(_, e)| !e.over_cap.is_zero())
+        .map(|(id, _)| *id)
+        .expect("the capped entry");
+    let then = family([capped_at(3)], v.clone(), vec![registered(V2)]).when(
+        &staff(),
+        ReverseEntry {
+            volunteer_id: V,
+            entry_id,
+            reason: "重复登记".into(),
+        },
+    );
+    v.extend(then.events());
+    let after: VolunteerState = given(&v);
+    assert_eq!(
+        (after.hours, after.verified_hours),
+        (Hours::whole(2), Hours::whole(2))
+    );
+    // Without a cap, all of it is banked.
+    let mut plain = banked();
+    plain.push(logged(2, at(2025, 5, 1), 120, ServiceKind::Repair));
+    let then = family([], plain, vec![registered(V2)]).when(
+        &staff(),
+        VerifyService {
+            volunteer_id: V,
+            service_id: ServiceId(Uuid::from_u128(2)),
+        },
+    );
+    assert!(
+        matches!(&then.events()[..], [Event::ServiceVerified { over_cap, .. }] if over_cap.is_zero())
+    );
 }

@@ -137,6 +137,7 @@ fn verified(service: u128, n: u128, minutes: i64, points: i64) -> Event {
         points: Points::whole(points),
         rule_version: 0,
         verified_by: STAFF,
+        over_cap: Hours::ZERO,
     }
 }
 

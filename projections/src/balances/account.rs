@@ -48,10 +48,16 @@ pub fn evolve(acc: &mut Account, ev: &Envelope) -> Option<i64> {
             acc.community_id = Some(community_id.0);
             acc.volunteer_number = volunteer_number.clone();
         }
-        Event::ServiceVerified { hours, points, .. } => {
+        // Hours over the stored-hours cap count as verified, not in the balance.
+        Event::ServiceVerified {
+            hours,
+            points,
+            over_cap,
+            ..
+        } => {
             acc.points_earned += points.hundredths();
             acc.points_balance += points.hundredths();
-            acc.hours_banked += hours.minutes();
+            acc.hours_banked += hours.minutes() - over_cap.minutes();
             acc.verified_minutes += hours.minutes();
         }
         Event::PointsAwarded { points, .. } => {
@@ -67,11 +73,16 @@ pub fn evolve(acc: &mut Account, ev: &Envelope) -> Option<i64> {
             acc.points_spent -= points.hundredths();
             acc.points_balance += points.hundredths();
         }
-        Event::EntryReversed { points, hours, .. } => {
+        Event::EntryReversed {
+            points,
+            hours,
+            over_cap,
+            ..
+        } => {
             acc.points_reversed += points.hundredths();
             acc.points_balance -= points.hundredths();
-            acc.hours_reversed += hours.minutes();
-            acc.hours_banked -= hours.minutes();
+            acc.hours_reversed += hours.minutes() - over_cap.minutes();
+            acc.hours_banked -= hours.minutes() - over_cap.minutes();
             acc.verified_minutes -= hours.minutes();
         }
         Event::HoursGifted { hours, .. } => {

@@ -111,6 +111,8 @@ pub fn generate(seed: u64, ops: usize) -> History {
     let mut vols: Vec<Vol> = Vec::new();
     let mut pending: Vec<(usize, Uuid, i64)> = Vec::new();
     let mut entries: Vec<(usize, Uuid, i64, i64, bool)> = Vec::new();
+    // Minutes of a verified service over the stored-hours cap, by entry.
+    let mut over: std::collections::HashMap<Uuid, i64> = Default::default();
     // wish: id, state (0 open, 1 claimed, 2 fulfilled, 3 closed), claimer, minutes
     let mut wishes: Vec<(Uuid, u8, Option<usize>, i64)> = Vec::new();
     let mut issues: Vec<(usize, Uuid, bool)> = Vec::new();
@@ -246,8 +248,16 @@ pub fn generate(seed: u64, ops: usize) -> History {
                 } else {
                     let e = id(&mut rng);
                     let points = minutes * 100 / 60 * rng.gen_range(1..=3);
+                    // Now and then an account at its cap banks 15 minutes less (decided
+                    // by the entry's id, so the rest of the history stays as it was).
+                    let o = if minutes >= 30 && e.as_u128().is_multiple_of(10) {
+                        15
+                    } else {
+                        0
+                    };
+                    over.insert(e, o);
                     vols[pv].points += points;
-                    vols[pv].banked += minutes;
+                    vols[pv].banked += minutes - o;
                     entries.push((pv, e, points, minutes, false));
                     ev.push((
                         volunteer_stream(VolunteerId(vols[pv].id)),
@@ -258,6 +268,7 @@ pub fn generate(seed: u64, ops: usize) -> History {
                             points: Points::from_hundredths(points),
                             rule_version: 0,
                             verified_by: staff,
+                            over_cap: Hours::from_minutes(o),
                         },
                     ));
                 }
@@ -295,8 +306,9 @@ pub fn generate(seed: u64, ops: usize) -> History {
                 if let Some(&i) = open.get(rng.gen_range(0..open.len().max(1))) {
                     entries[i].4 = true;
                     let (ev_i, e, points, minutes, _) = entries[i];
+                    let o = over.get(&e).copied().unwrap_or(0);
                     vols[ev_i].points -= points;
-                    vols[ev_i].banked -= minutes;
+                    vols[ev_i].banked -= minutes - o;
                     ev.push((
                         volunteer_stream(VolunteerId(vols[ev_i].id)),
                         Event::EntryReversed {
@@ -306,6 +318,7 @@ pub fn generate(seed: u64, ops: usize) -> History {
                             hours: Hours::from_minutes(minutes),
                             reason: "记录有误".into(),
                             reversed_by: staff,
+                            over_cap: Hours::from_minutes(o),
                         },
                     ));
                 }
@@ -454,6 +467,7 @@ pub fn generate(seed: u64, ops: usize) -> History {
                                     points: Points::from_hundredths(points),
                                     rule_version: 0,
                                     verified_by: staff,
+                                    over_cap: Hours::ZERO,
                                 },
                             ));
                         }
@@ -911,6 +925,7 @@ fn activity_phase(
                     points: r.points,
                     rule_version: 0,
                     verified_by: staff,
+                    over_cap: Hours::ZERO,
                 },
             ));
         }

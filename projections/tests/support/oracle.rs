@@ -353,21 +353,31 @@ impl Oracle {
                             entry_id,
                             hours,
                             points,
+                            over_cap,
                             ..
                         } => {
+                            // Hours over the cap: verified, not banked, and said so.
+                            let banked = hours.minutes() - over_cap.minutes();
                             acc.earned += points.hundredths();
-                            acc.banked += hours.minutes();
+                            acc.banked += banked;
                             acc.verified += hours.minutes();
                             line(
                                 acc,
                                 "service_verified",
                                 points.hundredths(),
-                                hours.minutes(),
+                                banked,
                                 entry_id.0,
                                 None,
                             );
                             if let Some(t) = texts.get(&service_id.0) {
-                                acc.details.insert(r.position, t.clone());
+                                let t = match over_cap.minutes() {
+                                    0 => t.clone(),
+                                    m => format!(
+                                        "{t}（超出存储上限 {} 小时，不计入余额）",
+                                        (Decimal::from(m) / Decimal::from(60)).normalize()
+                                    ),
+                                };
+                                acc.details.insert(r.position, t);
                             }
                             if let Some((sday, v, k)) = services.get(&service_id.0).cloned() {
                                 counted.insert(entry_id.0, (sid, sday, v.clone(), Some(k)));
@@ -435,16 +445,18 @@ impl Oracle {
                             reverses,
                             points,
                             hours,
+                            over_cap,
                             ..
                         } => {
+                            let banked = hours.minutes() - over_cap.minutes();
                             acc.reversed += points.hundredths();
-                            acc.banked -= hours.minutes();
+                            acc.banked -= banked;
                             acc.verified -= hours.minutes();
                             line(
                                 acc,
                                 "entry_reversed",
                                 -points.hundredths(),
-                                -hours.minutes(),
+                                -banked,
                                 entry_id.0,
                                 Some(reverses.0),
                             );

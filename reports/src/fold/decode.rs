@@ -95,6 +95,8 @@ mod fast {
         points: Points,
         rule_version: u32,
         verified_by: Uuid,
+        #[serde(default)]
+        over_cap: Hours,
     }
 
     #[derive(Deserialize)]
@@ -161,6 +163,7 @@ mod fast {
                     points: e.points,
                     rule_version: e.rule_version,
                     verified_by: e.verified_by,
+                    over_cap: e.over_cap,
                 })
             }
             "PointsAwarded" => {
@@ -255,6 +258,7 @@ mod tests {
                 points: Points::from_hundredths(975),
                 rule_version: 2,
                 verified_by: id(),
+                over_cap: Hours::from_minutes(15),
             },
             Event::PointsAwarded {
                 entry_id: EntryId(id()),

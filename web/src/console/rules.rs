@@ -79,6 +79,7 @@ pub fn forms(desk: &Desk, c: &Value) -> Markup {
             form.grid method="post" action=(desk.href("/console/setup/hours")) {
                 (crate::form::hidden(&desk.session))
                 label.check { input type="checkbox" name="relativesOnly" value="1" checked[h["giftsToRelativesOnly"] == true] disabled[!admin]; " " (t.gifts_relatives_only) }
+                (field(t.stored_hours_cap, "cap", html! { input id="cap" name="cap" inputmode="decimal" size="8" value=(if h["storedHoursCap"].is_string() { num(s(h, "storedHoursCap")) } else { String::new() }) placeholder=(t.no_cap) disabled[!admin]; }))
                 @if admin { (from("hr-from")) button.button type="submit" { (t.new_version) } }
             }
         }
@@ -149,9 +150,13 @@ pub async fn activity(desk: Desk, axum::Form(f): Form) -> Response {
 
 /// A new version of the hours rules.
 pub async fn hours(desk: Desk, axum::Form(f): Form) -> Response {
-    let q = "mutation($c: ID!, $r: Boolean!, $f: NaiveDate!, $k: String!) {
-      setHoursRules(communityId: $c, giftsToRelativesOnly: $r, effectiveFrom: $f, idempotencyKey: $k) { position } }";
-    let vars = json!({ "c": desk.c, "r": get(&f, "relativesOnly") == "1", "f": get(&f, "from") });
+    let q = "mutation($c: ID!, $r: Boolean!, $f: NaiveDate!, $cap: Hours, $k: String!) {
+      setHoursRules(communityId: $c, giftsToRelativesOnly: $r, effectiveFrom: $f, storedHoursCap: $cap, idempotencyKey: $k) { position } }";
+    let cap = match get(&f, "cap") {
+        c if c.is_empty() => Value::Null,
+        c => json!(c),
+    };
+    let vars = json!({ "c": desk.c, "r": get(&f, "relativesOnly") == "1", "f": get(&f, "from"), "cap": cap });
     desk.submit(&f, q, vars, "setHoursRules", "/console/setup")
         .await
 }

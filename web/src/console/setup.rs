@@ -81,7 +81,7 @@ const SETUP: &str = "query($c: ID!) { community(id: $c) { name
   pointRules { version pointsPerHour maxHoursPerRecord effectiveFrom coefficients { kind value } }
   starThresholds { version thresholds effectiveFrom }
   activityRules { version timeUnitMinutes lateRecordDays noticeDays checkinOpensMinutes codePeriodSeconds effectiveFrom }
-  hoursRules { version giftsToRelativesOnly effectiveFrom }
+  hoursRules { version giftsToRelativesOnly effectiveFrom storedHoursCap }
   rubric { version items { key name max } participationMax effectiveFrom } } }";
 
 /// `/console/setup`.

@@ -323,6 +323,7 @@ pub fn error_text(code: &str) -> &'static str {
         "INSUFFICIENT_POINTS" => "积分不足。",
         "OUT_OF_STOCK" => "已经兑完了。",
         "RELATIVE_LINK_REQUIRED" => "按社区规则，时长只能转赠给已登记的家属。",
+        "HOURS_CAP_REACHED" => "对方的时间银行已达存储上限，不能再接受赠送。",
         "ITEM_WITHDRAWN" => "这件商品已下架。",
         "ITEM_EXPIRED" => "这件商品已过兑换截止日期。",
         "LIMIT_REACHED" => "这件商品每人限兑的数量已用完。",

@@ -167,7 +167,10 @@ impl ActivityMutation {
     }
 
     /// New hours rules (admin, 时间银行规则) from `effectiveFrom`: whether banked hours
-    /// may be gifted only to a linked relative (RELATIVE_LINK_REQUIRED otherwise).
+    /// may be gifted only to a linked relative (RELATIVE_LINK_REQUIRED otherwise), and
+    /// the most hours an account banks (`storedHoursCap`, e.g. "1500"; none: no cap):
+    /// a service credited above it banks what fits and counts wholly for stars and
+    /// totals, and a gift above it is HOURS_CAP_REACHED.
     async fn set_hours_rules(
         &self,
         ctx: &Context<'_>,
@@ -175,11 +178,13 @@ impl ActivityMutation {
         community_id: ID,
         gifts_to_relatives_only: bool,
         effective_from: NaiveDate,
+        stored_hours_cap: Option<HoursScalar>,
     ) -> Res<RulesPayload> {
         let c = cmd::SetHoursRules {
             community_id: CommunityId(parse_id(&community_id, "communityId")?),
             gifts_to_relatives_only,
             effective_from,
+            stored_hours_cap: stored_hours_cap.map(HoursScalar::decimal),
         };
         RulesPayload::from_outcome(exec(ctx, &idempotency_key, c).await?)
     }

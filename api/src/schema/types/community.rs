@@ -378,6 +378,7 @@ impl Community {
             version: r.version as i32,
             gifts_to_relatives_only: r.gifts_to_relatives_only,
             effective_from: r.effective_from,
+            stored_hours_cap: r.stored_hours_cap.map(HoursScalar),
         }
     }
 }
@@ -389,4 +390,6 @@ pub struct HoursRulesVersion {
     /// Banked hours may be gifted only to a linked relative (家属).
     pub gifts_to_relatives_only: bool,
     pub effective_from: NaiveDate,
+    /// The most hours an account banks (存储上限); null: no cap.
+    pub stored_hours_cap: Option<HoursScalar>,
 }

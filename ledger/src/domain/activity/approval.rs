@@ -145,6 +145,7 @@ pub fn credit(activity: &ActivityState, activity_id: ActivityId, r: &Record) -> 
             points: rec.points,
             rule_version: rec.rule_version,
             verified_by: r.approved_by,
+            over_cap: Hours::ZERO,
         },
     ]
 }

@@ -12,7 +12,8 @@
 //! - activity rules: hours in units of 15 minutes, 补录 within 30 days, no 公示 notice
 //!   (final at approval), check-in from 30 minutes before the start, a new check-in code
 //!   every 30 s;
-//! - hours rules: hours may be gifted to anyone of the community.
+//! - hours rules: hours may be gifted to anyone of the community, and no stored-hours
+//!   cap.
 //!
 //! The rules, their defaults and the commands that set them are in `rules`.
 
@@ -212,10 +213,12 @@ impl Aggregate for CommunityState {
                 version,
                 gifts_to_relatives_only,
                 effective_from,
+                stored_hours_cap,
             } => self.hours_rules.push(HoursRules {
                 version: *version,
                 gifts_to_relatives_only: *gifts_to_relatives_only,
                 effective_from: *effective_from,
+                stored_hours_cap: *stored_hours_cap,
             }),
             Event::VolunteerEnrolled { .. } => self.volunteers_enrolled += 1,
             _ => {}

@@ -58,6 +58,9 @@ pub struct SetHoursRules {
     pub community_id: CommunityId,
     pub gifts_to_relatives_only: bool,
     pub effective_from: NaiveDate,
+    /// The most hours an account banks (存储上限, e.g. 1,500 h); none: no cap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stored_hours_cap: Option<Decimal>,
 }
 
 /// One version of the hours rules (时间银行规则).
@@ -67,6 +70,9 @@ pub struct HoursRules {
     /// Banked hours may be gifted only to a linked relative (家属).
     pub gifts_to_relatives_only: bool,
     pub effective_from: NaiveDate,
+    /// The most hours an account banks; hours credited above it count for stars and
+    /// totals but not in the balance.
+    pub stored_hours_cap: Option<Hours>,
 }
 
 impl HoursRules {
@@ -76,6 +82,7 @@ impl HoursRules {
             version: 0,
             gifts_to_relatives_only: false,
             effective_from: NaiveDate::MIN,
+            stored_hours_cap: None,
         }
     }
 }
@@ -374,9 +381,20 @@ pub fn set_activity_rules(
 
 pub fn set_hours_rules(state: &CommunityState, cmd: &SetHoursRules) -> DomainResult<Vec<Event>> {
     state.require(cmd.community_id)?;
+    let cap = cmd
+        .stored_hours_cap
+        .map(|c| positive_hours("stored_hours_cap", c))
+        .transpose()?;
+    if cap.is_some_and(|c| c > Hours::whole(100_000)) {
+        return Err(DomainError::InvalidInput {
+            field: "stored_hours_cap",
+            reason: "at most 100000 h".into(),
+        });
+    }
     Ok(vec![Event::HoursRulesSet {
         version: state.hours_rules.len() as u32 + 1,
         gifts_to_relatives_only: cmd.gifts_to_relatives_only,
         effective_from: cmd.effective_from,
+        stored_hours_cap: cap,
     }])
 }

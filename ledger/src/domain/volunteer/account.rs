@@ -183,6 +183,7 @@ pub fn reverse(
         hours: entry.hours,
         reason,
         reversed_by: ctx.principal(),
+        over_cap: entry.over_cap,
     }])
 }
 

@@ -16,11 +16,13 @@
 //! service a volunteer gave for hours spent).
 
 mod account;
+mod cap;
 mod family;
 mod registration;
 mod service;
 
 pub use account::*;
+pub use cap::*;
 pub use family::*;
 pub use registration::*;
 pub use service::*;
@@ -84,6 +86,8 @@ pub struct Entry {
     pub points: Points,
     pub hours: Hours,
     pub reversed_by: Option<EntryId>,
+    /// Of a verified service, the hours not banked (over the stored-hours cap).
+    pub over_cap: Hours,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -157,6 +161,7 @@ impl VolunteerState {
                 points,
                 hours,
                 reversed_by: None,
+                over_cap: Hours::ZERO,
             },
         );
     }
@@ -226,6 +231,7 @@ impl Aggregate for VolunteerState {
                 entry_id,
                 hours,
                 points,
+                over_cap,
                 ..
             } => {
                 if let Some(s) = self.services.get_mut(service_id) {
@@ -234,8 +240,11 @@ impl Aggregate for VolunteerState {
                     };
                 }
                 self.add_entry(*entry_id, EntryKind::ServiceVerified, *points, *hours);
+                if let Some(e) = self.entries.get_mut(entry_id) {
+                    e.over_cap = *over_cap;
+                }
                 self.points = self.points.saturating_add(*points);
-                self.hours = self.hours.saturating_add(*hours);
+                self.hours = self.hours.saturating_add(hours.saturating_sub(*over_cap));
                 self.verified_hours = self.verified_hours.saturating_add(*hours);
             }
             Event::ServiceRejected { service_id, .. } => {
@@ -260,6 +269,7 @@ impl Aggregate for VolunteerState {
                 reverses,
                 points,
                 hours,
+                over_cap,
                 ..
             } => {
                 if let Some(e) = self.entries.get_mut(reverses) {
@@ -267,7 +277,7 @@ impl Aggregate for VolunteerState {
                 }
                 self.add_entry(*entry_id, EntryKind::Reversal, *points, *hours);
                 self.points = self.points.saturating_sub(*points);
-                self.hours = self.hours.saturating_sub(*hours);
+                self.hours = self.hours.saturating_sub(hours.saturating_sub(*over_cap));
                 self.verified_hours = self.verified_hours.saturating_sub(*hours);
             }
             Event::PointsRefunded {

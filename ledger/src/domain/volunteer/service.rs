@@ -162,6 +162,7 @@ pub fn verification(
         points,
         rule_version: rules.version,
         verified_by,
+        over_cap: Hours::ZERO,
     })
 }
 
