@@ -247,11 +247,19 @@ async fn main() {
         "/console/stairwells",
         "/console/wishes",
         "/console/points",
+        "/console/shop",
         "/console/reports",
     ] {
         work.push(page(p, &staff));
     }
-    for p in ["/m", "/m/activities", "/m/inbox", "/m/statement"] {
+    for p in [
+        "/m",
+        "/m/activities",
+        "/m/inbox",
+        "/m/statement",
+        "/m/shop",
+        "/m/family",
+    ] {
         work.push(page(p, &phone));
     }
     work.push(page("/hall", &hall));

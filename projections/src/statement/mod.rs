@@ -5,9 +5,9 @@
 //! line says what the service was: its kind, place and note, and for an activity's
 //! record （活动签到） or （补录）.
 //!
-//! - [`fold`]: the pure fold (what a line says, the running balances);
-//! - [`store`]: the rows held between flushes and how they are written;
-//! - [`query`]: reading a page.
+//! - `fold`: the pure fold (what a line says, the running balances);
+//! - `store`: the rows held between flushes and how they are written;
+//! - `query`: reading a page.
 
 mod fold;
 mod query;

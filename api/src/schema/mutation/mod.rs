@@ -2,7 +2,7 @@
 //! takes a client-generated `idempotencyKey` (a retry with the same key returns the
 //! original result and writes nothing) and returns what it changed plus the log
 //! `position` to pass as `atLeast` to later reads. A resolver builds the command from its
-//! arguments, runs it with [`exec`] and reads the command's typed result.
+//! arguments, runs it with `exec` and reads the command's typed result.
 
 mod account;
 mod activity;
