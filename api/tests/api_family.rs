@@ -204,6 +204,20 @@ async fn the_stored_hours_cap_keeps_the_balance_and_counts_every_hour() {
         assert_eq!(code(&r), "HOURS_CAP_REACHED", "{r}");
         let b2 = relatives(&s, &c.staff, &c.v2, Some(s.head().await)).await;
         assert_eq!(b2["balance"]["hours"], "1.00");
+        // A 补录 final at once is capped too: v1 stays at 3 h, its half hour counted.
+        let a = ended_activity(&s, &c, &c.v2).await;
+        s.ok(&c.staff, "mutation($k: String!, $a: ID!) { approveAttendance(idempotencyKey: $k, activityId: $a) { position } }", json!({"k": key(), "a": a})).await;
+        let late = s
+            .ok(&c.staff, "mutation($k: String!, $a: ID!, $v: ID!) { recordLateAttendance(idempotencyKey: $k, activityId: $a, volunteerId: $v, hours: \"0.5\", reason: \"未带手机\") { position } }", json!({"k": key(), "a": a, "v": c.v1}))
+            .await["recordLateAttendance"]["position"]
+            .as_u64();
+        let b = s
+            .ok(&c.staff, "query($v: ID!, $p: Int) { volunteer(id: $v, atLeast: $p) { balance { hours verifiedHours } } }", json!({"v": c.v1, "p": late}))
+            .await;
+        assert_eq!(
+            b["volunteer"]["balance"],
+            json!({"hours": "3.00", "verifiedHours": "4.50"})
+        );
         s.stop().await;
     }
 }

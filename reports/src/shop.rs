@@ -70,25 +70,25 @@ pub struct ShopSheet {
     pub redemptions: Vec<RedemptionRow>,
 }
 
-#[derive(Default)]
+/// The month's fold: its bounds, volunteer numbers, each item's row (and whether it
+/// moved), the points of every redemption (a cancellation in the month gives back what
+/// was paid, whenever), and the month's redemptions.
 struct Fold {
-    start: Option<DateTime<Utc>>,
-    end: Option<DateTime<Utc>>,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
     numbers: BTreeMap<VolunteerId, String>,
     items: BTreeMap<String, (StockRow, bool)>,
-    redemptions: BTreeMap<RedemptionId, (String, RedemptionRow)>,
+    paid: BTreeMap<RedemptionId, Points>,
+    redemptions: BTreeMap<RedemptionId, RedemptionRow>,
 }
 
 impl Fold {
     fn visit(&mut self, e: fold::CommunityEvent) {
-        let (Some(start), Some(end)) = (self.start, self.end) else {
-            return;
-        };
         let at = e.recorded_at;
-        if at >= end {
+        if at >= self.end {
             return;
         }
-        let before = at < start;
+        let before = at < self.start;
         if let Event::VolunteerRegistered {
             volunteer_id,
             volunteer_number,
@@ -126,6 +126,7 @@ impl Fold {
                 ..
             } => {
                 self.moved(&e.stream_id, -1, before, Kind::Redeemed);
+                self.paid.insert(redemption_id, points);
                 if !before {
                     if let Some((row, _)) = self.items.get_mut(&e.stream_id) {
                         row.points = row.points.saturating_add(points);
@@ -140,41 +141,30 @@ impl Fold {
                         code,
                         status: "待领取",
                     };
-                    self.redemptions
-                        .insert(redemption_id, (e.stream_id.clone(), r));
+                    self.redemptions.insert(redemption_id, r);
                 }
             }
             Event::RedemptionCollected { redemption_id, .. } => {
-                if let Some((_, r)) = self.redemptions.get_mut(&redemption_id) {
+                if let Some(r) = self.redemptions.get_mut(&redemption_id) {
                     r.status = "已领取";
                 }
             }
             Event::RedemptionCancelled { redemption_id, .. } => {
                 self.moved(&e.stream_id, 1, before, Kind::Returned);
-                if let Some((_, r)) = self.redemptions.get_mut(&redemption_id) {
+                if let Some(r) = self.redemptions.get_mut(&redemption_id) {
                     r.status = "已取消";
                 }
                 // The points given back in the month come off the month's.
-                if !before {
-                    let back = self.refund_of(&e.stream_id, redemption_id);
-                    if let Some((row, _)) = self.items.get_mut(&e.stream_id) {
-                        row.points = row.points.saturating_sub(back);
-                    }
+                let back = self
+                    .paid
+                    .get(&redemption_id)
+                    .copied()
+                    .unwrap_or(Points::ZERO);
+                if let Some((row, _)) = self.items.get_mut(&e.stream_id).filter(|_| !before) {
+                    row.points = row.points.saturating_sub(back);
                 }
             }
             _ => {}
-        }
-    }
-
-    /// The points of a redemption of `stream` (the item's price when it was made in an
-    /// earlier month, which this fold does not keep: its price now).
-    fn refund_of(&self, stream: &str, id: RedemptionId) -> Points {
-        match self.redemptions.get(&id) {
-            Some((_, r)) => r.points,
-            None => self
-                .items
-                .get(stream)
-                .map_or(Points::ZERO, |(i, _)| i.price),
         }
     }
 
@@ -217,9 +207,12 @@ pub async fn shop_sheet(
         .ok_or_else(|| ReportError::InvalidInput(format!("{year}-{month:02} is not a month")))?;
     let position = fold::pin(store, at).await?;
     let mut acc = Fold {
-        start: Some(local_midnight(first)),
-        end: Some(local_midnight(next_month_start(year, month))),
-        ..Fold::default()
+        start: local_midnight(first),
+        end: local_midnight(next_month_start(year, month)),
+        numbers: BTreeMap::new(),
+        items: BTreeMap::new(),
+        paid: BTreeMap::new(),
+        redemptions: BTreeMap::new(),
     };
     let progress = |_: u64, _: u64| {};
     fold::scan_community(store, community.0, &WANTED, position, &progress, |e| {
@@ -228,8 +221,7 @@ pub async fn shop_sheet(
     })
     .await?;
     let as_of = fold::recorded_at(store, position).await?;
-    let mut redemptions: Vec<RedemptionRow> =
-        acc.redemptions.into_values().map(|(_, r)| r).collect();
+    let mut redemptions: Vec<RedemptionRow> = acc.redemptions.into_values().collect();
     let names = people::display_names(store, redemptions.iter().map(|r| r.volunteer_id)).await?;
     for r in &mut redemptions {
         r.volunteer_number = acc

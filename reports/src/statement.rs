@@ -131,12 +131,7 @@ pub async fn statement(
                     .get(&service_id)
                     .map(|(d, t)| (Some(*d), t.clone()))
                     .unwrap_or((None, String::new()));
-                if !over_cap.is_zero() {
-                    text.push_str(&format!(
-                        "（超出存储上限 {} 小时，不计入余额）",
-                        crate::labels::hours_text(over_cap)
-                    ));
-                }
+                text.push_str(&ledger::event::over_cap_note(over_cap));
                 let banked = hours.saturating_sub(over_cap);
                 ("服务记录", text, date, points, banked, hours, None)
             }

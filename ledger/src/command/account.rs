@@ -150,10 +150,7 @@ impl SpendHours {
         let ids = (ServiceId(d.id("service")), EntryId(d.id("provider-entry")));
         let (provider, mut pe) =
             volunteer::provided_service(&comm.state, &v.state, &p.state, self, ids, d.ctx())?;
-        let rules = comm
-            .state
-            .hours_rules_on(crate::domain::local_date(d.ctx().now));
-        volunteer::cap_credits(&p.state, &rules, &mut pe);
+        volunteer::cap_credits(&p.state, &d.hours_rules(&comm.state), &mut pe);
         let events = volunteer::spend(&v.state, self, entry, Some(provider))?;
         let mut plan = balance_plan(&v, events, cid, entry);
         plan.writes.push(p.write(pe, Some(cid)).0);
@@ -169,11 +166,7 @@ impl GiftHours {
     pub(super) async fn plan(&self, d: &Decision<'_>) -> PlanResult<HoursGift> {
         let (from, cid) = d.volunteer_in_community(self.from).await?;
         let to = d.volunteer(self.to).await?;
-        let rules = d
-            .community(cid)
-            .await?
-            .state
-            .hours_rules_on(crate::domain::local_date(d.ctx().now));
+        let rules = d.hours_rules(&d.community(cid).await?.state);
         volunteer::gift_allowed(&rules, &from.state, self.to)?;
         if let Ok(h) = crate::domain::positive_hours("hours", self.hours) {
             volunteer::may_receive(&rules, &to.state, h)?;

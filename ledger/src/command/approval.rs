@@ -6,6 +6,8 @@ use super::activity::{activity_locks, load_activity};
 use super::decision::{Decision, Loaded, Plan, PlanResult, Write};
 use crate::amount::{Hours, Points};
 use crate::domain::activity::{self, *};
+use crate::domain::community::HoursRules;
+use crate::domain::volunteer::cap_credits;
 use crate::event::Event;
 use crate::ids::*;
 use chrono::{DateTime, Utc};
@@ -42,31 +44,22 @@ pub struct ObjectionRef {
     pub objection_id: ObjectionId,
 }
 
-/// The writes of `credits`: the activity's events, and each credited volunteer's.
+/// The writes of `credits`: the activity's events, and each credited volunteer's, its
+/// services capped by the community's hours `rules`.
 async fn credit_writes(
     d: &Decision<'_>,
     a: &Loaded<ActivityState>,
     cid: CommunityId,
     credits: Credits,
+    rules: &HoursRules,
 ) -> Result<(Vec<Write>, std::sync::Arc<ActivityState>), super::CommandError> {
     let (w, post) = a.write(credits.activity, Some(cid));
     let mut writes = vec![w];
-    let rules = match credits.volunteers.is_empty() {
-        true => None,
-        false => Some(
-            d.community(cid)
-                .await?
-                .state
-                .hours_rules_on(crate::domain::local_date(d.ctx().now)),
-        ),
-    };
     // Up to an activity's whole attendance: loaded together, not one after another.
     let loads = credits.volunteers.iter().map(|(v, _)| d.volunteer(*v));
     let vols = futures::future::try_join_all(loads).await?;
     for (vol, (_, mut events)) in vols.into_iter().zip(credits.volunteers) {
-        if let Some(r) = &rules {
-            crate::domain::volunteer::cap_credits(&vol.state, r, &mut events);
-        }
+        cap_credits(&vol.state, rules, &mut events);
         let community = vol.state.community_id;
         writes.push(vol.write(events, community).0);
     }
@@ -125,7 +118,8 @@ impl ApproveAttendance {
         let (a, cid) = load_activity(d, self.activity_id).await?;
         let comm = d.community(cid).await?;
         let credits = activity::approve(&comm.state, &a.state, self, d.ctx())?;
-        let (writes, post) = credit_writes(d, &a, cid, credits).await?;
+        let rules = d.hours_rules(&comm.state);
+        let (writes, post) = credit_writes(d, &a, cid, credits, &rules).await?;
         let outcome = outcome(self.activity_id, &writes[0].events, &post);
         Ok(Plan::new(writes, outcome))
     }
@@ -139,7 +133,8 @@ impl FinaliseAttendance {
     pub(super) async fn plan(&self, d: &Decision<'_>) -> PlanResult<AttendanceOutcome> {
         let (a, cid) = load_activity(d, self.activity_id).await?;
         let credits = activity::finalise(&a.state, self, d.ctx())?;
-        let (writes, post) = credit_writes(d, &a, cid, credits).await?;
+        let rules = d.hours_rules(&d.community(cid).await?.state);
+        let (writes, post) = credit_writes(d, &a, cid, credits, &rules).await?;
         let outcome = outcome(self.activity_id, &writes[0].events, &post);
         Ok(Plan::new(writes, outcome))
     }
@@ -165,7 +160,9 @@ impl RecordLateAttendance {
         };
         // The volunteer's write is decided on the state just checked, not a second read.
         let mut writes = vec![a.write(credits.activity, Some(cid)).0];
-        for (_, events) in credits.volunteers {
+        let rules = d.hours_rules(&comm.state);
+        for (_, mut events) in credits.volunteers {
+            cap_credits(&v.state, &rules, &mut events);
             writes.push(v.write(events, v.state.community_id).0);
         }
         Ok(Plan::new(

@@ -413,6 +413,12 @@ impl<'a> Decision<'a> {
         self.load(shop_item_stream(id)).await
     }
 
+    /// The hours rules of `community` in force today (China Standard Time): the cap and
+    /// the gift rule every plan that credits or moves hours applies.
+    pub(crate) fn hours_rules(&self, community: &CommunityState) -> community::HoursRules {
+        community.hours_rules_on(local_date(self.ctx.now))
+    }
+
     /// A registered volunteer and the community it belongs to, after authorization in
     /// that community.
     pub(crate) async fn volunteer_in_community(

@@ -51,10 +51,7 @@ impl VerifyService {
         let comm = d.community(cid).await?;
         let entry = EntryId(d.id("entry"));
         let mut events = volunteer::verify_service(&comm.state, &v.state, self, entry, d.ctx())?;
-        let rules = comm
-            .state
-            .hours_rules_on(crate::domain::local_date(d.ctx().now));
-        volunteer::cap_credits(&v.state, &rules, &mut events);
+        volunteer::cap_credits(&v.state, &d.hours_rules(&comm.state), &mut events);
         let (w, post) = v.write(events, Some(cid));
         let credited = post.entry(entry)?;
         Ok(Plan::new(

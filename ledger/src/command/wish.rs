@@ -158,10 +158,7 @@ impl ConfirmWish {
             entry,
             d.ctx(),
         )?;
-        let rules = comm
-            .state
-            .hours_rules_on(crate::domain::local_date(d.ctx().now));
-        crate::domain::volunteer::cap_credits(&v.state, &rules, &mut ve);
+        crate::domain::volunteer::cap_credits(&v.state, &d.hours_rules(&comm.state), &mut ve);
         let v_community = v.state.community_id;
         let (vw, post) = v.write(ve, v_community);
         let points = post.entry(entry)?.points;

@@ -101,6 +101,18 @@ pub fn service_text(
     text
 }
 
+/// What a credited service adds to its text when part of its hours was over the
+/// stored-hours cap: "（超出存储上限 1 小时，不计入余额）"; nothing when none was.
+pub fn over_cap_note(over_cap: Hours) -> String {
+    if over_cap.is_zero() {
+        return String::new();
+    }
+    format!(
+        "（超出存储上限 {} 小时，不计入余额）",
+        over_cap.to_decimal().normalize()
+    )
+}
+
 /// One item of the stairwell rubric (文明楼道评分细则), scored 0..=max.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RubricItem {

@@ -281,7 +281,7 @@ impl ShopState {
                     ..ItemRow::default()
                 },
             );
-            self.moved(item_id, ev, *community_id, "listed", i64::from(*stock));
+            self.moved(item_id, ev, community_id.0, "listed", i64::from(*stock));
             return;
         }
         let Some(item) = self.items.get_mut(&item_id) else {
@@ -365,27 +365,21 @@ impl ShopState {
             }
             _ => return,
         };
-        self.moved(
-            item_id,
-            ev,
-            ledger::ids::CommunityId(community),
-            kind,
-            change,
-        );
+        self.moved(item_id, ev, community, kind, change);
     }
 
     fn moved(
         &mut self,
         item_id: Uuid,
         ev: &Envelope,
-        community: ledger::ids::CommunityId,
+        community: Uuid,
         kind: &'static str,
         change: i64,
     ) {
         self.moves.push(Move {
             item_id,
             position: ev.position,
-            community_id: community.0,
+            community_id: community,
             at: millis(ev.recorded_at),
             kind,
             change,

@@ -71,7 +71,7 @@ pub fn entry_of(event: &Event, service: impl FnOnce(ServiceId) -> String) -> Opt
             points.hundredths(),
             hours.minutes() - over_cap.minutes(),
             None,
-            over_cap_text(service(*service_id), *over_cap),
+            service(*service_id) + &ledger::event::over_cap_note(*over_cap),
         ),
         Event::PointsAwarded {
             entry_id,
@@ -177,17 +177,6 @@ pub fn spent_detail(description: &str, provider: Option<ledger::ids::VolunteerId
         Some(p) => format!("{description}{PROVIDER_MARK}from {p}"),
         None => description.to_string(),
     }
-}
-
-/// A service's text, saying how many of its hours were over the stored-hours cap.
-pub fn over_cap_text(text: String, over_cap: ledger::amount::Hours) -> String {
-    if over_cap.is_zero() {
-        return text;
-    }
-    format!(
-        "{text}（超出存储上限 {} 小时，不计入余额）",
-        crate::common::hours_dec(over_cap.minutes()).normalize()
-    )
 }
 
 /// Separates what hours were spent on from who gave it, in a statement line's detail.

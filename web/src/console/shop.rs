@@ -20,20 +20,10 @@ const READ: &str = "query($c: ID!, $m: String!, $at: Int) {
 
 const BY_CODE: &str = "query($c: ID!, $code: String!) { redemptions(communityId: $c, code: $code) { id itemId itemName volunteerName code points status redeemedAt } }";
 
-/// This month in China, "YYYY-MM".
-fn this_month() -> String {
-    (chrono::Utc::now() + chrono::Duration::hours(8))
-        .format("%Y-%m")
-        .to_string()
-}
-
 /// `/console/shop`.
 pub async fn page(desk: Desk) -> Response {
     let t = desk.m().shop;
-    let month = match desk.param("month") {
-        "" => this_month(),
-        mth => mth.to_string(),
-    };
+    let (month, _, _) = super::stairwells::months(&desk);
     let vars = json!({ "c": desk.c, "m": month, "at": crate::gql::at_least(&desk.q) });
     let d = match desk.read(READ, vars).await {
         Ok(d) => d,

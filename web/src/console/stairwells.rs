@@ -13,7 +13,7 @@ use maud::html;
 use serde_json::{json, Value};
 
 /// The month asked for (`YYYY-MM`), or this month (UTC+8), and the months around it.
-fn months(desk: &Desk) -> (String, String, String) {
+pub(super) fn months(desk: &Desk) -> (String, String, String) {
     let today = desk.state.now().with_timezone(&layout::cst()).date_naive();
     let first = NaiveDate::parse_from_str(&format!("{}-01", desk.param("month")), "%Y-%m-%d")
         .unwrap_or_else(|_| today.with_day(1).unwrap_or(today));
