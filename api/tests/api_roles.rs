@@ -332,6 +332,16 @@ impl Fx<'_> {
                 self.admin("mutation($k: String!, $v: ID!, $r: ID!) { linkRelative(idempotencyKey: $k, volunteerId: $v, relativeId: $r, relation: \"母亲\", consent: true) { position } }", json!({"k": key(), "v": c.v1, "r": r})).await;
                 ("mutation($k: String!, $v: ID!, $r: ID!) { unlinkRelative(idempotencyKey: $k, volunteerId: $v, relativeId: $r, reason: \"不再同住\") { position } }", json!({"k": k, "v": c.v1, "r": r}))
             }
+            "recordTraining" => ("mutation($k: String!, $v: ID!) { recordTraining(idempotencyKey: $k, volunteerId: $v, course: \"急救\", hours: \"2\", date: \"2024-05-01\") { position } }", json!({"k": k, "v": c.v1})),
+            "giveCommendation" => ("mutation($k: String!, $v: ID!) { giveCommendation(idempotencyKey: $k, volunteerId: $v, title: \"优秀志愿者\", date: \"2024-05-01\") { position } }", json!({"k": k, "v": c.v1})),
+            "withdrawRecord" => {
+                let r = self.admin("mutation($k: String!, $v: ID!) { recordTraining(idempotencyKey: $k, volunteerId: $v, course: \"急救\", hours: \"2\", date: \"2024-05-01\") { recordId } }", json!({"k": key(), "v": c.v1})).await["recordTraining"]["recordId"].clone();
+                ("mutation($k: String!, $v: ID!, $r: ID!) { withdrawRecord(idempotencyKey: $k, volunteerId: $v, recordId: $r, reason: \"录错\") { position } }", json!({"k": k, "v": c.v1, "r": r}))
+            }
+            "evaluateService" => {
+                let sid = self.service().await;
+                ("mutation($k: String!, $v: ID!, $s: ID!) { evaluateService(idempotencyKey: $k, volunteerId: $v, serviceId: $s, satisfaction: 5) { position } }", json!({"k": k, "v": c.v1, "s": sid}))
+            }
             other => panic!("no request for {other}"),
         };
         (q.to_string(), v)
@@ -353,7 +363,7 @@ fn allowed(mutation: &str) -> &'static [Who] {
 }
 
 /// Every mutation of the schema (a test checks that none is missing).
-const MUTATIONS: [&str; 61] = [
+const MUTATIONS: [&str; 65] = [
     "establishCommunity",
     "registerStairwell",
     "formTeam",
@@ -415,6 +425,10 @@ const MUTATIONS: [&str; 61] = [
     "setHoursRules",
     "linkRelative",
     "unlinkRelative",
+    "recordTraining",
+    "giveCommendation",
+    "withdrawRecord",
+    "evaluateService",
 ];
 
 /// The mutations the served schema has.

@@ -108,6 +108,11 @@ id_type!(
     /// One redemption of a shop item (兑换), with its redemption code.
     RedemptionId
 );
+id_type!(
+    /// An item of a volunteer's service record (服务档案): a training attended or a
+    /// commendation.
+    RecordId
+);
 
 pub const COMMUNITY_PREFIX: &str = "community-";
 pub const VOLUNTEER_PREFIX: &str = "volunteer-";

@@ -96,6 +96,11 @@ pub fn decimal_f64(d: Decimal) -> f64 {
 }
 
 /// "12.5" or "12" (hours, at most two decimals).
+/// A day as written in Chinese: "2025年1月15日".
+pub fn date_cn(d: NaiveDate) -> String {
+    format!("{}年{}月{}日", d.year(), d.month(), d.day())
+}
+
 pub fn hours_text(h: Hours) -> String {
     hours_decimal(h).to_string()
 }

@@ -10,13 +10,14 @@
 
 use crate::error::ReportError;
 use crate::fold;
-use crate::labels::local_date;
+use crate::labels::{hours_text, local_date};
 use crate::people::{mask_id_number, mask_phone, ERASED_NAME};
 use crate::render_csv::sections_to_csv;
 use crate::render_xlsx::sections_to_xlsx;
 use crate::table::{Cell, Section};
 use chrono::{DateTime, NaiveDate, Utc};
 use ledger::amount::{Hours, Points};
+use ledger::domain::volunteer::ServiceRecord;
 use ledger::event::{service_text, Event};
 use ledger::ids::*;
 use ledger::store::Store;
@@ -65,6 +66,81 @@ pub struct Statement {
     pub points_balance: Points,
     pub hours_balance: Hours,
     pub verified_hours: Hours,
+    /// Training, commendations and evaluations of services (服务档案), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub record: Vec<RecordLine>,
+}
+
+/// One line of the service record beyond ledger entries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordLine {
+    /// 培训, 表彰, 服务评价.
+    pub label: String,
+    pub date: Option<NaiveDate>,
+    /// The course, the title, or the service evaluated.
+    pub content: String,
+    /// "3 小时" of a training, "满意度 5 分" of an evaluation.
+    pub measure: String,
+    /// The report a commendation rests on, an evaluation's comment, or why a record
+    /// was withdrawn.
+    pub note: String,
+}
+
+/// The record's lines: trainings, commendations, then evaluations; `services`: each
+/// service's day and text.
+fn record_lines(
+    record: &ServiceRecord,
+    services: &HashMap<ServiceId, (NaiveDate, String)>,
+) -> Vec<RecordLine> {
+    let withdrawn = |w: &Option<String>| {
+        w.as_ref()
+            .map(|r| format!("已撤销：{r}"))
+            .unwrap_or_default()
+    };
+    let mut out: Vec<RecordLine> = record
+        .trainings
+        .iter()
+        .map(|t| RecordLine {
+            label: "培训".into(),
+            date: Some(t.date),
+            content: t.course.clone(),
+            measure: format!("{} 小时", hours_text(t.hours)),
+            note: withdrawn(&t.withdrawn),
+        })
+        .collect();
+    out.extend(record.commendations.iter().map(|c| {
+        let evidence = c
+            .evidence
+            .map(|e| format!("依据{}年度表彰报告（日志位置 {}）", e.year, e.position));
+        RecordLine {
+            label: "表彰".into(),
+            date: Some(c.date),
+            content: c.title.clone(),
+            measure: String::new(),
+            note: match (&c.withdrawn, evidence) {
+                (Some(_), _) => withdrawn(&c.withdrawn),
+                (None, e) => e.unwrap_or_default(),
+            },
+        }
+    }));
+    out.extend(record.evaluations.iter().map(|e| {
+        let (date, text) = services
+            .get(&e.service_id)
+            .map(|(d, t)| (Some(*d), t.clone()))
+            .unwrap_or((None, String::new()));
+        RecordLine {
+            label: "服务评价".into(),
+            date,
+            content: text,
+            measure: format!("满意度 {} 分", e.satisfaction),
+            note: if e.by_resident {
+                format!("服务对象评价：{}", e.comment)
+            } else {
+                e.comment.clone()
+            },
+        }
+    }));
+    out
 }
 
 /// The statement of a volunteer at position `at` (the head when `None`).
@@ -91,11 +167,14 @@ pub async fn statement(
         points_balance: Points::ZERO,
         hours_balance: Hours::ZERO,
         verified_hours: Hours::ZERO,
+        record: Vec::new(),
     };
     let mut services: HashMap<ServiceId, (NaiveDate, String)> = HashMap::new();
     let mut index: HashMap<EntryId, usize> = HashMap::new();
+    let mut record = ServiceRecord::default();
     for rec in events.iter().filter(|e| e.position <= position) {
         let event = Event::decode(rec)?;
+        record.evolve(&event);
         let entry_id = event.entry_id();
         let (label, description, service_date, points, hours, verified, reverses) = match event {
             Event::VolunteerRegistered {
@@ -253,6 +332,7 @@ pub async fn statement(
             reversed_by: None,
         });
     }
+    out.record = record_lines(&record, &services);
     if out.community_id.is_none() {
         return Err(ReportError::VolunteerNotFound {
             volunteer_id: volunteer_id.0,
@@ -354,7 +434,31 @@ pub fn statement_sections(s: &Statement) -> Vec<Section> {
             })
             .collect(),
     };
-    vec![info, entries]
+    let mut sections = vec![info, entries];
+    if !s.record.is_empty() {
+        sections.push(Section {
+            key: "record",
+            title: "服务档案".into(),
+            columns: ["类型", "日期", "内容", "时长或评分", "说明"]
+                .iter()
+                .map(|c| c.to_string())
+                .collect(),
+            rows: s
+                .record
+                .iter()
+                .map(|l| {
+                    vec![
+                        Cell::text(&l.label),
+                        l.date.map(Cell::Date).unwrap_or(Cell::Empty),
+                        Cell::text(&l.content),
+                        Cell::text(&l.measure),
+                        Cell::text(&l.note),
+                    ]
+                })
+                .collect(),
+        });
+    }
+    sections
 }
 
 /// The statement as CSV (UTF-8 with a BOM; the layout of [`mod@crate::render_csv`]).
@@ -362,7 +466,8 @@ pub fn statement_csv(s: &Statement) -> Vec<u8> {
     sections_to_csv(&statement_sections(s))
 }
 
-/// The statement as XLSX (two sheets: 志愿者信息, 账户明细).
+/// The statement as XLSX (two sheets: 志愿者信息, 账户明细; a third, 服务档案, when the
+/// volunteer has training, commendations or evaluations).
 pub fn statement_xlsx(s: &Statement) -> Result<Vec<u8>, ReportError> {
     sections_to_xlsx(&statement_sections(s))
 }

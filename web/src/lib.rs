@@ -153,6 +153,11 @@ pub fn routes(api: AppState, config: WebConfig) -> Router {
         .route("/m/wishes/{id}/release", post(phone::wishes::release))
         .route("/m/family", get(phone::family::family))
         .route("/m/family/{to}", post(phone::family::gift))
+        .route("/m/record", get(phone::record::record))
+        .route(
+            "/m/record/rate/{provider}/{service}",
+            post(phone::record::rate),
+        )
         .route("/m/shop", get(phone::shop::shop))
         .route(
             "/m/shop/{item}",
@@ -212,6 +217,19 @@ fn console_routes() -> Router<WebState> {
             post(family::unlink),
         )
         .route("/console/volunteers/{id}/spend", post(family::spend))
+        .route("/console/volunteers/{id}/training", post(record::training))
+        .route(
+            "/console/volunteers/{id}/commendation",
+            post(record::commendation),
+        )
+        .route(
+            "/console/volunteers/{id}/record/{record}/withdraw",
+            post(record::withdraw),
+        )
+        .route(
+            "/console/volunteers/{id}/evaluate/{service}",
+            post(record::evaluate),
+        )
         .route("/console/setup/hours", post(rules::hours))
         .route("/console/volunteers/{id}/correct", post(volunteer::correct))
         .route("/console/volunteers/{id}/tags", post(volunteer::tags))

@@ -17,7 +17,8 @@ use crate::ids::*;
 /// - volunteer: in their own community, log their own service, claim / release /
 ///   fulfil wishes for themself, gift and spend their own hours, sign up for and
 ///   withdraw from activities, check in and out (with the code), object to a
-///   record on notice, and redeem at the points shop (and cancel their own redemption).
+///   record on notice, redeem at the points shop (and cancel their own redemption), and
+///   evaluate a service they received for their hours.
 pub fn authorize(
     actor: &Actor,
     command: &Command,
@@ -81,6 +82,8 @@ pub fn authorize(
                 // the domain checks that the redemption is the volunteer's own
                 CancelRedemption(_) => own.is_some(),
                 UnlinkRelative(c) => is_self(c.volunteer_id) || is_self(c.relative_id),
+                // the domain checks that the volunteer received the service
+                EvaluateService(c) => own.is_some() && !is_self(c.volunteer_id),
                 _ => false,
             };
             if allowed {

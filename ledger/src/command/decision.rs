@@ -419,6 +419,14 @@ impl<'a> Decision<'a> {
         community.hours_rules_on(local_date(self.ctx.now))
     }
 
+    /// The log's last position (given events: how many there are).
+    pub(crate) async fn head(&self) -> Result<u64, CommandError> {
+        Ok(match &self.source {
+            Source::Log { store, .. } => store.head().await?,
+            Source::Given(streams) => streams.values().map(|s| s.len() as u64).sum(),
+        })
+    }
+
     /// A registered volunteer and the community it belongs to, after authorization in
     /// that community.
     pub(crate) async fn volunteer_in_community(

@@ -219,6 +219,17 @@ impl CommandHandler {
         ))
     }
 
+    /// A volunteer's account as the commands see it (read from the log through their
+    /// cache): its service record (training, commendations, evaluations) and its
+    /// services, for reads that show them.
+    pub async fn volunteer_state(
+        &self,
+        volunteer_id: VolunteerId,
+    ) -> Result<Arc<VolunteerState>, CommandError> {
+        let inner = &self.inner;
+        current(&inner.store, &inner.caches, volunteer_stream(volunteer_id)).await
+    }
+
     /// Runs one command and answers its own result type (see [`Self::execute`]).
     pub async fn run<C: CommandPayload>(
         &self,

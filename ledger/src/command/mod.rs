@@ -5,7 +5,7 @@
 //! [`crate::domain::wish::ClaimWish`], beside the rule that decides it), one line in the
 //! list below (its name and the type of its result), and a plan in this module's file of
 //! its family (`community`, `volunteer`, `service`, `account`, `wish`, `stairwell`,
-//! `activity`, `approval`, `shop`): the
+//! `activity`, `approval`, `shop`, `record`): the
 //! streams it locks, the states it loads, the rule it calls and the result it answers.
 //! Who may issue it is in [`authorize`]; the handler only loops (load, decide, append,
 //! retry).
@@ -25,6 +25,7 @@ pub(crate) mod decision;
 mod handler;
 mod locks;
 mod outcome;
+mod record;
 mod service;
 mod shop;
 mod stairwell;
@@ -40,6 +41,7 @@ pub use authorize::authorize;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use community::{NewCommunity, NewGrid, NewStairwell, NewTeam, RulesVersion};
 pub use handler::{CommandError, CommandHandler, CommandOutcome, MAX_CONFLICT_RETRIES};
+pub use record::{EvaluationRef, RecordRef};
 pub use service::{ServiceRef, Verification};
 pub use shop::{RedemptionChange, RedemptionMade, ShopItemRef};
 pub use stairwell::{InspectionTotal, IssueRef};
@@ -63,9 +65,9 @@ pub use crate::domain::shop::{
 pub use crate::domain::stairwell::{RecordInspection, ReportStairwellIssue, ResolveStairwellIssue};
 pub use crate::domain::volunteer::{
     AwardPoints, AwardPointsToMany, CorrectPersonalData, DepartVolunteer, ErasePersonalData,
-    GiftHours, JoinTeam, LeaveTeam, LinkRelative, LogService, MoveVolunteer, RedeemPoints,
-    RegisterVolunteer, RejectService, ReverseEntry, SetVolunteerTags, SpendHours, UnlinkRelative,
-    VerifyService,
+    EvaluateService, GiftHours, GiveCommendation, JoinTeam, LeaveTeam, LinkRelative, LogService,
+    MoveVolunteer, RecordTraining, RedeemPoints, RegisterVolunteer, RejectService, ReverseEntry,
+    SetVolunteerTags, SpendHours, UnlinkRelative, VerifyService, WithdrawRecord,
 };
 pub use crate::domain::wish::{
     CancelWish, ClaimWish, ConfirmWish, FulfilWish, PostWish, ReleaseWish,
@@ -245,6 +247,10 @@ commands! {
     SetHoursRules => RulesVersion,
     LinkRelative => RelativeRef,
     UnlinkRelative => RelativeRef,
+    RecordTraining => RecordRef,
+    GiveCommendation => RecordRef,
+    WithdrawRecord => RecordRef,
+    EvaluateService => EvaluationRef,
 }
 
 impl Command {

@@ -212,6 +212,10 @@ pub enum DomainError {
         balance: Hours,
         rule_version: u32,
     },
+    #[error("service {service_id} has been evaluated already")]
+    AlreadyEvaluated { service_id: ServiceId },
+    #[error("record {record_id} was withdrawn already")]
+    AlreadyWithdrawn { record_id: RecordId },
     #[error("volunteer {from} may gift hours only to a linked relative, and {to} is not one (hours rules v{rule_version})")]
     RelativeLinkRequired {
         from: VolunteerId,
@@ -279,6 +283,8 @@ impl DomainError {
             RedemptionCancelled { .. } => "REDEMPTION_CANCELLED",
             RelativeLinkRequired { .. } => "RELATIVE_LINK_REQUIRED",
             HoursCapReached { .. } => "HOURS_CAP_REACHED",
+            AlreadyEvaluated { .. } => "ALREADY_EVALUATED",
+            AlreadyWithdrawn { .. } => "ALREADY_WITHDRAWN",
         }
     }
 

@@ -113,6 +113,14 @@ pub fn over_cap_note(over_cap: Hours) -> String {
     )
 }
 
+/// The annual commendation report (年度表彰) a commendation rests on: the year it covers
+/// and the log position it was pinned to, so anyone can fetch the same document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportEvidence {
+    pub year: i32,
+    pub position: u64,
+}
+
 /// One item of the stairwell rubric (文明楼道评分细则), scored 0..=max.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RubricItem {

@@ -26,6 +26,7 @@
 mod activity;
 mod codec;
 mod kinds;
+mod names;
 
 pub use activity::*;
 pub use codec::{current_schema_version, DecodeError};
@@ -255,6 +256,41 @@ pub enum Event {
         relative: VolunteerId,
         reason: String,
         unlinked_by: Uuid,
+    },
+    /// Training attended (培训), recorded by staff: a course, its hours and its day.
+    /// Training hours are counted apart from service hours: they bank nothing and count
+    /// for no star.
+    TrainingRecorded {
+        record_id: RecordId,
+        course: String,
+        hours: Hours,
+        date: NaiveDate,
+        recorded_by: Uuid,
+    },
+    /// A commendation (表彰, e.g. 年度优秀志愿者), with the annual report it rests on.
+    CommendationGiven {
+        record_id: RecordId,
+        title: String,
+        date: NaiveDate,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        evidence: Option<ReportEvidence>,
+        given_by: Uuid,
+    },
+    /// A training or a commendation withdrawn as recorded in error, with the reason.
+    RecordWithdrawn {
+        record_id: RecordId,
+        reason: String,
+        withdrawn_by: Uuid,
+    },
+    /// The served resident's evaluation of a service (群众评事): 满意度 1–5 and a
+    /// comment, one per service; `by_resident` when the volunteer who received the
+    /// service gave it, otherwise staff recorded it.
+    ServiceEvaluated {
+        service_id: ServiceId,
+        satisfaction: u8,
+        comment: String,
+        by_resident: bool,
+        evaluated_by: Uuid,
     },
 
     // ---- wish stream (小心愿) ----
@@ -486,91 +522,4 @@ pub enum Event {
         reason: String,
         cancelled_by: Uuid,
     },
-}
-
-impl Event {
-    /// The variant name, stored as the event type.
-    pub fn event_type(&self) -> &'static str {
-        match self {
-            Event::CommunityEstablished { .. } => "CommunityEstablished",
-            Event::GridAdded { .. } => "GridAdded",
-            Event::StairwellRegistered { .. } => "StairwellRegistered",
-            Event::TeamFormed { .. } => "TeamFormed",
-            Event::PointRulesSet { .. } => "PointRulesSet",
-            Event::StarThresholdsSet { .. } => "StarThresholdsSet",
-            Event::RubricSet { .. } => "RubricSet",
-            Event::ActivityRulesSet { .. } => "ActivityRulesSet",
-            Event::VolunteerEnrolled { .. } => "VolunteerEnrolled",
-            Event::VolunteerRegistered { .. } => "VolunteerRegistered",
-            Event::VolunteerMoved { .. } => "VolunteerMoved",
-            Event::TeamJoined { .. } => "TeamJoined",
-            Event::TeamLeft { .. } => "TeamLeft",
-            Event::VolunteerDeparted { .. } => "VolunteerDeparted",
-            Event::ServiceLogged { .. } => "ServiceLogged",
-            Event::ServiceVerified { .. } => "ServiceVerified",
-            Event::ServiceRejected { .. } => "ServiceRejected",
-            Event::PointsAwarded { .. } => "PointsAwarded",
-            Event::PointsRedeemed { .. } => "PointsRedeemed",
-            Event::EntryReversed { .. } => "EntryReversed",
-            Event::PointsRefunded { .. } => "PointsRefunded",
-            Event::HoursGifted { .. } => "HoursGifted",
-            Event::HoursReceived { .. } => "HoursReceived",
-            Event::HoursSpent { .. } => "HoursSpent",
-            Event::RelativeLinked { .. } => "RelativeLinked",
-            Event::RelativeUnlinked { .. } => "RelativeUnlinked",
-            Event::HoursRulesSet { .. } => "HoursRulesSet",
-            Event::WishPosted { .. } => "WishPosted",
-            Event::WishClaimed { .. } => "WishClaimed",
-            Event::WishReleased { .. } => "WishReleased",
-            Event::WishFulfilled { .. } => "WishFulfilled",
-            Event::WishConfirmed { .. } => "WishConfirmed",
-            Event::WishCancelled { .. } => "WishCancelled",
-            Event::StairwellInspected { .. } => "StairwellInspected",
-            Event::StairwellIssueReported { .. } => "StairwellIssueReported",
-            Event::StairwellIssueResolved { .. } => "StairwellIssueResolved",
-            Event::PersonalDataErased { .. } => "PersonalDataErased",
-            Event::PersonalDataCorrected { .. } => "PersonalDataCorrected",
-            Event::VolunteerTagsSet { .. } => "VolunteerTagsSet",
-            Event::ActivityPosted { .. } => "ActivityPosted",
-            Event::ActivityChanged { .. } => "ActivityChanged",
-            Event::ActivityCancelled { .. } => "ActivityCancelled",
-            Event::SignedUp { .. } => "SignedUp",
-            Event::SignUpWithdrawn { .. } => "SignUpWithdrawn",
-            Event::MovedUp { .. } => "MovedUp",
-            Event::CheckedIn { .. } => "CheckedIn",
-            Event::CheckedOut { .. } => "CheckedOut",
-            Event::AttendanceApproved { .. } => "AttendanceApproved",
-            Event::LateAttendanceRecorded { .. } => "LateAttendanceRecorded",
-            Event::ObjectionRaised { .. } => "ObjectionRaised",
-            Event::ObjectionResolved { .. } => "ObjectionResolved",
-            Event::AttendanceFinalised { .. } => "AttendanceFinalised",
-            Event::ShopItemListed { .. } => "ShopItemListed",
-            Event::ShopItemChanged { .. } => "ShopItemChanged",
-            Event::ShopItemStockAdjusted { .. } => "ShopItemStockAdjusted",
-            Event::ShopItemWithdrawn { .. } => "ShopItemWithdrawn",
-            Event::ShopItemRedeemed { .. } => "ShopItemRedeemed",
-            Event::RedemptionCollected { .. } => "RedemptionCollected",
-            Event::RedemptionCancelled { .. } => "RedemptionCancelled",
-        }
-    }
-
-    /// The current schema version of this event's type.
-    pub fn schema_version(&self) -> u32 {
-        current_schema_version(self.event_type())
-    }
-
-    /// The entry id of a balance-changing event.
-    pub fn entry_id(&self) -> Option<EntryId> {
-        match self {
-            Event::ServiceVerified { entry_id, .. }
-            | Event::PointsAwarded { entry_id, .. }
-            | Event::PointsRedeemed { entry_id, .. }
-            | Event::EntryReversed { entry_id, .. }
-            | Event::PointsRefunded { entry_id, .. }
-            | Event::HoursGifted { entry_id, .. }
-            | Event::HoursReceived { entry_id, .. }
-            | Event::HoursSpent { entry_id, .. } => Some(*entry_id),
-            _ => None,
-        }
-    }
 }

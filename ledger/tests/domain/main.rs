@@ -8,6 +8,7 @@ mod account;
 mod activities;
 mod communities;
 mod family;
+mod record;
 mod registration;
 mod services;
 mod shop;

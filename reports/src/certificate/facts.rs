@@ -7,6 +7,7 @@ use crate::fold;
 use crate::labels::{hours_text, kind_label, local_date, star_level};
 use chrono::{DateTime, NaiveDate, Utc};
 use ledger::amount::{Hours, Points};
+use ledger::domain::volunteer::ServiceRecord;
 use ledger::domain::{Aggregate, CommunityState};
 use ledger::event::{Event, ServiceKind};
 use ledger::ids::*;
@@ -40,6 +41,22 @@ pub struct CertificateFacts {
     pub star_level: u8,
     pub star_rule_version: u32,
     pub star_thresholds: Vec<Hours>,
+    /// Hours of training attended (培训), apart from service hours.
+    #[serde(default, skip_serializing_if = "Hours::is_zero")]
+    pub training_hours: Hours,
+    /// Commendations (表彰) not withdrawn: "2024年度优秀志愿者（2025年1月15日）".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commendations: Vec<String>,
+    /// The served residents' evaluations (群众评事): mean 满意度 and how many.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub satisfaction: Option<Satisfaction>,
+}
+
+/// The mean 满意度 (1–5, two decimals) of a volunteer's evaluated services.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Satisfaction {
+    pub mean: rust_decimal::Decimal,
+    pub evaluations: u32,
 }
 
 impl CertificateFacts {
@@ -108,11 +125,19 @@ pub(super) async fn compute_facts(
     let mut logged: HashMap<ServiceId, (ServiceKind, NaiveDate)> = HashMap::new();
     let mut entries: HashMap<EntryId, (ServiceKind, NaiveDate, Hours)> = HashMap::new();
     let mut corrections = Vec::new();
+    let mut record = ServiceRecord::default();
     for rec in events.iter().filter(|e| e.position <= corrections_upto) {
         let relevant = matches!(
             rec.event_type.as_str(),
             "VolunteerRegistered" | "ServiceLogged" | "ServiceVerified" | "EntryReversed"
         );
+        let of_record = matches!(
+            rec.event_type.as_str(),
+            "TrainingRecorded" | "CommendationGiven" | "RecordWithdrawn" | "ServiceEvaluated"
+        );
+        if rec.position <= position && of_record {
+            record.evolve(&Event::decode(rec)?);
+        }
         if !relevant || (rec.position > position && rec.event_type != "EntryReversed") {
             continue;
         }
@@ -215,6 +240,16 @@ pub(super) async fn compute_facts(
         star_level: star_level(total_hours, &rule.thresholds),
         star_rule_version: rule.version,
         star_thresholds: rule.thresholds,
+        training_hours: record.training_hours(),
+        commendations: record
+            .commendations
+            .iter()
+            .filter(|c| c.withdrawn.is_none())
+            .map(|c| format!("{}（{}）", c.title, crate::labels::date_cn(c.date)))
+            .collect(),
+        satisfaction: record
+            .satisfaction()
+            .map(|(mean, evaluations)| Satisfaction { mean, evaluations }),
     };
     corrections.sort_by_key(|c| c.position);
     Ok((facts, corrections))

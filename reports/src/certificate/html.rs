@@ -1,9 +1,8 @@
 //! The certificate as a printable A4 page, with the fields of a 志愿服务记录证明.
 
 use super::{display_check_code, Certificate};
-use crate::labels::{hours_text, local_date, star_label};
+use crate::labels::{date_cn, hours_text, local_date, star_label};
 use crate::render_html::{escape, page_start};
-use chrono::{Datelike, NaiveDate};
 use std::fmt::Write as _;
 
 const CERT_CSS: &str = r#"
@@ -17,10 +16,6 @@ body { max-width: 180mm; }
 .cert .sign { margin-top: 14mm; text-align: right; font-size: 12pt; line-height: 2; }
 .cert .foot { position: absolute; bottom: 8mm; left: 14mm; right: 14mm; font-size: 8.5pt; color: #666; }
 "#;
-
-fn date_cn(d: NaiveDate) -> String {
-    format!("{}年{}月{}日", d.year(), d.month(), d.day())
-}
 
 /// The certificate as a printable A4 HTML page (well-formed XHTML).
 pub fn certificate_html(cert: &Certificate) -> String {
@@ -59,6 +54,25 @@ pub fn certificate_html(cert: &Certificate) -> String {
         ),
         ("服务内容", f.content_text()),
         ("星级", star_label(f.star_level)),
+    ];
+    let mut rows = rows;
+    if !f.training_hours.is_zero() {
+        rows.push(("参加培训", format!("{} 小时", hours_text(f.training_hours))));
+    }
+    if !f.commendations.is_empty() {
+        rows.push(("获得表彰", f.commendations.join("；")));
+    }
+    if let Some(s) = f.satisfaction {
+        rows.push((
+            "服务评价",
+            format!(
+                "满意度 {} 分（共 {} 次评价，满分 5 分）",
+                s.mean.normalize(),
+                s.evaluations
+            ),
+        ));
+    }
+    rows.extend([
         ("出具单位", cert.issuer.organisation.clone()),
         ("负责人", cert.issuer.person_in_charge.clone()),
         ("经办人", cert.issuer.handler.clone()),
@@ -66,7 +80,7 @@ pub fn certificate_html(cert: &Certificate) -> String {
         ("证明编号", cert.number.clone()),
         ("校验码", display_check_code(&cert.check_code)),
         ("出具日期", issued.clone()),
-    ];
+    ]);
     s.push_str(r#"<table class="fields"><tbody>"#);
     for (k, v) in rows {
         let _ = write!(

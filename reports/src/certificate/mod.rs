@@ -36,7 +36,7 @@ mod registry;
 pub use check::{
     check_certificate, display_check_code, new_check_code, normalize_check_code, verify_certificate,
 };
-pub use facts::{CertificateFacts, Correction, ServiceSummary};
+pub use facts::{CertificateFacts, Correction, Satisfaction, ServiceSummary};
 pub use html::certificate_html;
 pub use registry::{
     community_certificates, format_number, get_certificate, issue_certificate, list_certificates,

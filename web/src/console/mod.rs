@@ -9,6 +9,7 @@
 //! - [`volunteers`]: the list (search, sort, pages, totals, award to those ticked),
 //!   registration; [`volunteer`]: one volunteer's page (correct, tags, move, teams,
 //!   depart, points, login link, certificate); [`family`]: relatives and hours spent;
+//!   [`record`]: training, commendations and evaluations of services (服务档案);
 //! - [`points`]: points to one volunteer or to many at once, redemptions;
 //! - [`shop`]: the points shop (积分超市): codes handed over, the catalogue, stock, the
 //!   month's sheet;
@@ -27,6 +28,7 @@ pub mod attendance;
 pub mod family;
 pub mod notices;
 pub mod points;
+pub mod record;
 pub mod reports;
 pub mod rules;
 pub mod sessions;

@@ -2,7 +2,8 @@
 //! stars, what is in 公示), their latest statement lines and certificates, and what
 //! staff do for them: correct their personal data, set their tags, move them, teams,
 //! record that they left, award or redeem points, relatives and hours spent (in
-//! `family`), issue a certificate, hand them a login link as a QR code.
+//! `family`), training, commendations and evaluations (in `record`), issue a
+//! certificate, hand them a login link as a QR code.
 
 use super::activities::get;
 use super::volunteers::{stairwell_options, tag_fields, tags_of};
@@ -18,6 +19,7 @@ use serde_json::{json, Value};
 const VOLUNTEER: &str = "query($v: ID!, $c: ID!, $at: Int) {
   volunteer(id: $v, atLeast: $at) { id name phone idNumber volunteerNumber stairwellId tags teamIds departed erased
     relatives { volunteerId relation name }
+    SERVICE_RECORD
     balance { points hours verifiedHours stars flagged } pending { hours points } totals { starThresholds } }
   statement(volunteerId: $v, first: 10, newestFirst: true) { entries { description pointsDelta hoursDelta recordedAt } }
   certificates(volunteerId: $v) { number issuedAt page { url } }
@@ -28,7 +30,8 @@ pub async fn page(desk: Desk, Path(id): Path<String>) -> Response {
     let m = desk.m();
     let t = &m.console;
     let vars = json!({ "v": id, "c": desk.c, "at": crate::gql::at_least(&desk.q) });
-    let d = match desk.read(VOLUNTEER, vars).await {
+    let query = VOLUNTEER.replace("SERVICE_RECORD", super::record::FIELDS);
+    let d = match desk.read(&query, vars).await {
         Ok(d) => d,
         Err(r) => return r,
     };
@@ -72,11 +75,13 @@ pub async fn page(desk: Desk, Path(id): Path<String>) -> Response {
                     li { a href=(s(&cert["page"], "url")) target="_blank" { (s(&cert, "number")) } " · " (parse_time(s(&cert, "issuedAt")).map(date).unwrap_or_default()) }
                 } }
                 @if active { (certificate_form(&desk, &id, s(c, "name"))) }
+                (super::record::record_view(&desk, &id, &v["serviceRecord"]))
             }
             section {
                 @if active {
                     (points_forms(&desk, &id))
                     (super::family::family_box(&desk, &id, &v["relatives"]))
+                    (super::record::record_forms(&desk, &id, &v["serviceRecord"]))
                     (link_form(&desk, &id, s(v, "name")))
                     (edit_forms(&desk, &id, v, &stairwells, &tags))
                     (team_forms(&desk, &id, &teams, &mine))

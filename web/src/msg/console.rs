@@ -504,6 +504,10 @@ impl Console {
             "joinTeam" => "已加入服务队。",
             "leaveTeam" => "已退出服务队。",
             "departVolunteer" => "已登记离开。",
+            "recordTraining" => "培训记录已登记。",
+            "giveCommendation" => "表彰已登记。",
+            "withdrawRecord" => "记录已撤销。",
+            "evaluateService" => "服务评价已登记。",
             "addGrid" | "registerStairwell" | "formTeam" => "已添加。",
             "setPointRules" | "setStarThresholds" | "setActivityRules" | "setRubric" => {
                 "新版本规则已保存。"

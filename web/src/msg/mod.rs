@@ -4,10 +4,12 @@
 //! - this file: the texts of every page family, and what each API error code means;
 //! - [`console`]: the staff console's texts, and the words of the API's enums;
 //! - [`inbox`]: how an inbox message reads;
-//! - [`shop`]: the points shop's texts (积分超市).
+//! - [`shop`]: the points shop's texts (积分超市);
+//! - [`record`]: the service record's texts (服务档案).
 
 pub mod console;
 pub mod inbox;
+pub mod record;
 pub mod shop;
 
 pub use console::Console;
@@ -149,6 +151,8 @@ pub struct Messages {
     pub gift: &'static str,
     /// The points shop's texts.
     pub shop: &'static shop::Shop,
+    /// The service record's texts.
+    pub record: &'static record::Record,
     /// How an inbox message reads.
     pub inbox_words: fn(&serde_json::Value) -> String,
 }
@@ -290,6 +294,7 @@ pub static ZH_CN: Messages = Messages {
     gift_hours: "赠送时长（小时）",
     gift: "赠送给家属",
     shop: &shop::ZH_CN,
+    record: &record::ZH_CN,
     inbox_words: inbox::zh_cn,
 };
 
@@ -329,6 +334,8 @@ pub fn error_text(code: &str) -> &'static str {
         "LIMIT_REACHED" => "这件商品每人限兑的数量已用完。",
         "ALREADY_COLLECTED" => "已经领取过了。",
         "REDEMPTION_CANCELLED" => "这次兑换已取消。",
+        "ALREADY_EVALUATED" => "这次服务已经评价过了。",
+        "ALREADY_WITHDRAWN" => "这条记录已经撤销了。",
         "INSUFFICIENT_HOURS" => "时长余额不足。",
         "ACCOUNT_FLAGGED" => "账户有负数余额，暂停兑换。",
         "SELF_AWARD" => "不能给自己奖励积分。",

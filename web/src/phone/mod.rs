@@ -9,11 +9,13 @@
 //! - [`records`]: the statement, the certificates, the inbox;
 //! - [`wishes`]: the wish board, claiming, and the volunteer's own wishes fulfilled;
 //! - [`shop`]: the points shop (积分超市): redeem, the code to show, cancel;
-//! - [`family`]: the volunteer's relatives (家属), and hours gifted to them.
+//! - [`family`]: the volunteer's relatives (家属), and hours gifted to them;
+//! - [`record`]: training, commendations, evaluations, and rating a service received.
 
 pub mod activities;
 pub mod family;
 pub mod notices;
+pub mod record;
 pub mod records;
 pub mod shop;
 pub mod wishes;
@@ -178,6 +180,7 @@ pub async fn home(
             a href="/m/inbox" { (m.inbox) @if unread > 0 { " " span.badge aria-label=(m.unread) { (unread) } } }
             a href="/m/shop" { (m.shop.title) }
             a href="/m/family" { (m.family) }
+            a href="/m/record" { (m.record.my_record) }
             a href="/m/statement" { (m.statement) }
             a href="/m/certificates" { (m.certificates) }
             a href="/m/notices" { (m.notices) }

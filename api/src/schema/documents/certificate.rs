@@ -50,6 +50,13 @@ pub struct CertificateRecord {
     pub last_service: Option<NaiveDate>,
     pub star_level: u8,
     pub star_rule_version: u32,
+    /// Hours of training attended (培训), apart from service hours.
+    pub training_hours: HoursScalar,
+    /// Commendations (表彰) at the certificate's position: "title（date）".
+    pub commendations: Vec<String>,
+    /// The mean 满意度 of the volunteer's evaluated services, null without any.
+    pub satisfaction: Option<crate::scalars::DecimalScalar>,
+    pub evaluations: u32,
 }
 
 impl From<&CertificateFacts> for CertificateRecord {
@@ -67,6 +74,12 @@ impl From<&CertificateFacts> for CertificateRecord {
             last_service: f.last_service,
             star_level: f.star_level,
             star_rule_version: f.star_rule_version,
+            training_hours: HoursScalar(f.training_hours),
+            commendations: f.commendations.clone(),
+            satisfaction: f
+                .satisfaction
+                .map(|s| crate::scalars::DecimalScalar(s.mean)),
+            evaluations: f.satisfaction.map_or(0, |s| s.evaluations),
         }
     }
 }

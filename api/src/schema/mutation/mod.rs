@@ -8,6 +8,7 @@ mod account;
 mod activity;
 mod community;
 mod inbox;
+mod record;
 mod shop;
 mod stairwell;
 mod tokens;
@@ -36,6 +37,7 @@ pub struct Mutation(
     activity::ActivityMutation,
     inbox::InboxMutation,
     shop::ShopMutation,
+    record::RecordMutation,
 );
 
 /// Runs a command as the caller, recording its latency; answers the command's own

@@ -26,6 +26,7 @@ mod loaders;
 mod me;
 mod person;
 mod ranking;
+mod record;
 mod shop;
 mod stairwell;
 mod statement;
@@ -50,6 +51,9 @@ pub use loaders::{
 pub use me::{Me, SessionInfo, TokenRole};
 pub use person::{person_fields, show_name, Visibility};
 pub use ranking::{RankMetric, RankRow, Ranking};
+pub use record::{
+    CommendationRecord, EvaluatedService, ReceivedService, ServiceRecord, TrainingRecord,
+};
 pub use shop::{Redemption, RedemptionStatus, ShopItem, StockLine};
 pub use stairwell::{StairwellAverage, StairwellScore};
 pub use statement::{StatementEntry, StatementPage};

@@ -258,6 +258,39 @@ impl Volunteer {
         (self.vis != Visibility::Public).then(|| AccountTotals::from(self.account.as_ref()))
     }
 
+    /// Training, commendations and the evaluations of services (服务档案; not shown on
+    /// public displays).
+    async fn service_record(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<super::ServiceRecord>> {
+        if self.vis == Visibility::Public {
+            return Ok(None);
+        }
+        let handler = &crate::schema::app(ctx).handler;
+        let state = handler
+            .volunteer_state(self.account.volunteer_id)
+            .await
+            .map_err(|e| crate::errors::ApiError::Command(e).extend())?;
+        let mut record = super::ServiceRecord::from(state.as_ref());
+        // Whether each service received has been evaluated is on its provider's account.
+        for (r, x) in record
+            .received
+            .iter_mut()
+            .zip(state.record.received.iter().rev())
+        {
+            let provider = handler
+                .volunteer_state(x.provider)
+                .await
+                .map_err(|e| crate::errors::ApiError::Command(e).extend())?;
+            r.satisfaction = provider
+                .record
+                .evaluation(x.service_id)
+                .map(|e| i32::from(e.satisfaction));
+        }
+        Ok(Some(record))
+    }
+
     /// Log position of the last event that changed the volunteer's account.
     async fn position(&self) -> u64 {
         self.account.position

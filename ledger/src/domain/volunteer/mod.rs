@@ -13,17 +13,20 @@
 //! The state and its `evolve` are here; the decisions are in `registration` (register,
 //! move, teams, depart, erase), `service` (log, verify, reject), `account` (points and
 //! hours) and `family` (relatives, gifts only to them where the rules say so, and the
-//! service a volunteer gave for hours spent).
+//! service a volunteer gave for hours spent) and `record` (training, commendations and
+//! evaluations of services).
 
 mod account;
 mod cap;
 mod family;
+mod record;
 mod registration;
 mod service;
 
 pub use account::*;
 pub use cap::*;
 pub use family::*;
+pub use record::*;
 pub use registration::*;
 pub use service::*;
 
@@ -114,6 +117,8 @@ pub struct VolunteerState {
     pub hours: Hours,
     /// Verified hours for stars (banked − reversed).
     pub verified_hours: Hours,
+    /// Training, commendations and evaluations (服务档案).
+    pub record: ServiceRecord,
 }
 
 impl VolunteerState {
@@ -317,7 +322,12 @@ impl Aggregate for VolunteerState {
             } => {
                 self.add_entry(*entry_id, EntryKind::HoursSpent, Points::ZERO, *hours);
                 self.hours = self.hours.saturating_sub(*hours);
+                self.record.evolve(event);
             }
+            Event::TrainingRecorded { .. }
+            | Event::CommendationGiven { .. }
+            | Event::RecordWithdrawn { .. }
+            | Event::ServiceEvaluated { .. } => self.record.evolve(event),
             _ => {}
         }
     }
