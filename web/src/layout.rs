@@ -189,6 +189,15 @@ pub fn date(t: DateTime<Utc>) -> String {
     format!("{}年{}月{}日", l.year(), l.month(), l.day())
 }
 
+/// A day of the API ("2026-01-15") as people write it ("2026年1月15日"); as given
+/// when it is no day.
+pub fn day(s: &str) -> String {
+    match chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        Ok(d) => format!("{}年{}月{}日", d.year(), d.month(), d.day()),
+        Err(_) => s.to_string(),
+    }
+}
+
 /// "2026-12-03", the value of a date field (Beijing time).
 pub fn date_value(t: DateTime<Utc>) -> String {
     t.with_timezone(&cst()).format("%Y-%m-%d").to_string()

@@ -397,6 +397,37 @@ async fn volunteers(b: &Browser, d: &Demo) {
         .await;
     submit(b, "form[action*='/relatives'] button").await;
     shows(b, &["家属关系已登记", "（母亲）"]).await;
+    // The service record: a training, a commendation on last year's annual report, a
+    // resident's evaluation heard on a return call.
+    b.fill("#tr-c", "应急救护培训").await;
+    b.fill("#tr-h", "2").await;
+    submit(b, "form[action*='/training'] button").await;
+    shows(b, &["培训记录已登记", "应急救护培训 · 2 小时"]).await;
+    let last_year = chrono::Datelike::year(&chrono::Utc::now()) - 1;
+    b.fill("#cm-t", "社区平安建设先进个人").await;
+    b.fill("#cm-y", &last_year.to_string()).await;
+    submit(b, "form[action*='/commendation'] button").await;
+    shows(
+        b,
+        &[
+            "表彰已登记",
+            &format!("社区平安建设先进个人 · 依据：{last_year}年度表彰报告"),
+        ],
+    )
+    .await;
+    b.eval("document.querySelector('form[action*=\"/evaluate/\"] select').value = '4'")
+        .await;
+    b.fill(
+        "form[action*='/evaluate/'] input[name=comment]",
+        "回访：老人说很满意",
+    )
+    .await;
+    submit(b, "form[action*='/evaluate/'] button").await;
+    shows(b, &["服务评价已登记", "★★★★☆", "回访：老人说很满意"]).await;
+    b.eval("[...document.querySelectorAll('h2')].find(h => h.textContent == '服务档案').scrollIntoView()")
+        .await;
+    screenshot(b, "console-record.png").await;
+    b.eval("window.scrollTo(0, 0)").await;
     screenshot(b, "console-volunteer.png").await;
     b.fill("#o", "海棠社区居民委员会").await;
     b.click("form[action*='/certificate'] button").await;
@@ -495,6 +526,29 @@ async fn on_the_phone(b: &Browser, d: &Demo) {
     visit(b, d, "/m/family", &["我的家属", "（母亲）", "时间银行余额"]).await;
     b.click("form.checkin button").await;
     shows(b, &["操作成功"]).await;
+    // The service record: training, the commendation, and the haircut a neighbour gave
+    // for an hour, rated with one tap.
+    visit(
+        b,
+        d,
+        "/m/record",
+        &[
+            "我的档案",
+            "应急救护培训",
+            "年度优秀志愿者",
+            "上门理发",
+            "非常满意",
+        ],
+    )
+    .await;
+    screenshot(b, "phone-record.png").await;
+    b.click("div.rate button[value='5']").await;
+    shows(b, &["谢谢您的评价", "★★★★★ 非常满意"]).await;
+    assert_eq!(
+        b.eval("!!document.querySelector('div.rate')").await,
+        false,
+        "rated once: no buttons left"
+    );
     visit(b, d, "/m/certificates", &["我的证明"]).await;
     visit(b, d, "/m/wishes", &["小心愿"]).await;
     visit(b, d, "/m/activities", &["楼道清理日"]).await;

@@ -21,10 +21,12 @@
 //! Layout: `setup` sets up each community and registers its volunteers; `round`
 //! chooses what happens in a round (inspections, resolutions, one chain per chosen
 //! volunteer); `chain` runs chains of dependent commands and reads their results;
-//! `activity` adds the activities once the rest is written.
+//! `activity` adds the activities once the rest is written; `today` (with `record`)
+//! adds the present week.
 
 mod activity;
 mod chain;
+mod record;
 mod round;
 mod setup;
 mod today;

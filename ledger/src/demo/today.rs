@@ -5,7 +5,8 @@
 //! yesterday waiting for its approval, one on its 公示 notice with an objection; this
 //! month's awards and verified services, this month's inspections (all but two
 //! stairwells: a red flag, and work left), wishes in every state, and the points shop
-//! (积分超市) with redemptions waiting, collected and cancelled. It runs through
+//! (积分超市) with redemptions waiting, collected and cancelled, and the service record
+//! (training, a commendation, evaluations, a service received to rate). It runs through
 //! the command layer like the rest of the demo; its keys derive from the day, so
 //! running it twice on one day adds nothing.
 
@@ -108,6 +109,7 @@ pub async fn present(
     p.wishes(&community, community_id, &people, now).await?;
     p.activities(community_id, &people, now).await?;
     p.shop(community_id, &people, now).await?;
+    p.record(&people, now).await?;
     clock.set(now);
     Ok(PresentDay {
         community_id,
@@ -116,10 +118,10 @@ pub async fn present(
     })
 }
 
-struct Present<'a> {
-    h: &'a CommandHandler,
+pub(super) struct Present<'a> {
+    pub(super) h: &'a CommandHandler,
     clock: &'a FixedClock,
-    staff: Actor,
+    pub(super) staff: Actor,
     day: chrono::NaiveDate,
     step: u64,
     written: u64,
@@ -127,7 +129,7 @@ struct Present<'a> {
 
 impl Present<'_> {
     /// Runs a command as `actor` at `at`; a refusal of the rules is skipped.
-    async fn run(
+    pub(super) async fn run(
         &mut self,
         actor: &Actor,
         at: DateTime<Utc>,

@@ -5,7 +5,7 @@
 use super::{flash, for_volunteers, shell};
 use crate::console::record::stars;
 use crate::gql::{self, i, s};
-use crate::layout::{num, page, respond};
+use crate::layout::{day, num, page, respond};
 use crate::{form, Form, Signed, WebState};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -54,32 +54,7 @@ pub async fn record(
         @else { (flash(m, &q)) }
         section.cards {
             div.card { span.label { (t.training_hours) } span.big { (num(s(r, "trainingHours"))) } span.unit { "小时" } }
-            div.card { span.label { (t.mean) } span.big { @if r["satisfaction"].is_string() { (num(s(r, "satisfaction"))) } @else { "—" } } span.unit { (i(r, "evaluationCount")) (t.times) } }
-        }
-        section {
-            h2 { (t.commendations) }
-            @if commendations.is_empty() { p.sub { (t.no_commendations) } }
-            ul.lines { @for c in &commendations {
-                li { span.what { "🏅 " (s(c, "title")) } span.when { (s(c, "date")) } }
-            } }
-        }
-        section {
-            h2 { (t.trainings) }
-            @if trainings.is_empty() { p.sub { (t.no_trainings) } }
-            ul.lines { @for x in &trainings {
-                li { span.what { (s(x, "course")) } span.when { (s(x, "date")) } span.delta { (num(s(x, "hours"))) " 小时" } }
-            } }
-        }
-        section {
-            h2 { (t.evaluations) }
-            @if evaluations.is_empty() { p.sub { (t.no_evaluations) } }
-            ul.lines { @for e in evaluations.iter().take(20) {
-                li {
-                    span.what { (m.console.kind(s(e, "kind"))) " " span.starmarks aria-label=(format!("{}分", i(e, "satisfaction"))) { (stars(i(e, "satisfaction"))) } }
-                    span.when { (s(e, "date")) }
-                    @if !s(e, "comment").is_empty() { span.delta { "“" (s(e, "comment")) "”" } }
-                }
-            } }
+            div.card { span.label { (t.mean) } span.big { @if r["satisfaction"].is_string() { (num(s(r, "satisfaction"))) } @else { "—" } } span.unit { (i(r, "evaluationCount")) " " (t.times) } }
         }
         section {
             h2 { (t.received) }
@@ -95,13 +70,38 @@ pub async fn record(
                             p.sub { (t.rate) }
                             div.rate {
                                 @for n in (1..=5).rev() {
-                                    button.button type="submit" name="satisfaction" value=(n) { (stars(n)) br; (t.level(n)) }
+                                    button.button type="submit" name="satisfaction" value=(n) { small { (stars(n)) } (t.level(n)) }
                                 }
                             }
                         }
                     }
                 }
             }
+        }
+        section {
+            h2 { (t.commendations) }
+            @if commendations.is_empty() { p.sub { (t.no_commendations) } }
+            ul.lines { @for c in &commendations {
+                li { span.what { span.tag.good { (t.commendation_tag) } (s(c, "title")) } span.when { (day(s(c, "date"))) } span.delta {} }
+            } }
+        }
+        section {
+            h2 { (t.trainings) }
+            @if trainings.is_empty() { p.sub { (t.no_trainings) } }
+            ul.lines { @for x in &trainings {
+                li { span.what { (s(x, "course")) } span.when { (day(s(x, "date"))) } span.delta { (num(s(x, "hours"))) " 小时" } }
+            } }
+        }
+        section {
+            h2 { (t.evaluations) }
+            @if evaluations.is_empty() { p.sub { (t.no_evaluations) } }
+            ul.lines { @for e in evaluations.iter().take(20) {
+                li {
+                    span.what { (m.console.kind(s(e, "kind"))) " " span.starmarks aria-label=(format!("{}分", i(e, "satisfaction"))) { (stars(i(e, "satisfaction"))) } }
+                    span.when { (day(s(e, "date"))) }
+                    @if !s(e, "comment").is_empty() { span.delta { "“" (s(e, "comment")) "”" } }
+                }
+            } }
         }
     };
     respond(StatusCode::OK, page(&shell(m, t.my_record, &headers), body))
