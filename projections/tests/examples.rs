@@ -895,6 +895,7 @@ async fn stars(store: Store) {
                     version: 2,
                     thresholds: hours_of([10, 20, 30, 40, 50]),
                     effective_from: NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default(),
+                    points: None,
                 },
             ),
             (
@@ -903,6 +904,7 @@ async fn stars(store: Store) {
                     version: 3,
                     thresholds: hours_of([200, 400, 600, 800, 1000]),
                     effective_from: tomorrow,
+                    points: None,
                 },
             ),
         ],
@@ -943,6 +945,7 @@ async fn stars(store: Store) {
                 version: 4,
                 thresholds: hours_of([50, 100, 150, 200, 250]),
                 effective_from: today - Days::days(1),
+                points: None,
             },
         )],
         1,
@@ -1098,6 +1101,7 @@ async fn activity_lifecycle(store: Store) {
             community_id: c,
             thresholds: ["1", "2", "3", "4", "5"].map(d).to_vec(),
             effective_from: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+            points: None,
         },
     )
     .await

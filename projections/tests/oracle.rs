@@ -89,8 +89,14 @@ fn random_histories_exercise_every_rule() {
                 Event::StarThresholdsSet {
                     version,
                     effective_from,
+                    points,
                     ..
-                } => versions.push((*version, *effective_from)),
+                } => {
+                    versions.push((*version, *effective_from));
+                    if points.is_some() {
+                        seen.insert("a star rule with points");
+                    }
+                }
                 Event::VolunteerRegistered {
                     stairwell_id,
                     household: Some(room),
@@ -185,6 +191,7 @@ fn random_histories_exercise_every_rule() {
         "attendance final",
         "hours over the stored-hours cap",
         "a capped service reversed",
+        "a star rule with points",
     ]
     .into_iter()
     .collect();
@@ -222,7 +229,8 @@ proptest! {
         for (gap, delta) in steps {
             day += Days::days(gap * 10);
             minutes = (minutes + delta).max(0);
-            timeline.push((day, minutes));
+            // Points move with the minutes here, a little ahead or behind.
+            timeline.push((day, minutes, (minutes * 7 + delta * 3).max(0)));
         }
         let mut community = CommunityState::default();
         let mut read_model = Vec::new();
@@ -230,21 +238,22 @@ proptest! {
             t.sort_unstable();
             t.dedup();
             let from = start + Days::days(offset);
+            // Every other version asks for points too: ten times the minutes.
+            let points: Option<Vec<i64>> = (i % 2 == 1).then(|| t.iter().map(|m| m * 10).collect());
             community.star_thresholds.push(StarThresholds {
                 version: i as u32 + 1,
                 thresholds: t.iter().map(|m| Hours::from_minutes(*m)).collect(),
                 effective_from: from,
+                points: points.as_ref().map(|p| p.iter().map(|x| ledger::amount::Points::from_hundredths(*x)).collect()),
             });
-            read_model.push(ThresholdVersion { version: i as u32 + 1, effective_from: from, minutes: t });
+            read_model.push(ThresholdVersion { version: i as u32 + 1, effective_from: from, minutes: t, points });
         }
         let today = start + Days::days(today);
-        let timeline: Vec<_> = timeline.into_iter().filter(|(d, _)| *d <= today).collect();
+        let timeline: Vec<_> = timeline.into_iter().filter(|(d, _, _)| *d <= today).collect();
         let switches: std::collections::BTreeSet<NaiveDate> =
             community.star_thresholds.iter().map(|t| t.effective_from).filter(|d| *d <= today).collect();
         let switches: Vec<NaiveDate> = switches.into_iter().collect();
-        let (level, dates) = oracle_stars(&timeline, &switches, today, |d| {
-            community.star_thresholds_on(d).thresholds.iter().map(|h| h.minutes()).collect()
-        });
+        let (level, dates) = oracle_stars(&timeline, &switches, today, |d| community.star_thresholds_on(d));
         let got = stars_on(&timeline, &read_model, today);
         prop_assert_eq!(got.level as u32, level);
         prop_assert_eq!(got.dates, dates);

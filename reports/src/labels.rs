@@ -25,12 +25,6 @@ pub fn star_glyphs(level: u8) -> String {
     format!("{}{}", "★".repeat(level), "☆".repeat(5 - level))
 }
 
-/// The star level of cumulative verified hours: how many thresholds they reach.
-pub fn star_level(hours: Hours, thresholds: &[Hours]) -> u8 {
-    let reached = thresholds.iter().filter(|t| hours >= **t).count();
-    u8::try_from(reached).unwrap_or(u8::MAX)
-}
-
 /// China Standard Time.
 pub fn cst() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| Utc.fix())
@@ -116,13 +110,6 @@ mod tests {
 
     #[test]
     fn stars_and_hours() {
-        let t: Vec<Hours> = [100, 300, 600, 1000, 1500]
-            .into_iter()
-            .map(Hours::whole)
-            .collect();
-        assert_eq!(star_level(Hours::whole(99), &t), 0);
-        assert_eq!(star_level(Hours::whole(300), &t), 2);
-        assert_eq!(star_level(Hours::whole(2000), &t), 5);
         assert_eq!(star_label(3), "三星");
         assert_eq!(star_glyphs(2), "★★☆☆☆");
         assert_eq!(hours_text(Hours::from_minutes(90)), "1.5");

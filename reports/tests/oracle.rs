@@ -22,6 +22,13 @@ pub fn assert_report_matches(r: &AnnualReport, e: &Expected) {
             .collect::<Vec<_>>(),
         e.star_thresholds
     );
+    assert_eq!(
+        r.star_rule
+            .points
+            .as_ref()
+            .map(|p| p.iter().map(|x| x.hundredths()).collect::<Vec<_>>()),
+        e.star_points
+    );
     let t = &r.totals;
     assert_eq!(
         t.registered_volunteers, e.registered,
@@ -332,11 +339,21 @@ pub async fn assert_report_matches_projections(r: &AnnualReport, db: &projection
 
     // Star levels (the balances use the thresholds in force now, the report those at
     // its position: the same at the head), for volunteers with no service after the year.
+    let rule = ledger::domain::community::StarThresholds {
+        version: r.star_rule.version,
+        thresholds: r.star_rule.thresholds.clone(),
+        effective_from: r.star_rule.effective_from,
+        points: r.star_rule.points.clone(),
+    };
     for line in r.top_by_hours.iter().chain(&r.top_by_points) {
         let b = projections::balances::balance(db, line.volunteer_id)
             .await
             .expect("balance")
             .expect("an account");
+        // The balances' own evaluation agrees with the rule's, on the balances' totals.
+        let points = ledger::amount::Points::from_decimal(b.star_points).expect("points");
+        let hours = ledger::amount::Hours::from_decimal(b.verified_hours).expect("hours");
+        assert_eq!(b.star_level, u32::from(rule.level(hours, points)));
         if minutes(b.verified_hours) == line.cumulative_hours.minutes() {
             assert_eq!(
                 b.star_level,

@@ -186,6 +186,27 @@ async fn every_page_with_the_demo_community() {
         admin.eval("document.querySelector('#star1').value").await,
         "50"
     );
+    // Then stars that take points earned as well: one box alone is refused, five go.
+    admin.fill("#starp1", "100").await;
+    admin
+        .click("form[action*='/console/setup/stars'] button")
+        .await;
+    assert!(admin.text().await.contains("填写的内容有误"));
+    visit(&admin, &d, &format!("/console/setup?c={c}"), &["星级标准"]).await;
+    for (n, p) in ["1000", "2000", "3000", "4000", "5000"].iter().enumerate() {
+        admin.fill(&format!("#starp{}", n + 1), p).await;
+    }
+    submit(&admin, "form[action*='/console/setup/stars'] button").await;
+    assert_eq!(
+        admin.eval("document.querySelector('#starp3').value").await,
+        "3000"
+    );
+    // The volunteer's phone says what the next star still takes: hours and points.
+    let again = Browser::launch(&binary, 360, 640, true).await;
+    log_in(&again, &d.link(Role::Volunteer, Some(d.volunteer)).await).await;
+    let home = shows(&again, &["距下一星还差"]).await;
+    assert!(home.contains(" 积分"), "{home}");
+    screenshot(&again, "phone-star-points.png").await;
     // Hours go only to relatives from now on, and an account banks at most 1,500 h.
     admin
         .eval("document.querySelector('input[name=relativesOnly]').checked = true")

@@ -131,6 +131,7 @@ mod tests {
             community_id: c1,
             thresholds: vec![],
             effective_from: NaiveDate::MIN,
+            points: None,
         });
         let vol = Actor::volunteer(v, c1);
         assert!(authorize(&vol, &spend(v), Some(c1)).is_ok());

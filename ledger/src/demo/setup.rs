@@ -115,6 +115,7 @@ pub(super) async fn community(
                 .map(Decimal::from)
                 .collect(),
             effective_from: day(start) - Duration::days(1),
+            points: None,
         }
         .into(),
         SetRubric {

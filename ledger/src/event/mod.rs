@@ -75,11 +75,14 @@ pub enum Event {
         max_hours_per_record: Hours,
         effective_from: NaiveDate,
     },
-    /// Versioned star thresholds (星级志愿者), five ascending cumulative hours.
+    /// Versioned star thresholds (星级志愿者), five ascending cumulative hours; with
+    /// `points`, five ascending cumulative points earned as well, both needed for a star.
     StarThresholdsSet {
         version: u32,
         thresholds: Vec<Hours>,
         effective_from: NaiveDate,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        points: Option<Vec<Points>>,
     },
     /// Versioned stairwell rubric (文明楼道评分标准).
     RubricSet {

@@ -114,6 +114,7 @@ fn star_thresholds_must_be_five_ascending() {
         community_id: C,
         thresholds: t.iter().map(|x| Decimal::from(*x)).collect(),
         effective_from: NaiveDate::MIN,
+        points: None,
     };
     assert_eq!(
         code(community::set_star_thresholds(
@@ -131,6 +132,54 @@ fn star_thresholds_must_be_five_ascending() {
         &e[..],
         [Event::StarThresholdsSet { version: 1, .. }]
     ));
+}
+
+#[test]
+fn a_star_rule_may_ask_for_points_earned_as_well() {
+    let c = community();
+    let cmd = |p: &[&str]| SetStarThresholds {
+        community_id: C,
+        thresholds: [10, 30, 60, 100, 150].map(Decimal::from).to_vec(),
+        effective_from: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+        points: Some(p.iter().map(|x| dec(x)).collect()),
+    };
+    // Given a community, when an admin sets five ascending points with the hours, then
+    // the version carries both.
+    let e =
+        community::set_star_thresholds(&c, &cmd(&["100", "300", "600", "1000", "1500.5"])).unwrap();
+    let Event::StarThresholdsSet {
+        points: Some(points),
+        ..
+    } = &e[0]
+    else {
+        panic!("{e:?}")
+    };
+    assert_eq!(points[4], Points::from_hundredths(150_050));
+    // Four, descending, zero or finer than a hundredth: refused.
+    for bad in [
+        &["100", "300", "600", "1000"][..],
+        &["100", "300", "200", "1000", "1500"],
+        &["0", "300", "600", "1000", "1500"],
+        &["100.001", "300", "600", "1000", "1500"],
+    ] {
+        assert_eq!(
+            code(community::set_star_thresholds(&c, &cmd(bad))),
+            "INVALID_INPUT",
+            "{bad:?}"
+        );
+    }
+    // Then a star takes both: the hours without the points are not enough, and spending
+    // is not counted (the rule is given points earned net of reversals).
+    let state = CommunityState::from_events(&[community_events(), e].concat());
+    let rule = state.star_thresholds_on(NaiveDate::from_ymd_opt(2025, 6, 1).unwrap());
+    let h = Hours::whole;
+    let p = Points::whole;
+    assert_eq!(rule.level(h(200), p(99)), 0);
+    assert_eq!(rule.level(h(200), p(300)), 2);
+    assert_eq!(rule.level(h(40), p(5000)), 2);
+    // Before the version's day, hours alone (the national default) count.
+    let before = state.star_thresholds_on(NaiveDate::from_ymd_opt(2024, 6, 1).unwrap());
+    assert_eq!(before.level(h(300), p(0)), 2);
 }
 
 fn rules_cmd(

@@ -24,8 +24,9 @@ pub struct Account {
     pub hours_reversed: i64,
     pub verified_minutes: i64,
     pub position: u64,
-    /// (day, verified minutes after) for every entry that changed the verified minutes.
-    pub timeline: Vec<(NaiveDate, i64)>,
+    /// (day, verified minutes after, points earned net of reversals after) for every
+    /// entry that changed either: what the stars are evaluated on.
+    pub timeline: Vec<(NaiveDate, i64, i64)>,
 }
 
 impl Account {
@@ -33,12 +34,19 @@ impl Account {
     pub fn flagged(&self) -> bool {
         self.points_balance < 0 || self.hours_banked < 0
     }
+
+    /// Points earned net of reversals (spending does not lower it): what a star rule
+    /// with points counts.
+    pub fn star_points(&self) -> i64 {
+        self.points_earned - self.points_reversed
+    }
 }
 
-/// Folds one volunteer-stream event into an account; returns the new verified minutes
-/// when they changed (a timeline point, also pushed onto the account's timeline).
-pub fn evolve(acc: &mut Account, ev: &Envelope) -> Option<i64> {
-    let before = acc.verified_minutes;
+/// Folds one volunteer-stream event into an account; returns the new (verified minutes,
+/// star points) when either changed (a timeline point, also pushed onto the account's
+/// timeline).
+pub fn evolve(acc: &mut Account, ev: &Envelope) -> Option<(i64, i64)> {
+    let before = (acc.verified_minutes, acc.star_points());
     match &ev.event {
         Event::VolunteerRegistered {
             community_id,
@@ -100,9 +108,10 @@ pub fn evolve(acc: &mut Account, ev: &Envelope) -> Option<i64> {
         _ => return None,
     }
     acc.position = ev.position;
-    let after = acc.verified_minutes;
+    let after = (acc.verified_minutes, acc.star_points());
     if after != before {
-        acc.timeline.push((local_date(ev.recorded_at), after));
+        acc.timeline
+            .push((local_date(ev.recorded_at), after.0, after.1));
         Some(after)
     } else {
         None

@@ -10,15 +10,17 @@
 //! - star thresholds are versioned: the version in force on a day is the one with the
 //!   latest `effective_from` on or before it (ties: the higher version), the national
 //!   default 100/300/600/1000/1500 h before any (as `CommunityState::star_thresholds_on`);
-//! - the current star level counts the thresholds in force *today* that the verified
-//!   hours reach;
-//! - a star is held on a day when the verified hours reach its threshold in force that
-//!   day; the date it was reached is the (UTC+8) day it was last taken from not held to
+//! - a version may ask for points as well (star points = points earned − points
+//!   reversed; spending does not lower them): a star is then held when both the verified
+//!   hours and the star points reach its thresholds;
+//! - the current star level counts the stars held under the thresholds in force *today*;
+//! - a star is held on a day when the account meets its thresholds in force that day;
+//!   the date it was reached is the (UTC+8) day it was last taken from not held to
 //!   held: by an entry (under the thresholds in force on the entry's day), or by a new
 //!   version coming into force (on its `effective_from`). A star not held has no date.
 //!
 //! The read model keeps every dated version and each account's timeline of verified
-//! hours, and evaluates stars when read, for the reading day: a version dated in the
+//! hours and star points, and evaluates stars when read, for the reading day: a version dated in the
 //! future changes nothing until its day comes, and then applies without any new event.
 //!
 //! - `account`: one volunteer's account and how an event changes it.
@@ -40,7 +42,8 @@ pub use query::{
     negative_balances, threshold_versions, today, Balance, BalanceOrder, CommunityTotals, Star,
 };
 pub use stars::{
-    default_thresholds, star_level, star_step, stars_on, thresholds_on, StarsOn, ThresholdVersion,
+    default_thresholds, star_level, star_step, stars_on, thresholds_on, Criteria, Progress,
+    StarsOn, ThresholdVersion,
 };
 
 use crate::db::Tx;
@@ -79,8 +82,9 @@ impl Projection for Balances {
     }
     fn version(&self) -> u32 {
         // 3: dated threshold versions, stars evaluated when read. 4: a negative hours
-        // balance flags the account too.
-        4
+        // balance flags the account too. 5: star rules with points (the timeline keeps
+        // the points earned).
+        5
     }
     fn tables(&self) -> &'static [TableDef] {
         TABLES

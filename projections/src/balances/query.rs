@@ -19,6 +19,8 @@ pub struct Star {
     /// 1..=5.
     pub level: u32,
     pub threshold_hours: Decimal,
+    /// The points it also takes, when the rule asks for points.
+    pub threshold_points: Option<Decimal>,
     pub reached_on: NaiveDate,
 }
 
@@ -42,6 +44,10 @@ pub struct Balance {
     pub star_level: u32,
     /// Thresholds in force on the day read, in hours.
     pub star_thresholds: Vec<Decimal>,
+    /// The points thresholds in force on the day read, when the rule has them.
+    pub star_points_thresholds: Option<Vec<Decimal>>,
+    /// Points earned net of reversals: what a rule with points counts.
+    pub star_points: Decimal,
     pub stars: Vec<Star>,
     /// The day (UTC+8) the stars were evaluated for.
     pub stars_on: NaiveDate,
@@ -71,12 +77,14 @@ pub async fn threshold_versions(db: &Db, community: Option<Uuid>) -> Result<Vec<
     rows.iter()
         .map(|r| {
             let days = i32::try_from(r.int(1)?).ok();
+            let (minutes, points) = decode_thresholds(&r.text(2)?);
             Ok(ThresholdVersion {
                 version: r.int(0)? as u32,
                 effective_from: days
                     .and_then(NaiveDate::from_num_days_from_ce_opt)
                     .ok_or_else(|| ProjectionError::corrupt(NAME, "effective_from"))?,
-                minutes: decode_thresholds(&r.text(2)?),
+                minutes,
+                points,
             })
         })
         .collect()
@@ -84,6 +92,7 @@ pub async fn threshold_versions(db: &Db, community: Option<Uuid>) -> Result<Vec<
 
 fn to_balance(id: Uuid, a: Account, versions: &[ThresholdVersion], today: NaiveDate) -> Balance {
     let negative = a.flagged();
+    let star_points = a.star_points();
     let s = stars_on(&a.timeline, versions, today);
     let stars = s
         .dates
@@ -92,7 +101,15 @@ fn to_balance(id: Uuid, a: Account, versions: &[ThresholdVersion], today: NaiveD
         .filter_map(|(i, d)| {
             d.map(|day| Star {
                 level: i as u32 + 1,
-                threshold_hours: hours_dec(s.thresholds.get(i).copied().unwrap_or_default()),
+                threshold_hours: hours_dec(
+                    s.thresholds.minutes.get(i).copied().unwrap_or_default(),
+                ),
+                threshold_points: s
+                    .thresholds
+                    .points
+                    .as_ref()
+                    .and_then(|p| p.get(i))
+                    .map(|p| points_dec(*p)),
                 reached_on: day,
             })
         })
@@ -112,7 +129,13 @@ fn to_balance(id: Uuid, a: Account, versions: &[ThresholdVersion], today: NaiveD
         hours_reversed: hours_dec(a.hours_reversed),
         verified_hours: hours_dec(a.verified_minutes),
         star_level: s.level as u32,
-        star_thresholds: s.thresholds.iter().map(|m| hours_dec(*m)).collect(),
+        star_thresholds: s.thresholds.minutes.iter().map(|m| hours_dec(*m)).collect(),
+        star_points_thresholds: s
+            .thresholds
+            .points
+            .as_ref()
+            .map(|p| p.iter().map(|x| points_dec(*x)).collect()),
+        star_points: points_dec(star_points),
         stars,
         stars_on: today,
         negative,

@@ -30,15 +30,30 @@ pub(super) const COLS: &[&str] = &[
 /// Columns of [`COLS`] that hold text.
 pub(super) const TEXT_COLS: [usize; 4] = [0, 1, 2, 15];
 
-pub(super) fn encode_thresholds(t: &[i64]) -> String {
+fn join(t: &[i64]) -> String {
     t.iter()
         .map(|m| m.to_string())
         .collect::<Vec<_>>()
         .join(",")
 }
 
-pub(super) fn decode_thresholds(s: &str) -> Vec<i64> {
+fn split(s: &str) -> Vec<i64> {
     s.split(',').filter_map(|m| m.parse().ok()).collect()
+}
+
+/// A version's minutes, and after a `;` its points when it has them: `600,1200;100,300`.
+pub(super) fn encode_thresholds(minutes: &[i64], points: Option<&[i64]>) -> String {
+    match points {
+        Some(p) => format!("{};{}", join(minutes), join(p)),
+        None => join(minutes),
+    }
+}
+
+pub(super) fn decode_thresholds(s: &str) -> (Vec<i64>, Option<Vec<i64>>) {
+    match s.split_once(';') {
+        Some((m, p)) => (split(m), Some(split(p))),
+        None => (split(s), None),
+    }
 }
 
 pub(super) const SELECT: &str = "volunteer_id, community_id, volunteer_number, points_balance, points_earned, points_spent, points_reversed,
@@ -72,29 +87,33 @@ fn parse_uuid(s: &str) -> Result<Uuid> {
     Uuid::parse_str(s).map_err(|e| ProjectionError::corrupt(NAME, format!("{s:?}: {e}")))
 }
 
-/// A timeline of (day, verified minutes after) as `days-from-CE:minutes,…`.
-fn encode_timeline(t: &[(NaiveDate, i64)]) -> String {
-    let mut s = String::with_capacity(t.len() * 14);
-    for (i, (d, m)) in t.iter().enumerate() {
+/// A timeline of (day, verified minutes after, star points after) as
+/// `days-from-CE:minutes:points,…`.
+fn encode_timeline(t: &[(NaiveDate, i64, i64)]) -> String {
+    let mut s = String::with_capacity(t.len() * 20);
+    for (i, (d, m, p)) in t.iter().enumerate() {
         if i > 0 {
             s.push(',');
         }
         s.push_str(&d.num_days_from_ce().to_string());
         s.push(':');
         s.push_str(&m.to_string());
+        s.push(':');
+        s.push_str(&p.to_string());
     }
     s
 }
 
-fn decode_timeline(s: &str) -> Result<Vec<(NaiveDate, i64)>> {
+fn decode_timeline(s: &str) -> Result<Vec<(NaiveDate, i64, i64)>> {
     if s.is_empty() {
         return Ok(Vec::new());
     }
     s.split(',')
         .map(|p| {
-            let (d, m) = p.split_once(':')?;
-            let d = NaiveDate::from_num_days_from_ce_opt(d.parse().ok()?)?;
-            Some((d, m.parse().ok()?))
+            let mut parts = p.split(':');
+            let d = NaiveDate::from_num_days_from_ce_opt(parts.next()?.parse().ok()?)?;
+            let m = parts.next()?.parse().ok()?;
+            Some((d, m, parts.next()?.parse().ok()?))
         })
         .collect::<Option<Vec<_>>>()
         .ok_or_else(|| ProjectionError::corrupt(NAME, format!("timeline {s:?}")))

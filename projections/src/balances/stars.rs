@@ -12,82 +12,127 @@ pub fn default_thresholds() -> Vec<i64> {
         .collect()
 }
 
-/// One dated version of a community's star thresholds, in minutes.
+/// One dated version of a community's star thresholds: verified minutes per level and,
+/// when the version asks for them too, points earned per level (in hundredths).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThresholdVersion {
     pub version: u32,
     pub effective_from: NaiveDate,
     pub minutes: Vec<i64>,
+    pub points: Option<Vec<i64>>,
 }
 
-/// The thresholds in force on `day`: the version with the latest `effective_from` on or
+/// What the stars take: verified minutes per level and, optionally, points earned.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Criteria {
+    pub minutes: Vec<i64>,
+    pub points: Option<Vec<i64>>,
+}
+
+/// Where an account stands: (verified minutes, points earned net of reversals).
+pub type Progress = (i64, i64);
+
+impl Criteria {
+    fn of(v: &ThresholdVersion) -> Criteria {
+        Criteria {
+            minutes: v.minutes.clone(),
+            points: v.points.clone(),
+        }
+    }
+
+    /// The built-in default: hours alone.
+    pub fn default_hours() -> Criteria {
+        Criteria {
+            minutes: default_thresholds(),
+            points: None,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.minutes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.minutes.is_empty()
+    }
+
+    /// Whether star `i` (0-based) is held at `at`.
+    pub fn holds(&self, i: usize, at: Progress) -> bool {
+        let by_minutes = self.minutes.get(i).is_some_and(|t| at.0 >= *t);
+        let by_points = match &self.points {
+            Some(p) => p.get(i).is_some_and(|t| at.1 >= *t),
+            None => true,
+        };
+        by_minutes && by_points
+    }
+}
+
+/// The criteria in force on `day`: the version with the latest `effective_from` on or
 /// before it (ties: the higher version), else the built-in default.
-pub fn thresholds_on(versions: &[ThresholdVersion], day: NaiveDate) -> Vec<i64> {
+pub fn thresholds_on(versions: &[ThresholdVersion], day: NaiveDate) -> Criteria {
     versions
         .iter()
         .filter(|v| v.effective_from <= day)
         .max_by_key(|v| (v.effective_from, v.version))
-        .map(|v| v.minutes.clone())
-        .unwrap_or_else(default_thresholds)
+        .map(Criteria::of)
+        .unwrap_or_else(Criteria::default_hours)
 }
 
-/// Moves star dates for a change of verified minutes from `before` to `after` on `day`,
-/// under the thresholds in force that day.
+/// Moves star dates for a change from `before` to `after` on `day`, under the criteria
+/// in force that day.
 pub fn star_step(
     dates: &mut Vec<Option<NaiveDate>>,
-    thresholds: &[i64],
-    before: i64,
-    after: i64,
+    criteria: &Criteria,
+    before: Progress,
+    after: Progress,
     day: NaiveDate,
 ) {
-    dates.resize(thresholds.len(), None);
-    for (i, t) in thresholds.iter().enumerate() {
-        if after >= *t && before < *t {
-            dates[i] = Some(day);
-        } else if after < *t {
-            dates[i] = None;
+    dates.resize(criteria.len(), None);
+    for (i, date) in dates.iter_mut().enumerate() {
+        if !criteria.holds(i, after) {
+            *date = None;
+        } else if !criteria.holds(i, before) {
+            *date = Some(day);
         }
     }
 }
 
-/// Moves star dates for thresholds `to` coming into force on `day`, in place of `from`,
-/// with `minutes` verified: a star held under both keeps its date, one held only under
-/// `to` is reached that day, one not held under `to` has none.
+/// Moves star dates for criteria `to` coming into force on `day`, in place of `from`,
+/// at `at`: a star held under both keeps its date, one held only under `to` is reached
+/// that day, one not held under `to` has none.
 fn star_switch(
     dates: &mut Vec<Option<NaiveDate>>,
-    from: &[i64],
-    to: &[i64],
-    minutes: i64,
+    from: &Criteria,
+    to: &Criteria,
+    at: Progress,
     day: NaiveDate,
 ) {
     dates.resize(to.len(), None);
-    for (i, t) in to.iter().enumerate() {
-        let held_before = from.get(i).is_some_and(|f| minutes >= *f);
-        if minutes < *t {
-            dates[i] = None;
-        } else if !held_before {
-            dates[i] = Some(day);
+    for (i, date) in dates.iter_mut().enumerate() {
+        if !to.holds(i, at) {
+            *date = None;
+        } else if !from.holds(i, at) {
+            *date = Some(day);
         }
     }
 }
 
-/// Star level: how many thresholds the verified minutes reach.
-pub fn star_level(thresholds: &[i64], verified_minutes: i64) -> usize {
-    thresholds
-        .iter()
-        .filter(|t| verified_minutes >= **t)
+/// Star level: how many stars the criteria give at `at`.
+pub fn star_level(criteria: &Criteria, at: Progress) -> usize {
+    (0..criteria.len())
+        .filter(|i| criteria.holds(*i, at))
         .count()
 }
 
-/// Stars as of `today`, from a timeline of (day, verified minutes after) and the dated
-/// versions of the thresholds.
+/// Stars as of `today`, from a timeline of (day, verified minutes after, points earned
+/// after) and the dated versions of the thresholds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StarsOn {
-    /// The thresholds in force today, in minutes.
-    pub thresholds: Vec<i64>,
-    /// How many of them the verified minutes reach.
+    /// The criteria in force today.
+    pub thresholds: Criteria,
+    /// How many stars they give.
     pub level: usize,
-    /// Per threshold in force today, the day it was reached (if held).
+    /// Per star in force today, the day it was reached (if held).
     pub dates: Vec<Option<NaiveDate>>,
 }
 
@@ -95,7 +140,7 @@ pub struct StarsOn {
 /// into force at the start of their day, before that day's entries; versions dated after
 /// `today` do not count.
 pub fn stars_on(
-    timeline: &[(NaiveDate, i64)],
+    timeline: &[(NaiveDate, i64, i64)],
     versions: &[ThresholdVersion],
     today: NaiveDate,
 ) -> StarsOn {
@@ -109,27 +154,28 @@ pub fn stars_on(
     let mut switches = switches.into_iter().peekable();
     let mut current = thresholds_on(versions, NaiveDate::MIN);
     let mut dates = vec![None; current.len()];
-    let mut minutes = 0;
-    let switch = |current: &mut Vec<i64>, dates: &mut Vec<_>, minutes: i64, day| {
+    let mut at: Progress = (0, 0);
+    let switch = |current: &mut Criteria, dates: &mut Vec<_>, at: Progress, day| {
         let next = thresholds_on(versions, day);
         if next != *current {
-            star_switch(dates, current, &next, minutes, day);
+            star_switch(dates, current, &next, at, day);
             *current = next;
         }
     };
-    for (day, after) in timeline {
+    for (day, minutes, points) in timeline {
         while let Some(d) = switches.next_if(|d| d <= day) {
-            switch(&mut current, &mut dates, minutes, d);
+            switch(&mut current, &mut dates, at, d);
         }
-        star_step(&mut dates, &current, minutes, *after, *day);
-        minutes = *after;
+        let after = (*minutes, *points);
+        star_step(&mut dates, &current, at, after, *day);
+        at = after;
     }
     for d in switches {
-        switch(&mut current, &mut dates, minutes, d);
+        switch(&mut current, &mut dates, at, d);
     }
     dates.resize(current.len(), None);
     StarsOn {
-        level: star_level(&current, minutes),
+        level: star_level(&current, at),
         thresholds: current,
         dates,
     }
@@ -148,7 +194,13 @@ mod tests {
             version,
             effective_from: d(from),
             minutes: minutes.to_vec(),
+            points: None,
         }
+    }
+
+    /// A timeline of minutes alone (no points).
+    fn hours_only(line: &[(NaiveDate, i64)]) -> Vec<(NaiveDate, i64, i64)> {
+        line.iter().map(|(d, m)| (*d, *m, 0)).collect()
     }
 
     #[test]
@@ -160,10 +212,14 @@ mod tests {
             (d("2024-02-01"), 500),  // reversed below: lost
             (d("2024-03-01"), 1300), // both
         ];
-        let s = stars_on(&line, &t, d("2024-12-31"));
+        let s = stars_on(&hours_only(&line), &t, d("2024-12-31"));
         assert_eq!(s.dates, vec![Some(d("2024-03-01")), Some(d("2024-03-01"))]);
         assert_eq!(s.level, 2);
-        assert_eq!(star_level(&[600, 1200], 599), 0);
+        let c = Criteria {
+            minutes: vec![600, 1200],
+            points: None,
+        };
+        assert_eq!(star_level(&c, (599, 0)), 0);
     }
 
     #[test]
@@ -180,8 +236,9 @@ mod tests {
             (d("2024-04-02"), 1300), // over 20 h under version 1: both stars
         ];
         // In May: reached on 1 March (version 1 came into force) and on 2 April.
+        let line = hours_only(&line);
         let may = stars_on(&line, &t, d("2024-05-15"));
-        assert_eq!(may.thresholds, vec![600, 1200]);
+        assert_eq!(may.thresholds.minutes, vec![600, 1200]);
         assert_eq!(
             may.dates,
             vec![Some(d("2024-03-01")), Some(d("2024-04-02"))]
@@ -196,14 +253,34 @@ mod tests {
         assert_eq!((next.level, next.dates), (0, vec![None, None]));
         // Before any version: the national default.
         let feb = stars_on(&line, &t, d("2024-02-01"));
-        assert_eq!(feb.thresholds, default_thresholds());
+        assert_eq!(feb.thresholds, Criteria::default_hours());
         assert_eq!(feb.level, 0);
+    }
+
+    #[test]
+    fn with_points_in_the_rule_a_star_takes_both() {
+        let t = [ThresholdVersion {
+            points: Some(vec![10_000, 30_000]),
+            ..v(1, "2000-01-01", &[600, 1200])
+        }];
+        let line = vec![
+            (d("2024-01-05"), 700, 5_000),   // the hours, not the points
+            (d("2024-02-01"), 700, 12_000),  // the points too: the first star
+            (d("2024-03-01"), 1300, 12_000), // the hours of the second, not its points
+        ];
+        let s = stars_on(&line, &t, d("2024-12-31"));
+        assert_eq!(s.level, 1);
+        assert_eq!(s.dates, vec![Some(d("2024-02-01")), None]);
+        // Spending is not in the timeline; a reversal of points is, and takes it away.
+        let mut lower = line.clone();
+        lower.push((d("2024-04-01"), 1300, 9_000));
+        assert_eq!(stars_on(&lower, &t, d("2024-12-31")).level, 0);
     }
 
     #[test]
     fn the_higher_version_wins_a_tie_of_dates() {
         let t = [v(2, "2024-01-01", &[60]), v(1, "2024-01-01", &[6000])];
-        let s = stars_on(&[(d("2024-02-01"), 120)], &t, d("2024-02-01"));
+        let s = stars_on(&[(d("2024-02-01"), 120, 0)], &t, d("2024-02-01"));
         assert_eq!((s.level, s.dates), (1, vec![Some(d("2024-02-01"))]));
     }
 }

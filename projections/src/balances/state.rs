@@ -67,6 +67,7 @@ impl BalanceState {
                     version,
                     thresholds,
                     effective_from,
+                    points,
                 },
             ) = (ev.stream_of(StreamKind::Community), &ev.event)
             {
@@ -76,6 +77,9 @@ impl BalanceState {
                         version: *version,
                         effective_from: *effective_from,
                         minutes: thresholds.iter().map(|h| h.minutes()).collect(),
+                        points: points
+                            .as_ref()
+                            .map(|p| p.iter().map(|x| x.hundredths()).collect()),
                     },
                 );
                 continue;
@@ -115,7 +119,7 @@ impl BalanceState {
                 Val::from(c.to_string()),
                 Val::from(i64::from(v.version)),
                 Val::from(i64::from(v.effective_from.num_days_from_ce())),
-                Val::from(encode_thresholds(&v.minutes)),
+                Val::from(encode_thresholds(&v.minutes, v.points.as_deref())),
             ]);
         }
         tx.upsert_owned(

@@ -945,6 +945,14 @@ fn thresholds_event(rng: &mut SmallRng, version: u32) -> Event {
         4 => today + Duration::days(1),
         _ => today + Duration::days(30),
     };
+    // Versions of base 2 ask for points earned too (20, 40, 80… points); decided from
+    // draws already made, so the rest of a seed's history stays as it was.
+    let points = (base == 2).then(|| {
+        [10, 20, 40, 80, 160]
+            .iter()
+            .map(|p| ledger::amount::Points::whole(p * base))
+            .collect()
+    });
     Event::StarThresholdsSet {
         version,
         thresholds: [1, 2, 4, 8, 16]
@@ -952,6 +960,7 @@ fn thresholds_event(rng: &mut SmallRng, version: u32) -> Event {
             .map(|h| Hours::whole(h * base))
             .collect(),
         effective_from,
+        points,
     }
 }
 

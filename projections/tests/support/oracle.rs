@@ -45,8 +45,8 @@ pub struct OAccount {
     pub received: i64,
     pub hours_spent: i64,
     pub verified: i64,
-    /// (day, verified minutes after) per change.
-    pub timeline: Vec<(NaiveDate, i64)>,
+    /// (day, verified minutes after, points earned − reversed after) per change.
+    pub timeline: Vec<(NaiveDate, i64, i64)>,
     /// (kind, points delta, minutes delta, entry, reverses, position)
     pub lines: Vec<(String, i64, i64, Uuid, Option<Uuid>, u64)>,
     /// What a verified service's line says, by the line's position.
@@ -258,7 +258,7 @@ impl Oracle {
                 }
                 StreamKind::Volunteer => {
                     let acc = o.accounts.entry(sid).or_default();
-                    let before = acc.verified;
+                    let before = (acc.verified, acc.earned - acc.reversed);
                     let line = |acc: &mut OAccount,
                                 k: &str,
                                 p: i64,
@@ -488,8 +488,9 @@ impl Oracle {
                         _ => {}
                     }
                     let acc = o.accounts.entry(sid).or_default();
-                    if acc.verified != before {
-                        acc.timeline.push((day, acc.verified));
+                    if (acc.verified, acc.earned - acc.reversed) != before {
+                        acc.timeline
+                            .push((day, acc.verified, acc.earned - acc.reversed));
                     }
                 }
             }
@@ -569,7 +570,11 @@ impl Oracle {
             .unwrap_or_default();
         let switches: Vec<NaiveDate> = switches.into_iter().filter(|d| *d <= today).collect();
         oracle_stars(&acc.timeline, &switches, today, |d| {
-            self.thresholds_on(acc.community, d)
+            acc.community
+                .and_then(|c| self.communities.get(&c))
+                .cloned()
+                .unwrap_or_default()
+                .star_thresholds_on(d)
         })
     }
 
@@ -610,6 +615,7 @@ impl Oracle {
             assert_eq!(b.hours_received, hours(acc.received), "{ctx}");
             assert_eq!(b.hours_spent, hours(acc.hours_spent), "{ctx}");
             assert_eq!(b.verified_hours, hours(acc.verified), "{ctx}");
+            assert_eq!(b.star_points, dec2(acc.earned - acc.reversed), "{ctx}");
             let t = self.thresholds_on(acc.community, today);
             assert_eq!(
                 b.star_thresholds,
@@ -1271,35 +1277,48 @@ impl Oracle {
 /// timeline), decide at each whether each star is held under the thresholds in force
 /// that day, and date a star by the last moment it went from not held to held.
 pub fn oracle_stars(
-    timeline: &[(NaiveDate, i64)],
+    timeline: &[(NaiveDate, i64, i64)],
     switches: &[NaiveDate],
     today: NaiveDate,
-    thresholds_on: impl Fn(NaiveDate) -> Vec<i64>,
+    rule_on: impl Fn(NaiveDate) -> ledger::domain::community::StarThresholds,
 ) -> (u32, Vec<Option<NaiveDate>>) {
+    use ledger::amount::{Hours, Points};
     // (day, 0 for a switch / 1 for an entry, index) in order; entries keep theirs.
     let mut moments: Vec<(NaiveDate, u8, usize)> = switches.iter().map(|d| (*d, 0, 0)).collect();
-    moments.extend(timeline.iter().enumerate().map(|(i, (d, _))| (*d, 1, i)));
+    moments.extend(timeline.iter().enumerate().map(|(i, (d, _, _))| (*d, 1, i)));
     moments.sort();
-    let now = thresholds_on(today);
     let mut held = [false; 8];
     let mut dates: [Option<NaiveDate>; 8] = [None; 8];
-    let mut minutes = 0;
+    let (mut minutes, mut points) = (0, 0);
+    let holds = |t: &ledger::domain::community::StarThresholds, s: usize, m: i64, p: i64| {
+        t.holds(s, Hours::from_minutes(m), Points::from_hundredths(p))
+    };
     for (day, kind, i) in moments {
         if kind == 1 {
-            minutes = timeline[i].1;
+            (minutes, points) = (timeline[i].1, timeline[i].2);
         }
-        let t = thresholds_on(day);
+        let t = rule_on(day);
         for s in 0..held.len() {
-            let h = t.get(s).is_some_and(|x| minutes >= *x);
+            let h = holds(&t, s, minutes, points);
             if h && !held[s] {
                 dates[s] = Some(day);
             }
             held[s] = h;
         }
     }
-    let level = now.iter().filter(|x| minutes >= **x).count() as u32;
-    let dates = (0..now.len())
-        .map(|s| if minutes >= now[s] { dates[s] } else { None })
+    let now = rule_on(today);
+    let level = now.level(
+        Hours::from_minutes(minutes),
+        Points::from_hundredths(points),
+    ) as u32;
+    let dates = (0..now.thresholds.len())
+        .map(|s| {
+            if holds(&now, s, minutes, points) {
+                dates[s]
+            } else {
+                None
+            }
+        })
         .collect();
     (level, dates)
 }

@@ -5,7 +5,7 @@ use super::model::*;
 use super::tally::{Annual, MonthAcc};
 use super::{HashMap, TOP_N};
 use crate::error::ReportError;
-use crate::labels::{kind_label, local_date, local_midnight, star_level};
+use crate::labels::{kind_label, local_date, local_midnight};
 use crate::people;
 use crate::stairwell;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -31,7 +31,6 @@ impl Annual {
             local_midnight(NaiveDate::from_ymd_opt(year + 1, 1, 1).unwrap_or(NaiveDate::MAX));
         let rule_date = as_of.map(local_date).unwrap_or(NaiveDate::MIN);
         let rule = self.community.star_thresholds_on(rule_date);
-        let thresholds = rule.thresholds.clone();
 
         // Volunteers.
         let mut lines: Vec<VolunteerLine> = self
@@ -39,8 +38,10 @@ impl Annual {
             .iter()
             .map(|(id, v)| {
                 let cumulative = Hours::from_minutes(v.minutes_before + v.year.minutes);
-                let start = star_level(Hours::from_minutes(v.minutes_before), &thresholds);
-                let end = star_level(cumulative, &thresholds);
+                let points_before = Points::from_hundredths(v.points_before);
+                let points_end = Points::from_hundredths(v.points_before + v.year.points);
+                let start = rule.level(Hours::from_minutes(v.minutes_before), points_before);
+                let end = rule.level(cumulative, points_end);
                 VolunteerLine {
                     rank: 0,
                     volunteer_id: *id,
@@ -256,6 +257,7 @@ impl Annual {
                 version: rule.version,
                 thresholds: rule.thresholds,
                 effective_from: rule.effective_from,
+                points: rule.points,
             },
             totals,
             services_by_kind,

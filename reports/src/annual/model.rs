@@ -16,6 +16,9 @@ pub struct StarRule {
     pub version: u32,
     pub thresholds: Vec<Hours>,
     pub effective_from: NaiveDate,
+    /// Points earned each star also takes (net of reversals), when the rule says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<Vec<ledger::amount::Points>>,
 }
 
 /// 总体情况.

@@ -81,6 +81,9 @@ pub(super) struct Vol {
     pub(super) pending: HashMap<ServiceId, (ServiceKind, NaiveDate, Option<RecordSource>)>,
     /// Net verified minutes dated before the year.
     pub(super) minutes_before: i64,
+    /// Net points earned (services and awards) dated before the year: what a star rule
+    /// with points counts, with the year's.
+    pub(super) points_before: i64,
     pub(super) year: Sums,
 }
 
@@ -231,6 +234,7 @@ impl Annual {
                     departed_at: None,
                     pending: HashMap::default(),
                     minutes_before: 0,
+                    points_before: 0,
                     year: Sums::default(),
                 },
             );
@@ -356,6 +360,7 @@ impl Annual {
         if attr.date.year() < self.year {
             if let Some(v) = vol {
                 v.minutes_before += minutes;
+                v.points_before += points;
             }
             return;
         }

@@ -6,8 +6,8 @@ use super::registry::{fetch_by_number, from_row};
 use super::CertificateCheck;
 use crate::error::ReportError;
 use crate::fold;
-use crate::labels::star_level;
 use crate::people::{mask_name, ERASED_NAME};
+use ledger::domain::community::StarThresholds;
 use ledger::store::Store;
 
 /// The letters of a check code: Crockford's base 32 (no I, L, O, U).
@@ -91,9 +91,16 @@ pub async fn check_certificate(
     let (mut current, corrections) =
         compute_facts(store, cert.volunteer_id, cert.position, head).await?;
     // Judge the records by the thresholds the certificate used.
-    current.star_level = star_level(current.total_hours, &cert.facts.star_thresholds);
-    current.star_rule_version = cert.facts.star_rule_version;
-    current.star_thresholds = cert.facts.star_thresholds.clone();
+    let rule = StarThresholds {
+        version: cert.facts.star_rule_version,
+        thresholds: cert.facts.star_thresholds.clone(),
+        effective_from: chrono::NaiveDate::MIN,
+        points: cert.facts.star_points_thresholds.clone(),
+    };
+    current.star_level = rule.level(current.total_hours, current.star_points);
+    current.star_rule_version = rule.version;
+    current.star_thresholds = rule.thresholds;
+    current.star_points_thresholds = rule.points;
     let changed_since_issue = current.corrected_part() != cert.facts.corrected_part();
     let holder_name_masked = store
         .get_person(cert.volunteer_id.0)

@@ -4,7 +4,7 @@
 
 use crate::error::ReportError;
 use crate::fold;
-use crate::labels::{hours_text, kind_label, local_date, star_level};
+use crate::labels::{hours_text, kind_label, local_date};
 use chrono::{DateTime, NaiveDate, Utc};
 use ledger::amount::{Hours, Points};
 use ledger::domain::volunteer::ServiceRecord;
@@ -41,6 +41,12 @@ pub struct CertificateFacts {
     pub star_level: u8,
     pub star_rule_version: u32,
     pub star_thresholds: Vec<Hours>,
+    /// The star rule's points thresholds, when it has them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub star_points_thresholds: Option<Vec<Points>>,
+    /// Points earned net of reversals (what a star rule with points counts).
+    #[serde(default)]
+    pub star_points: Points,
     /// Hours of training attended (培训), apart from service hours.
     #[serde(default, skip_serializing_if = "Hours::is_zero")]
     pub training_hours: Hours,
@@ -124,12 +130,19 @@ pub(super) async fn compute_facts(
     let mut registration: Option<(String, CommunityId)> = None;
     let mut logged: HashMap<ServiceId, (ServiceKind, NaiveDate)> = HashMap::new();
     let mut entries: HashMap<EntryId, (ServiceKind, NaiveDate, Hours)> = HashMap::new();
+    // Points each service or award credited, while not reversed (for a star rule with
+    // points).
+    let mut credited: HashMap<EntryId, Points> = HashMap::new();
     let mut corrections = Vec::new();
     let mut record = ServiceRecord::default();
     for rec in events.iter().filter(|e| e.position <= corrections_upto) {
         let relevant = matches!(
             rec.event_type.as_str(),
-            "VolunteerRegistered" | "ServiceLogged" | "ServiceVerified" | "EntryReversed"
+            "VolunteerRegistered"
+                | "ServiceLogged"
+                | "ServiceVerified"
+                | "PointsAwarded"
+                | "EntryReversed"
         );
         let of_record = matches!(
             rec.event_type.as_str(),
@@ -155,12 +168,19 @@ pub(super) async fn compute_facts(
             } => {
                 logged.insert(service_id, (kind, local_date(started_at)));
             }
+            Event::PointsAwarded {
+                entry_id, points, ..
+            } => {
+                credited.insert(entry_id, points);
+            }
             Event::ServiceVerified {
                 service_id,
                 entry_id,
                 hours,
+                points,
                 ..
             } => {
+                credited.insert(entry_id, points);
                 if let Some((kind, date)) = logged.get(&service_id) {
                     entries.insert(entry_id, (*kind, *date, hours));
                 }
@@ -173,6 +193,7 @@ pub(super) async fn compute_facts(
                 reason,
                 ..
             } => {
+                credited.remove(&reverses);
                 let covered = entries.remove(&reverses).is_some();
                 if covered && rec.position > position {
                     corrections.push(Correction {
@@ -219,6 +240,7 @@ pub(super) async fn compute_facts(
         last = Some(last.map_or(*date, |l| l.max(*date)));
     }
     let total_hours = Hours::from_minutes(total);
+    let star_points = Points::from_hundredths(credited.values().map(|p| p.hundredths()).sum());
     let facts = CertificateFacts {
         volunteer_id,
         volunteer_number,
@@ -237,9 +259,11 @@ pub(super) async fn compute_facts(
             .collect(),
         first_service: first,
         last_service: last,
-        star_level: star_level(total_hours, &rule.thresholds),
+        star_level: rule.level(total_hours, star_points),
         star_rule_version: rule.version,
         star_thresholds: rule.thresholds,
+        star_points_thresholds: rule.points,
+        star_points,
         training_hours: record.training_hours(),
         commendations: record
             .commendations

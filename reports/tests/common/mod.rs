@@ -171,6 +171,7 @@ impl World {
                 .map(|s| dec(s))
                 .collect(),
             effective_from: NaiveDate::from_ymd_opt(2020, 1, 1).expect("date"),
+            points: None,
         })
         .await;
         // A second community whose events must not leak into the first one's report.

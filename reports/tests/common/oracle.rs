@@ -51,6 +51,8 @@ pub type VolunteerFigures = (String, i64, i64, i64, i64, u8, u8);
 pub struct Expected {
     pub community_name: String,
     pub star_thresholds: Vec<i64>,
+    /// Points each star also takes (hundredths), when the rule asks for them.
+    pub star_points: Option<Vec<i64>>,
     pub registered: u64,
     pub active: u64,
     pub services: i64,
@@ -91,7 +93,7 @@ pub async fn expected(store: &Store, community: CommunityId, year: i32, at: u64)
     let as_of = recorded.last().map(|e| e.recorded_at).expect("events");
 
     let mut out = Expected::default();
-    let mut star_sets: Vec<(NaiveDate, u32, Vec<i64>)> = vec![];
+    let mut star_sets: Vec<(NaiveDate, u32, Vec<i64>, Option<Vec<i64>>)> = vec![];
     let mut rubrics: Vec<(NaiveDate, u32, Decimal)> = vec![];
     let mut stairwells: BTreeMap<StairwellId, (GridId, u32)> = BTreeMap::new();
     let mut places: HashMap<StairwellId, (String, String)> = HashMap::new();
@@ -142,10 +144,12 @@ pub async fn expected(store: &Store, community: CommunityId, year: i32, at: u64)
                 version,
                 thresholds,
                 effective_from,
+                points,
             } => star_sets.push((
                 effective_from,
                 version,
                 thresholds.iter().map(|h| h.minutes()).collect(),
+                points.map(|p| p.iter().map(|x| x.hundredths()).collect()),
             )),
             Event::RubricSet {
                 version,
@@ -277,16 +281,20 @@ pub async fn expected(store: &Store, community: CommunityId, year: i32, at: u64)
 
     // Rules in force.
     let p_date = cst_date(as_of);
-    out.star_thresholds = star_sets
+    (out.star_thresholds, out.star_points) = star_sets
         .iter()
         .filter(|s| s.0 <= p_date)
         .max_by_key(|s| (s.0, s.1))
-        .map(|s| s.2.clone())
-        .unwrap_or_else(|| vec![6000, 18000, 36000, 60000, 90000]);
-    let level = |minutes: i64| {
-        out.star_thresholds
-            .iter()
-            .filter(|t| minutes >= **t)
+        .map(|s| (s.2.clone(), s.3.clone()))
+        .unwrap_or_else(|| (vec![6000, 18000, 36000, 60000, 90000], None));
+    // A star is held when the minutes reach its threshold and, under a rule with
+    // points, the points earned (net of reversals) reach its points.
+    let level = |minutes: i64, points: i64| {
+        (0..out.star_thresholds.len())
+            .filter(|i| {
+                minutes >= out.star_thresholds[*i]
+                    && out.star_points.as_ref().is_none_or(|p| points >= p[*i])
+            })
             .count() as u8
     };
 
@@ -372,6 +380,12 @@ pub async fn expected(store: &Store, community: CommunityId, year: i32, at: u64)
             .filter(|r| r.vol == *v && r.kind.is_some() && r.date.year() < year)
             .map(|r| r.minutes)
             .sum();
+        let points_before: i64 = live
+            .iter()
+            .filter(|r| r.vol == *v && r.date.year() < year)
+            .map(|r| r.points)
+            .sum();
+        let points_year: i64 = mine.iter().map(|r| r.points).sum();
         let minutes: i64 = mine
             .iter()
             .filter(|r| r.kind.is_some())
@@ -385,8 +399,8 @@ pub async fn expected(store: &Store, community: CommunityId, year: i32, at: u64)
                 minutes,
                 mine.iter().map(|r| r.points).sum(),
                 before + minutes,
-                level(before),
-                level(before + minutes),
+                level(before, points_before),
+                level(before + minutes, points_before + points_year),
             ),
         );
     }

@@ -56,9 +56,13 @@ pub fn forms(desk: &Desk, c: &Value) -> Markup {
             summary { (t.star_thresholds) " · v" (i(st, "version")) }
             form.grid method="post" action=(desk.href("/console/setup/stars")) {
                 (crate::form::hidden(&desk.session))
+                @let points = items(&st["points"]);
                 @for (n, h) in items(&st["thresholds"]).iter().enumerate() {
                     @let id = format!("star{}", n + 1);
-                    (field(&format!("{}★", n + 1), &id, html! { input id=(id) name="star" inputmode="decimal" required value=(num(h.as_str().unwrap_or(""))) disabled[!admin]; }))
+                    @let pid = format!("starp{}", n + 1);
+                    @let p = points.get(n).and_then(|p| p.as_str()).map(num).unwrap_or_default();
+                    (field(&format!("{}★ {}", n + 1, t.star_hours), &id, html! { input id=(id) name="star" inputmode="decimal" required value=(num(h.as_str().unwrap_or(""))) disabled[!admin]; }))
+                    (field(&format!("{}★ {}", n + 1, t.star_points), &pid, html! { input id=(pid) name="starpoints" inputmode="decimal" value=(p) placeholder=(t.star_points_hint) disabled[!admin]; }))
                 }
                 @if admin { (from("st-from")) button.button type="submit" { (t.new_version) } }
             }
@@ -129,9 +133,20 @@ pub async fn stars(desk: Desk, axum::Form(pairs): axum::Form<Vec<(String, String
         .filter(|(k, _)| k == "star")
         .map(|(_, v)| v.trim())
         .collect();
-    let q = "mutation($c: ID!, $t: [Hours!]!, $f: NaiveDate!, $k: String!) {
-      setStarThresholds(communityId: $c, thresholds: $t, effectiveFrom: $f, idempotencyKey: $k) { position } }";
-    let vars = json!({ "c": desk.c, "t": thresholds, "f": get(&f, "from") });
+    // Points only when some are given (all five then, or the API says what is wrong).
+    let points: Vec<&str> = pairs
+        .iter()
+        .filter(|(k, _)| k == "starpoints")
+        .map(|(_, v)| v.trim())
+        .collect();
+    let points = if points.iter().all(|p| p.is_empty()) {
+        Value::Null
+    } else {
+        json!(points)
+    };
+    let q = "mutation($c: ID!, $t: [Hours!]!, $f: NaiveDate!, $p: [Points!], $k: String!) {
+      setStarThresholds(communityId: $c, thresholds: $t, effectiveFrom: $f, points: $p, idempotencyKey: $k) { position } }";
+    let vars = json!({ "c": desk.c, "t": thresholds, "f": get(&f, "from"), "p": points });
     desk.submit(&f, q, vars, "setStarThresholds", "/console/setup")
         .await
 }

@@ -79,7 +79,7 @@ pub async fn establish(
 const SETUP: &str = "query($c: ID!) { community(id: $c) { name
   grids { id name parentId } stairwells { id gridId building unit households } teams { id name }
   pointRules { version pointsPerHour maxHoursPerRecord effectiveFrom coefficients { kind value } }
-  starThresholds { version thresholds effectiveFrom }
+  starThresholds { version thresholds effectiveFrom points }
   activityRules { version timeUnitMinutes lateRecordDays noticeDays checkinOpensMinutes codePeriodSeconds effectiveFrom }
   hoursRules { version giftsToRelativesOnly effectiveFrom storedHoursCap }
   rubric { version items { key name max } participationMax effectiveFrom } } }";

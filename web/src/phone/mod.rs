@@ -33,7 +33,7 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 
 const HOME: &str = "query($at: Int) { me(atLeast: $at) { volunteer { id name volunteerNumber communityId
-    balance { points hours stars verifiedHours } pending { hours points } totals { starThresholds } } }
+    balance { points hours stars verifiedHours } pending { hours points } totals { starThresholds starPointsThresholds starPoints } } }
     inbox(first: 0) { unread } }";
 
 /// A page of the phone family.
@@ -121,6 +121,14 @@ pub async fn home(
         .and_then(|t| t.get(stars as usize))
         .and_then(Value::as_str)
         .and_then(|h| h.parse::<f64>().ok());
+    // Under a star rule with points, the points the next star still takes.
+    let points_short = v["totals"]["starPointsThresholds"]
+        .as_array()
+        .and_then(|t| t.get(stars as usize))
+        .and_then(Value::as_str)
+        .and_then(|p| p.parse::<f64>().ok())
+        .map(|p| p - s(&v["totals"], "starPoints").parse::<f64>().unwrap_or(0.0))
+        .filter(|short| *short > 0.0);
     let pending = num(s(&v["pending"], "hours"));
     let unread = i(&v["inbox"], "unread");
     let mine = activities::mine(&state, &session, &v, &q).await;
@@ -131,7 +139,18 @@ pub async fn home(
             .and_then(Value::as_str)
             .and_then(|h| h.parse::<f64>().ok())
             .unwrap_or(0.0);
-        (((verified - from) / (n - from).max(0.01)) * 100.0).clamp(0.0, 100.0) as u32
+        let by_hours = ((verified - from) / (n - from).max(0.01)).clamp(0.0, 1.0);
+        // Under a star rule with points, the bar is as full as the shorter of the two.
+        let by_points = points_short.map_or(1.0, |short| {
+            let need = v["totals"]["starPointsThresholds"]
+                .as_array()
+                .and_then(|t| t.get(stars as usize))
+                .and_then(Value::as_str)
+                .and_then(|p| p.parse::<f64>().ok())
+                .unwrap_or(1.0);
+            (1.0 - short / need.max(0.01)).clamp(0.0, 1.0)
+        });
+        (by_hours.min(by_points) * 100.0) as u32
     });
     let elder = session::elder(&headers);
     let big3 = html! {
@@ -163,7 +182,14 @@ pub async fn home(
             span.marks aria-label=(format!("{stars}星")) { (star_marks(stars)) }
             @if let Some(p) = progress { progress max="100" value=(p) aria-label=(m.to_next_star) { (p) "%" } }
             @match next {
-                Some(n) if stars < 5 => p.sub { (m.to_next_star) " " (num(&format!("{:.2}", (n - verified).max(0.0)))) " 小时" },
+                Some(n) if stars < 5 => p.sub {
+                    (m.to_next_star)
+                    @if n > verified { " " (num(&format!("{:.2}", n - verified))) " 小时" }
+                    @if let Some(short) = points_short {
+                        @if n > verified { "、" } @else { " " }
+                        (num(&format!("{short:.2}"))) " 积分"
+                    }
+                },
                 _ if stars >= 5 => p.sub { (m.top_star) },
                 _ => p.sub { (m.no_star_yet) },
             }

@@ -182,7 +182,9 @@ impl CommunityMutation {
         RulesPayload::from_outcome(exec(ctx, &idempotency_key, c).await?)
     }
 
-    /// New star thresholds (admin): five ascending cumulative hours.
+    /// New star thresholds (admin): five ascending cumulative hours; with `points`,
+    /// five ascending cumulative points earned too (net of reversals; spending does not
+    /// lower them), and a star takes both.
     async fn set_star_thresholds(
         &self,
         ctx: &Context<'_>,
@@ -190,11 +192,13 @@ impl CommunityMutation {
         community_id: ID,
         thresholds: Vec<HoursScalar>,
         effective_from: NaiveDate,
+        points: Option<Vec<crate::scalars::PointsScalar>>,
     ) -> Res<RulesPayload> {
         let c = cmd::SetStarThresholds {
             community_id: CommunityId(parse_id(&community_id, "communityId")?),
             thresholds: thresholds.into_iter().map(|h| h.decimal()).collect(),
             effective_from,
+            points: points.map(|p| p.into_iter().map(|x| x.decimal()).collect()),
         };
         RulesPayload::from_outcome(exec(ctx, &idempotency_key, c).await?)
     }

@@ -138,12 +138,15 @@ impl From<&LPointRules> for PointRules {
     }
 }
 
-/// A version of the star thresholds (星级标准), in verified hours.
+/// A version of the star thresholds (星级标准), in verified hours, and in points earned
+/// when the version asks for points too.
 #[derive(SimpleObject, Clone)]
 pub struct StarThresholdsVersion {
     pub version: i32,
     pub thresholds: Vec<HoursScalar>,
     pub effective_from: NaiveDate,
+    /// Points earned each star also takes; null when hours alone count.
+    pub points: Option<Vec<crate::scalars::PointsScalar>>,
 }
 
 /// An item of the stairwell rubric.
@@ -344,6 +347,9 @@ impl Community {
             version: t.version as i32,
             thresholds: t.thresholds.iter().map(|h| HoursScalar(*h)).collect(),
             effective_from: t.effective_from,
+            points: t
+                .points
+                .map(|p| p.into_iter().map(crate::scalars::PointsScalar).collect()),
         }
     }
 

@@ -49,6 +49,8 @@ pub struct StarReached {
     pub level: i32,
     /// Verified hours the star takes.
     pub threshold_hours: HoursScalar,
+    /// Points earned it also takes, when the star rule asks for points.
+    pub threshold_points: Option<PointsScalar>,
     /// The day (UTC+8) the verified hours last crossed the threshold.
     pub reached_on: NaiveDate,
 }
@@ -65,6 +67,11 @@ pub struct AccountTotals {
     pub hours_reversed: HoursScalar,
     /// The community's star thresholds, in verified hours.
     pub star_thresholds: Vec<HoursScalar>,
+    /// Its points thresholds, when the star rule asks for points too.
+    pub star_points_thresholds: Option<Vec<PointsScalar>>,
+    /// Points earned net of reversals (spending does not lower them): what a star rule
+    /// with points counts.
+    pub star_points: PointsScalar,
     pub stars: Vec<StarReached>,
 }
 
@@ -79,12 +86,18 @@ impl From<&projections::balances::Balance> for AccountTotals {
             hours_spent: hours_of(b.hours_spent),
             hours_reversed: hours_of(b.hours_reversed),
             star_thresholds: b.star_thresholds.iter().map(|h| hours_of(*h)).collect(),
+            star_points_thresholds: b
+                .star_points_thresholds
+                .as_ref()
+                .map(|p| p.iter().map(|x| points_of(*x)).collect()),
+            star_points: points_of(b.star_points),
             stars: b
                 .stars
                 .iter()
                 .map(|s| StarReached {
                     level: s.level as i32,
                     threshold_hours: hours_of(s.threshold_hours),
+                    threshold_points: s.threshold_points.map(points_of),
                     reached_on: s.reached_on,
                 })
                 .collect(),

@@ -176,10 +176,12 @@ impl Aggregate for CommunityState {
                 version,
                 thresholds,
                 effective_from,
+                points,
             } => self.star_thresholds.push(StarThresholds {
                 version: *version,
                 thresholds: thresholds.clone(),
                 effective_from: *effective_from,
+                points: points.clone(),
             }),
             Event::RubricSet {
                 version,

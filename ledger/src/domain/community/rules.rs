@@ -23,12 +23,15 @@ pub struct SetPointRules {
     pub effective_from: NaiveDate,
 }
 
-/// New star thresholds version (admin): five ascending cumulative hours.
+/// New star thresholds version (admin): five ascending cumulative hours, and optionally
+/// five ascending cumulative points earned (some districts require both for a star).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SetStarThresholds {
     pub community_id: CommunityId,
     pub thresholds: Vec<Decimal>,
     pub effective_from: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<Vec<Decimal>>,
 }
 
 /// New stairwell rubric version (admin).
@@ -130,6 +133,30 @@ pub struct StarThresholds {
     pub version: u32,
     pub thresholds: Vec<Hours>,
     pub effective_from: NaiveDate,
+    /// Points earned a star also takes, per level, when the rule says so.
+    pub points: Option<Vec<Points>>,
+}
+
+impl StarThresholds {
+    /// How many stars `hours` verified and `points` earned (net of reversals; spending
+    /// does not lower it) reach: a level needs its hours and, when the version sets
+    /// points, its points too.
+    pub fn level(&self, hours: Hours, points: Points) -> u8 {
+        let reached = (0..self.thresholds.len())
+            .filter(|i| self.holds(*i, hours, points))
+            .count();
+        u8::try_from(reached).unwrap_or(u8::MAX)
+    }
+
+    /// Whether star `i` (0-based) is held with `hours` and `points`.
+    pub fn holds(&self, i: usize, hours: Hours, points: Points) -> bool {
+        let by_hours = self.thresholds.get(i).is_some_and(|t| hours >= *t);
+        let by_points = match &self.points {
+            Some(p) => p.get(i).is_some_and(|t| points >= *t),
+            None => true,
+        };
+        by_hours && by_points
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -212,6 +239,7 @@ impl CommunityState {
             version: 0,
             thresholds: default_star_thresholds(),
             effective_from: NaiveDate::MIN,
+            points: None,
         })
     }
 
@@ -298,10 +326,33 @@ pub fn set_star_thresholds(
             reason: "thresholds must be strictly ascending".into(),
         });
     }
+    let points = match &cmd.points {
+        None => None,
+        Some(p) if p.len() != 5 => {
+            return Err(DomainError::InvalidInput {
+                field: "points",
+                reason: format!("five points thresholds are needed, got {}", p.len()),
+            })
+        }
+        Some(p) => {
+            let p = p
+                .iter()
+                .map(|t| positive_points("points", *t))
+                .collect::<DomainResult<Vec<Points>>>()?;
+            if p.windows(2).any(|w| w[0] >= w[1]) {
+                return Err(DomainError::InvalidInput {
+                    field: "points",
+                    reason: "points thresholds must be strictly ascending".into(),
+                });
+            }
+            Some(p)
+        }
+    };
     Ok(vec![Event::StarThresholdsSet {
         version: state.star_thresholds.len() as u32 + 1,
         thresholds,
         effective_from: cmd.effective_from,
+        points,
     }])
 }
 
