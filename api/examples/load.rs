@@ -603,6 +603,7 @@ async fn main() -> anyhow::Result<()> {
                         points: ledger::amount::Points::from_hundredths(100),
                         reason: format!("append {i}"),
                         awarded_by: Uuid::nil(),
+                        expires_on: None,
                     }
                     .to_new_event(Uuid::new_v4(), Metadata::default(), None)
                     .map_err(|e| e.to_string())?;

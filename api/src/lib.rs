@@ -25,6 +25,7 @@
 //! - [`sessions`]: the pages' live sessions of a community, to list and revoke;
 //! - [`scalars`]: `Points`, `Hours` and `Decimal`, exact decimal strings;
 //! - [`errors`]: [`ApiError`] and the stable `extensions.code` of every error;
+//! - [`expiry`]: the server's task that expires points on their day (积分到期);
 //! - [`finality`]: the server's task that makes activity records final when their 公示
 //!   notice has passed (in the process leading the `activities` read model);
 //! - [`metrics`]: Prometheus counters and histograms.
@@ -83,6 +84,7 @@ pub mod auth;
 pub mod cache;
 pub mod documents;
 pub mod errors;
+pub mod expiry;
 pub mod finality;
 pub mod http;
 pub mod inbox;
@@ -171,6 +173,12 @@ pub async fn serve_with(
         state.app.handler.clone(),
         projections.clone(),
         finality::FINALITY_EVERY,
+        rx.clone(),
+    );
+    expiry::spawn(
+        state.app.handler.clone(),
+        projections.clone(),
+        expiry::EXPIRY_EVERY,
         rx,
     );
     let listener = tokio::net::TcpListener::bind(config.listen).await?;

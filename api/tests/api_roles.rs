@@ -342,6 +342,8 @@ impl Fx<'_> {
                 let sid = self.service().await;
                 ("mutation($k: String!, $v: ID!, $s: ID!) { evaluateService(idempotencyKey: $k, volunteerId: $v, serviceId: $s, satisfaction: 5) { position } }", json!({"k": k, "v": c.v1, "s": sid}))
             }
+            "setPointsExpiry" => ("mutation($k: String!, $c: ID!) { setPointsExpiry(idempotencyKey: $k, communityId: $c, validMonths: 36, rounding: YEAR_END, effectiveFrom: \"2000-01-01\") { version position } }", json!({"k": k, "c": c.id})),
+            "expirePoints" => ("mutation($k: String!, $v: ID!) { expirePoints(idempotencyKey: $k, volunteerId: $v) { position } }", json!({"k": k, "v": c.v1})),
             other => panic!("no request for {other}"),
         };
         (q.to_string(), v)
@@ -351,7 +353,8 @@ impl Fx<'_> {
 fn allowed(mutation: &str) -> &'static [Who] {
     match mutation {
         "establishCommunity" | "setPointRules" | "setStarThresholds" | "setRubric"
-        | "setActivityRules" | "setHoursRules" | "issueToken" | "revokeToken" => &[Who::Admin],
+        | "setActivityRules" | "setHoursRules" | "setPointsExpiry" | "issueToken"
+        | "revokeToken" => &[Who::Admin],
         "logService" | "claimWish" | "releaseWish" | "fulfilWish" | "giftHours" | "spendHours"
         | "signUp" | "withdrawSignUp" | "checkIn" | "checkOut" | "raiseObjection"
         | "redeemShopItem" | "cancelRedemption" | "unlinkRelative" => {
@@ -363,7 +366,7 @@ fn allowed(mutation: &str) -> &'static [Who] {
 }
 
 /// Every mutation of the schema (a test checks that none is missing).
-const MUTATIONS: [&str; 65] = [
+const MUTATIONS: [&str; 67] = [
     "establishCommunity",
     "registerStairwell",
     "formTeam",
@@ -429,6 +432,8 @@ const MUTATIONS: [&str; 65] = [
     "giveCommendation",
     "withdrawRecord",
     "evaluateService",
+    "setPointsExpiry",
+    "expirePoints",
 ];
 
 /// The mutations the served schema has.
@@ -478,11 +483,12 @@ async fn every_mutation_with_every_role() {
                     Who::Display => Some(c.display.as_str()),
                 };
                 let (status, body) = s.gql(token, &q, v).await;
-                // A finality with nothing due (a notice cannot pass during the test) got
-                // past who may issue it.
+                // A finality or an expiry with nothing due (a notice or a validity cannot
+                // end during the test) got past who may issue it.
                 let ok = status == 200
                     && (body.get("errors").is_none()
-                        || (m == "finaliseAttendance" && code(&body) == "NOTHING_DUE"));
+                        || (matches!(m, "finaliseAttendance" | "expirePoints")
+                            && code(&body) == "NOTHING_DUE"));
                 let expected_ok = allowed(m).contains(&who);
                 let expected_code = if who == Who::Nobody {
                     "UNAUTHENTICATED"

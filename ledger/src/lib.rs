@@ -11,8 +11,8 @@
 //! - [`event`]: the domain events, their schema versions and upcasting.
 //! - [`domain`]: pure decide/evolve per aggregate — [`domain::community`],
 //!   [`domain::volunteer`] (registration and personal-data corrections, services, points
-//!   and hours, relatives, and the service record's training, commendations and
-//!   evaluations), [`domain::wish`], [`domain::stairwell`], [`domain::activity`],
+//!   and hours, points expiry, relatives, and the service record's training,
+//!   commendations and evaluations), [`domain::wish`], [`domain::stairwell`], [`domain::activity`],
 //!   [`domain::shop`] (the points shop's items and redemptions) — each
 //!   with its command payloads beside the rules that decide them, and
 //!   [`domain::DomainError`] with its stable codes.

@@ -127,6 +127,7 @@ impl World {
                 rule_version: 0,
                 verified_by: u(99),
                 over_cap: Hours::ZERO,
+                expires_on: None,
             },
         ));
     }

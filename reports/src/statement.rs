@@ -232,6 +232,15 @@ pub async fn statement(
                 Hours::ZERO,
                 None,
             ),
+            Event::PointsExpired { points, .. } => (
+                "积分到期",
+                "积分有效期已过".to_string(),
+                None,
+                -points,
+                Hours::ZERO,
+                Hours::ZERO,
+                None,
+            ),
             Event::PointsRefunded {
                 refunds,
                 points,

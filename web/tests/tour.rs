@@ -201,10 +201,28 @@ async fn every_page_with_the_demo_community() {
         admin.eval("document.querySelector('#starp3').value").await,
         "3000"
     );
-    // The volunteer's phone says what the next star still takes: hours and points.
+    // Points expire a month after their credit, on the day: an award from now on is
+    // due within 90 days, and the phone says so.
+    admin.fill("#ex-m", "1").await;
+    submit(&admin, "form[action*='/console/setup/expiry'] button").await;
+    shows(&admin, &["积分有效期 · v1"]).await;
+    CommandHandler::new(d.store.clone())
+        .run(
+            &Actor::admin(Uuid::new_v4()),
+            "tour: an award that expires",
+            AwardPoints {
+                volunteer_id: ledger::ids::VolunteerId(d.volunteer),
+                points: 15.into(),
+                reason: "社区议事".into(),
+            },
+        )
+        .await
+        .unwrap();
+    // The volunteer's phone says what the next star still takes (hours and points),
+    // and which points expire soon.
     let again = Browser::launch(&binary, 360, 640, true).await;
     log_in(&again, &d.link(Role::Volunteer, Some(d.volunteer)).await).await;
-    let home = shows(&again, &["距下一星还差"]).await;
+    let home = shows(&again, &["距下一星还差", "90 天内到期 15 分"]).await;
     assert!(home.contains(" 积分"), "{home}");
     screenshot(&again, "phone-star-points.png").await;
     // Hours go only to relatives from now on, and an account banks at most 1,500 h.

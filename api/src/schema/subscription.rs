@@ -80,6 +80,7 @@ fn is_balance_event(event_type: &str) -> bool {
             | "PointsAwarded"
             | "PointsRedeemed"
             | "PointsRefunded"
+            | "PointsExpired"
             | "EntryReversed"
             | "HoursGifted"
             | "HoursReceived"

@@ -54,7 +54,9 @@ impl AwardPoints {
     pub(super) async fn plan(&self, d: &Decision<'_>) -> PlanResult<BalanceEntry> {
         let (v, cid) = d.volunteer_in_community(self.volunteer_id).await?;
         let entry = EntryId(d.id("entry"));
-        let events = volunteer::award(&v.state, self, entry, d.ctx())?;
+        let mut events = volunteer::award(&v.state, self, entry, d.ctx())?;
+        let comm = d.community(cid).await?;
+        d.credit_rules(&comm.state).apply(&v.state, &mut events);
         Ok(balance_plan(&v, events, cid, entry))
     }
 }
@@ -92,8 +94,10 @@ impl AwardPointsToMany {
         for (i, (v, cid)) in loaded.into_iter().enumerate() {
             let volunteer_id = ids[i];
             let entry_id = EntryId(d.id(&format!("entry-{i}")));
-            let events =
+            let mut events =
                 volunteer::award_one_of_many(&v.state, volunteer_id, self, entry_id, d.ctx())?;
+            let comm = d.community(cid).await?;
+            d.credit_rules(&comm.state).apply(&v.state, &mut events);
             writes.push(v.write(events, Some(cid)).0);
             awards.push(AwardMade {
                 volunteer_id,
@@ -113,6 +117,19 @@ impl RedeemPoints {
         let (v, cid) = d.volunteer_in_community(self.volunteer_id).await?;
         let entry = EntryId(d.id("entry"));
         let events = volunteer::redeem(&v.state, self, entry, d.ctx())?;
+        Ok(balance_plan(&v, events, cid, entry))
+    }
+}
+
+impl ExpirePoints {
+    pub(super) fn locks(&self) -> Vec<String> {
+        vec![volunteer_stream(self.volunteer_id)]
+    }
+
+    pub(super) async fn plan(&self, d: &Decision<'_>) -> PlanResult<BalanceEntry> {
+        let (v, cid) = d.volunteer_in_community(self.volunteer_id).await?;
+        let entry = EntryId(d.id("entry"));
+        let events = volunteer::expire_points(&v.state, self, entry, d.ctx())?;
         Ok(balance_plan(&v, events, cid, entry))
     }
 }
@@ -150,7 +167,7 @@ impl SpendHours {
         let ids = (ServiceId(d.id("service")), EntryId(d.id("provider-entry")));
         let (provider, mut pe) =
             volunteer::provided_service(&comm.state, &v.state, &p.state, self, ids, d.ctx())?;
-        volunteer::cap_credits(&p.state, &d.hours_rules(&comm.state), &mut pe);
+        d.credit_rules(&comm.state).apply(&p.state, &mut pe);
         let events = volunteer::spend(&v.state, self, entry, Some(provider))?;
         let mut plan = balance_plan(&v, events, cid, entry);
         plan.writes.push(p.write(pe, Some(cid)).0);

@@ -6,8 +6,7 @@ use super::activity::{activity_locks, load_activity};
 use super::decision::{Decision, Loaded, Plan, PlanResult, Write};
 use crate::amount::{Hours, Points};
 use crate::domain::activity::{self, *};
-use crate::domain::community::HoursRules;
-use crate::domain::volunteer::cap_credits;
+use crate::domain::volunteer::CreditRules;
 use crate::event::Event;
 use crate::ids::*;
 use chrono::{DateTime, Utc};
@@ -51,7 +50,7 @@ async fn credit_writes(
     a: &Loaded<ActivityState>,
     cid: CommunityId,
     credits: Credits,
-    rules: &HoursRules,
+    rules: &CreditRules,
 ) -> Result<(Vec<Write>, std::sync::Arc<ActivityState>), super::CommandError> {
     let (w, post) = a.write(credits.activity, Some(cid));
     let mut writes = vec![w];
@@ -59,7 +58,7 @@ async fn credit_writes(
     let loads = credits.volunteers.iter().map(|(v, _)| d.volunteer(*v));
     let vols = futures::future::try_join_all(loads).await?;
     for (vol, (_, mut events)) in vols.into_iter().zip(credits.volunteers) {
-        cap_credits(&vol.state, rules, &mut events);
+        rules.apply(&vol.state, &mut events);
         let community = vol.state.community_id;
         writes.push(vol.write(events, community).0);
     }
@@ -118,7 +117,7 @@ impl ApproveAttendance {
         let (a, cid) = load_activity(d, self.activity_id).await?;
         let comm = d.community(cid).await?;
         let credits = activity::approve(&comm.state, &a.state, self, d.ctx())?;
-        let rules = d.hours_rules(&comm.state);
+        let rules = d.credit_rules(&comm.state);
         let (writes, post) = credit_writes(d, &a, cid, credits, &rules).await?;
         let outcome = outcome(self.activity_id, &writes[0].events, &post);
         Ok(Plan::new(writes, outcome))
@@ -133,7 +132,7 @@ impl FinaliseAttendance {
     pub(super) async fn plan(&self, d: &Decision<'_>) -> PlanResult<AttendanceOutcome> {
         let (a, cid) = load_activity(d, self.activity_id).await?;
         let credits = activity::finalise(&a.state, self, d.ctx())?;
-        let rules = d.hours_rules(&d.community(cid).await?.state);
+        let rules = d.credit_rules(&d.community(cid).await?.state);
         let (writes, post) = credit_writes(d, &a, cid, credits, &rules).await?;
         let outcome = outcome(self.activity_id, &writes[0].events, &post);
         Ok(Plan::new(writes, outcome))
@@ -160,9 +159,9 @@ impl RecordLateAttendance {
         };
         // The volunteer's write is decided on the state just checked, not a second read.
         let mut writes = vec![a.write(credits.activity, Some(cid)).0];
-        let rules = d.hours_rules(&comm.state);
+        let rules = d.credit_rules(&comm.state);
         for (_, mut events) in credits.volunteers {
-            cap_credits(&v.state, &rules, &mut events);
+            rules.apply(&v.state, &mut events);
             writes.push(v.write(events, v.state.community_id).0);
         }
         Ok(Plan::new(

@@ -41,6 +41,7 @@ pub fn authorize(
                     | SetRubric(_)
                     | SetActivityRules(_)
                     | SetHoursRules(_)
+                    | SetPointsExpiry(_)
             ) {
                 return Err(DomainError::forbidden(format!(
                     "{} is for administrators",

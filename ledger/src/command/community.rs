@@ -182,6 +182,22 @@ impl SetActivityRules {
     }
 }
 
+impl SetPointsExpiry {
+    pub(super) fn locks(&self) -> Vec<String> {
+        vec![community_stream(self.community_id)]
+    }
+
+    pub(super) async fn plan(&self, d: &Decision<'_>) -> PlanResult<RulesVersion> {
+        rules_plan(
+            d,
+            self.community_id,
+            |s| community::set_points_expiry(s, self),
+            |s| s.points_expiry.len(),
+        )
+        .await
+    }
+}
+
 impl SetHoursRules {
     pub(super) fn locks(&self) -> Vec<String> {
         vec![community_stream(self.community_id)]

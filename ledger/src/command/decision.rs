@@ -427,6 +427,19 @@ impl<'a> Decision<'a> {
         })
     }
 
+    /// The rules every credit follows today: the hours rules and the points expiry.
+    pub(crate) fn credit_rules(
+        &self,
+        community: &CommunityState,
+    ) -> crate::domain::volunteer::CreditRules {
+        let today = local_date(self.ctx.now);
+        crate::domain::volunteer::CreditRules {
+            hours: community.hours_rules_on(today),
+            expiry: community.points_expiry_on(today),
+            today,
+        }
+    }
+
     /// A registered volunteer and the community it belongs to, after authorization in
     /// that community.
     pub(crate) async fn volunteer_in_community(

@@ -230,6 +230,16 @@ impl CommandHandler {
         current(&inner.store, &inner.caches, volunteer_stream(volunteer_id)).await
     }
 
+    /// A community as the commands see it (its rules), read from the log through their
+    /// cache.
+    pub async fn community_state(
+        &self,
+        community_id: CommunityId,
+    ) -> Result<Arc<CommunityState>, CommandError> {
+        let inner = &self.inner;
+        current(&inner.store, &inner.caches, community_stream(community_id)).await
+    }
+
     /// Runs one command and answers its own result type (see [`Self::execute`]).
     pub async fn run<C: CommandPayload>(
         &self,

@@ -56,7 +56,7 @@ pub use crate::domain::activity::{
 };
 pub use crate::domain::community::{
     AddGrid, EstablishCommunity, FormTeam, RegisterStairwell, SetActivityRules, SetHoursRules,
-    SetPointRules, SetRubric, SetStarThresholds,
+    SetPointRules, SetPointsExpiry, SetRubric, SetStarThresholds,
 };
 pub use crate::domain::shop::{
     AdjustShopStock, CancelRedemption, ChangeShopItem, CollectRedemption, ListShopItem,
@@ -65,9 +65,9 @@ pub use crate::domain::shop::{
 pub use crate::domain::stairwell::{RecordInspection, ReportStairwellIssue, ResolveStairwellIssue};
 pub use crate::domain::volunteer::{
     AwardPoints, AwardPointsToMany, CorrectPersonalData, DepartVolunteer, ErasePersonalData,
-    EvaluateService, GiftHours, GiveCommendation, JoinTeam, LeaveTeam, LinkRelative, LogService,
-    MoveVolunteer, RecordTraining, RedeemPoints, RegisterVolunteer, RejectService, ReverseEntry,
-    SetVolunteerTags, SpendHours, UnlinkRelative, VerifyService, WithdrawRecord,
+    EvaluateService, ExpirePoints, GiftHours, GiveCommendation, JoinTeam, LeaveTeam, LinkRelative,
+    LogService, MoveVolunteer, RecordTraining, RedeemPoints, RegisterVolunteer, RejectService,
+    ReverseEntry, SetVolunteerTags, SpendHours, UnlinkRelative, VerifyService, WithdrawRecord,
 };
 pub use crate::domain::wish::{
     CancelWish, ClaimWish, ConfirmWish, FulfilWish, PostWish, ReleaseWish,
@@ -251,6 +251,8 @@ commands! {
     GiveCommendation => RecordRef,
     WithdrawRecord => RecordRef,
     EvaluateService => EvaluationRef,
+    SetPointsExpiry => RulesVersion,
+    ExpirePoints => BalanceEntry,
 }
 
 impl Command {
@@ -273,6 +275,7 @@ impl Command {
             PostActivity(c) => Some(c.community_id),
             ListShopItem(c) => Some(c.community_id),
             SetHoursRules(c) => Some(c.community_id),
+            SetPointsExpiry(c) => Some(c.community_id),
             _ => None,
         }
     }

@@ -51,7 +51,7 @@ impl VerifyService {
         let comm = d.community(cid).await?;
         let entry = EntryId(d.id("entry"));
         let mut events = volunteer::verify_service(&comm.state, &v.state, self, entry, d.ctx())?;
-        volunteer::cap_credits(&v.state, &d.hours_rules(&comm.state), &mut events);
+        d.credit_rules(&comm.state).apply(&v.state, &mut events);
         let (w, post) = v.write(events, Some(cid));
         let credited = post.entry(entry)?;
         Ok(Plan::new(

@@ -158,7 +158,7 @@ impl ConfirmWish {
             entry,
             d.ctx(),
         )?;
-        crate::domain::volunteer::cap_credits(&v.state, &d.hours_rules(&comm.state), &mut ve);
+        d.credit_rules(&comm.state).apply(&v.state, &mut ve);
         let v_community = v.state.community_id;
         let (vw, post) = v.write(ve, v_community);
         let points = post.entry(entry)?.points;

@@ -212,6 +212,8 @@ pub enum DomainError {
         balance: Hours,
         rule_version: u32,
     },
+    #[error("volunteer {volunteer_id} has no points due to expire")]
+    NoPointsDue { volunteer_id: VolunteerId },
     #[error("service {service_id} has been evaluated already")]
     AlreadyEvaluated { service_id: ServiceId },
     #[error("record {record_id} was withdrawn already")]
@@ -274,7 +276,7 @@ impl DomainError {
             AlreadyRecorded { .. } => "ALREADY_RECORDED",
             NotInNotice { .. } => "NOT_IN_NOTICE",
             ObjectionAlreadyResolved { .. } => "ALREADY_RESOLVED",
-            NothingDue { .. } => "NOTHING_DUE",
+            NothingDue { .. } | NoPointsDue { .. } => "NOTHING_DUE",
             OutOfStock { .. } => "OUT_OF_STOCK",
             ItemWithdrawn { .. } => "ITEM_WITHDRAWN",
             ItemExpired { .. } => "ITEM_EXPIRED",

@@ -129,6 +129,7 @@ mod tests {
             points: Points::from_hundredths(1250),
             reason: "楼道清理".into(),
             awarded_by: Uuid::from_u128(2),
+            expires_on: None,
         };
         let ne = e
             .to_new_event(Uuid::from_u128(3), Metadata::default(), None)

@@ -113,6 +113,24 @@ pub fn over_cap_note(over_cap: Hours) -> String {
     )
 }
 
+/// Where a points expiry falls (积分有效期): on the day the period ends, or at the end of
+/// the month or the year that day falls in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExpiryRounding {
+    Day,
+    MonthEnd,
+    YearEnd,
+}
+
+/// Points of one credit (a lot) that expired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpiredLot {
+    /// The credit (a verified service or an award) the points came from.
+    pub entry: crate::ids::EntryId,
+    pub points: crate::amount::Points,
+}
+
 /// The annual commendation report (年度表彰) a commendation rests on: the year it covers
 /// and the log position it was pinned to, so anyone can fetch the same document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -91,6 +91,15 @@ pub enum Event {
         participation_max: Decimal,
         effective_from: NaiveDate,
     },
+    /// Versioned points expiry (积分有效期): points credited while it is in force expire
+    /// `valid_months` after their credit, rounded to the end of the month or year when
+    /// it says so; 0 months: points credited do not expire.
+    PointsExpiryRulesSet {
+        version: u32,
+        valid_months: u32,
+        rounding: ExpiryRounding,
+        effective_from: NaiveDate,
+    },
     /// Versioned hours rules (时间银行规则): whether banked hours may be gifted only to a
     /// linked relative (家属).
     HoursRulesSet {
@@ -182,6 +191,10 @@ pub enum Event {
         /// stored-hours cap (it counts for stars and totals all the same).
         #[serde(default, skip_serializing_if = "Hours::is_zero")]
         over_cap: Hours,
+        /// The first day the points are no longer valid, under the expiry rule in force
+        /// when they were credited (none: they do not expire).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expires_on: Option<NaiveDate>,
     },
     ServiceRejected {
         service_id: ServiceId,
@@ -194,6 +207,17 @@ pub enum Event {
         points: Points,
         reason: String,
         awarded_by: Uuid,
+        /// As on `ServiceVerified`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expires_on: Option<NaiveDate>,
+    },
+    /// Points whose validity ended (积分到期), written on time by the server: what was
+    /// left of each credit, oldest first.
+    PointsExpired {
+        entry_id: EntryId,
+        points: Points,
+        lots: Vec<ExpiredLot>,
+        expired_by: Uuid,
     },
     /// Redeemed at the points shop (积分超市). Never undone.
     PointsRedeemed {

@@ -34,6 +34,8 @@ impl Event {
             Event::RelativeLinked { .. } => "RelativeLinked",
             Event::RelativeUnlinked { .. } => "RelativeUnlinked",
             Event::HoursRulesSet { .. } => "HoursRulesSet",
+            Event::PointsExpiryRulesSet { .. } => "PointsExpiryRulesSet",
+            Event::PointsExpired { .. } => "PointsExpired",
             Event::TrainingRecorded { .. } => "TrainingRecorded",
             Event::CommendationGiven { .. } => "CommendationGiven",
             Event::RecordWithdrawn { .. } => "RecordWithdrawn",
@@ -86,6 +88,7 @@ impl Event {
             | Event::PointsRedeemed { entry_id, .. }
             | Event::EntryReversed { entry_id, .. }
             | Event::PointsRefunded { entry_id, .. }
+            | Event::PointsExpired { entry_id, .. }
             | Event::HoursGifted { entry_id, .. }
             | Event::HoursReceived { entry_id, .. }
             | Event::HoursSpent { entry_id, .. } => Some(*entry_id),

@@ -387,6 +387,7 @@ fn an_award_to_many_writes_every_award_or_none() {
                 points: Points::whole(5),
                 reason: "楼道清扫".into(),
                 awarded_by: STAFF,
+                expires_on: None,
             }],
         )
         .then_expect_stream(
@@ -396,6 +397,7 @@ fn an_award_to_many_writes_every_award_or_none() {
                 points: Points::whole(5),
                 reason: "楼道清扫".into(),
                 awarded_by: STAFF,
+                expires_on: None,
             }],
         );
     let Outcome::AwardPointsToMany(made) = then.outcome() else {

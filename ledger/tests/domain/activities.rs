@@ -621,6 +621,7 @@ fn approval_counts_the_overlap_rounded_down_and_credits_at_once_without_a_notice
                 rule_version: 0,
                 verified_by: STAFF,
                 over_cap: Hours::ZERO,
+                expires_on: None,
             },
         ],
     );

@@ -194,6 +194,7 @@ fn hours_spent_on_a_volunteers_service_name_them_and_credit_it() {
                     rule_version: 0,
                     verified_by: STAFF,
                     over_cap: Hours::ZERO,
+                    expires_on: None,
                 },
             ],
         );
@@ -275,6 +276,7 @@ fn the_stored_hours_cap_banks_what_fits_and_counts_the_rest_for_stars() {
             rule_version: 0,
             verified_by: STAFF,
             over_cap: Hours::ZERO,
+            expires_on: None,
         },
     ]);
     family([capped_at(3)], v.clone(), giver)

@@ -7,6 +7,7 @@
 mod account;
 mod activities;
 mod communities;
+mod expiry;
 mod family;
 mod record;
 mod registration;
@@ -127,6 +128,7 @@ fn awarded(n: u128, points: i64) -> Event {
         points: Points::whole(points),
         reason: "r".into(),
         awarded_by: STAFF,
+        expires_on: None,
     }
 }
 
@@ -139,6 +141,7 @@ fn verified(service: u128, n: u128, minutes: i64, points: i64) -> Event {
         rule_version: 0,
         verified_by: STAFF,
         over_cap: Hours::ZERO,
+        expires_on: None,
     }
 }
 

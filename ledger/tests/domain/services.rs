@@ -164,6 +164,7 @@ fn verify_uses_rules_in_force_on_the_service_date_and_rounds_half_away_from_zero
         rule_version: 1,
         verified_by: STAFF,
         over_cap: Hours::ZERO,
+        expires_on: None,
     }]);
     // the result says what was credited and the balances after it
     assert_eq!(

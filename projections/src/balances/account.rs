@@ -16,6 +16,8 @@ pub struct Account {
     pub points_earned: i64,
     pub points_spent: i64,
     pub points_reversed: i64,
+    /// Points whose validity ended (积分到期).
+    pub points_expired: i64,
     /// Hours balance (banked − reversed − gifted + received − spent).
     pub hours_banked: i64,
     pub hours_gifted: i64,
@@ -76,6 +78,10 @@ pub fn evolve(acc: &mut Account, ev: &Envelope) -> Option<(i64, i64)> {
             acc.points_spent += points.hundredths();
             acc.points_balance -= points.hundredths();
         }
+        Event::PointsExpired { points, .. } => {
+            acc.points_expired += points.hundredths();
+            acc.points_balance -= points.hundredths();
+        }
         // A cancelled redemption: the points were not spent after all.
         Event::PointsRefunded { points, .. } => {
             acc.points_spent -= points.hundredths();
@@ -127,6 +133,7 @@ pub(super) fn is_account_event(e: &Event) -> bool {
             | Event::PointsAwarded { .. }
             | Event::PointsRedeemed { .. }
             | Event::PointsRefunded { .. }
+            | Event::PointsExpired { .. }
             | Event::EntryReversed { .. }
             | Event::HoursGifted { .. }
             | Event::HoursReceived { .. }

@@ -4,7 +4,8 @@
 //! date each star was reached; the negative-balance flag.
 //!
 //! Rules:
-//! - points earned = verified service points + awards; balance = earned − spent − reversed;
+//! - points earned = verified service points + awards; balance = earned − spent −
+//!   reversed − expired (积分到期);
 //! - hours banked = verified hours + received − gifted − spent − reversed hours;
 //! - verified service hours = verified hours − reversed hours;
 //! - star thresholds are versioned: the version in force on a day is the one with the
@@ -38,8 +39,9 @@ mod state;
 
 pub use account::{evolve, Account};
 pub use query::{
-    balance, balance_on, balances_of_community, balances_of_community_by, community_totals,
-    negative_balances, threshold_versions, today, Balance, BalanceOrder, CommunityTotals, Star,
+    accounts_with_points, balance, balance_on, balances_of_community, balances_of_community_by,
+    community_totals, negative_balances, threshold_versions, today, Balance, BalanceOrder,
+    CommunityTotals, Star,
 };
 pub use stars::{
     default_thresholds, star_level, star_step, stars_on, thresholds_on, Criteria, Progress,
@@ -61,7 +63,7 @@ const TABLES: &[TableDef] = &[
             points_balance BIGINT NOT NULL, points_earned BIGINT NOT NULL, points_spent BIGINT NOT NULL, points_reversed BIGINT NOT NULL,
             hours_banked BIGINT NOT NULL, hours_gifted BIGINT NOT NULL, hours_received BIGINT NOT NULL, hours_spent BIGINT NOT NULL,
             hours_reversed BIGINT NOT NULL, verified_minutes BIGINT NOT NULL,
-            negative BIGINT NOT NULL, position BIGINT NOT NULL, timeline TEXT NOT NULL",
+            negative BIGINT NOT NULL, position BIGINT NOT NULL, timeline TEXT NOT NULL, points_expired BIGINT NOT NULL",
         indexes: &["(community_id, volunteer_number)"],
     },
     TableDef {
@@ -83,8 +85,8 @@ impl Projection for Balances {
     fn version(&self) -> u32 {
         // 3: dated threshold versions, stars evaluated when read. 4: a negative hours
         // balance flags the account too. 5: star rules with points (the timeline keeps
-        // the points earned).
-        5
+        // the points earned). 6: points expired.
+        6
     }
     fn tables(&self) -> &'static [TableDef] {
         TABLES

@@ -34,6 +34,8 @@ pub struct Balance {
     pub points_earned: Decimal,
     pub points_spent: Decimal,
     pub points_reversed: Decimal,
+    /// Points whose validity ended (积分到期).
+    pub points_expired: Decimal,
     pub hours_banked: Decimal,
     pub hours_gifted: Decimal,
     pub hours_received: Decimal,
@@ -122,6 +124,7 @@ fn to_balance(id: Uuid, a: Account, versions: &[ThresholdVersion], today: NaiveD
         points_earned: points_dec(a.points_earned),
         points_spent: points_dec(a.points_spent),
         points_reversed: points_dec(a.points_reversed),
+        points_expired: points_dec(a.points_expired),
         hours_banked: hours_dec(a.hours_banked),
         hours_gifted: hours_dec(a.hours_gifted),
         hours_received: hours_dec(a.hours_received),
@@ -210,6 +213,24 @@ pub async fn negative_balances(db: &Db, community: CommunityId) -> Result<Vec<Ba
     let today = today();
     rows.iter()
         .map(|r| account_from_row(r).map(|(id, a)| to_balance(id, a, &versions, today)))
+        .collect()
+}
+
+/// Every account that ever earned points, with its community: those whose points may
+/// expire (the server's expiry pass looks at them).
+pub async fn accounts_with_points(db: &Db) -> Result<Vec<(VolunteerId, CommunityId)>> {
+    let rows = db
+        .fetch(
+            "SELECT volunteer_id, community_id FROM pj_balances WHERE points_earned > 0 ORDER BY community_id, volunteer_number",
+            &[],
+        )
+        .await?;
+    rows.iter()
+        .filter_map(|r| {
+            let v = r.text(0).ok().and_then(|t| Uuid::parse_str(&t).ok())?;
+            let c = r.text(1).ok().and_then(|t| Uuid::parse_str(&t).ok())?;
+            Some(Ok((VolunteerId(v), CommunityId(c))))
+        })
         .collect()
 }
 

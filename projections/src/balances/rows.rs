@@ -25,6 +25,7 @@ pub(super) const COLS: &[&str] = &[
     "negative",
     "position",
     "timeline",
+    "points_expired",
 ];
 
 /// Columns of [`COLS`] that hold text.
@@ -57,7 +58,8 @@ pub(super) fn decode_thresholds(s: &str) -> (Vec<i64>, Option<Vec<i64>>) {
 }
 
 pub(super) const SELECT: &str = "volunteer_id, community_id, volunteer_number, points_balance, points_earned, points_spent, points_reversed,
-    hours_banked, hours_gifted, hours_received, hours_spent, hours_reversed, verified_minutes, negative, position, timeline";
+    hours_banked, hours_gifted, hours_received, hours_spent, hours_reversed, verified_minutes, negative, position, timeline,
+    points_expired";
 
 pub(super) fn account_from_row(r: &crate::db::Row) -> Result<(Uuid, Account)> {
     let id = parse_uuid(&r.text(0)?)?;
@@ -79,6 +81,7 @@ pub(super) fn account_from_row(r: &crate::db::Row) -> Result<(Uuid, Account)> {
             verified_minutes: r.int(12)?,
             position: r.int(14)? as u64,
             timeline: decode_timeline(&r.text(15)?)?,
+            points_expired: r.int(16)?,
         },
     ))
 }
@@ -137,5 +140,6 @@ pub(super) fn account_row(id: Uuid, a: &Account) -> Vec<Val> {
         Val::from(i64::from(a.flagged())),
         (a.position as i64).into(),
         Val::from(encode_timeline(&a.timeline)),
+        a.points_expired.into(),
     ]
 }

@@ -143,6 +143,10 @@ fn volunteer_event(
             detail: reason.clone(),
             ..to(Kind::PointsRefunded, item)
         },
+        Event::PointsExpired { points, .. } => Message {
+            hundredths: Some(points.hundredths()),
+            ..to(Kind::PointsExpired, "")
+        },
         Event::EntryReversed {
             points,
             hours,

@@ -71,6 +71,8 @@ pub enum Kind {
     PointsRedeemed,
     /// A redemption cancelled before collection: its points back.
     PointsRefunded,
+    /// Points whose validity ended (积分到期).
+    PointsExpired,
     EntryReversed,
     HoursReceived,
     HoursSpent,
@@ -81,7 +83,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 23] = [
+    pub const ALL: [Kind; 24] = [
         Kind::Welcome,
         Kind::SignedUp,
         Kind::Waitlisted,
@@ -98,6 +100,7 @@ impl Kind {
         Kind::PointsAwarded,
         Kind::PointsRedeemed,
         Kind::PointsRefunded,
+        Kind::PointsExpired,
         Kind::EntryReversed,
         Kind::HoursReceived,
         Kind::HoursSpent,
@@ -126,6 +129,7 @@ impl Kind {
             Kind::PointsAwarded => "POINTS_AWARDED",
             Kind::PointsRedeemed => "POINTS_REDEEMED",
             Kind::PointsRefunded => "POINTS_REFUNDED",
+            Kind::PointsExpired => "POINTS_EXPIRED",
             Kind::EntryReversed => "ENTRY_REVERSED",
             Kind::HoursReceived => "HOURS_RECEIVED",
             Kind::HoursSpent => "HOURS_SPENT",

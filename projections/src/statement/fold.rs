@@ -129,6 +129,16 @@ pub fn entry_of(event: &Event, service: impl FnOnce(ServiceId) -> String) -> Opt
             Some(refunds.0),
             item.clone(),
         ),
+        Event::PointsExpired {
+            entry_id, points, ..
+        } => (
+            entry_id.0,
+            "points_expired",
+            -points.hundredths(),
+            0,
+            None,
+            "积分到期".into(),
+        ),
         Event::HoursGifted {
             entry_id,
             to,

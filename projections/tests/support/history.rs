@@ -269,6 +269,7 @@ pub fn generate(seed: u64, ops: usize) -> History {
                             rule_version: 0,
                             verified_by: staff,
                             over_cap: Hours::from_minutes(o),
+                            expires_on: None,
                         },
                     ));
                 }
@@ -285,6 +286,7 @@ pub fn generate(seed: u64, ops: usize) -> History {
                         points: Points::from_hundredths(points),
                         reason: "好人好事".into(),
                         awarded_by: staff,
+                        expires_on: None,
                     },
                 ));
             }
@@ -468,6 +470,7 @@ pub fn generate(seed: u64, ops: usize) -> History {
                                     rule_version: 0,
                                     verified_by: staff,
                                     over_cap: Hours::ZERO,
+                                    expires_on: None,
                                 },
                             ));
                         }
@@ -926,6 +929,7 @@ fn activity_phase(
                     rule_version: 0,
                     verified_by: staff,
                     over_cap: Hours::ZERO,
+                    expires_on: None,
                 },
             ));
         }

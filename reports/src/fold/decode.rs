@@ -97,6 +97,8 @@ mod fast {
         verified_by: Uuid,
         #[serde(default)]
         over_cap: Hours,
+        #[serde(default)]
+        expires_on: Option<chrono::NaiveDate>,
     }
 
     #[derive(Deserialize)]
@@ -105,6 +107,8 @@ mod fast {
         points: Points,
         reason: String,
         awarded_by: Uuid,
+        #[serde(default)]
+        expires_on: Option<chrono::NaiveDate>,
     }
 
     #[derive(Deserialize)]
@@ -164,6 +168,7 @@ mod fast {
                     rule_version: e.rule_version,
                     verified_by: e.verified_by,
                     over_cap: e.over_cap,
+                    expires_on: e.expires_on,
                 })
             }
             "PointsAwarded" => {
@@ -172,6 +177,7 @@ mod fast {
                     points: e.points,
                     reason: e.reason,
                     awarded_by: e.awarded_by,
+                    expires_on: e.expires_on,
                 })
             }
             "PointsRedeemed" => {
@@ -259,12 +265,14 @@ mod tests {
                 rule_version: 2,
                 verified_by: id(),
                 over_cap: Hours::from_minutes(15),
+                expires_on: chrono::NaiveDate::from_ymd_opt(2029, 1, 1),
             },
             Event::PointsAwarded {
                 entry_id: EntryId(id()),
                 points: Points::from_hundredths(500),
                 reason: "表彰".into(),
                 awarded_by: id(),
+                expires_on: chrono::NaiveDate::from_ymd_opt(2028, 6, 1),
             },
             Event::PointsRedeemed {
                 entry_id: EntryId(id()),

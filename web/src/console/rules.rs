@@ -1,6 +1,6 @@
 //! A community's rules at the desk, versioned: the point rules (积分规则), the star
-//! thresholds (星级标准), the activity rules (活动规则) and the 文明楼道 rubric
-//! (评分细则). Staff see the version in force; admins set a new version from a date
+//! thresholds (星级标准), the activity rules (活动规则), the hours rules, the points
+//! expiry (积分有效期) and the 文明楼道 rubric (评分细则). Staff see the version in force; admins set a new version from a date
 //! (earlier records keep the rules of their own date).
 
 use super::activities::get;
@@ -22,6 +22,8 @@ pub fn forms(desk: &Desk, c: &Value) -> Markup {
     let a = &c["activityRules"];
     let r = &c["rubric"];
     let h = &c["hoursRules"];
+    let e = &c["pointsExpiry"];
+    let x = m.expiry;
     let coef = |k: &str| {
         items(&p["coefficients"])
             .iter()
@@ -85,6 +87,19 @@ pub fn forms(desk: &Desk, c: &Value) -> Markup {
                 label.check { input type="checkbox" name="relativesOnly" value="1" checked[h["giftsToRelativesOnly"] == true] disabled[!admin]; " " (t.gifts_relatives_only) }
                 (field(t.stored_hours_cap, "cap", html! { input id="cap" name="cap" inputmode="decimal" size="8" value=(if h["storedHoursCap"].is_string() { num(s(h, "storedHoursCap")) } else { String::new() }) placeholder=(t.no_cap) disabled[!admin]; }))
                 @if admin { (from("hr-from")) button.button type="submit" { (t.new_version) } }
+            }
+        }
+        details.box {
+            summary { (x.rule) " · v" (i(e, "version")) @if i(e, "validMonths") == 0 { " · " (x.never) } }
+            form.grid method="post" action=(desk.href("/console/setup/expiry")) {
+                (crate::form::hidden(&desk.session))
+                (field(x.months, "ex-m", html! { input id="ex-m" name="months" type="number" min="0" max="120" required value=(i(e, "validMonths")) placeholder=(x.months_hint) disabled[!admin]; }))
+                (field(x.rounding, "ex-r", html! {
+                    select id="ex-r" name="rounding" disabled[!admin] {
+                        @for (v, label) in x.roundings { option value=(v) selected[s(e, "rounding") == v] { (label) } }
+                    }
+                }))
+                @if admin { (from("ex-from")) button.button type="submit" { (t.new_version) } }
             }
         }
         details.box {
@@ -173,6 +188,16 @@ pub async fn hours(desk: Desk, axum::Form(f): Form) -> Response {
     };
     let vars = json!({ "c": desk.c, "r": get(&f, "relativesOnly") == "1", "f": get(&f, "from"), "cap": cap });
     desk.submit(&f, q, vars, "setHoursRules", "/console/setup")
+        .await
+}
+
+/// A new version of the points expiry.
+pub async fn expiry(desk: Desk, axum::Form(f): Form) -> Response {
+    let q = "mutation($c: ID!, $m: Int!, $r: ExpiryRounding!, $f: NaiveDate!, $k: String!) {
+      setPointsExpiry(communityId: $c, validMonths: $m, rounding: $r, effectiveFrom: $f, idempotencyKey: $k) { position } }";
+    let months: i64 = get(&f, "months").parse().unwrap_or(-1);
+    let vars = json!({ "c": desk.c, "m": months, "r": get(&f, "rounding"), "f": get(&f, "from") });
+    desk.submit(&f, q, vars, "setPointsExpiry", "/console/setup")
         .await
 }
 

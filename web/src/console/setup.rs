@@ -82,6 +82,7 @@ const SETUP: &str = "query($c: ID!) { community(id: $c) { name
   starThresholds { version thresholds effectiveFrom points }
   activityRules { version timeUnitMinutes lateRecordDays noticeDays checkinOpensMinutes codePeriodSeconds effectiveFrom }
   hoursRules { version giftsToRelativesOnly effectiveFrom storedHoursCap }
+  pointsExpiry { version validMonths rounding effectiveFrom }
   rubric { version items { key name max } participationMax effectiveFrom } } }";
 
 /// `/console/setup`.

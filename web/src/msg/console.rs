@@ -515,9 +515,8 @@ impl Console {
             "withdrawRecord" => "记录已撤销。",
             "evaluateService" => "服务评价已登记。",
             "addGrid" | "registerStairwell" | "formTeam" => "已添加。",
-            "setPointRules" | "setStarThresholds" | "setActivityRules" | "setRubric" => {
-                "新版本规则已保存。"
-            }
+            "setPointRules" | "setStarThresholds" | "setActivityRules" | "setRubric"
+            | "setPointsExpiry" => "新版本规则已保存。",
             _ => return None,
         })
     }

@@ -41,6 +41,7 @@ pub fn zh_cn(m: &Value) -> String {
         "SERVICE_REJECTED" => format!("服务记录未通过：{subject}{because}。"),
         "POINTS_AWARDED" => format!("获得积分奖励 +{p}{because}。"),
         "POINTS_REDEEMED" => format!("兑换“{subject}”，使用积分 {p}。"),
+        "POINTS_EXPIRED" => format!("积分 {p} 已过有效期，按社区规则清零。"),
         "POINTS_REFUNDED" => format!("“{subject}”的兑换已取消，退回积分 {p}{because}。"),
         "ENTRY_REVERSED" => format!("一条记录已更正：积分 -{p}、时长 -{h} 小时{because}。"),
         "HOURS_RECEIVED" => {

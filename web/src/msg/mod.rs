@@ -5,9 +5,11 @@
 //! - [`console`]: the staff console's texts, and the words of the API's enums;
 //! - [`inbox`]: how an inbox message reads;
 //! - [`shop`]: the points shop's texts (积分超市);
-//! - [`record`]: the service record's texts (服务档案).
+//! - [`record`]: the service record's texts (服务档案);
+//! - [`expiry`]: points expiry's texts (积分有效期).
 
 pub mod console;
+pub mod expiry;
 pub mod inbox;
 pub mod record;
 pub mod shop;
@@ -153,6 +155,8 @@ pub struct Messages {
     pub shop: &'static shop::Shop,
     /// The service record's texts.
     pub record: &'static record::Record,
+    /// Points expiry's texts.
+    pub expiry: &'static expiry::Expiry,
     /// How an inbox message reads.
     pub inbox_words: fn(&serde_json::Value) -> String,
 }
@@ -295,6 +299,7 @@ pub static ZH_CN: Messages = Messages {
     gift: "赠送给家属",
     shop: &shop::ZH_CN,
     record: &record::ZH_CN,
+    expiry: &expiry::ZH_CN,
     inbox_words: inbox::zh_cn,
 };
 

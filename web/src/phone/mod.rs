@@ -33,7 +33,8 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 
 const HOME: &str = "query($at: Int) { me(atLeast: $at) { volunteer { id name volunteerNumber communityId
-    balance { points hours stars verifiedHours } pending { hours points } totals { starThresholds starPointsThresholds starPoints } } }
+    balance { points hours stars verifiedHours } pending { hours points } totals { starThresholds starPointsThresholds starPoints }
+    pointsExpiring(days: 90) { total days { on points } } } }
     inbox(first: 0) { unread } }";
 
 /// A page of the phone family.
@@ -169,7 +170,16 @@ pub async fn home(
         // In elder mode the three things used most come first, on the first screen.
         @if elder { (big3) }
         section.cards {
-            div.card { span.label { (m.points) } span.big { (num(s(b, "points"))) } }
+            div.card {
+                span.label { (m.points) } span.big { (num(s(b, "points"))) }
+                @let soon = &v["pointsExpiring"];
+                @if num(s(soon, "total")) != "0" {
+                    span.label.soon {
+                        (m.expiry.soon) " " (num(s(soon, "total"))) " 分，" (m.expiry.soon_first) " "
+                        (layout::day(s(&soon["days"][0], "on")))
+                    }
+                }
+            }
             div.card {
                 span.label { (m.hours) } span.big { (num(s(b, "verifiedHours"))) } span.unit { "小时" }
                 @if num(s(b, "hours")) != num(s(b, "verifiedHours")) {

@@ -7,6 +7,7 @@
 mod account;
 mod activity;
 mod community;
+mod expiry;
 mod inbox;
 mod record;
 mod shop;
@@ -38,6 +39,7 @@ pub struct Mutation(
     inbox::InboxMutation,
     shop::ShopMutation,
     record::RecordMutation,
+    expiry::ExpiryMutation,
 );
 
 /// Runs a command as the caller, recording its latency; answers the command's own

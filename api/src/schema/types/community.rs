@@ -377,6 +377,17 @@ impl Community {
         (&self.state.activity_rules_on(self.today)).into()
     }
 
+    /// The points expiry (积分有效期) in force today.
+    async fn points_expiry(&self) -> PointsExpiryVersion {
+        let r = self.state.points_expiry_on(self.today);
+        PointsExpiryVersion {
+            version: r.version as i32,
+            valid_months: r.valid_months as i32,
+            rounding: r.rounding.into(),
+            effective_from: r.effective_from,
+        }
+    }
+
     /// The hours rules (时间银行规则) in force today.
     async fn hours_rules(&self) -> HoursRulesVersion {
         let r = self.state.hours_rules_on(self.today);
@@ -387,6 +398,16 @@ impl Community {
             stored_hours_cap: r.stored_hours_cap.map(HoursScalar),
         }
     }
+}
+
+/// A version of the points expiry (积分有效期); version 0: points do not expire.
+#[derive(SimpleObject)]
+pub struct PointsExpiryVersion {
+    pub version: i32,
+    /// Months points stay valid after their credit; 0: they do not expire.
+    pub valid_months: i32,
+    pub rounding: super::ExpiryRounding,
+    pub effective_from: NaiveDate,
 }
 
 /// A version of the hours rules (时间银行规则); version 0 is the built-in default.

@@ -48,6 +48,8 @@ pub enum InboxKind {
     /// A redemption cancelled before collection: its points back (subject: the item;
     /// detail: why).
     PointsRefunded,
+    /// Points whose validity ended (积分到期).
+    PointsExpired,
     /// An entry corrected (冲正): these points and hours taken back (detail: why).
     EntryReversed,
     /// Hours received from another volunteer.

@@ -57,7 +57,9 @@ pub use record::{
 pub use shop::{Redemption, RedemptionStatus, ShopItem, StockLine};
 pub use stairwell::{StairwellAverage, StairwellScore};
 pub use statement::{StatementEntry, StatementPage};
-pub use volunteer::{AccountTotals, Balance, StarReached, Volunteer, VolunteerPage};
+pub use volunteer::{
+    AccountTotals, Balance, ExpiringOn, ExpiringPoints, StarReached, Volunteer, VolunteerPage,
+};
 pub use wish::{Wish, WishPage, WishStatus};
 
 use crate::scalars::{HoursScalar, PointsScalar};
@@ -81,6 +83,16 @@ pub fn hours_of(d: Decimal) -> HoursScalar {
     HoursScalar(Hours::from_minutes(
         (d * Decimal::from(60)).round().to_i64().unwrap_or_default(),
     ))
+}
+
+/// Where a points expiry falls: on the day the validity ends, or at the end of its
+/// month or year.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "ledger::event::ExpiryRounding")]
+pub enum ExpiryRounding {
+    Day,
+    MonthEnd,
+    YearEnd,
 }
 
 /// Kind of a volunteer service.

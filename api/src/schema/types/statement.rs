@@ -13,7 +13,8 @@ use uuid::Uuid;
 pub struct StatementEntry {
     pub entry_id: ID,
     /// SERVICE_VERIFIED, POINTS_AWARDED, POINTS_REDEEMED, POINTS_REFUNDED (a redemption
-    /// cancelled before collection), REVERSAL, HOURS_GIFTED, HOURS_RECEIVED or HOURS_SPENT.
+    /// cancelled before collection), POINTS_EXPIRED (积分到期), REVERSAL, HOURS_GIFTED,
+    /// HOURS_RECEIVED or HOURS_SPENT.
     pub kind: String,
     pub points_delta: PointsScalar,
     pub hours_delta: HoursScalar,

@@ -61,6 +61,8 @@ pub struct AccountTotals {
     pub points_earned: PointsScalar,
     pub points_spent: PointsScalar,
     pub points_reversed: PointsScalar,
+    /// Points whose validity ended (积分到期).
+    pub points_expired: PointsScalar,
     pub hours_gifted: HoursScalar,
     pub hours_received: HoursScalar,
     pub hours_spent: HoursScalar,
@@ -81,6 +83,7 @@ impl From<&projections::balances::Balance> for AccountTotals {
             points_earned: points_of(b.points_earned),
             points_spent: points_of(b.points_spent),
             points_reversed: points_of(b.points_reversed),
+            points_expired: points_of(b.points_expired),
             hours_gifted: hours_of(b.hours_gifted),
             hours_received: hours_of(b.hours_received),
             hours_spent: hours_of(b.hours_spent),
@@ -304,10 +307,60 @@ impl Volunteer {
         Ok(Some(record))
     }
 
+    /// Points that will expire within `days` days (1–366, default 90), under the points
+    /// expiry of their community (not shown on public displays).
+    async fn points_expiring(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 90)] days: i32,
+    ) -> async_graphql::Result<Option<ExpiringPoints>> {
+        if self.vis == Visibility::Public {
+            return Ok(None);
+        }
+        let handler = &crate::schema::app(ctx).handler;
+        let state = handler
+            .volunteer_state(self.account.volunteer_id)
+            .await
+            .map_err(|e| crate::errors::ApiError::Command(e).extend())?;
+        let today = ledger::domain::local_date(handler.now());
+        let until = today + chrono::Duration::days(i64::from(days.clamp(1, 366)));
+        // Due by today and not yet expired by the server counts as expiring today.
+        let soon = state.expiring(NaiveDate::MIN, until);
+        let total = soon.iter().fold(ledger::amount::Points::ZERO, |s, (_, p)| {
+            s.saturating_add(*p)
+        });
+        Ok(Some(ExpiringPoints {
+            total: PointsScalar(total),
+            days: soon
+                .into_iter()
+                .map(|(on, p)| ExpiringOn {
+                    on: on.max(today),
+                    points: PointsScalar(p),
+                })
+                .collect(),
+        }))
+    }
+
     /// Log position of the last event that changed the volunteer's account.
     async fn position(&self) -> u64 {
         self.account.position
     }
+}
+
+/// Points that will expire soon (积分即将到期).
+#[derive(SimpleObject, Clone)]
+pub struct ExpiringPoints {
+    /// All of them, over the days asked.
+    pub total: PointsScalar,
+    /// Per day they expire on (the first day they are no longer valid), soonest first.
+    pub days: Vec<ExpiringOn>,
+}
+
+/// Points expiring on one day.
+#[derive(SimpleObject, Clone)]
+pub struct ExpiringOn {
+    pub on: NaiveDate,
+    pub points: PointsScalar,
 }
 
 /// A page of volunteers.

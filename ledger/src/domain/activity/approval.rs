@@ -146,6 +146,7 @@ pub fn credit(activity: &ActivityState, activity_id: ActivityId, r: &Record) -> 
             rule_version: rec.rule_version,
             verified_by: r.approved_by,
             over_cap: Hours::ZERO,
+            expires_on: None,
         },
     ]
 }

@@ -13,12 +13,16 @@
 //!   (final at approval), check-in from 30 minutes before the start, a new check-in code
 //!   every 30 s;
 //! - hours rules: hours may be gifted to anyone of the community, and no stored-hours
-//!   cap.
+//!   cap;
+//! - points expiry: points do not expire.
 //!
-//! The rules, their defaults and the commands that set them are in `rules`.
+//! The rules, their defaults and the commands that set them are in `rules` (and the
+//! points expiry in `expiry`).
 
+mod expiry;
 mod rules;
 
+pub use expiry::*;
 pub use rules::*;
 
 use super::*;
@@ -83,6 +87,7 @@ pub struct CommunityState {
     pub rubrics: Vec<Rubric>,
     pub activity_rules: Vec<ActivityRules>,
     pub hours_rules: Vec<HoursRules>,
+    pub points_expiry: Vec<ExpiryRule>,
     pub volunteers_enrolled: u64,
 }
 
@@ -221,6 +226,17 @@ impl Aggregate for CommunityState {
                 gifts_to_relatives_only: *gifts_to_relatives_only,
                 effective_from: *effective_from,
                 stored_hours_cap: *stored_hours_cap,
+            }),
+            Event::PointsExpiryRulesSet {
+                version,
+                valid_months,
+                rounding,
+                effective_from,
+            } => self.points_expiry.push(ExpiryRule {
+                version: *version,
+                valid_months: *valid_months,
+                rounding: *rounding,
+                effective_from: *effective_from,
             }),
             Event::VolunteerEnrolled { .. } => self.volunteers_enrolled += 1,
             _ => {}

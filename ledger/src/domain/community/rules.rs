@@ -266,7 +266,7 @@ impl CommunityState {
     }
 }
 
-fn in_force<T>(
+pub(super) fn in_force<T>(
     versions: &[T],
     date: NaiveDate,
     key: impl Fn(&T) -> (NaiveDate, u32),

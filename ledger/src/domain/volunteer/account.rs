@@ -81,6 +81,7 @@ pub fn award(
         points,
         reason: required_text("reason", &cmd.reason, MAX_TEXT)?,
         awarded_by: ctx.principal(),
+        expires_on: None,
     }])
 }
 
@@ -176,10 +177,13 @@ pub fn reverse(
             reversed_by: by,
         });
     }
+    // What expired of it already left the balance: the reversal takes back the rest.
     Ok(vec![Event::EntryReversed {
         entry_id,
         reverses: cmd.entry_id,
-        points: entry.points,
+        points: entry
+            .points
+            .saturating_sub(volunteer.expired_of(cmd.entry_id)),
         hours: entry.hours,
         reason,
         reversed_by: ctx.principal(),

@@ -2,7 +2,8 @@
 //! records (志愿服务记录), points (积分) and time-bank hours (时间银行).
 //!
 //! Balances, derived from the events:
-//! - points = verified service points + awards − redemptions − reversed points;
+//! - points = verified service points + awards − redemptions − reversed points −
+//!   expired points (each credit is a lot that may expire: `expiry`);
 //! - hours = banked (verified) − reversed − gifted + received − spent;
 //! - the account is *flagged* while its points or its hours balance is below zero (only
 //!   a reversal can cause that); redemptions are refused while it is flagged.
@@ -18,6 +19,7 @@
 
 mod account;
 mod cap;
+mod expiry;
 mod family;
 mod record;
 mod registration;
@@ -25,6 +27,7 @@ mod service;
 
 pub use account::*;
 pub use cap::*;
+pub use expiry::*;
 pub use family::*;
 pub use record::*;
 pub use registration::*;
@@ -60,6 +63,7 @@ pub enum EntryKind {
     HoursReceived,
     HoursSpent,
     PointsRefunded,
+    PointsExpired,
 }
 
 impl EntryKind {
@@ -73,6 +77,7 @@ impl EntryKind {
             EntryKind::HoursReceived => "HoursReceived",
             EntryKind::HoursSpent => "HoursSpent",
             EntryKind::PointsRefunded => "PointsRefunded",
+            EntryKind::PointsExpired => "PointsExpired",
         }
     }
 
@@ -119,6 +124,10 @@ pub struct VolunteerState {
     pub verified_hours: Hours,
     /// Training, commendations and evaluations (服务档案).
     pub record: ServiceRecord,
+    /// Each credit of points and what is left of it, oldest first (for expiry).
+    pub lots: Vec<Lot>,
+    /// Per redemption, what it took from each lot (given back if it is cancelled).
+    pub spent_from: BTreeMap<EntryId, Vec<(EntryId, Points)>>,
 }
 
 impl VolunteerState {
@@ -237,8 +246,10 @@ impl Aggregate for VolunteerState {
                 hours,
                 points,
                 over_cap,
+                expires_on,
                 ..
             } => {
+                self.credit_lot(*entry_id, *points, *expires_on);
                 if let Some(s) = self.services.get_mut(service_id) {
                     s.status = ServiceStatus::Verified {
                         entry_id: *entry_id,
@@ -258,14 +269,19 @@ impl Aggregate for VolunteerState {
                 }
             }
             Event::PointsAwarded {
-                entry_id, points, ..
+                entry_id,
+                points,
+                expires_on,
+                ..
             } => {
+                self.credit_lot(*entry_id, *points, *expires_on);
                 self.add_entry(*entry_id, EntryKind::PointsAwarded, *points, Hours::ZERO);
                 self.points = self.points.saturating_add(*points);
             }
             Event::PointsRedeemed {
                 entry_id, points, ..
             } => {
+                self.spend_lots(*entry_id, *points);
                 self.add_entry(*entry_id, EntryKind::PointsRedeemed, *points, Hours::ZERO);
                 self.points = self.points.saturating_sub(*points);
             }
@@ -280,6 +296,7 @@ impl Aggregate for VolunteerState {
                 if let Some(e) = self.entries.get_mut(reverses) {
                     e.reversed_by = Some(*entry_id);
                 }
+                self.reverse_lot(*reverses, *points);
                 self.add_entry(*entry_id, EntryKind::Reversal, *points, *hours);
                 self.points = self.points.saturating_sub(*points);
                 self.hours = self.hours.saturating_sub(hours.saturating_sub(*over_cap));
@@ -294,6 +311,7 @@ impl Aggregate for VolunteerState {
                 if let Some(e) = self.entries.get_mut(refunds) {
                     e.reversed_by = Some(*entry_id);
                 }
+                self.refund_lots(*refunds);
                 self.add_entry(*entry_id, EntryKind::PointsRefunded, *points, Hours::ZERO);
                 self.points = self.points.saturating_add(*points);
             }
@@ -323,6 +341,16 @@ impl Aggregate for VolunteerState {
                 self.add_entry(*entry_id, EntryKind::HoursSpent, Points::ZERO, *hours);
                 self.hours = self.hours.saturating_sub(*hours);
                 self.record.evolve(event);
+            }
+            Event::PointsExpired {
+                entry_id,
+                points,
+                lots,
+                ..
+            } => {
+                self.expire_lots(lots);
+                self.add_entry(*entry_id, EntryKind::PointsExpired, *points, Hours::ZERO);
+                self.points = self.points.saturating_sub(*points);
             }
             Event::TrainingRecorded { .. }
             | Event::CommendationGiven { .. }

@@ -163,6 +163,7 @@ pub fn verification(
         rule_version: rules.version,
         verified_by,
         over_cap: Hours::ZERO,
+        expires_on: None,
     })
 }
 
