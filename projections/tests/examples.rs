@@ -1,8 +1,8 @@
 //! Worked examples of the scoring rules, on both backends: dense ranking with ties, a
 //! volunteer who moved stairwells mid-year, the 文明楼道 score with participation and
 //! deductions, participation counted by household, the total clamped to 0–100, ties in
-//! the stairwell ranking, the red flag, star levels, an activity's life and the points
-//! shop.
+//! the stairwell ranking, the red flag, star levels, an activity's life, the points
+//! shop and points expiry.
 
 mod support;
 
@@ -1622,4 +1622,100 @@ both!(
     shop,
     the_shop_read_model_follows_its_items_sqlite,
     the_shop_read_model_follows_its_items_postgres
+);
+
+/// Points expiry: an award due ten days ago (A, 100) and one due next month (B, 50);
+/// 30 spent from A, the older; the server expired the 70 left of A; then A was reversed,
+/// taking back only the 30 that had not expired (from B). The balances, the statement
+/// and the inbox, by figures and by the oracle.
+async fn expiry(store: Store) {
+    use ledger::event::ExpiredLot;
+    let mut w = World::new();
+    let v = u(100);
+    w.register(v, "TB-000001", 0, &[]);
+    let vs = volunteer_stream(VolunteerId(v));
+    let today = projections::common::local_date(Utc::now());
+    let (a, b) = (EntryId(u(201)), EntryId(u(202)));
+    let award = |entry, points, expires_on| Event::PointsAwarded {
+        entry_id: entry,
+        points: Points::whole(points),
+        reason: "社区议事".into(),
+        awarded_by: u(99),
+        expires_on: Some(expires_on),
+    };
+    for e in [
+        award(a, 100, today - Days::days(10)),
+        award(b, 50, today + Days::days(30)),
+        Event::PointsRedeemed {
+            entry_id: EntryId(u(203)),
+            points: Points::whole(30),
+            item: "大米".into(),
+            redeemed_by: u(99),
+        },
+        Event::PointsExpired {
+            entry_id: EntryId(u(204)),
+            points: Points::whole(70),
+            lots: vec![ExpiredLot {
+                entry: a,
+                points: Points::whole(70),
+            }],
+            expired_by: u(99),
+        },
+        Event::EntryReversed {
+            entry_id: EntryId(u(205)),
+            reverses: a,
+            points: Points::whole(30),
+            hours: Hours::ZERO,
+            reason: "重复录入".into(),
+            reversed_by: u(99),
+            over_cap: Hours::ZERO,
+        },
+    ] {
+        w.events.push((vs.clone(), e));
+    }
+    let p = build(&store, &w).await;
+    let db = p.db();
+    let bal = projections::balances::balance(db, VolunteerId(v))
+        .await
+        .expect("balance")
+        .expect("an account");
+    assert_eq!(
+        (
+            bal.points_balance,
+            bal.points_expired,
+            bal.points_reversed,
+            bal.points_spent
+        ),
+        (d("20"), d("70"), d("30"), d("30"))
+    );
+    // Expiry and spending keep the stars' points; the reversal does not.
+    assert_eq!(bal.star_points, d("120"));
+    let lines = projections::statement::statement(
+        db,
+        VolunteerId(v),
+        None,
+        10,
+        projections::statement::Order::NewestFirst,
+    )
+    .await
+    .expect("statement");
+    let expired = &lines.entries[1];
+    assert_eq!(
+        (
+            expired.kind.as_str(),
+            expired.points_delta,
+            expired.points_balance
+        ),
+        ("points_expired", d("-70"), d("50"))
+    );
+    let o = Oracle::fold(&read_log(&store).await);
+    o.check_balances(db).await;
+    o.check_statements(db).await;
+    p.shutdown().await.expect("shutdown");
+}
+
+both!(
+    expiry,
+    points_expire_in_the_read_models_sqlite,
+    points_expire_in_the_read_models_postgres
 );

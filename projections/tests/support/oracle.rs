@@ -40,6 +40,8 @@ pub struct OAccount {
     pub earned: i64,
     pub spent: i64,
     pub reversed: i64,
+    /// Points whose validity ended (积分到期).
+    pub expired: i64,
     pub banked: i64,
     pub gifted: i64,
     pub received: i64,
@@ -422,6 +424,20 @@ impl Oracle {
                                 None,
                             );
                         }
+                        Event::PointsExpired {
+                            entry_id, points, ..
+                        } => {
+                            acc.expired += points.hundredths();
+                            acc.details.insert(r.position, "积分到期".into());
+                            line(
+                                acc,
+                                "points_expired",
+                                -points.hundredths(),
+                                0,
+                                entry_id.0,
+                                None,
+                            );
+                        }
                         Event::PointsRefunded {
                             entry_id,
                             refunds,
@@ -602,12 +618,12 @@ impl Oracle {
             assert_eq!(b.points_reversed, dec2(acc.reversed), "{ctx}");
             assert_eq!(
                 b.points_balance,
-                dec2(acc.earned - acc.spent - acc.reversed),
+                dec2(acc.earned - acc.spent - acc.reversed - acc.expired),
                 "{ctx}"
             );
             assert_eq!(
                 b.negative,
-                acc.earned - acc.spent - acc.reversed < 0 || acc.banked < 0,
+                acc.earned - acc.spent - acc.reversed - acc.expired < 0 || acc.banked < 0,
                 "{ctx}"
             );
             assert_eq!(b.hours_banked, hours(acc.banked), "{ctx}");
@@ -616,6 +632,7 @@ impl Oracle {
             assert_eq!(b.hours_spent, hours(acc.hours_spent), "{ctx}");
             assert_eq!(b.verified_hours, hours(acc.verified), "{ctx}");
             assert_eq!(b.star_points, dec2(acc.earned - acc.reversed), "{ctx}");
+            assert_eq!(b.points_expired, dec2(acc.expired), "{ctx}");
             let t = self.thresholds_on(acc.community, today);
             assert_eq!(
                 b.star_thresholds,
