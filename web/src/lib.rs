@@ -219,6 +219,10 @@ fn console_routes() -> Router<WebState> {
         .route("/console/volunteers/{id}/spend", post(family::spend))
         .route("/console/volunteers/{id}/training", post(record::training))
         .route(
+            "/console/volunteers/{id}/reverse/{entry}",
+            get(correction::preview).post(correction::reverse),
+        )
+        .route(
             "/console/volunteers/{id}/commendation",
             post(record::commendation),
         )

@@ -468,6 +468,24 @@ async fn volunteers(b: &Browser, d: &Demo) {
     screenshot(b, "console-record.png").await;
     b.eval("window.scrollTo(0, 0)").await;
     screenshot(b, "console-volunteer.png").await;
+    // A correction: the desk shows what reversing a line would change before the clerk
+    // confirms it with a reason.
+    b.click("a[href*='/reverse/']").await;
+    shows(
+        b,
+        &[
+            "冲正前确认",
+            "将扣回",
+            "星级",
+            "社区排行榜的名次",
+            "已出具的证明与报表",
+        ],
+    )
+    .await;
+    screenshot(b, "console-correction.png").await;
+    b.fill("#why", "重复录入").await;
+    submit(b, "form[action*='/reverse/'] button").await;
+    shows(b, &["已冲正"]).await;
     b.fill("#o", "海棠社区居民委员会").await;
     b.click("form[action*='/certificate'] button").await;
     shows(b, &["志愿服务记录证明"]).await;

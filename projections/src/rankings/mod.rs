@@ -16,15 +16,18 @@
 //! - `cells`: the cell deltas of a period held in memory until written.
 //! - `fold`: the rows in memory and how events change them.
 //! - `store`: the rows a batch reads back, and the changed rows written.
-//! - `query`: a ranking read: the top with its ties, and one volunteer's own rank.
+//! - `query`: a ranking read: the top with its ties, and one volunteer's own rank;
+//! - `impact`: a volunteer's move if a correction lowered their value (read only).
 
 mod cells;
 mod fold;
+mod impact;
 mod keys;
 mod query;
 mod scope;
 mod store;
 
+pub use impact::{rank_move, RankMove};
 pub use query::{ranking, Metric, RankEntry, Ranking};
 pub use scope::{scopes_of, Scope};
 

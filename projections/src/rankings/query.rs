@@ -37,14 +37,41 @@ pub struct Ranking {
     pub me: Option<RankEntry>,
 }
 
-fn metric_col(m: Metric) -> &'static str {
+/// The numbers of a (period, scope) range of cells; none when nothing was counted in it.
+pub(super) async fn cell_range(
+    db: &Db,
+    scope: &Scope,
+    period: Period,
+) -> Result<Option<(i64, i64)>> {
+    let period = period.validate()?.key();
+    let scope = scope.key();
+    let mut ids = (None, None);
+    for r in db
+        .fetch(
+            "SELECT k, id FROM pj_rank_keys WHERE k IN (?, ?)",
+            &[Val::from(period.clone()), Val::from(scope.clone())],
+        )
+        .await?
+    {
+        let k = r.text(0)?;
+        if k == period {
+            ids.0 = Some(r.int(1)?);
+        }
+        if k == scope {
+            ids.1 = Some(r.int(1)?);
+        }
+    }
+    Ok(ids.0.zip(ids.1))
+}
+
+pub(super) fn metric_col(m: Metric) -> &'static str {
     match m {
         Metric::Points => "points",
         Metric::Hours => "minutes",
     }
 }
 
-fn entry_of_row(r: &crate::db::Row, rank: u64) -> Result<RankEntry> {
+pub(super) fn entry_of_row(r: &crate::db::Row, rank: u64) -> Result<RankEntry> {
     Ok(RankEntry {
         rank,
         volunteer_id: VolunteerId(
@@ -65,26 +92,8 @@ pub async fn ranking(
     top: u32,
     me: Option<VolunteerId>,
 ) -> Result<Ranking> {
-    let period = period.validate()?.key();
-    let scope = scope.key();
     let col = metric_col(metric);
-    let mut ids = (None, None);
-    for r in db
-        .fetch(
-            "SELECT k, id FROM pj_rank_keys WHERE k IN (?, ?)",
-            &[Val::from(period.clone()), Val::from(scope.clone())],
-        )
-        .await?
-    {
-        let k = r.text(0)?;
-        if k == period {
-            ids.0 = Some(r.int(1)?);
-        }
-        if k == scope {
-            ids.1 = Some(r.int(1)?);
-        }
-    }
-    let (Some(p), Some(s)) = ids else {
+    let Some((p, s)) = cell_range(db, scope, period).await? else {
         return Ok(Ranking {
             top: Vec::new(),
             me: None,

@@ -16,7 +16,7 @@ mod store;
 pub use fold::{
     entry_of, evolve, logged_text, spent_detail, EntryParts, Line, Running, PROVIDER_MARK,
 };
-pub use query::{statement, Order, StatementEntry, StatementPage};
+pub use query::{entry_written, statement, Order, StatementEntry, StatementPage};
 
 use crate::db::Tx;
 use crate::error::Result;

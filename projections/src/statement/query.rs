@@ -110,3 +110,23 @@ pub async fn statement(
         next_cursor,
     })
 }
+
+/// Where and when an entry of a volunteer's statement was written: its log position and
+/// time, and what the line says; none if the account has no such entry.
+pub async fn entry_written(
+    db: &Db,
+    volunteer: VolunteerId,
+    entry: EntryId,
+) -> Result<Option<(u64, DateTime<Utc>, String)>> {
+    let row = db
+        .fetch_optional(
+            "SELECT position, recorded_at, detail FROM pj_statement WHERE volunteer_id = ? AND entry_id = ?",
+            &[
+                Val::from(volunteer.0.to_string()),
+                Val::from(entry.0.to_string()),
+            ],
+        )
+        .await?;
+    row.map(|r| Ok((r.int(0)? as u64, from_millis(r.int(1)?), r.text(2)?)))
+        .transpose()
+}

@@ -10,6 +10,7 @@
 //!   registration; [`volunteer`]: one volunteer's page (correct, tags, move, teams,
 //!   depart, points, login link, certificate); [`family`]: relatives and hours spent;
 //!   [`record`]: training, commendations and evaluations of services (服务档案);
+//!   [`correction`]: a reversal (冲正), with what it would change shown first;
 //! - [`points`]: points to one volunteer or to many at once, redemptions;
 //! - [`shop`]: the points shop (积分超市): codes handed over, the catalogue, stock, the
 //!   month's sheet;
@@ -25,6 +26,7 @@
 
 pub mod activities;
 pub mod attendance;
+pub mod correction;
 pub mod family;
 pub mod notices;
 pub mod points;

@@ -21,7 +21,7 @@ const VOLUNTEER: &str = "query($v: ID!, $c: ID!, $at: Int) {
     relatives { volunteerId relation name }
     SERVICE_RECORD
     balance { points hours verifiedHours stars flagged } pending { hours points } totals { starThresholds } }
-  statement(volunteerId: $v, first: 10, newestFirst: true) { entries { description pointsDelta hoursDelta recordedAt } }
+  statement(volunteerId: $v, first: 10, newestFirst: true) { entries { entryId kind reversedBy description pointsDelta hoursDelta recordedAt } }
   certificates(volunteerId: $v) { number issuedAt page { url } }
   community(id: $c) { name stairwells { id building unit } teams { id name } } }";
 
@@ -69,7 +69,7 @@ pub async fn page(desk: Desk, Path(id): Path<String>) -> Response {
         div.columns {
             section {
                 h2 { (t.latest_lines) }
-                (lines(&d["statement"]["entries"]))
+                (lines(&desk, &id, &d["statement"]["entries"]))
                 h2 { (t.certificates) }
                 ul.plain { @for cert in items(&d["certificates"]) {
                     li { a href=(s(&cert["page"], "url")) target="_blank" { (s(&cert, "number")) } " · " (parse_time(s(&cert, "issuedAt")).map(date).unwrap_or_default()) }
@@ -97,7 +97,8 @@ pub async fn page(desk: Desk, Path(id): Path<String>) -> Response {
     desk.page(&title, body)
 }
 
-fn lines(entries: &Value) -> Markup {
+fn lines(desk: &Desk, id: &str, entries: &Value) -> Markup {
+    let t = desk.m().correction;
     html! {
         table {
             tbody {
@@ -107,6 +108,9 @@ fn lines(entries: &Value) -> Markup {
                         td { (s(&e, "description")) }
                         td.num { @if num(s(&e, "pointsDelta")) != "0" { (num(s(&e, "pointsDelta"))) " 分" } }
                         td.num { @if num(s(&e, "hoursDelta")) != "0" { (num(s(&e, "hoursDelta"))) " 小时" } }
+                        td { @if super::correction::reversible(s(&e, "kind"), &e["reversedBy"]) {
+                            a href=(desk.href(&format!("/console/volunteers/{id}/reverse/{}", s(&e, "entryId")))) { (t.link) }
+                        } }
                     }
                 }
             }

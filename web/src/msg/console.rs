@@ -511,6 +511,7 @@ impl Console {
             "leaveTeam" => "已退出服务队。",
             "departVolunteer" => "已登记离开。",
             "recordTraining" => "培训记录已登记。",
+            "reverseEntry" => "已冲正，星级、排行和余额已按更正后的记录计算。",
             "giveCommendation" => "表彰已登记。",
             "withdrawRecord" => "记录已撤销。",
             "evaluateService" => "服务评价已登记。",

@@ -6,9 +6,11 @@
 //! - [`inbox`]: how an inbox message reads;
 //! - [`shop`]: the points shop's texts (积分超市);
 //! - [`record`]: the service record's texts (服务档案);
-//! - [`expiry`]: points expiry's texts (积分有效期).
+//! - [`expiry`]: points expiry's texts (积分有效期);
+//! - [`correction`]: a correction's texts (冲正) and what it would change.
 
 pub mod console;
+pub mod correction;
 pub mod expiry;
 pub mod inbox;
 pub mod record;
@@ -157,6 +159,8 @@ pub struct Messages {
     pub record: &'static record::Record,
     /// Points expiry's texts.
     pub expiry: &'static expiry::Expiry,
+    /// A correction's texts.
+    pub correction: &'static correction::Correction,
     /// How an inbox message reads.
     pub inbox_words: fn(&serde_json::Value) -> String,
 }
@@ -300,6 +304,7 @@ pub static ZH_CN: Messages = Messages {
     shop: &shop::ZH_CN,
     record: &record::ZH_CN,
     expiry: &expiry::ZH_CN,
+    correction: &correction::ZH_CN,
     inbox_words: inbox::zh_cn,
 };
 

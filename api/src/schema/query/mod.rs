@@ -29,6 +29,7 @@ pub mod activities;
 pub mod audit;
 pub mod boards;
 pub mod community;
+pub mod impact;
 pub mod inbox;
 pub mod shop;
 
@@ -51,6 +52,7 @@ pub struct Query(
     community::CommunityQuery,
     inbox::InboxQuery,
     shop::ShopQuery,
+    impact::ImpactQuery,
 );
 
 /// Page size: default 20, at most [`MAX_PAGE`].

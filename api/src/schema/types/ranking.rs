@@ -64,6 +64,15 @@ pub enum RankMetric {
     Hours,
 }
 
+impl From<projections::rankings::Metric> for RankMetric {
+    fn from(m: projections::rankings::Metric) -> Self {
+        match m {
+            projections::rankings::Metric::Points => RankMetric::Points,
+            projections::rankings::Metric::Hours => RankMetric::Hours,
+        }
+    }
+}
+
 impl From<RankMetric> for projections::rankings::Metric {
     fn from(m: RankMetric) -> Self {
         match m {
