@@ -2,7 +2,8 @@
 //! says what it takes back, the star level before and after, the volunteer's places in
 //! the community's rankings of the periods the entry counts in and who would pass them,
 //! and the certificates the log would then contradict; once the reversal is made, the
-//! read models agree with the preview, place by place.
+//! read models agree with the preview, place by place, and the correction's event keeps
+//! it.
 
 mod common;
 
@@ -131,6 +132,26 @@ async fn the_preview_of_a_reversal_is_what_the_reversal_does() {
             check["current"]["totalHours"],
             i["certificates"][0]["hoursAfter"]
         );
+        // The correction keeps what the clerk was shown.
+        let events = s
+            .ok(
+                &s.admin,
+                "query($a: Int!) { events(after: $a, first: 1) { eventType payload } }",
+                json!({"a": p.unwrap() - 1}),
+            )
+            .await["events"][0]
+            .clone();
+        assert_eq!(events["eventType"], "EntryReversed");
+        let payload: Value = serde_json::from_str(events["payload"].as_str().unwrap()).unwrap();
+        let kept = &payload["impact"];
+        assert_eq!(
+            (kept["stars_before"].as_i64(), kept["stars_after"].as_i64()),
+            (Some(4), Some(1)),
+            "{payload}"
+        );
+        assert_eq!(kept["rankings"].as_array().map(Vec::len), Some(8));
+        assert_eq!(kept["rankings"][0]["passed_by"], json!([v2_number.clone()]));
+        assert_eq!(kept["certificates"], json!([cert["number"]]));
         // Reversed: the preview now answers as the reversal would.
         let (_, body) = s
             .gql(Some(&c.staff), IMPACT, json!({"v": c.v1, "e": big}))

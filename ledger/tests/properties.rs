@@ -221,6 +221,7 @@ async fn run_ops(store: ledger::Store, ops: Vec<Op>) {
                         volunteer_id: vols[v],
                         entry_id: e,
                         reason: "x".into(),
+                        impact: None,
                     }
                     .into(),
                     Some(v),
@@ -391,7 +392,7 @@ proptest! {
                     let st = state(&streams[v]);
                     let keys: Vec<EntryId> = st.entries.keys().copied().collect();
                     if keys.is_empty() { continue; }
-                    volunteer::reverse(&st, &ReverseEntry { volunteer_id: vols[v], entry_id: keys[k % keys.len()], reason: "x".into() }, entry, &ctx).map(|e| vec![(v, e)])
+                    volunteer::reverse(&st, &ReverseEntry { volunteer_id: vols[v], entry_id: keys[k % keys.len()], reason: "x".into(), impact: None }, entry, &ctx).map(|e| vec![(v, e)])
                 }
                 Op::Gift(a, b, m) => volunteer::gift(&state(&streams[a]), &state(&streams[b]), &GiftHours { from: vols[a], to: vols[b], hours: minutes(m) }, entry, &ctx).map(|(x, y)| vec![(a, x), (b, y)]),
                 Op::Spend(v, m) => volunteer::spend(&state(&streams[v]), &SpendHours { volunteer_id: vols[v], hours: minutes(m), description: "d".into(), provider: None, kind: None }, entry, None).map(|e| vec![(v, e)]),

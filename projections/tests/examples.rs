@@ -503,6 +503,7 @@ async fn stairwell_score(store: Store) {
             reason: "重复登记".into(),
             reversed_by: u(99),
             over_cap: Hours::ZERO,
+            impact: None,
         },
     ));
     let inspect = |sw: Uuid, scores: [(&str, &str); 3]| {
@@ -1669,6 +1670,7 @@ async fn expiry(store: Store) {
             reason: "重复录入".into(),
             reversed_by: u(99),
             over_cap: Hours::ZERO,
+            impact: None,
         },
     ] {
         w.events.push((vs.clone(), e));

@@ -294,6 +294,8 @@ impl Command {
             _ => &[],
         };
         if let Some(obj) = value.as_object_mut() {
+            // A reversal's preview is read when it is made: a retry may see it moved.
+            obj.remove("impact");
             for field in personal {
                 if let Some(v) = obj.get_mut(*field) {
                     if let Some(s) = v.as_str() {

@@ -153,6 +153,7 @@ pub(super) fn volunteer_chain(
                     volunteer_id: sim.id,
                     entry_id: entry,
                     reason: "录入错误，冲正".into(),
+                    impact: None,
                 }
                 .into(),
             },

@@ -131,6 +131,32 @@ pub struct ExpiredLot {
     pub points: crate::amount::Points,
 }
 
+/// What a correction changed, as the clerk saw it before confirming (更正影响): the
+/// star level before and after, the places in the community's rankings, and the
+/// certificates the log then contradicts (by number).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CorrectionNote {
+    pub stars_before: u8,
+    pub stars_after: u8,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rankings: Vec<RankNote>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub certificates: Vec<String>,
+}
+
+/// One ranking move of a [`CorrectionNote`]: the period (`ALL`, `2026`, `2026-Q4`,
+/// `2026-12`), `points` or `hours`, the rank before and after (none: not ranked), and
+/// the volunteer numbers of those who passed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RankNote {
+    pub period: String,
+    pub metric: String,
+    pub before: Option<u64>,
+    pub after: Option<u64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub passed_by: Vec<String>,
+}
+
 /// The annual commendation report (年度表彰) a commendation rests on: the year it covers
 /// and the log position it was pinned to, so anyone can fetch the same document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -248,6 +248,9 @@ pub enum Event {
         /// comes off the verified hours, not the balance.
         #[serde(default, skip_serializing_if = "Hours::is_zero")]
         over_cap: Hours,
+        /// What the correction changed, as previewed before it was confirmed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        impact: Option<CorrectionNote>,
     },
     /// Hours gifted to another volunteer (sender's stream).
     HoursGifted {

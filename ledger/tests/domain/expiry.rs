@@ -191,6 +191,7 @@ fn a_reversal_of_a_credit_partly_expired_takes_back_what_had_not_expired() {
             volunteer_id: V,
             entry_id: entry(1),
             reason: "重复录入".into(),
+            impact: None,
         },
     );
     let Event::EntryReversed { points, .. } = &then.events()[0] else {

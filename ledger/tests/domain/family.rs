@@ -303,6 +303,7 @@ fn the_stored_hours_cap_banks_what_fits_and_counts_the_rest_for_stars() {
             volunteer_id: V,
             entry_id,
             reason: "重复登记".into(),
+            impact: None,
         },
     );
     v.extend(then.events());

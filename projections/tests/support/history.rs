@@ -321,6 +321,7 @@ pub fn generate(seed: u64, ops: usize) -> History {
                             reason: "记录有误".into(),
                             reversed_by: staff,
                             over_cap: Hours::from_minutes(o),
+                            impact: None,
                         },
                     ));
                 }

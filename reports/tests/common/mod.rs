@@ -335,6 +335,7 @@ impl World {
             volunteer_id: self.volunteers[v],
             entry_id: entry,
             reason: "记录有误".into(),
+            impact: None,
         })
         .await
         .is_some()

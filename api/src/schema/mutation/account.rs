@@ -209,7 +209,9 @@ impl AccountMutation {
         Ok(exec(ctx, &idempotency_key, c).await?.into())
     }
 
-    /// Reverses (冲正) an earlier entry, saying why (staff). At most once per entry.
+    /// Reverses (冲正) an earlier entry, saying why (staff). At most once per entry. What
+    /// it changes (`correctionImpact`, read just before) is kept on the correction's
+    /// event.
     async fn reverse_entry(
         &self,
         ctx: &Context<'_>,
@@ -218,10 +220,17 @@ impl AccountMutation {
         entry_id: ID,
         reason: String,
     ) -> Res<EntryPayload> {
+        let volunteer_id = VolunteerId(parse_id(&volunteer_id, "volunteerId")?);
+        let entry_id = EntryId(parse_id(&entry_id, "entryId")?);
+        // The preview when it can be read (a refusal is the command's to give).
+        let impact = crate::schema::query::impact::note(ctx, volunteer_id, entry_id)
+            .await
+            .ok();
         let c = cmd::ReverseEntry {
-            volunteer_id: VolunteerId(parse_id(&volunteer_id, "volunteerId")?),
-            entry_id: EntryId(parse_id(&entry_id, "entryId")?),
+            volunteer_id,
+            entry_id,
             reason,
+            impact,
         };
         Ok(exec(ctx, &idempotency_key, c).await?.into())
     }

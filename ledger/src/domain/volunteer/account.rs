@@ -33,12 +33,15 @@ pub struct RedeemPoints {
     pub item: String,
 }
 
-/// Corrects an earlier entry (a verified service or an award).
+/// Corrects an earlier entry (a verified service or an award); `impact`: what it
+/// changes, as previewed for the clerk, kept on the correction.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReverseEntry {
     pub volunteer_id: VolunteerId,
     pub entry_id: EntryId,
     pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact: Option<crate::event::CorrectionNote>,
 }
 
 /// Gifts banked hours to another volunteer (a relative).
@@ -188,6 +191,7 @@ pub fn reverse(
         reason,
         reversed_by: ctx.principal(),
         over_cap: entry.over_cap,
+        impact: cmd.impact.clone(),
     }])
 }
 
