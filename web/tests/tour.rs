@@ -180,6 +180,35 @@ async fn every_page_with_the_demo_community() {
     admin.click("main a.button").await;
     let c = d.community.to_string();
     visit(&admin, &d, &format!("/console/setup?c={c}"), &["星级标准"]).await;
+    // Before changing a rule, try it on the log: nothing is written.
+    let head = d.store.head().await.unwrap();
+    admin.click("a[href*='/console/setup/whatif']").await;
+    shows(&admin, &["规则试算", "每小时积分"]).await;
+    admin.fill("#pph", "20").await;
+    admin.fill("#h1", "10").await;
+    admin.fill("#h2", "30").await;
+    admin.fill("#h3", "60").await;
+    admin.fill("#h4", "100").await;
+    admin.fill("#h5", "150").await;
+    admin.click("form.grid button.primary").await;
+    shows(
+        &admin,
+        &[
+            "试算结果",
+            "积分合计",
+            "星级人数",
+            "积分前 20 名",
+            "积分变化最大的志愿者",
+        ],
+    )
+    .await;
+    screenshot(&admin, "console-whatif.png").await;
+    assert_eq!(
+        d.store.head().await.unwrap(),
+        head,
+        "a what-if writes nothing"
+    );
+    visit(&admin, &d, &format!("/console/setup?c={c}"), &["星级标准"]).await;
     admin.fill("#star1", "50").await;
     submit(&admin, "form[action*='/console/setup/stars'] button").await;
     assert_eq!(

@@ -18,7 +18,7 @@
 //! - [`stairwells`]: the monthly inspection by the rubric, scores, the red flag, issues;
 //! - [`reports`]: the annual report and the certificates issued;
 //! - [`setup`]: communities, grids, stairwells, teams; [`rules`]: the rules, versioned
-//!   (set by admins);
+//!   (set by admins); [`whatif`]: proposed rules tried on the log, writing nothing;
 //! - [`sessions`]: login links and the live sessions, revoked by staff.
 //!
 //! Every page reads and writes through GraphQL as the signed-in person
@@ -39,6 +39,7 @@ pub mod shop;
 pub mod stairwells;
 pub mod volunteer;
 pub mod volunteers;
+pub mod whatif;
 pub mod wishes;
 
 mod today;

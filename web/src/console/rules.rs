@@ -54,6 +54,7 @@ pub fn forms(desk: &Desk, c: &Value) -> Markup {
                 @if admin { (from("pr-from")) button.button type="submit" { (t.new_version) } }
             }
         }
+        p { a href=(desk.href("/console/setup/whatif")) { (m.whatif.link) } }
         details.box {
             summary { (t.star_thresholds) " · v" (i(st, "version")) }
             form.grid method="post" action=(desk.href("/console/setup/stars")) {

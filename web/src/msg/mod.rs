@@ -7,7 +7,8 @@
 //! - [`shop`]: the points shop's texts (积分超市);
 //! - [`record`]: the service record's texts (服务档案);
 //! - [`expiry`]: points expiry's texts (积分有效期);
-//! - [`correction`]: a correction's texts (冲正) and what it would change.
+//! - [`correction`]: a correction's texts (冲正) and what it would change;
+//! - [`whatif`]: rules tried on the log (规则试算).
 
 pub mod console;
 pub mod correction;
@@ -15,6 +16,7 @@ pub mod expiry;
 pub mod inbox;
 pub mod record;
 pub mod shop;
+pub mod whatif;
 
 pub use console::Console;
 
@@ -161,6 +163,8 @@ pub struct Messages {
     pub expiry: &'static expiry::Expiry,
     /// A correction's texts.
     pub correction: &'static correction::Correction,
+    /// Rules tried on the log.
+    pub whatif: &'static whatif::WhatIf,
     /// How an inbox message reads.
     pub inbox_words: fn(&serde_json::Value) -> String,
 }
@@ -305,6 +309,7 @@ pub static ZH_CN: Messages = Messages {
     record: &record::ZH_CN,
     expiry: &expiry::ZH_CN,
     correction: &correction::ZH_CN,
+    whatif: &whatif::ZH_CN,
     inbox_words: inbox::zh_cn,
 };
 

@@ -32,6 +32,7 @@ pub mod community;
 pub mod impact;
 pub mod inbox;
 pub mod shop;
+pub mod whatif;
 
 pub use boards::parse_period;
 
@@ -53,6 +54,7 @@ pub struct Query(
     inbox::InboxQuery,
     shop::ShopQuery,
     impact::ImpactQuery,
+    whatif::WhatIfQuery,
 );
 
 /// Page size: default 20, at most [`MAX_PAGE`].

@@ -1,0 +1,46 @@
+//! The texts of rules tried on the log (规则试算).
+
+/// Texts of the what-if page.
+pub struct WhatIf {
+    pub title: &'static str,
+    pub link: &'static str,
+    pub hint: &'static str,
+    pub points_per_hour: &'static str,
+    pub coefficient: &'static str,
+    pub unchanged: &'static str,
+    pub year: &'static str,
+    pub all_time: &'static str,
+    pub run: &'static str,
+    pub result: &'static str,
+    pub replayed: &'static str,
+    pub points_total: &'static str,
+    pub level: &'static str,
+    pub before: &'static str,
+    pub after: &'static str,
+    pub top: &'static str,
+    pub changes: &'static str,
+    pub no_change: &'static str,
+    pub again: &'static str,
+}
+
+pub const ZH_CN: WhatIf = WhatIf {
+    title: "规则试算",
+    link: "规则试算：先看新规则会带来什么变化",
+    hint: "按新的积分规则和星级标准重算本社区全部记录，只看结果，不写入任何数据。不填的项目保持现行规则。",
+    points_per_hour: "每小时积分",
+    coefficient: "系数",
+    unchanged: "不变",
+    year: "年份",
+    all_time: "全部年份",
+    run: "试算",
+    result: "试算结果",
+    replayed: "已重算至日志位置",
+    points_total: "积分合计",
+    level: "星级人数",
+    before: "现行",
+    after: "试算",
+    top: "积分前 20 名",
+    changes: "积分变化最大的志愿者",
+    no_change: "没有志愿者的积分变化。",
+    again: "修改试算的规则",
+};
