@@ -83,6 +83,21 @@ pub enum Command {
         #[arg(long)]
         at: Option<u64>,
     },
+    /// Replay a community's log under proposed rules (a TOML file), writing nothing
+    /// (规则试算): points, stars and the top 20 before and after.
+    WhatIf {
+        #[arg(long)]
+        community: uuid::Uuid,
+        /// The proposed rules (`[points]` per_hour, coefficients; `[stars]` hours, points).
+        #[arg(long)]
+        rules: std::path::PathBuf,
+        /// Only this year's points and top places (default: all time).
+        #[arg(long)]
+        year: Option<i32>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Rebuild projections from position 0 and swap them in.
     Rebuild {
         /// Only this projection (default: all).

@@ -79,6 +79,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             at,
         }) => statement(&store, volunteer, &format, out, at).await,
         Some(Command::Rebuild { projection }) => rebuild(&store, projection.as_deref()).await,
+        Some(Command::WhatIf {
+            community,
+            rules,
+            year,
+            json,
+        }) => crate::whatif::run(&store, community, &rules, year, json).await,
     }
 }
 

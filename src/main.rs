@@ -12,6 +12,7 @@
 mod cli;
 mod commands;
 mod pages;
+mod whatif;
 
 /// mimalloc rather than the system allocator: the server allocates and frees many small
 /// buffers across threads (requests, rows, JSON), where glibc's malloc spent about an

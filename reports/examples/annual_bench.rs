@@ -157,6 +157,42 @@ async fn main() -> Result<()> {
             started.elapsed().as_secs_f64()
         );
     }
+    // What-if replay (规则试算) of the whole log under other point rules and stars, beside
+    // the annual report in the same run.
+    let proposal = reports::Proposal {
+        point_rules: Some((
+            ledger::amount::Points::whole(15),
+            [(
+                ledger::event::ServiceKind::ElderlyVisit,
+                rust_decimal::Decimal::TWO,
+            )]
+            .into(),
+        )),
+        stars: Some((
+            [50, 150, 300, 500, 800]
+                .map(ledger::amount::Hours::whole)
+                .to_vec(),
+            None,
+        )),
+    };
+    let today = ledger::domain::local_date(chrono::Utc::now());
+    let mut times = Vec::new();
+    for _ in 0..args.runs {
+        let started = Instant::now();
+        let w = reports::what_if(&store, community, &proposal, None, today).await?;
+        let took = started.elapsed().as_secs_f64();
+        println!(
+            "what-if of the whole log ({} volunteers changed, up to position {}): {took:.3} s",
+            w.changes.len(),
+            w.position
+        );
+        times.push(took);
+    }
+    println!(
+        "what-if median of {} runs: {:.3} s",
+        args.runs,
+        median(&mut times)
+    );
     println!(
         "{:<28} {:>10} {:>10} {:>12}",
         "run", "compute s", "render s", "bytes"
