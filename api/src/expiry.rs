@@ -78,19 +78,11 @@ pub fn spawn(
     handler: CommandHandler,
     projections: projections::Projections,
     every: Duration,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = shutdown.wait_for(|stop| *stop) => return,
-            }
-            if projections.wait_built(every).await.is_err() {
-                continue;
-            }
+    crate::finality::periodically(every, projections.clone(), shutdown, move || {
+        let (handler, projections) = (handler.clone(), projections.clone());
+        async move {
             match expire_due(&handler, &projections).await {
                 Ok(done) => {
                     for (volunteer_id, points) in done {

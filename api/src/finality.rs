@@ -53,21 +53,11 @@ pub fn spawn(
     handler: CommandHandler,
     projections: projections::Projections,
     every: Duration,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = shutdown.wait_for(|stop| *stop) => return,
-            }
-            // Not before the read models are built (a new database, an upgrade): the
-            // records due are read from them.
-            if projections.wait_built(every).await.is_err() {
-                continue;
-            }
+    periodically(every, projections.clone(), shutdown, move || {
+        let (handler, projections) = (handler.clone(), projections.clone());
+        async move {
             match finalise_due(&handler, &projections).await {
                 Ok(done) => {
                     for (activity_id, records) in done {
@@ -78,6 +68,35 @@ pub fn spawn(
                     tracing::warn!(error = %e, "looking for records due to become final failed")
                 }
             }
+        }
+    })
+}
+
+/// Runs `pass` every `every` until `shutdown` becomes true, each time once the read
+/// models are built (a new database, an upgrade: what is due is read from them). The
+/// server's timed tasks (finality, points expiry) run on it.
+pub fn periodically<F, Fut>(
+    every: Duration,
+    projections: projections::Projections,
+    mut shutdown: watch::Receiver<bool>,
+    mut pass: F,
+) -> tokio::task::JoinHandle<()>
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = shutdown.wait_for(|stop| *stop) => return,
+            }
+            if projections.wait_built(every).await.is_err() {
+                continue;
+            }
+            pass().await;
         }
     })
 }

@@ -17,7 +17,7 @@
 //! - [`msg`]: every visible text (zh-CN), and what each API error code means;
 //! - [`phone`]: the volunteer's phone page (`/m`, `/checkin/...`): home, activities and
 //!   check-in, records (statement, certificates, inbox), wishes, the points shop,
-//!   relatives;
+//!   relatives, the service record (我的档案, rating a service received);
 //! - [`console`]: the staff console (`/console`), one module per part of the desk;
 //! - [`hall`]: the hall display (`/hall`), live by server-sent events.
 //!

@@ -283,11 +283,7 @@ impl Volunteer {
         if self.vis == Visibility::Public {
             return Ok(None);
         }
-        let handler = &crate::schema::app(ctx).handler;
-        let state = handler
-            .volunteer_state(self.account.volunteer_id)
-            .await
-            .map_err(|e| crate::errors::ApiError::Command(e).extend())?;
+        let state = account_state(ctx, self.account.volunteer_id).await?;
         let mut record = super::ServiceRecord::from(state.as_ref());
         // Whether each service received has been evaluated is on its provider's account.
         for (r, x) in record
@@ -295,10 +291,7 @@ impl Volunteer {
             .iter_mut()
             .zip(state.record.received.iter().rev())
         {
-            let provider = handler
-                .volunteer_state(x.provider)
-                .await
-                .map_err(|e| crate::errors::ApiError::Command(e).extend())?;
+            let provider = account_state(ctx, x.provider).await?;
             r.satisfaction = provider
                 .record
                 .evaluation(x.service_id)
@@ -317,12 +310,8 @@ impl Volunteer {
         if self.vis == Visibility::Public {
             return Ok(None);
         }
-        let handler = &crate::schema::app(ctx).handler;
-        let state = handler
-            .volunteer_state(self.account.volunteer_id)
-            .await
-            .map_err(|e| crate::errors::ApiError::Command(e).extend())?;
-        let today = ledger::domain::local_date(handler.now());
+        let state = account_state(ctx, self.account.volunteer_id).await?;
+        let today = ledger::domain::local_date(crate::schema::app(ctx).handler.now());
         let until = today + chrono::Duration::days(i64::from(days.clamp(1, 366)));
         // Due by today and not yet expired by the server counts as expiring today.
         let soon = state.expiring(NaiveDate::MIN, until);
@@ -361,6 +350,18 @@ pub struct ExpiringPoints {
 pub struct ExpiringOn {
     pub on: NaiveDate,
     pub points: PointsScalar,
+}
+
+/// A volunteer's account as the commands see it (its service record, its points' lots).
+async fn account_state(
+    ctx: &Context<'_>,
+    id: ledger::ids::VolunteerId,
+) -> async_graphql::Result<Arc<ledger::domain::VolunteerState>> {
+    crate::schema::app(ctx)
+        .handler
+        .volunteer_state(id)
+        .await
+        .map_err(|e| crate::errors::ApiError::Command(e).extend())
 }
 
 /// A page of volunteers.
