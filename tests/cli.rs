@@ -4,29 +4,9 @@
 use std::collections::BTreeSet;
 use std::process::Command;
 
-fn timebank(db: &str, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_timebank"))
-        .arg("--database-url")
-        .arg(db)
-        .args(args)
-        .output()
-        .expect("run timebank");
-    (
-        out.status.success(),
-        String::from_utf8(out.stdout).expect("utf-8 stdout"),
-        String::from_utf8(out.stderr).expect("utf-8 stderr"),
-    )
-}
+mod support;
 
-fn events(db: &str, args: &[&str]) -> Vec<serde_json::Value> {
-    let mut all = vec!["events"];
-    all.extend_from_slice(args);
-    let (ok, out, err) = timebank(db, &all);
-    assert!(ok, "{err}");
-    out.lines()
-        .map(|l| serde_json::from_str(l).expect("a JSON line"))
-        .collect()
-}
+use support::{events, timebank};
 
 /// What a seed determines: everything but the time each event was recorded.
 fn content(events: &[serde_json::Value]) -> BTreeSet<String> {
@@ -767,40 +747,4 @@ async fn rebuild_case(db: &str) {
     let (ok, _, err) = timebank(&db, &["rebuild", "--projection", "nope"]);
     assert!(!ok);
     assert!(err.contains("nope"), "{err}");
-}
-
-/// `timebank what-if`: proposed rules from a TOML file tried on the demo's log; the
-/// table says the difference, JSON says it too, nothing is written; a bad file is
-/// refused with what is wrong in it.
-#[test]
-fn what_if_tries_a_rules_file_on_the_log_and_writes_nothing() {
-    let dir = ledger::testing::TempDir::new();
-    let db = format!("sqlite://{}", dir.path().join("w.db").display());
-    let (ok, out, err) = timebank(&db, &["demo", "--volunteers", "20", "--events", "1200"]);
-    assert!(ok, "{err}");
-    let community = out.lines().next().unwrap().to_string();
-    let rules = dir.path().join("rules.toml");
-    std::fs::write(
-        &rules,
-        "[points]\nper_hour = \"20\"\ncoefficients = { elderly_visit = 2 }\n\n[stars]\nhours = [\"5\", \"10\", \"20\", \"40\", \"80\"]\n",
-    )
-    .unwrap();
-    let before = events(&db, &[]).len();
-    let rules_arg = rules.display().to_string();
-    let args = ["what-if", "--community", &community, "--rules", &rules_arg];
-    let (ok, out, err) = timebank(&db, &args);
-    assert!(ok, "{err}");
-    assert!(
-        out.contains("规则试算") && out.contains("积分前 20 名"),
-        "{out}"
-    );
-    let (ok, json, err) = timebank(&db, &[&args[..], &["--json"]].concat());
-    assert!(ok, "{err}");
-    let w: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert!(!w["changes"].as_array().unwrap().is_empty(), "{json}");
-    assert_ne!(w["points_after"], w["points_before"], "{json}");
-    assert_eq!(events(&db, &[]).len(), before, "nothing written");
-    std::fs::write(&rules, "[stars]\nhours = [\"5\"]\n").unwrap();
-    let (ok, _, err) = timebank(&db, &args);
-    assert!(!ok && err.contains("five thresholds"), "{err}");
 }

@@ -6,7 +6,7 @@
 use super::activities::get;
 use super::{field, items, Desk};
 use crate::gql::{i, s};
-use crate::layout::{self, num};
+use crate::layout::{self, num, star_marks};
 use crate::Form;
 use axum::extract::Path;
 use axum::response::Response;
@@ -67,17 +67,11 @@ pub fn record_view(desk: &Desk, id: &str, r: &Value) -> Markup {
             tr {
                 td { (s(e, "date")) }
                 td { (m.console.kind(s(e, "kind"))) " " (num(s(e, "hours"))) " 小时" }
-                td { span.starmarks { (stars(i(e, "satisfaction"))) } " " (t.level(i(e, "satisfaction"))) }
+                td { span.starmarks { (star_marks(i(e, "satisfaction"))) } " " (t.level(i(e, "satisfaction"))) }
                 td { (s(e, "comment")) @if e["byResident"] == true { " " span.tag { (t.by_resident) } } }
             }
         } } }
     }
-}
-
-/// ★★★★☆ for 4.
-pub fn stars(n: i64) -> String {
-    let n = n.clamp(0, 5) as usize;
-    "★".repeat(n) + &"☆".repeat(5 - n)
 }
 
 /// The forms, on the right of the page: training, commendation, evaluations due.

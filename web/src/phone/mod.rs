@@ -117,40 +117,33 @@ pub async fn home(
     let b = &v["balance"];
     let stars = i(b, "stars");
     let verified: f64 = s(b, "verifiedHours").parse().unwrap_or(0.0);
-    let next = v["totals"]["starThresholds"]
-        .as_array()
-        .and_then(|t| t.get(stars as usize))
-        .and_then(Value::as_str)
-        .and_then(|h| h.parse::<f64>().ok());
-    // Under a star rule with points, the points the next star still takes.
-    let points_short = v["totals"]["starPointsThresholds"]
-        .as_array()
-        .and_then(|t| t.get(stars as usize))
-        .and_then(Value::as_str)
-        .and_then(|p| p.parse::<f64>().ok())
-        .map(|p| p - s(&v["totals"], "starPoints").parse::<f64>().unwrap_or(0.0))
+    // The `i`th threshold of a list of the totals (hours, or points), as a number.
+    let threshold = |list: &str, i: Option<i64>| {
+        v["totals"][list]
+            .as_array()
+            .and_then(|t| t.get(i? as usize))
+            .and_then(Value::as_str)
+            .and_then(|x| x.parse::<f64>().ok())
+    };
+    let next = threshold("starThresholds", Some(stars));
+    // Under a star rule with points, the points the next star takes, and those still
+    // missing.
+    let star_points: f64 = s(&v["totals"], "starPoints").parse().unwrap_or(0.0);
+    let next_points = threshold("starPointsThresholds", Some(stars));
+    let points_short = next_points
+        .map(|p| p - star_points)
         .filter(|short| *short > 0.0);
     let pending = num(s(&v["pending"], "hours"));
     let unread = i(&v["inbox"], "unread");
     let mine = activities::mine(&state, &session, &v, &q).await;
     let progress = next.filter(|_| stars < 5).map(|n| {
-        let from = v["totals"]["starThresholds"]
-            .as_array()
-            .and_then(|t| stars.checked_sub(1).and_then(|s| t.get(s as usize)))
-            .and_then(Value::as_str)
-            .and_then(|h| h.parse::<f64>().ok())
-            .unwrap_or(0.0);
+        let from = threshold("starThresholds", stars.checked_sub(1)).unwrap_or(0.0);
         let by_hours = ((verified - from) / (n - from).max(0.01)).clamp(0.0, 1.0);
         // Under a star rule with points, the bar is as full as the shorter of the two.
-        let by_points = points_short.map_or(1.0, |short| {
-            let need = v["totals"]["starPointsThresholds"]
-                .as_array()
-                .and_then(|t| t.get(stars as usize))
-                .and_then(Value::as_str)
-                .and_then(|p| p.parse::<f64>().ok())
-                .unwrap_or(1.0);
-            (1.0 - short / need.max(0.01)).clamp(0.0, 1.0)
-        });
+        let by_points = match (points_short, next_points) {
+            (Some(_), Some(need)) => (star_points / need.max(0.01)).clamp(0.0, 1.0),
+            _ => 1.0,
+        };
         (by_hours.min(by_points) * 100.0) as u32
     });
     let elder = session::elder(&headers);

@@ -3,9 +3,8 @@
 //! services they received for their hours, each rated once with one tap (1–5).
 
 use super::{flash, for_volunteers, shell};
-use crate::console::record::stars;
 use crate::gql::{self, i, s};
-use crate::layout::{day, num, page, respond};
+use crate::layout::{day, num, page, respond, star_marks};
 use crate::{form, Form, Signed, WebState};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -63,14 +62,14 @@ pub async fn record(
                 article.activity {
                     h3 { (s(x, "description")) " · " (num(s(x, "hours"))) " 小时" }
                     @if x["satisfaction"].is_number() {
-                        p { span.starmarks { (stars(i(x, "satisfaction"))) } " " (t.level(i(x, "satisfaction"))) }
+                        p { span.starmarks { (star_marks(i(x, "satisfaction"))) } " " (t.level(i(x, "satisfaction"))) }
                     } @else {
                         form.rate method="post" action=(format!("/m/record/rate/{}/{}", s(x, "providerId"), s(x, "serviceId"))) {
                             (form::hidden(&session))
                             p.sub { (t.rate) }
                             div.rate {
                                 @for n in (1..=5).rev() {
-                                    button.button type="submit" name="satisfaction" value=(n) { small { (stars(n)) } (t.level(n)) }
+                                    button.button type="submit" name="satisfaction" value=(n) { small { (star_marks(n)) } (t.level(n)) }
                                 }
                             }
                         }
@@ -97,7 +96,7 @@ pub async fn record(
             @if evaluations.is_empty() { p.sub { (t.no_evaluations) } }
             ul.lines { @for e in evaluations.iter().take(20) {
                 li {
-                    span.what { (m.console.kind(s(e, "kind"))) " " span.starmarks aria-label=(format!("{}分", i(e, "satisfaction"))) { (stars(i(e, "satisfaction"))) } }
+                    span.what { (m.console.kind(s(e, "kind"))) " " span.starmarks aria-label=(format!("{}分", i(e, "satisfaction"))) { (star_marks(i(e, "satisfaction"))) } }
                     span.when { (day(s(e, "date"))) }
                     @if !s(e, "comment").is_empty() { span.delta { "“" (s(e, "comment")) "”" } }
                 }

@@ -11,7 +11,6 @@ use crate::schema::args::{community_of, forbidden, not_found, parse_id};
 use crate::schema::types::{hours_of, points_of, RankMetric};
 use crate::schema::{app, principal};
 use async_graphql::{Context, ErrorExtensions, Object, SimpleObject, ID};
-use ledger::domain::community::StarThresholds;
 use ledger::domain::local_date;
 use ledger::domain::volunteer::ServiceStatus;
 use ledger::ids::*;
@@ -137,19 +136,13 @@ pub(crate) async fn preview(
         .await
         .map_err(|e| e.extend())?
         .ok_or_else(|| not_found(format!("volunteer {vid}")))?;
-    let rule = StarThresholds {
-        version: 0,
-        thresholds: balance
-            .star_thresholds
-            .iter()
-            .map(|h| hours_of(*h).0)
-            .collect(),
-        effective_from: chrono::NaiveDate::MIN,
-        points: balance
-            .star_points_thresholds
-            .as_ref()
-            .map(|p| p.iter().map(|x| points_of(*x).0).collect()),
-    };
+    // The thresholds the balance's stars were judged by (the day it was read).
+    let rule = app
+        .handler
+        .community_state(community)
+        .await
+        .map_err(command)?
+        .star_thresholds_on(balance.stars_on);
     let (verified, star_points) = (
         hours_of(balance.verified_hours).0,
         points_of(balance.star_points).0,
