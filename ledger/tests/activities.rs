@@ -557,6 +557,7 @@ async fn notice_flow(store: Store) {
                 &staff,
                 key,
                 ResolveObjection {
+                    impact: None,
                     activity_id: a,
                     objection_id: o,
                     verdict,

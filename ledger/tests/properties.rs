@@ -205,6 +205,7 @@ async fn run_ops(store: ledger::Store, ops: Vec<Op>) {
             Op::Reject(v) => (
                 staff.clone(),
                 RejectService {
+                    impact: None,
                     volunteer_id: vols[v],
                     service_id: pending[v].remove(0),
                     reason: "x".into(),

@@ -21,7 +21,7 @@
 //! - [`mod@certificate`]: numbered 志愿服务记录证明: facts, registry, check code and check, page.
 //! - [`mod@statement`]: a volunteer's statement (every ledger entry with running balances).
 //! - [`whatif`]: a community's log replayed under proposed point rules and star thresholds,
-//!   writing nothing (规则试算).
+//!   writing nothing (规则试算); `whatif::rubric`: a year's 文明楼道 under a proposed rubric.
 //! - [`people`]: names at render time, masking of ID numbers, phones and names.
 //! - [`labels`]: Chinese labels (service kinds, stars) and China Standard Time helpers.
 //! - [`error`]: the error type ([`ReportError`]) and its stable codes.
@@ -89,7 +89,7 @@ pub use render_html::render_html;
 pub use render_xlsx::render_xlsx;
 pub use shop::{shop_sections, shop_sheet, ShopSheet};
 pub use statement::{statement, statement_csv, statement_xlsx, Statement};
-pub use whatif::{what_if, Proposal, WhatIf};
+pub use whatif::{rubric_what_if, what_if, Proposal, RubricProposal, RubricWhatIf, WhatIf};
 
 /// The output formats of an annual report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -187,7 +187,7 @@ pub fn standings(
         })
         .collect();
     let empty_inspections = BTreeMap::new();
-    let mut rows: Vec<StairwellStanding> = community
+    let rows: Vec<StairwellStanding> = community
         .stairwells
         .iter()
         .map(|(id, s)| {
@@ -216,14 +216,6 @@ pub fn standings(
                     }
                 })
                 .collect();
-            let scored: Vec<Decimal> = months.iter().filter_map(|m| m.score).collect();
-            let average = if scored.is_empty() {
-                None
-            } else {
-                Some(round2(
-                    scored.iter().copied().sum::<Decimal>() / Decimal::from(scored.len()),
-                ))
-            };
             StairwellStanding {
                 rank: None,
                 stairwell_id: *id,
@@ -237,12 +229,27 @@ pub fn standings(
                 unit: s.unit.clone(),
                 households: s.households,
                 months,
-                average,
+                average: None,
                 red_flag_months: Vec::new(),
             }
         })
         .collect();
+    rank_and_flag(rows)
+}
 
+/// The averages, ranks and red flags of standings whose months are scored (what
+/// [`standings`] does once the months are; the what-if replay of a rubric does it again
+/// on months scored under the proposal).
+pub fn rank_and_flag(
+    mut rows: Vec<StairwellStanding>,
+) -> (Vec<StairwellStanding>, Vec<RedFlagMonth>) {
+    for r in rows.iter_mut() {
+        let scored: Vec<Decimal> = r.months.iter().filter_map(|m| m.score).collect();
+        r.average = (!scored.is_empty())
+            .then(|| round2(scored.iter().copied().sum::<Decimal>() / Decimal::from(scored.len())));
+        r.red_flag_months.clear();
+        r.rank = None;
+    }
     let mut flags = Vec::new();
     for m in 1..=12u32 {
         let idx = (m - 1) as usize;

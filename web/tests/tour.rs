@@ -319,6 +319,19 @@ async fn desk(b: &Browser, d: &Demo) {
         .await;
     screenshot(b, "console-notices.png").await;
     submit(b, "form.inline button").await;
+    // Upholding it first says what it changes, before the clerk confirms.
+    shows(
+        b,
+        &[
+            "处理异议前确认",
+            "公示期满后将少计入",
+            "社区排行榜的名次",
+            "尚未计入",
+        ],
+    )
+    .await;
+    screenshot(b, "console-objection-impact.png").await;
+    submit(b, "form input[name=confirmed] ~ button.primary").await;
     shows(b, &["更正时长", "核实只服务了半小时"]).await;
     volunteers(b, d).await;
     // Points: the latest awards list the two just made.

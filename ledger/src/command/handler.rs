@@ -240,6 +240,16 @@ impl CommandHandler {
         current(&inner.store, &inner.caches, community_stream(community_id)).await
     }
 
+    /// An activity as the commands see it (its records and objections), read from the
+    /// log through their cache.
+    pub async fn activity_state(
+        &self,
+        activity_id: ActivityId,
+    ) -> Result<Arc<ActivityState>, CommandError> {
+        let inner = &self.inner;
+        current(&inner.store, &inner.caches, activity_stream(activity_id)).await
+    }
+
     /// Runs one command and answers its own result type (see [`Self::execute`]).
     pub async fn run<C: CommandPayload>(
         &self,

@@ -249,6 +249,7 @@ pub(super) async fn activities(
                     Verdict::Dismiss
                 };
                 let resolve = ResolveObjection {
+                    impact: None,
                     activity_id: a,
                     objection_id,
                     verdict,

@@ -164,6 +164,7 @@ impl ChainKind {
                     Some(Step {
                         actor: staff.clone(),
                         command: RejectService {
+                            impact: None,
                             volunteer_id: *volunteer,
                             service_id,
                             reason: "时长与签到记录不符".into(),

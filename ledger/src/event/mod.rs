@@ -200,6 +200,9 @@ pub enum Event {
         service_id: ServiceId,
         reason: String,
         rejected_by: Uuid,
+        /// What rejecting it changed, as previewed before it was confirmed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        impact: Option<CorrectionNote>,
     },
     /// 积分奖励.
     PointsAwarded {
@@ -483,6 +486,9 @@ pub enum Event {
         decision: ObjectionDecision,
         reason: String,
         resolved_by: Uuid,
+        /// What upholding it changed, as previewed before it was confirmed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        impact: Option<CorrectionNote>,
     },
     /// These volunteers' records are final (公示期满): their services are credited in the
     /// same append (`ServiceLogged` and `ServiceVerified` in each account).

@@ -837,6 +837,7 @@ fn an_open_objection_holds_its_record_and_is_upheld_or_dismissed() {
         );
     // Upheld: corrected to half an hour (5 points).
     let resolve = |verdict| ResolveObjection {
+        impact: None,
         activity_id: A,
         objection_id: objection,
         verdict,
@@ -847,6 +848,7 @@ fn an_open_objection_holds_its_record_and_is_upheld_or_dismissed() {
         .at(end() + mins(90))
         .when(&staff(), resolve(Verdict::Correct { hours: dec("0.5") }))
         .then_expect_events(vec![Event::ObjectionResolved {
+            impact: None,
             objection_id: objection,
             volunteer_id: V,
             decision: ObjectionDecision::Corrected {
@@ -858,6 +860,7 @@ fn an_open_objection_holds_its_record_and_is_upheld_or_dismissed() {
         }]);
     // Once resolved, the corrected record becomes final with what was corrected.
     let corrected = Event::ObjectionResolved {
+        impact: None,
         objection_id: objection,
         volunteer_id: V,
         decision: ObjectionDecision::Corrected {
@@ -898,6 +901,7 @@ fn an_open_objection_holds_its_record_and_is_upheld_or_dismissed() {
             .at(end() + mins(90))
             .when(&staff(), resolve(verdict))
             .then_expect_events(vec![Event::ObjectionResolved {
+                impact: None,
                 objection_id: objection,
                 volunteer_id: V,
                 decision,
@@ -906,6 +910,7 @@ fn an_open_objection_holds_its_record_and_is_upheld_or_dismissed() {
             }]);
     }
     let rejected = Event::ObjectionResolved {
+        impact: None,
         objection_id: objection,
         volunteer_id: V,
         decision: ObjectionDecision::Rejected,

@@ -240,6 +240,7 @@ fn a_service_is_evaluated_once_by_staff_or_by_who_received_it() {
         )
         .then_expect_error("NOT_FOUND");
     let rejected = Event::ServiceRejected {
+        impact: None,
         service_id: SVC,
         reason: "重复".into(),
         rejected_by: STAFF,

@@ -209,6 +209,7 @@ fn staff_cannot_verify_reject_or_award_their_own_account() {
         .when(
             &me,
             RejectService {
+                impact: None,
                 volunteer_id: V,
                 service_id: sid,
                 reason: "x".into(),
@@ -269,6 +270,7 @@ fn a_service_is_verified_or_rejected_at_most_once() {
         .when(
             &staff(),
             RejectService {
+                impact: None,
                 volunteer_id: V,
                 service_id: sid,
                 reason: "x".into(),
@@ -286,6 +288,7 @@ fn rejection_needs_a_reason() {
     .when(
         &staff(),
         RejectService {
+            impact: None,
             volunteer_id: V,
             service_id: ServiceId(Uuid::from_u128(1)),
             reason: " ".into(),

@@ -1,7 +1,8 @@
 //! What a correction would do to a volunteer's place in a ranking (更正影响): their
-//! dense rank now, their rank with their value lowered by what the correction takes
-//! away, and who would pass them (those above the lowered value and not above the
-//! present one). Read only; nothing is written.
+//! dense rank with one value and with another (a reversal lowers today's value; an
+//! upheld objection or a rejected service changes what a record not yet credited would
+//! add to it), and who would pass them (those above the lower value and not above the
+//! higher one). Read only; nothing is written.
 
 use super::query::{cell_range, entry_of_row, metric_col};
 use super::{ranking, Metric, RankEntry, Scope};
@@ -15,7 +16,7 @@ use ledger::ids::VolunteerId;
 pub struct RankMove {
     pub period: Period,
     pub metric: Metric,
-    /// Rank now; none when not ranked (no positive value).
+    /// Rank before; none when not ranked (no positive value).
     pub before: Option<u64>,
     /// Rank after; none when the value would no longer be positive.
     pub after: Option<u64>,
@@ -33,49 +34,67 @@ pub async fn rank_move(
     me: VolunteerId,
     minor: i64,
 ) -> Result<Option<RankMove>> {
+    rank_shift(db, scope, period, metric, me, (0, -minor)).await
+}
+
+/// The move of `me` from their value today plus `shift.0` to their value plus
+/// `shift.1` (in minor units; `shift.0 >= shift.1`); none when ranked in neither.
+pub async fn rank_shift(
+    db: &Db,
+    scope: &Scope,
+    period: Period,
+    metric: Metric,
+    me: VolunteerId,
+    shift: (i64, i64),
+) -> Result<Option<RankMove>> {
     let now = ranking(db, scope, period, metric, 0, Some(me)).await?;
-    let Some(mine) = now.me else {
-        return Ok(None);
-    };
-    let Some((p, s)) = cell_range(db, scope, period).await? else {
-        return Ok(None);
-    };
-    let value = match metric {
-        Metric::Points => (mine.points * rust_decimal::Decimal::ONE_HUNDRED)
+    let value = match (&now.me, metric) {
+        (None, _) => 0,
+        (Some(m), Metric::Points) => (m.points * rust_decimal::Decimal::ONE_HUNDRED)
             .trunc()
             .try_into()
             .unwrap_or(0i64),
-        Metric::Hours => (mine.hours * rust_decimal::Decimal::from(60))
+        (Some(m), Metric::Hours) => (m.hours * rust_decimal::Decimal::from(60))
             .round()
             .try_into()
             .unwrap_or(0i64),
     };
-    let lowered = value - minor;
-    let col = metric_col(metric);
-    let others = "SELECT vol FROM pj_rank_volunteers WHERE volunteer_id = ?";
-    let after = if lowered > 0 {
-        let above = db
-            .fetch_optional(
-                &format!(
-                    "SELECT COUNT(DISTINCT {col}) FROM pj_rank_cells
-                     WHERE period = ? AND scope = ? AND {col} > ? AND vol NOT IN ({others})"
-                ),
-                &[
-                    Val::from(p),
-                    Val::from(s),
-                    Val::from(lowered),
-                    Val::from(me.0.to_string()),
-                ],
-            )
-            .await?
-            .map(|r| r.int(0))
-            .transpose()?
-            .unwrap_or(0);
-        Some(above as u64 + 1)
-    } else {
-        None
+    let (high, low) = (value + shift.0, value + shift.1);
+    if high <= 0 {
+        return Ok(None);
+    }
+    let Some((p, s)) = cell_range(db, scope, period).await? else {
+        // Nobody is counted there yet: a record not yet credited would be first.
+        return Ok(Some(RankMove {
+            period,
+            metric,
+            before: Some(1),
+            after: (low > 0).then_some(1),
+            passed_by: Vec::new(),
+        }));
     };
-    let floor = lowered.max(0);
+    let col = metric_col(metric);
+    // Dense rank of a value: the distinct values of others above it, plus one.
+    let above = format!(
+        "SELECT COUNT(DISTINCT {col}) FROM pj_rank_cells
+         WHERE period = ? AND scope = ? AND {col} > ?
+           AND vol NOT IN (SELECT vol FROM pj_rank_volunteers WHERE volunteer_id = ?)"
+    );
+    let mut ranks = [None, None];
+    for (slot, v) in ranks.iter_mut().zip([high, low]) {
+        if v <= 0 {
+            continue;
+        }
+        let args = [
+            Val::from(p),
+            Val::from(s),
+            Val::from(v),
+            Val::from(me.0.to_string()),
+        ];
+        let n = db.fetch_optional(&above, &args).await?;
+        *slot = Some(n.map(|r| r.int(0)).transpose()?.unwrap_or(0) as u64 + 1);
+    }
+    let [before, after] = ranks;
     let rows = db
         .fetch(
             &format!(
@@ -90,8 +109,8 @@ pub async fn rank_move(
             &[
                 Val::from(p),
                 Val::from(s),
-                Val::from(floor),
-                Val::from(value),
+                Val::from(low.max(0)),
+                Val::from(high),
                 Val::from(me.0.to_string()),
             ],
         )
@@ -103,7 +122,7 @@ pub async fn rank_move(
     Ok(Some(RankMove {
         period,
         metric,
-        before: Some(mine.rank),
+        before,
         after,
         passed_by,
     }))

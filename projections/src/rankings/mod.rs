@@ -27,7 +27,7 @@ mod query;
 mod scope;
 mod store;
 
-pub use impact::{rank_move, RankMove};
+pub use impact::{rank_move, rank_shift, RankMove};
 pub use query::{ranking, Metric, RankEntry, Ranking};
 pub use scope::{scopes_of, Scope};
 

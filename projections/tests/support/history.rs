@@ -240,6 +240,7 @@ pub fn generate(seed: u64, ops: usize) -> History {
                     ev.push((
                         volunteer_stream(VolunteerId(vols[pv].id)),
                         Event::ServiceRejected {
+                            impact: None,
                             service_id: ServiceId(s),
                             reason: "不实".into(),
                             rejected_by: staff,
@@ -875,6 +876,7 @@ fn activity_phase(
                     ev.push((
                         stream.clone(),
                         Event::ObjectionResolved {
+                            impact: None,
                             objection_id: o,
                             volunteer_id: v,
                             decision: d,

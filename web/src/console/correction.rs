@@ -2,7 +2,8 @@
 //! says what reversing it would change — what it takes back, the stars before and
 //! after, the places in the community's rankings and who would pass them, the
 //! certificates the log would then contradict — and asks for the reason before the
-//! clerk confirms.
+//! clerk confirms. The same account of a correction ([`effects`]) shows before an
+//! objection is upheld (`notices`).
 
 use super::activities::get;
 use super::{field, items, Desk};
@@ -11,8 +12,8 @@ use crate::layout::{num, star_marks};
 use crate::Form;
 use axum::extract::Path;
 use axum::response::Response;
-use maud::html;
-use serde_json::json;
+use maud::{html, Markup};
+use serde_json::{json, Value};
 
 const IMPACT: &str = "query($v: ID!, $e: ID!) { correctionImpact(volunteerId: $v, entryId: $e) {
     detail points hours starsBefore starsAfter annualReportYear
@@ -37,18 +38,35 @@ pub async fn preview(desk: Desk, Path((id, entry)): Path<(String, String)>) -> R
     let x = &d["correctionImpact"];
     let v = &d["volunteer"];
     let back = desk.href(&format!("/console/volunteers/{id}"));
-    let rank = |r: &serde_json::Value| match r.as_i64() {
+    let body = html! {
+        p.sub { (s(v, "name")) " · " (s(v, "volunteerNumber")) }
+        (effects(&desk, x, false))
+        form.grid method="post" action=(desk.href(&format!("/console/volunteers/{id}/reverse/{entry}"))) {
+            (crate::form::hidden(&desk.session))
+            (field(t.reason, "why", html! { input id="why" name="reason" required maxlength="200" placeholder=(t.reason_hint); }))
+            button.button.primary type="submit" { (t.confirm) }
+            a href=(back) { (t.cancel) }
+        }
+    };
+    desk.page(t.title, body)
+}
+
+/// What a correction changes (a `CorrectionImpact`): what it takes back, the stars, the
+/// ranking places, the documents; `pending`: of a record in its notice, not credited yet.
+pub fn effects(desk: &Desk, x: &Value, pending: bool) -> Markup {
+    let t = desk.m().correction;
+    let rank = |r: &Value| match r.as_i64() {
         Some(n) => format!("第 {n} 名"),
         None => t.unranked.to_string(),
     };
-    let body = html! {
-        p.sub { (s(v, "name")) " · " (s(v, "volunteerNumber")) }
+    html! {
         section.box {
-            h2 { (t.takes_back) }
+            h2 { (if pending { t.keeps_back } else { t.takes_back }) }
             p { (s(x, "detail")) }
             p.big { @if num(s(x, "points")) != "0" { "−" (num(s(x, "points"))) " 积分 " } @if num(s(x, "hours")) != "0" { "−" (num(s(x, "hours"))) " 小时" } }
             p { (t.stars) "：" span.starmarks { (star_marks(i(x, "starsBefore"))) } " → " span.starmarks { (star_marks(i(x, "starsAfter"))) }
                 @if i(x, "starsBefore") != i(x, "starsAfter") { " " span.tag.bad { (t.stars_change) } } }
+            @if pending { p.sub { (t.as_recorded) } }
         }
         section.box {
             h2 { (t.rankings) }
@@ -63,7 +81,8 @@ pub async fn preview(desk: Desk, Path((id, entry)): Path<(String, String)>) -> R
                 }
             } } }
         }
-        section.box {
+        @if pending { section.box { h2 { (t.documents) } p.sub { (t.not_credited) } } }
+        @else { section.box {
             h2 { (t.documents) }
             @let certs = items(&x["certificates"]);
             @if certs.is_empty() { p.sub { (t.no_certificates) } }
@@ -71,15 +90,8 @@ pub async fn preview(desk: Desk, Path((id, entry)): Path<(String, String)>) -> R
                 li { (t.certificate) " " (s(c, "number")) "：" (num(s(c, "hoursStated"))) " 小时 → " (num(s(c, "hoursAfter"))) " 小时" }
             } }
             p.sub { (i(x, "annualReportYear")) (t.annual_report) }
-        }
-        form.grid method="post" action=(desk.href(&format!("/console/volunteers/{id}/reverse/{entry}"))) {
-            (crate::form::hidden(&desk.session))
-            (field(t.reason, "why", html! { input id="why" name="reason" required maxlength="200" placeholder=(t.reason_hint); }))
-            button.button.primary type="submit" { (t.confirm) }
-            a href=(back) { (t.cancel) }
-        }
-    };
-    desk.page(t.title, body)
+        } }
+    }
 }
 
 /// Reverses the entry, with the reason.

@@ -14,6 +14,7 @@ use axum::response::Response;
 use chrono::Duration;
 use maud::{html, Markup};
 use serde_json::{json, Value};
+use std::collections::HashMap;
 
 const NOTICES: &str = "query($c: ID!, $from: DateTime, $at: Int) {
   activities(communityId: $c, from: $from, status: APPROVED, first: 100, atLeast: $at) {
@@ -141,15 +142,66 @@ fn resolve_form(desk: &Desk, activity: &str, o: &Value) -> Markup {
     }
 }
 
-/// Decides an objection.
+/// What upholding an objection would change, and who the record is of.
+const UPHOLD: &str = "query($a: ID!, $o: ID!, $v: ObjectionVerdict!, $h: Hours) {
+  objectionImpact(activityId: $a, objectionId: $o, verdict: $v, hours: $h) {
+    volunteerId detail points hours starsBefore starsAfter annualReportYear
+    rankings { period metric before after passedBy } certificates { number } } }";
+
+/// Decides an objection: a dismissal at once; upholding one (correcting or rejecting the
+/// record) first shows what it would change, and the clerk confirms on that page.
 pub async fn resolve(desk: Desk, Path(id): Path<String>, axum::Form(f): Form) -> Response {
     let hours = get(&f, "hours");
+    if get(&f, "verdict") != "DISMISS" && get(&f, "confirmed") != "1" {
+        return uphold_preview(desk, &id, &f).await;
+    }
     let query = "mutation($a: ID!, $o: ID!, $v: ObjectionVerdict!, $h: Hours, $r: String!, $k: String!) {
       resolveObjection(activityId: $a, objectionId: $o, verdict: $v, hours: $h, reason: $r, idempotencyKey: $k) { position } }";
     let vars = json!({ "a": id, "o": get(&f, "objection"), "v": get(&f, "verdict"),
         "h": (!hours.is_empty()).then_some(hours), "r": get(&f, "reason") });
     desk.submit(&f, query, vars, "resolveObjection", "/console/notices")
         .await
+}
+
+async fn uphold_preview(desk: Desk, id: &str, f: &HashMap<String, String>) -> Response {
+    let m = desk.m();
+    let (t, c) = (&m.console, m.correction);
+    let hours = get(f, "hours");
+    let vars = json!({ "a": id, "o": get(f, "objection"), "v": get(f, "verdict"),
+        "h": (!hours.is_empty()).then_some(&hours) });
+    let x = match desk.read(UPHOLD, vars).await {
+        Ok(d) => d["objectionImpact"].clone(),
+        Err(r) => return r,
+    };
+    let who = match desk
+        .read(
+            "query($v: ID!) { volunteer(id: $v) { name volunteerNumber } }",
+            json!({ "v": s(&x, "volunteerId") }),
+        )
+        .await
+    {
+        Ok(d) => d["volunteer"].clone(),
+        Err(r) => return r,
+    };
+    let verdict = match get(f, "verdict").as_str() {
+        "CORRECT" => format!("{} {} 小时", t.verdict("CORRECTED"), num(&hours)),
+        _ => t.verdict("REJECTED").to_string(),
+    };
+    let body = html! {
+        p.sub { (s(&who, "name")) " · " (s(&who, "volunteerNumber")) }
+        p { b { (t.decision) "：" (verdict) } "。" (t.reason) "：" (get(f, "reason")) }
+        (super::correction::effects(&desk, &x, true))
+        form.grid method="post" action=(desk.href(&format!("/console/notices/{id}/resolve"))) {
+            (crate::form::hidden(&desk.session))
+            @for k in ["objection", "verdict", "hours", "reason"] {
+                input type="hidden" name=(k) value=(get(f, k));
+            }
+            input type="hidden" name="confirmed" value="1";
+            button.button.primary type="submit" { (c.confirm_upheld) }
+            a href=(desk.href("/console/notices")) { (c.cancel) }
+        }
+    };
+    desk.page(c.upheld_title, body)
 }
 
 /// Raises an objection for a resident who came to the desk.

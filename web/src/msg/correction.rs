@@ -21,6 +21,12 @@ pub struct Correction {
     pub reason_hint: &'static str,
     pub confirm: &'static str,
     pub cancel: &'static str,
+    /// Upholding an objection to a record in its notice (not credited yet).
+    pub upheld_title: &'static str,
+    pub keeps_back: &'static str,
+    pub as_recorded: &'static str,
+    pub not_credited: &'static str,
+    pub confirm_upheld: &'static str,
 }
 
 impl Correction {
@@ -57,4 +63,9 @@ pub const ZH_CN: Correction = Correction {
     reason_hint: "如：重复录入",
     confirm: "确认冲正",
     cancel: "取消",
+    upheld_title: "处理异议前确认",
+    keeps_back: "公示期满后将少计入",
+    as_recorded: "箭头左边是按原记录计入后的结果，右边是按处理结果计入后的结果。",
+    not_credited: "这条记录还在公示期、尚未计入，已出具的服务证明和年度表彰报告都不受影响。",
+    confirm_upheld: "确认处理",
 };

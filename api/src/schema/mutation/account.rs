@@ -127,10 +127,19 @@ impl AccountMutation {
         service_id: ID,
         reason: String,
     ) -> Res<ServicePayload> {
+        let (vid, sid) = (
+            VolunteerId(parse_id(&volunteer_id, "volunteerId")?),
+            ServiceId(parse_id(&service_id, "serviceId")?),
+        );
+        // The preview when it can be read (a refusal is the command's to give).
+        let impact = crate::schema::query::impact::rejection_note(ctx, vid, sid)
+            .await
+            .ok();
         let c = cmd::RejectService {
-            volunteer_id: VolunteerId(parse_id(&volunteer_id, "volunteerId")?),
-            service_id: ServiceId(parse_id(&service_id, "serviceId")?),
+            volunteer_id: vid,
+            service_id: sid,
             reason,
+            impact,
         };
         let o = exec(ctx, &idempotency_key, c).await?;
         Ok(ServicePayload {

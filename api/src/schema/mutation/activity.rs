@@ -130,6 +130,23 @@ pub enum ObjectionVerdict {
     Reject,
 }
 
+impl ObjectionVerdict {
+    /// The command's verdict: CORRECT takes the hours (INVALID_INPUT without them).
+    pub(crate) fn command(self, hours: Option<HoursScalar>) -> Res<cmd::Verdict> {
+        match (self, hours) {
+            (ObjectionVerdict::Dismiss, _) => Ok(cmd::Verdict::Dismiss),
+            (ObjectionVerdict::Reject, _) => Ok(cmd::Verdict::Reject),
+            (ObjectionVerdict::Correct, Some(h)) => {
+                Ok(cmd::Verdict::Correct { hours: h.decimal() })
+            }
+            (ObjectionVerdict::Correct, None) => Err(crate::errors::gql_error(
+                "INVALID_INPUT",
+                "hours is required to correct a record",
+            )),
+        }
+    }
+}
+
 fn activity_arg(a: &ID) -> Res<ActivityId> {
     Ok(ActivityId(parse_id(a, "activityId")?))
 }
@@ -466,22 +483,23 @@ impl ActivityMutation {
         hours: Option<HoursScalar>,
         reason: String,
     ) -> Res<ObjectionPayload> {
-        let verdict = match (verdict, hours) {
-            (ObjectionVerdict::Dismiss, _) => cmd::Verdict::Dismiss,
-            (ObjectionVerdict::Reject, _) => cmd::Verdict::Reject,
-            (ObjectionVerdict::Correct, Some(h)) => cmd::Verdict::Correct { hours: h.decimal() },
-            (ObjectionVerdict::Correct, None) => {
-                return Err(crate::errors::gql_error(
-                    "INVALID_INPUT",
-                    "hours is required to correct a record",
-                ))
-            }
-        };
+        let verdict = verdict.command(hours)?;
+        let (activity_id, objection_id) = (
+            activity_arg(&activity_id)?,
+            ObjectionId(parse_id(&objection_id, "objectionId")?),
+        );
+        // The preview when it can be read (a refusal is the command's to give).
+        let impact =
+            crate::schema::query::impact::objection_note(ctx, activity_id, objection_id, &verdict)
+                .await
+                .ok()
+                .flatten();
         let c = cmd::ResolveObjection {
-            activity_id: activity_arg(&activity_id)?,
-            objection_id: ObjectionId(parse_id(&objection_id, "objectionId")?),
+            activity_id,
+            objection_id,
             verdict,
             reason,
+            impact,
         };
         Ok(objection_payload(exec(ctx, &idempotency_key, c).await?))
     }

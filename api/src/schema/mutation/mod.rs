@@ -5,8 +5,8 @@
 //! arguments, runs it with `exec` and reads the command's typed result.
 
 mod account;
-mod activity;
-mod community;
+pub(crate) mod activity;
+pub(crate) mod community;
 mod expiry;
 mod inbox;
 mod record;

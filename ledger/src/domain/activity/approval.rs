@@ -71,13 +71,28 @@ pub enum Verdict {
     Reject,
 }
 
-/// Resolves an objection (staff), saying why.
+/// Resolves an objection (staff), saying why; `impact`: what upholding it changes, as
+/// previewed before it was confirmed (kept on the event).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResolveObjection {
     pub activity_id: ActivityId,
     pub objection_id: ObjectionId,
     pub verdict: Verdict,
     pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact: Option<crate::event::CorrectionNote>,
+}
+
+/// What a verdict does to the record under notice: the volunteer, the day it counts on,
+/// its hours and points as recorded and as the verdict leaves them (a rejection credits
+/// nothing; a dismissal leaves the record as it is).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Upholding {
+    pub volunteer_id: VolunteerId,
+    pub day: NaiveDate,
+    pub recorded: (Hours, Points),
+    pub upheld: (Hours, Points),
+    pub decision: ObjectionDecision,
 }
 
 /// Makes final the records whose notice has passed with no open objection (the server
@@ -465,27 +480,54 @@ pub fn resolve_objection(
         });
     }
     let reason = required_text("reason", &cmd.reason, MAX_TEXT)?;
-    let decision = match &cmd.verdict {
-        Verdict::Dismiss => ObjectionDecision::Dismissed,
-        Verdict::Reject => ObjectionDecision::Rejected,
-        Verdict::Correct { hours } => {
-            let minutes = late_minutes(community, activity, *hours)?;
-            let from = activity
-                .participant(o.volunteer_id)
-                .and_then(|p| p.record.as_ref())
-                .map(|r| r.record.from)
-                .unwrap_or(activity.starts_at);
-            let (hours, points, _) = hours_and_points(community, activity, from, minutes)?;
-            ObjectionDecision::Corrected { hours, points }
-        }
-    };
+    let decision = upholding(community, activity, cmd.objection_id, &cmd.verdict)?.decision;
     Ok(vec![Event::ObjectionResolved {
         objection_id: cmd.objection_id,
         volunteer_id: o.volunteer_id,
         decision,
         reason,
         resolved_by: ctx.principal(),
+        impact: cmd.impact.clone(),
     }])
+}
+
+/// What `verdict` on the objection would do to the record it is against (read by the
+/// correction preview before staff resolve it, and by the resolution itself).
+pub fn upholding(
+    community: &CommunityState,
+    activity: &ActivityState,
+    objection_id: ObjectionId,
+    verdict: &Verdict,
+) -> DomainResult<Upholding> {
+    let o = activity
+        .objections
+        .get(&objection_id)
+        .ok_or_else(|| DomainError::not_found("objection", objection_id))?;
+    let record = activity
+        .participant(o.volunteer_id)
+        .and_then(|p| p.record.as_ref())
+        .map(|r| &r.record);
+    let from = record.map(|r| r.from).unwrap_or(activity.starts_at);
+    let recorded = record.map_or((Hours::ZERO, Points::ZERO), |r| (r.hours, r.points));
+    let (decision, upheld) = match verdict {
+        Verdict::Dismiss => (ObjectionDecision::Dismissed, recorded),
+        Verdict::Reject => (ObjectionDecision::Rejected, (Hours::ZERO, Points::ZERO)),
+        Verdict::Correct { hours } => {
+            let minutes = late_minutes(community, activity, *hours)?;
+            let (hours, points, _) = hours_and_points(community, activity, from, minutes)?;
+            (
+                ObjectionDecision::Corrected { hours, points },
+                (hours, points),
+            )
+        }
+    };
+    Ok(Upholding {
+        volunteer_id: o.volunteer_id,
+        day: local_date(activity.counted_start(from)),
+        recorded,
+        upheld,
+        decision,
+    })
 }
 
 /// The records due to become final at `now`: pending, their notice over, and no open

@@ -358,15 +358,31 @@ pub fn set_star_thresholds(
 
 pub fn set_rubric(state: &CommunityState, cmd: &SetRubric) -> DomainResult<Vec<Event>> {
     state.require(cmd.community_id)?;
-    if cmd.items.is_empty() || cmd.items.len() > 20 {
+    let items = checked_rubric(&cmd.items, cmd.participation_max)?;
+    Ok(vec![Event::RubricSet {
+        version: state.rubrics.len() as u32 + 1,
+        items,
+        participation_max: cmd.participation_max,
+        effective_from: cmd.effective_from,
+    }])
+}
+
+/// A rubric's items as kept, checked (1 to 20 items, distinct keys other than
+/// `participation`, positive maxima, names given; a participation maximum not
+/// negative): for a new version, and for a rubric tried in the what-if replay.
+pub fn checked_rubric(
+    given: &[RubricItem],
+    participation_max: Decimal,
+) -> DomainResult<Vec<RubricItem>> {
+    if given.is_empty() || given.len() > 20 {
         return Err(DomainError::InvalidInput {
             field: "items",
-            reason: format!("1 to 20 items are needed, got {}", cmd.items.len()),
+            reason: format!("1 to 20 items are needed, got {}", given.len()),
         });
     }
     let mut keys = BTreeSet::new();
-    let mut items = Vec::with_capacity(cmd.items.len());
-    for item in &cmd.items {
+    let mut items = Vec::with_capacity(given.len());
+    for item in given {
         let key = required_text("items.key", &item.key, 50)?;
         if key == PARTICIPATION_KEY || !keys.insert(key.clone()) {
             return Err(DomainError::InvalidInput {
@@ -383,18 +399,13 @@ pub fn set_rubric(state: &CommunityState, cmd: &SetRubric) -> DomainResult<Vec<E
             max: item.max,
         });
     }
-    if cmd.participation_max < Decimal::ZERO {
+    if participation_max < Decimal::ZERO {
         return Err(DomainError::InvalidInput {
             field: "participation_max",
             reason: "must not be negative".into(),
         });
     }
-    Ok(vec![Event::RubricSet {
-        version: state.rubrics.len() as u32 + 1,
-        items,
-        participation_max: cmd.participation_max,
-        effective_from: cmd.effective_from,
-    }])
+    Ok(items)
 }
 
 pub fn set_activity_rules(

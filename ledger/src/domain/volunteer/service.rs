@@ -28,12 +28,15 @@ pub struct VerifyService {
     pub service_id: ServiceId,
 }
 
-/// Rejects a logged service, with a reason (staff; not their own).
+/// Rejects a logged service, with a reason (staff; not their own); `impact`: what it
+/// changes, as previewed before it was confirmed (kept on the event).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RejectService {
     pub volunteer_id: VolunteerId,
     pub service_id: ServiceId,
     pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact: Option<crate::event::CorrectionNote>,
 }
 
 /// Hours of one service record, checked against the cap of the rules in force on the
@@ -117,6 +120,19 @@ fn pending_service<'a>(
     service_id: ServiceId,
     ctx: &Ctx,
 ) -> DomainResult<&'a Service> {
+    let service = logged(volunteer, volunteer_id, service_id)?;
+    if ctx.actor.volunteer_id == Some(volunteer_id) {
+        return Err(DomainError::SelfVerification { service_id });
+    }
+    Ok(service)
+}
+
+/// The service, still waiting for verification.
+fn logged(
+    volunteer: &VolunteerState,
+    volunteer_id: VolunteerId,
+    service_id: ServiceId,
+) -> DomainResult<&Service> {
     volunteer.require(volunteer_id)?;
     let service = volunteer
         .services
@@ -137,10 +153,22 @@ fn pending_service<'a>(
             })
         }
     }
-    if ctx.actor.volunteer_id == Some(volunteer_id) {
-        return Err(DomainError::SelfVerification { service_id });
-    }
     Ok(service)
+}
+
+/// What verifying the logged service would credit (its hours, and its points by the
+/// rules in force on its date): what rejecting it keeps from the volunteer. Read by the
+/// correction preview (NOT_FOUND, ALREADY_VERIFIED as the rejection would answer).
+pub fn pending_value(
+    community: &CommunityState,
+    volunteer: &VolunteerState,
+    volunteer_id: VolunteerId,
+    service_id: ServiceId,
+) -> DomainResult<(Hours, Points, NaiveDate)> {
+    let s = logged(volunteer, volunteer_id, service_id)?;
+    let day = local_date(s.started_at);
+    let points = points_by(&community.point_rules_on(day), s.hours, s.kind)?;
+    Ok((s.hours, points, day))
 }
 
 /// The verification of a service by the rules in force on its date.
@@ -196,5 +224,6 @@ pub fn reject_service(
         service_id: cmd.service_id,
         reason: required_text("reason", &cmd.reason, MAX_TEXT)?,
         rejected_by: ctx.principal(),
+        impact: cmd.impact.clone(),
     }])
 }

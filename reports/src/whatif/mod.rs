@@ -11,7 +11,12 @@
 //!   the ones in force, when none is proposed) on the points the proposal would give.
 //! - The top 20 by points in the period, before and after (dense ranks).
 //!
-//! One scan of the community's events ([`crate::fold::scan_community`]).
+//! One scan of the community's events ([`crate::fold::scan_community`]). A proposed
+//! 文明楼道 rubric is replayed in [`rubric`]: the stairwells' year and red flags.
+
+pub mod rubric;
+
+pub use rubric::{rubric_what_if, FlagChange, RubricProposal, RubricWhatIf, StairwellChange};
 
 use crate::error::ReportError;
 use crate::fold;
