@@ -10,13 +10,20 @@
 //! [stars]                  # today's star levels
 //! hours = ["50", "150", "300", "500", "800"]
 //! points = ["100", "300", "600", "1000", "1500"]   # optional
+//!
+//! [rubric]                 # 文明楼道: the year's inspections rescaled, the red flags
+//! participation_max = "20"
+//! items = [{ key = "cleanliness", name = "楼道卫生", max = "40" },
+//!          { key = "clutter", name = "杂物清理", max = "20" },
+//!          { key = "fire_safety", name = "消防安全", max = "20" }]
 //! ```
 //!
-//! What the file leaves out stays as in force.
+//! What the file leaves out stays as in force; the rubric is tried on `--year` (this
+//! year when not given).
 
 use anyhow::{anyhow, bail, Context};
 use ledger::amount::{Hours, Points};
-use ledger::event::ServiceKind;
+use ledger::event::{RubricItem, ServiceKind};
 use ledger::ids::CommunityId;
 use ledger::store::Store;
 use rust_decimal::Decimal;
@@ -48,6 +55,28 @@ impl Num {
 struct File {
     points: Option<PointsSection>,
     stars: Option<StarsSection>,
+    rubric: Option<RubricSection>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RubricSection {
+    participation_max: Num,
+    items: Vec<RubricRow>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RubricRow {
+    key: String,
+    name: String,
+    max: Num,
+}
+
+/// A rules file: point rules and stars, and a rubric.
+pub struct Rules {
+    pub proposal: reports::Proposal,
+    pub rubric: Option<reports::RubricProposal>,
 }
 
 #[derive(Deserialize)]
@@ -65,10 +94,43 @@ struct StarsSection {
     points: Option<Vec<Num>>,
 }
 
-/// The proposal a rules file says.
-pub fn proposal(text: &str) -> anyhow::Result<reports::Proposal> {
+/// What a rules file proposes.
+pub fn rules(text: &str) -> anyhow::Result<Rules> {
     let file: File = toml::from_str(text)?;
-    let point_rules = match file.points {
+    let rubric = match file.rubric {
+        None => None,
+        Some(r) => {
+            let given = r
+                .items
+                .iter()
+                .map(|i| {
+                    Ok(RubricItem {
+                        key: i.key.clone(),
+                        name: i.name.clone(),
+                        max: i.max.decimal()?,
+                    })
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let pmax = r.participation_max.decimal()?;
+            let items = ledger::domain::community::checked_rubric(&given, pmax)
+                .map_err(|e| anyhow!("rubric: {e}"))?;
+            Some(reports::RubricProposal {
+                items,
+                participation_max: pmax,
+            })
+        }
+    };
+    Ok(Rules {
+        proposal: proposal(file.points, file.stars)?,
+        rubric,
+    })
+}
+
+fn proposal(
+    points: Option<PointsSection>,
+    stars: Option<StarsSection>,
+) -> anyhow::Result<reports::Proposal> {
+    let point_rules = match points {
         None => None,
         Some(p) => {
             let rate = Points::from_decimal(p.per_hour.decimal()?)
@@ -90,7 +152,7 @@ pub fn proposal(text: &str) -> anyhow::Result<reports::Proposal> {
             Some((rate, coef))
         }
     };
-    let stars = match file.stars {
+    let stars = match stars {
         None => None,
         Some(s) => {
             let hours = s
@@ -128,12 +190,24 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let text =
         std::fs::read_to_string(rules).with_context(|| format!("read {}", rules.display()))?;
-    let proposal = proposal(&text).with_context(|| format!("{}", rules.display()))?;
+    let Rules { proposal, rubric } =
+        self::rules(&text).with_context(|| format!("{}", rules.display()))?;
     let started = std::time::Instant::now();
     let today = ledger::domain::local_date(chrono::Utc::now());
     let w = reports::what_if(store, CommunityId(community), &proposal, year, today).await?;
+    let flags = match &rubric {
+        Some(r) => {
+            let y = year.unwrap_or_else(|| chrono::Datelike::year(&today));
+            Some(reports::rubric_what_if(store, CommunityId(community), r, y).await?)
+        }
+        None => None,
+    };
     if json {
-        println!("{}", serde_json::to_string_pretty(&w)?);
+        let mut out = serde_json::to_value(&w)?;
+        if let (Some(f), Some(o)) = (&flags, out.as_object_mut()) {
+            o.insert("rubric".into(), serde_json::to_value(f)?);
+        }
+        println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
     }
     let period = year.map_or("全部年份".to_string(), |y| format!("{y}年"));
@@ -164,7 +238,38 @@ pub async fn run(
     for c in w.changes.iter().take(20) {
         println!("  {} {} → {}", c.volunteer_number, c.before, c.after);
     }
+    if let Some(f) = flags {
+        print_rubric(&f);
+    }
     Ok(())
+}
+
+fn print_rubric(f: &reports::RubricWhatIf) {
+    println!("评分细则试算 · {}年 · 流动红旗：现行 → 试算", f.year);
+    let holder = |h: &Option<(String, Decimal)>| {
+        h.as_ref().map_or("—".to_string(), |(label, score)| {
+            format!("{label}（{score}）")
+        })
+    };
+    for m in &f.red_flags {
+        let mark = if m.changes_hands { "易手" } else { "不变" };
+        println!(
+            "  {:>2}月 {} → {} {mark}",
+            m.month,
+            holder(&m.before),
+            holder(&m.after)
+        );
+    }
+    println!("楼道年度平均分：现行 → 试算");
+    let avg = |a: Option<Decimal>| a.map_or("未评分".to_string(), |a| a.to_string());
+    for s in &f.stairwells {
+        println!(
+            "  {} {} → {}",
+            s.label,
+            avg(s.average_before),
+            avg(s.average_after)
+        );
+    }
 }
 
 #[cfg(test)]
@@ -173,7 +278,7 @@ mod tests {
 
     #[test]
     fn a_rules_file_says_the_proposal() {
-        let p = proposal(
+        let p = rules(
             r#"
             [points]
             per_hour = "15"
@@ -182,13 +287,24 @@ mod tests {
             hours = ["50", "150", "300", "500", "800"]
             "#,
         )
-        .unwrap();
+        .unwrap()
+        .proposal;
         let (rate, coef) = p.point_rules.unwrap();
         assert_eq!(rate, Points::whole(15));
         assert_eq!(coef[&ServiceKind::Patrol], Decimal::new(15, 1));
         assert_eq!(p.stars.unwrap().0[4], Hours::whole(800));
-        assert!(proposal("[stars]\nhours = [\"1\"]").is_err());
-        assert!(proposal("[points]\nper_hour = 10\ncoefficients = { dancing = 2 }").is_err());
-        assert!(proposal("[pointz]").is_err());
+        assert!(rules("[stars]\nhours = [\"1\"]").is_err());
+        assert!(rules("[points]\nper_hour = 10\ncoefficients = { dancing = 2 }").is_err());
+        assert!(rules("[pointz]").is_err());
+        let r = rules(
+            "[rubric]\nparticipation_max = 10\nitems = [{ key = \"clean\", name = \"楼道卫生\", max = 90 }]",
+        )
+        .unwrap();
+        assert_eq!(r.rubric.unwrap().items[0].max, Decimal::from(90));
+        // Checked as a new rubric version is: a reserved key is refused.
+        assert!(rules(
+            "[rubric]\nparticipation_max = 10\nitems = [{ key = \"participation\", name = \"x\", max = 1 }]"
+        )
+        .is_err());
     }
 }

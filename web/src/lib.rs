@@ -237,6 +237,7 @@ fn console_routes() -> Router<WebState> {
         .route("/console/setup/hours", post(rules::hours))
         .route("/console/setup/expiry", post(rules::expiry))
         .route("/console/setup/whatif", get(whatif::page))
+        .route("/console/setup/whatif/rubric", get(whatif_rubric::page))
         .route("/console/volunteers/{id}/correct", post(volunteer::correct))
         .route("/console/volunteers/{id}/tags", post(volunteer::tags))
         .route("/console/volunteers/{id}/move", post(volunteer::move_to))

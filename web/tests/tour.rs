@@ -203,6 +203,20 @@ async fn every_page_with_the_demo_community() {
     )
     .await;
     screenshot(&admin, "console-whatif.png").await;
+    // A rubric tried on the year's inspections: who would hold the red flag.
+    visit(
+        &admin,
+        &d,
+        &format!("/console/setup/whatif/rubric?c={c}"),
+        &["评分细则试算", "换算办法"],
+    )
+    .await;
+    admin.fill("input[name=item_max_0]", "50").await;
+    admin.fill("input[name=item_max_1]", "15").await;
+    admin.fill("input[name=item_max_2]", "15").await;
+    admin.click("form.grid button.primary").await;
+    shows(&admin, &["流动红旗", "楼道年度平均分与名次", "月"]).await;
+    screenshot(&admin, "console-whatif-rubric.png").await;
     assert_eq!(
         d.store.head().await.unwrap(),
         head,
@@ -318,7 +332,7 @@ async fn desk(b: &Browser, d: &Demo) {
     b.fill("form.inline input[name=reason]", "核实只服务了半小时")
         .await;
     screenshot(b, "console-notices.png").await;
-    submit(b, "form.inline button").await;
+    b.click("form.inline button").await;
     // Upholding it first says what it changes, before the clerk confirms.
     shows(
         b,

@@ -18,7 +18,8 @@
 //! - [`stairwells`]: the monthly inspection by the rubric, scores, the red flag, issues;
 //! - [`reports`]: the annual report and the certificates issued;
 //! - [`setup`]: communities, grids, stairwells, teams; [`rules`]: the rules, versioned
-//!   (set by admins); [`whatif`]: proposed rules tried on the log, writing nothing;
+//!   (set by admins); [`whatif`]: proposed rules tried on the log, writing nothing,
+//!   and [`whatif_rubric`]: a proposed 文明楼道 rubric tried on a year's inspections;
 //! - [`sessions`]: login links and the live sessions, revoked by staff.
 //!
 //! Every page reads and writes through GraphQL as the signed-in person
@@ -40,6 +41,7 @@ pub mod stairwells;
 pub mod volunteer;
 pub mod volunteers;
 pub mod whatif;
+pub mod whatif_rubric;
 pub mod wishes;
 
 mod today;

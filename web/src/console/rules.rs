@@ -107,20 +107,11 @@ pub fn forms(desk: &Desk, c: &Value) -> Markup {
             summary { (t.rubric) " · v" (i(r, "version")) }
             form.grid method="post" action=(desk.href("/console/setup/rubric")) {
                 (crate::form::hidden(&desk.session))
-                @let rows = [items(&r["items"]), vec![Value::Null, Value::Null]].concat();
-                @for (n, it) in rows.iter().enumerate() {
-                    @let id = format!("item_name_{n}");
-                    (field(&format!("{} {}", t.rubric_item, n + 1), &id, html! {
-                        span.inline {
-                            input type="hidden" name=(format!("item_key_{n}")) value=(s(it, "key"));
-                            input id=(id) name=(id) maxlength="20" value=(s(it, "name")) disabled[!admin];
-                            input name=(format!("item_max_{n}")) inputmode="decimal" size="4" value=(num(s(it, "max"))) aria-label=(t.max_score) disabled[!admin];
-                        }
-                    }))
-                }
+                (rubric_inputs(desk, items(&r["items"]), admin))
                 (field(t.participation, "pmax", html! { input id="pmax" name="pmax" inputmode="decimal" value=(num(s(r, "participationMax"))) disabled[!admin]; }))
                 @if admin { (from("rb-from")) button.button type="submit" { (t.new_version) } }
             }
+            p { a href=(desk.href("/console/setup/whatif/rubric")) { (m.whatif.rubric_link) } }
         }
     }
 }
@@ -202,20 +193,44 @@ pub async fn expiry(desk: Desk, axum::Form(f): Form) -> Response {
         .await
 }
 
-/// A new version of the rubric: the rows with a name (a new row gets a key from its
-/// place).
-pub async fn rubric(desk: Desk, axum::Form(f): Form) -> Response {
+/// The rubric's rows of a form: those with a name (a new row gets a key from its place).
+pub fn rubric_rows(f: &std::collections::HashMap<String, String>) -> Vec<Value> {
     let mut list = Vec::new();
     for n in 0..12 {
-        let name = get(&f, &format!("item_name_{n}"));
+        let name = get(f, &format!("item_name_{n}"));
         if name.is_empty() {
             continue;
         }
-        let key = Some(get(&f, &format!("item_key_{n}")))
+        let key = Some(get(f, &format!("item_key_{n}")))
             .filter(|k| !k.is_empty())
             .unwrap_or_else(|| format!("item{}", n + 1));
-        list.push(json!({ "key": key, "name": name, "max": get(&f, &format!("item_max_{n}")) }));
+        list.push(json!({ "key": key, "name": name, "max": get(f, &format!("item_max_{n}")) }));
     }
+    list
+}
+
+/// The rubric's rows as inputs (the items given, then two blank rows for new ones).
+pub fn rubric_inputs(desk: &Desk, items_now: Vec<Value>, enabled: bool) -> Markup {
+    let t = &desk.m().console;
+    let rows = [items_now, vec![Value::Null, Value::Null]].concat();
+    html! {
+        @for (n, it) in rows.iter().enumerate() {
+            @let id = format!("item_name_{n}");
+            (field(&format!("{} {}", t.rubric_item, n + 1), &id, html! {
+                span.inline {
+                    input type="hidden" name=(format!("item_key_{n}")) value=(s(it, "key"));
+                    input id=(id) name=(id) maxlength="20" value=(s(it, "name")) disabled[!enabled];
+                    input name=(format!("item_max_{n}")) inputmode="decimal" size="4" value=(num(s(it, "max"))) aria-label=(t.max_score) disabled[!enabled];
+                }
+            }))
+        }
+    }
+}
+
+/// A new version of the rubric: the rows with a name (a new row gets a key from its
+/// place).
+pub async fn rubric(desk: Desk, axum::Form(f): Form) -> Response {
+    let list = rubric_rows(&f);
     let q = "mutation($c: ID!, $i: [RubricItemInput!]!, $p: Decimal!, $f: NaiveDate!, $k: String!) {
       setRubric(communityId: $c, items: $i, participationMax: $p, effectiveFrom: $f, idempotencyKey: $k) { position } }";
     let vars = json!({ "c": desk.c, "i": list, "p": get(&f, "pmax"), "f": get(&f, "from") });
