@@ -53,6 +53,14 @@ async fn ranks_are(s: &Server, c: &Community, v: &str, moves: &[Value], side: &s
     }
 }
 
+/// The payload of the event at position `p`, which must be of type `kind`.
+async fn event_at(s: &Server, p: u64, kind: &str) -> Value {
+    let q = "query($a: Int!) { events(after: $a, first: 1) { eventType payload } }";
+    let event = s.ok(&s.admin, q, json!({"a": p - 1})).await["events"][0].clone();
+    assert_eq!(event["eventType"], kind);
+    serde_json::from_str(event["payload"].as_str().unwrap()).unwrap()
+}
+
 async fn stars(s: &Server, c: &Community, v: &str, p: u64) -> Value {
     s.ok(&c.staff, STARS, json!({"v": v, "p": p})).await["volunteer"]["balance"]["stars"].clone()
 }
@@ -80,15 +88,18 @@ async fn upholding_an_objection_does_what_its_preview_said() {
             .unwrap()
             .to_string();
         let head = s.head().await;
-        // A volunteer does not see it; bad hours are refused as the resolution would.
-        let (_, body) = s
-            .gql(
-                Some(&c.vol1),
-                IMPACT,
-                json!({"a": a, "o": o, "v": "REJECT", "p": head}),
-            )
-            .await;
-        assert_eq!(code(&body), "FORBIDDEN");
+        // A volunteer and another community's staff do not see it; bad hours are
+        // refused as the resolution would refuse them.
+        for token in [&c.vol1, &c.other_staff] {
+            let (_, body) = s
+                .gql(
+                    Some(token),
+                    IMPACT,
+                    json!({"a": a, "o": o, "v": "REJECT", "p": head}),
+                )
+                .await;
+            assert_eq!(code(&body), "FORBIDDEN");
+        }
         let (_, body) = s
             .gql(
                 Some(&c.staff),
@@ -140,16 +151,7 @@ async fn upholding_an_objection_does_what_its_preview_said() {
             .await["resolveObjection"]["position"]
             .as_u64()
             .unwrap();
-        let event = s
-            .ok(
-                &s.admin,
-                "query($a: Int!) { events(after: $a, first: 1) { eventType payload } }",
-                json!({"a": p - 1}),
-            )
-            .await["events"][0]
-            .clone();
-        assert_eq!(event["eventType"], "ObjectionResolved");
-        let payload: Value = serde_json::from_str(event["payload"].as_str().unwrap()).unwrap();
+        let payload = event_at(&s, p, "ObjectionResolved").await;
         assert_eq!(
             (
                 payload["impact"]["stars_before"].as_i64(),
@@ -239,24 +241,23 @@ async fn a_rejection_keeps_back_what_verifying_would_have_given() {
                 "{m}"
             );
         }
-        // Rejecting `b` (the same 2 h): nothing moves, as the preview's "after" says.
+        // `b` logs the same 2 h: its preview is the same. Rejecting it, nothing moves, as
+        // its preview's "after" says.
+        let ib = s
+            .ok(&c.staff, REJECTION, json!({"v": c.v1, "s": b, "p": head}))
+            .await["rejectionImpact"]
+            .clone();
+        assert_eq!(ib["rankings"], i["rankings"]);
+        assert_eq!(ib["starsAfter"], i["starsAfter"]);
         let p = s
             .ok(&c.staff, "mutation($k: String!, $v: ID!, $s: ID!) { rejectService(idempotencyKey: $k, volunteerId: $v, serviceId: $s, reason: \"重复登记\") { position } }", json!({"k": key(), "v": c.v1, "s": b}))
             .await["rejectService"]["position"]
             .as_u64()
             .unwrap();
-        assert_eq!(stars(&s, &c, &c.v1, p).await, i["starsAfter"]);
-        ranks_are(&s, &c, &c.v1, &moves, "after", p).await;
-        let event = s
-            .ok(
-                &s.admin,
-                "query($a: Int!) { events(after: $a, first: 1) { eventType payload } }",
-                json!({"a": p - 1}),
-            )
-            .await["events"][0]
-            .clone();
-        assert_eq!(event["eventType"], "ServiceRejected");
-        let payload: Value = serde_json::from_str(event["payload"].as_str().unwrap()).unwrap();
+        assert_eq!(stars(&s, &c, &c.v1, p).await, ib["starsAfter"]);
+        let moves_b = ib["rankings"].as_array().unwrap().clone();
+        ranks_are(&s, &c, &c.v1, &moves_b, "after", p).await;
+        let payload = event_at(&s, p, "ServiceRejected").await;
         assert_eq!(payload["impact"]["stars_before"], 3, "{payload}");
         // Verifying `a` instead: the read models say what the preview's "before" said.
         let p = verify(&s, &c, &c.v1, &a).await;

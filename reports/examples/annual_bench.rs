@@ -193,6 +193,39 @@ async fn main() -> Result<()> {
         args.runs,
         median(&mut times)
     );
+    // A 文明楼道 rubric tried on the year's inspections (the annual report's fold, and a
+    // scan of the inspections).
+    let item = |key: &str, max: i64| ledger::event::RubricItem {
+        key: key.into(),
+        name: key.into(),
+        max: rust_decimal::Decimal::from(max),
+    };
+    let rubric = reports::RubricProposal {
+        items: vec![
+            item("cleanliness", 40),
+            item("clutter", 20),
+            item("fire_safety", 20),
+        ],
+        participation_max: rust_decimal::Decimal::from(20),
+    };
+    let mut times = Vec::new();
+    for _ in 0..args.runs {
+        let started = Instant::now();
+        let w = reports::rubric_what_if(&store, community, &rubric, year).await?;
+        let took = started.elapsed().as_secs_f64();
+        let moved = w.red_flags.iter().filter(|f| f.changes_hands).count();
+        println!(
+            "rubric what-if of {year} ({} stairwells, {moved} of {} red flags change hands): {took:.3} s",
+            w.stairwells.len(),
+            w.red_flags.len()
+        );
+        times.push(took);
+    }
+    println!(
+        "rubric what-if median of {} runs: {:.3} s",
+        args.runs,
+        median(&mut times)
+    );
     println!(
         "{:<28} {:>10} {:>10} {:>12}",
         "run", "compute s", "render s", "bytes"

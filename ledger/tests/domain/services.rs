@@ -297,3 +297,16 @@ fn rejection_needs_a_reason() {
     .then_expect_error("INVALID_INPUT");
     assert!(matches!(e, DomainError::Required { field: "reason" }));
 }
+
+/// A correction's preview is kept on events from now on; the events of the log written
+/// before it read as they did, and an event without a preview is written as before.
+#[test]
+fn events_written_before_previews_were_kept_read_and_write_as_before() {
+    let old = r#"{"type":"ServiceRejected","service_id":"00000000-0000-0000-0000-000000000001","reason":"重复登记","rejected_by":"00000000-0000-0000-0000-000000000002"}"#;
+    let e: Event = serde_json::from_str(old).unwrap();
+    assert!(matches!(e, Event::ServiceRejected { impact: None, .. }));
+    assert_eq!(
+        serde_json::to_value(&e).unwrap(),
+        serde_json::from_str::<serde_json::Value>(old).unwrap()
+    );
+}

@@ -38,7 +38,8 @@ pub async fn rank_move(
 }
 
 /// The move of `me` from their value today plus `shift.0` to their value plus
-/// `shift.1` (in minor units; `shift.0 >= shift.1`); none when ranked in neither.
+/// `shift.1` (in minor units, either way); none when ranked in neither. Those who would
+/// pass them are listed when the value falls.
 pub async fn rank_shift(
     db: &Db,
     scope: &Scope,
@@ -59,7 +60,8 @@ pub async fn rank_shift(
             .try_into()
             .unwrap_or(0i64),
     };
-    let (high, low) = (value + shift.0, value + shift.1);
+    let (from, to) = (value + shift.0, value + shift.1);
+    let (high, low) = (from.max(to), from.min(to));
     if high <= 0 {
         return Ok(None);
     }
@@ -68,8 +70,8 @@ pub async fn rank_shift(
         return Ok(Some(RankMove {
             period,
             metric,
-            before: Some(1),
-            after: (low > 0).then_some(1),
+            before: (from > 0).then_some(1),
+            after: (to > 0).then_some(1),
             passed_by: Vec::new(),
         }));
     };
@@ -81,7 +83,7 @@ pub async fn rank_shift(
            AND vol NOT IN (SELECT vol FROM pj_rank_volunteers WHERE volunteer_id = ?)"
     );
     let mut ranks = [None, None];
-    for (slot, v) in ranks.iter_mut().zip([high, low]) {
+    for (slot, v) in ranks.iter_mut().zip([from, to]) {
         if v <= 0 {
             continue;
         }
@@ -95,6 +97,15 @@ pub async fn rank_shift(
         *slot = Some(n.map(|r| r.int(0)).transpose()?.unwrap_or(0) as u64 + 1);
     }
     let [before, after] = ranks;
+    if to >= from {
+        return Ok(Some(RankMove {
+            period,
+            metric,
+            before,
+            after,
+            passed_by: Vec::new(),
+        }));
+    }
     let rows = db
         .fetch(
             &format!(

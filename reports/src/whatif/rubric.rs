@@ -258,4 +258,18 @@ mod tests {
         };
         assert_eq!(rescaled_items(&scores, &old, &same), Decimal::from(72));
     }
+
+    #[test]
+    fn a_rescaled_item_is_rounded_half_away_from_zero() {
+        // 1 of 8 on a maximum of 1: 0.125 → 0.13 (banker's rounding would give 0.12).
+        let scores = BTreeMap::from([("clean".to_string(), Decimal::ONE)]);
+        let proposal = RubricProposal {
+            items: vec![item("clean", 1)],
+            participation_max: Decimal::ZERO,
+        };
+        assert_eq!(
+            rescaled_items(&scores, &[item("clean", 8)], &proposal),
+            Decimal::new(13, 2)
+        );
+    }
 }

@@ -59,11 +59,17 @@ pub fn effects(desk: &Desk, x: &Value, pending: bool) -> Markup {
         Some(n) => format!("第 {n} 名"),
         None => t.unranked.to_string(),
     };
+    // What is taken back shows as −; a correction that gives more than was recorded, +.
+    let signed = |v: &str| match v.strip_prefix('-') {
+        Some(more) => format!("+{}", num(more)),
+        None => format!("−{}", num(v)),
+    };
+    let adds = s(x, "points").starts_with('-') || s(x, "hours").starts_with('-');
     html! {
         section.box {
-            h2 { (if pending { t.keeps_back } else { t.takes_back }) }
+            h2 { (if adds { t.adds } else if pending { t.keeps_back } else { t.takes_back }) }
             p { (s(x, "detail")) }
-            p.big { @if num(s(x, "points")) != "0" { "−" (num(s(x, "points"))) " 积分 " } @if num(s(x, "hours")) != "0" { "−" (num(s(x, "hours"))) " 小时" } }
+            p.big { @if num(s(x, "points")) != "0" { (signed(s(x, "points"))) " 积分 " } @if num(s(x, "hours")) != "0" { (signed(s(x, "hours"))) " 小时" } }
             p { (t.stars) "：" span.starmarks { (star_marks(i(x, "starsBefore"))) } " → " span.starmarks { (star_marks(i(x, "starsAfter"))) }
                 @if i(x, "starsBefore") != i(x, "starsAfter") { " " span.tag.bad { (t.stars_change) } } }
             @if pending { p.sub { (t.as_recorded) } }

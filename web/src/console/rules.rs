@@ -196,7 +196,8 @@ pub async fn expiry(desk: Desk, axum::Form(f): Form) -> Response {
 /// The rubric's rows of a form: those with a name (a new row gets a key from its place).
 pub fn rubric_rows(f: &std::collections::HashMap<String, String>) -> Vec<Value> {
     let mut list = Vec::new();
-    for n in 0..12 {
+    // A rubric holds up to 20 items; the form has two blank rows beyond them.
+    for n in 0..22 {
         let name = get(f, &format!("item_name_{n}"));
         if name.is_empty() {
             continue;

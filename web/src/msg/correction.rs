@@ -24,6 +24,7 @@ pub struct Correction {
     /// Upholding an objection to a record in its notice (not credited yet).
     pub upheld_title: &'static str,
     pub keeps_back: &'static str,
+    pub adds: &'static str,
     pub as_recorded: &'static str,
     pub not_credited: &'static str,
     pub confirm_upheld: &'static str,
@@ -65,6 +66,7 @@ pub const ZH_CN: Correction = Correction {
     cancel: "取消",
     upheld_title: "处理异议前确认",
     keeps_back: "公示期满后将少计入",
+    adds: "公示期满后将多计入",
     as_recorded: "箭头左边是按原记录计入后的结果，右边是按处理结果计入后的结果。",
     not_credited: "这条记录还在公示期、尚未计入，已出具的服务证明和年度表彰报告都不受影响。",
     confirm_upheld: "确认处理",

@@ -20,7 +20,10 @@
 //! - [`community`]: a community's organisation and rules, its accounts' totals, its
 //!   pages' live sessions;
 //! - [`inbox`]: a volunteer's messages, a community's recent awards;
-//! - [`shop`]: the points shop's catalogue, redemptions and monthly stock sheet.
+//! - [`shop`]: the points shop's catalogue, redemptions and monthly stock sheet;
+//! - [`impact`]: what a correction would change, before it is made (a reversal, an
+//!   objection upheld, a service rejected);
+//! - [`whatif`]: proposed point rules, star thresholds or a rubric replayed on the log.
 //!
 //! [`prefetch`]: crate::schema::types::prefetch
 

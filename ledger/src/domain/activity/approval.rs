@@ -503,12 +503,18 @@ pub fn upholding(
         .objections
         .get(&objection_id)
         .ok_or_else(|| DomainError::not_found("objection", objection_id))?;
-    let record = activity
+    let held = activity
         .participant(o.volunteer_id)
-        .and_then(|p| p.record.as_ref())
-        .map(|r| &r.record);
+        .and_then(|p| p.record.as_ref());
+    let record = held.map(|r| &r.record);
     let from = record.map(|r| r.from).unwrap_or(activity.starts_at);
-    let recorded = record.map_or((Hours::ZERO, Points::ZERO), |r| (r.hours, r.points));
+    // A record another objection had rejected credits nothing, whatever this one says.
+    let rejected = held.is_none_or(|r| r.status == RecordStatus::Rejected);
+    let nothing = (Hours::ZERO, Points::ZERO);
+    let recorded = match record {
+        Some(r) if !rejected => (r.hours, r.points),
+        _ => nothing,
+    };
     let (decision, upheld) = match verdict {
         Verdict::Dismiss => (ObjectionDecision::Dismissed, recorded),
         Verdict::Reject => (ObjectionDecision::Rejected, (Hours::ZERO, Points::ZERO)),
@@ -523,9 +529,10 @@ pub fn upholding(
     };
     Ok(Upholding {
         volunteer_id: o.volunteer_id,
-        day: local_date(activity.counted_start(from)),
+        // The day the credit will carry (as `credit` dates the service).
+        day: local_date(activity.counted_start(from).min(activity.ends_at)),
         recorded,
-        upheld,
+        upheld: if rejected { nothing } else { upheld },
         decision,
     })
 }

@@ -60,7 +60,7 @@ pub struct CorrectionImpact {
     /// What it is (the statement's line; the activity's record; the service logged).
     pub detail: String,
     /// What the correction takes back, or keeps from being credited (points: what has
-    /// not expired).
+    /// not expired); negative when an objection's correction gives more than recorded.
     pub points: PointsScalar,
     pub hours: HoursScalar,
     /// Stars before and after (for a record not yet credited: once credited as
@@ -175,6 +175,17 @@ async fn ranking_moves(
         }
     }
     Ok(moves)
+}
+
+/// Waits until the read models hold the whole log as it is now, so the preview a
+/// correction keeps is read from what the clerk confirmed, not from a lagging model.
+async fn caught_up(ctx: &Context<'_>) -> Res<()> {
+    let head = crate::schema::app(ctx)
+        .store
+        .head()
+        .await
+        .map_err(|e| crate::errors::ApiError::from(e).extend())?;
+    wait(ctx, Some(head)).await
 }
 
 /// The preview as the correction keeps it.

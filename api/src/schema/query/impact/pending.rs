@@ -84,6 +84,9 @@ pub(crate) async fn rejection(
     if !p.manages(community) {
         return Err(forbidden("corrections are for the community's staff"));
     }
+    if p.actor.volunteer_id == Some(vid) {
+        return Err(domain(DomainError::SelfVerification { service_id: sid }));
+    }
     let app = app(ctx);
     let state = app.handler.volunteer_state(vid).await.map_err(command)?;
     let rules = app
@@ -116,6 +119,7 @@ pub(crate) async fn objection_note(
     if matches!(verdict, Verdict::Dismiss) {
         return Ok(None);
     }
+    super::caught_up(ctx).await?;
     let i = objection(ctx, activity_id, objection_id, verdict).await?;
     Ok(Some(kept(i)))
 }
@@ -126,6 +130,7 @@ pub(crate) async fn rejection_note(
     vid: VolunteerId,
     sid: ServiceId,
 ) -> Res<ledger::event::CorrectionNote> {
+    super::caught_up(ctx).await?;
     Ok(kept(rejection(ctx, vid, sid).await?))
 }
 
@@ -179,6 +184,7 @@ async fn forward(
         volunteer_id: id(c.volunteer.0),
         entry_id: subject,
         detail,
+        // Negative when the correction gives more than was recorded.
         points: PointsScalar(c.recorded.1.saturating_sub(c.upheld.1)),
         hours: HoursScalar(c.recorded.0.saturating_sub(c.upheld.0)),
         stars_before: level(c.recorded),

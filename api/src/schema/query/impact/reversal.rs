@@ -122,5 +122,6 @@ pub(crate) async fn note(
     vid: VolunteerId,
     eid: EntryId,
 ) -> Res<ledger::event::CorrectionNote> {
+    super::caught_up(ctx).await?;
     Ok(kept(preview(ctx, vid, eid).await?))
 }
