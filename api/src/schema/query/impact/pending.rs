@@ -61,6 +61,7 @@ pub(crate) async fn objection(
     let u = upholding(&rules, &activity, objection_id, verdict).map_err(domain)?;
     let change = Change {
         community,
+        rules: &rules,
         volunteer: u.volunteer_id,
         day: u.day,
         recorded: u.recorded,
@@ -97,6 +98,7 @@ pub(crate) async fn rejection(
     let (hours, points, day) = pending_value(&rules, &state, vid, sid).map_err(domain)?;
     let change = Change {
         community,
+        rules: &rules,
         volunteer: vid,
         day,
         recorded: (hours, points),
@@ -135,8 +137,10 @@ pub(crate) async fn rejection_note(
 }
 
 /// A record not yet credited: what it would credit as recorded, and as corrected.
-struct Change {
+struct Change<'a> {
     community: CommunityId,
+    /// The community's rules, as the caller read them.
+    rules: &'a ledger::domain::community::CommunityState,
     volunteer: VolunteerId,
     day: NaiveDate,
     recorded: (Hours, Points),
@@ -145,7 +149,7 @@ struct Change {
 
 async fn forward(
     ctx: &Context<'_>,
-    c: Change,
+    c: Change<'_>,
     subject: async_graphql::ID,
     detail: String,
 ) -> Res<CorrectionImpact> {
@@ -157,12 +161,7 @@ async fn forward(
         .map_err(|e| e.extend())?
         .ok_or_else(|| not_found(format!("volunteer {}", c.volunteer)))?;
     // Credited when final: judged by the thresholds in force today.
-    let rule = app
-        .handler
-        .community_state(c.community)
-        .await
-        .map_err(command)?
-        .star_thresholds_on(local_date(app.handler.now()));
+    let rule = c.rules.star_thresholds_on(local_date(app.handler.now()));
     let (verified, star_points) = (
         hours_of(balance.verified_hours).0,
         points_of(balance.star_points).0,
