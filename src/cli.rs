@@ -156,7 +156,7 @@ pub enum PersonAction {
 pub enum TokenAction {
     /// Issue a token and print it (once).
     Issue {
-        /// admin, staff, volunteer or display.
+        /// admin, staff, volunteer, display or street.
         #[arg(long)]
         role: String,
         /// The community a staff or volunteer token is bound to.
@@ -167,6 +167,9 @@ pub enum TokenAction {
         /// their own service).
         #[arg(long)]
         volunteer: Option<uuid::Uuid>,
+        /// The street a street office's token is bound to (街道).
+        #[arg(long)]
+        street: Option<uuid::Uuid>,
         /// A note to recognise the token by.
         #[arg(long, default_value = "")]
         label: String,

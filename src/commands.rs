@@ -248,11 +248,13 @@ async fn token(store: &Store, action: TokenAction) -> anyhow::Result<()> {
             role,
             community,
             volunteer,
+            street,
             label,
         } => {
             let role = api::parse_role(&role)?;
-            let (id, token) =
-                api::issue_token_with_id(store, role, community, volunteer, &label).await?;
+            let t =
+                api::auth::issue_bound(store, role, community, volunteer, street, &label).await?;
+            let (id, token) = (t.token_id, t.token);
             eprintln!("token id {id} (keep the token below: it is shown only once)");
             println!("{token}");
         }

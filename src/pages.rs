@@ -47,6 +47,7 @@ async fn demo(store: &Store, args: &ServeArgs) -> anyhow::Result<()> {
     let day = ledger::demo::present(&handler, chrono::Utc::now()).await?;
     let (community, volunteer) = (day.community_id.0, day.volunteer_id.0);
     let server = api::auth::Principal {
+        street_communities: Vec::new(),
         token_id: Uuid::nil(),
         actor: ledger::command::Actor::admin(Uuid::nil()),
         label: "demo".into(),

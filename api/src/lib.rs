@@ -272,7 +272,7 @@ pub async fn revoke_token(store: &ledger::Store, token_id_or_token: &str) -> Api
     auth::revoke(store, token_id_or_token).await
 }
 
-/// Parses a role name (admin, staff, volunteer, display).
+/// Parses a role name (admin, staff, volunteer, display, street).
 pub fn parse_role(s: &str) -> ApiResult<Role> {
     auth::parse_role(s)
 }

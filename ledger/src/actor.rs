@@ -1,7 +1,7 @@
 //! Who issues a command: an authenticated principal ([`Actor`]) and what it may do
 //! ([`Role`]). A leaf module (ids only), used by the domain and the command layer alike.
 
-use crate::ids::{CommunityId, VolunteerId};
+use crate::ids::{CommunityId, StreetId, VolunteerId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -18,6 +18,10 @@ pub enum Role {
     Volunteer,
     /// A public display (公示屏): reads only.
     Display,
+    /// A street office (街道): reads everything of the communities of its street, masked
+    /// as for staff of another community, and renames its street; it does not act inside
+    /// a community's records.
+    Street,
 }
 
 impl Role {
@@ -27,6 +31,7 @@ impl Role {
             Role::Staff => "staff",
             Role::Volunteer => "volunteer",
             Role::Display => "display",
+            Role::Street => "street",
         }
     }
 }
@@ -42,11 +47,15 @@ pub struct Actor {
     /// The volunteer account of this principal, if any.
     #[serde(default)]
     pub volunteer_id: Option<VolunteerId>,
+    /// The street a street office's login is bound to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub street_id: Option<StreetId>,
 }
 
 impl Actor {
     pub fn admin(principal: Uuid) -> Actor {
         Actor {
+            street_id: None,
             principal,
             role: Role::Admin,
             community_id: None,
@@ -56,6 +65,7 @@ impl Actor {
 
     pub fn staff(principal: Uuid, community_id: CommunityId) -> Actor {
         Actor {
+            street_id: None,
             principal,
             role: Role::Staff,
             community_id: Some(community_id),
@@ -66,6 +76,7 @@ impl Actor {
     /// A volunteer acting for themself; the principal is the volunteer id.
     pub fn volunteer(volunteer_id: VolunteerId, community_id: CommunityId) -> Actor {
         Actor {
+            street_id: None,
             principal: volunteer_id.0,
             role: Role::Volunteer,
             community_id: Some(community_id),
@@ -75,10 +86,22 @@ impl Actor {
 
     pub fn display(principal: Uuid) -> Actor {
         Actor {
+            street_id: None,
             principal,
             role: Role::Display,
             community_id: None,
             volunteer_id: None,
+        }
+    }
+
+    /// A street office's login, bound to `street_id`.
+    pub fn street(principal: Uuid, street_id: StreetId) -> Actor {
+        Actor {
+            principal,
+            role: Role::Street,
+            community_id: None,
+            volunteer_id: None,
+            street_id: Some(street_id),
         }
     }
 

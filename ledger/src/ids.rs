@@ -2,7 +2,7 @@
 //!
 //! Each aggregate instance has a stream: `community-{uuid}` (社区), `volunteer-{uuid}`
 //! (志愿者账户), `wish-{uuid}` (小心愿), `stairwell-{uuid}` (楼道), `activity-{uuid}` (活动),
-//! `shop-item-{uuid}` (积分超市的商品).
+//! `shop-item-{uuid}` (积分超市的商品), `street-{uuid}` (街道), `district-{uuid}` (区).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -109,6 +109,14 @@ id_type!(
     RedemptionId
 );
 id_type!(
+    /// A street (街道): the office over 10–30 communities.
+    StreetId
+);
+id_type!(
+    /// A district (区): the level above streets.
+    DistrictId
+);
+id_type!(
     /// An item of a volunteer's service record (服务档案): a training attended or a
     /// commendation.
     RecordId
@@ -120,6 +128,8 @@ pub const WISH_PREFIX: &str = "wish-";
 pub const STAIRWELL_PREFIX: &str = "stairwell-";
 pub const ACTIVITY_PREFIX: &str = "activity-";
 pub const SHOP_ITEM_PREFIX: &str = "shop-item-";
+pub const STREET_PREFIX: &str = "street-";
+pub const DISTRICT_PREFIX: &str = "district-";
 
 pub fn community_stream(id: CommunityId) -> String {
     format!("{COMMUNITY_PREFIX}{}", id.0)
@@ -145,6 +155,14 @@ pub fn shop_item_stream(id: ShopItemId) -> String {
     format!("{SHOP_ITEM_PREFIX}{}", id.0)
 }
 
+pub fn street_stream(id: StreetId) -> String {
+    format!("{STREET_PREFIX}{}", id.0)
+}
+
+pub fn district_stream(id: DistrictId) -> String {
+    format!("{DISTRICT_PREFIX}{}", id.0)
+}
+
 /// The kind of aggregate a stream holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StreamKind {
@@ -154,6 +172,8 @@ pub enum StreamKind {
     Stairwell,
     Activity,
     ShopItem,
+    Street,
+    District,
 }
 
 /// Splits a stream name into its kind and id; `None` for names not made here.
@@ -165,6 +185,8 @@ pub fn parse_stream(stream: &str) -> Option<(StreamKind, Uuid)> {
         (StreamKind::Stairwell, STAIRWELL_PREFIX),
         (StreamKind::Activity, ACTIVITY_PREFIX),
         (StreamKind::ShopItem, SHOP_ITEM_PREFIX),
+        (StreamKind::Street, STREET_PREFIX),
+        (StreamKind::District, DISTRICT_PREFIX),
     ]
     .into_iter()
     .find_map(|(k, p)| stream.strip_prefix(p).map(|r| (k, r)))?;

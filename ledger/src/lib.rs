@@ -17,7 +17,7 @@
 //!   with its command payloads beside the rules that decide them, and
 //!   [`domain::DomainError`] with its stable codes.
 //! - [`command`]: the list of commands and their typed results ([`command::Outcome`]),
-//!   one plan file per family (community, volunteer, service, account, wish,
+//!   one plan file per family (community, street, volunteer, service, account, wish,
 //!   stairwell, activity, approval, shop, record), the role matrix ([`command::authorize`]), and the
 //!   [`command::CommandHandler`] loop (idempotency, load, decide, append, retry).
 //! - [`store`]: the event store (append with expected version, group commit, reads,

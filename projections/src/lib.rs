@@ -28,6 +28,8 @@
 //!   recent awards.
 //! - [`shop`]: the points shop (积分超市): catalogue, redemptions and their codes, and
 //!   each month's stock movements.
+//! - [`org`]: the organisation above communities: streets (街道) and districts (区), and
+//!   which community was in which street on a day (what STREET and DISTRICT roll up).
 //!
 //! Each read model is one module: its rules in the module's documentation, `NAME`,
 //! `TABLES`, the [`Projection`], its [`State`] (load, fold, flush) and its queries; a
@@ -61,6 +63,7 @@ pub mod dashboard;
 pub mod db;
 pub mod error;
 pub mod inbox;
+pub mod org;
 pub mod projection;
 pub mod rankings;
 pub mod rebuild;
@@ -91,6 +94,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(activities::Activities),
         Arc::new(inbox::Inbox),
         Arc::new(shop::Shop),
+        Arc::new(org::Organisation),
     ]
 }
 

@@ -154,6 +154,7 @@ async fn session(
     grant: web::links::Grant,
 ) -> String {
     let maker = api::auth::Principal {
+        street_communities: Vec::new(),
         token_id: Uuid::new_v4(),
         actor: Actor::admin(Uuid::new_v4()),
         label: "bench".into(),

@@ -289,7 +289,9 @@ async fn index(
             match s.principal.role() {
                 Role::Volunteer => "/m",
                 Role::Display => "/hall",
-                Role::Staff | Role::Admin => "/console",
+                // Street offices use the API for now: no login link makes a street
+                // session for the pages.
+                Role::Staff | Role::Admin | Role::Street => "/console",
             },
             &[],
         ),

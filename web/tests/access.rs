@@ -124,6 +124,7 @@ impl Site {
         volunteer: Option<VolunteerId>,
     ) -> String {
         let maker = api::auth::Principal {
+            street_communities: Vec::new(),
             token_id: Uuid::new_v4(),
             actor: Actor::admin(Uuid::new_v4()),
             label: "test".into(),

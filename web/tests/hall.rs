@@ -118,6 +118,7 @@ async fn the_hall_reconnects_by_itself_after_a_restart() {
         .result
         .volunteer_id;
     let maker = api::auth::Principal {
+        street_communities: Vec::new(),
         token_id: Uuid::new_v4(),
         actor: Actor::admin(Uuid::new_v4()),
         label: "test".into(),

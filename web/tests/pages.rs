@@ -70,6 +70,7 @@ async fn screenshot(b: &Browser, name: &str) {
 /// A login link for `grant`, made as an admin would.
 async fn link(s: &Server, role: Role, community: Uuid, volunteer: Option<Uuid>) -> String {
     let admin = api::auth::Principal {
+        street_communities: Vec::new(),
         token_id: Uuid::new_v4(),
         actor: Actor::admin(Uuid::new_v4()),
         label: "test".into(),

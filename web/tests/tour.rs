@@ -68,6 +68,7 @@ async fn demo() -> Demo {
 impl Demo {
     async fn link(&self, role: Role, volunteer: Option<Uuid>) -> String {
         let admin = api::auth::Principal {
+            street_communities: Vec::new(),
             token_id: Uuid::new_v4(),
             actor: Actor::admin(Uuid::new_v4()),
             label: "test".into(),

@@ -126,9 +126,9 @@ pub async fn annual_report_file(
     respond(&state, async {
         let p = authenticate(&state, &headers).await?;
         let community = CommunityId(parse_uuid(&q.community_id, "communityId")?);
-        if !p.manages(community) {
+        if !p.oversees(community) {
             return Err(ApiError::forbidden(
-                "annual reports are for admin and the community's staff",
+                "annual reports are for admin, the community's staff and its street office",
             ));
         }
         let f = parse_format(q.format.as_deref(), Format::Xlsx)?;

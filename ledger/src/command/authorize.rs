@@ -11,7 +11,9 @@ use crate::ids::*;
 /// in, `None` only for establishing a community).
 ///
 /// - display: nothing;
-/// - admin: everything, everywhere;
+/// - admin: everything, everywhere; alone establishes streets and districts and says
+///   which community is in which street;
+/// - street: renames its own street, nothing inside a community;
 /// - staff: everything in their own community except establishing communities and
 ///   setting point rules, star thresholds and rubrics;
 /// - volunteer: in their own community, log their own service, claim / release /
@@ -32,6 +34,13 @@ pub fn authorize(
     match actor.role {
         Role::Display => Err(DomainError::forbidden("a display cannot issue commands")),
         Role::Admin => Ok(()),
+        Role::Street => match command {
+            RenameStreet(c) if actor.street_id == Some(c.street_id) => Ok(()),
+            _ => Err(DomainError::forbidden(format!(
+                "a street office reads its communities but does not issue {} (their staff do)",
+                command.name()
+            ))),
+        },
         Role::Staff => {
             if matches!(
                 command,
@@ -42,6 +51,14 @@ pub fn authorize(
                     | SetActivityRules(_)
                     | SetHoursRules(_)
                     | SetPointsExpiry(_)
+                    | EstablishDistrict(_)
+                    | EstablishStreet(_)
+                    | RenameStreet(_)
+                    | RenameDistrict(_)
+                    | JoinStreet(_)
+                    | LeaveStreet(_)
+                    | JoinDistrict(_)
+                    | LeaveDistrict(_)
             ) {
                 return Err(DomainError::forbidden(format!(
                     "{} is for administrators",

@@ -60,6 +60,8 @@ pub(crate) struct Caches {
     stairwell: StreamCache<StairwellState>,
     activity: StreamCache<ActivityState>,
     shop_item: StreamCache<ShopItemState>,
+    street: StreamCache<StreetState>,
+    district: StreamCache<DistrictState>,
 }
 
 impl Caches {
@@ -73,6 +75,8 @@ impl Caches {
             PostState::Stairwell(s) => self.stairwell.put(&w.stream, version, s.clone()),
             PostState::Activity(s) => self.activity.put(&w.stream, version, s.clone()),
             PostState::ShopItem(s) => self.shop_item.put(&w.stream, version, s.clone()),
+            PostState::Street(s) => self.street.put(&w.stream, version, s.clone()),
+            PostState::District(s) => self.district.put(&w.stream, version, s.clone()),
         }
     }
 }
@@ -101,6 +105,8 @@ cached!(WishState, wish, Wish);
 cached!(StairwellState, stairwell, Stairwell);
 cached!(ActivityState, activity, Activity);
 cached!(ShopItemState, shop_item, ShopItem);
+cached!(StreetState, street, Street);
+cached!(DistrictState, district, District);
 
 /// The state of a written stream after the write, to refresh the cache.
 pub(crate) enum PostState {
@@ -110,6 +116,8 @@ pub(crate) enum PostState {
     Stairwell(Arc<StairwellState>),
     Activity(Arc<ActivityState>),
     ShopItem(Arc<ShopItemState>),
+    Street(Arc<StreetState>),
+    District(Arc<DistrictState>),
 }
 
 /// A loaded stream.
@@ -411,6 +419,17 @@ impl<'a> Decision<'a> {
         id: ShopItemId,
     ) -> Result<Loaded<ShopItemState>, CommandError> {
         self.load(shop_item_stream(id)).await
+    }
+
+    pub(crate) async fn street(&self, id: StreetId) -> Result<Loaded<StreetState>, CommandError> {
+        self.load(street_stream(id)).await
+    }
+
+    pub(crate) async fn district(
+        &self,
+        id: DistrictId,
+    ) -> Result<Loaded<DistrictState>, CommandError> {
+        self.load(district_stream(id)).await
     }
 
     /// The hours rules of `community` in force today (China Standard Time): the cap and

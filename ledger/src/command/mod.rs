@@ -5,7 +5,7 @@
 //! [`crate::domain::wish::ClaimWish`], beside the rule that decides it), one line in the
 //! list below (its name and the type of its result), and a plan in this module's file of
 //! its family (`community`, `volunteer`, `service`, `account`, `wish`, `stairwell`,
-//! `activity`, `approval`, `shop`, `record`): the
+//! `activity`, `approval`, `shop`, `record`, `street`): the
 //! streams it locks, the states it loads, the rule it calls and the result it answers.
 //! Who may issue it is in [`authorize`]; the handler only loops (load, decide, append,
 //! retry).
@@ -29,6 +29,7 @@ mod record;
 mod service;
 mod shop;
 mod stairwell;
+mod street;
 mod throttle;
 mod volunteer;
 mod wish;
@@ -45,6 +46,7 @@ pub use record::{EvaluationRef, RecordRef};
 pub use service::{ServiceRef, Verification};
 pub use shop::{RedemptionChange, RedemptionMade, ShopItemRef};
 pub use stairwell::{InspectionTotal, IssueRef};
+pub use street::{MembershipChange, NewDistrict, NewStreet};
 pub use throttle::MAX_WRONG_CODES;
 pub use volunteer::{Erasure, NewVolunteer, RelativeRef, VolunteerRef};
 pub use wish::{WishChange, WishConfirmation, WishRef};
@@ -63,6 +65,10 @@ pub use crate::domain::shop::{
     RedeemShopItem, WithdrawShopItem,
 };
 pub use crate::domain::stairwell::{RecordInspection, ReportStairwellIssue, ResolveStairwellIssue};
+pub use crate::domain::street::{
+    EstablishDistrict, EstablishStreet, JoinDistrict, JoinStreet, LeaveDistrict, LeaveStreet,
+    RenameDistrict, RenameStreet,
+};
 pub use crate::domain::volunteer::{
     AwardPoints, AwardPointsToMany, CorrectPersonalData, DepartVolunteer, ErasePersonalData,
     EvaluateService, ExpirePoints, GiftHours, GiveCommendation, JoinTeam, LeaveTeam, LinkRelative,
@@ -253,6 +259,14 @@ commands! {
     EvaluateService => EvaluationRef,
     SetPointsExpiry => RulesVersion,
     ExpirePoints => BalanceEntry,
+    EstablishDistrict => NewDistrict,
+    EstablishStreet => NewStreet,
+    RenameStreet => NewStreet,
+    RenameDistrict => NewDistrict,
+    JoinStreet => MembershipChange,
+    LeaveStreet => MembershipChange,
+    JoinDistrict => MembershipChange,
+    LeaveDistrict => MembershipChange,
 }
 
 impl Command {

@@ -5,7 +5,8 @@
 //! - [`wish`]: 小心愿 — posted, claimed, fulfilled, confirmed;
 //! - [`stairwell`]: 楼道 — monthly inspections (文明楼道) and issues;
 //! - [`activity`]: 活动 — recruitment, sign-ups, check-in, approval and 公示;
-//! - [`shop`]: 积分超市 — an item's stock and its redemptions, collected or cancelled.
+//! - [`shop`]: 积分超市 — an item's stock and its redemptions, collected or cancelled;
+//! - [`street`]: 街道 and 区 — the organisation above communities, and memberships over time.
 //!
 //! Each aggregate has a state with a pure `evolve(&mut self, &Event)` and pure decide
 //! functions: `(states, command, ctx) -> Result<events, DomainError>`, where [`Ctx`]
@@ -20,6 +21,7 @@ pub mod community;
 mod error;
 pub mod shop;
 pub mod stairwell;
+pub mod street;
 pub mod volunteer;
 pub mod wish;
 
@@ -36,6 +38,7 @@ pub use community::CommunityState;
 pub use error::{DomainError, DomainResult};
 pub use shop::ShopItemState;
 pub use stairwell::StairwellState;
+pub use street::{DistrictState, StreetState};
 pub use volunteer::VolunteerState;
 pub use wish::WishState;
 

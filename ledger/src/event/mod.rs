@@ -13,7 +13,9 @@
 //!   and check-out to its approved attendance, the 公示 notice and its objections, and
 //!   the finality that credits the services to each volunteer's account;
 //! - `shop-item-…` (积分超市): an item of the points shop, its stock, and each
-//!   redemption of it from the points taken to its collection or cancellation.
+//!   redemption of it from the points taken to its collection or cancellation;
+//! - `street-…` (街道) and `district-…` (区): their names and a street's district over
+//!   time; a community's street over time is in its own stream (see `org`).
 //!
 //! Events name people only by id: names, phones and ID numbers are kept beside the log
 //! ([`crate::store::Person`]). Every event that changes a balance carries an
@@ -27,10 +29,12 @@ mod activity;
 mod codec;
 mod kinds;
 mod names;
+mod org;
 
 pub use activity::*;
 pub use codec::{current_schema_version, DecodeError};
 pub use kinds::*;
+pub use org::*;
 
 use crate::amount::{Hours, Points};
 use crate::ids::*;
@@ -558,4 +562,14 @@ pub enum Event {
         reason: String,
         cancelled_by: Uuid,
     },
+
+    // ---- street and district streams (街道, 区), and a community's street ----
+    DistrictEstablished(DistrictEstablished),
+    DistrictRenamed(DistrictRenamed),
+    StreetEstablished(StreetEstablished),
+    StreetRenamed(StreetRenamed),
+    StreetJoinedDistrict(StreetJoinedDistrict),
+    StreetLeftDistrict(StreetLeftDistrict),
+    CommunityJoinedStreet(CommunityJoinedStreet),
+    CommunityLeftStreet(CommunityLeftStreet),
 }

@@ -72,6 +72,14 @@ impl Event {
             Event::ShopItemRedeemed { .. } => "ShopItemRedeemed",
             Event::RedemptionCollected { .. } => "RedemptionCollected",
             Event::RedemptionCancelled { .. } => "RedemptionCancelled",
+            Event::DistrictEstablished(_) => "DistrictEstablished",
+            Event::DistrictRenamed(_) => "DistrictRenamed",
+            Event::StreetEstablished(_) => "StreetEstablished",
+            Event::StreetRenamed(_) => "StreetRenamed",
+            Event::StreetJoinedDistrict(_) => "StreetJoinedDistrict",
+            Event::StreetLeftDistrict(_) => "StreetLeftDistrict",
+            Event::CommunityJoinedStreet(_) => "CommunityJoinedStreet",
+            Event::CommunityLeftStreet(_) => "CommunityLeftStreet",
         }
     }
 

@@ -14,6 +14,7 @@ mod registration;
 mod services;
 mod shop;
 mod stairwells;
+mod streets;
 mod wishes;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};

@@ -11,12 +11,15 @@
 //! - `fold`: the rows in memory and how events change them (counts kept as deltas).
 //! - `store`: the rows a batch reads back, and the changed rows and deltas written.
 //! - `query`: a community's dashboard for a day.
+//! - `rollup`: one community's line in a street's or district's table.
 
 mod fold;
 mod query;
+mod rollup;
 mod store;
 
 pub use query::{dashboard, CommunityDashboard, KindCount, PeriodTotals};
+pub use rollup::{community_figures, CommunityFigures};
 
 use crate::db::Tx;
 use crate::error::Result;

@@ -46,7 +46,12 @@ pub struct CommunityDashboard {
     pub red_flag: Option<StairwellScore>,
 }
 
-async fn totals(db: &Db, community: CommunityId, from: &str, to: &str) -> Result<PeriodTotals> {
+pub(super) async fn totals(
+    db: &Db,
+    community: CommunityId,
+    from: &str,
+    to: &str,
+) -> Result<PeriodTotals> {
     let vals = [
         Val::from(community.0.to_string()),
         Val::from(from.to_string()),

@@ -17,8 +17,10 @@
 //! - `fold`: the rows in memory and how events change them.
 //! - `store`: the rows a batch reads back, and the changed rows written.
 //! - `query`: a ranking read: the top with its ties, and one volunteer's own rank;
+//! - `across`: a ranking of several scopes together (a street's communities);
 //! - `impact`: a volunteer's move if a correction lowered their value (read only).
 
+mod across;
 mod cells;
 mod fold;
 mod impact;
@@ -27,6 +29,7 @@ mod query;
 mod scope;
 mod store;
 
+pub use across::ranking_across;
 pub use impact::{rank_move, rank_shift, RankMove};
 pub use query::{ranking, Metric, RankEntry, Ranking};
 pub use scope::{scopes_of, Scope};

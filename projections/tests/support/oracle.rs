@@ -211,6 +211,8 @@ impl Oracle {
                     use ledger::domain::Aggregate;
                     o.activities.entry(sid).or_default().evolve(e);
                 }
+                // Streets and districts hold no amounts (see the org example).
+                StreamKind::Street | StreamKind::District => {}
                 // The shop's points count through the redemptions on the accounts.
                 StreamKind::ShopItem => {
                     use ledger::domain::Aggregate;

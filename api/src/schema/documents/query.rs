@@ -31,9 +31,9 @@ impl DocumentQuery {
     ) -> Res<AnnualReport> {
         let p = principal(ctx)?;
         let community = CommunityId(parse_id(&community_id, "communityId")?);
-        if !p.manages(community) {
+        if !p.oversees(community) {
             return Err(forbidden(
-                "annual reports are for admin and the community's staff",
+                "annual reports are for admin, the community's staff and its street office",
             ));
         }
         let app = app(ctx);
@@ -104,7 +104,7 @@ impl DocumentQuery {
     ) -> Res<Vec<CertificateDocument>> {
         let p = principal(ctx)?;
         let c = CommunityId(parse_id(&community_id, "communityId")?);
-        if !p.manages(c) {
+        if !p.oversees(c) {
             return Err(forbidden(
                 "a community's certificates are for its staff and admins",
             ));

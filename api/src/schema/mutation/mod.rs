@@ -12,6 +12,7 @@ mod inbox;
 mod record;
 mod shop;
 mod stairwell;
+mod street;
 mod tokens;
 mod volunteer;
 mod wish;
@@ -40,6 +41,7 @@ pub struct Mutation(
     shop::ShopMutation,
     record::RecordMutation,
     expiry::ExpiryMutation,
+    street::StreetMutation,
 );
 
 /// Runs a command as the caller, recording its latency; answers the command's own

@@ -24,13 +24,14 @@ impl TokenMutation {
     /// Issues an API token (admin). The plaintext is returned once. Staff tokens need
     /// `communityId`, and may name the staff member's own `volunteerId` in it (they then
     /// cannot verify their own service or confirm a wish they fulfilled); volunteer
-    /// tokens need `volunteerId`.
+    /// tokens need `volunteerId`; street tokens `streetId` (and nothing else).
     async fn issue_token(
         &self,
         ctx: &Context<'_>,
         role: TokenRole,
         community_id: Option<ID>,
         volunteer_id: Option<ID>,
+        street_id: Option<ID>,
         #[graphql(default)] label: String,
     ) -> Res<IssuedTokenPayload> {
         let p = principal(ctx)?;
@@ -45,9 +46,20 @@ impl TokenMutation {
             .as_ref()
             .map(|v| parse_id(v, "volunteerId"))
             .transpose()?;
-        let t = crate::auth::issue(&app(ctx).store, role.into(), community, volunteer, &label)
-            .await
-            .map_err(|e| e.extend())?;
+        let street = street_id
+            .as_ref()
+            .map(|s| parse_id(s, "streetId"))
+            .transpose()?;
+        let t = crate::auth::issue_bound(
+            &app(ctx).store,
+            role.into(),
+            community,
+            volunteer,
+            street,
+            &label,
+        )
+        .await
+        .map_err(|e| e.extend())?;
         Ok(IssuedTokenPayload {
             token_id: id(t.token_id),
             token: t.token,

@@ -114,7 +114,7 @@ impl AccountQuery {
     ) -> Res<VolunteerPage> {
         let p = principal(ctx)?;
         let community = CommunityId(parse_id(&community_id, "communityId")?);
-        if !p.manages(community) {
+        if !p.oversees(community) {
             return Err(forbidden(
                 "only staff of the community and administrators list volunteers",
             ));

@@ -382,7 +382,7 @@ impl BoardQuery {
     ) -> Res<Dashboard> {
         let p = principal(ctx)?;
         let community = CommunityId(parse_id(&community_id, "communityId")?);
-        if !p.manages(community) {
+        if !p.oversees(community) {
             return Err(forbidden(
                 "the dashboard is for staff of the community and administrators",
             ));

@@ -83,7 +83,7 @@ impl CommunityQuery {
     ) -> Res<VolunteerTotals> {
         let p = principal(ctx)?;
         let c = CommunityId(parse_id(&community_id, "communityId")?);
-        if !p.manages(c) {
+        if !p.oversees(c) {
             return Err(forbidden(
                 "only the community's staff and admins read its totals",
             ));

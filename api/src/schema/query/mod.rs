@@ -23,7 +23,8 @@
 //! - [`shop`]: the points shop's catalogue, redemptions and monthly stock sheet;
 //! - [`impact`]: what a correction would change, before it is made (a reversal, an
 //!   objection upheld, a service rejected);
-//! - [`whatif`]: proposed point rules, star thresholds or a rubric replayed on the log.
+//! - [`whatif`]: proposed point rules, star thresholds or a rubric replayed on the log;
+//! - [`street`]: streets and districts, and their roll-ups (a ranking, a table).
 //!
 //! [`prefetch`]: crate::schema::types::prefetch
 
@@ -35,6 +36,7 @@ pub mod community;
 pub mod impact;
 pub mod inbox;
 pub mod shop;
+pub mod street;
 pub mod whatif;
 
 pub use boards::parse_period;
@@ -58,6 +60,7 @@ pub struct Query(
     shop::ShopQuery,
     impact::ImpactQuery,
     whatif::WhatIfQuery,
+    street::StreetQuery,
 );
 
 /// Page size: default 20, at most [`MAX_PAGE`].

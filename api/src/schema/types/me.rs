@@ -14,6 +14,8 @@ pub enum TokenRole {
     Staff,
     Volunteer,
     Display,
+    /// A street office (街道): reads its communities, masked as for another community.
+    Street,
 }
 
 /// Who the caller is.
@@ -31,6 +33,10 @@ impl Me {
     }
     async fn community_id(&self) -> Option<ID> {
         self.principal.community().map(|c| ID(c.0.to_string()))
+    }
+    /// The street a street office's token is bound to.
+    async fn street_id(&self) -> Option<ID> {
+        self.principal.street().map(|s| ID(s.0.to_string()))
     }
     async fn label(&self) -> &str {
         &self.principal.label

@@ -89,6 +89,8 @@ pub struct CommunityState {
     pub hours_rules: Vec<HoursRules>,
     pub points_expiry: Vec<ExpiryRule>,
     pub volunteers_enrolled: u64,
+    /// The street (街道) the community belongs to over time.
+    pub street: super::street::Membership<StreetId>,
 }
 
 impl CommunityState {
@@ -239,7 +241,7 @@ impl Aggregate for CommunityState {
                 effective_from: *effective_from,
             }),
             Event::VolunteerEnrolled { .. } => self.volunteers_enrolled += 1,
-            _ => {}
+            e => super::street::evolve_community_street(&mut self.street, e),
         }
     }
 }

@@ -1,0 +1,194 @@
+//! Streets (街道) and districts (区) over HTTP on both backends: an administrator sets up
+//! a street over two communities; the street's ranking and table add the communities up
+//! as they were on the period's last day; a street office's token reads its communities
+//! (personal data masked) and acts in none of them.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+const AWARD: &str = "mutation($k: String!, $v: ID!, $p: Points!) { awardPoints(idempotencyKey: $k, volunteerId: $v, points: $p, reason: \"巡逻\") { position } }";
+const RANKING: &str = "query($s: String!, $p: String!, $a: Int) { orgRanking(scope: $s, metric: POINTS, period: $p, atLeast: $a) {
+    name asOf communities { name } rows { rank volunteerNumber points name communityName } } }";
+const TABLE: &str = "query($s: String!, $a: Int) { orgTable(scope: $s, period: \"ALL\", atLeast: $a) {
+    name lines { name volunteers activeVolunteers points services stars } total { volunteers points stars } } }";
+
+async fn mutate(s: &Server, token: &str, q: &str, vars: Value, field: &str) -> Value {
+    s.ok(token, q, vars).await[field].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_street_ranks_and_tables_its_communities_as_they_were_and_its_office_only_reads() {
+    for (backend, store, _dir) in backends().await {
+        eprintln!("backend: {backend}");
+        let s = Server::start(store).await;
+        let c = seed(&s).await;
+        // A volunteer of the other community, and a third community outside the street.
+        let sw = mutate(&s, &s.admin, "mutation($k: String!, $c: ID!) { registerStairwell(idempotencyKey: $k, communityId: $c, building: \"1栋\", unit: \"1单元\", households: 12) { stairwellId } }", json!({"k": key(), "c": c.other_id}), "registerStairwell").await;
+        let v3 = mutate(&s, &s.admin, "mutation($k: String!, $c: ID!, $s: ID!) { registerVolunteer(idempotencyKey: $k, communityId: $c, stairwellId: $s, name: \"王五\", phone: \"13700001111\") { volunteerId } }", json!({"k": key(), "c": c.other_id, "s": sw["stairwellId"]}), "registerVolunteer").await["volunteerId"].clone();
+        let outside = mutate(&s, &s.admin, "mutation($k: String!) { establishCommunity(idempotencyKey: $k, name: \"远山社区\") { communityId } }", json!({"k": key()}), "establishCommunity").await["communityId"].clone();
+        for (v, p) in [(&json!(c.v1), "30"), (&json!(c.v2), "10"), (&v3, "20")] {
+            mutate(
+                &s,
+                &s.admin,
+                AWARD,
+                json!({"k": key(), "v": v, "p": p}),
+                "awardPoints",
+            )
+            .await;
+        }
+        let street = mutate(&s, &s.admin, "mutation($k: String!) { establishStreet(idempotencyKey: $k, name: \"和平街道\") { streetId } }", json!({"k": key()}), "establishStreet").await["streetId"].clone();
+        let join = "mutation($k: String!, $c: ID!, $s: ID!, $f: NaiveDate) { joinStreet(idempotencyKey: $k, communityId: $c, streetId: $s, from: $f) { from position } }";
+        mutate(
+            &s,
+            &s.admin,
+            join,
+            json!({"k": key(), "c": c.id, "s": street, "f": "2020-01-01"}),
+            "joinStreet",
+        )
+        .await;
+        // 枫林 joins from today: a past month's roll-up does not include it.
+        let joined = mutate(
+            &s,
+            &s.admin,
+            join,
+            json!({"k": key(), "c": c.other_id, "s": street}),
+            "joinStreet",
+        )
+        .await;
+        let at = joined["position"].as_u64();
+        // History is only added to: a day before the last change is refused.
+        let (_, body) = s
+            .gql(
+                Some(&s.admin),
+                join,
+                json!({"k": key(), "c": c.id, "s": street, "f": "2019-12-31"}),
+            )
+            .await;
+        assert_eq!(code(&body), "INVALID_INPUT", "{body}");
+        assert!(body.to_string().contains("2020-01-01"), "{body}");
+        let scope = format!("STREET:{}", street.as_str().unwrap());
+
+        let r = s
+            .ok(&s.admin, RANKING, json!({"s": scope, "p": "ALL", "a": at}))
+            .await["orgRanking"]
+            .clone();
+        assert_eq!(r["name"], "和平街道");
+        let names: Vec<&str> = r["communities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["枫林社区", "海棠社区"], "{r}");
+        let rows: Vec<(u64, &str, &str, &str)> = r["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                (
+                    x["rank"].as_u64().unwrap(),
+                    x["points"].as_str().unwrap(),
+                    x["name"].as_str().unwrap(),
+                    x["communityName"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (1, "30.00", "张三丰", "海棠社区"),
+                (2, "20.00", "王五", "枫林社区"),
+                (3, "10.00", "李四", "海棠社区")
+            ],
+            "{r}"
+        );
+        let past = s
+            .ok(
+                &s.admin,
+                RANKING,
+                json!({"s": scope, "p": "2026-11", "a": at}),
+            )
+            .await["orgRanking"]
+            .clone();
+        assert_eq!(past["asOf"], "2026-11-30");
+        assert_eq!(
+            past["communities"],
+            json!([{"name": "海棠社区"}]),
+            "as it was on the month's last day: {past}"
+        );
+
+        let t = s.ok(&s.admin, TABLE, json!({"s": scope, "a": at})).await["orgTable"].clone();
+        assert_eq!(t["lines"].as_array().map(Vec::len), Some(2), "{t}");
+        assert_eq!(t["total"]["volunteers"], 3, "{t}");
+        assert_eq!(t["total"]["points"], "60.00", "{t}");
+        let haitang = t["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["name"] == "海棠社区")
+            .unwrap();
+        assert_eq!(
+            (haitang["volunteers"].as_u64(), haitang["points"].as_str()),
+            (Some(2), Some("40.00")),
+            "{t}"
+        );
+
+        // The street office: issued by an administrator, bound to the street.
+        let office = mutate(&s, &s.admin, "mutation($s: ID!) { issueToken(role: STREET, streetId: $s, label: \"和平街道办\") { token } }", json!({"s": street}), "issueToken").await["token"].as_str().unwrap().to_string();
+        let r2 = s
+            .ok(&office, RANKING, json!({"s": scope, "p": "ALL", "a": at}))
+            .await["orgRanking"]
+            .clone();
+        assert_eq!(r2["rows"], r["rows"]);
+        let dash = s
+            .ok(
+                &office,
+                "query($c: ID!) { dashboard(communityId: $c) { activeVolunteers } }",
+                json!({"c": c.id}),
+            )
+            .await;
+        assert_eq!(dash["dashboard"]["activeVolunteers"], 2);
+        let vols = s
+            .ok(
+                &office,
+                "query($c: ID!) { volunteers(communityId: $c) { volunteers { name phone } } }",
+                json!({"c": c.id}),
+            )
+            .await;
+        let phones: Vec<&str> = vols["volunteers"]["volunteers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v["phone"].as_str())
+            .collect();
+        assert!(
+            phones.contains(&"138****5678") && !phones.iter().any(|p| p.contains("12345")),
+            "masked: {vols}"
+        );
+        for (q, vars) in [
+            ("query($c: ID!) { dashboard(communityId: $c) { activeVolunteers } }", json!({"c": outside})),
+            (AWARD, json!({"k": key(), "v": c.v1, "p": "5"})),
+            (RANKING, json!({"s": "DISTRICT:00000000-0000-0000-0000-000000000001", "p": "ALL"})),
+            ("mutation($k: String!, $c: ID!) { leaveStreet(idempotencyKey: $k, communityId: $c) { from } }", json!({"k": key(), "c": c.id})),
+        ] {
+            let (_, body) = s.gql(Some(&office), q, vars).await;
+            assert_eq!(code(&body), "FORBIDDEN", "{q}: {body}");
+        }
+        // Community staff read no street, and shape none.
+        let (_, body) = s
+            .gql(Some(&c.staff), RANKING, json!({"s": scope, "p": "ALL"}))
+            .await;
+        assert_eq!(code(&body), "FORBIDDEN");
+        let (_, body) = s
+            .gql(
+                Some(&c.staff),
+                join,
+                json!({"k": key(), "c": outside, "s": street}),
+            )
+            .await;
+        assert_eq!(code(&body), "FORBIDDEN");
+        s.stop().await;
+    }
+}

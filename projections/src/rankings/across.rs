@@ -1,0 +1,108 @@
+//! A ranking across several scopes at once: a street's or a district's communities.
+//! Each volunteer's cells in those scopes are added up (a volunteer who moved between
+//! two of the communities in the period counts once, with both parts), then ranked as
+//! a single scope is: dense ranks, ties shown by volunteer number, and one volunteer's
+//! own place.
+//!
+//! It reads every cell of the scopes in the period (one range per community through
+//! the primary key), so its cost grows with the volunteers of the street, never with
+//! the log.
+
+use super::query::{entry_of_row, metric_col, Metric, Ranking};
+use super::Scope;
+use crate::common::Period;
+use crate::db::{Db, Val};
+use crate::error::Result;
+use ledger::ids::VolunteerId;
+
+/// The top `top` (capped at 1,000) of the ranking of `scopes` together, and `me`'s own
+/// place in it.
+pub async fn ranking_across(
+    db: &Db,
+    scopes: &[Scope],
+    period: Period,
+    metric: Metric,
+    top: u32,
+    me: Option<VolunteerId>,
+) -> Result<Ranking> {
+    let empty = Ranking {
+        top: Vec::new(),
+        me: None,
+    };
+    let period = period.validate()?.key();
+    let mut keys: Vec<Val> = vec![Val::from(period.clone())];
+    keys.extend(scopes.iter().map(|s| Val::from(s.key())));
+    let marks = vec!["?"; keys.len()].join(", ");
+    let mut p = None;
+    let mut ids = Vec::new();
+    for r in db
+        .fetch(
+            &format!("SELECT k, id FROM pj_rank_keys WHERE k IN ({marks})"),
+            &keys,
+        )
+        .await?
+    {
+        if r.text(0)? == period {
+            p = Some(r.int(1)?);
+        } else {
+            ids.push(r.int(1)?);
+        }
+    }
+    let Some(p) = p.filter(|_| !ids.is_empty()) else {
+        return Ok(empty);
+    };
+    let col = metric_col(metric);
+    let in_scopes = vec!["?"; ids.len()].join(", ");
+    let sums = format!(
+        "WITH s AS (SELECT vol, CAST(SUM(points) AS BIGINT) AS points, CAST(SUM(minutes) AS BIGINT) AS minutes
+             FROM pj_rank_cells WHERE period = ? AND scope IN ({in_scopes}) GROUP BY vol)"
+    );
+    let mut vals = vec![Val::from(p)];
+    vals.extend(ids.iter().map(|i| Val::from(*i)));
+    let mut top_vals = vals.clone();
+    top_vals.push(Val::from(top.min(1000) as i64));
+    let rows = db
+        .fetch(
+            &format!(
+                "{sums} SELECT v.volunteer_id, v.volunteer_number, s.points, s.minutes
+                 FROM s JOIN pj_rank_volunteers v ON v.vol = s.vol WHERE s.{col} > 0
+                 ORDER BY s.{col} DESC, v.volunteer_number ASC, v.volunteer_id ASC LIMIT ?"
+            ),
+            &top_vals,
+        )
+        .await?;
+    let idx = if metric == Metric::Points { 2 } else { 3 };
+    let mut out = Vec::with_capacity(rows.len());
+    let (mut rank, mut last) = (0u64, None);
+    for r in &rows {
+        let v = r.int(idx)?;
+        if last != Some(v) {
+            rank += 1;
+            last = Some(v);
+        }
+        out.push(entry_of_row(r, rank)?);
+    }
+    let me = match me {
+        None => None,
+        Some(vid) => {
+            let mut me_vals = vals.clone();
+            me_vals.push(Val::from(vid.0.to_string()));
+            let row = db
+                .fetch_optional(
+                    &format!(
+                        "{sums} SELECT v.volunteer_id, v.volunteer_number, s.points, s.minutes,
+                            (SELECT COUNT(DISTINCT x.{col}) FROM s x WHERE x.{col} > s.{col})
+                         FROM s JOIN pj_rank_volunteers v ON v.vol = s.vol
+                         WHERE v.volunteer_id = ? AND s.{col} > 0"
+                    ),
+                    &me_vals,
+                )
+                .await?;
+            match row {
+                Some(r) => Some(entry_of_row(&r, r.int(4)? as u64 + 1)?),
+                None => None,
+            }
+        }
+    };
+    Ok(Ranking { top: out, me })
+}
