@@ -132,6 +132,15 @@ impl Fx<'_> {
         self.approved(v).await
     }
 
+    async fn street(&self) -> Value {
+        self.admin("mutation($k: String!) { establishStreet(idempotencyKey: $k, name: \"街道\") { streetId } }", json!({"k": key()}))
+            .await["establishStreet"]["streetId"].clone()
+    }
+    async fn district(&self) -> Value {
+        self.admin("mutation($k: String!) { establishDistrict(idempotencyKey: $k, name: \"区\") { districtId } }", json!({"k": key()}))
+            .await["establishDistrict"]["districtId"].clone()
+    }
+
     /// The request for one mutation, with fresh fixtures.
     async fn request(&self, mutation: &str) -> (String, Value) {
         let c = self.c;
@@ -344,6 +353,23 @@ impl Fx<'_> {
             }
             "setPointsExpiry" => ("mutation($k: String!, $c: ID!) { setPointsExpiry(idempotencyKey: $k, communityId: $c, validMonths: 36, rounding: YEAR_END, effectiveFrom: \"2000-01-01\") { version position } }", json!({"k": k, "c": c.id})),
             "expirePoints" => ("mutation($k: String!, $v: ID!) { expirePoints(idempotencyKey: $k, volunteerId: $v) { position } }", json!({"k": k, "v": c.v1})),
+            "establishStreet" => ("mutation($k: String!) { establishStreet(idempotencyKey: $k, name: \"和平街道\") { position } }", json!({"k": k})),
+            "establishDistrict" => ("mutation($k: String!) { establishDistrict(idempotencyKey: $k, name: \"和平区\") { position } }", json!({"k": k})),
+            "renameStreet" => ("mutation($k: String!, $s: ID!) { renameStreet(idempotencyKey: $k, streetId: $s, name: \"新街道\") { position } }", json!({"k": k, "s": self.street().await})),
+            "renameDistrict" => ("mutation($k: String!, $d: ID!) { renameDistrict(idempotencyKey: $k, districtId: $d, name: \"新区\") { position } }", json!({"k": k, "d": self.district().await})),
+            // A fresh street each time: the community moves to it.
+            "joinStreet" => ("mutation($k: String!, $c: ID!, $s: ID!) { joinStreet(idempotencyKey: $k, communityId: $c, streetId: $s) { position } }", json!({"k": k, "c": c.id, "s": self.street().await})),
+            "leaveStreet" => {
+                let s = self.street().await;
+                self.admin("mutation($k: String!, $c: ID!, $s: ID!) { joinStreet(idempotencyKey: $k, communityId: $c, streetId: $s) { position } }", json!({"k": key(), "c": c.id, "s": s})).await;
+                ("mutation($k: String!, $c: ID!) { leaveStreet(idempotencyKey: $k, communityId: $c) { position } }", json!({"k": k, "c": c.id}))
+            }
+            "joinDistrict" => ("mutation($k: String!, $s: ID!, $d: ID!) { joinDistrict(idempotencyKey: $k, streetId: $s, districtId: $d) { position } }", json!({"k": k, "s": self.street().await, "d": self.district().await})),
+            "leaveDistrict" => {
+                let s = self.street().await;
+                self.admin("mutation($k: String!, $s: ID!, $d: ID!) { joinDistrict(idempotencyKey: $k, streetId: $s, districtId: $d) { position } }", json!({"k": key(), "s": s, "d": self.district().await})).await;
+                ("mutation($k: String!, $s: ID!) { leaveDistrict(idempotencyKey: $k, streetId: $s) { position } }", json!({"k": k, "s": s}))
+            }
             other => panic!("no request for {other}"),
         };
         (q.to_string(), v)
@@ -354,7 +380,10 @@ fn allowed(mutation: &str) -> &'static [Who] {
     match mutation {
         "establishCommunity" | "setPointRules" | "setStarThresholds" | "setRubric"
         | "setActivityRules" | "setHoursRules" | "setPointsExpiry" | "issueToken"
-        | "revokeToken" => &[Who::Admin],
+        | "revokeToken" | "establishStreet" | "establishDistrict" | "renameStreet"
+        | "renameDistrict" | "joinStreet" | "leaveStreet" | "joinDistrict" | "leaveDistrict" => {
+            &[Who::Admin]
+        }
         "logService" | "claimWish" | "releaseWish" | "fulfilWish" | "giftHours" | "spendHours"
         | "signUp" | "withdrawSignUp" | "checkIn" | "checkOut" | "raiseObjection"
         | "redeemShopItem" | "cancelRedemption" | "unlinkRelative" => {
@@ -366,7 +395,7 @@ fn allowed(mutation: &str) -> &'static [Who] {
 }
 
 /// Every mutation of the schema (a test checks that none is missing).
-const MUTATIONS: [&str; 67] = [
+const MUTATIONS: [&str; 75] = [
     "establishCommunity",
     "registerStairwell",
     "formTeam",
@@ -434,6 +463,14 @@ const MUTATIONS: [&str; 67] = [
     "evaluateService",
     "setPointsExpiry",
     "expirePoints",
+    "establishStreet",
+    "establishDistrict",
+    "renameStreet",
+    "renameDistrict",
+    "joinStreet",
+    "leaveStreet",
+    "joinDistrict",
+    "leaveDistrict",
 ];
 
 /// The mutations the served schema has.
