@@ -82,7 +82,7 @@ async fn apply(tx: &mut Tx<'_>, names: &Names, events: &[Envelope]) -> Result<()
     let links = names.t("pj_org_links");
     for ev in events {
         let unit = |kind: UnitKind, id: Uuid, name: &str| {
-            (
+            Some((
                 format!(
                     "INSERT INTO {units} (unit_id, kind, name) VALUES (?, ?, ?)
                      ON CONFLICT (unit_id) DO UPDATE SET name = excluded.name"
@@ -92,17 +92,18 @@ async fn apply(tx: &mut Tx<'_>, names: &Names, events: &[Envelope]) -> Result<()
                     Val::from(kind.as_str()),
                     Val::from(name.to_string()),
                 ],
-            )
+            ))
         };
         let renamed = |name: &str| {
-            (
+            Some((
                 format!("UPDATE {units} SET name = ? WHERE unit_id = ?"),
                 vec![
                     Val::from(name.to_string()),
                     Val::from(ev.stream_id.to_string()),
                 ],
-            )
+            ))
         };
+        // A membership from `from` of the stream's own unit (a community or a street).
         let link = |kind: StreamKind, parent: Option<Uuid>, from: NaiveDate| {
             ev.stream_of(kind).map(|child| {
                 (
@@ -118,7 +119,7 @@ async fn apply(tx: &mut Tx<'_>, names: &Names, events: &[Envelope]) -> Result<()
                 )
             })
         };
-        let (sql, vals) = match &ev.event {
+        let write = match &ev.event {
             Event::CommunityEstablished { community_id, name } => {
                 unit(UnitKind::Community, community_id.0, name)
             }
@@ -127,27 +128,16 @@ async fn apply(tx: &mut Tx<'_>, names: &Names, events: &[Envelope]) -> Result<()
             Event::StreetRenamed(e) => renamed(&e.name),
             Event::DistrictRenamed(e) => renamed(&e.name),
             Event::CommunityJoinedStreet(e) => {
-                match link(StreamKind::Community, Some(e.street_id.0), e.from) {
-                    Some(l) => l,
-                    None => continue,
-                }
+                link(StreamKind::Community, Some(e.street_id.0), e.from)
             }
-            Event::CommunityLeftStreet(e) => match link(StreamKind::Community, None, e.from) {
-                Some(l) => l,
-                None => continue,
-            },
+            Event::CommunityLeftStreet(e) => link(StreamKind::Community, None, e.from),
             Event::StreetJoinedDistrict(e) => {
-                match link(StreamKind::Street, Some(e.district_id.0), e.from) {
-                    Some(l) => l,
-                    None => continue,
-                }
+                link(StreamKind::Street, Some(e.district_id.0), e.from)
             }
-            Event::StreetLeftDistrict(e) => match link(StreamKind::Street, None, e.from) {
-                Some(l) => l,
-                None => continue,
-            },
-            _ => continue,
+            Event::StreetLeftDistrict(e) => link(StreamKind::Street, None, e.from),
+            _ => None,
         };
+        let Some((sql, vals)) = write else { continue };
         tx.exec(&sql, &vals).await?;
     }
     Ok(())
@@ -173,13 +163,10 @@ impl Org {
     /// The day a period's roll-up takes the organisation on: its last day, or `today`
     /// while it is in progress (all time: today).
     pub fn day_of(period: Period, today: NaiveDate) -> NaiveDate {
-        let last = match period {
-            Period::AllTime => today,
-            Period::Year(y) => NaiveDate::from_ymd_opt(y, 12, 31).unwrap_or(today),
-            Period::Quarter(y, q) => last_of_month(y, q * 3).unwrap_or(today),
-            Period::Month(y, m) => last_of_month(y, m).unwrap_or(today),
-        };
-        last.min(today)
+        period
+            .span()
+            .and_then(|(_, after)| after.pred_opt())
+            .map_or(today, |last| last.min(today))
     }
 
     pub fn unit(&self, id: Uuid) -> Option<&Unit> {
@@ -240,11 +227,6 @@ impl Org {
     pub fn street_of(&self, community: CommunityId, day: NaiveDate) -> Option<StreetId> {
         self.parent_on(community.0, day).map(StreetId)
     }
-}
-
-fn last_of_month(y: i32, m: u32) -> Option<NaiveDate> {
-    let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
-    NaiveDate::from_ymd_opt(ny, nm, 1)?.pred_opt()
 }
 
 fn uuid(s: &str) -> Result<Uuid> {

@@ -338,10 +338,9 @@ pub(super) fn principal_of(row: TokenRow) -> ApiResult<Principal> {
 /// read model: none while it has not caught up.
 pub(super) async fn street_communities(store: &Store, street: StreetId) -> Vec<CommunityId> {
     let db = projections::db::Db::of_store(store);
-    let today = ledger::domain::local_date(Utc::now());
     match projections::org::org(&db).await {
         Ok(org) => org
-            .communities_of_street(street, today)
+            .communities_of_street(street, projections::balances::today())
             .iter()
             .map(|u| CommunityId(u.id))
             .collect(),

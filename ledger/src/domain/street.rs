@@ -124,6 +124,13 @@ impl<P: Copy + PartialEq + std::fmt::Display> Membership<P> {
             _ => Ok(()),
         }
     }
+
+    /// Checks leaving from `from`, and says what is left.
+    fn leaving(&self, from: NaiveDate, what: &str) -> DomainResult<P> {
+        self.check(from, None, what)?;
+        self.latest()
+            .ok_or_else(|| DomainError::invalid_state(format!("this {what} belongs to none")))
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -262,11 +269,7 @@ pub fn join_street(
 
 pub fn leave_street(community: &CommunityState, cmd: &LeaveStreet) -> DomainResult<Vec<Event>> {
     community.require(cmd.community_id)?;
-    community.street.check(cmd.from, None, "community")?;
-    let street_id = community
-        .street
-        .latest()
-        .ok_or_else(|| DomainError::invalid_state("this community belongs to no street"))?;
+    let street_id = community.street.leaving(cmd.from, "community")?;
     Ok(vec![Event::CommunityLeftStreet(ev::CommunityLeftStreet {
         street_id,
         from: cmd.from,
@@ -293,11 +296,7 @@ pub fn join_district(
 
 pub fn leave_district(street: &StreetState, cmd: &LeaveDistrict) -> DomainResult<Vec<Event>> {
     street.require(cmd.street_id)?;
-    street.district.check(cmd.from, None, "street")?;
-    let district_id = street
-        .district
-        .latest()
-        .ok_or_else(|| DomainError::invalid_state("this street belongs to no district"))?;
+    let district_id = street.district.leaving(cmd.from, "street")?;
     Ok(vec![Event::StreetLeftDistrict(ev::StreetLeftDistrict {
         district_id,
         from: cmd.from,

@@ -40,8 +40,8 @@ mod state;
 pub use account::{evolve, Account};
 pub use query::{
     accounts_with_points, balance, balance_on, balances_of_community, balances_of_community_by,
-    community_totals, negative_balances, threshold_versions, today, Balance, BalanceOrder,
-    CommunityTotals, Star,
+    communities_of, community_totals, negative_balances, threshold_versions, today, Balance,
+    BalanceOrder, CommunityTotals, Star,
 };
 pub use stars::{
     default_thresholds, star_level, star_step, stars_on, thresholds_on, Criteria, Progress,

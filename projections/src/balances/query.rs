@@ -11,6 +11,7 @@ use crate::error::{ProjectionError, Result};
 use chrono::{NaiveDate, Utc};
 use ledger::ids::{CommunityId, VolunteerId};
 use rust_decimal::Decimal;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// A star reached.
@@ -170,6 +171,32 @@ pub async fn balance_on(
     let (id, a) = account_from_row(&r)?;
     let versions = threshold_versions(db, a.community_id).await?;
     Ok(Some(to_balance(id, a, &versions, today)))
+}
+
+/// The community of each of these volunteers' accounts (one query; a volunteer without
+/// an account is left out).
+pub async fn communities_of(
+    db: &Db,
+    ids: &[VolunteerId],
+) -> Result<HashMap<VolunteerId, CommunityId>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let marks = vec!["?"; ids.len()].join(", ");
+    let vals: Vec<Val> = ids.iter().map(|v| Val::from(v.0.to_string())).collect();
+    let mut out = HashMap::with_capacity(ids.len());
+    for r in db
+        .fetch(
+            &format!("SELECT volunteer_id, community_id FROM pj_balances WHERE volunteer_id IN ({marks})"),
+            &vals,
+        )
+        .await?
+    {
+        if let (Ok(v), Ok(c)) = (Uuid::parse_str(&r.text(0)?), Uuid::parse_str(&r.text(1)?)) {
+            out.insert(VolunteerId(v), CommunityId(c));
+        }
+    }
+    Ok(out)
 }
 
 /// Balances of a community's volunteers by volunteer number, `limit` after `after_number`.

@@ -37,6 +37,13 @@ pub fn parse_day(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
 }
 
+/// Epoch milliseconds of the midnight that starts `d` in China (UTC+8).
+pub fn day_start_millis(d: NaiveDate) -> i64 {
+    d.and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc().timestamp_millis() - 8 * 3_600_000)
+        .unwrap_or(0)
+}
+
 /// A ranking or reporting period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Period {
@@ -67,6 +74,21 @@ impl Period {
             Period::Quarter(d.year(), (d.month() - 1) / 3 + 1),
             Period::Month(d.year(), d.month()),
         ]
+    }
+
+    /// Its first day and the day after its last; none for all time.
+    pub fn span(self) -> Option<(NaiveDate, NaiveDate)> {
+        let (y, first, months) = match self {
+            Period::AllTime => return None,
+            Period::Year(y) => (y, 1, 12),
+            Period::Quarter(y, q) => (y, (q - 1) * 3 + 1, 3),
+            Period::Month(y, m) => (y, m, 1),
+        };
+        let start = NaiveDate::from_ymd_opt(y, first, 1)?;
+        Some((
+            start,
+            start.checked_add_months(chrono::Months::new(months))?,
+        ))
     }
 
     /// The months ("YYYY-MM") a year, quarter or month covers; empty for all time.

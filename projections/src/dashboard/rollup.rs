@@ -5,10 +5,10 @@
 
 use super::query::totals;
 use crate::balances::{star_level, threshold_versions, thresholds_on};
-use crate::common::Period;
+use crate::common::{day_start_millis, month_key, Period};
 use crate::db::{Db, Val};
 use crate::error::Result;
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::NaiveDate;
 use ledger::ids::CommunityId;
 use rust_decimal::Decimal;
 
@@ -29,13 +29,6 @@ pub struct CommunityFigures {
     pub stars: Vec<u64>,
 }
 
-fn bounds(period: Period) -> (String, String) {
-    match period.months().as_slice() {
-        [] => ("0000-01".into(), "9999-12".into()),
-        ms => (ms[0].clone(), ms[ms.len() - 1].clone()),
-    }
-}
-
 /// The figures of `community` for `period`, stars as of `today`.
 pub async fn community_figures(
     db: &Db,
@@ -43,7 +36,19 @@ pub async fn community_figures(
     period: Period,
     today: NaiveDate,
 ) -> Result<CommunityFigures> {
-    let (from, to) = bounds(period.validate()?);
+    let span = period.validate()?.span();
+    // The dashboard's months, and the activities' start times, within the period.
+    let (from, to) = match span {
+        Some((first, after)) => (
+            month_key(first),
+            month_key(after.pred_opt().unwrap_or(first)),
+        ),
+        None => ("0000-01".to_string(), "9999-12".to_string()),
+    };
+    let (starts, ends) = match span {
+        Some((first, after)) => (day_start_millis(first), day_start_millis(after)),
+        None => (i64::MIN, i64::MAX),
+    };
     let t = totals(db, community, &from, &to).await?;
     let c = Val::from(community.0.to_string());
     let volunteers = db
@@ -55,33 +60,11 @@ pub async fn community_figures(
         .map(|r| r.int(0))
         .transpose()?
         .unwrap_or(0);
-    let ms = |s: &str, end: bool| -> i64 {
-        let (y, m) = s.split_once('-').unwrap_or(("0", "1"));
-        let (y, m): (i32, u32) = (y.parse().unwrap_or(0), m.parse().unwrap_or(1));
-        let (y, m) = if end {
-            if m == 12 {
-                (y + 1, 1)
-            } else {
-                (y, m + 1)
-            }
-        } else {
-            (y, m)
-        };
-        // Months start at midnight in China (UTC+8).
-        Utc.with_ymd_and_hms(y.clamp(1, 9999), m, 1, 0, 0, 0)
-            .single()
-            .map(|d| d.timestamp_millis() - 8 * 3_600_000)
-            .unwrap_or(if end { i64::MAX } else { i64::MIN })
-    };
     let activities = db
         .fetch_optional(
             "SELECT COUNT(*) FROM pj_activities
              WHERE community_id = ? AND starts_at >= ? AND starts_at < ? AND status <> 'cancelled'",
-            &[
-                c.clone(),
-                Val::from(ms(&from, false)),
-                Val::from(ms(&to, true)),
-            ],
+            &[c.clone(), Val::from(starts), Val::from(ends)],
         )
         .await?
         .map(|r| r.int(0))

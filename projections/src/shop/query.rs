@@ -5,7 +5,7 @@
 use super::{
     item_from_row, redemption_from_row, ItemRow, RedemptionRow, ITEM_SELECT, REDEMPTION_SELECT,
 };
-use crate::common::{from_millis, parse_day, points_dec};
+use crate::common::{day_start_millis, from_millis, parse_day, points_dec};
 use crate::db::{Db, Val};
 use crate::error::Result;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -208,12 +208,7 @@ pub async fn stock_month(
     let next = first
         .checked_add_months(chrono::Months::new(1))
         .unwrap_or(first);
-    let bound = |d: NaiveDate| {
-        d.and_hms_opt(0, 0, 0)
-            .map(|t| t.and_utc().timestamp_millis() - 8 * 3_600_000)
-            .unwrap_or(0)
-    };
-    let (start, end) = (bound(first), bound(next));
+    let (start, end) = (day_start_millis(first), day_start_millis(next));
     let rows = db
         .fetch(
             "SELECT m.item_id, i.name,

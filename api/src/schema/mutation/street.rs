@@ -16,10 +16,6 @@ payload!(MembershipPayload {
     from: NaiveDate
 });
 
-fn today() -> NaiveDate {
-    ledger::domain::local_date(chrono::Utc::now())
-}
-
 fn membership(o: CommandOutcome<MembershipChange>) -> MembershipPayload {
     MembershipPayload {
         from: o.result.from,
@@ -115,7 +111,7 @@ impl StreetMutation {
         let c = cmd::JoinStreet {
             community_id: CommunityId(parse_id(&community_id, "communityId")?),
             street_id: StreetId(parse_id(&street_id, "streetId")?),
-            from: from.unwrap_or_else(today),
+            from: from.unwrap_or_else(projections::balances::today),
         };
         Ok(membership(exec(ctx, &idempotency_key, c).await?))
     }
@@ -130,7 +126,7 @@ impl StreetMutation {
     ) -> Res<MembershipPayload> {
         let c = cmd::LeaveStreet {
             community_id: CommunityId(parse_id(&community_id, "communityId")?),
-            from: from.unwrap_or_else(today),
+            from: from.unwrap_or_else(projections::balances::today),
         };
         Ok(membership(exec(ctx, &idempotency_key, c).await?))
     }
@@ -147,7 +143,7 @@ impl StreetMutation {
         let c = cmd::JoinDistrict {
             street_id: StreetId(parse_id(&street_id, "streetId")?),
             district_id: DistrictId(parse_id(&district_id, "districtId")?),
-            from: from.unwrap_or_else(today),
+            from: from.unwrap_or_else(projections::balances::today),
         };
         Ok(membership(exec(ctx, &idempotency_key, c).await?))
     }
@@ -162,7 +158,7 @@ impl StreetMutation {
     ) -> Res<MembershipPayload> {
         let c = cmd::LeaveDistrict {
             street_id: StreetId(parse_id(&street_id, "streetId")?),
-            from: from.unwrap_or_else(today),
+            from: from.unwrap_or_else(projections::balances::today),
         };
         Ok(membership(exec(ctx, &idempotency_key, c).await?))
     }

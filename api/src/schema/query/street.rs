@@ -137,16 +137,21 @@ fn listed(units: &[&Unit]) -> Vec<OrgCommunity> {
         .collect()
 }
 
-/// The organisation, the scope's name and its communities on `day`.
+/// The whole organisation (two small reads of its read model).
+async fn read_org(ctx: &Context<'_>) -> Res<Org> {
+    let db = app(ctx).reads.db().await.map_err(|e| e.extend())?;
+    projections::org::org(db)
+        .await
+        .map_err(|e| ApiError::from(e).extend())
+}
+
+/// The scope's name and its communities on `day`, with the organisation.
 async fn communities_of(
     ctx: &Context<'_>,
     scope: OrgScope,
     day: NaiveDate,
-) -> Res<(Org, String, Vec<OrgCommunity>)> {
-    let db = app(ctx).reads.db().await.map_err(|e| e.extend())?;
-    let org = projections::org::org(db)
-        .await
-        .map_err(|e| ApiError::from(e).extend())?;
+) -> Res<(Org, String, Vec<Unit>)> {
+    let org = read_org(ctx).await?;
     let (uuid, kind) = match scope {
         OrgScope::Street(s) => (s.0, UnitKind::Street),
         OrgScope::District(d) => (d.0, UnitKind::District),
@@ -156,14 +161,13 @@ async fn communities_of(
         _ => return Err(not_found(format!("{scope:?}"))),
     };
     let communities = match scope {
-        OrgScope::Street(s) => listed(&org.communities_of_street(s, day)),
-        OrgScope::District(d) => listed(&org.communities_of_district(d, day)),
-    };
+        OrgScope::Street(s) => org.communities_of_street(s, day),
+        OrgScope::District(d) => org.communities_of_district(d, day),
+    }
+    .into_iter()
+    .cloned()
+    .collect();
     Ok((org, name, communities))
-}
-
-fn today() -> NaiveDate {
-    ledger::domain::local_date(chrono::Utc::now())
 }
 
 #[derive(Default)]
@@ -181,11 +185,8 @@ impl StreetQuery {
             ));
         }
         wait(ctx, at_least).await?;
-        let db = app(ctx).reads.db().await.map_err(|e| e.extend())?;
-        let org = projections::org::org(db)
-            .await
-            .map_err(|e| ApiError::from(e).extend())?;
-        let day = today();
+        let org = read_org(ctx).await?;
+        let day = projections::balances::today();
         Ok(org
             .units(UnitKind::Street)
             .into_iter()
@@ -209,11 +210,8 @@ impl StreetQuery {
             return Err(forbidden("districts are for administrators"));
         }
         wait(ctx, at_least).await?;
-        let db = app(ctx).reads.db().await.map_err(|e| e.extend())?;
-        let org = projections::org::org(db)
-            .await
-            .map_err(|e| ApiError::from(e).extend())?;
-        let day = today();
+        let org = read_org(ctx).await?;
+        let day = projections::balances::today();
         Ok(org
             .units(UnitKind::District)
             .into_iter()
@@ -245,18 +243,13 @@ impl StreetQuery {
         let window = super::parse_period(&period)?;
         let n = page_size(first)?;
         wait(ctx, at_least).await?;
-        let as_of = Org::day_of(window, today());
+        let as_of = Org::day_of(window, projections::balances::today());
         let (org, name, communities) = communities_of(ctx, org_scope, as_of).await?;
         let reads = &app(ctx).reads;
         let position = reads.position().await.map_err(|e| e.extend())?;
         let scopes: Vec<Scope> = communities
             .iter()
-            .filter_map(|c| {
-                c.community_id
-                    .parse()
-                    .ok()
-                    .map(|u| Scope::Community(CommunityId(u)))
-            })
+            .map(|c| Scope::Community(CommunityId(c.id)))
             .collect();
         let db = reads.db().await.map_err(|e| e.extend())?;
         let ranking = projections::rankings::ranking_across(
@@ -269,25 +262,29 @@ impl StreetQuery {
         )
         .await
         .map_err(|e| ApiError::from(e).extend())?;
-        let mut rows = Vec::with_capacity(ranking.top.len());
-        for e in &ranking.top {
-            let c = reads
-                .volunteer_community(e.volunteer_id)
-                .await
-                .map_err(|e| e.extend())?;
-            rows.push(OrgRankRow {
-                row: RankRow::new(e, Visibility::Masked),
-                community_id: c.map(|c| id(c.0)),
-                community_name: c.and_then(|c| org.unit(c.0)).map(|u| u.name.clone()),
-            });
-        }
+        let ids: Vec<VolunteerId> = ranking.top.iter().map(|e| e.volunteer_id).collect();
+        let of = projections::balances::communities_of(db, &ids)
+            .await
+            .map_err(|e| ApiError::from(e).extend())?;
+        let rows = ranking
+            .top
+            .iter()
+            .map(|e| {
+                let c = of.get(&e.volunteer_id);
+                OrgRankRow {
+                    row: RankRow::new(e, Visibility::Masked),
+                    community_id: c.map(|c| id(c.0)),
+                    community_name: c.and_then(|c| org.unit(c.0)).map(|u| u.name.clone()),
+                }
+            })
+            .collect();
         Ok(OrgRanking {
             scope,
             name,
             metric,
             period,
             as_of,
-            communities,
+            communities: listed(&communities.iter().collect::<Vec<_>>()),
             rows,
             position,
         })
@@ -307,7 +304,7 @@ impl StreetQuery {
         may_read(p, org_scope)?;
         let window = super::parse_period(&period)?;
         wait(ctx, at_least).await?;
-        let day = today();
+        let day = projections::balances::today();
         let as_of = Org::day_of(window, day);
         let (_, name, communities) = communities_of(ctx, org_scope, as_of).await?;
         let reads = &app(ctx).reads;
@@ -327,8 +324,7 @@ impl StreetQuery {
         };
         let (mut hours, mut points) = (rust_decimal::Decimal::ZERO, rust_decimal::Decimal::ZERO);
         for c in communities {
-            let cid = CommunityId(parse_id(&c.community_id, "communityId")?);
-            let f = projections::dashboard::community_figures(db, cid, window, day)
+            let f = projections::dashboard::community_figures(db, CommunityId(c.id), window, day)
                 .await
                 .map_err(|e| ApiError::from(e).extend())?;
             total.volunteers += f.volunteers;
@@ -344,7 +340,7 @@ impl StreetQuery {
                 total.stars[i] += n;
             }
             lines.push(OrgTableLine {
-                community_id: c.community_id,
+                community_id: id(c.id),
                 name: c.name,
                 volunteers: f.volunteers,
                 active_volunteers: f.active_volunteers,
