@@ -87,7 +87,23 @@ impl ErrorExtensions for ApiError {
             tracing::error!(error = %self, "request failed");
         }
         let code = self.code();
-        async_graphql::Error::new(self.public_message()).extend_with(|_, e| e.set("code", code))
+        let err = async_graphql::Error::new(self.public_message())
+            .extend_with(|_, e| e.set("code", code));
+        match self {
+            // The record the person already has, for the desk to open instead.
+            ApiError::Command(CommandError::Domain(
+                ledger::domain::DomainError::DuplicatePerson {
+                    volunteer_id,
+                    volunteer_number,
+                    community_id,
+                },
+            )) => err.extend_with(|_, e| {
+                e.set("volunteerId", volunteer_id.to_string());
+                e.set("volunteerNumber", volunteer_number.clone());
+                e.set("communityId", community_id.to_string());
+            }),
+            _ => err,
+        }
     }
 }
 

@@ -97,12 +97,13 @@ async fn a_page_of_volunteers_costs_the_same_statements_at_any_size() {
             .as_str()
             .unwrap()
             .to_string();
-        let reg = "mutation($k: String!, $c: ID!, $s: ID!, $n: String!, $t: ID!) { registerVolunteer(idempotencyKey: $k, communityId: $c, stairwellId: $s, name: $n, phone: \"13700001111\", idNumber: \"110101199001011234\", tags: [\"五老\"], teamIds: [$t]) { volunteerId } }";
+        // Each with their own ID number: one person, one record.
+        let reg = "mutation($k: String!, $c: ID!, $s: ID!, $n: String!, $i: String!, $t: ID!) { registerVolunteer(idempotencyKey: $k, communityId: $c, stairwellId: $s, name: $n, phone: \"13700001111\", idNumber: $i, tags: [\"五老\"], teamIds: [$t]) { volunteerId } }";
         for i in 0..60 {
             s.ok(
                 &s.admin,
                 reg,
-                json!({"k": format!("v{i}"), "c": c.id, "s": c.stairwell, "n": format!("志愿者{i}"), "t": team}),
+                json!({"k": format!("v{i}"), "c": c.id, "s": c.stairwell, "n": format!("志愿者{i}"), "i": format!("11010119900101{:04}", 1000 + i), "t": team}),
             )
             .await;
         }

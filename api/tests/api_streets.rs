@@ -192,3 +192,83 @@ async fn a_street_ranks_and_tables_its_communities_as_they_were_and_its_office_o
         s.stop().await;
     }
 }
+
+const REGISTER: &str = "mutation($k: String!, $c: ID!, $s: ID!, $n: String!, $i: String) { registerVolunteer(idempotencyKey: $k, communityId: $c, stairwellId: $s, name: $n, idNumber: $i) { volunteerId volunteerNumber } }";
+
+/// One person, one record: an ID number registered in one community is refused in any
+/// other (and in the same) with DUPLICATE_PERSON naming the record, however it is
+/// typed; of two registrations racing with one number, one wins; a correction cannot
+/// take another's number; once that person's data is erased, the number is free.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_person_has_one_record_across_communities() {
+    for (backend, store, _dir) in backends().await {
+        eprintln!("backend: {backend}");
+        let s = Server::start(store).await;
+        let c = seed(&s).await;
+        let sw = mutate(&s, &s.admin, "mutation($k: String!, $c: ID!) { registerStairwell(idempotencyKey: $k, communityId: $c, building: \"1栋\", unit: \"1单元\", households: 12) { stairwellId } }", json!({"k": key(), "c": c.other_id}), "registerStairwell").await["stairwellId"].clone();
+        let first = mutate(&s, &c.staff, REGISTER, json!({"k": key(), "c": c.id, "s": c.stairwell, "n": "赵六", "i": "11010119800101123x"}), "registerVolunteer").await;
+        let head = s.head().await;
+        // The other community's staff, the number typed with a capital X and spaces.
+        let (_, body) = s.gql(Some(&c.other_staff), REGISTER, json!({"k": key(), "c": c.other_id, "s": sw, "n": "赵六", "i": " 11010119800101123X "})).await;
+        assert_eq!(code(&body), "DUPLICATE_PERSON", "{body}");
+        let ext = &body["errors"][0]["extensions"];
+        assert_eq!(ext["volunteerNumber"], first["volunteerNumber"], "{body}");
+        assert_eq!(ext["volunteerId"], first["volunteerId"]);
+        assert_eq!(ext["communityId"], json!(c.id));
+        assert_eq!(s.head().await, head, "nothing written");
+        let listed = s
+            .ok(
+                &c.other_staff,
+                "query($c: ID!) { volunteers(communityId: $c) { volunteers { id } } }",
+                json!({"c": c.other_id}),
+            )
+            .await;
+        assert_eq!(
+            listed["volunteers"]["volunteers"],
+            json!([]),
+            "no second record"
+        );
+
+        // Two registrations racing with one new number, in two communities: one wins.
+        let (a, b) = tokio::join!(
+            s.gql(Some(&c.staff), REGISTER, json!({"k": key(), "c": c.id, "s": c.stairwell, "n": "钱七", "i": "110101198202021111"})),
+            s.gql(Some(&c.other_staff), REGISTER, json!({"k": key(), "c": c.other_id, "s": sw, "n": "钱七", "i": "110101198202021111"})),
+        );
+        let mut codes = [a.1, b.1].map(|b| {
+            if b.get("errors").is_none() {
+                "OK".to_string()
+            } else {
+                code(&b)
+            }
+        });
+        codes.sort();
+        assert_eq!(codes, ["DUPLICATE_PERSON", "OK"]);
+
+        // A correction cannot take another's number; its own new one it can.
+        let correct = "mutation($k: String!, $v: ID!, $i: String) { correctPersonalData(idempotencyKey: $k, volunteerId: $v, name: \"李四\", idNumber: $i) { position } }";
+        let (_, body) = s
+            .gql(
+                Some(&c.staff),
+                correct,
+                json!({"k": key(), "v": c.v2, "i": "11010119800101123X"}),
+            )
+            .await;
+        assert_eq!(code(&body), "DUPLICATE_PERSON", "{body}");
+        s.ok(
+            &c.staff,
+            correct,
+            json!({"k": key(), "v": c.v2, "i": "110101197003033333"}),
+        )
+        .await;
+
+        // Erased, the person's number is free again.
+        s.ok(&c.staff, "mutation($k: String!, $v: ID!) { eraseVolunteerPersonalData(idempotencyKey: $k, volunteerId: $v) { position } }", json!({"k": key(), "v": first["volunteerId"]})).await;
+        s.ok(
+            &c.other_staff,
+            REGISTER,
+            json!({"k": key(), "c": c.other_id, "s": sw, "n": "赵六", "i": "11010119800101123X"}),
+        )
+        .await;
+        s.stop().await;
+    }
+}

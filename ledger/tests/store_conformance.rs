@@ -433,6 +433,21 @@ conformance! {
         assert_eq!(store.read_stream(&format!("volunteer-{id}"), 0).await.unwrap().len(), 1);
     }
 
+    an_id_number_belongs_to_one_person_until_erased => |store| {
+        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        let person = |id, n: &str| Person { volunteer_id: id, name: "赵六".into(), phone: None, id_number: Some(n.into()) };
+        store.put_person(&person(a, "11010119800101123X")).await.unwrap();
+        assert!(matches!(store.put_person(&person(b, "11010119800101123X")).await, Err(StoreError::IdNumberTaken)));
+        assert_eq!(store.get_person(b).await.unwrap(), None, "nothing of the second is kept");
+        assert_eq!(store.person_with_id_number("11010119800101123X").await.unwrap(), Some(a));
+        // The same person may be stored again; others without a number any time.
+        store.put_person(&person(a, "11010119800101123X")).await.unwrap();
+        store.put_person(&Person { id_number: None, ..person(b, "") }).await.unwrap();
+        assert!(store.erase_person(a).await.unwrap());
+        assert_eq!(store.person_with_id_number("11010119800101123X").await.unwrap(), None);
+        store.put_person(&person(b, "11010119800101123X")).await.unwrap();
+    }
+
     stored_events_cannot_be_updated_or_deleted => |store| {
         store.append("s", ExpectedVersion::Any, vec![ev("A")]).await.unwrap();
         let refused = match &store {

@@ -65,6 +65,14 @@ pub async fn submit(
     vars["k"] = Value::from(key(form));
     match gql::run(state, session, query, vars).await {
         Ok(d) => layout::redirect(&format!("{ok}&at={}", gql::i(&d[field], "position")), &[]),
-        Err(e) => layout::redirect(&format!("{err}&err={}", e.code), &[]),
+        Err(e) => {
+            // A volunteer number is letters, digits and a hyphen: safe in a query.
+            let named = e
+                .volunteer_number
+                .filter(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+                .map(|n| format!("&err_number={n}"))
+                .unwrap_or_default();
+            layout::redirect(&format!("{err}&err={}{named}", e.code), &[])
+        }
     }
 }

@@ -11,6 +11,9 @@ use serde_json::Value;
 pub struct Refused {
     pub code: String,
     pub message: String,
+    /// The volunteer number a refusal names (`DUPLICATE_PERSON`: the record the person
+    /// already has).
+    pub volunteer_number: Option<String>,
 }
 
 /// Runs `query` as the session's person; the `data` of the answer.
@@ -37,14 +40,21 @@ pub async fn run(
         ) {
             tracing::error!(%code, message = %e.message, "a page's operation failed");
         }
+        let volunteer_number = e
+            .extensions
+            .as_ref()
+            .and_then(|x| x.get("volunteerNumber"))
+            .map(|n| n.to_string().trim_matches('"').to_string());
         return Err(Refused {
             code,
             message: e.message.clone(),
+            volunteer_number,
         });
     }
     serde_json::to_value(&response.data).map_err(|e| Refused {
         code: "INTERNAL".into(),
         message: e.to_string(),
+        volunteer_number: None,
     })
 }
 

@@ -180,7 +180,8 @@ async fn an_activity_from_posting_to_hours_in_the_browser() {
         community_id: c,
         name: name.into(),
         phone: Some(phone.into()),
-        id_number: None,
+        // 王秀英's ID number (the other has none).
+        id_number: (key == "101").then(|| "11010119500101123X".into()),
         stairwell_id: sw,
         tags: vec![],
         teams: vec![],
@@ -250,6 +251,23 @@ async fn an_activity_from_posting_to_hours_in_the_browser() {
     assert_eq!(staff.eval("window.__pwned === undefined").await, true);
     // Staff of the community see the phone whole (others get it masked, by the API).
     assert!(staff.text().await.contains("13812345678"));
+
+    // One person, one record: registering 王秀英 again is refused, naming her record.
+    staff
+        .open(&format!("{}/console/volunteers/new", s.base))
+        .await;
+    staff.fill("#name", "王秀英").await;
+    staff.fill("#id_number", "11010119500101123X").await;
+    staff
+        .eval("document.querySelector('#stairwell').selectedIndex = 1")
+        .await;
+    staff.click("form.grid button[type=submit]").await;
+    let text = staff.text().await;
+    assert!(
+        text.contains("这个身份证号已经登记过") && text.contains("已有档案：TB-000001"),
+        "{text}"
+    );
+    screenshot(&staff, "console-duplicate-person.png").await;
 
     // The volunteer signs up on the phone.
     log_in(&phone, &link(&s, Role::Volunteer, c.0, Some(v.0)).await).await;

@@ -327,6 +327,37 @@ impl<'a> Decision<'a> {
         self.ctx.ids.id(label)
     }
 
+    /// One person, one record: refused with `DUPLICATE_PERSON` (naming the record) when
+    /// another registered volunteer's personal data holds `id_number`. Given events hold
+    /// no personal data, so nothing is refused there.
+    pub(crate) async fn check_one_record(
+        &self,
+        id_number: Option<&str>,
+        own: VolunteerId,
+    ) -> Result<(), CommandError> {
+        let (Some(n), Source::Log { store, .. }) = (id_number, &self.source) else {
+            return Ok(());
+        };
+        let Some(holder) = store.person_with_id_number(n).await?.map(VolunteerId) else {
+            return Ok(());
+        };
+        if holder == own {
+            return Ok(());
+        }
+        let v = self.volunteer(holder).await?;
+        // A registration still in flight (its append not yet done) holds the number
+        // too: the person row's unique index settles that race at the write.
+        match (&v.state.community_id, &v.state.volunteer_number) {
+            (Some(c), number) => Err(DomainError::DuplicatePerson {
+                volunteer_id: holder,
+                volunteer_number: number.clone(),
+                community_id: *c,
+            }
+            .into()),
+            (None, _) => Ok(()),
+        }
+    }
+
     /// The key of household pseudonyms.
     pub(crate) fn household_key(&self) -> &HouseholdKey {
         &self.keys.household

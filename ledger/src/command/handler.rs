@@ -408,7 +408,12 @@ impl CommandHandler {
                 person.volunteer_id,
                 inner.store.get_person(person.volunteer_id).await?,
             ));
-            inner.store.put_person(person).await?;
+            match inner.store.put_person(person).await {
+                // Another registration with the same ID number got there first: decide
+                // again, and the decision names that record once it is in the log.
+                Err(StoreError::IdNumberTaken) => return Ok(Attempt::Conflict("persons".into())),
+                other => other?,
+            }
         }
         let (request, events) = append_request(run, &plan)?;
         let appended = inner.store.append_request(request).await;

@@ -39,6 +39,8 @@ impl RegisterVolunteer {
         let id = VolunteerId(d.id("volunteer"));
         let v = d.volunteer(id).await?;
         let (ce, ve) = volunteer::register(&comm.state, &v.state, self, id, d.household_key())?;
+        let id_number = given_id_number(&self.id_number);
+        d.check_one_record(id_number.as_deref(), id).await?;
         let number = comm.state.next_volunteer_number();
         let mut plan = Plan::new(
             vec![
@@ -54,7 +56,7 @@ impl RegisterVolunteer {
             volunteer_id: id.0,
             name: self.name.trim().to_string(),
             phone: given_text(&self.phone),
-            id_number: given_text(&self.id_number),
+            id_number,
         });
         Ok(plan)
     }
@@ -118,12 +120,15 @@ impl CorrectPersonalData {
     pub(super) async fn plan(&self, d: &Decision<'_>) -> PlanResult<VolunteerRef> {
         let (v, cid) = d.volunteer_in_community(self.volunteer_id).await?;
         let events = volunteer::correct_personal_data(&v.state, self)?;
+        let id_number = given_id_number(&self.id_number);
+        d.check_one_record(id_number.as_deref(), self.volunteer_id)
+            .await?;
         let mut plan = volunteer_plan(&v, self.volunteer_id, events, cid);
         plan.person = Some(Person {
             volunteer_id: self.volunteer_id.0,
             name: self.name.trim().to_string(),
             phone: given_text(&self.phone),
-            id_number: given_text(&self.id_number),
+            id_number,
         });
         Ok(plan)
     }
@@ -147,6 +152,12 @@ fn given_text(t: &Option<String>) -> Option<String> {
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .map(str::to_string)
+}
+
+/// An ID number as kept: trimmed, its check character `x` upper-case, so that one
+/// person's number is one key however it was typed.
+fn given_id_number(t: &Option<String>) -> Option<String> {
+    given_text(t).map(|n| n.to_uppercase())
 }
 
 impl ErasePersonalData {

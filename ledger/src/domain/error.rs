@@ -96,6 +96,14 @@ pub enum DomainError {
     AlreadyResolved { issue_id: IssueId },
     #[error("{reason}")]
     InvalidState { reason: String },
+    #[error(
+        "this ID number is registered already: volunteer {volunteer_number} ({volunteer_id}) of community {community_id}; one person has one record, so move that record instead of making a second"
+    )]
+    DuplicatePerson {
+        volunteer_id: VolunteerId,
+        volunteer_number: String,
+        community_id: CommunityId,
+    },
     // ---- activities ----
     #[error("activity {activity_id} has no place left (all {places} are taken)")]
     ActivityFull {
@@ -256,6 +264,7 @@ impl DomainError {
             AlreadyInspected { .. } => "ALREADY_INSPECTED",
             AlreadyResolved { .. } => "ALREADY_RESOLVED",
             InvalidState { .. } => "INVALID_STATE",
+            DuplicatePerson { .. } => "DUPLICATE_PERSON",
             ActivityFull { .. } => "ACTIVITY_FULL",
             ActivityCancelled { .. } => "ACTIVITY_CANCELLED",
             SignupClosed { .. } => "SIGNUP_CLOSED",

@@ -117,9 +117,39 @@ impl Store {
         dispatch!(self, s => s.command_record(key).await)
     }
 
-    /// Personal data kept outside the log.
+    /// Personal data kept outside the log. An ID number another person's row holds is
+    /// [`StoreError::IdNumberTaken`] (one person, one record).
     pub async fn put_person(&self, person: &Person) -> Result<(), StoreError> {
-        dispatch!(self, s => s.put_person(person).await)
+        let put: Result<(), StoreError> = dispatch!(self, s => s.put_person(person).await);
+        match put {
+            Err(StoreError::Database(sqlx::Error::Database(e))) if e.is_unique_violation() => {
+                Err(StoreError::IdNumberTaken)
+            }
+            other => other,
+        }
+    }
+
+    /// The volunteer whose personal data holds this ID number, if any.
+    pub async fn person_with_id_number(
+        &self,
+        id_number: &str,
+    ) -> Result<Option<uuid::Uuid>, StoreError> {
+        Ok(match self {
+            Store::Sqlite(s) => {
+                let id: Option<String> =
+                    sqlx::query_scalar("SELECT volunteer_id FROM persons WHERE id_number = ?1")
+                        .bind(id_number)
+                        .fetch_optional(s.pool())
+                        .await?;
+                id.and_then(|i| uuid::Uuid::parse_str(&i).ok())
+            }
+            Store::Postgres(s) => {
+                sqlx::query_scalar("SELECT volunteer_id FROM persons WHERE id_number = $1")
+                    .bind(id_number)
+                    .fetch_optional(s.pool())
+                    .await?
+            }
+        })
     }
 
     pub async fn get_person(&self, id: uuid::Uuid) -> Result<Option<Person>, StoreError> {

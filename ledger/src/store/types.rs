@@ -177,6 +177,8 @@ pub enum StoreError {
     Config(String),
     #[error("the writer has stopped")]
     WriterStopped,
+    #[error("another person's record holds this ID number")]
+    IdNumberTaken,
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration: {0}")]

@@ -198,7 +198,12 @@ impl Desk {
             }
             main.work {
                 h1 { (title) }
-                @if let Some(code) = self.q.get("err") { p.notice.bad role="alert" { (error_text(code)) } }
+                @if let Some(code) = self.q.get("err") {
+                    p.notice.bad role="alert" {
+                        (error_text(code))
+                        @if let Some(n) = self.q.get("err_number") { " " (crate::msg::EXISTING_RECORD) b { (n) } }
+                    }
+                }
                 @if let Some(ok) = self.q.get("ok") {
                     p.notice.good role="status" { (m.console.done(ok).unwrap_or(m.done)) }
                 }

@@ -190,7 +190,9 @@ async fn form_page(desk: &Desk, keep: &std::collections::HashMap<String, String>
     };
     let stairwells = stairwell_options(&c);
     let body = html! {
-        @if let Some(code) = keep.get("err") { p.notice.bad role="alert" { (crate::msg::error_text(code)) } }
+        @if let Some(code) = keep.get("err") {
+            p.notice.bad role="alert" { (crate::msg::error_text(code)) @if let Some(n) = keep.get("err_number") { " " (crate::msg::EXISTING_RECORD) b { (n) } } }
+        }
         @if stairwells.is_empty() {
             p.notice.bad { (t.no_stairwells) " " a href=(desk.href("/console/setup")) { (t.setup) } }
         }
@@ -252,6 +254,9 @@ pub async fn register(
         Err(e) => {
             let mut keep = f.clone();
             keep.insert("err".into(), e.code);
+            if let Some(n) = e.volunteer_number {
+                keep.insert("err_number".into(), n);
+            }
             form_page(&desk, &keep).await
         }
     }

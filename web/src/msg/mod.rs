@@ -313,6 +313,9 @@ pub static ZH_CN: Messages = Messages {
     inbox_words: inbox::zh_cn,
 };
 
+/// Before the number of the record a refusal names (`DUPLICATE_PERSON`).
+pub const EXISTING_RECORD: &str = "已有档案：";
+
 /// What a refusal of the API (its stable `code`) means to the person who caused it.
 pub fn error_text(code: &str) -> &'static str {
     match code {
@@ -339,6 +342,7 @@ pub fn error_text(code: &str) -> &'static str {
         "NONE_CHOSEN" => "请先选择志愿者。",
         "NUMBER_NOT_FOUND" => "没有找到这个志愿者编号，请检查：",
         "ENDS_BEFORE_STARTS" => "结束时间要晚于开始时间。",
+        "DUPLICATE_PERSON" => "这个身份证号已经登记过，一人只建一份志愿者档案。",
         "ID_NUMBER_AGAIN" => "身份证号显示为遮挡号码，请重新输入完整号码后再保存。",
         "INSUFFICIENT_POINTS" => "积分不足。",
         "OUT_OF_STOCK" => "已经兑完了。",

@@ -244,13 +244,13 @@ pub fn depart(volunteer: &VolunteerState, cmd: &DepartVolunteer) -> DomainResult
     }])
 }
 
-/// A phone of at most 20 and an ID number of at most 18 characters.
+/// A phone of at most 20 and an ID number of at most 18 characters, as kept (trimmed).
 fn personal_fields(phone: Option<&str>, id_number: Option<&str>) -> DomainResult<()> {
     if let Some(p) = phone {
-        text("phone", p, 20)?;
+        text("phone", p.trim(), 20)?;
     }
     if let Some(n) = id_number {
-        text("id_number", n, 18)?;
+        text("id_number", n.trim(), 18)?;
     }
     Ok(())
 }
