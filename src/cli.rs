@@ -121,6 +121,11 @@ pub enum Command {
         #[arg(long)]
         follow: bool,
     },
+    /// Imports from Excel or CSV (a community's roster, 花名册).
+    Import {
+        #[command(subcommand)]
+        kind: ImportKind,
+    },
     /// Personal data kept beside the log.
     Person {
         #[command(subcommand)]
@@ -140,6 +145,28 @@ pub enum Command {
         /// Activities per community (sign-ups, attendance, approval, notices).
         #[arg(long, default_value_t = 12)]
         activities: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportKind {
+    /// A roster: 姓名, 手机号, 身份证号, 楼栋, 单元, 网格, 队伍, 政治面貌/标签 (columns found by
+    /// their headers, in any order). Every row is checked first; valid rows are
+    /// registered, the rejected ones written back with a 错误原因 column.
+    Roster {
+        /// The .xlsx (first worksheet) or .csv file.
+        file: std::path::PathBuf,
+        #[arg(long)]
+        community: uuid::Uuid,
+        /// Check and say what would happen; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Another header of the file and the one it means, e.g. 联系方式=手机号.
+        #[arg(long = "map")]
+        map: Vec<String>,
+        /// Where the rejected rows go (default: NAME.rejected.xlsx/.csv beside the file).
+        #[arg(long)]
+        rejected: Option<std::path::PathBuf>,
     },
 }
 

@@ -1,7 +1,7 @@
 //! One function per sub-command; all I/O of the command line lives here.
 
 use crate::cli::{
-    CertificateAction, Cli, Command, PersonAction, ReportKind, ServeArgs, TokenAction,
+    CertificateAction, Cli, Command, ImportKind, PersonAction, ReportKind, ServeArgs, TokenAction,
 };
 use anyhow::Context;
 use ledger::Store;
@@ -85,6 +85,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             year,
             json,
         }) => crate::whatif::run(&store, community, &rules, year, json).await,
+        Some(Command::Import {
+            kind:
+                ImportKind::Roster {
+                    file,
+                    community,
+                    dry_run,
+                    map,
+                    rejected,
+                },
+        }) => {
+            // As the command line's administrator: importing again replays its commands.
+            let actor = ledger::command::Actor::admin(CLI_PRINCIPAL);
+            crate::import::roster(store, actor, &file, community, dry_run, &map, rejected).await
+        }
     }
 }
 

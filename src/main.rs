@@ -2,6 +2,7 @@
 //!
 //! - `cli`: the arguments (one `clap` struct, every option also from the environment).
 //! - `commands`: one function per sub-command.
+//! - `import`: `import roster`, a community's roster from Excel or CSV.
 //! - `pages`: what `serve` prints for the pages: the first admin's login link on an
 //!   empty database, and with `--demo` the demo community and its login links.
 //!
@@ -11,6 +12,7 @@
 
 mod cli;
 mod commands;
+mod import;
 mod pages;
 mod whatif;
 

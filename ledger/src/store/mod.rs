@@ -129,6 +129,39 @@ impl Store {
         }
     }
 
+    /// The volunteers whose personal data has this name and phone (none given: none
+    /// kept), for telling a person without an ID number again.
+    pub async fn persons_named(
+        &self,
+        name: &str,
+        phone: Option<&str>,
+    ) -> Result<Vec<uuid::Uuid>, StoreError> {
+        let phone = phone.unwrap_or("");
+        Ok(match self {
+            Store::Sqlite(s) => {
+                let sql =
+                    "SELECT volunteer_id FROM persons WHERE name = ?1 AND COALESCE(phone, '') = ?2";
+                let ids: Vec<String> = sqlx::query_scalar(sql)
+                    .bind(name)
+                    .bind(phone)
+                    .fetch_all(s.pool())
+                    .await?;
+                ids.iter()
+                    .filter_map(|i| uuid::Uuid::parse_str(i).ok())
+                    .collect()
+            }
+            Store::Postgres(s) => {
+                let sql =
+                    "SELECT volunteer_id FROM persons WHERE name = $1 AND COALESCE(phone, '') = $2";
+                sqlx::query_scalar(sql)
+                    .bind(name)
+                    .bind(phone)
+                    .fetch_all(s.pool())
+                    .await?
+            }
+        })
+    }
+
     /// The volunteer whose personal data holds this ID number, if any.
     pub async fn person_with_id_number(
         &self,
