@@ -70,10 +70,15 @@ pub struct WebState {
     pub m: &'static Messages,
     /// Failed login-link attempts this minute (a guessed link is refused quickly).
     failures: Arc<(AtomicU64, AtomicU64)>,
+    /// Rosters uploaded at the desk, checked or being imported.
+    pub(crate) imports: console::import::Jobs,
 }
 
 /// Failed login attempts allowed per minute before the login page refuses all.
 const FAILURES_PER_MINUTE: u64 = 30;
+
+/// Largest roster uploaded at the desk (a few thousand rows are well under).
+const IMPORT_LIMIT: usize = 10 * 1024 * 1024;
 
 impl WebState {
     pub fn new(api: AppState, config: WebConfig) -> WebState {
@@ -82,6 +87,7 @@ impl WebState {
             config,
             m: &msg::ZH_CN,
             failures: Arc::default(),
+            imports: Arc::default(),
         }
     }
 
@@ -209,6 +215,20 @@ fn console_routes() -> Router<WebState> {
             get(volunteers::list).post(volunteers::register),
         )
         .route("/console/volunteers/new", get(volunteers::new))
+        .route(
+            "/console/volunteers/import",
+            get(import::form)
+                .post(import::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT)),
+        )
+        .route(
+            "/console/volunteers/import/{token}",
+            get(import::job).post(import::confirm),
+        )
+        .route(
+            "/console/volunteers/import/{token}/rejected",
+            get(import::rejected),
+        )
         .route("/console/volunteers/{id}", get(volunteer::page))
         .route("/console/volunteers/{id}/points", post(volunteer::points))
         .route("/console/volunteers/{id}/relatives", post(family::link))

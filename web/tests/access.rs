@@ -218,6 +218,8 @@ async fn each_person_opens_only_their_pages() {
         "/console/points",
         "/console/shop",
         "/console/sessions",
+        "/console/volunteers/import",
+        "/console/volunteers/import/00000000-0000-0000-0000-000000000000",
     ] {
         let (status, _, body) = site.get(&volunteer, path).await;
         assert_eq!(status, 403, "{path}");
@@ -240,6 +242,14 @@ async fn each_person_opens_only_their_pages() {
     // The points shop: the volunteer's on the phone, the outlet's at the desk.
     assert_eq!(site.get(&volunteer, "/m/shop").await.0, 200);
     assert_eq!(site.get(&staff, "/console/shop").await.0, 200);
+    // A roster upload is its uploader's: another's token (or none) shows nothing of it.
+    let (status, _, body) = site
+        .get(
+            &staff,
+            "/console/volunteers/import/00000000-0000-0000-0000-000000000000",
+        )
+        .await;
+    assert!(status == 200 && body.contains("这次导入已过期"), "{body}");
     // Staff of 海棠: their community, whatever `?c=` says; phones whole.
     let (status, _, body) = site
         .get(&staff, &format!("/console/volunteers?c={}", b.0))

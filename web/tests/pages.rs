@@ -181,7 +181,7 @@ async fn an_activity_from_posting_to_hours_in_the_browser() {
         name: name.into(),
         phone: Some(phone.into()),
         // 王秀英's ID number (the other has none).
-        id_number: (key == "101").then(|| "11010119500101123X".into()),
+        id_number: (key == "101").then(|| "110101195001011239".into()),
         stairwell_id: sw,
         tags: vec![],
         teams: vec![],
@@ -257,7 +257,7 @@ async fn an_activity_from_posting_to_hours_in_the_browser() {
         .open(&format!("{}/console/volunteers/new", s.base))
         .await;
     staff.fill("#name", "王秀英").await;
-    staff.fill("#id_number", "11010119500101123X").await;
+    staff.fill("#id_number", "110101195001011239").await;
     staff
         .eval("document.querySelector('#stairwell').selectedIndex = 1")
         .await;
@@ -268,6 +268,51 @@ async fn an_activity_from_posting_to_hours_in_the_browser() {
         "{text}"
     );
     screenshot(&staff, "console-duplicate-person.png").await;
+
+    // 导入花名册: a CSV from Excel, checked first (王秀英 is here already, 9栋 is not),
+    // then registered while the page shows how far it has got.
+    let roster = std::env::temp_dir().join(format!("花名册-{}.csv", Uuid::new_v4()));
+    std::fs::write(
+        &roster,
+        "\u{feff}姓名,手机号,身份证号,楼栋,单元\n李桂兰,13700002222,,3栋,2单元\n王秀英,,110101195001011239,3,2\n孙九,,,9栋,1单元\n",
+    )
+    .unwrap();
+    staff.open(&format!("{}/console/volunteers", s.base)).await;
+    staff.click("a[href^='/console/volunteers/import']").await;
+    staff.choose_file("#file", &roster).await;
+    staff.click("form.grid button[type=submit]").await;
+    let text = staff.text().await;
+    assert!(
+        text.contains("可以登记 1") && text.contains("已在本社区 1") && text.contains("有问题 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("没有这个楼道：9栋 1单元") && text.contains("已登记，跳过 TB-000001"),
+        "{text}"
+    );
+    screenshot(&staff, "console-import-check.png").await;
+    staff.click("form[method=post] button.primary").await;
+    staff
+        .wait_for(
+            "document.body.innerText.includes('导入完成')",
+            Duration::from_secs(20),
+        )
+        .await;
+    let text = staff.text().await;
+    assert!(
+        text.contains("已登记 1") && text.contains("李桂兰"),
+        "{text}"
+    );
+    screenshot(&staff, "console-import-done.png").await;
+    let rejected = staff
+        .eval("fetch(document.querySelector('a[href*=\"/rejected\"]').href).then(r => r.text())")
+        .await;
+    let rejected = rejected.as_str().unwrap_or_default();
+    assert!(
+        rejected.contains("错误原因") && rejected.contains("孙九") && !rejected.contains("李桂兰"),
+        "{rejected}"
+    );
+    std::fs::remove_file(&roster).ok();
 
     // The volunteer signs up on the phone.
     log_in(&phone, &link(&s, Role::Volunteer, c.0, Some(v.0)).await).await;

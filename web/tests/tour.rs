@@ -9,6 +9,7 @@
 //! photographed (`target/screenshots/`, and `docs/screenshots/` with
 //! `UPDATE_SCREENSHOTS=1`).
 
+#[allow(dead_code)] // the browser client has more than the tour uses
 mod support;
 
 use api::{AppState, Role, ServeConfig};

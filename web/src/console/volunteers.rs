@@ -75,6 +75,8 @@ pub async fn list(desk: Desk) -> Response {
                 button.button type="submit" { (m.search) }
             }
             a.button.primary href=(desk.href("/console/volunteers/new")) { (t.register) }
+            " "
+            a.button href=(desk.href("/console/volunteers/import")) { (m.import.open) }
         }
         p.totals { (t.community_total) " " (i(totals, "volunteers")) " " (t.people) " · " (m.points) " " (num(s(totals, "points")))
             " · " (t.verified_hours) " " (num(s(totals, "verifiedHours"))) " 小时" }

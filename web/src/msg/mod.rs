@@ -7,12 +7,14 @@
 //! - [`shop`]: the points shop's texts (积分超市);
 //! - [`record`]: the service record's texts (服务档案);
 //! - [`expiry`]: points expiry's texts (积分有效期);
+//! - [`import`]: the roster import's texts (导入花名册);
 //! - [`correction`]: a correction's texts (冲正) and what it would change;
 //! - [`whatif`]: rules tried on the log (规则试算).
 
 pub mod console;
 pub mod correction;
 pub mod expiry;
+pub mod import;
 pub mod inbox;
 pub mod record;
 pub mod shop;
@@ -161,6 +163,8 @@ pub struct Messages {
     pub record: &'static record::Record,
     /// Points expiry's texts.
     pub expiry: &'static expiry::Expiry,
+    /// The roster import's texts.
+    pub import: &'static import::Import,
     /// A correction's texts.
     pub correction: &'static correction::Correction,
     /// Rules tried on the log.
@@ -308,6 +312,7 @@ pub static ZH_CN: Messages = Messages {
     shop: &shop::ZH_CN,
     record: &record::ZH_CN,
     expiry: &expiry::ZH_CN,
+    import: &import::ZH_CN,
     correction: &correction::ZH_CN,
     whatif: &whatif::ZH_CN,
     inbox_words: inbox::zh_cn,

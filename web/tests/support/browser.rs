@@ -206,6 +206,24 @@ impl Browser {
         }
     }
 
+    /// Chooses the file `path` in the file input `selector` finds.
+    pub async fn choose_file(&self, selector: &str, path: &std::path::Path) {
+        let sel = serde_json::to_string(selector).unwrap();
+        let r = self
+            .call(
+                "Runtime.evaluate",
+                json!({ "expression": format!("document.querySelector({sel})") }),
+            )
+            .await;
+        let object = r["result"]["objectId"].clone();
+        assert!(object.is_string(), "no element {selector}");
+        self.call(
+            "DOM.setFileInputFiles",
+            json!({ "files": [path.display().to_string()], "objectId": object }),
+        )
+        .await;
+    }
+
     /// Sets the value of the input `selector` finds.
     pub async fn fill(&self, selector: &str, value: &str) {
         let sel = serde_json::to_string(selector).unwrap();
