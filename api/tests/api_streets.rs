@@ -135,6 +135,40 @@ async fn a_street_ranks_and_tables_its_communities_as_they_were_and_its_office_o
             "{t}"
         );
 
+        // 文明楼道 across the street in December: each community's red flag, and the
+        // best stairwells of both (枫林's 80, then 海棠's better stairwell, 60).
+        let inspect = "mutation($k: String!, $c: ID!, $s: ID!, $a: String!, $b: String!, $d: String!) { recordInspection(idempotencyKey: $k, communityId: $c, stairwellId: $s, month: \"2026-12\", scores: [{item: \"cleanliness\", score: $a}, {item: \"clutter\", score: $b}, {item: \"fire_safety\", score: $d}]) { position } }";
+        let second = mutate(&s, &s.admin, "mutation($k: String!, $c: ID!) { registerStairwell(idempotencyKey: $k, communityId: $c, building: \"5栋\", unit: \"1单元\", households: 20) { stairwellId } }", json!({"k": key(), "c": c.id}), "registerStairwell").await["stairwellId"].clone();
+        let mut at = at;
+        for (community, stairwell, scores) in [
+            (&c.id, json!(c.stairwell), ["27", "10", "15"]),
+            (&c.id, second.clone(), ["20", "20", "20"]),
+            (&c.other_id, sw["stairwellId"].clone(), ["30", "25", "25"]),
+        ] {
+            at = mutate(&s, &s.admin, inspect, json!({"k": key(), "c": community, "s": stairwell, "a": scores[0], "b": scores[1], "d": scores[2]}), "recordInspection").await["position"].as_u64();
+        }
+        let q = "query($s: String!, $a: Int) { orgStairwells(scope: $s, month: \"2026-12\", first: 2, atLeast: $a) { month redFlags { rank communityName building total } best { rank communityName building rankInCommunity redFlag total } } }";
+        let board = s.ok(&s.admin, q, json!({"s": scope, "a": at})).await["orgStairwells"].clone();
+        let line = |x: &Value| {
+            format!(
+                "{} {} {} {}",
+                x["rank"],
+                x["communityName"].as_str().unwrap(),
+                x["building"].as_str().unwrap(),
+                x["total"].as_str().unwrap()
+            )
+        };
+        let flags: Vec<String> = board["redFlags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(line)
+            .collect();
+        assert_eq!(flags, ["1 枫林社区 1栋 80", "2 海棠社区 5栋 60"], "{board}");
+        let best: Vec<String> = board["best"].as_array().unwrap().iter().map(line).collect();
+        assert_eq!(best, ["1 枫林社区 1栋 80", "2 海棠社区 5栋 60"], "{board}");
+        assert_eq!(board["best"][1]["rankInCommunity"], 1);
+
         // The street office: issued by an administrator, bound to the street.
         let office = mutate(&s, &s.admin, "mutation($s: ID!) { issueToken(role: STREET, streetId: $s, label: \"和平街道办\") { token } }", json!({"s": street}), "issueToken").await["token"].as_str().unwrap().to_string();
         let r2 = s
