@@ -176,6 +176,33 @@ async fn a_street_ranks_and_tables_its_communities_as_they_were_and_its_office_o
             .await["orgRanking"]
             .clone();
         assert_eq!(r2["rows"], r["rows"]);
+        // The street's year: a line per community and the total, one log position.
+        let url = s.url(&format!(
+            "/documents/street-annual-report?streetId={}&year=2026&format=csv",
+            street.as_str().unwrap()
+        ));
+        let got = s.http.get(&url).bearer_auth(&office).send().await.unwrap();
+        assert_eq!(got.status(), 200);
+        assert!(got.headers().contains_key("x-timebank-position"));
+        let csv = got.text().await.unwrap();
+        assert!(
+            csv.contains("和平街道2026年汇总")
+                && csv.contains("【海棠社区】")
+                && csv.contains("【枫林社区】"),
+            "{csv}"
+        );
+        assert!(csv.lines().any(|l| l.starts_with("合计,3,")), "{csv}");
+        let refused = s.http.get(&url).bearer_auth(&c.staff).send().await.unwrap();
+        assert_eq!(refused.status(), 403);
+        let xlsx = s
+            .http
+            .get(url.replace("format=csv", "format=xlsx"))
+            .bearer_auth(&office)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(xlsx.status(), 200);
+        assert!(xlsx.bytes().await.unwrap().starts_with(b"PK"), "a workbook");
         let dash = s
             .ok(
                 &office,

@@ -20,6 +20,8 @@
 //! - [`mod@render_html`]: an annual report as a printable page with charts; the page and tables.
 //! - [`mod@certificate`]: numbered 志愿服务记录证明: facts, registry, check code and check, page.
 //! - [`mod@statement`]: a volunteer's statement (every ledger entry with running balances).
+//! - [`street`]: a street's annual report: its communities' reports at one position and a
+//!   summary with a line per community.
 //! - [`whatif`]: a community's log replayed under proposed point rules and star thresholds,
 //!   writing nothing (规则试算); `whatif::rubric`: a year's 文明楼道 under a proposed rubric.
 //! - [`people`]: names at render time, masking of ID numbers, phones and names.
@@ -74,6 +76,7 @@ pub mod render_xlsx;
 pub mod shop;
 pub mod stairwell;
 pub mod statement;
+pub mod street;
 pub mod table;
 pub mod whatif;
 
@@ -89,6 +92,7 @@ pub use render_html::render_html;
 pub use render_xlsx::render_xlsx;
 pub use shop::{shop_sections, shop_sheet, ShopSheet};
 pub use statement::{statement, statement_csv, statement_xlsx, Statement};
+pub use street::{street_report, street_sections, StreetReport};
 pub use whatif::{rubric_what_if, what_if, Proposal, RubricProposal, RubricWhatIf, WhatIf};
 
 /// The output formats of an annual report.

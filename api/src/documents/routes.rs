@@ -1,6 +1,6 @@
 //! The download routes (`GET /documents/...`, bearer token): an annual report as XLSX,
 //! CSV or HTML, a certificate's printable HTML page, a statement as CSV or XLSX. Each
-//! checks who may read the document, names its log position in `X-Timebank-Position`,
+//! a street's annual summary as XLSX or CSV; each checks who may read the document, names its log position in `X-Timebank-Position`,
 //! and answers an error as a small JSON body with its stable code.
 
 use super::report_error;
@@ -9,7 +9,7 @@ use crate::state::{authenticate_download as authenticate, AppState};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use ledger::ids::{CommunityId, VolunteerId};
+use ledger::ids::{CommunityId, StreetId, VolunteerId};
 use reports::{Format, ReportError};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -150,6 +150,79 @@ pub async fn annual_report_file(
             .map_err(|e| ApiError::Internal(e.to_string()))?
             .map_err(report_error)?;
         Ok(file_response(bytes, f, &name, position))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StreetAnnualParams {
+    street_id: String,
+    year: i32,
+    at: Option<u64>,
+    format: Option<String>,
+}
+
+/// `GET /documents/street-annual-report?streetId=…&year=…[&at=P][&format=xlsx|csv]`: a
+/// street's year (街道年度汇总): a summary with a line per community, then each
+/// community's overview, all at one log position; the communities are those the
+/// street had on the year's last day (today for this year). Administrators, and the
+/// street's own office.
+pub async fn street_annual_report_file(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<StreetAnnualParams>,
+) -> Response {
+    respond(&state, async {
+        let p = authenticate(&state, &headers).await?;
+        let street = StreetId(parse_uuid(&q.street_id, "streetId")?);
+        if !(p.role() == ledger::command::Role::Admin || p.street() == Some(street)) {
+            return Err(ApiError::forbidden(
+                "a street's report is for administrators and the street's office",
+            ));
+        }
+        let f = parse_format(q.format.as_deref(), Format::Xlsx)?;
+        if f == Format::Html {
+            return Err(ApiError::invalid(
+                "a street's report is exported as xlsx or csv",
+            ));
+        }
+        let org = projections::org::org(state.app.reads.db().await?).await?;
+        let name = org
+            .unit(street.0)
+            .filter(|u| u.kind == projections::org::UnitKind::Street)
+            .map(|u| u.name.clone())
+            .ok_or_else(|| ApiError::NotFound(format!("street {street}")))?;
+        let day = projections::org::Org::day_of(
+            projections::common::Period::Year(q.year),
+            projections::balances::today(),
+        );
+        let communities: Vec<CommunityId> = org
+            .communities_of_street(street, day)
+            .iter()
+            .map(|u| CommunityId(u.id))
+            .collect();
+        let report = reports::street_report(&state.app.store, &name, &communities, q.year, q.at)
+            .await
+            .map_err(report_error)?;
+        let file = format!(
+            "街道年度汇总-{name}-{}-P{}.{}",
+            q.year,
+            report.position,
+            f.extension()
+        );
+        let position = report.position;
+        let bytes = tokio::task::spawn_blocking(move || {
+            let sections = reports::street_sections(&report);
+            match f {
+                Format::Xlsx => reports::render_xlsx::sections_to_xlsx(&sections),
+                _ => Ok(reports::render_csv::sections_to_csv(&sections)),
+            }
+        })
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(report_error)?;
+        Ok(file_response(bytes, f, &file, position))
     })
     .await
 }

@@ -68,6 +68,10 @@ pub fn router(state: AppState) -> Router {
             get(crate::documents::routes::statement_file),
         )
         .route(
+            "/documents/street-annual-report",
+            get(crate::documents::routes::street_annual_report_file),
+        )
+        .route(
             "/documents/shop-sheet",
             get(crate::documents::routes::shop_sheet_file),
         )
