@@ -333,3 +333,106 @@ async fn one_person_has_one_record_across_communities() {
         s.stop().await;
     }
 }
+
+/// The teams of a street's communities ranked together: what each team's volunteers
+/// earned while in it (not before they joined), with how many of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_teams_of_a_street_rank_together() {
+    for (backend, store, _dir) in backends().await {
+        eprintln!("backend: {backend}");
+        let s = Server::start(store).await;
+        let c = seed(&s).await;
+        let sw = mutate(&s, &s.admin, "mutation($k: String!, $c: ID!) { registerStairwell(idempotencyKey: $k, communityId: $c, building: \"1栋\", unit: \"1单元\", households: 12) { stairwellId } }", json!({"k": key(), "c": c.other_id}), "registerStairwell").await["stairwellId"].clone();
+        let v3 = mutate(
+            &s,
+            &s.admin,
+            REGISTER,
+            json!({"k": key(), "c": c.other_id, "s": sw, "n": "王五"}),
+            "registerVolunteer",
+        )
+        .await["volunteerId"]
+            .clone();
+        let street = mutate(&s, &s.admin, "mutation($k: String!) { establishStreet(idempotencyKey: $k, name: \"和平街道\") { streetId } }", json!({"k": key()}), "establishStreet").await["streetId"].clone();
+        for community in [&c.id, &c.other_id] {
+            mutate(&s, &s.admin, "mutation($k: String!, $c: ID!, $s: ID!) { joinStreet(idempotencyKey: $k, communityId: $c, streetId: $s, from: \"2020-01-01\") { from } }", json!({"k": key(), "c": community, "s": street}), "joinStreet").await;
+        }
+        let form = "mutation($k: String!, $c: ID!, $n: String!) { formTeam(idempotencyKey: $k, communityId: $c, name: $n) { teamId } }";
+        let join = "mutation($k: String!, $t: ID!, $v: ID!) { joinTeam(idempotencyKey: $k, teamId: $t, volunteerId: $v) { position } }";
+        let red = mutate(
+            &s,
+            &s.admin,
+            form,
+            json!({"k": key(), "c": c.id, "n": "红管家"}),
+            "formTeam",
+        )
+        .await["teamId"]
+            .clone();
+        let blue = mutate(
+            &s,
+            &s.admin,
+            form,
+            json!({"k": key(), "c": c.other_id, "n": "蓝天"}),
+            "formTeam",
+        )
+        .await["teamId"]
+            .clone();
+        // 30 points before joining count for nobody's team.
+        mutate(
+            &s,
+            &s.admin,
+            AWARD,
+            json!({"k": key(), "v": c.v1, "p": "30"}),
+            "awardPoints",
+        )
+        .await;
+        mutate(
+            &s,
+            &s.admin,
+            join,
+            json!({"k": key(), "t": red, "v": c.v1}),
+            "joinTeam",
+        )
+        .await;
+        mutate(
+            &s,
+            &s.admin,
+            join,
+            json!({"k": key(), "t": red, "v": c.v2}),
+            "joinTeam",
+        )
+        .await;
+        mutate(
+            &s,
+            &s.admin,
+            join,
+            json!({"k": key(), "t": blue, "v": v3}),
+            "joinTeam",
+        )
+        .await;
+        let mut at = None;
+        for (v, p) in [(json!(c.v1), "5"), (json!(c.v2), "4"), (v3.clone(), "12")] {
+            at = mutate(
+                &s,
+                &s.admin,
+                AWARD,
+                json!({"k": key(), "v": v, "p": p}),
+                "awardPoints",
+            )
+            .await["position"]
+                .as_u64();
+        }
+        let q = "query($s: String!, $a: Int) { orgTeams(scope: $s, metric: POINTS, atLeast: $a) { rank teamName communityName points volunteers } }";
+        let scope = format!("STREET:{}", street.as_str().unwrap());
+        let teams = s.ok(&s.admin, q, json!({"s": scope, "a": at})).await["orgTeams"].clone();
+        assert_eq!(
+            teams,
+            json!([
+                {"rank": 1, "teamName": "蓝天", "communityName": "枫林社区", "points": "12.00", "volunteers": 1},
+                {"rank": 2, "teamName": "红管家", "communityName": "海棠社区", "points": "9.00", "volunteers": 2},
+            ])
+        );
+        let (_, body) = s.gql(Some(&c.staff), q, json!({"s": scope})).await;
+        assert_eq!(code(&body), "FORBIDDEN");
+        s.stop().await;
+    }
+}

@@ -106,3 +106,66 @@ pub async fn ranking_across(
     };
     Ok(Ranking { top: out, me })
 }
+
+/// What a scope adds up to in a period: its points and hours, and how many volunteers
+/// have something in it (a team's line in a street's ranking of teams).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopeTotal {
+    pub scope: Scope,
+    pub points: rust_decimal::Decimal,
+    pub hours: rust_decimal::Decimal,
+    pub volunteers: u64,
+}
+
+/// The totals of each of `scopes` in `period` (one read); a scope with nothing counted
+/// in it is left out.
+pub async fn scope_totals(db: &Db, scopes: &[Scope], period: Period) -> Result<Vec<ScopeTotal>> {
+    let period = period.validate()?.key();
+    let mut keys: Vec<Val> = vec![Val::from(period.clone())];
+    keys.extend(scopes.iter().map(|s| Val::from(s.key())));
+    let marks = vec!["?"; keys.len()].join(", ");
+    let mut p = None;
+    let mut by_id = std::collections::HashMap::new();
+    for r in db
+        .fetch(
+            &format!("SELECT k, id FROM pj_rank_keys WHERE k IN ({marks})"),
+            &keys,
+        )
+        .await?
+    {
+        let (k, id) = (r.text(0)?, r.int(1)?);
+        if k == period {
+            p = Some(id);
+        } else if let Some(s) = scopes.iter().find(|s| s.key() == k) {
+            by_id.insert(id, s.clone());
+        }
+    }
+    let Some(p) = p.filter(|_| !by_id.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let in_scopes = vec!["?"; by_id.len()].join(", ");
+    let mut vals = vec![Val::from(p)];
+    vals.extend(by_id.keys().map(|i| Val::from(*i)));
+    let mut out = Vec::new();
+    for r in db
+        .fetch(
+            &format!(
+                "SELECT scope, CAST(SUM(points) AS BIGINT), CAST(SUM(minutes) AS BIGINT),
+                    SUM(CASE WHEN points > 0 OR minutes > 0 THEN 1 ELSE 0 END)
+                 FROM pj_rank_cells WHERE period = ? AND scope IN ({in_scopes}) GROUP BY scope"
+            ),
+            &vals,
+        )
+        .await?
+    {
+        if let Some(scope) = by_id.get(&r.int(0)?) {
+            out.push(ScopeTotal {
+                scope: scope.clone(),
+                points: crate::common::points_dec(r.int(1)?),
+                hours: crate::common::hours_dec(r.int(2)?),
+                volunteers: r.int(3)?.max(0) as u64,
+            });
+        }
+    }
+    Ok(out)
+}

@@ -29,7 +29,7 @@ mod query;
 mod scope;
 mod store;
 
-pub use across::ranking_across;
+pub use across::{ranking_across, scope_totals, ScopeTotal};
 pub use impact::{rank_move, rank_shift, RankMove};
 pub use query::{ranking, Metric, RankEntry, Ranking};
 pub use scope::{scopes_of, Scope};

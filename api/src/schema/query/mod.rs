@@ -61,6 +61,7 @@ pub struct Query(
     impact::ImpactQuery,
     whatif::WhatIfQuery,
     street::StreetQuery,
+    street::StreetBoardQuery,
 );
 
 /// Page size: default 20, at most [`MAX_PAGE`].

@@ -1,6 +1,7 @@
 //! Reads above the community: the streets (街道) and districts (区), and their roll-ups
 //! — one ranking of the volunteers of all their communities and one table with a line
-//! per community — taken as the organisation was on the period's last day.
+//! per community — taken as the organisation was on the period's last day; `boards`:
+//! its 文明楼道 of a month and its teams ranked together.
 //!
 //! Who reads them: administrators every street and district; a street office its own
 //! street (names as for staff of another community: phones and ID numbers never).
@@ -16,9 +17,12 @@ use async_graphql::{Context, ErrorExtensions, Object, SimpleObject, ID};
 use chrono::NaiveDate;
 use ledger::command::Role;
 use ledger::ids::*;
-use projections::common::Period;
 use projections::org::{Org, Unit, UnitKind};
 use projections::rankings::Scope;
+
+mod boards;
+
+pub use boards::StreetBoardQuery;
 
 type Res<T> = async_graphql::Result<T>;
 
@@ -100,47 +104,14 @@ pub struct OrgTable {
     pub position: u64,
 }
 
-/// A stairwell of one of a street's communities, scored in a month (文明楼道).
-#[derive(SimpleObject, Clone)]
-pub struct OrgStairwell {
-    /// Dense rank across the street's (or district's) stairwells that month.
-    pub rank: u64,
-    pub community_id: ID,
-    pub community_name: String,
-    pub stairwell_id: ID,
-    pub building: String,
-    pub unit: String,
-    pub total: crate::scalars::DecimalScalar,
-    /// Its rank within its community.
-    pub rank_in_community: u64,
-    /// Its community's 流动红旗 that month.
-    pub red_flag: bool,
-}
-
-/// A street's (or district's) 文明楼道 of a month: each community's red flag, and the
-/// best stairwells across them.
-#[derive(SimpleObject)]
-pub struct OrgStairwells {
-    pub scope: String,
-    pub name: String,
-    /// "YYYY-MM".
-    pub month: String,
-    pub as_of: NaiveDate,
-    /// The 流动红旗 holder of each community that inspected that month, best first.
-    pub red_flags: Vec<OrgStairwell>,
-    /// The best `first` stairwells across the communities (ties with the last kept).
-    pub best: Vec<OrgStairwell>,
-    pub position: u64,
-}
-
 /// A roll-up's scope as asked: STREET:<id> or DISTRICT:<id>.
 #[derive(Debug, Clone, Copy)]
-enum OrgScope {
+pub(super) enum OrgScope {
     Street(StreetId),
     District(DistrictId),
 }
 
-fn parse_org_scope(s: &str) -> Res<OrgScope> {
+pub(super) fn parse_org_scope(s: &str) -> Res<OrgScope> {
     let bad = || gql_error("INVALID_INPUT", "scope: use STREET:<id> or DISTRICT:<id>");
     let (kind, value) = s.trim().split_once(':').ok_or_else(bad)?;
     let uuid = parse_id(&ID(value.trim().into()), "scope")?;
@@ -151,7 +122,7 @@ fn parse_org_scope(s: &str) -> Res<OrgScope> {
     }
 }
 
-fn may_read(p: &Principal, scope: OrgScope) -> Res<()> {
+pub(super) fn may_read(p: &Principal, scope: OrgScope) -> Res<()> {
     match (p.role(), scope) {
         (Role::Admin, _) => Ok(()),
         (Role::Street, OrgScope::Street(s)) if p.street() == Some(s) => Ok(()),
@@ -180,7 +151,7 @@ async fn read_org(ctx: &Context<'_>) -> Res<Org> {
 }
 
 /// The scope's name and its communities on `day`, with the organisation.
-async fn communities_of(
+pub(super) async fn communities_of(
     ctx: &Context<'_>,
     scope: OrgScope,
     day: NaiveDate,
@@ -320,84 +291,6 @@ impl StreetQuery {
             as_of,
             communities: listed(&communities.iter().collect::<Vec<_>>()),
             rows,
-            position,
-        })
-    }
-
-    /// A street's or district's 文明楼道 of a month (scope STREET:<id> or DISTRICT:<id>,
-    /// month YYYY-MM): the red flag of each of its communities then, and its best
-    /// `first` stairwells (default 10) across them, by the month's total (each community
-    /// scores by its own rubric).
-    async fn org_stairwells(
-        &self,
-        ctx: &Context<'_>,
-        scope: String,
-        month: String,
-        first: Option<i32>,
-        at_least: Option<u64>,
-    ) -> Res<OrgStairwells> {
-        let p = principal(ctx)?;
-        let org_scope = parse_org_scope(&scope)?;
-        may_read(p, org_scope)?;
-        let Period::Month(y, m) = super::parse_period(&month)? else {
-            return Err(gql_error("INVALID_INPUT", "month: use YYYY-MM"));
-        };
-        let n = first.map_or(Ok(10), |_| page_size(first))?;
-        wait(ctx, at_least).await?;
-        let as_of = Org::day_of(Period::Month(y, m), projections::balances::today());
-        let (_, name, communities) = communities_of(ctx, org_scope, as_of).await?;
-        let reads = &app(ctx).reads;
-        let position = reads.position().await.map_err(|e| e.extend())?;
-        let key = format!("{y:04}-{m:02}");
-        let mut all: Vec<OrgStairwell> = Vec::new();
-        for c in &communities {
-            for s in reads
-                .monthly_scores(CommunityId(c.id), &key)
-                .await
-                .map_err(|e| e.extend())?
-            {
-                all.push(OrgStairwell {
-                    rank: 0,
-                    community_id: id(c.id),
-                    community_name: c.name.clone(),
-                    stairwell_id: id(s.stairwell_id.0),
-                    building: s.building,
-                    unit: s.unit,
-                    total: crate::scalars::DecimalScalar(s.total),
-                    rank_in_community: s.rank,
-                    red_flag: s.red_flag,
-                });
-            }
-        }
-        all.sort_by(|a, b| {
-            b.total
-                .0
-                .cmp(&a.total.0)
-                .then_with(|| a.community_name.cmp(&b.community_name))
-                .then_with(|| (&a.building, &a.unit).cmp(&(&b.building, &b.unit)))
-        });
-        let (mut rank, mut last) = (0, None);
-        for s in &mut all {
-            if last != Some(s.total.0) {
-                rank += 1;
-                last = Some(s.total.0);
-            }
-            s.rank = rank;
-        }
-        // The best `n`, and everyone tied with the last of them.
-        let cut = match n {
-            0 => 0,
-            n => all.get(n - 1).map_or(u64::MAX, |s| s.rank),
-        };
-        let best = all.iter().filter(|s| s.rank <= cut).cloned().collect();
-        let red_flags = all.into_iter().filter(|s| s.red_flag).collect();
-        Ok(OrgStairwells {
-            scope,
-            name,
-            month: key,
-            as_of,
-            red_flags,
-            best,
             position,
         })
     }
