@@ -45,11 +45,13 @@ async fn the_preview_of_a_reversal_is_what_the_reversal_does() {
             .ok(&c.staff, "mutation($k: String!, $v: ID!) { issueCertificate(idempotencyKey: $k, volunteerId: $v, issuer: { organisation: \"海棠社区居民委员会\" }) { number checkCode } }", json!({"k": key(), "v": c.v1}))
             .await["issueCertificate"]
             .clone();
+        // Read once the read models hold what was written (the account is a read model).
+        let written = s.head().await;
         let v2_number = s
             .ok(
                 &c.staff,
-                "query($v: ID!) { volunteer(id: $v) { volunteerNumber } }",
-                json!({"v": c.v2}),
+                "query($v: ID!, $p: Int) { volunteer(id: $v, atLeast: $p) { volunteerNumber } }",
+                json!({"v": c.v2, "p": written}),
             )
             .await["volunteer"]["volunteerNumber"]
             .clone();
