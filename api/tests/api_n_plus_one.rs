@@ -103,7 +103,7 @@ async fn a_page_of_volunteers_costs_the_same_statements_at_any_size() {
             s.ok(
                 &s.admin,
                 reg,
-                json!({"k": format!("v{i}"), "c": c.id, "s": c.stairwell, "n": format!("志愿者{i}"), "i": format!("11010119900101{:04}", 1000 + i), "t": team}),
+                json!({"k": format!("v{i}"), "c": c.id, "s": c.stairwell, "n": format!("志愿者{i}"), "i": id_number(&format!("11010119900101{i:03}")), "t": team}),
             )
             .await;
         }

@@ -124,23 +124,13 @@ fn place_key(s: &str) -> String {
     s.to_string()
 }
 
-/// A mainland ID number (GB 11643): 17 digits and a check character, 0–9 or X.
+/// What is wrong with an ID number, for the clerk (the rule is the registration's).
 pub fn id_number_problem(n: &str) -> Option<&'static str> {
-    let chars: Vec<char> = n.chars().collect();
-    if chars.len() != 18
-        || !chars[..17].iter().all(char::is_ascii_digit)
-        || !(chars[17].is_ascii_digit() || chars[17] == 'X')
-    {
-        return Some("身份证号格式不对（应为18位，最后一位可以是X）");
-    }
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = chars[..17]
-        .iter()
-        .zip(WEIGHTS)
-        .map(|(c, w)| c.to_digit(10).unwrap_or(0) * w)
-        .sum();
-    let check = b"10X98765432"[(sum % 11) as usize] as char;
-    (chars[17] != check).then_some("身份证号校验位不对，请核对")
+    use ledger::domain::volunteer::IdNumberProblem;
+    ledger::domain::volunteer::id_number_problem(n).map(|p| match p {
+        IdNumberProblem::Shape => "身份证号格式不对（应为18位，最后一位可以是X）",
+        IdNumberProblem::CheckCharacter => "身份证号校验位不对，请核对",
+    })
 }
 
 /// A mobile number: 11 digits from 1 (spaces and hyphens ignored).

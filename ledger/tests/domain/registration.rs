@@ -373,3 +373,38 @@ fn tags_are_set_as_a_whole_list_each_once() {
     ]);
     assert_eq!(v.tags, vec!["五老".to_string()]);
 }
+
+#[test]
+fn an_id_number_is_checked_by_its_check_character() {
+    let reg = |n: &str| RegisterVolunteer {
+        community_id: C,
+        name: "赵六".into(),
+        phone: None,
+        id_number: Some(n.into()),
+        stairwell_id: S,
+        tags: vec![],
+        teams: vec![],
+        household: None,
+    };
+    // 11010519491231002X is GB 11643's own example; spaces and a lower-case x are how
+    // people type it.
+    for good in ["11010519491231002X", " 11010519491231002x ", " "] {
+        assert!(
+            !world().when(&staff(), reg(good)).events().is_empty(),
+            "{good:?}"
+        );
+    }
+    for (bad, why) in [
+        ("110105194912310021", "check character"),
+        ("1101051949123100", "17 digits"),
+        ("11010519491231002Y", "17 digits"),
+    ] {
+        let e = world()
+            .when(&staff(), reg(bad))
+            .then_expect_error("INVALID_INPUT");
+        assert!(
+            matches!(&e, DomainError::InvalidInput { field: "id_number", reason } if reason.contains(why)),
+            "{bad}: {e}"
+        );
+    }
+}

@@ -34,6 +34,25 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .expect("tokio runtime")
 }
 
+/// A valid ID number (GB 11643: its last character checks the 17 digits before it)
+/// ending in `last4`, which is what its masked form shows (`110***********1000`).
+pub fn id_number_ending(last4: &str) -> String {
+    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let check = |digits: &str| {
+        let s: u32 = digits
+            .chars()
+            .zip(W)
+            .map(|(c, w)| c.to_digit(10).unwrap() * w)
+            .sum();
+        b"10X98765432"[(s % 11) as usize] as char
+    };
+    (0..10_000)
+        .map(|k| format!("1101011990{k:04}{}", &last4[..3]))
+        .find(|digits| Some(check(digits)) == last4.chars().nth(3))
+        .map(|digits| format!("{digits}{}", &last4[3..]))
+        .expect("some digits check to it")
+}
+
 pub fn dec(s: &str) -> Decimal {
     s.parse().expect("decimal")
 }
@@ -256,7 +275,7 @@ impl World {
                 community_id: self.community,
                 name: name.into(),
                 phone: Some(format!("138{:08}", 10_000_000 + n)),
-                id_number: Some(format!("11010119900101{:04}", 1000 + n)),
+                id_number: Some(id_number_ending(&format!("{:04}", 1000 + n))),
                 stairwell_id: self.stairwells[stairwell % self.stairwells.len()],
                 tags: tags.iter().map(|t| t.to_string()).collect(),
                 teams: teams

@@ -244,13 +244,59 @@ pub fn depart(volunteer: &VolunteerState, cmd: &DepartVolunteer) -> DomainResult
     }])
 }
 
-/// A phone of at most 20 and an ID number of at most 18 characters, as kept (trimmed).
+/// What is wrong with a mainland ID number (居民身份证号, GB 11643).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdNumberProblem {
+    /// Not 17 digits and a check character (0–9 or X).
+    Shape,
+    /// The check character does not match the 17 digits (a digit mistyped).
+    CheckCharacter,
+}
+
+/// Checks an ID number as kept (trimmed, upper-case): 17 digits and the check character
+/// GB 11643 computes from them.
+pub fn id_number_problem(n: &str) -> Option<IdNumberProblem> {
+    let chars: Vec<char> = n.chars().collect();
+    if chars.len() != 18
+        || !chars[..17].iter().all(char::is_ascii_digit)
+        || !(chars[17].is_ascii_digit() || chars[17] == 'X')
+    {
+        return Some(IdNumberProblem::Shape);
+    }
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = chars[..17]
+        .iter()
+        .zip(WEIGHTS)
+        .map(|(c, w)| c.to_digit(10).unwrap_or(0) * w)
+        .sum();
+    let check = b"10X98765432"[(sum % 11) as usize] as char;
+    (chars[17] != check).then_some(IdNumberProblem::CheckCharacter)
+}
+
+/// A phone of at most 20 characters and a valid ID number, as kept (trimmed, the ID
+/// number upper-case).
 fn personal_fields(phone: Option<&str>, id_number: Option<&str>) -> DomainResult<()> {
     if let Some(p) = phone {
         text("phone", p.trim(), 20)?;
     }
-    if let Some(n) = id_number {
-        text("id_number", n.trim(), 18)?;
+    // A blank ID number is none given.
+    if let Some(n) = id_number
+        .map(|n| n.trim().to_uppercase())
+        .filter(|n| !n.is_empty())
+    {
+        let reason = match id_number_problem(&n) {
+            None => return Ok(()),
+            Some(IdNumberProblem::Shape) => {
+                "an ID number is 17 digits and a check character (0-9 or X)"
+            }
+            Some(IdNumberProblem::CheckCharacter) => {
+                "the check character does not match the digits (a digit mistyped?)"
+            }
+        };
+        return Err(DomainError::InvalidInput {
+            field: "id_number",
+            reason: reason.into(),
+        });
     }
     Ok(())
 }
