@@ -592,6 +592,61 @@ async fn failed_registration_leaves_no_personal_data(store: Store) {
         .unwrap_err();
     assert_eq!(err.code(), "IDEMPOTENCY_MISMATCH");
     assert!(w.handler.store().get_person(v.0).await.unwrap().is_some());
+    // A registration whose process stopped after storing the person, ten minutes ago,
+    // does not hold its ID number for ever: the next registration of it goes through.
+    let store = w.handler.store();
+    let (orphan, n) = (Uuid::new_v4(), id_number_of("orphan"));
+    let person = ledger::store::Person {
+        volunteer_id: orphan,
+        name: "王五".into(),
+        phone: None,
+        id_number: Some(n.clone()),
+    };
+    store.put_person(&person).await.unwrap();
+    let ten_minutes_ago = chrono::Utc::now() - chrono::Duration::minutes(10);
+    match store {
+        Store::Sqlite(s) => {
+            sqlx::query("UPDATE persons SET updated_at = ?1 WHERE volunteer_id = ?2")
+                .bind(ten_minutes_ago)
+                .bind(orphan.to_string())
+                .execute(s.pool())
+                .await
+                .unwrap()
+                .rows_affected()
+        }
+        Store::Postgres(s) => {
+            sqlx::query("UPDATE persons SET updated_at = $1 WHERE volunteer_id = $2")
+                .bind(ten_minutes_ago)
+                .bind(orphan)
+                .execute(s.pool())
+                .await
+                .unwrap()
+                .rows_affected()
+        }
+    };
+    let registered = w
+        .handler
+        .run(
+            &w.staff,
+            "after-an-abandoned-one",
+            RegisterVolunteer {
+                community_id: w.community,
+                name: "王五".into(),
+                phone: None,
+                id_number: Some(n.clone()),
+                stairwell_id: w.stairwell,
+                tags: vec![],
+                teams: vec![],
+                household: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(store.get_person(orphan).await.unwrap().is_none());
+    assert_eq!(
+        store.person_with_id_number(&n).await.unwrap(),
+        Some(registered.result.volunteer_id.0)
+    );
 }
 
 /// Households: the log carries a pseudonym keyed by the deployment key (kept beside the

@@ -44,6 +44,10 @@ use uuid::Uuid;
 
 /// Attempts of one command against version conflicts before `VERSION_CONFLICT`.
 pub const MAX_CONFLICT_RETRIES: u32 = 50;
+/// How long the personal data of a registration whose append never came may hold its
+/// ID number (a registration takes milliseconds; a process may stop in between).
+const ABANDONED_REGISTRATION: chrono::Duration = chrono::Duration::minutes(2);
+
 /// Longest idempotency key.
 pub const MAX_IDEMPOTENCY_KEY: usize = 200;
 
@@ -410,8 +414,18 @@ impl CommandHandler {
             ));
             match inner.store.put_person(person).await {
                 // Another registration with the same ID number got there first: decide
-                // again, and the decision names that record once it is in the log.
-                Err(StoreError::IdNumberTaken) => return Ok(Attempt::Conflict("persons".into())),
+                // again, and the decision names that record once it is in the log. One
+                // that never went through (its process stopped after this first write)
+                // is cleared once it is clearly abandoned.
+                Err(StoreError::IdNumberTaken) => {
+                    if let Some(n) = &person.id_number {
+                        inner
+                            .store
+                            .clear_abandoned_person(n, ABANDONED_REGISTRATION)
+                            .await?;
+                    }
+                    return Ok(Attempt::Conflict("persons".into()));
+                }
                 other => other?,
             }
         }

@@ -26,6 +26,7 @@ pub use postgres::PostgresStore;
 pub use sqlite::{SqliteStore, WriteGate};
 pub use types::*;
 
+use chrono::{DateTime, Utc};
 use futures::Stream;
 use std::future::Future;
 use tokio::sync::watch;
@@ -160,6 +161,42 @@ impl Store {
                     .await?
             }
         })
+    }
+
+    /// Erases the personal data holding `id_number` when it is a registration's that
+    /// never went through (its volunteer has no events) and was written more than
+    /// `older_than` ago: a process stopped between the two writes of a registration.
+    /// Whether it did.
+    pub async fn clear_abandoned_person(
+        &self,
+        id_number: &str,
+        older_than: chrono::Duration,
+    ) -> Result<bool, StoreError> {
+        let Some(holder) = self.person_with_id_number(id_number).await? else {
+            return Ok(false);
+        };
+        let stream = crate::ids::volunteer_stream(crate::ids::VolunteerId(holder));
+        if self.stream_version(&stream).await? > 0 {
+            return Ok(false);
+        }
+        let written: Option<DateTime<Utc>> = match self {
+            Store::Sqlite(s) => {
+                sqlx::query_scalar("SELECT updated_at FROM persons WHERE volunteer_id = ?1")
+                    .bind(holder.to_string())
+                    .fetch_optional(s.pool())
+                    .await?
+            }
+            Store::Postgres(s) => {
+                sqlx::query_scalar("SELECT updated_at FROM persons WHERE volunteer_id = $1")
+                    .bind(holder)
+                    .fetch_optional(s.pool())
+                    .await?
+            }
+        };
+        match written {
+            Some(at) if at < Utc::now() - older_than => self.erase_person(holder).await,
+            _ => Ok(false),
+        }
     }
 
     /// The volunteer whose personal data holds this ID number, if any.
