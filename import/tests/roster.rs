@@ -15,13 +15,8 @@ use uuid::Uuid;
 
 /// An ID number with its check character (GB 11643).
 fn id(body: &str) -> String {
-    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let s: u32 = body
-        .chars()
-        .zip(W)
-        .map(|(c, w)| c.to_digit(10).unwrap() * w)
-        .sum();
-    format!("{body}{}", b"10X98765432"[(s % 11) as usize] as char)
+    let check = ledger::domain::volunteer::id_check_character(body).unwrap();
+    format!("{body}{check}")
 }
 
 struct World {

@@ -82,14 +82,8 @@ fn id_number_of(key: &str) -> String {
         .bytes()
         .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(b.into()));
     let body = format!("1101011950{:07}", h % 10_000_000);
-    // With its check character (GB 11643).
-    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let s: u32 = body
-        .chars()
-        .zip(W)
-        .map(|(c, w)| c.to_digit(10).unwrap() * w)
-        .sum();
-    format!("{body}{}", b"10X98765432"[(s % 11) as usize] as char)
+    let check = ledger::domain::volunteer::id_check_character(&body).unwrap();
+    format!("{body}{check}")
 }
 
 impl World {

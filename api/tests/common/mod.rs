@@ -151,13 +151,8 @@ pub fn key() -> String {
 
 /// An ID number: these 17 digits and their check character (GB 11643).
 pub fn id_number(digits: &str) -> String {
-    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let s: u32 = digits
-        .chars()
-        .zip(W)
-        .map(|(c, w)| c.to_digit(10).unwrap() * w)
-        .sum();
-    format!("{digits}{}", b"10X98765432"[(s % 11) as usize] as char)
+    let check = ledger::domain::volunteer::id_check_character(digits).expect("17 digits");
+    format!("{digits}{check}")
 }
 
 /// A community with a stairwell, two volunteers, and a token of every role.

@@ -8,7 +8,7 @@
 //! the primary key), so its cost grows with the volunteers of the street, never with
 //! the log.
 
-use super::query::{entry_of_row, metric_col, Metric, Ranking};
+use super::query::{entry_of_row, metric_col, ranked_rows, Metric, Ranking};
 use super::Scope;
 use crate::common::Period;
 use crate::db::{Db, Val};
@@ -71,17 +71,7 @@ pub async fn ranking_across(
             &top_vals,
         )
         .await?;
-    let idx = if metric == Metric::Points { 2 } else { 3 };
-    let mut out = Vec::with_capacity(rows.len());
-    let (mut rank, mut last) = (0u64, None);
-    for r in &rows {
-        let v = r.int(idx)?;
-        if last != Some(v) {
-            rank += 1;
-            last = Some(v);
-        }
-        out.push(entry_of_row(r, rank)?);
-    }
+    let out = ranked_rows(&rows, metric)?;
     let me = match me {
         None => None,
         Some(vid) => {

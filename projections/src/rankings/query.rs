@@ -83,6 +83,23 @@ pub(super) fn entry_of_row(r: &crate::db::Row, rank: u64) -> Result<RankEntry> {
     })
 }
 
+/// Rows in ranking order (volunteer id, number, points, minutes) as entries with their
+/// dense ranks by `metric`.
+pub(super) fn ranked_rows(rows: &[crate::db::Row], metric: Metric) -> Result<Vec<RankEntry>> {
+    let idx = if metric == Metric::Points { 2 } else { 3 };
+    let (mut rank, mut last) = (0u64, None);
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let v = r.int(idx)?;
+        if last != Some(v) {
+            rank += 1;
+            last = Some(v);
+        }
+        out.push(entry_of_row(r, rank)?);
+    }
+    Ok(out)
+}
+
 /// The top `top` (capped at 1,000) of a ranking, and `me`'s own rank.
 pub async fn ranking(
     db: &Db,
@@ -128,18 +145,7 @@ pub async fn ranking(
         } else {
             vec![Val::from(p), Val::from(s), Val::from(top)]
         };
-        let rows = db.fetch(&sql, &vals).await?;
-        let mut rank = 0u64;
-        let mut last: Option<i64> = None;
-        let idx = if metric == Metric::Points { 2 } else { 3 };
-        for r in &rows {
-            let v = r.int(idx)?;
-            if last != Some(v) {
-                rank += 1;
-                last = Some(v);
-            }
-            out.push(entry_of_row(r, rank)?);
-        }
+        out = ranked_rows(&db.fetch(&sql, &vals).await?, metric)?;
     }
     let me = match me {
         None => None,

@@ -37,18 +37,10 @@ pub fn runtime() -> tokio::runtime::Runtime {
 /// A valid ID number (GB 11643: its last character checks the 17 digits before it)
 /// ending in `last4`, which is what its masked form shows (`110***********1000`).
 pub fn id_number_ending(last4: &str) -> String {
-    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let check = |digits: &str| {
-        let s: u32 = digits
-            .chars()
-            .zip(W)
-            .map(|(c, w)| c.to_digit(10).unwrap() * w)
-            .sum();
-        b"10X98765432"[(s % 11) as usize] as char
-    };
+    let check = ledger::domain::volunteer::id_check_character;
     (0..10_000)
         .map(|k| format!("1101011990{k:04}{}", &last4[..3]))
-        .find(|digits| Some(check(digits)) == last4.chars().nth(3))
+        .find(|digits| check(digits) == last4.chars().nth(3))
         .map(|digits| format!("{digits}{}", &last4[3..]))
         .expect("some digits check to it")
 }

@@ -263,14 +263,23 @@ pub fn id_number_problem(n: &str) -> Option<IdNumberProblem> {
     {
         return Some(IdNumberProblem::Shape);
     }
+    let digits: String = chars[..17].iter().collect();
+    (Some(chars[17]) != id_check_character(&digits)).then_some(IdNumberProblem::CheckCharacter)
+}
+
+/// The check character GB 11643 computes from the 17 digits of an ID number; none when
+/// they are not 17 digits.
+pub fn id_check_character(digits: &str) -> Option<char> {
     const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = chars[..17]
-        .iter()
-        .zip(WEIGHTS)
-        .map(|(c, w)| c.to_digit(10).unwrap_or(0) * w)
-        .sum();
-    let check = b"10X98765432"[(sum % 11) as usize] as char;
-    (chars[17] != check).then_some(IdNumberProblem::CheckCharacter)
+    let d: Vec<u32> = digits
+        .chars()
+        .map(|c| c.to_digit(10))
+        .collect::<Option<_>>()?;
+    if d.len() != 17 {
+        return None;
+    }
+    let sum: u32 = d.iter().zip(WEIGHTS).map(|(d, w)| d * w).sum();
+    Some(b"10X98765432"[(sum % 11) as usize] as char)
 }
 
 /// A phone of at most 20 characters and a valid ID number, as kept (trimmed, the ID

@@ -67,6 +67,23 @@ pub struct OrgTeamRow {
     pub value: rust_decimal::Decimal,
 }
 
+/// Dense ranks (1, 1, 2, …) of items already in order, by `value`.
+fn dense_ranks<T>(
+    items: &mut [T],
+    value: impl Fn(&T) -> rust_decimal::Decimal,
+    mut set: impl FnMut(&mut T, u64),
+) {
+    let (mut rank, mut last) = (0, None);
+    for item in items {
+        let v = value(item);
+        if last != Some(v) {
+            rank += 1;
+            last = Some(v);
+        }
+        set(item, rank);
+    }
+}
+
 #[derive(Default)]
 pub struct StreetBoardQuery;
 
@@ -124,14 +141,7 @@ impl StreetBoardQuery {
                 .then_with(|| a.community_name.cmp(&b.community_name))
                 .then_with(|| (&a.building, &a.unit).cmp(&(&b.building, &b.unit)))
         });
-        let (mut rank, mut last) = (0, None);
-        for s in &mut all {
-            if last != Some(s.total.0) {
-                rank += 1;
-                last = Some(s.total.0);
-            }
-            s.rank = rank;
-        }
+        dense_ranks(&mut all, |s| s.total.0, |s, r| s.rank = r);
         // The best `n`, and everyone tied with the last of them.
         let cut = match n {
             0 => 0,
@@ -221,14 +231,7 @@ impl StreetBoardQuery {
                 .then_with(|| a.community_name.cmp(&b.community_name))
                 .then_with(|| a.team_name.cmp(&b.team_name))
         });
-        let (mut rank, mut last) = (0, None);
-        for r in &mut rows {
-            if last != Some(r.value) {
-                rank += 1;
-                last = Some(r.value);
-            }
-            r.rank = rank;
-        }
+        dense_ranks(&mut rows, |r| r.value, |r, rank| r.rank = rank);
         rows.truncate(n);
         Ok(rows)
     }
