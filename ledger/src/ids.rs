@@ -2,7 +2,8 @@
 //!
 //! Each aggregate instance has a stream: `community-{uuid}` (社区), `volunteer-{uuid}`
 //! (志愿者账户), `wish-{uuid}` (小心愿), `stairwell-{uuid}` (楼道), `activity-{uuid}` (活动),
-//! `shop-item-{uuid}` (积分超市的商品), `street-{uuid}` (街道), `district-{uuid}` (区).
+//! `shop-item-{uuid}` (积分超市的商品), `street-{uuid}` (街道), `district-{uuid}` (区),
+//! `import-{uuid}` (历史导入的批次).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -121,6 +122,10 @@ id_type!(
     /// commendation.
     RecordId
 );
+id_type!(
+    /// A history import (历史导入): the past services of one sheet, reversed as one.
+    ImportBatchId
+);
 
 pub const COMMUNITY_PREFIX: &str = "community-";
 pub const VOLUNTEER_PREFIX: &str = "volunteer-";
@@ -130,6 +135,7 @@ pub const ACTIVITY_PREFIX: &str = "activity-";
 pub const SHOP_ITEM_PREFIX: &str = "shop-item-";
 pub const STREET_PREFIX: &str = "street-";
 pub const DISTRICT_PREFIX: &str = "district-";
+pub const IMPORT_PREFIX: &str = "import-";
 
 pub fn community_stream(id: CommunityId) -> String {
     format!("{COMMUNITY_PREFIX}{}", id.0)
@@ -163,6 +169,10 @@ pub fn district_stream(id: DistrictId) -> String {
     format!("{DISTRICT_PREFIX}{}", id.0)
 }
 
+pub fn import_stream(id: ImportBatchId) -> String {
+    format!("{IMPORT_PREFIX}{}", id.0)
+}
+
 /// The kind of aggregate a stream holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StreamKind {
@@ -174,6 +184,7 @@ pub enum StreamKind {
     ShopItem,
     Street,
     District,
+    ImportBatch,
 }
 
 /// Splits a stream name into its kind and id; `None` for names not made here.
@@ -187,6 +198,7 @@ pub fn parse_stream(stream: &str) -> Option<(StreamKind, Uuid)> {
         (StreamKind::ShopItem, SHOP_ITEM_PREFIX),
         (StreamKind::Street, STREET_PREFIX),
         (StreamKind::District, DISTRICT_PREFIX),
+        (StreamKind::ImportBatch, IMPORT_PREFIX),
     ]
     .into_iter()
     .find_map(|(k, p)| stream.strip_prefix(p).map(|r| (k, r)))?;

@@ -107,6 +107,7 @@ impl World {
         self.events.push((
             vs.clone(),
             Event::ServiceLogged {
+                imported: None,
                 service_id: ServiceId(u(n)),
                 kind: ServiceKind::Patrol,
                 started_at: at,
@@ -496,6 +497,7 @@ async fn stairwell_score(store: Store) {
     w.events.push((
         volunteer_stream(VolunteerId(vols[3])),
         Event::EntryReversed {
+            batch: None,
             entry_id: EntryId(u(3999)),
             reverses: EntryId(u(3031)),
             points: Points::whole(10),
@@ -1663,6 +1665,7 @@ async fn expiry(store: Store) {
             expired_by: u(99),
         },
         Event::EntryReversed {
+            batch: None,
             entry_id: EntryId(u(205)),
             reverses: a,
             points: Points::whole(30),

@@ -193,9 +193,11 @@ pub async fn statement(
                 place,
                 note,
                 activity,
+                imported,
                 ..
             } => {
-                let text = service_text(kind, &place, &note, activity.map(|a| a.source));
+                let text = service_text(kind, &place, &note, activity.map(|a| a.source))
+                    + &ledger::event::imported_note(imported.as_ref());
                 services.insert(service_id, (local_date(started_at), text));
                 continue;
             }

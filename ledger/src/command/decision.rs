@@ -61,6 +61,7 @@ pub(crate) struct Caches {
     activity: StreamCache<ActivityState>,
     shop_item: StreamCache<ShopItemState>,
     street: StreamCache<StreetState>,
+    import_batch: StreamCache<ImportBatchState>,
     district: StreamCache<DistrictState>,
 }
 
@@ -76,6 +77,7 @@ impl Caches {
             PostState::Activity(s) => self.activity.put(&w.stream, version, s.clone()),
             PostState::ShopItem(s) => self.shop_item.put(&w.stream, version, s.clone()),
             PostState::Street(s) => self.street.put(&w.stream, version, s.clone()),
+            PostState::ImportBatch(s) => self.import_batch.put(&w.stream, version, s.clone()),
             PostState::District(s) => self.district.put(&w.stream, version, s.clone()),
         }
     }
@@ -106,6 +108,7 @@ cached!(StairwellState, stairwell, Stairwell);
 cached!(ActivityState, activity, Activity);
 cached!(ShopItemState, shop_item, ShopItem);
 cached!(StreetState, street, Street);
+cached!(ImportBatchState, import_batch, ImportBatch);
 cached!(DistrictState, district, District);
 
 /// The state of a written stream after the write, to refresh the cache.
@@ -117,6 +120,7 @@ pub(crate) enum PostState {
     Activity(Arc<ActivityState>),
     ShopItem(Arc<ShopItemState>),
     Street(Arc<StreetState>),
+    ImportBatch(Arc<ImportBatchState>),
     District(Arc<DistrictState>),
 }
 
@@ -454,6 +458,13 @@ impl<'a> Decision<'a> {
 
     pub(crate) async fn street(&self, id: StreetId) -> Result<Loaded<StreetState>, CommandError> {
         self.load(street_stream(id)).await
+    }
+
+    pub(crate) async fn import_batch(
+        &self,
+        id: ImportBatchId,
+    ) -> Result<Loaded<ImportBatchState>, CommandError> {
+        self.load(import_stream(id)).await
     }
 
     pub(crate) async fn district(

@@ -5,7 +5,7 @@
 //! [`crate::domain::wish::ClaimWish`], beside the rule that decides it), one line in the
 //! list below (its name and the type of its result), and a plan in this module's file of
 //! its family (`community`, `volunteer`, `service`, `account`, `wish`, `stairwell`,
-//! `activity`, `approval`, `shop`, `record`, `street`): the
+//! `activity`, `approval`, `shop`, `record`, `street`, `history`): the
 //! streams it locks, the states it loads, the rule it calls and the result it answers.
 //! Who may issue it is in [`authorize`]; the handler only loops (load, decide, append,
 //! retry).
@@ -23,6 +23,7 @@ mod clock;
 mod community;
 pub(crate) mod decision;
 mod handler;
+mod history;
 mod locks;
 mod outcome;
 mod record;
@@ -42,6 +43,7 @@ pub use authorize::authorize;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use community::{NewCommunity, NewGrid, NewStairwell, NewTeam, RulesVersion};
 pub use handler::{CommandError, CommandHandler, CommandOutcome, MAX_CONFLICT_RETRIES};
+pub use history::{BatchReversal, ImportedService};
 pub use record::{EvaluationRef, RecordRef};
 pub use service::{ServiceRef, Verification};
 pub use shop::{RedemptionChange, RedemptionMade, ShopItemRef};
@@ -60,6 +62,7 @@ pub use crate::domain::community::{
     AddGrid, EstablishCommunity, FormTeam, RegisterStairwell, SetActivityRules, SetHoursRules,
     SetPointRules, SetPointsExpiry, SetRubric, SetStarThresholds,
 };
+pub use crate::domain::history::{ImportHistoryRow, ReverseImportBatch};
 pub use crate::domain::shop::{
     AdjustShopStock, CancelRedemption, ChangeShopItem, CollectRedemption, ListShopItem,
     RedeemShopItem, WithdrawShopItem,
@@ -267,6 +270,8 @@ commands! {
     LeaveStreet => MembershipChange,
     JoinDistrict => MembershipChange,
     LeaveDistrict => MembershipChange,
+    ImportHistoryRow => ImportedService,
+    ReverseImportBatch => BatchReversal,
 }
 
 impl Command {
@@ -290,6 +295,7 @@ impl Command {
             ListShopItem(c) => Some(c.community_id),
             SetHoursRules(c) => Some(c.community_id),
             SetPointsExpiry(c) => Some(c.community_id),
+            ImportHistoryRow(c) => Some(c.community_id),
             _ => None,
         }
     }
@@ -310,6 +316,7 @@ impl Command {
         if let Some(obj) = value.as_object_mut() {
             // A reversal's preview is read when it is made: a retry may see it moved.
             obj.remove("impact");
+            obj.remove("impacts");
             for field in personal {
                 if let Some(v) = obj.get_mut(*field) {
                     if let Some(s) = v.as_str() {

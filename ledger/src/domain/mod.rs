@@ -6,7 +6,8 @@
 //! - [`stairwell`]: 楼道 — monthly inspections (文明楼道) and issues;
 //! - [`activity`]: 活动 — recruitment, sign-ups, check-in, approval and 公示;
 //! - [`shop`]: 积分超市 — an item's stock and its redemptions, collected or cancelled;
-//! - [`street`]: 街道 and 区 — the organisation above communities, and memberships over time.
+//! - [`street`]: 街道 and 区 — the organisation above communities, and memberships over time;
+//! - [`history`]: 历史导入 — past services imported from a sheet, and a batch reversed as one.
 //!
 //! Each aggregate has a state with a pure `evolve(&mut self, &Event)` and pure decide
 //! functions: `(states, command, ctx) -> Result<events, DomainError>`, where [`Ctx`]
@@ -19,6 +20,7 @@
 pub mod activity;
 pub mod community;
 mod error;
+pub mod history;
 pub mod shop;
 pub mod stairwell;
 pub mod street;
@@ -36,6 +38,7 @@ use uuid::Uuid;
 pub use activity::ActivityState;
 pub use community::CommunityState;
 pub use error::{DomainError, DomainResult};
+pub use history::ImportBatchState;
 pub use shop::ShopItemState;
 pub use stairwell::StairwellState;
 pub use street::{DistrictState, StreetState};

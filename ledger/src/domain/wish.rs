@@ -332,6 +332,7 @@ pub fn confirm(
         return Err(DomainError::SelfVerification { service_id });
     }
     let logged = Event::ServiceLogged {
+        imported: None,
         service_id,
         kind: ServiceKind::Wish,
         started_at: at,

@@ -101,6 +101,14 @@ pub fn service_text(
     text
 }
 
+/// What an imported service adds to its text: "（历史导入 2019台账.xlsx 第3行）"; nothing
+/// for a service recorded here.
+pub fn imported_note(imported: Option<&super::ImportedRow>) -> String {
+    imported
+        .map(|r| format!("（历史导入 {} 第{}行）", r.file, r.row))
+        .unwrap_or_default()
+}
+
 /// What a credited service adds to its text when part of its hours was over the
 /// stored-hours cap: "（超出存储上限 1 小时，不计入余额）"; nothing when none was.
 pub fn over_cap_note(over_cap: Hours) -> String {

@@ -15,7 +15,9 @@
 //! - `shop-item-…` (积分超市): an item of the points shop, its stock, and each
 //!   redemption of it from the points taken to its collection or cancellation;
 //! - `street-…` (街道) and `district-…` (区): their names and a street's district over
-//!   time; a community's street over time is in its own stream (see `org`).
+//!   time; a community's street over time is in its own stream (see `org`);
+//! - `import-…` (历史导入): one history import, a row per past service it recorded
+//!   (`history`), and its reversal as one.
 //!
 //! Events name people only by id: names, phones and ID numbers are kept beside the log
 //! ([`crate::store::Person`]). Every event that changes a balance carries an
@@ -27,12 +29,14 @@
 
 mod activity;
 mod codec;
+mod history;
 mod kinds;
 mod names;
 mod org;
 
 pub use activity::*;
 pub use codec::{current_schema_version, DecodeError};
+pub use history::*;
 pub use kinds::*;
 pub use org::*;
 
@@ -181,6 +185,10 @@ pub enum Event {
         /// The activity whose attendance this is, when it is (absent in earlier events).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         activity: Option<ActivityService>,
+        /// The history import (历史导入) this past service came from: its batch, file
+        /// and row (verified in the same append).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        imported: Option<ImportedRow>,
     },
     /// Hours banked and points credited by the point rules in force on the service date.
     ServiceVerified {
@@ -258,6 +266,10 @@ pub enum Event {
         /// What the correction changed, as previewed before it was confirmed.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         impact: Option<CorrectionNote>,
+        /// The history import whose reversal this is one of (all its entries reversed
+        /// in one append).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        batch: Option<ImportBatchId>,
     },
     /// Hours gifted to another volunteer (sender's stream).
     HoursGifted {
@@ -572,4 +584,8 @@ pub enum Event {
     StreetLeftDistrict(StreetLeftDistrict),
     CommunityJoinedStreet(CommunityJoinedStreet),
     CommunityLeftStreet(CommunityLeftStreet),
+
+    // ---- history import stream (历史导入) ----
+    HistoryRowImported(HistoryRowImported),
+    ImportBatchReversed(ImportBatchReversed),
 }

@@ -80,6 +80,8 @@ impl Event {
             Event::StreetLeftDistrict(_) => "StreetLeftDistrict",
             Event::CommunityJoinedStreet(_) => "CommunityJoinedStreet",
             Event::CommunityLeftStreet(_) => "CommunityLeftStreet",
+            Event::HistoryRowImported(_) => "HistoryRowImported",
+            Event::ImportBatchReversed(_) => "ImportBatchReversed",
         }
     }
 

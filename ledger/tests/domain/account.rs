@@ -135,6 +135,7 @@ fn an_entry_is_reversed_at_most_once() {
         registered(V),
         awarded(1, 10),
         Event::EntryReversed {
+            batch: None,
             entry_id: entry(2),
             reverses: entry(1),
             points: Points::whole(10),

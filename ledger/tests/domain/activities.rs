@@ -601,6 +601,7 @@ fn approval_counts_the_overlap_rounded_down_and_credits_at_once_without_a_notice
         &volunteer_stream(V),
         vec![
             Event::ServiceLogged {
+                imported: None,
                 service_id: rv.service_id,
                 kind: ServiceKind::Patrol,
                 started_at: start(),

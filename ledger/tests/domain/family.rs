@@ -177,6 +177,7 @@ fn hours_spent_on_a_volunteers_service_name_them_and_credit_it() {
             &volunteer_stream(V2),
             vec![
                 Event::ServiceLogged {
+                    imported: None,
                     service_id: service,
                     kind: ServiceKind::Other,
                     started_at: now(),

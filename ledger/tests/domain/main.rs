@@ -9,6 +9,7 @@ mod activities;
 mod communities;
 mod expiry;
 mod family;
+mod history;
 mod record;
 mod registration;
 mod services;
@@ -112,6 +113,7 @@ fn registered(v: VolunteerId) -> Event {
 
 fn logged(service: u128, started: DateTime<Utc>, minutes: i64, kind: ServiceKind) -> Event {
     Event::ServiceLogged {
+        imported: None,
         service_id: ServiceId(Uuid::from_u128(service)),
         kind,
         started_at: started,

@@ -10,6 +10,7 @@ fn log_service_records_hours_and_place() {
     then.then_expect_stream(
         &volunteer_stream(V),
         vec![Event::ServiceLogged {
+            imported: None,
             service_id,
             kind: ServiceKind::Patrol,
             started_at: at(2025, 5, 1),

@@ -79,9 +79,11 @@ fn volunteer_event(
             place,
             note,
             activity,
+            imported,
             ..
         } => {
-            let mut text = service_text(*kind, place, note, activity.map(|a| a.source));
+            let mut text = service_text(*kind, place, note, activity.map(|a| a.source))
+                + &ledger::event::imported_note(imported.as_ref());
             // A wish's service: what the wish was.
             if let Some(w) = wish_of_note(*kind, note).and_then(|w| subjects.get(&w)) {
                 text = format!("{text}：{}", w.text);

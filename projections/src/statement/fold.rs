@@ -3,7 +3,7 @@
 
 use crate::projection::Envelope;
 use chrono::{DateTime, Utc};
-use ledger::event::{service_text, Event};
+use ledger::event::{imported_note, service_text, Event};
 use ledger::ids::ServiceId;
 use uuid::Uuid;
 
@@ -17,10 +17,12 @@ pub fn logged_text(event: &Event) -> Option<(ServiceId, String)> {
             place,
             note,
             activity,
+            imported,
             ..
         } => Some((
             *service_id,
-            service_text(*kind, place, note, activity.as_ref().map(|a| a.source)),
+            service_text(*kind, place, note, activity.as_ref().map(|a| a.source))
+                + &imported_note(imported.as_ref()),
         )),
         _ => None,
     }

@@ -222,6 +222,7 @@ pub fn generate(seed: u64, ops: usize) -> History {
                 ev.push((
                     vs,
                     Event::ServiceLogged {
+                        imported: None,
                         service_id: ServiceId(s),
                         kind: kinds[rng.gen_range(0..kinds.len())],
                         started_at: started,
@@ -315,6 +316,7 @@ pub fn generate(seed: u64, ops: usize) -> History {
                     ev.push((
                         volunteer_stream(VolunteerId(vols[ev_i].id)),
                         Event::EntryReversed {
+                            batch: None,
                             entry_id: EntryId(id(&mut rng)),
                             reverses: EntryId(e),
                             points: Points::from_hundredths(points),
@@ -448,6 +450,7 @@ pub fn generate(seed: u64, ops: usize) -> History {
                             ev.push((
                                 cvs.clone(),
                                 Event::ServiceLogged {
+                                    imported: None,
                                     service_id: ServiceId(s),
                                     kind: ServiceKind::Wish,
                                     started_at: Utc::now() - Duration::hours(1),
@@ -909,6 +912,7 @@ fn activity_phase(
             ev.push((
                 vs.clone(),
                 Event::ServiceLogged {
+                    imported: None,
                     service_id: r.service_id,
                     kind: ServiceKind::Patrol,
                     started_at: r.from.max(start),

@@ -55,10 +55,12 @@ impl InboxOracle {
                         place,
                         note,
                         activity,
+                        imported,
                         ..
                     },
                 ) => {
-                    let mut text = service_text(*kind, place, note, activity.map(|a| a.source));
+                    let mut text = service_text(*kind, place, note, activity.map(|a| a.source))
+                        + &ledger::event::imported_note(imported.as_ref());
                     if let Some((w, _)) = wish_of_note(*kind, note).and_then(|w| wish.get(&w)) {
                         text = format!("{text}：{w}");
                     }

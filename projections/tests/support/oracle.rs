@@ -212,7 +212,7 @@ impl Oracle {
                     o.activities.entry(sid).or_default().evolve(e);
                 }
                 // Streets and districts hold no amounts (see the org example).
-                StreamKind::Street | StreamKind::District => {}
+                StreamKind::Street | StreamKind::District | StreamKind::ImportBatch => {}
                 // The shop's points count through the redemptions on the accounts.
                 StreamKind::ShopItem => {
                     use ledger::domain::Aggregate;
@@ -340,12 +340,14 @@ impl Oracle {
                             place,
                             note,
                             activity,
+                            imported,
                             ..
                         } => {
                             let how = activity.as_ref().map(|a| a.source);
                             texts.insert(
                                 service_id.0,
-                                ledger::event::service_text(*kind, place, note, how),
+                                ledger::event::service_text(*kind, place, note, how)
+                                    + &ledger::event::imported_note(imported.as_ref()),
                             );
                             if let Some(v) = vols.get(&sid) {
                                 services

@@ -200,11 +200,13 @@ impl Annual {
             Some((StreamKind::Wish, id)) => self.wish_event(WishId(id), at, event),
             Some((StreamKind::Stairwell, id)) => self.stairwell_event(StairwellId(id), at, event),
             // An activity's attendance counts once final, as the services it credits; the
-            // points shop through the redemptions on the accounts. Streets and districts
-            // are not in a community's log.
+            // points shop through the redemptions on the accounts, a history import
+            // through the services it recorded. Streets and districts are not in a
+            // community's log.
             Some((
                 StreamKind::Activity
                 | StreamKind::ShopItem
+                | StreamKind::ImportBatch
                 | StreamKind::Street
                 | StreamKind::District,
                 _,

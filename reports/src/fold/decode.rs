@@ -85,6 +85,8 @@ mod fast {
         logged_by: Uuid,
         #[serde(default)]
         activity: Option<ledger::event::ActivityService>,
+        #[serde(default)]
+        imported: Option<ledger::event::ImportedRow>,
     }
 
     #[derive(Deserialize)]
@@ -157,6 +159,7 @@ mod fast {
                     note: e.note,
                     logged_by: e.logged_by,
                     activity: e.activity,
+                    imported: e.imported,
                 })
             }
             "ServiceVerified" => {
@@ -235,6 +238,7 @@ mod tests {
         let at = "2024-03-01T08:30:00Z".parse::<DateTime<Utc>>().unwrap();
         let events = [
             Event::ServiceLogged {
+                imported: None,
                 service_id: ServiceId(id()),
                 kind: ServiceKind::ElderlyVisit,
                 started_at: at,
@@ -245,6 +249,7 @@ mod tests {
                 activity: None,
             },
             Event::ServiceLogged {
+                imported: None,
                 service_id: ServiceId(id()),
                 kind: ServiceKind::Patrol,
                 started_at: at,

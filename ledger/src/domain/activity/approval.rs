@@ -141,6 +141,7 @@ pub fn credit(activity: &ActivityState, activity_id: ActivityId, r: &Record) -> 
     let started_at = activity.counted_start(rec.from).min(activity.ends_at);
     vec![
         Event::ServiceLogged {
+            imported: None,
             service_id: rec.service_id,
             kind: activity.kind(),
             started_at,

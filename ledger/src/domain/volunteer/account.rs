@@ -182,6 +182,7 @@ pub fn reverse(
     }
     // What expired of it already left the balance: the reversal takes back the rest.
     Ok(vec![Event::EntryReversed {
+        batch: None,
         entry_id,
         reverses: cmd.entry_id,
         points: entry

@@ -158,6 +158,7 @@ pub fn provided_service(
     let hours = positive_hours("hours", cmd.hours)?;
     let kind = cmd.kind.unwrap_or(ServiceKind::Other);
     let mut events = vec![Event::ServiceLogged {
+        imported: None,
         service_id,
         kind,
         started_at: ctx.now,

@@ -103,6 +103,7 @@ pub fn log_service(
         });
     }
     Ok(vec![Event::ServiceLogged {
+        imported: None,
         service_id,
         kind: cmd.kind,
         started_at: cmd.started_at,
