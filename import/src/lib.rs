@@ -16,15 +16,22 @@
 //!   against the community's state.
 //! - [`run`]: a dry run or a real run against a [`ledger::command::CommandHandler`],
 //!   with the answer per row and progress.
+//! - [`history`]: the history sheet (历史服务记录): its columns and each row's own check
+//!   (day, kind, hours); [`history_run`]: whose each row is, the community's rules, and
+//!   the run, one batch per file, each row its own idempotent command.
 //!
-//! ## To add an import (a history of services, say)
-//! A module like [`roster`] (its columns and its pure row check into a command), and a
-//! function in [`run`] that checks the whole sheet first and then runs the commands.
+//! ## To add an import
+//! A module like [`roster`] or [`history`] (its columns and its pure row check into a
+//! command), and a run like [`run`] or [`history_run`] that checks the whole sheet
+//! first and then runs the commands.
 
+pub mod history;
+pub mod history_run;
 pub mod roster;
 pub mod run;
 pub mod sheet;
 
+pub use history_run::{batch_of, import_history};
 pub use roster::{Columns, RowCheck};
 pub use run::{import_roster, Outcome, RowResult, RowStatus};
 pub use sheet::{Format, Sheet};

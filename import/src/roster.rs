@@ -42,17 +42,7 @@ impl Columns {
     /// Finds the columns among `headers`; `mapping` names other headers as ours
     /// (`("联系方式", "手机号")`). Missing 姓名, 楼栋 or 单元 is an error naming them.
     pub fn find(headers: &[String], mapping: &[(String, String)]) -> Result<Columns, ImportError> {
-        let ours: Vec<String> = headers
-            .iter()
-            .map(|h| {
-                let h = h.trim();
-                mapping
-                    .iter()
-                    .find(|(theirs, _)| theirs.trim() == h)
-                    .map(|(_, ours)| ours.trim().to_string())
-                    .unwrap_or_else(|| h.to_string())
-            })
-            .collect();
+        let ours = mapped(headers, mapping);
         let all = |names: &[&str]| -> Vec<usize> {
             ours.iter()
                 .enumerate()
@@ -96,6 +86,21 @@ impl Columns {
     pub fn name<'a>(&self, cells: &'a [String]) -> &'a str {
         Sheet::cell(cells, self.name)
     }
+}
+
+/// The headers as ours: trimmed, and those `mapping` names (theirs, ours) renamed.
+pub(crate) fn mapped(headers: &[String], mapping: &[(String, String)]) -> Vec<String> {
+    headers
+        .iter()
+        .map(|h| {
+            let h = h.trim();
+            mapping
+                .iter()
+                .find(|(theirs, _)| theirs.trim() == h)
+                .map(|(_, ours)| ours.trim().to_string())
+                .unwrap_or_else(|| h.to_string())
+        })
+        .collect()
 }
 
 /// Checks rows of a roster against a community.

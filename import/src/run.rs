@@ -25,6 +25,9 @@ pub enum RowStatus {
     AlreadyImported { volunteer_number: String },
     /// The person is registered in this community already: skipped.
     AlreadyRegistered { volunteer_number: String },
+    /// A history row recorded on this volunteer's account by this run (or, in a dry
+    /// run, that would be).
+    Recorded { volunteer_number: String },
     /// Not imported, and why (in Chinese, for the clerk).
     Rejected { reason: String },
 }
@@ -43,6 +46,8 @@ pub struct RowResult {
 pub struct Outcome {
     pub dry_run: bool,
     pub rows: Vec<RowResult>,
+    /// A history import's batch (to reverse it as one); none for a roster.
+    pub batch: Option<ImportBatchId>,
 }
 
 impl Outcome {
@@ -52,7 +57,7 @@ impl Outcome {
         let mut c = (0, 0, 0);
         for r in &self.rows {
             match r.status {
-                RowStatus::Registered { .. } => c.0 += 1,
+                RowStatus::Registered { .. } | RowStatus::Recorded { .. } => c.0 += 1,
                 RowStatus::AlreadyImported { .. } | RowStatus::AlreadyRegistered { .. } => c.1 += 1,
                 RowStatus::Rejected { .. } => c.2 += 1,
             }
@@ -183,6 +188,7 @@ pub async fn import_roster(
     Ok(Outcome {
         dry_run,
         rows: rows.into_iter().map(|(r, _)| r).collect(),
+        batch: None,
     })
 }
 

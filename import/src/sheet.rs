@@ -73,6 +73,15 @@ fn text_of(d: &Data) -> String {
     match d {
         Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
         Data::Empty => String::new(),
+        // A date cell as a day (and its time, when it has one).
+        Data::DateTime(t) if t.is_datetime() => {
+            let (y, m, d, hh, mm, _, _) = t.to_ymd_hms_milli();
+            if (hh, mm) == (0, 0) {
+                format!("{y:04}-{m:02}-{d:02}")
+            } else {
+                format!("{y:04}-{m:02}-{d:02} {hh:02}:{mm:02}")
+            }
+        }
         other => other.to_string(),
     }
 }

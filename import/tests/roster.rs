@@ -188,6 +188,7 @@ fn by_row(o: &Outcome) -> Vec<(usize, String, &'static str)> {
                 RowStatus::AlreadyImported { .. } => "imported before",
                 RowStatus::AlreadyRegistered { .. } => "registered before",
                 RowStatus::Rejected { .. } => "rejected",
+                RowStatus::Recorded { .. } => "recorded",
             };
             (r.row, r.name.clone(), s)
         })

@@ -222,6 +222,12 @@ fn console_routes() -> Router<WebState> {
                 .layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT)),
         )
         .route(
+            "/console/volunteers/history",
+            get(import::history_form)
+                .post(import::upload_history)
+                .layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT)),
+        )
+        .route(
             "/console/volunteers/import/{token}",
             get(import::job).post(import::confirm),
         )

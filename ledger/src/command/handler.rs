@@ -254,6 +254,15 @@ impl CommandHandler {
         current(&inner.store, &inner.caches, activity_stream(activity_id)).await
     }
 
+    /// A history import as the commands see it (its rows, whether it was reversed).
+    pub async fn import_batch_state(
+        &self,
+        batch_id: ImportBatchId,
+    ) -> Result<Arc<ImportBatchState>, CommandError> {
+        let inner = &self.inner;
+        current(&inner.store, &inner.caches, import_stream(batch_id)).await
+    }
+
     /// Runs one command and answers its own result type (see [`Self::execute`]).
     pub async fn run<C: CommandPayload>(
         &self,

@@ -131,7 +131,8 @@ impl Store {
     }
 
     /// The volunteers whose personal data has this name and phone (none given: none
-    /// kept), for telling a person without an ID number again.
+    /// kept), for telling a person without an ID number again; any phone: `phone` is
+    /// `Some("*")`.
     pub async fn persons_named(
         &self,
         name: &str,
@@ -140,8 +141,8 @@ impl Store {
         let phone = phone.unwrap_or("");
         Ok(match self {
             Store::Sqlite(s) => {
-                let sql =
-                    "SELECT volunteer_id FROM persons WHERE name = ?1 AND COALESCE(phone, '') = ?2";
+                let sql = "SELECT volunteer_id FROM persons WHERE name = ?1 \
+                           AND (?2 = '*' OR COALESCE(phone, '') = ?2)";
                 let ids: Vec<String> = sqlx::query_scalar(sql)
                     .bind(name)
                     .bind(phone)
@@ -152,8 +153,8 @@ impl Store {
                     .collect()
             }
             Store::Postgres(s) => {
-                let sql =
-                    "SELECT volunteer_id FROM persons WHERE name = $1 AND COALESCE(phone, '') = $2";
+                let sql = "SELECT volunteer_id FROM persons WHERE name = $1 \
+                           AND ($2 = '*' OR COALESCE(phone, '') = $2)";
                 sqlx::query_scalar(sql)
                     .bind(name)
                     .bind(phone)

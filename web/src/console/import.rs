@@ -1,7 +1,8 @@
-//! 导入花名册 at the desk: upload an .xlsx or .csv roster, see every row checked (the
-//! dry run of the `import` crate, nothing written), confirm, and watch the registration
-//! go (the page refreshes itself each second until it is done); then download the
-//! rejected rows with their 错误原因 to fix and upload again.
+//! 导入花名册 and 导入历史记录 at the desk: upload an .xlsx or .csv roster or history
+//! sheet, see every row checked (the dry run of the `import` crate, nothing written),
+//! confirm, and watch the rows go in (the page refreshes itself each second until it
+//! is done); then download the rejected rows with their 错误原因 to fix and upload
+//! again. A history import ends with its batch, which can be reversed as one.
 //!
 //! An upload is kept as a job of this process (a temporary file and its results),
 //! bound to the community and the person who uploaded it. The rows are registered as
@@ -28,9 +29,63 @@ enum Stage {
     Failed(String),
 }
 
-/// One uploaded roster.
+/// What a sheet is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// 花名册: volunteers to register.
+    Roster,
+    /// 历史服务记录: past services to record.
+    History,
+}
+
+impl Kind {
+    fn texts(self, desk: &Desk) -> &'static crate::msg::import::Import {
+        match self {
+            Kind::Roster => desk.m().import,
+            Kind::History => desk.m().history,
+        }
+    }
+
+    /// Where its upload form is.
+    fn form(self) -> &'static str {
+        match self {
+            Kind::Roster => "/console/volunteers/import",
+            Kind::History => "/console/volunteers/history",
+        }
+    }
+}
+
+/// The dry run or the real run of `sheet` (uploaded as `name`) as `kind`.
+#[allow(clippy::too_many_arguments)]
+async fn run(
+    kind: Kind,
+    handler: &ledger::command::CommandHandler,
+    actor: &ledger::command::Actor,
+    community: CommunityId,
+    name: &str,
+    sheet: &Sheet,
+    dry_run: bool,
+    progress: &mut (dyn FnMut(usize, usize) + Send),
+) -> Result<Outcome, import::ImportError> {
+    match kind {
+        Kind::Roster => {
+            import::import_roster(handler, actor, community, sheet, &[], dry_run, progress).await
+        }
+        Kind::History => {
+            import::import_history(
+                handler, actor, community, name, sheet, &[], dry_run, progress,
+            )
+            .await
+        }
+    }
+}
+
+/// One uploaded sheet.
 #[derive(Clone)]
 pub struct Job {
+    kind: Kind,
+    /// The file's name as uploaded.
+    name: String,
     community: String,
     principal: Uuid,
     file: std::path::PathBuf,
@@ -66,18 +121,23 @@ fn set_stage(jobs: &Jobs, token: &str, stage: Stage) {
     }
 }
 
-/// `GET /console/volunteers/import`: the upload form.
+/// `GET /console/volunteers/import`: the roster's upload form.
 pub async fn form(desk: Desk) -> Response {
-    upload_page(&desk, None)
+    upload_page(&desk, Kind::Roster, None)
 }
 
-fn upload_page(desk: &Desk, problem: Option<&str>) -> Response {
-    let t = desk.m().import;
+/// `GET /console/volunteers/history`: the history's upload form.
+pub async fn history_form(desk: Desk) -> Response {
+    upload_page(&desk, Kind::History, None)
+}
+
+fn upload_page(desk: &Desk, kind: Kind, problem: Option<&str>) -> Response {
+    let t = kind.texts(desk);
     let body = html! {
         @if let Some(p) = problem { p.notice.bad role="alert" { (t.unreadable) (p) } }
         p { (t.intro) }
         p.sub { (t.columns) }
-        form.grid method="post" enctype="multipart/form-data" action=(desk.href("/console/volunteers/import")) {
+        form.grid method="post" enctype="multipart/form-data" action=(desk.href(kind.form())) {
             input type="hidden" name="csrf" value=(desk.session.csrf());
             label for="file" { (t.file) }
             input id="file" name="file" type="file" accept=".xlsx,.csv" required;
@@ -87,8 +147,17 @@ fn upload_page(desk: &Desk, problem: Option<&str>) -> Response {
     desk.page(t.title, body)
 }
 
-/// `POST /console/volunteers/import`: keeps the file and checks every row.
-pub async fn upload(desk: Desk, mut form: Multipart) -> Response {
+/// `POST /console/volunteers/import`: keeps the roster and checks every row.
+pub async fn upload(desk: Desk, form: Multipart) -> Response {
+    upload_as(desk, form, Kind::Roster).await
+}
+
+/// `POST /console/volunteers/history`: keeps the history sheet and checks every row.
+pub async fn upload_history(desk: Desk, form: Multipart) -> Response {
+    upload_as(desk, form, Kind::History).await
+}
+
+async fn upload_as(desk: Desk, mut form: Multipart, kind: Kind) -> Response {
     let (mut csrf, mut file) = (String::new(), None);
     while let Ok(Some(field)) = form.next_field().await {
         match field.name() {
@@ -105,7 +174,7 @@ pub async fn upload(desk: Desk, mut form: Multipart) -> Response {
         return r;
     }
     let Some((name, bytes)) = file else {
-        return upload_page(&desk, Some("?"));
+        return upload_page(&desk, kind, Some("?"));
     };
     let ext = if name.to_ascii_lowercase().ends_with(".csv") {
         "csv"
@@ -123,7 +192,7 @@ pub async fn upload(desk: Desk, mut form: Multipart) -> Response {
         Ok(s) => s,
         Err(e) => {
             std::fs::remove_file(&path).ok();
-            return upload_page(&desk, Some(&e));
+            return upload_page(&desk, kind, Some(&e));
         }
     };
     let Ok(community) = Uuid::parse_str(&desk.c) else {
@@ -131,19 +200,20 @@ pub async fn upload(desk: Desk, mut form: Multipart) -> Response {
     };
     let handler = &desk.state.api.app.handler;
     let actor = &desk.session.principal.actor;
-    let checked = import::import_roster(
+    let checked = run(
+        kind,
         handler,
         actor,
         CommunityId(community),
+        &name,
         &sheet,
-        &[],
         true,
         &mut |_, _| {},
     )
     .await;
     let outcome = match checked {
         Ok(o) => o,
-        Err(e) => return upload_page(&desk, Some(&e.to_string())),
+        Err(e) => return upload_page(&desk, kind, Some(&e.to_string())),
     };
     {
         let mut all = jobs(&desk);
@@ -153,6 +223,8 @@ pub async fn upload(desk: Desk, mut form: Multipart) -> Response {
         all.insert(
             token.clone(),
             Job {
+                kind,
+                name,
                 community: desk.c.clone(),
                 principal: desk.session.principal.token_id,
                 file: path,
@@ -205,17 +277,18 @@ pub async fn confirm(
                     Stage::Running { done, total },
                 );
             };
-            let run = import::import_roster(
+            let done = run(
+                job.kind,
                 &handler,
                 &actor,
                 CommunityId(community),
+                &job.name,
                 &job.sheet,
-                &[],
                 false,
                 &mut progress,
             )
             .await;
-            let stage = match run {
+            let stage = match done {
                 Ok(o) => Stage::Done(o),
                 Err(e) => Stage::Failed(e.to_string()),
             };
@@ -232,13 +305,13 @@ fn gone(desk: &Desk) -> Response {
     let t = desk.m().import;
     desk.page(
         t.title,
-        html! { p.notice.bad { (t.gone) } a.button href=(desk.href("/console/volunteers/import")) { (t.again) } },
+        html! { p.notice.bad { (t.gone) } a.button href=(desk.href("/console/volunteers")) { (t.again) } },
     )
 }
 
 /// The rows of an outcome as a table.
-fn rows(desk: &Desk, o: &Outcome) -> Markup {
-    let t = desk.m().import;
+fn rows(desk: &Desk, kind: Kind, o: &Outcome) -> Markup {
+    let t = kind.texts(desk);
     html! {
         table {
             thead { tr { th { (t.row) } th { (t.name) } th { (t.result) } } }
@@ -249,6 +322,8 @@ fn rows(desk: &Desk, o: &Outcome) -> Markup {
                         RowStatus::Registered { volunteer_number: None } => ("good", t.will_register.to_string()),
                         RowStatus::AlreadyImported { volunteer_number } => ("", format!("{} {volunteer_number}", t.imported_before)),
                         RowStatus::AlreadyRegistered { volunteer_number } => ("", format!("{} {volunteer_number}", t.registered_before)),
+                        RowStatus::Recorded { volunteer_number } if o.dry_run => ("good", format!("{} {volunteer_number}", t.will_register)),
+                        RowStatus::Recorded { volunteer_number } => ("good", format!("{} {volunteer_number}", t.registered)),
                         RowStatus::Rejected { reason } => ("bad", reason.clone()),
                     };
                     tr { td { (r.row) } td { (r.name) } td class=(class) { (what) } }
@@ -258,8 +333,8 @@ fn rows(desk: &Desk, o: &Outcome) -> Markup {
     }
 }
 
-fn counts(desk: &Desk, o: &Outcome, token: &str) -> Markup {
-    let t = desk.m().import;
+fn counts(desk: &Desk, kind: Kind, o: &Outcome, token: &str) -> Markup {
+    let t = kind.texts(desk);
     let (new, before, bad) = o.counts();
     html! {
         p.counts {
@@ -275,15 +350,15 @@ fn counts(desk: &Desk, o: &Outcome, token: &str) -> Markup {
 
 /// `GET /console/volunteers/import/{token}`: the check, the progress or the result.
 pub async fn job(desk: Desk, Path(token): Path<String>) -> Response {
-    let t = desk.m().import;
     let Some(job) = job_of(&desk, &token) else {
         return gone(&desk);
     };
+    let (kind, t) = (job.kind, job.kind.texts(&desk));
     match &job.stage {
         Stage::Checked(o) => {
             let body = html! {
                 h2 { (t.preview) }
-                (counts(&desk, o, &token))
+                (counts(&desk, kind, o, &token))
                 @if o.counts().0 > 0 {
                     form method="post" action=(desk.href(&format!("/console/volunteers/import/{token}"))) {
                         input type="hidden" name="csrf" value=(desk.session.csrf());
@@ -292,7 +367,7 @@ pub async fn job(desk: Desk, Path(token): Path<String>) -> Response {
                 } @else {
                     p { (t.nothing_to_do) }
                 }
-                (rows(&desk, o))
+                (rows(&desk, kind, o))
             };
             desk.page(t.title, body)
         }
@@ -309,13 +384,16 @@ pub async fn job(desk: Desk, Path(token): Path<String>) -> Response {
         Stage::Done(o) => {
             let body = html! {
                 p.notice.good role="status" { (t.done) }
-                (counts(&desk, o, &token))
-                p { a.button href=(desk.href("/console/volunteers/import")) { (t.again) } }
-                (rows(&desk, o))
+                (counts(&desk, kind, o, &token))
+                @if let Some(batch) = o.batch.filter(|_| o.counts().0 > 0) {
+                    p { (t.batch) " " code { (batch) } "　" a href=(desk.href(&format!("/console/imports/{batch}"))) { (t.undo) } }
+                }
+                p { a.button href=(desk.href(kind.form())) { (t.again) } }
+                (rows(&desk, kind, o))
             };
             desk.page(t.title, body)
         }
-        Stage::Failed(e) => upload_page(&desk, Some(e)),
+        Stage::Failed(e) => upload_page(&desk, kind, Some(e)),
     }
 }
 
@@ -357,6 +435,6 @@ pub async fn rejected(desk: Desk, Path(token): Path<String>) -> Response {
             )
                 .into_response()
         }
-        Err(e) => upload_page(&desk, Some(&e)),
+        Err(e) => upload_page(&desk, job.kind, Some(&e)),
     }
 }

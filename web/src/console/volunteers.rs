@@ -77,6 +77,8 @@ pub async fn list(desk: Desk) -> Response {
             a.button.primary href=(desk.href("/console/volunteers/new")) { (t.register) }
             " "
             a.button href=(desk.href("/console/volunteers/import")) { (m.import.open) }
+            " "
+            a.button href=(desk.href("/console/volunteers/history")) { (m.history.open) }
         }
         p.totals { (t.community_total) " " (i(totals, "volunteers")) " " (t.people) " · " (m.points) " " (num(s(totals, "points")))
             " · " (t.verified_hours) " " (num(s(totals, "verifiedHours"))) " 小时" }

@@ -1,6 +1,7 @@
-//! The texts of the roster import at the desk (导入花名册).
+//! The texts of the imports at the desk: the roster (导入花名册) and the history of
+//! services (导入历史记录).
 
-/// Texts of the roster import.
+/// Texts of an import.
 pub struct Import {
     pub title: &'static str,
     /// The button on the volunteers' list.
@@ -28,6 +29,9 @@ pub struct Import {
     pub imported_before: &'static str,
     pub registered_before: &'static str,
     pub gone: &'static str,
+    /// The batch a history import made, and the link to reverse it.
+    pub batch: &'static str,
+    pub undo: &'static str,
 }
 
 pub const ZH_CN: Import = Import {
@@ -56,4 +60,36 @@ pub const ZH_CN: Import = Import {
     imported_before: "以前已导入",
     registered_before: "已登记，跳过",
     gone: "这次导入已过期，请重新上传。",
+    batch: "",
+    undo: "",
+};
+
+pub const HISTORY_ZH_CN: Import = Import {
+    title: "导入历史服务记录",
+    open: "导入历史记录",
+    intro: "上传 Excel（.xlsx）或 CSV 的历史服务记录（以前的台账）。先逐行检查，确认后才记入志愿者的账户，计入星级和累计时长；同一份表格再导入一次不会重复记入，整批导错了可以一次撤销。",
+    columns: "表头（顺序不限，多余的列不管）：姓名或身份证号、日期、内容或类别、时长（小时）、备注。同名的志愿者请填身份证号。",
+    file: "历史记录文件",
+    check: "检查",
+    unreadable: "这个文件读不出来：",
+    preview: "检查结果（还没有记入）",
+    would: "可以记入",
+    registered: "已记入",
+    already: "以前已导入",
+    rejected: "有问题",
+    confirm: "确认记入",
+    nothing_to_do: "没有可以记入的行。",
+    running: "正在记入",
+    done: "导入完成",
+    download: "下载有问题的行（带错误原因，改好后可再导入）",
+    again: "再导入一份",
+    row: "行号",
+    name: "姓名",
+    result: "结果",
+    will_register: "将记入",
+    imported_before: "以前已导入",
+    registered_before: "已有，跳过",
+    gone: "这次导入已过期，请重新上传。",
+    batch: "本批次：",
+    undo: "整批撤销…",
 };

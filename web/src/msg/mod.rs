@@ -165,6 +165,7 @@ pub struct Messages {
     pub expiry: &'static expiry::Expiry,
     /// The roster import's texts.
     pub import: &'static import::Import,
+    pub history: &'static import::Import,
     /// A correction's texts.
     pub correction: &'static correction::Correction,
     /// Rules tried on the log.
@@ -313,6 +314,7 @@ pub static ZH_CN: Messages = Messages {
     record: &record::ZH_CN,
     expiry: &expiry::ZH_CN,
     import: &import::ZH_CN,
+    history: &import::HISTORY_ZH_CN,
     correction: &correction::ZH_CN,
     whatif: &whatif::ZH_CN,
     inbox_words: inbox::zh_cn,
