@@ -121,7 +121,8 @@ pub enum Command {
         #[arg(long)]
         follow: bool,
     },
-    /// Imports from Excel or CSV (a community's roster, 花名册).
+    /// Imports from Excel or CSV (a community's roster, 花名册; its history of services,
+    /// 历史服务记录), and the reversal of a history import.
     Import {
         #[command(subcommand)]
         kind: ImportKind,
@@ -153,21 +154,37 @@ pub enum ImportKind {
     /// A roster: 姓名, 手机号, 身份证号, 楼栋, 单元, 网格, 队伍, 政治面貌/标签 (columns found by
     /// their headers, in any order). Every row is checked first; valid rows are
     /// registered, the rejected ones written back with a 错误原因 column.
-    Roster {
-        /// The .xlsx (first worksheet) or .csv file.
-        file: std::path::PathBuf,
+    Roster(SheetArgs),
+    /// Past services (历史导入): 姓名 or 身份证号, 日期, 内容/类别, 时长, 备注. Every row is
+    /// checked first; valid rows are recorded on the volunteers' accounts as one batch
+    /// (printed, to reverse it), the rejected ones written back with a 错误原因 column.
+    History(SheetArgs),
+    /// Reverses a whole history import in one command (each entry a linked correction).
+    Reverse {
+        /// The batch a history import printed.
+        batch: uuid::Uuid,
+        /// Why (kept with every correction).
         #[arg(long)]
-        community: uuid::Uuid,
-        /// Check and say what would happen; write nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Another header of the file and the one it means, e.g. 联系方式=手机号.
-        #[arg(long = "map")]
-        map: Vec<String>,
-        /// Where the rejected rows go (default: NAME.rejected.xlsx/.csv beside the file).
-        #[arg(long)]
-        rejected: Option<std::path::PathBuf>,
+        reason: String,
     },
+}
+
+/// A sheet to import, and how.
+#[derive(Debug, clap::Args)]
+pub struct SheetArgs {
+    /// The .xlsx (first worksheet) or .csv file.
+    pub file: std::path::PathBuf,
+    #[arg(long)]
+    pub community: uuid::Uuid,
+    /// Check and say what would happen; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Another header of the file and the one it means, e.g. 联系方式=手机号.
+    #[arg(long = "map")]
+    pub map: Vec<String>,
+    /// Where the rejected rows go (default: NAME.rejected.xlsx/.csv beside the file).
+    #[arg(long)]
+    pub rejected: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -85,19 +85,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             year,
             json,
         }) => crate::whatif::run(&store, community, &rules, year, json).await,
-        Some(Command::Import {
-            kind:
-                ImportKind::Roster {
-                    file,
-                    community,
-                    dry_run,
-                    map,
-                    rejected,
-                },
-        }) => {
+        Some(Command::Import { kind }) => {
             // As the command line's administrator: importing again replays its commands.
             let actor = ledger::command::Actor::admin(CLI_PRINCIPAL);
-            crate::import::roster(store, actor, &file, community, dry_run, &map, rejected).await
+            match kind {
+                ImportKind::Roster(args) => {
+                    crate::import::sheet(store, actor, crate::import::Kind::Roster, args).await
+                }
+                ImportKind::History(args) => {
+                    crate::import::sheet(store, actor, crate::import::Kind::History, args).await
+                }
+                ImportKind::Reverse { batch, reason } => {
+                    crate::import::reverse(store, actor, batch, reason).await
+                }
+            }
         }
     }
 }

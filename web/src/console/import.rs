@@ -73,7 +73,14 @@ async fn run(
         }
         Kind::History => {
             import::import_history(
-                handler, actor, community, name, sheet, &[], dry_run, progress,
+                handler,
+                actor,
+                community,
+                name,
+                sheet,
+                &[],
+                dry_run,
+                progress,
             )
             .await
         }
