@@ -141,6 +141,29 @@ impl Fx<'_> {
             .await["establishDistrict"]["districtId"].clone()
     }
 
+    /// A history import of one row for v1, recorded by the importer: its batch.
+    async fn import_batch(&self) -> String {
+        use ledger::ids::*;
+        let id = |s: &str| uuid::Uuid::parse_str(s).unwrap();
+        let h = ledger::command::CommandHandler::new(self.s.store.clone());
+        let clerk =
+            ledger::command::Actor::staff(uuid::Uuid::new_v4(), CommunityId(id(&self.c.id)));
+        let batch = ImportBatchId(uuid::Uuid::new_v4());
+        let row = ledger::command::ImportHistoryRow {
+            community_id: CommunityId(id(&self.c.id)),
+            batch_id: batch,
+            file: "台账.xlsx".into(),
+            row: 2,
+            volunteer_id: VolunteerId(id(&self.c.v1)),
+            kind: ledger::event::ServiceKind::Patrol,
+            date: chrono::NaiveDate::from_ymd_opt(2019, 5, 1).unwrap(),
+            hours: 1.into(),
+            note: String::new(),
+        };
+        h.run(&clerk, &key(), row).await.unwrap();
+        batch.0.to_string()
+    }
+
     /// The request for one mutation, with fresh fixtures.
     async fn request(&self, mutation: &str) -> (String, Value) {
         let c = self.c;
@@ -167,6 +190,10 @@ impl Fx<'_> {
             "reverseEntry" => {
                 let e = self.award().await;
                 ("mutation($k: String!, $v: ID!, $e: ID!) { reverseEntry(idempotencyKey: $k, volunteerId: $v, entryId: $e, reason: \"录入错误\") { position } }", json!({"k": k, "v": c.v1, "e": e}))
+            }
+            "reverseImportBatch" => {
+                let b = self.import_batch().await;
+                ("mutation($k: String!, $b: ID!) { reverseImportBatch(idempotencyKey: $k, batchId: $b, reason: \"导错了\") { position } }", json!({"k": k, "b": b}))
             }
             "giftHours" => {
                 self.bank_hours().await;
@@ -395,7 +422,7 @@ fn allowed(mutation: &str) -> &'static [Who] {
 }
 
 /// Every mutation of the schema (a test checks that none is missing).
-const MUTATIONS: [&str; 75] = [
+const MUTATIONS: [&str; 76] = [
     "establishCommunity",
     "registerStairwell",
     "formTeam",
@@ -471,6 +498,7 @@ const MUTATIONS: [&str; 75] = [
     "leaveStreet",
     "joinDistrict",
     "leaveDistrict",
+    "reverseImportBatch",
 ];
 
 /// The mutations the served schema has.

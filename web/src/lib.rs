@@ -235,6 +235,10 @@ fn console_routes() -> Router<WebState> {
             "/console/volunteers/import/{token}/rejected",
             get(import::rejected),
         )
+        .route(
+            "/console/imports/{batch}",
+            get(batch::page).post(batch::reverse),
+        )
         .route("/console/volunteers/{id}", get(volunteer::page))
         .route("/console/volunteers/{id}/points", post(volunteer::points))
         .route("/console/volunteers/{id}/relatives", post(family::link))

@@ -18,9 +18,11 @@
 //! - `store`: the rows a batch reads back, and the changed rows written.
 //! - `query`: a ranking read: the top with its ties, and one volunteer's own rank;
 //! - `across`: a ranking of several scopes together (a street's communities);
-//! - `impact`: a volunteer's move if a correction lowered their value (read only).
+//! - `impact`: a volunteer's move if a correction lowered their value (read only);
+//!   `batch`: the moves of many volunteers corrected at once.
 
 mod across;
+mod batch;
 mod cells;
 mod fold;
 mod impact;
@@ -30,6 +32,7 @@ mod scope;
 mod store;
 
 pub use across::{ranking_across, scope_totals, ScopeTotal};
+pub use batch::batch_moves;
 pub use impact::{rank_move, rank_shift, RankMove};
 pub use query::{ranking, Metric, RankEntry, Ranking};
 pub use scope::{scopes_of, Scope};

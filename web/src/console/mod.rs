@@ -7,7 +7,9 @@
 //!   approval with per-row corrections, 补录;
 //! - [`notices`]: 公示 and objections;
 //! - [`volunteers`]: the list (search, sort, pages, totals, award to those ticked),
-//!   registration; [`import`]: a roster uploaded (导入花名册), checked, then registered;
+//!   registration; [`import`]: a roster (导入花名册) or a history of services (导入历史
+//!   记录) uploaded, checked, then registered or recorded; [`batch`]: a history
+//!   import's batch, and its reversal as one with what it would change shown first;
 //!   [`volunteer`]: one volunteer's page (correct, tags, move, teams,
 //!   depart, points, login link, certificate); [`family`]: relatives and hours spent;
 //!   [`record`]: training, commendations and evaluations of services (服务档案);
@@ -24,12 +26,13 @@
 //! - [`sessions`]: login links and the live sessions, revoked by staff.
 //!
 //! Every page reads and writes through GraphQL as the signed-in person
-//! ([`crate::gql::run`]): the console shows and does what the API lets them. The roster
-//! import alone runs the `import` crate on the command handler, as that person: each
-//! row is a registration the command layer authorizes as it does the API's.
+//! ([`crate::gql::run`]): the console shows and does what the API lets them. The imports
+//! alone run the `import` crate on the command handler, as that person: each row is a
+//! command the command layer authorizes as it does the API's.
 
 pub mod activities;
 pub mod attendance;
+pub mod batch;
 pub mod correction;
 pub mod family;
 pub mod import;

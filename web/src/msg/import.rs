@@ -93,3 +93,38 @@ pub const HISTORY_ZH_CN: Import = Import {
     batch: "本批次：",
     undo: "整批撤销…",
 };
+
+/// Texts of a history import's batch (导入批次) and its reversal.
+pub struct Batch {
+    pub title: &'static str,
+    pub file: &'static str,
+    pub rows: &'static str,
+    pub reversed: &'static str,
+    pub nothing: &'static str,
+    pub takes_back: &'static str,
+    pub entries: &'static str,
+    pub volunteers: &'static str,
+    pub reports: &'static str,
+    pub reason: &'static str,
+    pub reason_hint: &'static str,
+    pub confirm: &'static str,
+    pub cancel: &'static str,
+    pub each: &'static str,
+}
+
+pub const BATCH_ZH_CN: Batch = Batch {
+    title: "历史导入批次",
+    file: "文件",
+    rows: "导入行数",
+    reversed: "这一批已整批撤销，每条记录都已冲正。",
+    nothing: "这一批的记录都已单独冲正，没有可撤销的了。",
+    takes_back: "整批撤销将扣回",
+    entries: "记录",
+    volunteers: "涉及志愿者",
+    reports: "年的年度表彰报告若已生成，将与撤销后的记录不一致。",
+    reason: "撤销原因",
+    reason_hint: "如：导错了表格",
+    confirm: "确认整批撤销",
+    cancel: "取消",
+    each: "每位志愿者的变化",
+};

@@ -166,6 +166,7 @@ pub struct Messages {
     /// The roster import's texts.
     pub import: &'static import::Import,
     pub history: &'static import::Import,
+    pub batch: &'static import::Batch,
     /// A correction's texts.
     pub correction: &'static correction::Correction,
     /// Rules tried on the log.
@@ -315,6 +316,7 @@ pub static ZH_CN: Messages = Messages {
     expiry: &expiry::ZH_CN,
     import: &import::ZH_CN,
     history: &import::HISTORY_ZH_CN,
+    batch: &import::BATCH_ZH_CN,
     correction: &correction::ZH_CN,
     whatif: &whatif::ZH_CN,
     inbox_words: inbox::zh_cn,

@@ -8,6 +8,7 @@ mod account;
 pub(crate) mod activity;
 pub(crate) mod community;
 mod expiry;
+mod history;
 mod inbox;
 mod record;
 mod shop;
@@ -42,6 +43,7 @@ pub struct Mutation(
     record::RecordMutation,
     expiry::ExpiryMutation,
     street::StreetMutation,
+    history::HistoryMutation,
 );
 
 /// Runs a command as the caller, recording its latency; answers the command's own

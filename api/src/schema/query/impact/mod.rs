@@ -4,9 +4,11 @@
 //! the entry counts in and who would pass, the certificates since the entry that the log
 //! would contradict), and upholding an objection to a record in its 公示 or rejecting a
 //! logged service (`pending`: what the record would have credited beside what it will,
-//! so the stars and places it would have given and will give). Read only: nothing is
-//! written. The command that makes the correction keeps the same preview ([`note`]).
+//! so the stars and places it would have given and will give), and reversing a history
+//! import as one (`batch`: each volunteer's, ranked falling together). Read only:
+//! nothing is written. The command that makes the correction keeps the same preview ([`note`]).
 
+mod batch;
 mod pending;
 mod reversal;
 
@@ -21,6 +23,7 @@ use ledger::ids::*;
 use projections::common::Period;
 use projections::rankings::{Metric, Scope};
 
+pub(crate) use batch::{notes as batch_notes, BatchImpact};
 pub(crate) use pending::{objection_note, rejection_note};
 pub(crate) use reversal::note;
 
@@ -116,6 +119,19 @@ impl ImpactQuery {
         let objection = ObjectionId(parse_id(&objection_id, "objectionId")?);
         wait(ctx, at_least).await?;
         pending::objection(ctx, activity, objection, &verdict).await
+    }
+
+    /// What reversing a history import as one (`reverseImportBatch`) would change, for
+    /// each volunteer it credited, before it is made (staff of its community, admins).
+    async fn import_batch_impact(
+        &self,
+        ctx: &Context<'_>,
+        batch_id: ID,
+        at_least: Option<u64>,
+    ) -> Res<BatchImpact> {
+        let batch = ImportBatchId(parse_id(&batch_id, "batchId")?);
+        wait(ctx, at_least).await?;
+        batch::preview(ctx, batch).await
     }
 
     /// What rejecting a logged service (`rejectService`) would keep from the volunteer,
