@@ -125,10 +125,10 @@ pub async fn sheet(store: Store, actor: Actor, kind: Kind, args: SheetArgs) -> a
         Kind::History => "recorded",
     };
     if dry_run {
-        println!("dry run, nothing written: {new} rows would be {done}, {before} are there already, {bad} rejected");
+        println!("dry run, nothing written: {new} rows would be {done}, {before} are {done} already, {bad} rejected");
         return Ok(());
     }
-    println!("{new} rows {done}, {before} were there already, {bad} rejected");
+    println!("{new} rows {done}, {before} were {done} already, {bad} rejected");
     if let Some(batch) = outcome.batch {
         println!("batch {batch} (to reverse it: timebank import reverse {batch} --reason WHY)");
     }

@@ -81,4 +81,40 @@ fn a_roster_is_tried_imported_and_imported_again_without_adding_anything() {
         ],
     );
     assert!(!ok && err.contains("THEIR_HEADER=OUR_HEADER"), "{err}");
+
+    // Last years' services of 测试甲, recorded as one batch, then reversed as one.
+    let history = dir.path().join("2019台账.csv");
+    std::fs::write(
+        &history,
+        "姓名,日期,类别,时长\n测试甲,2019-05-01,巡逻,2\n查无此人,2019-05-01,巡逻,1\n",
+    )
+    .unwrap();
+    let history_arg = history.display().to_string();
+    let args = ["import", "history", &history_arg, "--community", &community];
+    let (ok, out, err) = timebank(&db, &args);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("1 rows recorded")
+            && out.contains("row    3 查无此人: rejected: 本社区没有叫“查无此人”的志愿者"),
+        "{out}"
+    );
+    let batch = out
+        .lines()
+        .find_map(|l| l.strip_prefix("batch "))
+        .and_then(|l| l.split_whitespace().next())
+        .expect("the batch is printed")
+        .to_string();
+    let (ok, out, err) = timebank(&db, &args);
+    assert!(
+        ok && out.contains("0 rows recorded, 1 were recorded already"),
+        "{out}{err}"
+    );
+    let reverse = ["import", "reverse", &batch, "--reason", "导错了表"];
+    let (ok, out, err) = timebank(&db, &reverse);
+    assert!(
+        ok && out.contains("1 entries of 1 volunteers corrected"),
+        "{out}{err}"
+    );
+    let (ok, out, _) = timebank(&db, &reverse);
+    assert!(ok && out.contains("was reversed before"), "{out}");
 }

@@ -208,6 +208,23 @@ async fn a_history_import_counts_and_its_reversal_is_what_its_preview_said() {
             .unwrap()
             .iter()
             .any(|e| e["eventType"] == "ImportBatchReversed"));
+        // The community's imports list it, reversed; other staff do not see them.
+        let list = s
+            .ok(&c.staff, "query($c: ID!) { importBatches(communityId: $c) { batchId file rows volunteers reversed } }", json!({"c": c.id}))
+            .await["importBatches"]
+            .clone();
+        assert_eq!(
+            list,
+            json!([{"batchId": b, "file": "2019台账.xlsx", "rows": 3, "volunteers": 2, "reversed": true}])
+        );
+        let (_, body) = s
+            .gql(
+                Some(&c.other_staff),
+                "query($c: ID!) { importBatches(communityId: $c) { batchId } }",
+                json!({"c": c.id}),
+            )
+            .await;
+        assert_eq!(code(&body), "FORBIDDEN");
         // Once only.
         let (_, body) = s
             .gql(Some(&c.staff), "mutation($k: String!, $b: ID!) { reverseImportBatch(idempotencyKey: $k, batchId: $b, reason: \"again\") { entries } }", json!({"k": key(), "b": b}))

@@ -235,6 +235,7 @@ fn console_routes() -> Router<WebState> {
             "/console/volunteers/import/{token}/rejected",
             get(import::rejected),
         )
+        .route("/console/imports", get(batch::list))
         .route(
             "/console/imports/{batch}",
             get(batch::page).post(batch::reverse),

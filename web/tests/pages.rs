@@ -314,6 +314,59 @@ async fn an_activity_from_posting_to_hours_in_the_browser() {
     );
     std::fs::remove_file(&roster).ok();
 
+    // 导入历史记录: last years' ledger, checked, recorded, then reversed as one.
+    let history = std::env::temp_dir().join(format!("2019台账-{}.csv", Uuid::new_v4()));
+    std::fs::write(
+        &history,
+        "\u{feff}姓名,日期,内容,时长,备注\n王秀英,2019-05-01,巡逻,3,夜间\n李桂兰,2019/6/1,走访独居老人,1.5小时,\n陈九,2019-06-01,维修,1,\n",
+    )
+    .unwrap();
+    staff.open(&format!("{}/console/volunteers", s.base)).await;
+    staff.click("a[href^='/console/volunteers/history']").await;
+    staff.choose_file("#file", &history).await;
+    staff.click("form.grid button[type=submit]").await;
+    let text = staff.text().await;
+    assert!(
+        text.contains("可以记入 2") && text.contains("有问题 1") && text.contains("没有叫“陈九”"),
+        "{text}"
+    );
+    staff.click("form[method=post] button.primary").await;
+    staff
+        .wait_for(
+            "document.body.innerText.includes('导入完成')",
+            Duration::from_secs(20),
+        )
+        .await;
+    assert!(
+        staff.text().await.contains("已记入 2"),
+        "{}",
+        staff.text().await
+    );
+    staff.click("a[href^='/console/imports/']").await;
+    let text = staff.text().await;
+    assert!(
+        text.contains("整批撤销将扣回")
+            && text.contains("−4.5 小时")
+            && text.contains("涉及志愿者 2"),
+        "{text}"
+    );
+    screenshot(&staff, "console-history-batch.png").await;
+    staff.fill("#why", "导错了表格").await;
+    staff.click("form.grid button[type=submit]").await;
+    assert!(
+        staff.text().await.contains("这一批已整批撤销"),
+        "{}",
+        staff.text().await
+    );
+    // The community's imports, found again later.
+    staff.open(&format!("{}/console/imports", s.base)).await;
+    let text = staff.text().await;
+    assert!(
+        text.contains("2019台账") && text.contains("已整批撤销"),
+        "{text}"
+    );
+    std::fs::remove_file(&history).ok();
+
     // The volunteer signs up on the phone.
     log_in(&phone, &link(&s, Role::Volunteer, c.0, Some(v.0)).await).await;
     assert!(

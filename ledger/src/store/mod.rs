@@ -130,6 +130,42 @@ impl Store {
         }
     }
 
+    /// The streams named `prefix…` a community's events were written to, newest first
+    /// (by their first event's position), with that position: a community's history
+    /// imports (`import-`), say. Read through the log's index by community.
+    pub async fn community_streams(
+        &self,
+        community: uuid::Uuid,
+        prefix: &str,
+    ) -> Result<Vec<(String, u64)>, StoreError> {
+        let like = format!("{prefix}%");
+        let rows: Vec<(String, i64)> = match self {
+            Store::Sqlite(s) => {
+                sqlx::query_as(
+                    "SELECT stream_id, MIN(position) FROM events
+                     WHERE community_id = ?1 AND stream_id LIKE ?2
+                     GROUP BY stream_id ORDER BY MIN(position) DESC",
+                )
+                .bind(community.to_string())
+                .bind(like)
+                .fetch_all(s.pool())
+                .await?
+            }
+            Store::Postgres(s) => {
+                sqlx::query_as(
+                    "SELECT stream_id, MIN(position) FROM events
+                     WHERE community_id = $1 AND stream_id LIKE $2
+                     GROUP BY stream_id ORDER BY MIN(position) DESC",
+                )
+                .bind(community)
+                .bind(like)
+                .fetch_all(s.pool())
+                .await?
+            }
+        };
+        Ok(rows.into_iter().map(|(s, p)| (s, p as u64)).collect())
+    }
+
     /// The volunteers whose personal data has this name and phone (none given: none
     /// kept), for telling a person without an ID number again; any phone: `phone` is
     /// `Some("*")`.

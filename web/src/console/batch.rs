@@ -19,6 +19,37 @@ const IMPACT: &str = "query($b: ID!) { importBatchImpact(batchId: $b) {
       rankings { period metric before after passedBy }
       certificates { number hoursStated hoursAfter } } } }";
 
+const LIST: &str =
+    "query($c: ID!) { importBatches(communityId: $c) { batchId file rows volunteers reversed } }";
+
+/// `GET /console/imports`: the community's history imports, newest first.
+pub async fn list(desk: Desk) -> Response {
+    let t = desk.m().batch;
+    let d = match desk.read(LIST, json!({ "c": desk.c })).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    let batches = items(&d["importBatches"]);
+    let body = html! {
+        p { a.button.primary href=(desk.href("/console/volunteers/history")) { (desk.m().history.open) } }
+        @if batches.is_empty() { p.sub { (t.none) } }
+        @else {
+            table {
+                thead { tr { th { (t.file) } th { (t.rows) } th { (t.volunteers) } th {} } }
+                tbody { @for b in &batches {
+                    tr {
+                        td { a href=(desk.href(&format!("/console/imports/{}", s(b, "batchId")))) { (s(b, "file")) } }
+                        td { (i(b, "rows")) }
+                        td { (i(b, "volunteers")) }
+                        td { @if b["reversed"].as_bool() == Some(true) { span.tag.bad { (t.reversed_tag) } } }
+                    }
+                } }
+            }
+        }
+    };
+    desk.page(t.list_title, body)
+}
+
 /// `GET /console/imports/{batch}`: the batch, the preview of its reversal and the form.
 pub async fn page(desk: Desk, Path(batch): Path<String>) -> Response {
     let t = desk.m().batch;
@@ -52,8 +83,8 @@ pub async fn page(desk: Desk, Path(batch): Path<String>) -> Response {
                 a href=(desk.href("/console/volunteers")) { (t.cancel) }
             }
             h2 { (t.each) }
-            @for v in &volunteers {
-                details {
+            @for (n, v) in volunteers.iter().enumerate() {
+                details open[n == 0] {
                     summary {
                         (s(v, "detail")) "：−" (num(s(v, "hours"))) " 小时"
                         @if i(v, "starsBefore") != i(v, "starsAfter") {

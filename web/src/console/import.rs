@@ -144,6 +144,7 @@ fn upload_page(desk: &Desk, kind: Kind, problem: Option<&str>) -> Response {
         @if let Some(p) = problem { p.notice.bad role="alert" { (t.unreadable) (p) } }
         p { (t.intro) }
         p.sub { (t.columns) }
+        @if kind == Kind::History { p { a href=(desk.href("/console/imports")) { (desk.m().batch.list_title) } } }
         form.grid method="post" enctype="multipart/form-data" action=(desk.href(kind.form())) {
             input type="hidden" name="csrf" value=(desk.session.csrf());
             label for="file" { (t.file) }

@@ -96,6 +96,9 @@ pub const HISTORY_ZH_CN: Import = Import {
 
 /// Texts of a history import's batch (导入批次) and its reversal.
 pub struct Batch {
+    pub list_title: &'static str,
+    pub none: &'static str,
+    pub reversed_tag: &'static str,
     pub title: &'static str,
     pub file: &'static str,
     pub rows: &'static str,
@@ -113,6 +116,9 @@ pub struct Batch {
 }
 
 pub const BATCH_ZH_CN: Batch = Batch {
+    list_title: "历史导入",
+    none: "还没有导入过历史记录。",
+    reversed_tag: "已整批撤销",
     title: "历史导入批次",
     file: "文件",
     rows: "导入行数",

@@ -22,7 +22,8 @@
 //! - [`inbox`]: a volunteer's messages, a community's recent awards;
 //! - [`shop`]: the points shop's catalogue, redemptions and monthly stock sheet;
 //! - [`impact`]: what a correction would change, before it is made (a reversal, an
-//!   objection upheld, a service rejected);
+//!   objection upheld, a service rejected, a history import reversed as one);
+//! - [`imports`]: a community's history imports;
 //! - [`whatif`]: proposed point rules, star thresholds or a rubric replayed on the log;
 //! - [`street`]: streets and districts, and their roll-ups (a ranking, a table).
 //!
@@ -34,6 +35,7 @@ pub mod audit;
 pub mod boards;
 pub mod community;
 pub mod impact;
+pub mod imports;
 pub mod inbox;
 pub mod shop;
 pub mod street;
@@ -59,6 +61,7 @@ pub struct Query(
     inbox::InboxQuery,
     shop::ShopQuery,
     impact::ImpactQuery,
+    imports::ImportQuery,
     whatif::WhatIfQuery,
     street::StreetQuery,
     street::StreetBoardQuery,

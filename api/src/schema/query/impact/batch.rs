@@ -192,6 +192,9 @@ pub(crate) async fn preview(ctx: &Context<'_>, batch: ImportBatchId) -> Res<Batc
     })
 }
 
+/// What each volunteer loses in a period, in minor units (points, minutes).
+type Lost = BTreeMap<VolunteerId, (i64, i64)>;
+
 /// Every volunteer's moves in the community's rankings of the periods their entries
 /// count in, all of the batch falling together.
 async fn ranking_moves(
@@ -200,7 +203,7 @@ async fn ranking_moves(
     standing: &[(VolunteerId, Standing)],
 ) -> Res<BTreeMap<VolunteerId, Vec<RankingMove>>> {
     // What each volunteer loses in each period, in minor units (points, minutes).
-    let mut periods: Vec<(Period, BTreeMap<VolunteerId, (i64, i64)>)> = Vec::new();
+    let mut periods: Vec<(Period, Lost)> = Vec::new();
     for (vid, s) in standing {
         for e in &s.entries {
             for period in Period::of_day(e.day) {
