@@ -22,6 +22,8 @@
 //! - [`mod@statement`]: a volunteer's statement (every ledger entry with running balances).
 //! - [`street`]: a street's annual report: its communities' reports at one position and a
 //!   summary with a line per community.
+//! - [`export`]: exports for the authorities, streamed to a file row by row: the event
+//!   log of a period, the member list (masked by role), hours per volunteer.
 //! - [`whatif`]: a community's log replayed under proposed point rules and star thresholds,
 //!   writing nothing (规则试算); `whatif::rubric`: a year's 文明楼道 under a proposed rubric.
 //! - [`people`]: names at render time, masking of ID numbers, phones and names.
@@ -67,6 +69,7 @@
 pub mod annual;
 pub mod certificate;
 pub mod error;
+pub mod export;
 pub mod fold;
 pub mod labels;
 pub mod people;

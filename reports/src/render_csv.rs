@@ -36,7 +36,7 @@ pub fn field(value: &str) -> String {
     }
 }
 
-fn cell_field(cell: &Cell) -> String {
+pub(crate) fn cell_field(cell: &Cell) -> String {
     match cell {
         Cell::Text(s) if s.starts_with(['=', '+', '-', '@']) => field(&format!("'{s}")),
         other => field(&other.display()),

@@ -20,18 +20,18 @@ pub fn render_xlsx(report: &AnnualReport) -> Result<Vec<u8>, ReportError> {
     sections_to_xlsx(&annual_sections(report))
 }
 
-struct Formats {
-    header: Format,
-    text: Format,
-    int: Format,
-    two_decimals: Format,
-    date: Format,
-    month: Format,
-    datetime: Format,
+pub(crate) struct Formats {
+    pub(crate) header: Format,
+    pub(crate) text: Format,
+    pub(crate) int: Format,
+    pub(crate) two_decimals: Format,
+    pub(crate) date: Format,
+    pub(crate) month: Format,
+    pub(crate) datetime: Format,
 }
 
 impl Formats {
-    fn new() -> Formats {
+    pub(crate) fn new() -> Formats {
         let cell = Format::new().set_border(FormatBorder::Thin);
         Formats {
             header: Format::new()
@@ -55,7 +55,7 @@ fn excel_date(y: i32, m: u32, d: u32) -> Result<ExcelDateTime, ReportError> {
     Ok(ExcelDateTime::from_ymd(year, m as u8, d as u8)?)
 }
 
-fn write_cell(
+pub(crate) fn write_cell(
     ws: &mut Worksheet,
     row: u32,
     col: u16,

@@ -366,6 +366,18 @@ async fn an_activity_from_posting_to_hours_in_the_browser() {
         "{text}"
     );
     std::fs::remove_file(&history).ok();
+    // The year's event log, from the reports page: the import and its reversal linked.
+    staff.open(&format!("{}/console/reports", s.base)).await;
+    let log = staff
+        .eval("fetch(document.querySelector('a[href*=\"export/event-log\"][href$=\"format=csv\"]').href).then(r => r.text())")
+        .await;
+    let log = log.as_str().unwrap_or_default();
+    assert!(
+        log.contains("历史导入")
+            && log.contains("整批撤销导入")
+            && log.contains("整批撤销导入批次"),
+        "{log}"
+    );
 
     // The volunteer signs up on the phone.
     log_in(&phone, &link(&s, Role::Volunteer, c.0, Some(v.0)).await).await;

@@ -14,10 +14,14 @@
 //! - [`routes`]: the download routes (`GET /documents/...`, bearer token) serve the
 //!   files: an annual report as XLSX, CSV or HTML, a certificate's printable HTML page,
 //!   a statement as CSV or XLSX. Each names its log position in `X-Timebank-Position`.
+//! - [`exports`]: the exports for the authorities (`GET /documents/export/...`): a
+//!   community's or street's event log, member list and hours per volunteer, streamed
+//!   from a file written row by row.
 //!
 //! Nothing here but [`routes`] knows HTTP: the schema uses this module, and the routes
 //! use the shared state ([`crate::state`]).
 
+pub mod exports;
 pub mod routes;
 
 use crate::errors::ApiError;

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 /// `年度表彰-<community>-2026-P123.xlsx` as an ASCII fallback and a UTF-8 name.
-fn attachment(name: &str) -> HeaderValue {
+pub(super) fn attachment(name: &str) -> HeaderValue {
     let ascii: String = name
         .chars()
         .map(|c| {
@@ -64,7 +64,7 @@ fn file_response(bytes: Vec<u8>, f: Format, name: &str, position: u64) -> Respon
 }
 
 /// An error as a small JSON body with its stable code.
-fn error_response(e: ApiError) -> Response {
+pub(super) fn error_response(e: ApiError) -> Response {
     let status = match &e {
         ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
         ApiError::Forbidden(_) => StatusCode::FORBIDDEN,

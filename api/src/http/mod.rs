@@ -86,6 +86,18 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(graphql)
         .merge(documents)
+        .route(
+            "/documents/export/event-log",
+            get(crate::documents::exports::event_log_file),
+        )
+        .route(
+            "/documents/export/members",
+            get(crate::documents::exports::members_file),
+        )
+        .route(
+            "/documents/export/hours",
+            get(crate::documents::exports::hours_file),
+        )
         .route("/graphiql", get(graphql::graphiql))
         .route("/ws", get(ws::ws))
         .route("/healthz", get(ops::healthz))

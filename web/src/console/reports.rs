@@ -1,8 +1,9 @@
 //! Reports at the desk (`/console/reports?year=`): the annual commendation report
 //! (年度表彰) previewed — the year's totals, month by month, the best volunteers by
 //! hours, new stars, red flags — with its downloads (XLSX, CSV, printable HTML, pinned
-//! to a log position), and the certificates the community issued that year, to print
-//! again.
+//! to a log position), the exports for the authorities (the year's event log and hours
+//! per volunteer, the member list, as Excel or CSV), and the certificates the community
+//! issued that year, to print again.
 
 use super::{items, Desk};
 use crate::gql::{i, s};
@@ -83,6 +84,20 @@ pub async fn page(desk: Desk) -> Response {
                 ul.plain { @for v in items(&r["newStars"]).iter().take(30) {
                     li { (s(v, "name")) " " (s(v, "volunteerNumber")) " → " (layout::star_marks(i(v, "starLevel"))) }
                 } }
+            }
+        }
+        section.box {
+            h2 { (m.export.title) }
+            p.sub { (m.export.hint) }
+            @let span = format!("communityId={}&from={year}-01-01&to={year}-12-31", desk.c);
+            @for (what, path, query) in [
+                (m.export.event_log, "event-log", span.clone()),
+                (m.export.hours, "hours", span.clone()),
+                (m.export.members, "members", format!("communityId={}", desk.c)),
+            ] {
+                p { (what) "："
+                    a.button.small href=(format!("/documents/export/{path}?{query}&format=xlsx")) { "Excel" } " "
+                    a.button.small href=(format!("/documents/export/{path}?{query}&format=csv")) { "CSV" } }
             }
         }
         h2 { (t.certificates) " (" (year) ")" }

@@ -14,6 +14,7 @@
 pub mod console;
 pub mod correction;
 pub mod expiry;
+pub mod export;
 pub mod import;
 pub mod inbox;
 pub mod record;
@@ -167,6 +168,7 @@ pub struct Messages {
     pub import: &'static import::Import,
     pub history: &'static import::Import,
     pub batch: &'static import::Batch,
+    pub export: &'static export::Export,
     /// A correction's texts.
     pub correction: &'static correction::Correction,
     /// Rules tried on the log.
@@ -317,6 +319,7 @@ pub static ZH_CN: Messages = Messages {
     import: &import::ZH_CN,
     history: &import::HISTORY_ZH_CN,
     batch: &import::BATCH_ZH_CN,
+    export: &export::ZH_CN,
     correction: &correction::ZH_CN,
     whatif: &whatif::ZH_CN,
     inbox_words: inbox::zh_cn,
