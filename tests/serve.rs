@@ -539,10 +539,11 @@ fn login_links(server: &mut std::process::Child, n: usize) -> Vec<String> {
         .collect()
 }
 
-/// `timebank serve --demo`, as a new user runs it: three login links (staff, volunteer,
-/// hall display) that each open their page with this week's demo community (an
-/// activity under way, the red flag of this month, messages); started again on the
-/// same database it adds nothing and prints new links.
+/// `timebank serve --demo`, as a new user runs it: four login links (staff, volunteer,
+/// hall display, street office) that each open their page with this week's demo
+/// community (an activity under way, the red flag of this month, messages) and its
+/// street of two communities; started again on the same database it adds nothing and
+/// prints new links.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_demo_opens_a_working_community_from_one_command() {
     let dir = ledger::testing::TempDir::new();
@@ -564,7 +565,7 @@ async fn serve_demo_opens_a_working_community_from_one_command() {
         let base = format!("http://127.0.0.1:{port}");
         let listen = format!("127.0.0.1:{port}");
         let mut server = spawn(&db, &["serve", "--demo", "--listen", &listen], &[]);
-        let links = login_links(&mut server, 3);
+        let links = login_links(&mut server, 4);
         wait_up(&client, &base, &mut server).await;
         let mut pages = Vec::new();
         for link in &links {
@@ -593,7 +594,13 @@ async fn serve_demo_opens_a_working_community_from_one_command() {
                 .unwrap();
             pages.push((page, body));
         }
-        let (console, phone, hall) = (&pages[0], &pages[1], &pages[2]);
+        let (console, phone, hall, street) = (&pages[0], &pages[1], &pages[2], &pages[3]);
+        assert_eq!(street.0, "/street");
+        assert!(
+            street.1.contains("街道工作台") && street.1.matches("<tr>").count() >= 4,
+            "round {round}: {}",
+            street.1
+        );
         assert_eq!(console.0, "/console");
         for want in ["今日待办", "北门治安巡逻", "待审核考勤"] {
             assert!(

@@ -216,6 +216,7 @@ async fn main() {
         .expect("client");
     let c = Some(day.community_id.0);
     let grant = |role, volunteer| web::links::Grant {
+        street: None,
         role,
         community: c,
         volunteer,

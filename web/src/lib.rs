@@ -19,7 +19,9 @@
 //!   check-in, records (statement, certificates, inbox), wishes, the points shop,
 //!   relatives, the service record (我的档案, rating a service received);
 //! - [`console`]: the staff console (`/console`), one module per part of the desk;
-//! - [`hall`]: the hall display (`/hall`), live by server-sent events.
+//! - [`hall`]: the hall display (`/hall`), live by server-sent events;
+//! - [`street`]: the street office's desk (`/street`): its communities side by side,
+//!   rankings across them, red flags, and the documents for the authorities.
 //!
 //! ## To add a page
 //!
@@ -40,6 +42,7 @@ pub mod links;
 pub mod msg;
 pub mod phone;
 pub mod session;
+pub mod street;
 
 use api::{AppState, Role};
 use axum::extract::{FromRequestParts, Path, State};
@@ -139,6 +142,7 @@ pub fn routes(api: AppState, config: WebConfig) -> Router {
         .route("/logout", post(logout))
         .route("/static/app.css", get(css))
         .route("/static/hall.js", get(hall_js))
+        .route("/street", get(street::page))
         .route("/m", get(phone::home))
         .route("/m/activities", get(phone::activities::activities))
         .route(
@@ -320,9 +324,8 @@ async fn index(
             match s.principal.role() {
                 Role::Volunteer => "/m",
                 Role::Display => "/hall",
-                // Street offices use the API for now: no login link makes a street
-                // session for the pages.
-                Role::Staff | Role::Admin | Role::Street => "/console",
+                Role::Street => "/street",
+                Role::Staff | Role::Admin => "/console",
             },
             &[],
         ),
@@ -403,7 +406,16 @@ async fn login(
         }
     };
     let label = format!("session: {}", grant.label);
-    match api::issue_token(store, grant.role, grant.community, grant.volunteer, &label).await {
+    let issued = api::auth::issue_bound(
+        store,
+        grant.role,
+        grant.community,
+        grant.volunteer,
+        grant.street,
+        &label,
+    )
+    .await;
+    match issued.map(|t| t.token) {
         Ok(token) => layout::redirect(
             "/",
             &[session::set_cookie(

@@ -20,6 +20,8 @@ pub struct Grant {
     pub role: Role,
     pub community: Option<Uuid>,
     pub volunteer: Option<Uuid>,
+    /// A street office's street (街道办).
+    pub street: Option<Uuid>,
     pub label: String,
 }
 
@@ -56,8 +58,8 @@ fn new_code() -> String {
     hex::encode(bytes)
 }
 
-/// Whether `maker` may hand out a login for `grant`: admins for anyone; staff for the
-/// volunteers, staff and displays of their own community.
+/// Whether `maker` may hand out a login for `grant`: admins for anyone (a street office
+/// too); staff for the volunteers, staff and displays of their own community.
 pub fn may_grant(maker: &Principal, grant: &Grant) -> bool {
     match maker.role() {
         Role::Admin => true,
@@ -97,6 +99,21 @@ pub async fn create(
             "a volunteer link names the volunteer".into(),
         ));
     }
+    if (grant.role == Role::Street) != grant.street.is_some() {
+        return Err(LinkRefused::Invalid(
+            "a street office's link names its street, and only it does".into(),
+        ));
+    }
+    if let Some(s) = grant.street {
+        let stream = ledger::ids::street_stream(ledger::ids::StreetId(s));
+        let known = store
+            .stream_version(&stream)
+            .await
+            .map_err(|e| LinkRefused::Invalid(e.to_string()))?;
+        if known == 0 {
+            return Err(LinkRefused::Invalid(format!("street {s}")));
+        }
+    }
     if !may_grant(maker, &grant) {
         return Err(LinkRefused::Forbidden);
     }
@@ -114,6 +131,7 @@ pub async fn create_first_admin(store: &Store, now: DateTime<Utc>) -> sqlx::Resu
         role: Role::Admin,
         community: None,
         volunteer: None,
+        street: None,
         label: "首位管理员".into(),
     };
     insert(store, &code, &grant, "server", now).await?;
@@ -127,8 +145,8 @@ async fn insert(
     by: &str,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    let sql = "INSERT INTO login_links (link_hash, role, community_id, volunteer_id, label, created_by, created_at, expires_at) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    let sql = "INSERT INTO login_links (link_hash, role, community_id, volunteer_id, label, created_by, created_at, expires_at, street_id) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
     let expires = (now + LINK_TTL).timestamp_millis();
     on_pool!(store, pool => sqlx::query(sql)
         .bind(hash(code))
@@ -139,6 +157,7 @@ async fn insert(
         .bind(by)
         .bind(now.timestamp_millis())
         .bind(expires)
+        .bind(g.street.map(|s| s.to_string()))
         .execute(pool)
         .await
         .map(|_| ()), Ok(()))
@@ -155,24 +174,31 @@ pub async fn any_open(store: &Store, now: DateTime<Utc>) -> sqlx::Result<bool> {
     Ok(n > 0)
 }
 
-type GrantRow = (String, Option<String>, Option<String>, String);
+type GrantRow = (
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<String>,
+);
 
 /// Uses a link: the grant it carried, once; `None` for a code that is unknown, used or
 /// expired.
 pub async fn redeem(store: &Store, code: &str, now: DateTime<Utc>) -> sqlx::Result<Option<Grant>> {
     let sql = "UPDATE login_links SET used_at = $1 \
                WHERE link_hash = $2 AND used_at IS NULL AND expires_at > $1 \
-               RETURNING role, community_id, volunteer_id, label";
+               RETURNING role, community_id, volunteer_id, label, street_id";
     let row: Option<GrantRow> = on_pool!(store, pool => sqlx::query_as(sql)
         .bind(now.timestamp_millis())
         .bind(hash(code))
         .fetch_optional(pool)
         .await?, None);
-    Ok(row.and_then(|(role, c, v, label)| {
+    Ok(row.and_then(|(role, c, v, label, s)| {
         Some(Grant {
             role: api::parse_role(&role).ok()?,
             community: c.and_then(|c| Uuid::parse_str(&c).ok()),
             volunteer: v.and_then(|v| Uuid::parse_str(&v).ok()),
+            street: s.and_then(|s| Uuid::parse_str(&s).ok()),
             label,
         })
     }))

@@ -130,6 +130,7 @@ impl Site {
             label: "test".into(),
         };
         let grant = web::links::Grant {
+            street: None,
             role,
             community: community.map(|c| c.0),
             volunteer: volunteer.map(|v| v.0),

@@ -124,6 +124,7 @@ async fn the_hall_reconnects_by_itself_after_a_restart() {
         label: "test".into(),
     };
     let grant = web::links::Grant {
+        street: None,
         role: Role::Display,
         community: Some(c.0),
         volunteer: None,

@@ -76,6 +76,7 @@ async fn link(s: &Server, role: Role, community: Uuid, volunteer: Option<Uuid>) 
         label: "test".into(),
     };
     let grant = web::links::Grant {
+        street: None,
         role,
         community: Some(community),
         volunteer,

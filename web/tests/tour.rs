@@ -75,6 +75,7 @@ impl Demo {
             label: "test".into(),
         };
         let grant = web::links::Grant {
+            street: None,
             role,
             community: (role != Role::Admin).then_some(self.community),
             volunteer,

@@ -24,6 +24,14 @@ pub async fn page(desk: Desk) -> Response {
         Ok(d) => items(&d["sessions"]),
         Err(r) => return r,
     };
+    let streets = if desk.session.principal.role() == Role::Admin {
+        match desk.read("{ streets { streetId name } }", json!({})).await {
+            Ok(d) => items(&d["streets"]),
+            Err(r) => return r,
+        }
+    } else {
+        Vec::new()
+    };
     let community = Uuid::parse_str(&desk.c).unwrap_or_default();
     let open = links::open_of(&desk.state.api.app.store, community, desk.state.now())
         .await
@@ -42,6 +50,16 @@ pub async fn page(desk: Desk) -> Response {
                 input type="hidden" name="staff" value="1";
                 input name="name" required maxlength="30" placeholder=(t.staff_name) aria-label=(t.staff_name);
                 button.button type="submit" { (t.link_for_staff) }
+            }
+            @if desk.session.principal.role() == Role::Admin && !streets.is_empty() {
+                form.inline method="post" action=(desk.href("/console/links")) {
+                    (crate::form::hidden(&desk.session))
+                    select name="street" aria-label=(m.street.pick_street) {
+                        @for st in &streets { option value=(s(st, "streetId")) { (s(st, "name")) } }
+                    }
+                    input name="name" maxlength="30" placeholder=(t.staff_name) aria-label=(t.staff_name);
+                    button.button type="submit" { (m.street.link_for_street) }
+                }
             }
             span.sub { (t.volunteer_link_hint) }
         }
@@ -137,12 +155,14 @@ pub async fn make_link(desk: Desk, headers: HeaderMap, axum::Form(f): Form) -> R
         return r;
     }
     let volunteer = f.get("volunteer").and_then(|v| Uuid::parse_str(v).ok());
+    let street = f.get("street").and_then(|v| Uuid::parse_str(v).ok());
     // A link says whom it is for: the volunteer's or colleague's name, or the screen.
     let name = get(&f, "name");
-    let (role, title) = match (volunteer, f.contains_key("staff")) {
-        (Some(_), _) => (Role::Volunteer, m.link_for_volunteer),
-        (None, true) => (Role::Staff, t.link_for_staff),
-        (None, false) => (Role::Display, m.link_for_display),
+    let (role, title) = match (volunteer, street, f.contains_key("staff")) {
+        (Some(_), _, _) => (Role::Volunteer, m.link_for_volunteer),
+        (None, Some(_), _) => (Role::Street, m.street.link_for_street),
+        (None, None, true) => (Role::Staff, t.link_for_staff),
+        (None, None, false) => (Role::Display, m.link_for_display),
     };
     let whom = if name.is_empty() {
         t.role(role.as_str()).to_string()
@@ -150,8 +170,9 @@ pub async fn make_link(desk: Desk, headers: HeaderMap, axum::Form(f): Form) -> R
         name
     };
     let grant = links::Grant {
+        street,
         role,
-        community: Uuid::parse_str(&desk.c).ok(),
+        community: Uuid::parse_str(&desk.c).ok().filter(|_| street.is_none()),
         volunteer,
         // A volunteer's name is not kept with the link (the session list finds it by
         // the volunteer, and erasure removes it); a colleague's role name is.

@@ -19,6 +19,7 @@ pub mod import;
 pub mod inbox;
 pub mod record;
 pub mod shop;
+pub mod street;
 pub mod whatif;
 
 pub use console::Console;
@@ -169,6 +170,7 @@ pub struct Messages {
     pub history: &'static import::Import,
     pub batch: &'static import::Batch,
     pub export: &'static export::Export,
+    pub street: &'static street::Street,
     /// A correction's texts.
     pub correction: &'static correction::Correction,
     /// Rules tried on the log.
@@ -320,6 +322,7 @@ pub static ZH_CN: Messages = Messages {
     history: &import::HISTORY_ZH_CN,
     batch: &import::BATCH_ZH_CN,
     export: &export::ZH_CN,
+    street: &street::ZH_CN,
     correction: &correction::ZH_CN,
     whatif: &whatif::ZH_CN,
     inbox_words: inbox::zh_cn,
