@@ -132,6 +132,21 @@ pub enum Command {
         #[command(subcommand)]
         action: PersonAction,
     },
+    /// Write a district's valid history straight to the store, fast (for benchmarks at
+    /// district scale): streets of communities of volunteers, then services and awards.
+    BulkLoad {
+        #[arg(long, default_value_t = 15)]
+        streets: u32,
+        #[arg(long, default_value_t = 20)]
+        communities_per_street: u32,
+        /// Volunteers per community.
+        #[arg(long, default_value_t = 3000)]
+        volunteers: u32,
+        #[arg(long, default_value_t = 1_000_000)]
+        events: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Generate a realistic community's history through the command layer.
     Demo {
         #[arg(long, default_value_t = 200)]

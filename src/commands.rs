@@ -58,6 +58,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             communities,
             activities,
         }) => demo(store, volunteers, events, seed, communities, activities).await,
+        Some(Command::BulkLoad {
+            streets,
+            communities_per_street,
+            volunteers,
+            events,
+            seed,
+        }) => {
+            let opts = ledger::bulk::BulkOptions {
+                streets,
+                communities_per_street,
+                volunteers,
+                events,
+                seed,
+            };
+            bulk_load(&store, &opts).await
+        }
         Some(Command::Serve(args)) => serve(store, args).await,
         None => serve(store, cli.serve).await,
         Some(Command::Token { action }) => token(&store, action).await,
@@ -101,6 +117,31 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+async fn bulk_load(store: &Store, opts: &ledger::bulk::BulkOptions) -> anyhow::Result<()> {
+    let bar = indicatif::ProgressBar::new(opts.events).with_style(
+        indicatif::ProgressStyle::with_template(
+            "loading [{bar:40}] {pos}/{len} events ({per_sec}, {eta})",
+        )?
+        .progress_chars("=> "),
+    );
+    let started = std::time::Instant::now();
+    let done = ledger::bulk::load(store, opts, |n| bar.set_position(n)).await?;
+    bar.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "bulk-load: {} events in {secs:.1} s ({:.0} events/s), {} communities in {} streets",
+        done.events,
+        done.events as f64 / secs.max(1e-9),
+        done.communities.len(),
+        done.streets.len()
+    );
+    println!("district {}", done.district);
+    for s in &done.streets {
+        println!("street {s}");
+    }
+    Ok(())
 }
 
 fn json_line(e: &ledger::store::RecordedEvent) -> anyhow::Result<String> {

@@ -25,6 +25,8 @@
 //!   beside the log.
 //! - [`demo`]: a deterministic, realistic community history generated through commands,
 //!   and this week around today for `serve --demo` ([`demo::present`]).
+//! - [`bulk`]: a district's valid history written straight to the store in large
+//!   appends, for benchmarks (`timebank bulk-load`).
 //! - [`testing`]: fresh stores for tests on each backend, and `given / when / then` for
 //!   the domain's rules.
 //!
@@ -50,6 +52,7 @@
 
 pub mod actor;
 pub mod amount;
+pub mod bulk;
 pub mod command;
 pub mod demo;
 pub mod domain;

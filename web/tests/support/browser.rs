@@ -236,11 +236,15 @@ impl Browser {
         assert_eq!(ok, json!(true), "no input {selector}");
     }
 
-    /// Waits until `condition` (JavaScript) is true.
+    /// Waits until `condition` (JavaScript) is true; a condition that throws (a page
+    /// between two loads has no body yet) is not true yet.
     pub async fn wait_for(&self, condition: &str, within: Duration) -> Duration {
         let start = Instant::now();
+        let test = format!(
+            "(() => {{ try {{ return !!({condition}); }} catch (e) {{ return false; }} }})()"
+        );
         loop {
-            if self.eval(&format!("!!({condition})")).await == json!(true) {
+            if self.eval(&test).await == json!(true) {
                 return start.elapsed();
             }
             assert!(
