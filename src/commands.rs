@@ -131,11 +131,12 @@ async fn bulk_load(store: &Store, opts: &ledger::bulk::BulkOptions) -> anyhow::R
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
     eprintln!(
-        "bulk-load: {} events in {secs:.1} s ({:.0} events/s), {} communities in {} streets",
-        done.events,
-        done.events as f64 / secs.max(1e-9),
-        done.communities.len(),
-        done.streets.len()
+        "bulk-load: {} events in {secs:.1} s ({:.0} events/s), {} communities in {} streets, {} volunteers",
+        done.events(),
+        done.events() as f64 / secs.max(1e-9),
+        done.communities().len(),
+        done.streets.len(),
+        done.volunteers()
     );
     println!("district {}", done.district);
     for s in &done.streets {

@@ -1,17 +1,19 @@
 //! A bulk loader of valid history, for benchmarks at district scale (`timebank
-//! bulk-load`): a district of streets of communities, each with its grids, stairwells,
-//! teams and volunteers, then years of verified services and points awards, written
-//! straight to the store in large appends (thousands of events each), not through the
-//! command handler one command at a time.
+//! bulk-load`): a district of streets of communities, each with its grids, stairwells
+//! and teams ([`setup`]), then a district growing to a number of events ([`grow`]):
+//! volunteers registering until each community has its number, verified services and
+//! points awards, written straight to the store in appends of thousands of events, not
+//! through the command handler one command at a time. [`grow`] can be called again to
+//! go on growing the same district (1 M, then 3 M, then 10 M events).
 //!
 //! Valid by construction: the organisation and registrations are the events the
-//! commands write; every service is logged and verified by the domain's own rules
+//! commands write (a volunteer's number enrolled in the community's stream with the
+//! registration); every service is logged and verified by the domain's own rules
 //! ([`crate::domain::volunteer::log_service`] and
-//! [`crate::domain::volunteer::verify_service`] on the volunteer's state, with the
-//! point rules of the service's day), and an account's state is folded from what was
-//! written. Deterministic for a seed (ids and choices), except the times the store
-//! records. Names and phones are not written (the benchmark reads no personal data:
-//! volunteers show as erased).
+//! [`crate::domain::volunteer::verify_service`], on the volunteer's state and the
+//! point rules of the service's day). Deterministic for a seed (ids and choices), but
+//! for the times the store records. Names and phones are not written (volunteers read
+//! as erased): the benchmark reads no personal data.
 
 use crate::actor::Actor;
 use crate::command::{LogService, VerifyService};
@@ -19,8 +21,7 @@ use crate::domain::{community::CommunityState, volunteer, Aggregate, Ctx, IdSour
 use crate::domain::{local_date, VolunteerState};
 use crate::event::{self as ev, Event, ServiceKind};
 use crate::ids::*;
-use crate::store::StoreError;
-use crate::store::{AppendRequest, ExpectedVersion, Metadata, Store, StreamWrite};
+use crate::store::{AppendRequest, ExpectedVersion, Metadata, Store, StoreError, StreamWrite};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -32,72 +33,99 @@ use uuid::Uuid;
 pub struct BulkOptions {
     pub streets: u32,
     pub communities_per_street: u32,
-    /// Volunteers per community.
+    /// Volunteers per community, once the district has grown enough.
     pub volunteers: u32,
-    /// Events in all (at least the organisation's and the registrations').
+    /// Events in all.
     pub events: u64,
     pub seed: u64,
 }
 
-/// What was loaded.
-#[derive(Debug, Clone)]
-pub struct BulkSummary {
+/// A community of the district: its id, its stairwells (with their grids) and teams,
+/// and the volunteers registered so far.
+struct Community {
+    id: CommunityId,
+    state: CommunityState,
+    stairwells: Vec<(StairwellId, GridId)>,
+    teams: Vec<TeamId>,
+    volunteers: Vec<(VolunteerId, Event)>,
+}
+
+/// A district as loaded so far, to grow further.
+pub struct District {
     pub district: DistrictId,
     pub streets: Vec<StreetId>,
-    pub communities: Vec<CommunityId>,
-    pub events: u64,
+    communities: Vec<Community>,
+    volunteers: u32,
+    writer: Writer,
+    rng: StdRng,
+}
+
+impl District {
+    pub fn communities(&self) -> Vec<CommunityId> {
+        self.communities.iter().map(|c| c.id).collect()
+    }
+
+    /// The volunteers registered so far, in all.
+    pub fn volunteers(&self) -> usize {
+        self.communities.iter().map(|c| c.volunteers.len()).sum()
+    }
+
+    /// A registered volunteer of community `i` (by its index), if any.
+    pub fn volunteer_of(&self, community: usize, n: usize) -> Option<VolunteerId> {
+        let c = self.communities.get(community)?;
+        c.volunteers.get(n % c.volunteers.len().max(1)).map(|v| v.0)
+    }
+
+    /// Events written so far.
+    pub fn events(&self) -> u64 {
+        self.writer.written
+    }
 }
 
 /// Events per append.
 const BATCH: usize = 4_000;
 
-/// The appends of one load: streams' versions, and what is waiting to be written.
-struct Writer<'a> {
-    store: &'a Store,
+/// The appends of a load: what is waiting to be written, and how much was.
+struct Writer {
     seed: u64,
     counter: u128,
-    versions: HashMap<String, u64>,
-    pending: Vec<(String, Option<CommunityId>, Event)>,
+    pending: Vec<(String, CommunityId, Event)>,
     written: u64,
     actor: Uuid,
 }
 
-impl Writer<'_> {
+impl Writer {
     fn id(&mut self) -> Uuid {
         self.counter += 1;
-        // Unique and deterministic; spread like random ids by a multiplicative hash.
+        // Unique (an odd multiplier is a bijection) and deterministic, spread like random.
         let x = (u128::from(self.seed) << 96) ^ self.counter;
         Uuid::from_u128(x.wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835))
     }
 
-    fn push(&mut self, stream: String, community: Option<CommunityId>, event: Event) {
+    fn push(&mut self, stream: String, community: CommunityId, event: Event) {
         self.pending.push((stream, community, event));
     }
 
-    async fn flush_if_full(&mut self, progress: &impl Fn(u64)) -> Result<(), StoreError> {
-        if self.pending.len() >= BATCH {
-            self.flush(progress).await?;
+    async fn flush(&mut self, store: &Store, progress: &impl Fn(u64)) -> Result<(), StoreError> {
+        if self.pending.is_empty() {
+            return Ok(());
         }
-        Ok(())
-    }
-
-    async fn flush(&mut self, progress: &impl Fn(u64)) -> Result<(), StoreError> {
-        let mut writes: Vec<StreamWrite> = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
         let metadata = Metadata {
             actor: Some(self.actor),
             role: Some("admin".into()),
             ..Metadata::default()
         };
+        let mut writes: Vec<StreamWrite> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
         for (stream, community, event) in std::mem::take(&mut self.pending) {
+            let community = (community.0 != Uuid::nil()).then_some(community);
             let new = event
                 .to_new_event(self.id(), metadata.clone(), community)
                 .map_err(|e| StoreError::InvalidAppend(e.to_string()))?;
             let i = *index.entry(stream.clone()).or_insert_with(|| {
-                let version = self.versions.get(&stream).copied().unwrap_or(0);
                 writes.push(StreamWrite {
-                    stream_id: stream.clone(),
-                    expected: ExpectedVersion::Exact(version),
+                    stream_id: stream,
+                    expected: ExpectedVersion::Any,
                     events: Vec::new(),
                 });
                 writes.len() - 1
@@ -105,10 +133,7 @@ impl Writer<'_> {
             writes[i].events.push(new);
         }
         let n: u64 = writes.iter().map(|w| w.events.len() as u64).sum();
-        for w in &writes {
-            *self.versions.entry(w.stream_id.clone()).or_insert(0) += w.events.len() as u64;
-        }
-        self.store
+        store
             .append_request(AppendRequest {
                 writes,
                 command: None,
@@ -137,20 +162,9 @@ const TEAMS: [&str; 7] = [
     "党员先锋",
 ];
 
-/// One community's organisation and volunteers: its events, and the volunteers with
-/// their states.
-fn community_events(
-    w: &mut Writer<'_>,
-    street: StreetId,
-    name: String,
-    volunteers: u32,
-) -> (
-    CommunityId,
-    CommunityState,
-    Vec<(VolunteerId, VolunteerState)>,
-) {
+/// The organisation of one community, pushed to the writer.
+fn community(w: &mut Writer, street: StreetId, name: String, volunteers: u32) -> Community {
     let c = CommunityId(w.id());
-    let cs = community_stream(c);
     let mut org = vec![Event::CommunityEstablished {
         community_id: c,
         name,
@@ -186,178 +200,205 @@ fn community_events(
         street_id: street,
         from: NaiveDate::from_ymd_opt(2020, 1, 1).unwrap_or_default(),
     }));
-    let mut people = Vec::with_capacity(volunteers as usize);
-    let mut registrations = Vec::with_capacity(volunteers as usize);
-    for n in 0..volunteers as usize {
-        let v = VolunteerId(w.id());
-        let number = format!("TB-{:06}", n + 1);
-        org.push(Event::VolunteerEnrolled {
-            volunteer_id: v,
-            volunteer_number: number.clone(),
-        });
-        let (s, g) = stairwells[n % stairwells.len()];
-        let registered = Event::VolunteerRegistered {
-            volunteer_id: v,
-            community_id: c,
-            volunteer_number: number,
-            stairwell_id: s,
-            grid_id: g,
-            tags: if n % 5 == 0 {
-                vec!["党员".into()]
-            } else {
-                vec![]
-            },
-            teams: vec![teams[n % teams.len()]],
-            household: None,
-        };
-        people.push((v, VolunteerState::from_events([&registered])));
-        registrations.push((volunteer_stream(v), registered));
-    }
     let state = CommunityState::from_events(&org);
     for e in org {
-        w.push(cs.clone(), Some(c), e);
+        w.push(community_stream(c), c, e);
     }
-    for (s, e) in registrations {
-        w.push(s, Some(c), e);
+    Community {
+        id: c,
+        state,
+        stairwells,
+        teams,
+        volunteers: Vec::new(),
     }
-    (c, state, people)
 }
 
-/// Loads a district: `opts.streets` streets of `opts.communities_per_street`
-/// communities, then services and awards until `opts.events`. `progress` is told the
-/// events written so far.
-pub async fn load(
+/// Sets a district up: `opts.streets` streets of `opts.communities_per_street`
+/// communities with their grids, stairwells and teams (no volunteers yet).
+pub async fn setup(
     store: &Store,
     opts: &BulkOptions,
     progress: impl Fn(u64),
-) -> Result<BulkSummary, StoreError> {
-    let mut rng = StdRng::seed_from_u64(opts.seed);
-    let admin_id = Uuid::from_u128(0x6275_6c6b_0000_0000_0000_0000_0000_0001);
-    let admin = Actor::admin(admin_id);
+) -> Result<District, StoreError> {
+    let admin = Uuid::from_u128(0x6275_6c6b_0000_0000_0000_0000_0000_0001);
     let mut w = Writer {
-        store,
         seed: opts.seed,
         counter: 0,
-        versions: HashMap::new(),
         pending: Vec::new(),
         written: 0,
-        actor: admin_id,
+        actor: admin,
     };
     let district = DistrictId(w.id());
+    let none = CommunityId(Uuid::nil());
     w.push(
         district_stream(district),
-        None,
+        none,
         Event::DistrictEstablished(ev::DistrictEstablished {
             district_id: district,
             name: "示范区".into(),
         }),
     );
-    let total_communities = u64::from(opts.streets * opts.communities_per_street).max(1);
-    let per_community = opts.events / total_communities;
-    let end = Utc::now() - Duration::days(1);
     let mut streets = Vec::new();
     let mut communities = Vec::new();
     for si in 0..opts.streets {
         let street = StreetId(w.id());
-        let ss = street_stream(street);
-        w.push(
-            ss.clone(),
-            None,
+        for e in [
             Event::StreetEstablished(ev::StreetEstablished {
                 street_id: street,
                 name: format!("第{}街道", si + 1),
             }),
-        );
-        w.push(
-            ss,
-            None,
             Event::StreetJoinedDistrict(ev::StreetJoinedDistrict {
                 district_id: district,
                 from: NaiveDate::from_ymd_opt(2020, 1, 1).unwrap_or_default(),
             }),
-        );
+        ] {
+            w.push(street_stream(street), none, e);
+        }
         streets.push(street);
         for ci in 0..opts.communities_per_street {
             let name = format!("第{}街道第{}社区", si + 1, ci + 1);
-            let before = w.written + w.pending.len() as u64;
-            let (c, state, mut people) = community_events(&mut w, street, name, opts.volunteers);
-            communities.push(c);
-            let mut budget =
-                per_community.saturating_sub(w.written + w.pending.len() as u64 - before);
-            w.flush_if_full(&progress).await?;
-            while budget > 0 && !people.is_empty() {
-                let (v, state_v) = {
-                    let i = rng.gen_range(0..people.len());
-                    let (v, s) = &mut people[i];
-                    (*v, s)
-                };
-                // A service on a day of the last two years, or (one in five) an award.
-                let day_back = rng.gen_range(1..730);
-                let started: DateTime<Utc> = Utc.from_utc_datetime(
-                    &(end - Duration::days(day_back))
-                        .date_naive()
-                        .and_hms_opt(1, 0, 0)
-                        .unwrap_or_default(),
-                );
-                let now = started + Duration::hours(10);
-                let ids = IdSource::new(w.id());
-                let ctx = Ctx::new(now, &admin, ids);
-                let vs = volunteer_stream(v);
-                if budget >= 2 && rng.gen_ratio(4, 5) {
-                    let minutes = 30 * rng.gen_range(1..=8);
-                    let cmd = LogService {
-                        volunteer_id: v,
-                        kind: KINDS[rng.gen_range(0..KINDS.len())],
-                        started_at: started,
-                        hours: ledger_hours(minutes),
-                        place: String::new(),
-                        note: String::new(),
-                    };
-                    let sid = ServiceId(w.id());
-                    let logged = volunteer::log_service(&state, state_v, &cmd, sid, &ctx)
-                        .map_err(|e| StoreError::InvalidAppend(e.to_string()))?;
-                    for e in &logged {
-                        state_v.evolve(e);
-                    }
-                    let verify = VerifyService {
-                        volunteer_id: v,
-                        service_id: sid,
-                    };
-                    let entry = EntryId(w.id());
-                    let verified = volunteer::verify_service(&state, state_v, &verify, entry, &ctx)
-                        .map_err(|e| StoreError::InvalidAppend(e.to_string()))?;
-                    for e in logged.into_iter().chain(verified) {
-                        state_v.evolve(&e);
-                        w.push(vs.clone(), Some(c), e);
-                    }
-                    budget = budget.saturating_sub(2);
-                } else {
-                    let award = Event::PointsAwarded {
-                        entry_id: EntryId(w.id()),
-                        points: crate::amount::Points::whole(rng.gen_range(1..=20)),
-                        reason: format!("{} 楼道清理", local_date(now)),
-                        awarded_by: admin_id,
-                        expires_on: None,
-                    };
-                    state_v.evolve(&award);
-                    w.push(vs, Some(c), award);
-                    budget -= 1;
-                }
-                w.flush_if_full(&progress).await?;
+            communities.push(community(&mut w, street, name, opts.volunteers));
+            if w.pending.len() >= BATCH {
+                w.flush(store, &progress).await?;
             }
-            // Each account's state is no longer needed once its community is written.
-            drop(people);
         }
     }
-    w.flush(&progress).await?;
-    Ok(BulkSummary {
+    w.flush(store, &progress).await?;
+    Ok(District {
         district,
         streets,
         communities,
-        events: w.written,
+        volunteers: opts.volunteers,
+        writer: w,
+        rng: StdRng::seed_from_u64(opts.seed),
     })
 }
 
-fn ledger_hours(minutes: i64) -> rust_decimal::Decimal {
-    crate::amount::Hours::from_minutes(minutes).to_decimal()
+/// Registers the next volunteer of community `ci`.
+fn register(d: &mut District, ci: usize) {
+    let c = &d.communities[ci];
+    let n = c.volunteers.len();
+    let v = VolunteerId(d.writer.id());
+    let number = format!("TB-{:06}", n + 1);
+    let (s, g) = c.stairwells[n % c.stairwells.len()];
+    let registered = Event::VolunteerRegistered {
+        volunteer_id: v,
+        community_id: c.id,
+        volunteer_number: number.clone(),
+        stairwell_id: s,
+        grid_id: g,
+        tags: if matches!(n % 5, 0) {
+            vec!["党员".into()]
+        } else {
+            vec![]
+        },
+        teams: vec![c.teams[n % c.teams.len()]],
+        household: None,
+    };
+    let enrolled = Event::VolunteerEnrolled {
+        volunteer_id: v,
+        volunteer_number: number,
+    };
+    let id = c.id;
+    d.writer.push(community_stream(id), id, enrolled);
+    d.writer.push(volunteer_stream(v), id, registered.clone());
+    d.communities[ci].volunteers.push((v, registered));
+}
+
+/// One service (logged and verified by the domain's rules) or award of a registered
+/// volunteer of community `ci`: the events written.
+fn serve(d: &mut District, ci: usize, end: DateTime<Utc>) -> Result<u64, StoreError> {
+    let admin_id = d.writer.actor;
+    let admin = Actor::admin(admin_id);
+    let c = &d.communities[ci];
+    let (v, registered) = c.volunteers[d.rng.gen_range(0..c.volunteers.len())].clone();
+    let state_c = c.state.clone();
+    let day_back = d.rng.gen_range(1..730);
+    let day = (end - Duration::days(day_back)).date_naive();
+    let started = Utc.from_utc_datetime(&day.and_hms_opt(1, 0, 0).unwrap_or_default());
+    let now = started + Duration::hours(10);
+    let ctx_ids = IdSource::new(d.writer.id());
+    let ctx = Ctx::new(now, &admin, ctx_ids);
+    let id = c.id;
+    if d.rng.gen_ratio(4, 5) {
+        let mut state_v = VolunteerState::from_events([&registered]);
+        let minutes = 30 * d.rng.gen_range(1..=8);
+        let cmd = LogService {
+            volunteer_id: v,
+            kind: KINDS[d.rng.gen_range(0..KINDS.len())],
+            started_at: started,
+            hours: crate::amount::Hours::from_minutes(minutes).to_decimal(),
+            place: String::new(),
+            note: String::new(),
+        };
+        let sid = ServiceId(d.writer.id());
+        let domain = |e: crate::domain::DomainError| StoreError::InvalidAppend(e.to_string());
+        let logged = volunteer::log_service(&state_c, &state_v, &cmd, sid, &ctx).map_err(domain)?;
+        for e in &logged {
+            state_v.evolve(e);
+        }
+        let verify = VerifyService {
+            volunteer_id: v,
+            service_id: sid,
+        };
+        let entry = EntryId(d.writer.id());
+        let verified =
+            volunteer::verify_service(&state_c, &state_v, &verify, entry, &ctx).map_err(domain)?;
+        let mut n = 0;
+        for e in logged.into_iter().chain(verified) {
+            d.writer.push(volunteer_stream(v), id, e);
+            n += 1;
+        }
+        Ok(n)
+    } else {
+        let award = Event::PointsAwarded {
+            entry_id: EntryId(d.writer.id()),
+            points: crate::amount::Points::whole(d.rng.gen_range(1..=20)),
+            reason: format!("{} 楼道清理", local_date(now)),
+            awarded_by: admin_id,
+            expires_on: None,
+        };
+        d.writer.push(volunteer_stream(v), id, award);
+        Ok(1)
+    }
+}
+
+/// Grows the district until `events` have been written in all: volunteers register
+/// (spread over the communities, until each has its number) while the registered serve
+/// and are awarded points, on days of the last two years.
+pub async fn grow(
+    store: &Store,
+    d: &mut District,
+    events: u64,
+    progress: impl Fn(u64),
+) -> Result<(), StoreError> {
+    let end = Utc::now() - Duration::days(1);
+    let wanted = d.communities.len() * d.volunteers as usize;
+    while d.writer.written + (d.writer.pending.len() as u64) < events {
+        let ci = d.rng.gen_range(0..d.communities.len());
+        let room = d.communities[ci].volunteers.len() < d.volunteers as usize;
+        // Register while there is room, about half the time (or whenever no one is yet).
+        if room && (d.communities[ci].volunteers.is_empty() || d.rng.gen_bool(0.5)) {
+            register(d, ci);
+        } else if !d.communities[ci].volunteers.is_empty() {
+            serve(d, ci, end)?;
+        } else if d.volunteers() >= wanted {
+            break;
+        }
+        if d.writer.pending.len() >= BATCH {
+            d.writer.flush(store, &progress).await?;
+        }
+    }
+    d.writer.flush(store, &progress).await
+}
+
+/// [`setup`], then [`grow`] to `opts.events`.
+pub async fn load(
+    store: &Store,
+    opts: &BulkOptions,
+    progress: impl Fn(u64),
+) -> Result<District, StoreError> {
+    let mut d = setup(store, opts, &progress).await?;
+    grow(store, &mut d, opts.events, &progress).await?;
+    Ok(d)
 }

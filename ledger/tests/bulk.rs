@@ -20,15 +20,24 @@ async fn loaded(store: Store) {
         events: 2_000,
         seed: 7,
     };
-    let done = load(&store, &opts, |_| {}).await.unwrap();
-    assert_eq!((done.streets.len(), done.communities.len()), (2, 4));
-    assert!(done.events >= 2_000, "{}", done.events);
-    assert_eq!(store.head().await.unwrap(), done.events);
+    let mut done = load(&store, &opts, |_| {}).await.unwrap();
+    assert_eq!((done.streets.len(), done.communities().len()), (2, 4));
+    assert!(done.events() >= 2_000, "{}", done.events());
+    assert_eq!(store.head().await.unwrap(), done.events());
+    // Grown again: the same district, more history.
+    ledger::bulk::grow(&store, &mut done, 3_000, |_| {})
+        .await
+        .unwrap();
+    assert!(done.events() >= 3_000);
+    assert_eq!(store.head().await.unwrap(), done.events());
 
     let h = CommandHandler::new(store.clone());
-    let c = done.communities[3];
+    let c = done.communities()[3];
     let community = h.community_state(c).await.unwrap();
-    assert_eq!(community.volunteers_enrolled, 20);
+    assert_eq!(
+        community.volunteers_enrolled, 20,
+        "every community filled up"
+    );
     assert_eq!(community.street.latest(), Some(done.streets[1]));
     // An account: its balance is what its events credit, and a command goes on from it.
     let events = store.read_all(0, 100_000).await.unwrap();
