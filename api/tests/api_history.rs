@@ -93,6 +93,24 @@ async fn a_history_import_counts_and_its_reversal_is_what_its_preview_said() {
             .await["volunteer"]["volunteerNumber"]
             .clone();
 
+        // A street's table counts them by star level (v2 3★, v1 4★).
+        let street = s
+            .ok(&s.admin, "mutation($k: String!) { establishStreet(idempotencyKey: $k, name: \"和平街道\") { streetId } }", json!({"k": key()}))
+            .await["establishStreet"]["streetId"]
+            .clone();
+        let joined = s
+            .ok(&s.admin, "mutation($k: String!, $c: ID!, $s: ID!) { joinStreet(idempotencyKey: $k, communityId: $c, streetId: $s, from: \"2018-01-01\") { position } }", json!({"k": key(), "c": c.id, "s": street}))
+            .await["joinStreet"]["position"]
+            .as_u64();
+        let table = s
+            .ok(&s.admin, "query($s: String!, $a: Int) { orgTable(scope: $s, atLeast: $a) { total { stars } } }", json!({"s": format!("STREET:{}", street.as_str().unwrap()), "a": joined}))
+            .await;
+        assert_eq!(
+            table["orgTable"]["total"]["stars"],
+            json!([0, 0, 1, 1, 0]),
+            "{table}"
+        );
+
         // Only the community's staff see the preview.
         let b = batch.0.to_string();
         for token in [&c.vol1, &c.other_staff] {

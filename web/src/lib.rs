@@ -33,6 +33,10 @@
 //! through [`form::submit`]; its texts go in [`msg::Messages`]. Then its route in [`routes`],
 //! and a test in `web/tests/`.
 
+// The GraphQL schema the pages run in-process is deep: the layout of its resolvers'
+// futures needs more than the compiler's default query depth in release builds.
+#![recursion_limit = "256"]
+
 pub mod console;
 pub mod form;
 pub mod gql;

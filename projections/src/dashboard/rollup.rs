@@ -4,7 +4,7 @@
 //! in it, and how many volunteers hold each star level today.
 
 use super::query::totals;
-use crate::balances::{star_level, threshold_versions, thresholds_on};
+use crate::balances::{threshold_versions, thresholds_on, Criteria};
 use crate::common::{day_start_millis, month_key, Period};
 use crate::db::{Db, Val};
 use crate::error::Result;
@@ -27,6 +27,48 @@ pub struct CommunityFigures {
     pub activities: u64,
     /// Volunteers holding 1★ … 5★ today (index 0 is 1★), by the community's rule.
     pub stars: Vec<u64>,
+}
+
+/// How many of the community's volunteers hold each star level (index 0 is 1★) under
+/// `criteria`: counted by the database (each account's level is the number of criteria
+/// it meets, as [`star_level`](crate::balances::star_level) says), so no account is
+/// read out.
+async fn star_counts(db: &Db, community: &Val, criteria: &Criteria) -> Result<Vec<u64>> {
+    let mut level = Vec::new();
+    let mut args = Vec::new();
+    for (i, minutes) in criteria.minutes.iter().enumerate() {
+        let points = criteria.points.as_ref().and_then(|p| p.get(i));
+        match points {
+            Some(p) => {
+                level.push("CASE WHEN verified_minutes >= ? AND points_earned - points_reversed >= ? THEN 1 ELSE 0 END");
+                args.extend([Val::from(*minutes), Val::from(*p)]);
+            }
+            None if criteria.points.is_some() => level.push("0"),
+            None => {
+                level.push("CASE WHEN verified_minutes >= ? THEN 1 ELSE 0 END");
+                args.push(Val::from(*minutes));
+            }
+        }
+    }
+    let mut stars = vec![0u64; criteria.len()];
+    if level.is_empty() {
+        return Ok(stars);
+    }
+    args.push(community.clone());
+    let sql = format!(
+        "SELECT CAST({} AS BIGINT), CAST(COUNT(*) AS BIGINT) FROM pj_balances
+         WHERE community_id = ? GROUP BY 1",
+        level.join(" + ")
+    );
+    for r in db.fetch(&sql, &args).await? {
+        let (held, n) = (r.int(0)?, r.int(1)?);
+        if held > 0 {
+            if let Some(slot) = stars.get_mut(held as usize - 1) {
+                *slot += n.max(0) as u64;
+            }
+        }
+    }
+    Ok(stars)
 }
 
 /// The figures of `community` for `period`, stars as of `today`.
@@ -71,19 +113,7 @@ pub async fn community_figures(
         .transpose()?
         .unwrap_or(0);
     let criteria = thresholds_on(&threshold_versions(db, Some(community.0)).await?, today);
-    let mut stars = vec![0u64; criteria.len()];
-    for r in db
-        .fetch(
-            "SELECT verified_minutes, points_earned - points_reversed FROM pj_balances WHERE community_id = ?",
-            &[c],
-        )
-        .await?
-    {
-        let level = star_level(&criteria, (r.int(0)?, r.int(1)?));
-        if level > 0 {
-            stars[level - 1] += 1;
-        }
-    }
+    let stars = star_counts(db, &c, &criteria).await?;
     Ok(CommunityFigures {
         community_id: community,
         volunteers: volunteers.max(0) as u64,
