@@ -75,7 +75,7 @@ impl Lookup<'_> {
                 .into_iter()
                 .collect(),
             None => store
-                .persons_named(&row.name, Some("*"))
+                .persons_named(&row.name, ledger::store::PhoneMatch::Any)
                 .await
                 .map_err(CommandError::from)?,
         };

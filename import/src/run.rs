@@ -213,7 +213,10 @@ async fn earlier(
         // person (a roster imported again by another clerk).
         let named = handler
             .store()
-            .persons_named(&cmd.name, cmd.phone.as_deref())
+            .persons_named(
+                &cmd.name,
+                ledger::store::PhoneMatch::Exactly(cmd.phone.as_deref()),
+            )
             .await
             .map_err(CommandError::from)?;
         for v in named {

@@ -306,13 +306,14 @@ fn register(d: &mut District, ci: usize) {
 }
 
 /// One service (logged and verified by the domain's rules) or award of a registered
-/// volunteer of community `ci`: the events written.
-fn serve(d: &mut District, ci: usize, end: DateTime<Utc>) -> Result<u64, StoreError> {
+/// volunteer of community `ci`. The community and its volunteers are only read here
+/// (borrowed beside the writer and the random source, never copied).
+fn serve(d: &mut District, ci: usize, end: DateTime<Utc>) -> Result<(), StoreError> {
     let admin_id = d.writer.actor;
     let admin = Actor::admin(admin_id);
     let c = &d.communities[ci];
-    let (v, registered) = c.volunteers[d.rng.gen_range(0..c.volunteers.len())].clone();
-    let state_c = c.state.clone();
+    let (v, registered) = &c.volunteers[d.rng.gen_range(0..c.volunteers.len())];
+    let (v, state_c) = (*v, &c.state);
     let day_back = d.rng.gen_range(1..730);
     let day = (end - Duration::days(day_back)).date_naive();
     let started = Utc.from_utc_datetime(&day.and_hms_opt(1, 0, 0).unwrap_or_default());
@@ -321,7 +322,7 @@ fn serve(d: &mut District, ci: usize, end: DateTime<Utc>) -> Result<u64, StoreEr
     let ctx = Ctx::new(now, &admin, ctx_ids);
     let id = c.id;
     if d.rng.gen_ratio(4, 5) {
-        let mut state_v = VolunteerState::from_events([&registered]);
+        let mut state_v = VolunteerState::from_events([registered]);
         let minutes = 30 * d.rng.gen_range(1..=8);
         let cmd = LogService {
             volunteer_id: v,
@@ -333,7 +334,7 @@ fn serve(d: &mut District, ci: usize, end: DateTime<Utc>) -> Result<u64, StoreEr
         };
         let sid = ServiceId(d.writer.id());
         let domain = |e: crate::domain::DomainError| StoreError::InvalidAppend(e.to_string());
-        let logged = volunteer::log_service(&state_c, &state_v, &cmd, sid, &ctx).map_err(domain)?;
+        let logged = volunteer::log_service(state_c, &state_v, &cmd, sid, &ctx).map_err(domain)?;
         for e in &logged {
             state_v.evolve(e);
         }
@@ -343,13 +344,10 @@ fn serve(d: &mut District, ci: usize, end: DateTime<Utc>) -> Result<u64, StoreEr
         };
         let entry = EntryId(d.writer.id());
         let verified =
-            volunteer::verify_service(&state_c, &state_v, &verify, entry, &ctx).map_err(domain)?;
-        let mut n = 0;
+            volunteer::verify_service(state_c, &state_v, &verify, entry, &ctx).map_err(domain)?;
         for e in logged.into_iter().chain(verified) {
             d.writer.push(volunteer_stream(v), id, e);
-            n += 1;
         }
-        Ok(n)
     } else {
         let award = Event::PointsAwarded {
             entry_id: EntryId(d.writer.id()),
@@ -359,8 +357,8 @@ fn serve(d: &mut District, ci: usize, end: DateTime<Utc>) -> Result<u64, StoreEr
             expires_on: None,
         };
         d.writer.push(volunteer_stream(v), id, award);
-        Ok(1)
     }
+    Ok(())
 }
 
 /// Grows the district until `events` have been written in all: volunteers register

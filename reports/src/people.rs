@@ -15,15 +15,6 @@ pub const ERASED_NAME: &str = "已删除的志愿者";
 /// Concurrent look-ups of personal data.
 const CONCURRENT_LOOKUPS: usize = 16;
 
-/// The name to print for a volunteer.
-pub async fn display_name(store: &Store, id: VolunteerId) -> Result<String, ReportError> {
-    Ok(store
-        .get_person(id.0)
-        .await?
-        .map(|p| p.name)
-        .unwrap_or_else(|| ERASED_NAME.to_string()))
-}
-
 /// Names of many volunteers (looked up concurrently).
 pub async fn display_names(
     store: &Store,
@@ -32,11 +23,32 @@ pub async fn display_names(
     let mut unique: Vec<VolunteerId> = ids.into_iter().collect();
     unique.sort();
     unique.dedup();
-    futures::stream::iter(unique)
-        .map(|id| async move { display_name(store, id).await.map(|n| (id, n)) })
+    let ids: Vec<uuid::Uuid> = unique.iter().map(|v| v.0).collect();
+    let mut found = persons(store, ids).await?;
+    Ok(unique
+        .into_iter()
+        .map(|id| {
+            let name = found.remove(&id.0).map(|p| p.name);
+            (id, name.unwrap_or_else(|| ERASED_NAME.to_string()))
+        })
+        .collect())
+}
+
+/// The personal data of many volunteers, looked up concurrently (none: erased).
+pub async fn persons(
+    store: &Store,
+    ids: impl IntoIterator<Item = uuid::Uuid>,
+) -> Result<HashMap<uuid::Uuid, ledger::store::Person>, ReportError> {
+    let found: Vec<Option<ledger::store::Person>> = futures::stream::iter(ids)
+        .map(|id| async move { store.get_person(id).await })
         .buffer_unordered(CONCURRENT_LOOKUPS)
         .try_collect()
-        .await
+        .await?;
+    Ok(found
+        .into_iter()
+        .flatten()
+        .map(|p| (p.volunteer_id, p))
+        .collect())
 }
 
 fn mask_middle(s: &str, keep_start: usize, keep_end: usize) -> String {

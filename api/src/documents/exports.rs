@@ -9,7 +9,7 @@
 //! community's own staff and admin, masked for everyone else. Period: `from` and `to`
 //! (days, both included; default: this year to today).
 
-use super::routes::{attachment, error_response};
+use super::routes::{attachment, error_response, parse_format, parse_uuid as uuid};
 use crate::auth::Principal;
 use crate::errors::ApiError;
 use crate::state::{authenticate_download as authenticate, AppState};
@@ -41,10 +41,6 @@ pub struct ExportParams {
 struct Scope {
     name: String,
     communities: Vec<(CommunityId, String, Masking)>,
-}
-
-fn uuid(s: &str, what: &str) -> Result<uuid::Uuid, ApiError> {
-    uuid::Uuid::parse_str(s.trim()).map_err(|_| ApiError::invalid(format!("{what}: not an id")))
 }
 
 async fn scope(state: &AppState, p: &Principal, q: &ExportParams) -> Result<Scope, ApiError> {
@@ -115,12 +111,7 @@ fn days(q: &ExportParams) -> Result<Days, ApiError> {
 }
 
 fn format(q: &ExportParams) -> Result<Format, ApiError> {
-    let f: Format = match q.format.as_deref() {
-        None => Format::Csv,
-        Some(s) => s
-            .parse()
-            .map_err(|e: reports::ReportError| ApiError::invalid(e.to_string()))?,
-    };
+    let f = parse_format(q.format.as_deref(), Format::Csv)?;
     if f == Format::Html {
         return Err(ApiError::invalid("exports are csv or xlsx"));
     }

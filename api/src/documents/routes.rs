@@ -95,11 +95,11 @@ async fn respond(
     })
 }
 
-fn parse_uuid(s: &str, what: &str) -> Result<Uuid, ApiError> {
+pub(super) fn parse_uuid(s: &str, what: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(s.trim()).map_err(|_| ApiError::invalid(format!("{what}: not an id")))
 }
 
-fn parse_format(s: Option<&str>, default: Format) -> Result<Format, ApiError> {
+pub(super) fn parse_format(s: Option<&str>, default: Format) -> Result<Format, ApiError> {
     match s {
         None => Ok(default),
         Some(s) => s

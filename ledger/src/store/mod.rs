@@ -166,21 +166,25 @@ impl Store {
         Ok(rows.into_iter().map(|(s, p)| (s, p as u64)).collect())
     }
 
-    /// The volunteers whose personal data has this name and phone (none given: none
-    /// kept), for telling a person without an ID number again; any phone: `phone` is
-    /// `Some("*")`.
+    /// The volunteers whose personal data has this name and, as `phone` says, this
+    /// phone (`Exactly(None)`: none kept) or any: for telling a person without an ID
+    /// number again, or finding whose a name is.
     pub async fn persons_named(
         &self,
         name: &str,
-        phone: Option<&str>,
+        phone: PhoneMatch<'_>,
     ) -> Result<Vec<uuid::Uuid>, StoreError> {
-        let phone = phone.unwrap_or("");
+        let (any, phone) = match phone {
+            PhoneMatch::Any => (true, ""),
+            PhoneMatch::Exactly(p) => (false, p.unwrap_or("")),
+        };
         Ok(match self {
             Store::Sqlite(s) => {
                 let sql = "SELECT volunteer_id FROM persons WHERE name = ?1 \
-                           AND (?2 = '*' OR COALESCE(phone, '') = ?2)";
+                           AND (?2 OR COALESCE(phone, '') = ?3)";
                 let ids: Vec<String> = sqlx::query_scalar(sql)
                     .bind(name)
+                    .bind(any)
                     .bind(phone)
                     .fetch_all(s.pool())
                     .await?;
@@ -190,9 +194,10 @@ impl Store {
             }
             Store::Postgres(s) => {
                 let sql = "SELECT volunteer_id FROM persons WHERE name = $1 \
-                           AND ($2 = '*' OR COALESCE(phone, '') = $2)";
+                           AND ($2 OR COALESCE(phone, '') = $3)";
                 sqlx::query_scalar(sql)
                     .bind(name)
+                    .bind(any)
                     .bind(phone)
                     .fetch_all(s.pool())
                     .await?

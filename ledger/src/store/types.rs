@@ -159,6 +159,14 @@ pub struct WriterStats {
     pub events: u64,
 }
 
+/// Which phone a person found by name ([`super::Store::persons_named`]) must have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhoneMatch<'a> {
+    Any,
+    /// This phone; `None`: no phone kept.
+    Exactly(Option<&'a str>),
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("version conflict on stream {stream}: expected {expected}, actual {actual}")]

@@ -6,11 +6,11 @@
 //! correction takes away from the date of the service it corrects, as in every
 //! document.
 
-use super::members::persons;
 use super::{Days, Masking, SheetFile};
 use crate::error::ReportError;
 use crate::fold::{pin, scan_community};
 use crate::labels::local_date;
+use crate::people::persons;
 use crate::people::ERASED_NAME;
 use crate::table::Cell;
 use crate::Format;

@@ -8,15 +8,14 @@ use super::{Masking, SheetFile};
 use crate::error::ReportError;
 use crate::fold::{pin, scan_community};
 use crate::labels::local_date;
-use crate::people::ERASED_NAME;
+use crate::people::{persons, ERASED_NAME};
 use crate::table::Cell;
 use crate::Format;
 use chrono::NaiveDate;
-use futures::{StreamExt, TryStreamExt};
 use ledger::amount::Hours;
 use ledger::event::Event;
 use ledger::ids::*;
-use ledger::store::{Person, Store};
+use ledger::store::Store;
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use uuid::Uuid;
@@ -148,23 +147,6 @@ impl Register {
             _ => {}
         }
     }
-}
-
-/// Personal data of many volunteers, looked up concurrently (none: erased).
-pub(crate) async fn persons(
-    store: &Store,
-    ids: impl IntoIterator<Item = Uuid>,
-) -> Result<HashMap<Uuid, Person>, ReportError> {
-    let found: Vec<Option<Person>> = futures::stream::iter(ids)
-        .map(|id| async move { store.get_person(id).await })
-        .buffer_unordered(16)
-        .try_collect()
-        .await?;
-    Ok(found
-        .into_iter()
-        .flatten()
-        .map(|p| (p.volunteer_id, p))
-        .collect())
 }
 
 /// Writes the member list of `communities` (id, name, and how the reader sees its
