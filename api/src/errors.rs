@@ -101,6 +101,8 @@ impl ErrorExtensions for ApiError {
                 e.set("volunteerId", volunteer_id.to_string());
                 e.set("volunteerNumber", volunteer_number.clone());
                 e.set("communityId", community_id.to_string());
+                // What the desk is offered instead: the record moved here.
+                e.set("offer", "transferVolunteer");
             }),
             _ => err,
         }

@@ -42,8 +42,9 @@ use uuid::Uuid;
 pub const READ_WAIT: Duration = Duration::from_secs(5);
 
 /// Events that place a volunteer (their profile).
-const PROFILE_EVENTS: [&str; 8] = [
+const PROFILE_EVENTS: [&str; 9] = [
     "VolunteerRegistered",
+    "VolunteerTransferred",
     "VolunteerMoved",
     "TeamJoined",
     "TeamLeft",

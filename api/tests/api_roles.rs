@@ -397,6 +397,13 @@ impl Fx<'_> {
                 self.admin("mutation($k: String!, $s: ID!, $d: ID!) { joinDistrict(idempotencyKey: $k, streetId: $s, districtId: $d) { position } }", json!({"k": key(), "s": s, "d": self.district().await})).await;
                 ("mutation($k: String!, $s: ID!) { leaveDistrict(idempotencyKey: $k, streetId: $s) { position } }", json!({"k": k, "s": s}))
             }
+            "setTransferRules" => ("mutation($k: String!, $c: ID!) { setTransferRules(idempotencyKey: $k, communityId: $c, pointsFollow: false, effectiveFrom: \"2000-01-01\") { version position } }", json!({"k": k, "c": c.id})),
+            // A fresh volunteer of the community moves to the other one.
+            "transferVolunteer" => {
+                let v = self.admin("mutation($k: String!, $c: ID!, $s: ID!) { registerVolunteer(idempotencyKey: $k, communityId: $c, stairwellId: $s, name: \"周八\") { volunteerId } }", json!({"k": key(), "c": c.id, "s": c.stairwell})).await["registerVolunteer"]["volunteerId"].clone();
+                let sw = self.admin("mutation($k: String!, $c: ID!) { registerStairwell(idempotencyKey: $k, communityId: $c, building: \"9栋\", unit: \"1单元\", households: 12) { stairwellId } }", json!({"k": key(), "c": c.other_id})).await["registerStairwell"]["stairwellId"].clone();
+                ("mutation($k: String!, $v: ID!, $c: ID!, $s: ID!) { transferVolunteer(idempotencyKey: $k, volunteerId: $v, toCommunityId: $c, stairwellId: $s, reason: \"搬家\") { position } }", json!({"k": k, "v": v, "c": c.other_id, "s": sw}))
+            }
             other => panic!("no request for {other}"),
         };
         (q.to_string(), v)
@@ -408,9 +415,8 @@ fn allowed(mutation: &str) -> &'static [Who] {
         "establishCommunity" | "setPointRules" | "setStarThresholds" | "setRubric"
         | "setActivityRules" | "setHoursRules" | "setPointsExpiry" | "issueToken"
         | "revokeToken" | "establishStreet" | "establishDistrict" | "renameStreet"
-        | "renameDistrict" | "joinStreet" | "leaveStreet" | "joinDistrict" | "leaveDistrict" => {
-            &[Who::Admin]
-        }
+        | "renameDistrict" | "joinStreet" | "leaveStreet" | "joinDistrict" | "leaveDistrict"
+        | "setTransferRules" => &[Who::Admin],
         "logService" | "claimWish" | "releaseWish" | "fulfilWish" | "giftHours" | "spendHours"
         | "signUp" | "withdrawSignUp" | "checkIn" | "checkOut" | "raiseObjection"
         | "redeemShopItem" | "cancelRedemption" | "unlinkRelative" => {
@@ -422,7 +428,7 @@ fn allowed(mutation: &str) -> &'static [Who] {
 }
 
 /// Every mutation of the schema (a test checks that none is missing).
-const MUTATIONS: [&str; 76] = [
+const MUTATIONS: [&str; 78] = [
     "establishCommunity",
     "registerStairwell",
     "formTeam",
@@ -499,6 +505,8 @@ const MUTATIONS: [&str; 76] = [
     "joinDistrict",
     "leaveDistrict",
     "reverseImportBatch",
+    "transferVolunteer",
+    "setTransferRules",
 ];
 
 /// The mutations the served schema has.

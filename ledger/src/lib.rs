@@ -11,14 +11,14 @@
 //! - [`event`]: the domain events, their schema versions and upcasting.
 //! - [`domain`]: pure decide/evolve per aggregate — [`domain::community`],
 //!   [`domain::volunteer`] (registration and personal-data corrections, services, points
-//!   and hours, points expiry, relatives, and the service record's training,
-//!   commendations and evaluations), [`domain::wish`], [`domain::stairwell`], [`domain::activity`],
+//!   and hours, points expiry, relatives, the service record's training,
+//!   commendations and evaluations, and the move to another community, 转移接续), [`domain::wish`], [`domain::stairwell`], [`domain::activity`],
 //!   [`domain::shop`] (the points shop's items and redemptions) — each
 //!   with its command payloads beside the rules that decide them, and
 //!   [`domain::DomainError`] with its stable codes.
 //! - [`command`]: the list of commands and their typed results ([`command::Outcome`]),
 //!   one plan file per family (community, street, volunteer, service, account, wish,
-//!   stairwell, activity, approval, shop, record), the role matrix ([`command::authorize`]), and the
+//!   stairwell, activity, approval, shop, record, history, transfer), the role matrix ([`command::authorize`]), and the
 //!   [`command::CommandHandler`] loop (idempotency, load, decide, append, retry).
 //! - [`store`]: the event store (append with expected version, group commit, reads,
 //!   live head), on SQLite and PostgreSQL, plus personal data and command records kept

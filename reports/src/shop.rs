@@ -18,8 +18,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// Event types the sheet reads.
-pub const WANTED: [&str; 8] = [
+pub const WANTED: [&str; 9] = [
     "VolunteerRegistered",
+    "VolunteerTransferred",
     "ShopItemListed",
     "ShopItemChanged",
     "ShopItemStockAdjusted",
@@ -96,6 +97,11 @@ impl Fold {
         } = &e.event
         {
             self.numbers.insert(*volunteer_id, volunteer_number.clone());
+            return;
+        }
+        if let Event::VolunteerTransferred(t) = &e.event {
+            self.numbers
+                .insert(t.volunteer_id, t.volunteer_number.clone());
             return;
         }
         let item = &mut self.items.entry(e.stream_id.clone()).or_default().0;

@@ -186,6 +186,21 @@ pub async fn statement(
                 out.community_id = Some(community_id);
                 continue;
             }
+            // The statement follows the person; points that stayed are a line.
+            Event::VolunteerTransferred(t) => {
+                out.volunteer_number = t.volunteer_number;
+                out.community_id = Some(t.community_id);
+                let Some(left) = t.points_left else { continue };
+                (
+                    "转移接续",
+                    format!("积分按原社区规则留在原社区（{}）", t.reason),
+                    None,
+                    -left.points,
+                    Hours::ZERO,
+                    Hours::ZERO,
+                    None,
+                )
+            }
             Event::ServiceLogged {
                 service_id,
                 kind,

@@ -14,6 +14,9 @@ pub struct Refused {
     /// The volunteer number a refusal names (`DUPLICATE_PERSON`: the record the person
     /// already has).
     pub volunteer_number: Option<String>,
+    /// That record's volunteer id and community (`DUPLICATE_PERSON`), for the desk to
+    /// offer moving it here (转移接续).
+    pub record: Option<(String, String)>,
 }
 
 /// Runs `query` as the session's person; the `data` of the answer.
@@ -40,21 +43,24 @@ pub async fn run(
         ) {
             tracing::error!(%code, message = %e.message, "a page's operation failed");
         }
-        let volunteer_number = e
-            .extensions
-            .as_ref()
-            .and_then(|x| x.get("volunteerNumber"))
-            .map(|n| n.to_string().trim_matches('"').to_string());
+        let ext = |k: &str| {
+            e.extensions
+                .as_ref()
+                .and_then(|x| x.get(k))
+                .map(|n| n.to_string().trim_matches('"').to_string())
+        };
         return Err(Refused {
             code,
             message: e.message.clone(),
-            volunteer_number,
+            volunteer_number: ext("volunteerNumber"),
+            record: ext("volunteerId").zip(ext("communityId")),
         });
     }
     serde_json::to_value(&response.data).map_err(|e| Refused {
         code: "INTERNAL".into(),
         message: e.to_string(),
         volunteer_number: None,
+        record: None,
     })
 }
 

@@ -223,6 +223,7 @@ fn console_routes() -> Router<WebState> {
             get(volunteers::list).post(volunteers::register),
         )
         .route("/console/volunteers/new", get(volunteers::new))
+        .route("/console/volunteers/transfer", post(transfer::transfer_in))
         .route(
             "/console/volunteers/import",
             get(import::form)

@@ -235,6 +235,13 @@ impl Authenticator {
         let principal = match lookup(&self.store, &hash).await? {
             Some(row) => {
                 let mut p = principal_of(row)?;
+                // A volunteer acts in the community their record is in now (it
+                // follows them when they move: 转移接续).
+                if let (Role::Volunteer, Some(v)) = (p.actor.role, p.actor.volunteer_id) {
+                    if let Some(c) = tokens::volunteer_community(&self.store, v.0).await? {
+                        p.actor.community_id = Some(c);
+                    }
+                }
                 if let Some(s) = p.street() {
                     p.street_communities = tokens::street_communities(&self.store, s).await;
                 }

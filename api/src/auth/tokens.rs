@@ -11,13 +11,14 @@ use ledger::Store;
 use sqlx::Row;
 use uuid::Uuid;
 
-/// The community a registered volunteer belongs to, from the first event of their
-/// stream (one indexed row; current as soon as the registration is acknowledged).
+/// The community a registered volunteer belongs to now: their registration's, or the
+/// last move's (转移接续); one indexed row, current as soon as the command is
+/// acknowledged.
 pub async fn volunteer_community(store: &Store, volunteer: Uuid) -> ApiResult<Option<CommunityId>> {
     let stream = volunteer_stream(VolunteerId(volunteer));
     let first: Option<(String, u32, serde_json::Value)> = if let Some(pool) = store.sqlite_pool() {
         let row = sqlx::query(
-                "SELECT event_type, schema_version, payload FROM events WHERE stream_id = ? AND stream_version = 1",
+                "SELECT event_type, schema_version, payload FROM events WHERE stream_id = ? AND event_type IN ('VolunteerRegistered', 'VolunteerTransferred') ORDER BY stream_version DESC LIMIT 1",
             )
             .bind(&stream)
             .fetch_optional(pool)
@@ -36,7 +37,7 @@ pub async fn volunteer_community(store: &Store, volunteer: Uuid) -> ApiResult<Op
         }
     } else if let Some(pool) = store.postgres_pool() {
         let row = sqlx::query(
-                "SELECT event_type, schema_version, payload FROM events WHERE stream_id = $1 AND stream_version = 1",
+                "SELECT event_type, schema_version, payload FROM events WHERE stream_id = $1 AND event_type IN ('VolunteerRegistered', 'VolunteerTransferred') ORDER BY stream_version DESC LIMIT 1",
             )
             .bind(&stream)
             .fetch_optional(pool)
@@ -51,6 +52,7 @@ pub async fn volunteer_community(store: &Store, volunteer: Uuid) -> ApiResult<Op
     Ok(first.and_then(
         |(ty, v, payload)| match Event::decode_parts(&ty, v, payload) {
             Ok(Event::VolunteerRegistered { community_id, .. }) => Some(community_id),
+            Ok(Event::VolunteerTransferred(t)) => Some(t.community_id),
             _ => None,
         },
     ))

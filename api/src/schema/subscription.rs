@@ -85,6 +85,7 @@ fn is_balance_event(event_type: &str) -> bool {
             | "HoursGifted"
             | "HoursReceived"
             | "HoursSpent"
+            | "VolunteerTransferred"
     )
 }
 

@@ -51,6 +51,7 @@ pub fn authorize(
                     | SetActivityRules(_)
                     | SetHoursRules(_)
                     | SetPointsExpiry(_)
+                    | SetTransferRules(_)
                     | EstablishDistrict(_)
                     | EstablishStreet(_)
                     | RenameStreet(_)

@@ -103,7 +103,7 @@ impl FormTeam {
 }
 
 /// A rules command: `decide` on the community, and the number of versions it had.
-async fn rules_plan(
+pub(super) async fn rules_plan(
     d: &Decision<'_>,
     community_id: CommunityId,
     decide: impl FnOnce(&CommunityState) -> crate::domain::DomainResult<Vec<crate::event::Event>>,

@@ -362,6 +362,19 @@ impl<'a> Decision<'a> {
         }
     }
 
+    /// Whether the personal data kept beside the log gives `volunteer` the ID number
+    /// `id_number` (as kept). Given events hold no personal data: never.
+    pub(crate) async fn holds_id_number(
+        &self,
+        volunteer: VolunteerId,
+        id_number: &str,
+    ) -> Result<bool, CommandError> {
+        let Source::Log { store, .. } = &self.source else {
+            return Ok(false);
+        };
+        Ok(store.person_with_id_number(id_number).await? == Some(volunteer.0))
+    }
+
     /// The key of household pseudonyms.
     pub(crate) fn household_key(&self) -> &HouseholdKey {
         &self.keys.household

@@ -32,6 +32,7 @@ mod shop;
 mod stairwell;
 mod street;
 mod throttle;
+mod transfer;
 mod volunteer;
 mod wish;
 
@@ -50,6 +51,7 @@ pub use shop::{RedemptionChange, RedemptionMade, ShopItemRef};
 pub use stairwell::{InspectionTotal, IssueRef};
 pub use street::{MembershipChange, NewDistrict, NewStreet};
 pub use throttle::MAX_WRONG_CODES;
+pub use transfer::Transferred;
 pub use volunteer::{Erasure, NewVolunteer, RelativeRef, VolunteerRef};
 pub use wish::{WishChange, WishConfirmation, WishRef};
 
@@ -60,7 +62,7 @@ pub use crate::domain::activity::{
 };
 pub use crate::domain::community::{
     AddGrid, EstablishCommunity, FormTeam, RegisterStairwell, SetActivityRules, SetHoursRules,
-    SetPointRules, SetPointsExpiry, SetRubric, SetStarThresholds,
+    SetPointRules, SetPointsExpiry, SetRubric, SetStarThresholds, SetTransferRules,
 };
 pub use crate::domain::history::{ImportHistoryRow, ReverseImportBatch};
 pub use crate::domain::shop::{
@@ -76,7 +78,8 @@ pub use crate::domain::volunteer::{
     AwardPoints, AwardPointsToMany, CorrectPersonalData, DepartVolunteer, ErasePersonalData,
     EvaluateService, ExpirePoints, GiftHours, GiveCommendation, JoinTeam, LeaveTeam, LinkRelative,
     LogService, MoveVolunteer, RecordTraining, RedeemPoints, RegisterVolunteer, RejectService,
-    ReverseEntry, SetVolunteerTags, SpendHours, UnlinkRelative, VerifyService, WithdrawRecord,
+    ReverseEntry, SetVolunteerTags, SpendHours, TransferVolunteer, UnlinkRelative, VerifyService,
+    WithdrawRecord,
 };
 pub use crate::domain::wish::{
     CancelWish, ClaimWish, ConfirmWish, FulfilWish, PostWish, ReleaseWish,
@@ -272,6 +275,8 @@ commands! {
     LeaveDistrict => MembershipChange,
     ImportHistoryRow => ImportedService,
     ReverseImportBatch => BatchReversal,
+    TransferVolunteer => Transferred,
+    SetTransferRules => RulesVersion,
 }
 
 impl Command {
@@ -296,6 +301,7 @@ impl Command {
             SetHoursRules(c) => Some(c.community_id),
             SetPointsExpiry(c) => Some(c.community_id),
             ImportHistoryRow(c) => Some(c.community_id),
+            SetTransferRules(c) => Some(c.community_id),
             _ => None,
         }
     }

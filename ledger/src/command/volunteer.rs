@@ -156,7 +156,7 @@ fn given_text(t: &Option<String>) -> Option<String> {
 
 /// An ID number as kept: trimmed, its check character `x` upper-case, so that one
 /// person's number is one key however it was typed.
-fn given_id_number(t: &Option<String>) -> Option<String> {
+pub(super) fn given_id_number(t: &Option<String>) -> Option<String> {
     given_text(t).map(|n| n.to_uppercase())
 }
 

@@ -97,7 +97,7 @@ pub enum DomainError {
     #[error("{reason}")]
     InvalidState { reason: String },
     #[error(
-        "this ID number is registered already: volunteer {volunteer_number} ({volunteer_id}) of community {community_id}; one person has one record, so move that record instead of making a second"
+        "this ID number is registered already: volunteer {volunteer_number} ({volunteer_id}) of community {community_id}; one person has one record: transfer it here (transferVolunteer with the person's ID number) instead of making a second"
     )]
     DuplicatePerson {
         volunteer_id: VolunteerId,

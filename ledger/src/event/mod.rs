@@ -33,12 +33,14 @@ mod history;
 mod kinds;
 mod names;
 mod org;
+mod transfer;
 
 pub use activity::*;
 pub use codec::{current_schema_version, DecodeError};
 pub use history::*;
 pub use kinds::*;
 pub use org::*;
+pub use transfer::*;
 
 use crate::amount::{Hours, Points};
 use crate::ids::*;
@@ -588,4 +590,9 @@ pub enum Event {
     // ---- history import stream (历史导入) ----
     HistoryRowImported(HistoryRowImported),
     ImportBatchReversed(ImportBatchReversed),
+
+    // ---- a move to another community (转移接续): volunteer stream; its rules ----
+    VolunteerTransferred(VolunteerTransferred),
+    VolunteerTransferredOut(VolunteerTransferredOut),
+    TransferRulesSet(TransferRulesSet),
 }

@@ -82,6 +82,9 @@ impl Event {
             Event::CommunityLeftStreet(_) => "CommunityLeftStreet",
             Event::HistoryRowImported(_) => "HistoryRowImported",
             Event::ImportBatchReversed(_) => "ImportBatchReversed",
+            Event::VolunteerTransferred(_) => "VolunteerTransferred",
+            Event::VolunteerTransferredOut(_) => "VolunteerTransferredOut",
+            Event::TransferRulesSet(_) => "TransferRulesSet",
         }
     }
 
@@ -102,6 +105,7 @@ impl Event {
             | Event::HoursGifted { entry_id, .. }
             | Event::HoursReceived { entry_id, .. }
             | Event::HoursSpent { entry_id, .. } => Some(*entry_id),
+            Event::VolunteerTransferred(t) => t.points_left.map(|p| p.entry_id),
             _ => None,
         }
     }

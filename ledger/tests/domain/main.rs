@@ -16,6 +16,7 @@ mod services;
 mod shop;
 mod stairwells;
 mod streets;
+mod transfer;
 mod wishes;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};

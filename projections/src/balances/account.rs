@@ -18,6 +18,8 @@ pub struct Account {
     pub points_reversed: i64,
     /// Points whose validity ended (积分到期).
     pub points_expired: i64,
+    /// Points that stayed with a community the volunteer moved away from.
+    pub points_left: i64,
     /// Hours balance (banked − reversed − gifted + received − spent).
     pub hours_banked: i64,
     pub hours_gifted: i64,
@@ -57,6 +59,15 @@ pub fn evolve(acc: &mut Account, ev: &Envelope) -> Option<(i64, i64)> {
         } => {
             acc.community_id = Some(community_id.0);
             acc.volunteer_number = volunteer_number.clone();
+        }
+        // The account follows the person; points that stayed leave the balance.
+        Event::VolunteerTransferred(t) => {
+            acc.community_id = Some(t.community_id.0);
+            acc.volunteer_number = t.volunteer_number.clone();
+            if let Some(left) = t.points_left {
+                acc.points_left += left.points.hundredths();
+                acc.points_balance -= left.points.hundredths();
+            }
         }
         // Hours over the stored-hours cap count as verified, not in the balance.
         Event::ServiceVerified {
@@ -129,6 +140,7 @@ pub(super) fn is_account_event(e: &Event) -> bool {
     matches!(
         e,
         Event::VolunteerRegistered { .. }
+            | Event::VolunteerTransferred(_)
             | Event::ServiceVerified { .. }
             | Event::PointsAwarded { .. }
             | Event::PointsRedeemed { .. }

@@ -63,7 +63,8 @@ const TABLES: &[TableDef] = &[
             points_balance BIGINT NOT NULL, points_earned BIGINT NOT NULL, points_spent BIGINT NOT NULL, points_reversed BIGINT NOT NULL,
             hours_banked BIGINT NOT NULL, hours_gifted BIGINT NOT NULL, hours_received BIGINT NOT NULL, hours_spent BIGINT NOT NULL,
             hours_reversed BIGINT NOT NULL, verified_minutes BIGINT NOT NULL,
-            negative BIGINT NOT NULL, position BIGINT NOT NULL, timeline TEXT NOT NULL, points_expired BIGINT NOT NULL",
+            negative BIGINT NOT NULL, position BIGINT NOT NULL, timeline TEXT NOT NULL, points_expired BIGINT NOT NULL,
+            points_left BIGINT NOT NULL",
         indexes: &["(community_id, volunteer_number)"],
     },
     TableDef {
@@ -85,8 +86,9 @@ impl Projection for Balances {
     fn version(&self) -> u32 {
         // 3: dated threshold versions, stars evaluated when read. 4: a negative hours
         // balance flags the account too. 5: star rules with points (the timeline keeps
-        // the points earned). 6: points expired.
-        6
+        // the points earned). 6: points expired. 7: moves between communities
+        // (转移接续) and the points that stayed.
+        7
     }
     fn tables(&self) -> &'static [TableDef] {
         TABLES

@@ -37,6 +37,8 @@ pub struct Balance {
     pub points_reversed: Decimal,
     /// Points whose validity ended (积分到期).
     pub points_expired: Decimal,
+    /// Points that stayed with a community the volunteer moved away from.
+    pub points_left: Decimal,
     pub hours_banked: Decimal,
     pub hours_gifted: Decimal,
     pub hours_received: Decimal,
@@ -126,6 +128,7 @@ fn to_balance(id: Uuid, a: Account, versions: &[ThresholdVersion], today: NaiveD
         points_spent: points_dec(a.points_spent),
         points_reversed: points_dec(a.points_reversed),
         points_expired: points_dec(a.points_expired),
+        points_left: points_dec(a.points_left),
         hours_banked: hours_dec(a.hours_banked),
         hours_gifted: hours_dec(a.hours_gifted),
         hours_received: hours_dec(a.hours_received),

@@ -26,6 +26,7 @@ pub(super) const COLS: &[&str] = &[
     "position",
     "timeline",
     "points_expired",
+    "points_left",
 ];
 
 /// Columns of [`COLS`] that hold text.
@@ -59,7 +60,7 @@ pub(super) fn decode_thresholds(s: &str) -> (Vec<i64>, Option<Vec<i64>>) {
 
 pub(super) const SELECT: &str = "volunteer_id, community_id, volunteer_number, points_balance, points_earned, points_spent, points_reversed,
     hours_banked, hours_gifted, hours_received, hours_spent, hours_reversed, verified_minutes, negative, position, timeline,
-    points_expired";
+    points_expired, points_left";
 
 pub(super) fn account_from_row(r: &crate::db::Row) -> Result<(Uuid, Account)> {
     let id = parse_uuid(&r.text(0)?)?;
@@ -82,6 +83,7 @@ pub(super) fn account_from_row(r: &crate::db::Row) -> Result<(Uuid, Account)> {
             position: r.int(14)? as u64,
             timeline: decode_timeline(&r.text(15)?)?,
             points_expired: r.int(16)?,
+            points_left: r.int(17)?,
         },
     ))
 }
@@ -141,5 +143,6 @@ pub(super) fn account_row(id: Uuid, a: &Account) -> Vec<Val> {
         (a.position as i64).into(),
         Val::from(encode_timeline(&a.timeline)),
         a.points_expired.into(),
+        a.points_left.into(),
     ]
 }

@@ -1,6 +1,7 @@
 //! Where a volunteer belongs (community, number, stairwell, grid, teams, tags, departed)
 //! as of a point in the log: the attribution an entry counts under in the rankings, the
-//! dashboard and the 文明楼道 participation.
+//! dashboard and the 文明楼道 participation. After a move to another community
+//! (`VolunteerTransferred`) new entries count there; earlier ones stay where they were.
 
 use ledger::event::Event;
 use serde::{Deserialize, Serialize};
@@ -72,6 +73,16 @@ impl Attribution {
                     a.tags = tags.clone();
                 }
             }
+            // A move to another community: what comes after counts there.
+            Event::VolunteerTransferred(t) => {
+                if let Some(a) = state {
+                    a.community = t.community_id.0;
+                    a.number = t.volunteer_number.clone();
+                    a.stairwell = t.stairwell_id.0;
+                    a.grid = t.grid_id.0;
+                    a.teams.clear();
+                }
+            }
             _ => {}
         }
     }
@@ -86,6 +97,7 @@ impl Attribution {
                 | Event::TeamLeft { .. }
                 | Event::VolunteerDeparted { .. }
                 | Event::VolunteerTagsSet { .. }
+                | Event::VolunteerTransferred(_)
         )
     }
 }

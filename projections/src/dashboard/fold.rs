@@ -104,6 +104,9 @@ pub(super) fn find_entries(history: &[Envelope], wanted: &FxSet<Uuid>) -> FxMap<
             Event::VolunteerRegistered { community_id, .. } => {
                 communities.insert(v, community_id.0);
             }
+            Event::VolunteerTransferred(t) => {
+                communities.insert(v, t.community_id.0);
+            }
             Event::ServiceLogged {
                 service_id,
                 kind,
@@ -174,6 +177,10 @@ impl DashState {
                         (Event::VolunteerRegistered { community_id, .. }, _) => Some(DVol {
                             community: community_id.0,
                             departed: false,
+                        }),
+                        (Event::VolunteerTransferred(t), Some(w)) => Some(DVol {
+                            community: t.community_id.0,
+                            ..w
                         }),
                         (Event::VolunteerDeparted { .. }, Some(w)) => Some(DVol {
                             departed: true,

@@ -68,6 +68,26 @@ fn volunteer_event(
         ));
         return;
     }
+    if let Event::VolunteerTransferred(t) = &ev.event {
+        let me = Subject {
+            text: t.volunteer_number.clone(),
+            community: t.community_id.0,
+            who: None,
+        };
+        subjects.insert(v, me);
+        out.push(Message {
+            hundredths: t.points_left.map(|l| l.points.hundredths()),
+            detail: t.reason.clone(),
+            ..message(
+                ev,
+                v,
+                t.community_id.0,
+                Kind::Transferred,
+                &t.volunteer_number,
+            )
+        });
+        return;
+    }
     let Some(community) = subjects.get(&v).map(|s| s.community) else {
         return;
     };

@@ -80,10 +80,12 @@ pub enum Kind {
     WishReleased,
     WishConfirmed,
     WishCancelled,
+    /// The record moved to another community (subject: the new number).
+    Transferred,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 24] = [
+    pub const ALL: [Kind; 25] = [
         Kind::Welcome,
         Kind::SignedUp,
         Kind::Waitlisted,
@@ -108,6 +110,7 @@ impl Kind {
         Kind::WishReleased,
         Kind::WishConfirmed,
         Kind::WishCancelled,
+        Kind::Transferred,
     ];
 
     /// The name stored (`POINTS_AWARDED`).
@@ -137,6 +140,7 @@ impl Kind {
             Kind::WishReleased => "WISH_RELEASED",
             Kind::WishConfirmed => "WISH_CONFIRMED",
             Kind::WishCancelled => "WISH_CANCELLED",
+            Kind::Transferred => "TRANSFERRED",
         }
     }
 

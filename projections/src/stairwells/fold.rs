@@ -97,6 +97,9 @@ pub(super) fn find_entries(history: &[Envelope], wanted: &FxSet<Uuid>) -> FxMap<
                     *h = Home::new(stairwell_id.0, household.as_deref());
                 }
             }
+            Event::VolunteerTransferred(t) => {
+                homes.insert(v, Home::new(t.stairwell_id.0, t.household.as_deref()));
+            }
             Event::ServiceLogged {
                 service_id,
                 started_at,
@@ -245,6 +248,10 @@ impl SwState {
                             if let Some(h) = self.vols.get_mut(&v) {
                                 *h = Home::new(stairwell_id.0, household.as_deref());
                             }
+                        }
+                        Event::VolunteerTransferred(t) => {
+                            let home = Home::new(t.stairwell_id.0, t.household.as_deref());
+                            self.vols.insert(v, home);
                         }
                         Event::ServiceLogged {
                             service_id,

@@ -29,6 +29,7 @@ impl SwState {
                 (
                     Event::VolunteerRegistered { .. }
                     | Event::VolunteerMoved { .. }
+                    | Event::VolunteerTransferred(_)
                     | Event::ServiceLogged { .. },
                     Some(StreamKind::Volunteer),
                 ) => {

@@ -141,6 +141,18 @@ pub fn entry_of(event: &Event, service: impl FnOnce(ServiceId) -> String) -> Opt
             None,
             "积分到期".into(),
         ),
+        Event::VolunteerTransferred(ledger::event::VolunteerTransferred {
+            points_left: Some(left),
+            reason,
+            ..
+        }) => (
+            left.entry_id.0,
+            "points_left",
+            -left.points.hundredths(),
+            0,
+            None,
+            format!("转移接续：积分按原社区规则留在原社区（{reason}）"),
+        ),
         Event::HoursGifted {
             entry_id,
             to,

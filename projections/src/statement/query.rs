@@ -19,7 +19,8 @@ pub struct StatementEntry {
     pub event_id: Uuid,
     pub entry_id: EntryId,
     /// service_verified, points_awarded, points_redeemed, points_refunded, entry_reversed, hours_gifted,
-    /// hours_received, hours_spent.
+    /// hours_received, hours_spent, points_expired, points_left (points that stayed with
+    /// a community moved away from).
     pub kind: String,
     pub points_delta: Decimal,
     pub hours_delta: Decimal,

@@ -87,6 +87,23 @@ pub(super) struct Vol {
     pub(super) year: Sums,
 }
 
+impl Vol {
+    /// A volunteer of the community from `at`, with nothing counted yet.
+    fn new(number: String, tags: Vec<String>, org: Org, at: DateTime<Utc>) -> Vol {
+        Vol {
+            number,
+            tags,
+            org: Arc::new(org),
+            registered_at: at,
+            departed_at: None,
+            pending: HashMap::default(),
+            minutes_before: 0,
+            points_before: 0,
+            year: Sums::default(),
+        }
+    }
+}
+
 /// What a balance entry counted for, so that its reversal takes it away again.
 #[derive(Debug)]
 pub(super) struct EntryAttr {
@@ -141,7 +158,7 @@ pub(super) struct Annual {
 }
 
 /// Event types the annual report reads; the others are not read.
-pub const WANTED: [&str; 24] = [
+pub const WANTED: [&str; 26] = [
     "CommunityEstablished",
     "GridAdded",
     "StairwellRegistered",
@@ -149,6 +166,8 @@ pub const WANTED: [&str; 24] = [
     "StarThresholdsSet",
     "RubricSet",
     "VolunteerRegistered",
+    "VolunteerTransferred",
+    "VolunteerTransferredOut",
     "VolunteerMoved",
     "TeamJoined",
     "TeamLeft",
@@ -195,7 +214,15 @@ impl Annual {
         let at = e.recorded_at;
         let event = e.event;
         match parse_stream(&e.stream_id) {
-            Some((StreamKind::Community, _)) => self.community.evolve(&event),
+            Some((StreamKind::Community, _)) => {
+                // Moved to another community (转移接续): gone from here that day.
+                if let Event::VolunteerTransferredOut(o) = &event {
+                    if let Some(v) = self.volunteers.get_mut(&o.volunteer_id) {
+                        v.departed_at = Some(at);
+                    }
+                }
+                self.community.evolve(&event)
+            }
             Some((StreamKind::Volunteer, id)) => self.volunteer_event(VolunteerId(id), at, event),
             Some((StreamKind::Wish, id)) => self.wish_event(WishId(id), at, event),
             Some((StreamKind::Stairwell, id)) => self.stairwell_event(StairwellId(id), at, event),
@@ -216,6 +243,21 @@ impl Annual {
     }
 
     fn volunteer_event(&mut self, id: VolunteerId, at: DateTime<Utc>, event: Event) {
+        // Moved in from another community: a volunteer here from that day, with the
+        // verified hours and points the record carries (for the stars).
+        if let Event::VolunteerTransferred(t) = event {
+            let org = Org {
+                stairwell: t.stairwell_id,
+                household: stairwell::household_key(t.household.as_deref()),
+                grid: t.grid_id,
+                teams: Vec::new(),
+            };
+            let mut vol = Vol::new(t.volunteer_number, t.tags, org, at);
+            vol.minutes_before = t.verified_hours.minutes();
+            vol.points_before = t.star_points.hundredths();
+            self.volunteers.insert(id, vol);
+            return;
+        }
         if let Event::VolunteerRegistered {
             volunteer_number,
             stairwell_id,
@@ -229,25 +271,14 @@ impl Annual {
             let mut teams = teams;
             teams.sort();
             teams.dedup();
-            self.volunteers.insert(
-                id,
-                Vol {
-                    number: volunteer_number,
-                    tags,
-                    org: Arc::new(Org {
-                        stairwell: stairwell_id,
-                        household: stairwell::household_key(household.as_deref()),
-                        grid: grid_id,
-                        teams,
-                    }),
-                    registered_at: at,
-                    departed_at: None,
-                    pending: HashMap::default(),
-                    minutes_before: 0,
-                    points_before: 0,
-                    year: Sums::default(),
-                },
-            );
+            let org = Org {
+                stairwell: stairwell_id,
+                household: stairwell::household_key(household.as_deref()),
+                grid: grid_id,
+                teams,
+            };
+            self.volunteers
+                .insert(id, Vol::new(volunteer_number, tags, org, at));
             return;
         }
         let Some(vol) = self.volunteers.get_mut(&id) else {

@@ -139,6 +139,7 @@ pub(super) async fn compute_facts(
         let relevant = matches!(
             rec.event_type.as_str(),
             "VolunteerRegistered"
+                | "VolunteerTransferred"
                 | "ServiceLogged"
                 | "ServiceVerified"
                 | "PointsAwarded"
@@ -160,6 +161,10 @@ pub(super) async fn compute_facts(
                 community_id,
                 ..
             } => registration = Some((volunteer_number, community_id)),
+            // The record follows the person: the certificate names where they are now.
+            Event::VolunteerTransferred(t) => {
+                registration = Some((t.volunteer_number, t.community_id))
+            }
             Event::ServiceLogged {
                 service_id,
                 kind,

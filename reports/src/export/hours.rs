@@ -23,8 +23,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use uuid::Uuid;
 
-const READ: [&str; 4] = [
+const READ: [&str; 5] = [
     "VolunteerRegistered",
+    "VolunteerTransferred",
     "ServiceLogged",
     "ServiceVerified",
     "EntryReversed",
@@ -76,6 +77,10 @@ pub async fn hours_sheet(
                     volunteer_number, ..
                 } => {
                     numbers.insert(vid, volunteer_number);
+                }
+                // Service after a move counts here under the new number.
+                Event::VolunteerTransferred(t) => {
+                    numbers.insert(vid, t.volunteer_number);
                 }
                 Event::ServiceLogged {
                     service_id,

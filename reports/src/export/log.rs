@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use uuid::Uuid;
 
 /// The event types the log shows.
-pub const LOGGED: [&str; 33] = [
+pub const LOGGED: [&str; 35] = [
     "VolunteerRegistered",
     "VolunteerMoved",
     "TeamJoined",
@@ -55,6 +55,8 @@ pub const LOGGED: [&str; 33] = [
     "AttendanceFinalised",
     "HistoryRowImported",
     "ImportBatchReversed",
+    "VolunteerTransferred",
+    "VolunteerTransferredOut",
 ];
 
 const COLUMNS: [&str; 12] = [
@@ -437,6 +439,24 @@ fn describe(e: &CommunityEvent, known: &Known) -> Line {
             link: format!("导入批次 {}", r.batch_id),
             ..Line::default()
         },
+        Event::VolunteerTransferred(t) => Line {
+            what: "转入（转移接续）",
+            text: t.reason.clone(),
+            points: t.points_left.map(|l| Points::ZERO.saturating_sub(l.points)),
+            by: by(&t.transferred_by),
+            entry: t.points_left.map(|l| l.entry_id),
+            link: format!("自社区 {}", t.from_community),
+            ..Line::default()
+        },
+        Event::VolunteerTransferredOut(o) => Line {
+            what: "转出（转移接续）",
+            text: format!(
+                "志愿者 {} 转往社区 {}",
+                known.numbers.get(&o.volunteer_id.0).map_or("", |n| n),
+                o.to_community
+            ),
+            ..Line::default()
+        },
         Event::ImportBatchReversed(r) => Line {
             what: "整批撤销导入",
             text: format!("{}（{} 条）", r.reason, r.entries),
@@ -462,6 +482,11 @@ fn learn(e: &CommunityEvent, known: &mut Known) {
             known
                 .numbers
                 .insert(volunteer_id.0, volunteer_number.clone());
+        }
+        Event::VolunteerTransferred(t) => {
+            known
+                .numbers
+                .insert(t.volunteer_id.0, t.volunteer_number.clone());
         }
         Event::ServiceLogged {
             service_id,

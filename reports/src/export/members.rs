@@ -20,7 +20,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use uuid::Uuid;
 
-const READ: [&str; 12] = [
+const READ: [&str; 14] = [
     "GridAdded",
     "StairwellRegistered",
     "TeamFormed",
@@ -33,6 +33,8 @@ const READ: [&str; 12] = [
     "ServiceVerified",
     "EntryReversed",
     "PersonalDataErased",
+    "VolunteerTransferred",
+    "VolunteerTransferredOut",
 ];
 
 const COLUMNS: [&str; 13] = [
@@ -135,6 +137,25 @@ impl Register {
             }
             (Event::TeamLeft { team_id }, Some(m)) => {
                 m.teams.remove(&team_id);
+            }
+            // Moved in from another community: a member from that day, with the
+            // verified hours the record carries.
+            (Event::VolunteerTransferred(t), _) => {
+                let m = Member {
+                    number: t.volunteer_number,
+                    stairwell: t.stairwell_id,
+                    grid: t.grid_id,
+                    teams: Default::default(),
+                    tags: t.tags,
+                    registered: Some(day),
+                    departed: false,
+                    hours: t.verified_hours,
+                };
+                self.members.insert(t.volunteer_id.0, m);
+            }
+            // Moved to another community: no longer a member here.
+            (Event::VolunteerTransferredOut(o), _) => {
+                self.members.remove(&o.volunteer_id.0);
             }
             (Event::VolunteerDeparted { .. }, Some(m)) => m.departed = true,
             (Event::VolunteerTagsSet { tags }, Some(m)) => m.tags = tags,

@@ -81,8 +81,9 @@ pub struct WhatIf {
 /// Places in a top list.
 pub const TOP: usize = 20;
 
-const WANTED: [&str; 5] = [
+const WANTED: [&str; 6] = [
     "VolunteerRegistered",
+    "VolunteerTransferred",
     "ServiceLogged",
     "ServiceVerified",
     "PointsAwarded",
@@ -142,6 +143,9 @@ pub async fn what_if(
             Event::VolunteerRegistered {
                 volunteer_number, ..
             } => accounts.entry(vid).or_default().number = volunteer_number,
+            Event::VolunteerTransferred(t) => {
+                accounts.entry(vid).or_default().number = t.volunteer_number
+            }
             Event::ServiceLogged {
                 service_id,
                 kind,

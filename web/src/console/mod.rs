@@ -45,6 +45,7 @@ pub mod sessions;
 pub mod setup;
 pub mod shop;
 pub mod stairwells;
+pub mod transfer;
 pub mod volunteer;
 pub mod volunteers;
 pub mod whatif;

@@ -55,6 +55,7 @@ pub async fn page(desk: Desk, Path(id): Path<String>) -> Response {
         .collect();
     let active = v["departed"] != true;
     let body = html! {
+        @if let Some(banner) = super::transfer::moved_banner(&desk) { (banner) }
         p.sub { (m.number) " " (s(v, "volunteerNumber")) " · " (m.phone) " " (s(v, "phone")) " · " (t.id_number) " " (if s(v, "idNumber").is_empty() { t.not_given } else { s(v, "idNumber") })
             " · " (t.stairwell) " " (here) @if !active { " · " span.tag { (t.departed) } } @if v["erased"] == true { " · " span.tag { (t.erased) } } }
         p { @for tag in &tags { span.tag { (tag) } } @for team in teams.iter().filter(|x| mine.iter().any(|m| m == s(x, "id"))) { span.tag.good { (s(team, "name")) } } }

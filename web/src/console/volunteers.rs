@@ -197,6 +197,9 @@ async fn form_page(desk: &Desk, keep: &std::collections::HashMap<String, String>
         @if let Some(code) = keep.get("err") {
             p.notice.bad role="alert" { (crate::msg::error_text(code)) @if let Some(n) = keep.get("err_number") { " " (crate::msg::EXISTING_RECORD) b { (n) } } }
         }
+        @if let Some(v) = keep.get("record") {
+            (super::transfer::offer(desk, v, keep, &stairwells))
+        }
         @if stairwells.is_empty() {
             p.notice.bad { (t.no_stairwells) " " a href=(desk.href("/console/setup")) { (t.setup) } }
         }
@@ -260,6 +263,11 @@ pub async fn register(
             keep.insert("err".into(), e.code);
             if let Some(n) = e.volunteer_number {
                 keep.insert("err_number".into(), n);
+            }
+            // The person's record is in another community: offer to move it here.
+            if let Some((v, c)) = e.record.filter(|(_, c)| *c != desk.c) {
+                keep.insert("record".into(), v);
+                keep.insert("record_community".into(), c);
             }
             form_page(&desk, &keep).await
         }

@@ -53,6 +53,13 @@ pub fn zh_cn(m: &Value) -> String {
         "WISH_RELEASED" => format!("心愿“{subject}”的认领已释放。"),
         "WISH_CONFIRMED" => format!("您完成的心愿“{subject}”已确认，谢谢您！"),
         "WISH_CANCELLED" => format!("您认领的心愿“{subject}”已取消{because}。"),
+        "TRANSFERRED" => {
+            let stayed = match s(m, "points") {
+                "" => String::new(),
+                _ => format!("按原社区规则，积分 {p} 留在原社区。"),
+            };
+            format!("您的志愿档案已转入新社区，新编号 {subject}；时长、星级和服务记录随您转移。{stayed}")
+        }
         _ => subject.to_string(),
     }
 }

@@ -20,6 +20,7 @@ pub mod inbox;
 pub mod record;
 pub mod shop;
 pub mod street;
+pub mod transfer;
 pub mod whatif;
 
 pub use console::Console;
@@ -171,6 +172,7 @@ pub struct Messages {
     pub batch: &'static import::Batch,
     pub export: &'static export::Export,
     pub street: &'static street::Street,
+    pub transfer: &'static transfer::Transfer,
     /// A correction's texts.
     pub correction: &'static correction::Correction,
     /// Rules tried on the log.
@@ -323,6 +325,7 @@ pub static ZH_CN: Messages = Messages {
     batch: &import::BATCH_ZH_CN,
     export: &export::ZH_CN,
     street: &street::ZH_CN,
+    transfer: &transfer::ZH_CN,
     correction: &correction::ZH_CN,
     whatif: &whatif::ZH_CN,
     inbox_words: inbox::zh_cn,

@@ -15,6 +15,7 @@ mod shop;
 mod stairwell;
 mod street;
 mod tokens;
+mod transfer;
 mod volunteer;
 mod wish;
 
@@ -44,6 +45,7 @@ pub struct Mutation(
     expiry::ExpiryMutation,
     street::StreetMutation,
     history::HistoryMutation,
+    transfer::TransferMutation,
 );
 
 /// Runs a command as the caller, recording its latency; answers the command's own

@@ -398,6 +398,26 @@ impl Community {
             stored_hours_cap: r.stored_hours_cap.map(HoursScalar),
         }
     }
+
+    /// The transfer rules (转移接续规则) in force today.
+    async fn transfer_rules(&self) -> TransferRulesVersion {
+        let r = self.state.transfer_rules_on(self.today);
+        TransferRulesVersion {
+            version: r.version as i32,
+            points_follow: r.points_follow,
+            effective_from: r.effective_from,
+        }
+    }
+}
+
+/// A version of the transfer rules (转移接续规则); version 0: points follow.
+#[derive(SimpleObject)]
+pub struct TransferRulesVersion {
+    pub version: i32,
+    /// A volunteer moving to another community takes their points balance along
+    /// (else it stays here). Hours and stars always follow.
+    pub points_follow: bool,
+    pub effective_from: NaiveDate,
 }
 
 /// A version of the points expiry (积分有效期); version 0: points do not expire.

@@ -64,6 +64,9 @@ pub enum InboxKind {
     WishConfirmed,
     /// The wish was cancelled (detail: why).
     WishCancelled,
+    /// The record moved to another community (转移接续; subject: the new volunteer
+    /// number; points: what stayed with the old community, if any).
+    Transferred,
 }
 
 /// A message of a volunteer's inbox.

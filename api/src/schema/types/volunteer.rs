@@ -63,6 +63,8 @@ pub struct AccountTotals {
     pub points_reversed: PointsScalar,
     /// Points whose validity ended (积分到期).
     pub points_expired: PointsScalar,
+    /// Points that stayed with a community the volunteer moved away from (转移接续).
+    pub points_left: PointsScalar,
     pub hours_gifted: HoursScalar,
     pub hours_received: HoursScalar,
     pub hours_spent: HoursScalar,
@@ -84,6 +86,7 @@ impl From<&projections::balances::Balance> for AccountTotals {
             points_spent: points_of(b.points_spent),
             points_reversed: points_of(b.points_reversed),
             points_expired: points_of(b.points_expired),
+            points_left: points_of(b.points_left),
             hours_gifted: hours_of(b.hours_gifted),
             hours_received: hours_of(b.hours_received),
             hours_spent: hours_of(b.hours_spent),

@@ -14,16 +14,19 @@
 //!   every 30 s;
 //! - hours rules: hours may be gifted to anyone of the community, and no stored-hours
 //!   cap;
-//! - points expiry: points do not expire.
+//! - points expiry: points do not expire;
+//! - transfer rules: a departing volunteer's points follow them.
 //!
-//! The rules, their defaults and the commands that set them are in `rules` (and the
-//! points expiry in `expiry`).
+//! The rules, their defaults and the commands that set them are in `rules` (the points
+//! expiry in `expiry`, the transfer rules in `transfer`).
 
 mod expiry;
 mod rules;
+mod transfer;
 
 pub use expiry::*;
 pub use rules::*;
+pub use transfer::*;
 
 use super::*;
 use serde::{Deserialize, Serialize};
@@ -88,6 +91,8 @@ pub struct CommunityState {
     pub activity_rules: Vec<ActivityRules>,
     pub hours_rules: Vec<HoursRules>,
     pub points_expiry: Vec<ExpiryRule>,
+    /// Transfer rules versions (转移接续规则).
+    pub transfer_rules: Vec<crate::event::TransferRulesSet>,
     pub volunteers_enrolled: u64,
     /// The street (街道) the community belongs to over time.
     pub street: super::street::Membership<StreetId>,
@@ -241,6 +246,7 @@ impl Aggregate for CommunityState {
                 effective_from: *effective_from,
             }),
             Event::VolunteerEnrolled { .. } => self.volunteers_enrolled += 1,
+            Event::TransferRulesSet(r) => self.transfer_rules.push(*r),
             e => super::street::evolve_community_street(&mut self.street, e),
         }
     }

@@ -51,7 +51,11 @@ impl VolunteerState {
 
     /// Takes `points` from the lots, oldest first (`first`: that lot before the others);
     /// returns what each gave.
-    fn take(&mut self, mut points: Points, first: Option<EntryId>) -> Vec<(EntryId, Points)> {
+    pub(super) fn take(
+        &mut self,
+        mut points: Points,
+        first: Option<EntryId>,
+    ) -> Vec<(EntryId, Points)> {
         let mut order: Vec<usize> = (0..self.lots.len()).collect();
         if let Some(i) = first.and_then(|f| self.lots.iter().position(|l| l.entry == f)) {
             order.retain(|x| *x != i);

@@ -15,7 +15,7 @@
 //! move, teams, depart, erase), `service` (log, verify, reject), `account` (points and
 //! hours) and `family` (relatives, gifts only to them where the rules say so, and the
 //! service a volunteer gave for hours spent) and `record` (training, commendations and
-//! evaluations of services).
+//! evaluations of services), and `transfer` (a move to another community, 转移接续).
 
 mod account;
 mod cap;
@@ -24,6 +24,7 @@ mod family;
 mod record;
 mod registration;
 mod service;
+mod transfer;
 
 pub use account::*;
 pub use cap::*;
@@ -32,6 +33,7 @@ pub use family::*;
 pub use record::*;
 pub use registration::*;
 pub use service::*;
+pub use transfer::*;
 
 use super::*;
 use crate::event::ServiceKind;
@@ -64,6 +66,8 @@ pub enum EntryKind {
     HoursSpent,
     PointsRefunded,
     PointsExpired,
+    /// Points that stayed with the community left at a transfer.
+    PointsLeft,
 }
 
 impl EntryKind {
@@ -78,6 +82,7 @@ impl EntryKind {
             EntryKind::HoursSpent => "HoursSpent",
             EntryKind::PointsRefunded => "PointsRefunded",
             EntryKind::PointsExpired => "PointsExpired",
+            EntryKind::PointsLeft => "VolunteerTransferred",
         }
     }
 
@@ -218,6 +223,7 @@ impl Aggregate for VolunteerState {
             Event::TeamLeft { team_id } => {
                 self.teams.remove(team_id);
             }
+            Event::VolunteerTransferred(t) => self.transferred(t),
             Event::VolunteerDeparted { .. } => self.departed = true,
             Event::PersonalDataErased {} => self.personal_data_erased = true,
             Event::VolunteerTagsSet { tags } => self.tags = tags.clone(),

@@ -171,7 +171,7 @@ impl std::fmt::Debug for HouseholdKey {
 pub const MAX_HOUSEHOLD: usize = 30;
 
 /// An optional household label: trimmed, not blank, at most [`MAX_HOUSEHOLD`] characters.
-fn household(value: Option<&str>) -> DomainResult<Option<String>> {
+pub(super) fn household(value: Option<&str>) -> DomainResult<Option<String>> {
     value
         .map(|h| required_text("household", h, MAX_HOUSEHOLD))
         .transpose()
