@@ -48,6 +48,11 @@ pub struct ServeArgs {
     #[arg(long, env = "TIMEBANK_SECURE_COOKIES", default_value = "auto",
           value_parser = ["auto", "always", "never"])]
     pub secure_cookies: String,
+    /// A PostgreSQL streaming replica (hot standby) of the database: the read models
+    /// are queried there, commands and the log stay on the primary; a read after a
+    /// write waits until the replica has it (at most 5 s, then STALE_READ).
+    #[arg(long, env = "TIMEBANK_REPLICA_URL")]
+    pub replica_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

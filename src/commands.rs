@@ -259,6 +259,7 @@ async fn serve(store: Store, args: ServeArgs) -> anyhow::Result<()> {
         listen: args.listen,
         request_timeout: std::time::Duration::from_secs(args.request_timeout),
         max_body_bytes: usize::try_from(args.max_body_bytes)?,
+        replica_url: args.replica_url.clone(),
     };
     crate::pages::before_serving(&store, &args).await?;
     let web = web::WebConfig {

@@ -16,6 +16,9 @@
 //! When the follower is behind the read model, or an entry is older than [`MAX_AGE`]
 //! (a safety net, e.g. for a rebuild swapped in at the same position), the read model
 //! is queried. Writes to one volunteer leave every other volunteer's entry valid.
+//!
+//! A server whose read models are queried on a streaming replica has no such cache:
+//! the position a replica's answer reflects is not the one this process applied.
 
 use ledger::ids::{parse_stream, StreamKind, VolunteerId};
 use ledger::Store;

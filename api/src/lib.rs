@@ -20,6 +20,7 @@
 //! - [`auth`]: bearer tokens (hashed at rest), principals and roles, masking of
 //!   personal data;
 //! - [`reads`]: the read side queries use, with read-your-writes waits;
+//! - [`replica`]: `serve --replica-url`, the read models queried on a streaming replica;
 //! - [`cache`]: an exact cache of balances, invalidated per volunteer by following the log;
 //! - [`inbox`]: how far each volunteer has read their inbox (kept beside the log);
 //! - [`sessions`]: the pages' live sessions of a community, to list and revoke;
@@ -90,6 +91,7 @@ pub mod http;
 pub mod inbox;
 pub mod metrics;
 pub mod reads;
+pub mod replica;
 pub mod scalars;
 pub mod schema;
 pub mod sessions;
@@ -117,6 +119,9 @@ pub struct ServeConfig {
     pub request_timeout: Duration,
     /// Largest request body, in bytes (413 beyond).
     pub max_body_bytes: usize,
+    /// A PostgreSQL streaming replica (hot standby) of the store's database: the read
+    /// models are queried there, commands and the log stay on the primary.
+    pub replica_url: Option<String>,
 }
 
 /// Default request timeout.
@@ -130,6 +135,7 @@ impl ServeConfig {
             listen,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            replica_url: None,
         }
     }
 }
@@ -168,6 +174,9 @@ pub async fn serve_with(
     }
     let (tx, rx) = watch::channel(false);
     let projections = projections::start(store.clone()).await;
+    if let Some(url) = &config.replica_url {
+        replica::read_from(&store, &projections, url).await?;
+    }
     let state = AppState::with_projections(store, &config, rx.clone(), Some(projections.clone()));
     finality::spawn(
         state.app.handler.clone(),

@@ -97,8 +97,11 @@ impl ReadSide {
         projections: Option<projections::Projections>,
         shutdown: watch::Receiver<bool>,
     ) -> ReadSide {
+        // Not on a replica: a cached balance is tagged with the position this process's
+        // read models had applied, which a replica's answer may be behind.
         let balances = projections
             .as_ref()
+            .filter(|p| !p.reads_from_replica())
             .map(|_| BalanceCache::start(store.clone(), shutdown));
         ReadSide {
             store,
@@ -111,7 +114,7 @@ impl ReadSide {
     /// The log position every read reflects (the slowest read model's, when they run).
     pub async fn position(&self) -> ApiResult<u64> {
         match &self.projections {
-            Some(p) => Ok(p.min_position()),
+            Some(p) => Ok(p.read_position().await),
             None => Ok(self.store.head().await?),
         }
     }

@@ -49,6 +49,11 @@ impl Server {
     pub async fn start_as(store: Store, config: ServeConfig, admin: String) -> Server {
         let (tx, rx) = watch::channel(false);
         let projections = projections::start(store.clone()).await;
+        if let Some(url) = &config.replica_url {
+            api::replica::read_from(&store, &projections, url)
+                .await
+                .expect("the replica");
+        }
         let state = AppState::with_projections(
             store.clone(),
             &config,

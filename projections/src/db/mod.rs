@@ -42,6 +42,14 @@ impl Db {
         }
     }
 
+    /// A PostgreSQL hot standby to query (connections made when first used).
+    pub fn postgres_replica(url: &str, max_connections: u32) -> Result<Db> {
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(max_connections)
+            .connect_lazy(url)?;
+        Ok(Db::Postgres(pool))
+    }
+
     pub fn is_postgres(&self) -> bool {
         matches!(self, Db::Postgres(_))
     }

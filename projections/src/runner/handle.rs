@@ -14,9 +14,11 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-struct Inner {
+pub(super) struct Inner {
     store: Store,
     db: Db,
+    /// A hot standby the read models are queried on (`read_from`).
+    pub(super) replica: std::sync::OnceLock<Db>,
     projections: Vec<Arc<dyn Projection>>,
     positions: Vec<(&'static str, watch::Receiver<u64>)>,
     leading: Vec<(&'static str, watch::Receiver<bool>)>,
@@ -40,7 +42,7 @@ impl Drop for Inner {
 /// The running projections of this process, and the reads they serve. Cheap to clone.
 #[derive(Clone)]
 pub struct Projections {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
 impl std::fmt::Debug for Projections {
@@ -115,6 +117,7 @@ impl Projections {
             inner: Arc::new(Inner {
                 store,
                 db,
+                replica: std::sync::OnceLock::new(),
                 projections,
                 positions,
                 leading,
@@ -126,8 +129,14 @@ impl Projections {
         }
     }
 
-    /// The database the read models live in.
+    /// The database the read models are queried on: the replica when one is set
+    /// ([`Projections::read_from`]), else the one they live in.
     pub fn db(&self) -> &Db {
+        self.inner.replica.get().unwrap_or(&self.inner.db)
+    }
+
+    /// The database the runner writes the read models to (the primary).
+    pub fn primary_db(&self) -> &Db {
         &self.inner.db
     }
 
@@ -203,14 +212,16 @@ impl Projections {
         Ok(())
     }
 
-    /// Read-your-writes: waits until every projection has applied `position`, or fails
-    /// with [`Stale`] after `timeout`.
+    /// Read-your-writes: waits until every projection has applied `position` (and,
+    /// reading from a replica, until the replica has it too), or fails with [`Stale`]
+    /// after `timeout`.
     pub async fn wait_for(&self, position: u64, timeout: Duration) -> Result<(), Stale> {
         let deadline = tokio::time::Instant::now() + timeout;
         for (name, _) in &self.inner.positions {
             self.wait_until(name, position, deadline).await?;
         }
-        Ok(())
+        let names: Vec<&'static str> = self.inner.positions.iter().map(|(n, _)| *n).collect();
+        self.wait_replica(&names, position, deadline).await
     }
 
     /// Read-your-writes for one projection.
@@ -220,8 +231,12 @@ impl Projections {
         position: u64,
         timeout: Duration,
     ) -> Result<(), Stale> {
-        self.wait_until(name, position, tokio::time::Instant::now() + timeout)
-            .await
+        let deadline = tokio::time::Instant::now() + timeout;
+        self.wait_until(name, position, deadline).await?;
+        match self.inner.positions.iter().find(|(n, _)| *n == name) {
+            Some((n, _)) => self.wait_replica(&[*n], position, deadline).await,
+            None => Ok(()),
+        }
     }
 
     async fn wait_until(

@@ -20,6 +20,7 @@
 //!   and rebuilds without a runner.
 
 mod handle;
+mod replica;
 mod task;
 
 pub use handle::{rebuild_with, Projections};
