@@ -163,6 +163,11 @@ async fn a_record_follows_the_person(store: Store) {
     events.push(registered(101, 1, 10, 11, "A002"));
     events.extend(served(100, 1000, 3, 180, 30));
     events.extend(served(101, 1010, 3, 60, 10));
+    // Two who never move, with 4 h each: more than each part of 100's 5 h.
+    events.push(registered(102, 1, 10, 11, "A003"));
+    events.extend(served(102, 1030, 4, 240, 40));
+    events.push(registered(103, 2, 20, 21, "C001"));
+    events.extend(served(103, 1040, 4, 240, 40));
     events.extend(moved(100, 180, 30, None));
     events.extend(served(100, 1020, 8, 120, 20));
     // 101 moves too, under a rule that keeps its points in 海棠.
@@ -226,7 +231,11 @@ async fn a_record_follows_the_person(store: Store) {
     let new = projections::balances::community_totals(db, CommunityId(u(2)))
         .await
         .expect("totals");
-    assert_eq!((old.volunteers, new.volunteers), (0, 2));
+    assert_eq!(
+        (old.volunteers, new.volunteers),
+        (1, 3),
+        "102 stays; 100 and 101 join 103"
+    );
 
     // Rankings keep what was done where it was done.
     let year = Period::Year(2024);
@@ -253,6 +262,32 @@ async fn a_record_follows_the_person(store: Store) {
         "March's hours stay in 海棠's year"
     );
     assert_eq!(mine(2).await, Some(d("2")), "August's count in 枫林's");
+    // A street of both ranks 100 first with both parts (5 h), though neither part is
+    // the first of its community: the movers are added up.
+    let both = [
+        Scope::Community(CommunityId(u(1))),
+        Scope::Community(CommunityId(u(2))),
+    ];
+    let both = &both;
+    let across = |top: u32| async move {
+        projections::rankings::ranking_across(db, both, year, Metric::Hours, top, None)
+            .await
+            .expect("across")
+            .top
+            .iter()
+            .map(|e| (e.rank, e.volunteer_id.0, e.hours))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(across(1).await, vec![(1, u(100), d("5"))]);
+    assert_eq!(
+        across(3).await,
+        vec![
+            (1, u(100), d("5")),
+            (2, u(102), d("4")),
+            (2, u(103), d("4"))
+        ],
+        "ties ranked densely, then by number"
+    );
     let served: Vec<(String, String)> = db
         .fetch(
             "SELECT stairwell_id, month FROM pj_sw_served WHERE volunteer_id = ? ORDER BY month",

@@ -4,9 +4,14 @@
 //! a single scope is: dense ranks, ties shown by volunteer number, and one volunteer's
 //! own place.
 //!
-//! It reads every cell of the scopes in the period (one range per community through
-//! the primary key), so its cost grows with the volunteers of the street, never with
-//! the log.
+//! The top N does not read the street's every cell: a volunteer who never moved to
+//! another community has one cell among the scopes, so they can be in the street's top
+//! N only if they are in their community's (read through the index by value, with ties
+//! at the cut); those candidates, and the few who moved between communities
+//! (`pj_rank_movers`, whose parts are added up), are summed and ranked. Its cost grows
+//! with the number of communities and N, not with their volunteers or the log. One
+//! volunteer's own place still adds up every cell of the scopes (the count of totals
+//! above theirs).
 
 use super::query::{entry_of_row, metric_col, ranked_rows, Metric, Ranking};
 use super::Scope;
@@ -53,25 +58,50 @@ pub async fn ranking_across(
     };
     let col = metric_col(metric);
     let in_scopes = vec!["?"; ids.len()].join(", ");
+    let top_n = i64::from(top.min(1000));
+    // Each scope's top N by the index, with everyone tied with its N-th; and movers.
+    let mut candidates = Vec::with_capacity(ids.len() + 1);
+    let mut cand_vals = Vec::with_capacity(ids.len() * 5 + ids.len() + 1);
+    for s in &ids {
+        candidates.push(format!(
+            "SELECT vol FROM pj_rank_cells WHERE period = ? AND scope = ? AND {col} > 0 AND {col} >=
+               COALESCE((SELECT {col} FROM pj_rank_cells WHERE period = ? AND scope = ? AND {col} > 0
+                         ORDER BY {col} DESC LIMIT 1 OFFSET ?), 1)"
+        ));
+        cand_vals.extend([
+            Val::from(p),
+            Val::from(*s),
+            Val::from(p),
+            Val::from(*s),
+            Val::from(top_n - 1),
+        ]);
+    }
+    candidates.push("SELECT vol FROM pj_rank_movers".to_string());
+    cand_vals.push(Val::from(p));
+    cand_vals.extend(ids.iter().map(|i| Val::from(*i)));
+    cand_vals.push(Val::from(top_n));
+    let rows = db
+        .fetch(
+            &format!(
+                "WITH cand AS ({}),
+                 s AS (SELECT c.vol, CAST(SUM(c.points) AS BIGINT) AS points, CAST(SUM(c.minutes) AS BIGINT) AS minutes
+                       FROM cand JOIN pj_rank_cells c ON c.vol = cand.vol
+                       WHERE c.period = ? AND c.scope IN ({in_scopes}) GROUP BY c.vol)
+                 SELECT v.volunteer_id, v.volunteer_number, s.points, s.minutes
+                 FROM s JOIN pj_rank_volunteers v ON v.vol = s.vol WHERE s.{col} > 0
+                 ORDER BY s.{col} DESC, v.volunteer_number ASC, v.volunteer_id ASC LIMIT ?",
+                candidates.join(" UNION ")
+            ),
+            &cand_vals,
+        )
+        .await?;
+    let out = ranked_rows(&rows, metric)?;
     let sums = format!(
         "WITH s AS (SELECT vol, CAST(SUM(points) AS BIGINT) AS points, CAST(SUM(minutes) AS BIGINT) AS minutes
              FROM pj_rank_cells WHERE period = ? AND scope IN ({in_scopes}) GROUP BY vol)"
     );
     let mut vals = vec![Val::from(p)];
     vals.extend(ids.iter().map(|i| Val::from(*i)));
-    let mut top_vals = vals.clone();
-    top_vals.push(Val::from(top.min(1000) as i64));
-    let rows = db
-        .fetch(
-            &format!(
-                "{sums} SELECT v.volunteer_id, v.volunteer_number, s.points, s.minutes
-                 FROM s JOIN pj_rank_volunteers v ON v.vol = s.vol WHERE s.{col} > 0
-                 ORDER BY s.{col} DESC, v.volunteer_number ASC, v.volunteer_id ASC LIMIT ?"
-            ),
-            &top_vals,
-        )
-        .await?;
-    let out = ranked_rows(&rows, metric)?;
     let me = match me {
         None => None,
         Some(vid) => {

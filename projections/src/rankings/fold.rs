@@ -58,6 +58,9 @@ pub(super) struct RankState {
     pub(super) cells: FxMap<u32, PeriodCells>,
     /// Period ids of a day.
     pub(super) days: FxMap<NaiveDate, [u32; 4]>,
+    /// Volunteers who moved to another community (转移接续) since the last write: they
+    /// may have cells in two communities of one street (see `across`).
+    pub(super) movers: FxSet<i64>,
 }
 
 fn snap_of(v: &Vol, day: NaiveDate) -> Snap {
@@ -155,6 +158,7 @@ impl RankState {
             next: if fresh { Some((1, 1)) } else { None },
             cells: FxMap::default(),
             days: FxMap::default(),
+            movers: FxSet::default(),
         }
     }
 
@@ -182,6 +186,9 @@ impl RankState {
                     let scopes = self.scope_ids(scopes_of(&a))?;
                     match self.vols.get_mut(&v) {
                         Some(x) => {
+                            if matches!(e, Event::VolunteerTransferred(_)) {
+                                self.movers.insert(x.vol);
+                            }
                             x.attribution = a;
                             if *x.scopes != *scopes {
                                 x.scopes = scopes;

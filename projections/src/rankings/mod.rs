@@ -74,6 +74,11 @@ const TABLES: &[TableDef] = &[
         indexes: &["(volunteer_id)"],
     },
     TableDef {
+        name: "pj_rank_movers",
+        columns: "vol BIGINT NOT NULL PRIMARY KEY",
+        indexes: &[],
+    },
+    TableDef {
         name: "pj_rank_services",
         columns: "service_id TEXT NOT NULL PRIMARY KEY, vol BIGINT NOT NULL, day BIGINT NOT NULL, scopes TEXT NOT NULL",
         indexes: &[],
@@ -89,7 +94,8 @@ impl Projection for Rankings {
         NAME
     }
     fn version(&self) -> u32 {
-        3
+        // 4: the volunteers who moved to another community (pj_rank_movers).
+        4
     }
     fn tables(&self) -> &'static [TableDef] {
         TABLES

@@ -204,6 +204,19 @@ impl RankState {
     }
 
     pub(super) async fn write(&mut self, tx: &mut Tx<'_>, names: &Names) -> Result<()> {
+        let mut movers: Vec<i64> = self.movers.drain().collect();
+        movers.sort_unstable();
+        tx.upsert_each(
+            &Upsert {
+                table: &names.t("pj_rank_movers"),
+                cols: &["vol"],
+                key: &["vol"],
+                on_conflict: OnConflict::Nothing,
+            },
+            &[Kind::Int],
+            movers.into_iter().map(|v| [Val::from(v)]),
+        )
+        .await?;
         tx.upsert_each(
             &Upsert {
                 table: &names.t("pj_rank_keys"),
