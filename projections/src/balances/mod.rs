@@ -40,8 +40,8 @@ mod state;
 pub use account::{evolve, Account};
 pub use query::{
     accounts_with_points, balance, balance_on, balances_of_community, balances_of_community_by,
-    communities_of, community_totals, negative_balances, threshold_versions, today, Balance,
-    BalanceOrder, CommunityTotals, Star,
+    communities_of, community_totals, negative_balances, threshold_versions, threshold_versions_of,
+    today, Balance, BalanceOrder, CommunityTotals, Star,
 };
 pub use stars::{
     default_thresholds, star_level, star_step, stars_on, thresholds_on, Criteria, Progress,
@@ -65,7 +65,12 @@ const TABLES: &[TableDef] = &[
             hours_reversed BIGINT NOT NULL, verified_minutes BIGINT NOT NULL,
             negative BIGINT NOT NULL, position BIGINT NOT NULL, timeline TEXT NOT NULL, points_expired BIGINT NOT NULL,
             points_left BIGINT NOT NULL",
-        indexes: &["(community_id, volunteer_number)"],
+        // The second serves a street's star counts: only the accounts at or above the
+        // first star's hours are read, from the index alone.
+        indexes: &[
+            "(community_id, volunteer_number)",
+            "(community_id, verified_minutes, points_earned, points_reversed)",
+        ],
     },
     TableDef {
         name: "pj_balances_stars",
@@ -87,7 +92,7 @@ impl Projection for Balances {
         // 3: dated threshold versions, stars evaluated when read. 4: a negative hours
         // balance flags the account too. 5: star rules with points (the timeline keeps
         // the points earned). 6: points expired. 7: moves between communities
-        // (转移接续) and the points that stayed.
+        // (转移接续) and the points that stayed; an index for star counts.
         7
     }
     fn tables(&self) -> &'static [TableDef] {

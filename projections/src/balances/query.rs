@@ -73,26 +73,45 @@ pub async fn threshold_versions(db: &Db, community: Option<Uuid>) -> Result<Vec<
     let Some(c) = community else {
         return Ok(Vec::new());
     };
+    let mut of = threshold_versions_of(db, &[c]).await?;
+    Ok(of.remove(&c).unwrap_or_default())
+}
+
+/// Every threshold version of each of `communities` (one read; a community without
+/// versions of its own is left out).
+pub async fn threshold_versions_of(
+    db: &Db,
+    communities: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, Vec<ThresholdVersion>>> {
+    let mut out: std::collections::HashMap<Uuid, Vec<ThresholdVersion>> = Default::default();
+    if communities.is_empty() {
+        return Ok(out);
+    }
+    let marks = vec!["?"; communities.len()].join(", ");
+    let vals: Vec<Val> = communities
+        .iter()
+        .map(|c| Val::from(c.to_string()))
+        .collect();
     let rows = db
         .fetch(
-            "SELECT version, effective_from, thresholds FROM pj_balances_stars WHERE community_id = ? ORDER BY version",
-            &[Val::from(c.to_string())],
+            &format!("SELECT community_id, version, effective_from, thresholds FROM pj_balances_stars WHERE community_id IN ({marks}) ORDER BY community_id, version"),
+            &vals,
         )
         .await?;
-    rows.iter()
-        .map(|r| {
-            let days = i32::try_from(r.int(1)?).ok();
-            let (minutes, points) = decode_thresholds(&r.text(2)?);
-            Ok(ThresholdVersion {
-                version: r.int(0)? as u32,
-                effective_from: days
-                    .and_then(NaiveDate::from_num_days_from_ce_opt)
-                    .ok_or_else(|| ProjectionError::corrupt(NAME, "effective_from"))?,
-                minutes,
-                points,
-            })
-        })
-        .collect()
+    for r in &rows {
+        let c = Uuid::parse_str(&r.text(0)?).map_err(|e| ProjectionError::corrupt(NAME, e))?;
+        let days = i32::try_from(r.int(2)?).ok();
+        let (minutes, points) = decode_thresholds(&r.text(3)?);
+        out.entry(c).or_default().push(ThresholdVersion {
+            version: r.int(1)? as u32,
+            effective_from: days
+                .and_then(NaiveDate::from_num_days_from_ce_opt)
+                .ok_or_else(|| ProjectionError::corrupt(NAME, "effective_from"))?,
+            minutes,
+            points,
+        });
+    }
+    Ok(out)
 }
 
 fn to_balance(id: Uuid, a: Account, versions: &[ThresholdVersion], today: NaiveDate) -> Balance {

@@ -19,7 +19,7 @@ mod rollup;
 mod store;
 
 pub use query::{dashboard, CommunityDashboard, KindCount, PeriodTotals};
-pub use rollup::{community_figures, CommunityFigures};
+pub use rollup::{communities_figures, community_figures, CommunityFigures};
 
 use crate::db::Tx;
 use crate::error::Result;

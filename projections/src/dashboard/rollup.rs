@@ -1,16 +1,22 @@
-//! One community's line in a street's or district's table (街道汇总): its volunteers
-//! (registered, not departed), the volunteers who served in the period, hours, points
-//! and services of the period (as the dashboard counts them), activities that started
-//! in it, and how many volunteers hold each star level today.
+//! The communities' lines in a street's or district's table (街道汇总): each one's
+//! volunteers (registered, not departed), the volunteers who served in the period,
+//! hours, points and services of the period (as the dashboard counts them), activities
+//! that started in it, and how many volunteers hold each star level today.
+//!
+//! Every figure is read for all the communities at once (one grouped read each, not
+//! one per community), and the star counts read only the accounts at or above the first
+//! star's hours, through an index: the table's cost follows the number of communities
+//! and of their starred volunteers, not of all their volunteers or the log.
 
-use super::query::totals;
-use crate::balances::{threshold_versions, thresholds_on, Criteria};
-use crate::common::{day_start_millis, month_key, Period};
+use crate::balances::{threshold_versions_of, thresholds_on, Criteria};
+use crate::common::{day_start_millis, hours_dec, month_key, points_dec, Period};
 use crate::db::{Db, Val};
 use crate::error::Result;
 use chrono::NaiveDate;
 use ledger::ids::CommunityId;
 use rust_decimal::Decimal;
+use std::collections::HashMap;
+use uuid::Uuid;
 
 /// One community's figures for a period.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -29,46 +35,81 @@ pub struct CommunityFigures {
     pub stars: Vec<u64>,
 }
 
-/// How many of the community's volunteers hold each star level (index 0 is 1★) under
-/// `criteria`: counted by the database (each account's level is the number of criteria
-/// it meets, as [`star_level`](crate::balances::star_level) says), so no account is
-/// read out.
-async fn star_counts(db: &Db, community: &Val, criteria: &Criteria) -> Result<Vec<u64>> {
+/// `?, ?, …` and the values of `ids` as text.
+fn in_list(ids: &[Uuid]) -> (String, Vec<Val>) {
+    (
+        vec!["?"; ids.len()].join(", "),
+        ids.iter().map(|c| Val::from(c.to_string())).collect(),
+    )
+}
+
+/// A grouped read: `(community, value)` per row, the value at column `col`.
+async fn by_community(
+    db: &Db,
+    sql: &str,
+    vals: &[Val],
+) -> Result<HashMap<Uuid, Vec<crate::db::Row>>> {
+    let mut out: HashMap<Uuid, Vec<crate::db::Row>> = HashMap::new();
+    for r in db.fetch(sql, vals).await? {
+        if let Ok(c) = Uuid::parse_str(&r.text(0)?) {
+            out.entry(c).or_default().push(r);
+        }
+    }
+    Ok(out)
+}
+
+/// How many accounts of `communities` (all under `criteria`) hold each star level
+/// (index 0 is 1★), per community: counted by the database over the accounts with at
+/// least the first level's hours (the others hold no star), so no account is read out.
+async fn star_counts(
+    db: &Db,
+    communities: &[Uuid],
+    criteria: &Criteria,
+) -> Result<HashMap<Uuid, Vec<u64>>> {
+    let mut out: HashMap<Uuid, Vec<u64>> = communities
+        .iter()
+        .map(|c| (*c, vec![0u64; criteria.len()]))
+        .collect();
+    let Some(floor) = criteria.minutes.first() else {
+        return Ok(out);
+    };
     let mut level = Vec::new();
     let mut args = Vec::new();
     for (i, minutes) in criteria.minutes.iter().enumerate() {
-        let points = criteria.points.as_ref().and_then(|p| p.get(i));
-        match points {
-            Some(p) => {
+        match criteria.points.as_ref().map(|p| p.get(i)) {
+            Some(Some(p)) => {
                 level.push("CASE WHEN verified_minutes >= ? AND points_earned - points_reversed >= ? THEN 1 ELSE 0 END");
                 args.extend([Val::from(*minutes), Val::from(*p)]);
             }
-            None if criteria.points.is_some() => level.push("0"),
+            Some(None) => level.push("0"),
             None => {
                 level.push("CASE WHEN verified_minutes >= ? THEN 1 ELSE 0 END");
                 args.push(Val::from(*minutes));
             }
         }
     }
-    let mut stars = vec![0u64; criteria.len()];
-    if level.is_empty() {
-        return Ok(stars);
-    }
-    args.push(community.clone());
+    let (marks, ids) = in_list(communities);
+    args.extend(ids);
+    args.push(Val::from(*floor));
     let sql = format!(
-        "SELECT CAST({} AS BIGINT), CAST(COUNT(*) AS BIGINT) FROM pj_balances
-         WHERE community_id = ? GROUP BY 1",
+        "SELECT community_id, CAST({} AS BIGINT), CAST(COUNT(*) AS BIGINT) FROM pj_balances
+         WHERE community_id IN ({marks}) AND verified_minutes >= ? GROUP BY community_id, 2",
         level.join(" + ")
     );
-    for r in db.fetch(&sql, &args).await? {
-        let (held, n) = (r.int(0)?, r.int(1)?);
-        if held > 0 {
-            if let Some(slot) = stars.get_mut(held as usize - 1) {
-                *slot += n.max(0) as u64;
+    for (c, rows) in by_community(db, &sql, &args).await? {
+        let Some(stars) = out.get_mut(&c) else {
+            continue;
+        };
+        for r in rows {
+            let (held, n) = (r.int(1)?, r.int(2)?);
+            if held > 0 {
+                if let Some(slot) = stars.get_mut(held as usize - 1) {
+                    *slot += n.max(0) as u64;
+                }
             }
         }
     }
-    Ok(stars)
+    Ok(out)
 }
 
 /// The figures of `community` for `period`, stars as of `today`.
@@ -78,7 +119,22 @@ pub async fn community_figures(
     period: Period,
     today: NaiveDate,
 ) -> Result<CommunityFigures> {
+    let mut all = communities_figures(db, &[community], period, today).await?;
+    Ok(all.remove(0))
+}
+
+/// The figures of each of `communities` for `period` (in that order), stars as of
+/// `today`.
+pub async fn communities_figures(
+    db: &Db,
+    communities: &[CommunityId],
+    period: Period,
+    today: NaiveDate,
+) -> Result<Vec<CommunityFigures>> {
     let span = period.validate()?.span();
+    if communities.is_empty() {
+        return Ok(Vec::new());
+    }
     // The dashboard's months, and the activities' start times, within the period.
     let (from, to) = match span {
         Some((first, after)) => (
@@ -91,37 +147,81 @@ pub async fn community_figures(
         Some((first, after)) => (day_start_millis(first), day_start_millis(after)),
         None => (i64::MIN, i64::MAX),
     };
-    let t = totals(db, community, &from, &to).await?;
-    let c = Val::from(community.0.to_string());
-    let volunteers = db
-        .fetch_optional(
-            "SELECT active_volunteers FROM pj_dash_communities WHERE community_id = ?",
-            std::slice::from_ref(&c),
-        )
-        .await?
-        .map(|r| r.int(0))
-        .transpose()?
-        .unwrap_or(0);
-    let activities = db
-        .fetch_optional(
-            "SELECT COUNT(*) FROM pj_activities
-             WHERE community_id = ? AND starts_at >= ? AND starts_at < ? AND status <> 'cancelled'",
-            &[c.clone(), Val::from(starts), Val::from(ends)],
-        )
-        .await?
-        .map(|r| r.int(0))
-        .transpose()?
-        .unwrap_or(0);
-    let criteria = thresholds_on(&threshold_versions(db, Some(community.0)).await?, today);
-    let stars = star_counts(db, &c, &criteria).await?;
-    Ok(CommunityFigures {
-        community_id: community,
-        volunteers: volunteers.max(0) as u64,
-        active_volunteers: t.volunteers_served,
-        hours: t.hours,
-        points: t.points,
-        services: t.services,
-        activities: activities.max(0) as u64,
-        stars,
-    })
+    let ids: Vec<Uuid> = communities.iter().map(|c| c.0).collect();
+    let (marks, id_vals) = in_list(&ids);
+    let with = |extra: Vec<Val>| {
+        let mut v = id_vals.clone();
+        v.extend(extra);
+        v
+    };
+    let months = by_community(
+        db,
+        &format!(
+            "SELECT community_id, CAST(SUM(points) AS BIGINT), CAST(SUM(minutes) AS BIGINT), CAST(SUM(services) AS BIGINT)
+             FROM pj_dash_months WHERE community_id IN ({marks}) AND month >= ? AND month <= ? GROUP BY community_id"
+        ),
+        &with(vec![Val::from(from.clone()), Val::from(to.clone())]),
+    )
+    .await?;
+    let served = by_community(
+        db,
+        &format!(
+            "SELECT community_id, CAST(COUNT(DISTINCT volunteer_id) AS BIGINT) FROM pj_dash_served
+             WHERE community_id IN ({marks}) AND month >= ? AND month <= ? AND services > 0 GROUP BY community_id"
+        ),
+        &with(vec![Val::from(from), Val::from(to)]),
+    )
+    .await?;
+    let registered = by_community(
+        db,
+        &format!("SELECT community_id, active_volunteers FROM pj_dash_communities WHERE community_id IN ({marks})"),
+        &id_vals,
+    )
+    .await?;
+    let activities = by_community(
+        db,
+        &format!(
+            "SELECT community_id, CAST(COUNT(*) AS BIGINT) FROM pj_activities
+             WHERE community_id IN ({marks}) AND starts_at >= ? AND starts_at < ? AND status <> 'cancelled'
+             GROUP BY community_id"
+        ),
+        &with(vec![Val::from(starts), Val::from(ends)]),
+    )
+    .await?;
+    // Communities under the same star rule are counted together.
+    let versions = threshold_versions_of(db, &ids).await?;
+    let mut rules: Vec<(Criteria, Vec<Uuid>)> = Vec::new();
+    for c in &ids {
+        let criteria = thresholds_on(versions.get(c).map_or(&[][..], Vec::as_slice), today);
+        match rules.iter_mut().find(|(r, _)| *r == criteria) {
+            Some((_, cs)) => cs.push(*c),
+            None => rules.push((criteria, vec![*c])),
+        }
+    }
+    let mut stars = HashMap::new();
+    for (criteria, cs) in &rules {
+        stars.extend(star_counts(db, cs, criteria).await?);
+    }
+    let first = |m: &HashMap<Uuid, Vec<crate::db::Row>>, c: &Uuid, col: usize| -> Result<i64> {
+        Ok(match m.get(c).and_then(|rows| rows.first()) {
+            Some(r) => r.int(col)?,
+            None => 0,
+        })
+    };
+    communities
+        .iter()
+        .map(|c| {
+            let id = &c.0;
+            Ok(CommunityFigures {
+                community_id: *c,
+                volunteers: first(&registered, id, 1)?.max(0) as u64,
+                active_volunteers: first(&served, id, 1)?.max(0) as u64,
+                hours: hours_dec(first(&months, id, 2)?),
+                points: points_dec(first(&months, id, 1)?),
+                services: first(&months, id, 3)?.max(0) as u64,
+                activities: first(&activities, id, 1)?.max(0) as u64,
+                stars: stars.remove(id).unwrap_or_default(),
+            })
+        })
+        .collect()
 }

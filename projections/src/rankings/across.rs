@@ -13,7 +13,7 @@
 //! volunteer's own place still adds up every cell of the scopes (the count of totals
 //! above theirs).
 
-use super::query::{entry_of_row, metric_col, ranked_rows, Metric, Ranking};
+use super::query::{entry_of_row, metric_col, Metric, RankEntry, Ranking};
 use super::Scope;
 use crate::common::Period;
 use crate::db::{Db, Val};
@@ -58,44 +58,7 @@ pub async fn ranking_across(
     };
     let col = metric_col(metric);
     let in_scopes = vec!["?"; ids.len()].join(", ");
-    let top_n = i64::from(top.min(1000));
-    // Each scope's top N by the index, with everyone tied with its N-th; and movers.
-    let mut candidates = Vec::with_capacity(ids.len() + 1);
-    let mut cand_vals = Vec::with_capacity(ids.len() * 5 + ids.len() + 1);
-    for s in &ids {
-        candidates.push(format!(
-            "SELECT vol FROM pj_rank_cells WHERE period = ? AND scope = ? AND {col} > 0 AND {col} >=
-               COALESCE((SELECT {col} FROM pj_rank_cells WHERE period = ? AND scope = ? AND {col} > 0
-                         ORDER BY {col} DESC LIMIT 1 OFFSET ?), 1)"
-        ));
-        cand_vals.extend([
-            Val::from(p),
-            Val::from(*s),
-            Val::from(p),
-            Val::from(*s),
-            Val::from(top_n - 1),
-        ]);
-    }
-    candidates.push("SELECT vol FROM pj_rank_movers".to_string());
-    cand_vals.push(Val::from(p));
-    cand_vals.extend(ids.iter().map(|i| Val::from(*i)));
-    cand_vals.push(Val::from(top_n));
-    let rows = db
-        .fetch(
-            &format!(
-                "WITH cand AS ({}),
-                 s AS (SELECT c.vol, CAST(SUM(c.points) AS BIGINT) AS points, CAST(SUM(c.minutes) AS BIGINT) AS minutes
-                       FROM cand JOIN pj_rank_cells c ON c.vol = cand.vol
-                       WHERE c.period = ? AND c.scope IN ({in_scopes}) GROUP BY c.vol)
-                 SELECT v.volunteer_id, v.volunteer_number, s.points, s.minutes
-                 FROM s JOIN pj_rank_volunteers v ON v.vol = s.vol WHERE s.{col} > 0
-                 ORDER BY s.{col} DESC, v.volunteer_number ASC, v.volunteer_id ASC LIMIT ?",
-                candidates.join(" UNION ")
-            ),
-            &cand_vals,
-        )
-        .await?;
-    let out = ranked_rows(&rows, metric)?;
+    let out = top_across(db, p, &ids, metric, top.min(1000)).await?;
     let sums = format!(
         "WITH s AS (SELECT vol, CAST(SUM(points) AS BIGINT) AS points, CAST(SUM(minutes) AS BIGINT) AS minutes
              FROM pj_rank_cells WHERE period = ? AND scope IN ({in_scopes}) GROUP BY vol)"
@@ -125,6 +88,101 @@ pub async fn ranking_across(
         }
     };
     Ok(Ranking { top: out, me })
+}
+
+/// A candidate of the top: its volunteer id, number, points and minutes.
+type Candidate = (String, String, i64, i64);
+
+/// The top `n` across the scopes `ids` of period `p`: each scope's top `n` through its
+/// index by value (with everyone tied with its `n`-th), each volunteer one cell; then
+/// the movers' cells in the scopes, added up (they replace their parts); sorted as a
+/// single scope is and ranked densely.
+async fn top_across(
+    db: &Db,
+    p: i64,
+    ids: &[i64],
+    metric: Metric,
+    n: u32,
+) -> Result<Vec<RankEntry>> {
+    let col = metric_col(metric);
+    // Per scope: the first `n` down the index, and everyone equal to the `n`-th (both
+    // read through the index by value, whatever the scope's size).
+    let mut parts = Vec::with_capacity(ids.len() * 2);
+    let mut vals = Vec::with_capacity(ids.len() * 7);
+    for (i, s) in ids.iter().enumerate() {
+        parts.push(format!(
+            "SELECT * FROM (SELECT c.vol, c.points, c.minutes FROM pj_rank_cells c
+               WHERE c.period = ? AND c.scope = ? AND c.{col} > 0 ORDER BY c.{col} DESC LIMIT ?) t{i}"
+        ));
+        parts.push(format!(
+            "SELECT c.vol, c.points, c.minutes FROM pj_rank_cells c
+             WHERE c.period = ? AND c.scope = ? AND c.{col} = (SELECT {col} FROM pj_rank_cells
+               WHERE period = ? AND scope = ? AND {col} > 0 ORDER BY {col} DESC LIMIT 1 OFFSET ?)"
+        ));
+        let (p, s) = (Val::from(p), Val::from(*s));
+        vals.extend([p.clone(), s.clone(), Val::from(i64::from(n))]);
+        vals.extend([p.clone(), s.clone(), p, s, Val::from(i64::from(n) - 1)]);
+    }
+    let sql = format!(
+        "SELECT x.vol, v.volunteer_id, v.volunteer_number, x.points, x.minutes
+         FROM ({}) x JOIN pj_rank_volunteers v ON v.vol = x.vol",
+        parts.join(" UNION ALL ")
+    );
+    let mut by_vol: std::collections::HashMap<i64, Candidate> = std::collections::HashMap::new();
+    for r in db.fetch(&sql, &vals).await? {
+        by_vol.insert(r.int(0)?, (r.text(1)?, r.text(2)?, r.int(3)?, r.int(4)?));
+    }
+    // Volunteers who moved between communities: their parts added up.
+    let movers: Vec<Val> = db
+        .fetch("SELECT vol FROM pj_rank_movers", &[])
+        .await?
+        .iter()
+        .map(|r| r.int(0).map(Val::from))
+        .collect::<Result<_>>()?;
+    for chunk in movers.chunks(500) {
+        let mut vals = vec![Val::from(p)];
+        vals.extend(ids.iter().map(|i| Val::from(*i)));
+        vals.extend(chunk.iter().cloned());
+        let sql = format!(
+            "SELECT c.vol, v.volunteer_id, v.volunteer_number, CAST(SUM(c.points) AS BIGINT), CAST(SUM(c.minutes) AS BIGINT)
+             FROM pj_rank_cells c JOIN pj_rank_volunteers v ON v.vol = c.vol
+             WHERE c.period = ? AND c.scope IN ({}) AND c.vol IN ({})
+             GROUP BY c.vol, v.volunteer_id, v.volunteer_number",
+            vec!["?"; ids.len()].join(", "),
+            vec!["?"; chunk.len()].join(", ")
+        );
+        for r in db.fetch(&sql, &vals).await? {
+            by_vol.insert(r.int(0)?, (r.text(1)?, r.text(2)?, r.int(3)?, r.int(4)?));
+        }
+    }
+    let value = |c: &Candidate| if metric == Metric::Points { c.2 } else { c.3 };
+    let mut all: Vec<Candidate> = by_vol.into_values().filter(|c| value(c) > 0).collect();
+    all.sort_by(|a, b| {
+        value(b)
+            .cmp(&value(a))
+            .then_with(|| a.1.cmp(&b.1))
+            .then_with(|| a.0.cmp(&b.0))
+    });
+    all.truncate(n as usize);
+    let (mut rank, mut last) = (0u64, None);
+    let mut out = Vec::with_capacity(all.len());
+    for c in all {
+        if last != Some(value(&c)) {
+            rank += 1;
+            last = Some(value(&c));
+        }
+        out.push(RankEntry {
+            rank,
+            volunteer_id: VolunteerId(
+                uuid::Uuid::parse_str(&c.0)
+                    .map_err(|e| crate::error::ProjectionError::corrupt(super::NAME, e))?,
+            ),
+            volunteer_number: c.1,
+            points: crate::common::points_dec(c.2),
+            hours: crate::common::hours_dec(c.3),
+        });
+    }
+    Ok(out)
 }
 
 /// What a scope adds up to in a period: its points and hours, and how many volunteers

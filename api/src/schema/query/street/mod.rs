@@ -328,10 +328,11 @@ impl StreetQuery {
             stars: Vec::new(),
         };
         let (mut hours, mut points) = (rust_decimal::Decimal::ZERO, rust_decimal::Decimal::ZERO);
-        for c in communities {
-            let f = projections::dashboard::community_figures(db, CommunityId(c.id), window, day)
-                .await
-                .map_err(|e| ApiError::from(e).extend())?;
+        let ids: Vec<CommunityId> = communities.iter().map(|c| CommunityId(c.id)).collect();
+        let figures = projections::dashboard::communities_figures(db, &ids, window, day)
+            .await
+            .map_err(|e| ApiError::from(e).extend())?;
+        for (c, f) in communities.into_iter().zip(figures) {
             total.volunteers += f.volunteers;
             total.active_volunteers += f.active_volunteers;
             total.services += f.services;
