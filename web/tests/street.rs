@@ -7,7 +7,7 @@
 #[allow(dead_code)] // the browser client has more than this test uses
 mod support;
 
-use api::{AppState, Role, ServeConfig};
+use api::Role;
 use ledger::command::*;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -63,40 +63,10 @@ async fn a_street_office_sees_its_communities_side_by_side() {
         };
         handler.run(&admin, &format!("j{i}"), join).await.unwrap();
     }
-    let projections = projections::start(store.clone()).await;
-    let head = store.head().await.unwrap();
-    projections
-        .wait_for(head, Duration::from_secs(60))
-        .await
-        .unwrap();
-    let (_tx, rx) = tokio::sync::watch::channel(false);
-    std::mem::forget(_tx);
-    let state = AppState::with_handler(handler, &ServeConfig::default(), rx, Some(projections));
-    let app = api::router(state.clone()).merge(web::routes(state, web::WebConfig::default()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let base = support::site::serve(handler).await;
     let link = |role: Role, community: Option<Uuid>| {
         let store = store.clone();
-        async move {
-            let maker = api::auth::Principal {
-                street_communities: Vec::new(),
-                token_id: Uuid::new_v4(),
-                actor: Actor::admin(Uuid::new_v4()),
-                label: "test".into(),
-            };
-            let grant = web::links::Grant {
-                street: None,
-                role,
-                community,
-                volunteer: None,
-                label: "测试".into(),
-            };
-            let code = web::links::create(&store, &maker, grant, chrono::Utc::now())
-                .await
-                .unwrap();
-            format!("/login/{code}")
-        }
+        async move { support::site::login_link(&store, role, community, "测试").await }
     };
 
     // The administrator makes the street office's link at 登录管理.

@@ -7,7 +7,7 @@
 #[allow(dead_code)] // the browser client has more than this test uses
 mod support;
 
-use api::{AppState, Role, ServeConfig};
+use api::Role;
 use ledger::command::*;
 use ledger::ids::{CommunityId, StairwellId};
 use rust_decimal::Decimal;
@@ -106,39 +106,13 @@ async fn the_desk_moves_a_record_here_when_the_person_is_registered_elsewhere() 
         reason: "楼道清扫".into(),
     };
     handler.run(&admin, "a", award).await.unwrap();
-    let projections = projections::start(store.clone()).await;
-    let head = store.head().await.unwrap();
-    projections
-        .wait_for(head, Duration::from_secs(60))
-        .await
-        .unwrap();
-    let (_tx, rx) = tokio::sync::watch::channel(false);
-    std::mem::forget(_tx);
-    let state = AppState::with_handler(handler, &ServeConfig::default(), rx, Some(projections));
-    let app = api::router(state.clone()).merge(web::routes(state, web::WebConfig::default()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let maker = api::auth::Principal {
-        street_communities: Vec::new(),
-        token_id: Uuid::new_v4(),
-        actor: Actor::admin(Uuid::new_v4()),
-        label: "test".into(),
-    };
-    let grant = web::links::Grant {
-        street: None,
-        role: Role::Staff,
-        community: Some(new.0),
-        volunteer: None,
-        label: "枫林社区 网格员".into(),
-    };
-    let code = web::links::create(&store, &maker, grant, chrono::Utc::now())
-        .await
-        .unwrap();
+    let base = support::site::serve(handler).await;
+    let login =
+        support::site::login_link(&store, Role::Staff, Some(new.0), "枫林社区 网格员").await;
 
     // 枫林社区's clerk types her in.
     let desk = Browser::launch(&binary, 1366, 900, false).await;
-    desk.open(&format!("{base}/login/{code}")).await;
+    desk.open(&format!("{base}{login}")).await;
     desk.click("form button[type=submit]").await;
     desk.open(&format!("{base}/console/volunteers/new")).await;
     desk.fill("#name", "王秀英").await;
@@ -177,18 +151,10 @@ async fn the_desk_moves_a_record_here_when_the_person_is_registered_elsewhere() 
     screenshot(&desk, "console-transfer-done.png").await;
 
     // Her old community's desk no longer lists her.
-    let grant = web::links::Grant {
-        street: None,
-        role: Role::Staff,
-        community: Some(old.0),
-        volunteer: None,
-        label: "海棠社区 网格员".into(),
-    };
-    let code = web::links::create(&store, &maker, grant, chrono::Utc::now())
-        .await
-        .unwrap();
+    let login =
+        support::site::login_link(&store, Role::Staff, Some(old.0), "海棠社区 网格员").await;
     let other = Browser::launch(&binary, 1366, 768, false).await;
-    other.open(&format!("{base}/login/{code}")).await;
+    other.open(&format!("{base}{login}")).await;
     other.click("form button[type=submit]").await;
     other.open(&format!("{base}/console/volunteers")).await;
     assert!(
