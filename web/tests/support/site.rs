@@ -1,3 +1,4 @@
+#![allow(dead_code)] // each test binary uses what it needs
 //! The product served for a browser test: the API and the pages on a free port, with the
 //! read models caught up, and one-time login links made as an administrator would.
 
