@@ -15,7 +15,7 @@ const TRANSFER: &str = "mutation($k: String!, $v: ID!, $c: ID!, $s: ID!, $i: Str
     volunteerId communityId volunteerNumber fromCommunityId pointsLeft position replayed } }";
 const VOLUNTEER: &str = "query($v: ID!, $a: Int) { volunteer(id: $v, atLeast: $a) { communityId volunteerNumber teamIds balance { points verifiedHours } } }";
 const RANKING: &str = "query($c: ID!, $a: Int) { ranking(communityId: $c, metric: POINTS, period: \"ALL\", atLeast: $a) { rows { volunteerId points } } }";
-const AWARD: &str = "mutation($k: String!, $v: ID!, $p: Points!) { awardPoints(idempotencyKey: $k, volunteerId: $v, points: $p, reason: \"巡逻\") { position } }";
+const AWARD: &str = "mutation($k: String!, $v: ID!, $p: Points!) { awardPoints(idempotencyKey: $k, volunteerId: $v, points: $p, reason: \"巡逻\") { position entryId } }";
 
 async fn mutate(s: &Server, token: &str, q: &str, vars: Value, field: &str) -> Value {
     s.ok(token, q, vars).await[field].clone()
@@ -77,16 +77,15 @@ async fn a_record_follows_the_person_to_another_community() {
             .await;
         assert_eq!(code(&body), "INVALID_STATE", "{body}");
         mutate(&s, &c.staff, "mutation($k: String!, $v: ID!, $s: ID!) { verifyService(idempotencyKey: $k, volunteerId: $v, serviceId: $s) { entryId } }", json!({"k": key(), "v": vid, "s": sid}), "verifyService").await;
-        let at = mutate(
+        let award = mutate(
             &s,
             &c.staff,
             AWARD,
             json!({"k": key(), "v": vid, "p": "5"}),
             "awardPoints",
         )
-        .await["position"]
-            .as_u64()
-            .unwrap();
+        .await;
+        let at = award["position"].as_u64().unwrap();
         let before =
             s.ok(&c.staff, VOLUNTEER, json!({"v": vid, "a": at})).await["volunteer"].clone();
         assert_eq!(before["balance"]["verifiedHours"], "2.00");
@@ -213,6 +212,27 @@ async fn a_record_follows_the_person_to_another_community() {
             let row = top.iter().find(|t| t["volunteerId"] == json!(vid));
             assert_eq!(row.map(|t| t["hours"].clone()), Some(json!(hours)), "{r}");
         }
+        // The award made in 海棠 before the move, corrected now by 枫林's desk: 海棠's
+        // report of the year sees the correction (25 points → 20), 枫林's is untouched.
+        let points = "query($c: ID!, $at: Int) { annualReport(communityId: $c, year: 2026, at: $at) { topByPoints { volunteerId points } } }";
+        let of = |r: &Value| {
+            r["annualReport"]["topByPoints"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["volunteerId"] == json!(vid))
+                .map(|t| t["points"].clone())
+        };
+        let r = s.ok(&c.staff, points, json!({"c": c.id, "at": at})).await;
+        assert_eq!(of(&r), Some(json!("25.00")), "{r}");
+        let fixed = mutate(&s, &c.other_staff, "mutation($k: String!, $v: ID!, $e: ID!) { reverseEntry(idempotencyKey: $k, volunteerId: $v, entryId: $e, reason: \"重复奖励\") { position } }", json!({"k": key(), "v": vid, "e": award["entryId"]}), "reverseEntry").await;
+        let at = fixed["position"].as_u64().unwrap();
+        let r = s.ok(&c.staff, points, json!({"c": c.id, "at": at})).await;
+        assert_eq!(of(&r), Some(json!("20.00")), "{r}");
+        let r = s
+            .ok(&c.other_staff, points, json!({"c": c.other_id, "at": at}))
+            .await;
+        assert_eq!(of(&r), Some(json!("10.00")), "{r}");
         let members = |token: &str, community: &str| {
             let url = s.url(&format!(
                 "/documents/export/members?communityId={community}"

@@ -143,7 +143,10 @@ impl ReverseEntry {
         let (v, cid) = d.volunteer_in_community(self.volunteer_id).await?;
         let entry = EntryId(d.id("entry"));
         let events = volunteer::reverse(&v.state, self, entry, d.ctx())?;
-        Ok(balance_plan(&v, events, cid, entry))
+        // Recorded in the community where the entry counted (the one the volunteer
+        // has left, if they have moved since), so that its reports see the correction.
+        let counted = v.state.entry(self.entry_id).ok().and_then(|e| e.community);
+        Ok(balance_plan(&v, events, counted.unwrap_or(cid), entry))
     }
 }
 

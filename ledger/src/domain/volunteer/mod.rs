@@ -101,6 +101,9 @@ pub struct Entry {
     pub reversed_by: Option<EntryId>,
     /// Of a verified service, the hours not banked (over the stored-hours cap).
     pub over_cap: Hours,
+    /// The community the volunteer belonged to when it was made (a correction of it
+    /// after a move to another community is recorded there, where it counted).
+    pub community: Option<CommunityId>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -181,6 +184,7 @@ impl VolunteerState {
                 hours,
                 reversed_by: None,
                 over_cap: Hours::ZERO,
+                community: self.community_id,
             },
         );
     }
