@@ -13,6 +13,7 @@
 //! - `query`: a community's dashboard for a day.
 //! - `rollup`: one community's line in a street's or district's table.
 
+mod active;
 mod fold;
 mod query;
 mod rollup;
@@ -31,6 +32,20 @@ use ledger::event::Event;
 pub const NAME: &str = "dashboard";
 
 const TABLES: &[TableDef] = &[
+    // The periods' active volunteers (see `active`): the volunteers' counts per
+    // community, period and volunteer, keyed `community|period|volunteer`, and how
+    // many have some.
+    TableDef {
+        name: "pj_dash_active_vols",
+        columns: "k TEXT NOT NULL PRIMARY KEY, services BIGINT NOT NULL",
+        indexes: &[],
+    },
+    TableDef {
+        name: "pj_dash_active",
+        columns: "community_id TEXT NOT NULL, period TEXT NOT NULL, volunteers BIGINT NOT NULL,
+            PRIMARY KEY (community_id, period)",
+        indexes: &[],
+    },
     TableDef {
         name: "pj_dash_communities",
         columns: "community_id TEXT NOT NULL PRIMARY KEY, active_volunteers BIGINT NOT NULL, open_wishes BIGINT NOT NULL,
@@ -92,7 +107,8 @@ impl Projection for Dashboard {
         NAME
     }
     fn version(&self) -> u32 {
-        2
+        // 3: the periods' active volunteers (pj_dash_active).
+        3
     }
     fn tables(&self) -> &'static [TableDef] {
         TABLES

@@ -4,9 +4,10 @@
 //! that started in it, and how many volunteers hold each star level today.
 //!
 //! Every figure is read for all the communities at once (one grouped read each, not
-//! one per community), and the star counts read only the accounts at or above the first
-//! star's hours, through an index: the table's cost follows the number of communities
-//! and of their starred volunteers, not of all their volunteers or the log.
+//! one per community); the period's active volunteers are a count the read model keeps
+//! (`active`); the star counts read only the accounts at or above the first star's
+//! hours, through an index: the table's cost follows the number of communities and of
+//! their starred volunteers, not of all their volunteers or the log.
 
 use crate::balances::{threshold_versions_of, thresholds_on, Criteria};
 use crate::common::{day_start_millis, hours_dec, month_key, points_dec, Period};
@@ -160,16 +161,16 @@ pub async fn communities_figures(
             "SELECT community_id, CAST(SUM(points) AS BIGINT), CAST(SUM(minutes) AS BIGINT), CAST(SUM(services) AS BIGINT)
              FROM pj_dash_months WHERE community_id IN ({marks}) AND month >= ? AND month <= ? GROUP BY community_id"
         ),
-        &with(vec![Val::from(from.clone()), Val::from(to.clone())]),
+        &with(vec![Val::from(from), Val::from(to)]),
     )
     .await?;
+    // Kept per period by the read model (`active`): one row per community.
     let served = by_community(
         db,
         &format!(
-            "SELECT community_id, CAST(COUNT(DISTINCT volunteer_id) AS BIGINT) FROM pj_dash_served
-             WHERE community_id IN ({marks}) AND month >= ? AND month <= ? AND services > 0 GROUP BY community_id"
+            "SELECT community_id, volunteers FROM pj_dash_active WHERE community_id IN ({marks}) AND period = ?"
         ),
-        &with(vec![Val::from(from), Val::from(to)]),
+        &with(vec![Val::from(period.validate()?.key())]),
     )
     .await?;
     let registered = by_community(

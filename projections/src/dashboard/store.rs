@@ -280,6 +280,7 @@ impl DashState {
         .await?;
         let mut list: Vec<_> = d.served.into_iter().filter(|(_, n)| *n != 0).collect();
         list.sort_unstable_by_key(|(k, _)| *k);
+        super::active::write(tx, names, &list).await?;
         let t = names.t("pj_dash_served");
         let mut w = Writer::new(
             Upsert {

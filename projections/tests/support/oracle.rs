@@ -1096,6 +1096,41 @@ impl Oracle {
                     .collect();
                 assert_eq!(totals.volunteers_served, served.len() as u64);
             }
+            // The periods' active volunteers kept by the read model (a street's table).
+            let (y, q) = (today.year(), (today.month() - 1) / 3 + 1);
+            for period in [
+                Period::AllTime,
+                Period::Year(y),
+                Period::Quarter(y, q),
+                Period::Month(y, today.month()),
+                Period::Year(2024),
+                Period::Month(2024, 3),
+            ] {
+                let key = period.key();
+                let within = |m: &str| match period {
+                    Period::AllTime => true,
+                    Period::Quarter(y, q) => {
+                        m.starts_with(&format!("{y:04}-"))
+                            && (m[5..].parse::<u32>().unwrap_or(0) - 1) / 3 + 1 == q
+                    }
+                    _ => m.starts_with(&key),
+                };
+                let served: BTreeSet<Uuid> = self
+                    .dash_served
+                    .iter()
+                    .filter(|((c, m, _), n)| *c == community && within(m) && **n > 0)
+                    .map(|((_, _, v), _)| *v)
+                    .collect();
+                let f = projections::dashboard::communities_figures(
+                    db,
+                    &[CommunityId(community)],
+                    period,
+                    today,
+                )
+                .await
+                .expect("figures");
+                assert_eq!(f[0].active_volunteers, served.len() as u64, "{key}");
+            }
             let flag = self
                 .inspections
                 .keys()
@@ -1385,6 +1420,8 @@ pub async fn dump(db: &Db) -> BTreeMap<String, Vec<Vec<projections::db::Val>>> {
                 "pj_dash_months",
                 "pj_dash_kinds",
                 "pj_dash_served",
+                "pj_dash_active_vols",
+                "pj_dash_active",
             ]
             .contains(&t.name);
             let rows = projections::db::dump_table(db, t.name, additive)
