@@ -85,13 +85,15 @@ impl District {
 /// Events per append.
 const BATCH: usize = 4_000;
 
-/// The appends of a load: what is waiting to be written, and how much was.
+/// The appends of a load: what is waiting to be written, how much was, and the append
+/// in flight (one at a time, in order: the next batch is made while it is written).
 struct Writer {
     seed: u64,
     counter: u128,
     pending: Vec<(String, CommunityId, Event)>,
     written: u64,
     actor: Uuid,
+    in_flight: Option<(u64, tokio::task::JoinHandle<Result<(), StoreError>>)>,
 }
 
 impl Writer {
@@ -106,6 +108,24 @@ impl Writer {
         self.pending.push((stream, community, event));
     }
 
+    /// Events written or being written.
+    fn sent(&self) -> u64 {
+        self.written + self.in_flight.as_ref().map_or(0, |(n, _)| *n)
+    }
+
+    /// Waits for the append in flight, if any.
+    async fn settle(&mut self, progress: &impl Fn(u64)) -> Result<(), StoreError> {
+        if let Some((n, task)) = self.in_flight.take() {
+            task.await
+                .map_err(|e| StoreError::InvalidAppend(format!("append task: {e}")))??;
+            self.written += n;
+            progress(self.written);
+        }
+        Ok(())
+    }
+
+    /// Encodes what is pending and appends it once the append before it is done,
+    /// without waiting for this one ([`Writer::settle`] does).
     async fn flush(&mut self, store: &Store, progress: &impl Fn(u64)) -> Result<(), StoreError> {
         if self.pending.is_empty() {
             return Ok(());
@@ -133,14 +153,18 @@ impl Writer {
             writes[i].events.push(new);
         }
         let n: u64 = writes.iter().map(|w| w.events.len() as u64).sum();
-        store
-            .append_request(AppendRequest {
-                writes,
-                command: None,
-            })
-            .await?;
-        self.written += n;
-        progress(self.written);
+        self.settle(progress).await?;
+        let store = store.clone();
+        let task = tokio::spawn(async move {
+            store
+                .append_request(AppendRequest {
+                    writes,
+                    command: None,
+                })
+                .await
+                .map(|_| ())
+        });
+        self.in_flight = Some((n, task));
         Ok(())
     }
 }
@@ -227,6 +251,7 @@ pub async fn setup(
         pending: Vec::new(),
         written: 0,
         actor: admin,
+        in_flight: None,
     };
     let district = DistrictId(w.id());
     let none = CommunityId(Uuid::nil());
@@ -264,6 +289,7 @@ pub async fn setup(
         }
     }
     w.flush(store, &progress).await?;
+    w.settle(&progress).await?;
     Ok(District {
         district,
         streets,
@@ -372,7 +398,7 @@ pub async fn grow(
 ) -> Result<(), StoreError> {
     let end = Utc::now() - Duration::days(1);
     let wanted = d.communities.len() * d.volunteers as usize;
-    while d.writer.written + (d.writer.pending.len() as u64) < events {
+    while d.writer.sent() + (d.writer.pending.len() as u64) < events {
         let ci = d.rng.gen_range(0..d.communities.len());
         let room = d.communities[ci].volunteers.len() < d.volunteers as usize;
         // Register while there is room, about half the time (or whenever no one is yet).
@@ -387,7 +413,8 @@ pub async fn grow(
             d.writer.flush(store, &progress).await?;
         }
     }
-    d.writer.flush(store, &progress).await
+    d.writer.flush(store, &progress).await?;
+    d.writer.settle(&progress).await
 }
 
 /// [`setup`], then [`grow`] to `opts.events`.
