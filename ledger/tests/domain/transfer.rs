@@ -37,22 +37,36 @@ fn other_community() -> Vec<Event> {
     ]
 }
 
-/// `V` in `C`, in team `T`, with a verified 2 h service (20 points) and a 5-point
-/// award; `C2` beside it.
+/// `V` registered in `C`, with a verified 2 h service (20 points) and a 5-point award.
+fn history() -> Vec<Event> {
+    vec![
+        registered(V),
+        logged(1, at(2025, 5, 1), 120, ServiceKind::Patrol),
+        verified(1, 1, 120, 20),
+        awarded(2, 5),
+    ]
+}
+
+/// [`history`] and then the `VolunteerTransferred` of `written`.
+fn history_then(written: Vec<Event>) -> Vec<Event> {
+    let mut events = history();
+    events.extend(
+        written
+            .into_iter()
+            .filter(|e| matches!(e, Event::VolunteerTransferred(_))),
+    );
+    events
+}
+
+/// `V` of [`history`], in team `T`; `C2` beside it.
 fn two_communities() -> Given {
-    let mut joined = registered(V);
-    if let Event::VolunteerRegistered { teams, .. } = &mut joined {
+    let mut events = history();
+    if let Event::VolunteerRegistered { teams, .. } = &mut events[0] {
         teams.push(T);
     }
-    world().community(C2, other_community()).volunteer(
-        V,
-        vec![
-            joined,
-            logged(1, at(2025, 5, 1), 120, ServiceKind::Patrol),
-            verified(1, 1, 120, 20),
-            awarded(2, 5),
-        ],
-    )
+    world()
+        .community(C2, other_community())
+        .volunteer(V, events)
 }
 
 fn transfer() -> TransferVolunteer {
@@ -112,18 +126,7 @@ fn the_record_follows_the_person_and_the_new_community_numbers_them() {
             }],
         )
         .then_expect_stream(&volunteer_stream(V), vec![moved(true, 0, None)]);
-    let mut history = vec![registered(V)];
-    history.extend([
-        logged(1, at(2025, 5, 1), 120, ServiceKind::Patrol),
-        verified(1, 1, 120, 20),
-        awarded(2, 5),
-    ]);
-    history.extend(
-        then.events()
-            .into_iter()
-            .filter(|e| matches!(e, Event::VolunteerTransferred(_))),
-    );
-    let v: VolunteerState = given(&history);
+    let v: VolunteerState = given(&history_then(then.events()));
     assert_eq!(v.community_id, Some(C2));
     assert_eq!(v.stairwell_id, Some(S2));
     assert!(v.teams.is_empty(), "the old community's teams are left");
@@ -144,19 +147,11 @@ fn under_a_stay_rule_the_points_balance_stays_with_the_community_left() {
     });
     let mut c = community_events();
     c.push(stay);
-    let given = ledger::testing::given()
+    let world = ledger::testing::given()
         .community(C, c)
         .community(C2, other_community())
-        .volunteer(
-            V,
-            vec![
-                registered(V),
-                logged(1, at(2025, 5, 1), 120, ServiceKind::Patrol),
-                verified(1, 1, 120, 20),
-                awarded(2, 5),
-            ],
-        );
-    let then = given.when(&staff(), transfer());
+        .volunteer(V, history());
+    let then = world.when(&staff(), transfer());
     let left = PointsLeft {
         entry_id: EntryId(then.id("entry")),
         points: Points::whole(25),
@@ -170,7 +165,7 @@ fn under_a_stay_rule_the_points_balance_stays_with_the_community_left() {
         t.teams_left.clear();
     }
     then.then_expect_stream(&volunteer_stream(V), vec![expected.clone()]);
-    let v: VolunteerState = given_after(expected);
+    let v: VolunteerState = given(&history_then(vec![expected]));
     assert_eq!(v.points, Points::ZERO, "the points stayed");
     assert_eq!(
         v.verified_hours,
@@ -180,30 +175,10 @@ fn under_a_stay_rule_the_points_balance_stays_with_the_community_left() {
     assert_eq!(v.entry(left.entry_id).unwrap().points, Points::whole(25));
 }
 
-fn given_after(transferred: Event) -> VolunteerState {
-    given(&[
-        registered(V),
-        logged(1, at(2025, 5, 1), 120, ServiceKind::Patrol),
-        verified(1, 1, 120, 20),
-        awarded(2, 5),
-        transferred,
-    ])
-}
-
 #[test]
 fn after_the_move_the_new_community_acts_on_the_record_and_the_old_one_no_longer_does() {
     let then = two_communities().when(&staff(), transfer());
-    let mut events = vec![registered(V)];
-    events.extend([
-        logged(1, at(2025, 5, 1), 120, ServiceKind::Patrol),
-        verified(1, 1, 120, 20),
-        awarded(2, 5),
-    ]);
-    events.extend(
-        then.events()
-            .into_iter()
-            .filter(|e| matches!(e, Event::VolunteerTransferred(_))),
-    );
+    let events = history_then(then.events());
     let after = world()
         .community(C2, other_community())
         .volunteer(V, events);

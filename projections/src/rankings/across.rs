@@ -13,7 +13,7 @@
 //! volunteer's own place still adds up every cell of the scopes (the count of totals
 //! above theirs).
 
-use super::query::{entry_of_row, metric_col, Metric, RankEntry, Ranking};
+use super::query::{dense_ranks, entry_of_row, metric_col, Metric, RankEntry, Ranking};
 use super::Scope;
 use crate::common::Period;
 use crate::db::{Db, Val};
@@ -56,19 +56,18 @@ pub async fn ranking_across(
     let Some(p) = p.filter(|_| !ids.is_empty()) else {
         return Ok(empty);
     };
-    let col = metric_col(metric);
-    let in_scopes = vec!["?"; ids.len()].join(", ");
     let out = top_across(db, p, &ids, metric, top.min(1000)).await?;
-    let sums = format!(
-        "WITH s AS (SELECT vol, CAST(SUM(points) AS BIGINT) AS points, CAST(SUM(minutes) AS BIGINT) AS minutes
-             FROM pj_rank_cells WHERE period = ? AND scope IN ({in_scopes}) GROUP BY vol)"
-    );
-    let mut vals = vec![Val::from(p)];
-    vals.extend(ids.iter().map(|i| Val::from(*i)));
     let me = match me {
         None => None,
         Some(vid) => {
-            let mut me_vals = vals.clone();
+            let col = metric_col(metric);
+            let in_scopes = vec!["?"; ids.len()].join(", ");
+            let sums = format!(
+                "WITH s AS (SELECT vol, CAST(SUM(points) AS BIGINT) AS points, CAST(SUM(minutes) AS BIGINT) AS minutes
+                     FROM pj_rank_cells WHERE period = ? AND scope IN ({in_scopes}) GROUP BY vol)"
+            );
+            let mut me_vals = vec![Val::from(p)];
+            me_vals.extend(ids.iter().map(|i| Val::from(*i)));
             me_vals.push(Val::from(vid.0.to_string()));
             let row = db
                 .fetch_optional(
@@ -164,25 +163,22 @@ async fn top_across(
             .then_with(|| a.0.cmp(&b.0))
     });
     all.truncate(n as usize);
-    let (mut rank, mut last) = (0u64, None);
-    let mut out = Vec::with_capacity(all.len());
-    for c in all {
-        if last != Some(value(&c)) {
-            rank += 1;
-            last = Some(value(&c));
-        }
-        out.push(RankEntry {
-            rank,
-            volunteer_id: VolunteerId(
-                uuid::Uuid::parse_str(&c.0)
-                    .map_err(|e| crate::error::ProjectionError::corrupt(super::NAME, e))?,
-            ),
-            volunteer_number: c.1,
-            points: crate::common::points_dec(c.2),
-            hours: crate::common::hours_dec(c.3),
-        });
-    }
-    Ok(out)
+    let ranks = dense_ranks(all.iter().map(value));
+    all.into_iter()
+        .zip(ranks)
+        .map(|(c, rank)| {
+            Ok(RankEntry {
+                rank,
+                volunteer_id: VolunteerId(
+                    uuid::Uuid::parse_str(&c.0)
+                        .map_err(|e| crate::error::ProjectionError::corrupt(super::NAME, e))?,
+                ),
+                volunteer_number: c.1,
+                points: crate::common::points_dec(c.2),
+                hours: crate::common::hours_dec(c.3),
+            })
+        })
+        .collect()
 }
 
 /// What a scope adds up to in a period: its points and hours, and how many volunteers

@@ -87,17 +87,29 @@ pub(super) fn entry_of_row(r: &crate::db::Row, rank: u64) -> Result<RankEntry> {
 /// dense ranks by `metric`.
 pub(super) fn ranked_rows(rows: &[crate::db::Row], metric: Metric) -> Result<Vec<RankEntry>> {
     let idx = if metric == Metric::Points { 2 } else { 3 };
+    let values = rows
+        .iter()
+        .map(|r| r.int(idx))
+        .collect::<Result<Vec<_>>>()?;
+    rows.iter()
+        .zip(dense_ranks(values))
+        .map(|(r, rank)| entry_of_row(r, rank))
+        .collect()
+}
+
+/// The dense ranks (1, 1, 2, …) of values already in ranking order.
+pub(super) fn dense_ranks(values: impl IntoIterator<Item = i64>) -> Vec<u64> {
     let (mut rank, mut last) = (0u64, None);
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let v = r.int(idx)?;
-        if last != Some(v) {
-            rank += 1;
-            last = Some(v);
-        }
-        out.push(entry_of_row(r, rank)?);
-    }
-    Ok(out)
+    values
+        .into_iter()
+        .map(|v| {
+            if last != Some(v) {
+                rank += 1;
+                last = Some(v);
+            }
+            rank
+        })
+        .collect()
 }
 
 /// The top `top` (capped at 1,000) of a ranking, and `me`'s own rank.

@@ -220,6 +220,9 @@ impl Projections {
         for (name, _) in &self.inner.positions {
             self.wait_until(name, position, deadline).await?;
         }
+        if !self.reads_from_replica() {
+            return Ok(());
+        }
         let names: Vec<&'static str> = self.inner.positions.iter().map(|(n, _)| *n).collect();
         self.wait_replica(&names, position, deadline).await
     }
